@@ -1,0 +1,37 @@
+# Overdue. `make run` serves the embedded store on 127.0.0.1:8000; `make test` runs every test.
+GO       ?= go
+DATA     ?= ./data
+ADDR     ?= 127.0.0.1:8000
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+
+.PHONY: run test build lint bench clean
+
+## run: build and start `overdue serve` on the embedded SQLite store in $(DATA)
+run: bin/overdue
+	./bin/overdue serve --data $(DATA) --addr $(ADDR)
+
+## test: lint, then every test (moto_server is started on a free loopback port for the AWS tests)
+test: lint
+	./scripts/with-moto.sh $(GO) test -count=1 ./...
+
+## build: the overdue CLI in bin/
+build: bin/overdue
+
+bin/overdue: FORCE
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/overdue ./cmd/overdue
+
+## lint: gofmt and go vet must be clean
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: benchmarks (speed is measured here, never by timed tests)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin dist
+
+FORCE:

@@ -1,0 +1,280 @@
+// Package check is Overdue's domain: projects, checks, pings, flips and channels, and the status
+// machine that decides whether a check is up, in its grace period or down.
+//
+// The package is pure. It does no I/O, reads no clock and carries no struct tags: every method
+// that depends on time takes the instant as an argument, and schedules (cron, OnCalendar) come in
+// through the small Schedule interface so that this package imports nothing else of ours. The
+// rules follow Healthchecks (hc/api/models.py) closely; where the code below looks odd, the
+// comment says which Healthchecks behaviour it reproduces.
+package check
+
+import (
+	"time"
+)
+
+// Kind is how a check's expected ping times are defined.
+type Kind string
+
+// The check kinds.
+const (
+	KindSimple     Kind = "simple"     // a ping is expected every Timeout
+	KindCron       Kind = "cron"       // a ping is expected at each cron fire time
+	KindOnCalendar Kind = "oncalendar" // a ping is expected at each systemd OnCalendar time
+)
+
+// Status is a check's state. Stored statuses are new, up, down and paused; grace and started are
+// only ever reported (computed at an instant), never stored.
+type Status string
+
+// The statuses.
+const (
+	StatusNew     Status = "new"
+	StatusUp      Status = "up"
+	StatusGrace   Status = "grace"
+	StatusDown    Status = "down"
+	StatusPaused  Status = "paused"
+	StatusStarted Status = "started"
+)
+
+// Defaults and limits of a check, as in Healthchecks.
+const (
+	DefaultTimeout = 24 * time.Hour
+	DefaultGrace   = time.Hour
+	MinTimeout     = time.Minute
+	MaxTimeout     = 365 * 24 * time.Hour
+	// MaxDuration is the longest start→finish gap reported as a run duration.
+	MaxDuration = 72 * time.Hour
+	// MaxUserAgent is how many characters of a User-Agent are kept.
+	MaxUserAgent = 200
+)
+
+// Schedule is what the status machine needs of a cron or OnCalendar expression: the first fire
+// time strictly after an instant, or the zero Time when there is none. Simple checks have no
+// schedule (nil).
+type Schedule interface {
+	Next(after time.Time) time.Time
+}
+
+// Project owns checks and channels. Its keys are stored only as hashes (see HashKey).
+type Project struct {
+	ID      string
+	Name    string
+	Created time.Time
+	// APIKeyHash and ReadOnlyKeyHash are HashKey of the read-write and read-only API keys.
+	APIKeyHash      string
+	ReadOnlyKeyHash string
+	// PingKeyHash is HashKey of the ping key used in slug URLs.
+	PingKeyHash string
+	// BadgeKey is the public key in badge URLs; it grants nothing, so it is stored plainly.
+	BadgeKey string
+}
+
+// Check is a monitored job.
+type Check struct {
+	ID        string // the public UUID ("uuid" in the API, "code" in Healthchecks)
+	ProjectID string
+	Name      string
+	Slug      string
+	Tags      string // space-separated
+	Desc      string
+	Created   time.Time
+
+	Kind     Kind
+	Timeout  time.Duration // KindSimple only
+	Schedule string        // KindCron and KindOnCalendar
+	TZ       string
+	Grace    time.Duration
+
+	Methods           string // "" (any method counts) or "POST"
+	ManualResume      bool
+	StartKw           string
+	SuccessKw         string
+	FailureKw         string
+	FilterSubject     bool
+	FilterBody        bool
+	FilterHTTPBody    bool
+	FilterDefaultFail bool
+
+	BadgeKey string
+	Channels []string // IDs of the channels this check notifies
+
+	// Status is the stored status: new, up, down or paused.
+	Status       Status
+	NPings       int
+	LastPing     time.Time // zero: none
+	LastStart    time.Time // zero: not running
+	LastStartRID string
+	LastDuration time.Duration // zero: unknown
+	// AlertAfter caches GoingDownAfter: when the sweep must look at the check again. Zero means
+	// the check cannot go down by itself (new, paused, down).
+	AlertAfter time.Time
+}
+
+// New returns a check with Healthchecks' defaults: simple, timeout one day, grace one hour,
+// status new, time zone UTC.
+func New(id, projectID string, created time.Time) *Check {
+	return &Check{
+		ID:        id,
+		ProjectID: projectID,
+		Created:   created,
+		Kind:      KindSimple,
+		Timeout:   DefaultTimeout,
+		Grace:     DefaultGrace,
+		Schedule:  "* * * * *",
+		TZ:        "UTC",
+		Status:    StatusNew,
+	}
+}
+
+// TagList splits Tags on spaces, dropping empty entries.
+func (c *Check) TagList() []string {
+	var tags []string
+	start := -1
+	for i := 0; i <= len(c.Tags); i++ {
+		if i == len(c.Tags) || c.Tags[i] == ' ' {
+			if start >= 0 {
+				tags = append(tags, c.Tags[start:i])
+				start = -1
+			}
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	return tags
+}
+
+// GraceStart is when the next ping is expected (the start of the grace period), or the zero Time
+// for "never". With withStarted, a run in progress moves it to the run's start, because a run
+// that does not finish within the grace time is down.
+func (c *Check) GraceStart(sched Schedule, withStarted bool) time.Time {
+	var result time.Time
+	if c.Status == StatusUp && !c.LastPing.IsZero() {
+		switch {
+		case c.Kind == KindSimple || sched == nil:
+			result = c.LastPing.Add(c.Timeout)
+		default:
+			result = sched.Next(c.LastPing)
+		}
+	}
+	if withStarted && !c.LastStart.IsZero() && c.Status != StatusDown {
+		if result.IsZero() || c.LastStart.Before(result) {
+			result = c.LastStart
+		}
+	}
+	return result
+}
+
+// GoingDownAfter is when the check goes down if no further ping arrives, or the zero Time when it
+// cannot go down by itself. It is the value AlertAfter caches.
+func (c *Check) GoingDownAfter(sched Schedule) time.Time {
+	g := c.GraceStart(sched, true)
+	if g.IsZero() {
+		return g
+	}
+	return g.Add(c.Grace)
+}
+
+// NextPing is the API's next_ping: the grace start including a run in progress (Healthchecks
+// reports last_start while a run is in progress), or zero for none.
+func (c *Check) NextPing(sched Schedule) time.Time {
+	return c.GraceStart(sched, true)
+}
+
+// StatusAt computes the status reported at now. withStarted reports a run in progress as
+// "started" (API v1); v2 and later report the underlying status and a separate started flag.
+// Boundaries are inclusive, as in Healthchecks: exactly at the expected time the check is in
+// grace, exactly at expected + grace it is down.
+func (c *Check) StatusAt(now time.Time, sched Schedule, withStarted bool) Status {
+	if !c.LastStart.IsZero() {
+		if !now.Before(c.LastStart.Add(c.Grace)) {
+			return StatusDown
+		}
+		if withStarted {
+			return StatusStarted
+		}
+	}
+	if c.Status == StatusNew || c.Status == StatusPaused || c.Status == StatusDown {
+		return c.Status
+	}
+	g := c.GraceStart(sched, false)
+	if g.IsZero() {
+		return StatusUp
+	}
+	if !now.Before(g.Add(c.Grace)) {
+		return StatusDown
+	}
+	if !now.Before(g) {
+		return StatusGrace
+	}
+	return StatusUp
+}
+
+// Started reports whether a run is in progress (v2/v3 "started").
+func (c *Check) Started() bool { return !c.LastStart.IsZero() }
+
+// Pause pauses the check at now. It returns the flip to record, or nil when the check was already
+// paused (a repeated pause changes nothing). Pause flips are recorded as processed: they are
+// never notified.
+func (c *Check) Pause(now time.Time) *Flip {
+	if c.Status == StatusPaused {
+		return nil
+	}
+	f := &Flip{CheckID: c.ID, Created: now, Processed: now, OldStatus: c.Status, NewStatus: StatusPaused}
+	c.Status = StatusPaused
+	c.LastStart = time.Time{}
+	c.LastStartRID = ""
+	c.AlertAfter = time.Time{}
+	return f
+}
+
+// ErrNotPaused is returned by Resume for a check that is not paused.
+var ErrNotPaused = errorString("check is not paused")
+
+// Resume makes a paused check new again, as if it had never been pinged (n_pings is kept). The
+// flip it returns is processed: resuming notifies no one.
+func (c *Check) Resume(now time.Time) (*Flip, error) {
+	if c.Status != StatusPaused {
+		return nil, ErrNotPaused
+	}
+	f := &Flip{CheckID: c.ID, Created: now, Processed: now, OldStatus: StatusPaused, NewStatus: StatusNew}
+	c.Status = StatusNew
+	c.LastStart = time.Time{}
+	c.LastStartRID = ""
+	c.LastPing = time.Time{}
+	c.AlertAfter = time.Time{}
+	return f, nil
+}
+
+// Sweep decides at now whether a check found through its AlertAfter has gone down by itself. If it
+// has, the check is marked down and the returned flip (reason timeout) carries the instant the
+// check went down, not now. Otherwise AlertAfter is refreshed and nil is returned.
+func (c *Check) Sweep(now time.Time, sched Schedule) *Flip {
+	if c.Status == StatusDown {
+		c.AlertAfter = time.Time{}
+		return nil
+	}
+	if c.StatusAt(now, sched, false) != StatusDown {
+		c.AlertAfter = c.GoingDownAfter(sched)
+		return nil
+	}
+	f := &Flip{
+		CheckID:   c.ID,
+		Created:   c.GoingDownAfter(sched),
+		OldStatus: c.Status,
+		NewStatus: StatusDown,
+		Reason:    ReasonTimeout,
+	}
+	if f.Created.IsZero() || f.Created.After(now) {
+		// Cannot happen for a check StatusAt calls down; keep the flip honest anyway.
+		f.Created = now
+	}
+	c.Status = StatusDown
+	c.AlertAfter = time.Time{}
+	return f
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }

@@ -1,0 +1,238 @@
+package check
+
+import (
+	"strings"
+	"time"
+)
+
+// PingKind is what a ping tells about the job.
+type PingKind string
+
+// The ping kinds.
+const (
+	PingSuccess PingKind = "success"
+	PingStart   PingKind = "start"
+	PingFail    PingKind = "fail"
+	PingLog     PingKind = "log"
+	PingIgnored PingKind = "ign"
+)
+
+// Flip reasons.
+const (
+	ReasonNone    = ""
+	ReasonTimeout = "timeout" // the ping did not arrive in time
+	ReasonFail    = "fail"    // a failure signal arrived
+)
+
+// Ping is one received signal. N is its 1-based sequence number within the check.
+type Ping struct {
+	CheckID    string
+	N          int
+	Created    time.Time
+	Kind       PingKind
+	Scheme     string // http, https
+	RemoteAddr string
+	Method     string
+	UA         string
+	Body       []byte
+	// ExitStatus is the exit status from a /<0-255> URL; nil when the URL had none.
+	ExitStatus *int
+	RID        string // run id, lowercase canonical UUID, or ""
+}
+
+// Flip is a change of a check's stored status. Flips are the outbox: the notifier delivers each
+// unprocessed flip once.
+type Flip struct {
+	ID        string // assigned by the store; orders flips of one check by creation
+	CheckID   string
+	Created   time.Time
+	Processed time.Time // zero: not yet handed to the notifier
+	OldStatus Status
+	NewStatus Status
+	Reason    string
+}
+
+// Notifies reports whether the flip alerts anyone. As in Healthchecks, new→up and paused→up are
+// silent, and only flips to up or down are ever delivered.
+func (f *Flip) Notifies() bool {
+	switch f.NewStatus {
+	case StatusDown:
+		return true
+	case StatusUp:
+		return f.OldStatus != StatusNew && f.OldStatus != StatusPaused
+	}
+	return false
+}
+
+// Signal is a ping as it arrives, before the check decides what it means.
+type Signal struct {
+	// Kind is the action named by the URL: success, start, fail or log.
+	Kind       PingKind
+	Method     string
+	Body       []byte // already truncated to the body limit
+	ExitStatus *int
+	RID        string
+	Scheme     string
+	RemoteAddr string
+	UA         string
+}
+
+// Classify turns the URL's action into the ping kind this check records, in Healthchecks' order:
+// a non-POST request to a POST-only check is ignored; otherwise, with filter_http_body, the body's
+// keywords replace the URL's action entirely; a paused check with manual resume ignores
+// everything.
+func (c *Check) Classify(s Signal) PingKind {
+	kind := s.Kind
+	if c.Methods == "POST" && s.Method != "POST" {
+		kind = PingIgnored
+	}
+	if kind != PingIgnored && c.FilterHTTPBody {
+		// Healthchecks decodes strictly and fails with a 500 on invalid UTF-8; we match bytes,
+		// which gives the same answer for every valid body and no error for the others.
+		kind = c.classifyText(string(s.Body))
+	}
+	if c.Status == StatusPaused && c.ManualResume {
+		kind = PingIgnored
+	}
+	return kind
+}
+
+func (c *Check) classifyText(text string) PingKind {
+	switch {
+	case MatchKeywords(text, c.FailureKw):
+		return PingFail
+	case MatchKeywords(text, c.SuccessKw):
+		return PingSuccess
+	case MatchKeywords(text, c.StartKw):
+		return PingStart
+	case c.FilterDefaultFail:
+		return PingFail
+	}
+	return PingIgnored
+}
+
+// MatchKeywords reports whether any comma-separated keyword (trimmed, empty ones skipped) occurs
+// in text, case-sensitively.
+func MatchKeywords(text, keywords string) bool {
+	for _, kw := range strings.Split(keywords, ",") {
+		kw = strings.TrimSpace(kw)
+		if kw != "" && strings.Contains(text, kw) {
+			return true
+		}
+	}
+	return false
+}
+
+// ApplyPing records a signal at now: it classifies it, updates the check's timing fields, status
+// and ping count, and returns the ping to store (numbered) and the flip to store, if the status
+// changed.
+func (c *Check) ApplyPing(s Signal, now time.Time, sched Schedule) (*Ping, *Flip) {
+	kind := c.Classify(s)
+	var flip *Flip
+	switch kind {
+	case PingStart:
+		c.LastStart = now
+		c.LastStartRID = s.RID
+	case PingSuccess, PingFail:
+		c.LastPing = now
+		c.LastDuration = 0
+		if !c.LastStart.IsZero() {
+			switch {
+			case c.LastStartRID == s.RID:
+				c.LastDuration = now.Sub(c.LastStart)
+				c.LastStart = time.Time{}
+				c.LastStartRID = ""
+			case kind == PingFail || s.RID == "":
+				c.LastStart = time.Time{}
+				c.LastStartRID = ""
+			default:
+				// A success of another run: the run that started is still going.
+			}
+		}
+		newStatus := StatusUp
+		reason := ReasonNone
+		if kind == PingFail {
+			newStatus, reason = StatusDown, ReasonFail
+		}
+		if c.Status != newStatus {
+			flip = &Flip{CheckID: c.ID, Created: now, OldStatus: c.Status, NewStatus: newStatus, Reason: reason}
+			c.Status = newStatus
+		}
+	}
+	c.AlertAfter = c.GoingDownAfter(sched)
+	c.NPings++
+	p := &Ping{
+		CheckID:    c.ID,
+		N:          c.NPings,
+		Created:    now,
+		Kind:       kind,
+		Scheme:     s.Scheme,
+		RemoteAddr: s.RemoteAddr,
+		Method:     s.Method,
+		UA:         truncateRunes(s.UA, MaxUserAgent),
+		Body:       s.Body,
+		ExitStatus: s.ExitStatus,
+		RID:        s.RID,
+	}
+	return p, flip
+}
+
+// Durations computes the run duration of each success or fail ping in pings (any order of
+// input; the result is keyed by N): the time since the most recent earlier start with the same
+// run id (no run id matches no run id) with no success or fail of that run id in between. Gaps of
+// MaxDuration or more, and ping number 1, get none.
+func Durations(pings []*Ping) map[int]time.Duration {
+	sorted := make([]*Ping, len(pings))
+	copy(sorted, pings)
+	for i := 1; i < len(sorted); i++ { // insertion sort by N: lists are short and nearly sorted
+		for j := i; j > 0 && sorted[j].N < sorted[j-1].N; j-- {
+			sorted[j], sorted[j-1] = sorted[j-1], sorted[j]
+		}
+	}
+	out := make(map[int]time.Duration)
+	starts := make(map[string]time.Time)
+	for _, p := range sorted {
+		switch p.Kind {
+		case PingStart:
+			starts[p.RID] = p.Created
+		case PingSuccess, PingFail:
+			st, ok := starts[p.RID]
+			delete(starts, p.RID)
+			if !ok || p.N == 1 {
+				continue
+			}
+			if d := p.Created.Sub(st); d < MaxDuration {
+				out[p.N] = d
+			}
+		}
+	}
+	return out
+}
+
+// Channel is where alerts go: an email address, a phone number, an SNS topic or a webhook.
+type Channel struct {
+	ID        string
+	ProjectID string
+	Kind      string
+	Name      string
+	Value     string
+	Created   time.Time
+	Disabled  bool
+	LastError string
+}
+
+// truncateRunes keeps the first n characters of s, counting characters like Healthchecks' Python
+// slicing rather than bytes.
+func truncateRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	count := 0
+	for i := range s {
+		if count == n {
+			return s[:i]
+		}
+		count++
+	}
+	return s
+}

@@ -1,0 +1,124 @@
+// Package store is the storage contract Overdue's services use. Two stores implement it:
+// store/sqlite (embedded, for `overdue serve`) and store/dynamo (production). Both pass the one
+// conformance suite in store/storetest.
+//
+// Every write that matters goes through a read-modify-write closure (UpdateCheck) so the store
+// owns the transaction: SQLite runs it in a transaction, DynamoDB as a conditional write on a
+// version attribute with a bounded retry. Concurrent pings to one check never lose an update.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/overduehq/overdue/internal/check"
+)
+
+// Errors every store translates its own failures into.
+var (
+	// ErrNotFound: the item does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a conditional write lost to another writer more often than the store retries,
+	// or a unique value is taken.
+	ErrConflict = errors.New("conflict")
+)
+
+// Change is what one read-modify-write of a check writes besides the check itself, in the same
+// transaction: the ping that caused it and the flip it produced, each optional.
+type Change struct {
+	Ping *check.Ping
+	Flip *check.Flip
+}
+
+// Options are the retention settings a store applies.
+type Options struct {
+	// PingLimit is how many of each check's newest pings are kept (default 100).
+	PingLimit int
+	// FlipRetention is how long flips are kept (default 90 days).
+	FlipRetention time.Duration
+}
+
+// Defaults for Options.
+const (
+	DefaultPingLimit     = 100
+	DefaultFlipRetention = 90 * 24 * time.Hour
+)
+
+// WithDefaults fills unset fields with the defaults.
+func (o Options) WithDefaults() Options {
+	if o.PingLimit <= 0 {
+		o.PingLimit = DefaultPingLimit
+	}
+	if o.FlipRetention <= 0 {
+		o.FlipRetention = DefaultFlipRetention
+	}
+	return o
+}
+
+// FlipQuery selects a check's flips: those created in [Since, Until) when set, newest first.
+type FlipQuery struct {
+	Since time.Time // zero: no lower bound
+	Until time.Time // zero: no upper bound
+}
+
+// Store is the storage contract.
+type Store interface {
+	// CreateProject stores a new project. ErrConflict if the ID or a key hash is taken.
+	CreateProject(ctx context.Context, p *check.Project) error
+	// Project loads a project by ID.
+	Project(ctx context.Context, id string) (*check.Project, error)
+	// Projects lists every project, oldest first.
+	Projects(ctx context.Context) ([]*check.Project, error)
+	// ProjectByAPIKey finds the project whose read-write or read-only key hashes to keyHash, and
+	// says which of the two it was.
+	ProjectByAPIKey(ctx context.Context, keyHash string) (p *check.Project, readOnly bool, err error)
+	// ProjectByPingKey finds the project whose ping key hashes to keyHash.
+	ProjectByPingKey(ctx context.Context, keyHash string) (*check.Project, error)
+
+	// CreateCheck stores a new check. ErrConflict if the ID is taken.
+	CreateCheck(ctx context.Context, c *check.Check) error
+	// Check loads a check by ID.
+	Check(ctx context.Context, id string) (*check.Check, error)
+	// Checks lists a project's checks, oldest first.
+	Checks(ctx context.Context, projectID string) ([]*check.Check, error)
+	// ChecksBySlug lists a project's checks with exactly this slug (slugs are not unique).
+	ChecksBySlug(ctx context.Context, projectID, slug string) ([]*check.Check, error)
+	// UpdateCheck loads the check, calls fn, and writes the check and fn's Change atomically. The
+	// ping, if any, is stored with the number fn gave it; the store assigns the flip's ID and
+	// trims the check's ping history to the newest PingLimit pings. If another writer changed the
+	// check in between, the store reloads and calls fn again (a bounded number of times), so fn
+	// must be free of side effects. An error from fn aborts without writing and is returned as
+	// is. It returns the check as written.
+	UpdateCheck(ctx context.Context, id string, fn func(c *check.Check) (Change, error)) (*check.Check, error)
+	// DeleteCheck removes a check with its pings and flips.
+	DeleteCheck(ctx context.Context, id string) error
+
+	// Pings lists a check's newest pings, newest first, at most limit.
+	Pings(ctx context.Context, checkID string, limit int) ([]*check.Ping, error)
+	// Ping loads one ping of a check by its number, with its body.
+	Ping(ctx context.Context, checkID string, n int) (*check.Ping, error)
+
+	// Flips lists a check's flips, newest first.
+	Flips(ctx context.Context, checkID string, q FlipQuery) ([]*check.Flip, error)
+	// UnprocessedFlips lists flips not yet handed to the notifier, oldest first, at most limit.
+	UnprocessedFlips(ctx context.Context, limit int) ([]*check.Flip, error)
+	// MarkFlipProcessed sets the flip's Processed time if it is still unset. It reports false
+	// when another worker got there first.
+	MarkFlipProcessed(ctx context.Context, f *check.Flip, at time.Time) (bool, error)
+
+	// DueChecks lists checks whose AlertAfter is set and not after now, soonest first, at most
+	// limit. Only checks that can go down by themselves have AlertAfter set, so the cost of
+	// this follows the number of due checks, not the number of checks.
+	DueChecks(ctx context.Context, now time.Time, limit int) ([]*check.Check, error)
+
+	// CreateChannel stores a new channel.
+	CreateChannel(ctx context.Context, ch *check.Channel) error
+	// Channels lists a project's channels, oldest first.
+	Channels(ctx context.Context, projectID string) ([]*check.Channel, error)
+	// DeleteChannel removes a channel and unassigns it from the project's checks.
+	DeleteChannel(ctx context.Context, projectID, id string) error
+
+	// Close releases the store's resources.
+	Close() error
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs a command with moto_server (the AWS emulator) on a free loopback port, and stops it by PID
+# when the command ends, whether it passed or not. Tests that need AWS read OVERDUE_MOTO_URL (and
+# the standard AWS_ENDPOINT_URL); when moto is missing they fail with how to install it.
+set -uo pipefail
+
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "with-moto: moto_server not found; tests that need AWS will fail." >&2
+  echo "with-moto: install it with: pip install 'moto[server]'" >&2
+  exec "$@"
+fi
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+log=$(mktemp -t moto.XXXXXX.log)
+moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -f "$log"' EXIT
+
+url="http://127.0.0.1:$port"
+for _ in $(seq 1 100); do
+  if curl -fsS "$url/moto-api/" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$pid" 2>/dev/null; then echo "with-moto: moto_server exited:" >&2; cat "$log" >&2; exit 1; fi
+  sleep 0.1
+done
+
+export OVERDUE_MOTO_URL="$url"
+export AWS_ENDPOINT_URL="$url"
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+"$@"
