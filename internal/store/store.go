@@ -31,11 +31,15 @@ type Change struct {
 	Flip *check.Flip
 }
 
+// Precision: instants come back in UTC, truncated to the microsecond; durations exactly. Every
+// method taking a limit requires it to be positive.
+
 // Options are the retention settings a store applies.
 type Options struct {
 	// PingLimit is how many of each check's newest pings are kept (default 100).
 	PingLimit int
-	// FlipRetention is how long flips are kept (default 90 days).
+	// FlipRetention is how long processed flips are kept (default 90 days). Unprocessed flips are
+	// the notifier's outbox and are never removed for age.
 	FlipRetention time.Duration
 }
 
@@ -89,12 +93,13 @@ type Store interface {
 	// trims the check's ping history to the newest PingLimit pings. If another writer changed the
 	// check in between, the store reloads and calls fn again (a bounded number of times), so fn
 	// must be free of side effects. An error from fn aborts without writing and is returned as
-	// is. It returns the check as written.
+	// is. It returns the check as a later load would see it, and sets Change.Flip.ID once written.
 	UpdateCheck(ctx context.Context, id string, fn func(c *check.Check) (Change, error)) (*check.Check, error)
-	// DeleteCheck removes a check with its pings and flips.
+	// DeleteCheck removes a check with its pings and flips. ErrNotFound if missing.
 	DeleteCheck(ctx context.Context, id string) error
 
-	// Pings lists a check's newest pings, newest first, at most limit.
+	// Pings lists a check's newest pings, newest first, at most limit, without their bodies
+	// (Body may be nil; Ping carries it). A check without pings, or a missing one, gives none.
 	Pings(ctx context.Context, checkID string, limit int) ([]*check.Ping, error)
 	// Ping loads one ping of a check by its number, with its body.
 	Ping(ctx context.Context, checkID string, n int) (*check.Ping, error)
@@ -104,7 +109,8 @@ type Store interface {
 	// UnprocessedFlips lists flips not yet handed to the notifier, oldest first, at most limit.
 	UnprocessedFlips(ctx context.Context, limit int) ([]*check.Flip, error)
 	// MarkFlipProcessed sets the flip's Processed time if it is still unset. It reports false
-	// when another worker got there first.
+	// when another worker got there first, and sets f.Processed when it wins; ErrNotFound if
+	// the flip is gone.
 	MarkFlipProcessed(ctx context.Context, f *check.Flip, at time.Time) (bool, error)
 
 	// DueChecks lists checks whose AlertAfter is set and not after now, soonest first, at most
@@ -112,11 +118,12 @@ type Store interface {
 	// this follows the number of due checks, not the number of checks.
 	DueChecks(ctx context.Context, now time.Time, limit int) ([]*check.Check, error)
 
-	// CreateChannel stores a new channel.
+	// CreateChannel stores a new channel. ErrConflict if the ID is taken.
 	CreateChannel(ctx context.Context, ch *check.Channel) error
 	// Channels lists a project's channels, oldest first.
 	Channels(ctx context.Context, projectID string) ([]*check.Channel, error)
-	// DeleteChannel removes a channel and unassigns it from the project's checks.
+	// DeleteChannel removes a channel and unassigns it from the project's checks. ErrNotFound if
+	// missing.
 	DeleteChannel(ctx context.Context, projectID, id string) error
 
 	// Close releases the store's resources.

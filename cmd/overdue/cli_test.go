@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/overduehq/overdue/internal/store/sqlite"
+)
+
+// runIn runs a command line in-process and returns its exit status, stdout and stderr.
+func runIn(args ...string) (int, string, string) {
+	var stdout, stderr strings.Builder
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	data := t.TempDir()
+	tests := []struct {
+		args []string
+		want string // in the one-line error
+	}{
+		{nil, "missing command"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"project"}, "missing subcommand"},
+		{[]string{"project", "delete"}, `unknown subcommand "delete"`},
+		{[]string{"project", "create", "--data", data}, "--name is required"},
+		{[]string{"project", "create", "--data", data, "--nme", "x"}, "flag provided but not defined: -nme"},
+		{[]string{"project", "create", "--data", data, "--name", "x", "extra"}, `unexpected argument "extra"`},
+		{[]string{"check", "create", "--data", data, "--name", "x"}, "--project is required"},
+		{[]string{"check", "create", "--data", data, "--project", "p", "--name", "x", "--timeout", "soon"}, `invalid value "soon" for flag -timeout`},
+		{[]string{"check", "create", "--data", data, "--project", "p", "--name", "x", "--timeout", "30"}, "--timeout 30s: too small"},
+		{[]string{"check", "create", "--data", data, "--project", "p", "--name", "x", "--grace", "400d"}, `invalid value "400d" for flag -grace`},
+		{[]string{"check", "create", "--data", data, "--project", "p", "--name", "x", "--grace", "9000h"}, "--grace 9000h0m0s: too large"},
+		{[]string{"check", "create", "--data", data, "--project", "p", "--name", "x", "--timeout", "60", "--schedule", "* * * * *"}, "exclude each other"},
+		{[]string{"check", "create", "--data", data, "--project", "p", "--name", "x", "--slug", "Bad Slug"}, `--slug "Bad Slug"`},
+		{[]string{"check", "create", "--data", data, "--project", "p", "--name", "x", "--schedule", "* * * *"}, `--schedule "* * * *"`},
+		{[]string{"check", "create", "--data", data, "--project", "nosuch", "--name", "x"}, "no such project"},
+		{[]string{"check", "list", "--data", data}, "--project is required"},
+		{[]string{"schedule"}, "missing expression"},
+		{[]string{"schedule", "-n", "0", "* * * * *"}, "-n 0"},
+		{[]string{"schedule", "--tz", "Mars/Olympus", "* * * * *"}, `--tz "Mars/Olympus"`},
+		{[]string{"schedule", "--after", "yesterday", "* * * * *"}, `--after "yesterday"`},
+		{[]string{"schedule", "* * * * *", "0 0 * * *"}, "one expression expected"},
+		{[]string{"serve", "--data", data, "--interval", "1ns"}, "--interval"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, _, stderr := runIn(tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit status = %d, want %d (stderr %q)", code, exitUsage, stderr)
+			}
+			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+			last := lines[len(lines)-1]
+			if !strings.Contains(last, tt.want) || !strings.HasPrefix(last, "overdue: ") {
+				t.Errorf("stderr last line = %q, want a one-line error containing %q", last, tt.want)
+			}
+		})
+	}
+}
+
+func TestScheduleCommand(t *testing.T) {
+	code, out, stderr := runIn("schedule", "--json", "--tz", "Europe/Riga", "--after", "2026-11-24T20:18:26Z", "-n", "3", "*/5 * * * *")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct{ Next []string }
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"2026-11-24T20:20:00Z", "2026-11-24T20:25:00Z", "2026-11-24T20:30:00Z"}
+	if strings.Join(got.Next, " ") != strings.Join(want, " ") {
+		t.Errorf("next = %v, want %v", got.Next, want)
+	}
+
+	// Text output shows UTC and the local time in the zone; Kyiv is UTC+2 in November.
+	code, out, _ = runIn("schedule", "--tz", "Europe/Kyiv", "--after", "2026-11-24T20:18:31Z", "-n", "1", "0 0 * * *")
+	if code != 0 || !strings.HasPrefix(out, "2026-11-24T22:00:00Z  2026-11-25 00:00:00 EET (Wed)") {
+		t.Errorf("text output = %q", out)
+	}
+
+	// OnCalendar with a zone of its own.
+	code, out, _ = runIn("schedule", "--json", "--after", "2025-10-25T23:47:00Z", "-n", "2", "12:00 America/New_York")
+	if code != 0 || !strings.Contains(out, `"2025-10-26T16:00:00Z"`) || !strings.Contains(out, `"2025-10-27T16:00:00Z"`) {
+		t.Errorf("OnCalendar output = %q", out)
+	}
+
+	// An invalid expression: status 2 and the reference error text on stderr.
+	code, _, stderr = runIn("schedule", "1,,2 * * * *")
+	if code != exitUsage || !strings.Contains(stderr, "Bad minute") {
+		t.Errorf("invalid expression: exit %d stderr %q, want 2 and 'Bad minute'", code, stderr)
+	}
+}
+
+func TestProjectAndCheckCommands(t *testing.T) {
+	data := t.TempDir()
+	code, out, stderr := runIn("project", "create", "--data", data, "--name", "Ops", "--json")
+	if code != 0 {
+		t.Fatalf("project create: exit %d %s", code, stderr)
+	}
+	var p map[string]string
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"id", "name", "api_key", "api_key_readonly", "ping_key"} {
+		if p[k] == "" {
+			t.Errorf("project JSON lacks %q: %s", k, out)
+		}
+	}
+
+	code, out, stderr = runIn("check", "create", "--data", data, "--project", p["id"], "--name", "backup",
+		"--slug", "backup", "--schedule", "0 3 * * *", "--tz", "Europe/Kiev", "--grace", "10m", "--json")
+	if code != 0 {
+		t.Fatalf("check create: exit %d %s", code, stderr)
+	}
+	var c map[string]any
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c["schedule"] != "0 3 * * *" || c["grace"] != float64(600) || c["status"] != "new" || c["timeout"] != nil {
+		t.Errorf("cron check JSON = %v", c)
+	}
+	if c["tz"] != "Europe/Kyiv" {
+		t.Errorf("tz = %v, want the legacy name stored as Europe/Kyiv", c["tz"])
+	}
+	if !strings.HasSuffix(c["ping_url"].(string), "/ping/"+c["uuid"].(string)) {
+		t.Errorf("ping_url = %v", c["ping_url"])
+	}
+
+	code, out, _ = runIn("check", "create", "--data", data, "--project", p["id"], "--name", "hourly", "--timeout", "1h", "--json")
+	if code != 0 || !strings.Contains(out, `"timeout": 3600`) || !strings.Contains(out, `"grace": 3600`) {
+		t.Errorf("simple check: exit %d %s", code, out)
+	}
+
+	code, out, _ = runIn("check", "list", "--data", data, "--project", p["id"], "--json")
+	var listed struct {
+		Checks []map[string]any `json:"checks"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &listed) != nil || len(listed.Checks) != 2 {
+		t.Fatalf("check list: exit %d %s", code, out)
+	}
+	if listed.Checks[0]["name"] != "backup" || listed.Checks[1]["name"] != "hourly" {
+		t.Errorf("check list order = %v, want oldest first", listed.Checks)
+	}
+}
+
+func TestNewerDataIsRefused(t *testing.T) {
+	data := t.TempDir()
+	if code, _, stderr := runIn("project", "create", "--data", data, "--name", "x"); code != 0 {
+		t.Fatalf("project create: %s", stderr)
+	}
+	db := filepath.Join(data, "overdue.db")
+	setUserVersion(t, db, sqlite.SchemaVersion+1)
+	before := fileHash(t, db)
+	for _, args := range [][]string{
+		{"serve", "--data", data, "--addr", "127.0.0.1:0"},
+		{"check", "list", "--data", data, "--project", "x"},
+	} {
+		code, _, stderr := runIn(args...)
+		if code != exitNewer || !strings.Contains(stderr, "newer") {
+			t.Errorf("%s: exit %d stderr %q, want 3 and a message about newer data", args[0], code, stderr)
+		}
+	}
+	if after := fileHash(t, db); after != before {
+		t.Errorf("the database changed while being refused")
+	}
+}
+
+func fileHash(t *testing.T, path string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}
+
+// setUserVersion stamps a database as written by another build.
+func setUserVersion(t *testing.T, path string, v int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", v)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,143 @@
+// Command overdue is Overdue's command line and local server: `overdue serve` runs the ping API,
+// the sweep and a console notifier over an embedded SQLite store; the other commands manage
+// projects and checks and preview schedules.
+//
+// Exit statuses: 0 success, 1 a runtime failure, 2 a bad command, flag or argument, 3 data newer
+// than this build can read.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	// Zone data is embedded so schedules evaluate the same on hosts without a zone database.
+	_ "time/tzdata"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+	exitNewer   = 3
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// usageError is a bad command line; it exits with status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// exitError carries a specific exit status.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+const usageText = `usage: overdue <command> [flags]
+
+commands:
+  serve                          run the ping API, the sweep and a console notifier
+  project create --name NAME     create a project and print its keys once
+  check create --project ID ...  create a check
+  check list --project ID        list a project's checks
+  schedule [flags] EXPR          preview the next fire times of a cron or OnCalendar expression
+  version                        print the build's version
+
+Every command that touches data takes --data DIR (default ./data).
+Run 'overdue <command> -h' for a command's flags.
+`
+
+// run executes one command line and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := dispatch(ctx, args, stdout, stderr)
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	var ee *exitError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "overdue: %s\n", ue.msg)
+		return exitUsage
+	case errors.As(err, &ee):
+		fmt.Fprintf(stderr, "overdue: %s\n", ee.err)
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "overdue: %s\n", err)
+	return exitFailure
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageText)
+		return usagef("missing command: try 'overdue serve'")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, rest, stdout, stderr)
+	case "project":
+		return subcommand("project", rest, map[string]func() error{
+			"create": func() error { return cmdProjectCreate(ctx, rest[1:], stdout, stderr) },
+		})
+	case "check":
+		return subcommand("check", rest, map[string]func() error{
+			"create": func() error { return cmdCheckCreate(ctx, rest[1:], stdout, stderr) },
+			"list":   func() error { return cmdCheckList(ctx, rest[1:], stdout, stderr) },
+		})
+	case "schedule":
+		return cmdSchedule(rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "overdue", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usageText)
+		return nil
+	}
+	return usagef("unknown command %q: run 'overdue help' for the list", cmd)
+}
+
+func subcommand(name string, args []string, cmds map[string]func() error) error {
+	if len(args) == 0 {
+		return usagef("%s: missing subcommand (one of %s)", name, keys(cmds))
+	}
+	f, ok := cmds[args[0]]
+	if !ok {
+		return usagef("%s: unknown subcommand %q (one of %s)", name, args[0], keys(cmds))
+	}
+	return f()
+}
+
+func keys(m map[string]func() error) string {
+	out := ""
+	for _, k := range []string{"create", "list", "add"} {
+		if _, ok := m[k]; ok {
+			if out != "" {
+				out += ", "
+			}
+			out += k
+		}
+	}
+	return out
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/httpapi"
+	"github.com/overduehq/overdue/internal/notify"
+	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/sweep"
+)
+
+// cmdServe is `overdue serve [--addr 127.0.0.1:8000]`: the ping API, the sweep loop and a console
+// notifier in one process.
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve")
+	data := dataFlag(fs)
+	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on (port 0 picks a free one)")
+	siteRoot := fs.String("site-root", "", "base URL shown in ping URLs (default http://<addr>)")
+	interval := fs.Duration("interval", 2*time.Second, "how often the sweep and the notifier run")
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if err := noPositional(fs, pos); err != nil {
+		return err
+	}
+	if *interval < 100*time.Millisecond || *interval > time.Hour {
+		return usagef("serve: --interval %s: want 100ms to 1h", *interval)
+	}
+	if *siteRoot != "" && !strings.HasPrefix(*siteRoot, "http://") && !strings.HasPrefix(*siteRoot, "https://") {
+		return usagef("serve: --site-root %q: want an http:// or https:// URL", *siteRoot)
+	}
+
+	st, err := openStore(*data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return usagef("serve: --addr %s: %s", *addr, err)
+	}
+	defer ln.Close()
+	root := *siteRoot
+	if root == "" {
+		root = "http://" + displayAddr(ln.Addr().String())
+	}
+	root = strings.TrimRight(root, "/")
+
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := firstStart(ctx, st, root, stdout); err != nil {
+		return err
+	}
+
+	now := func() time.Time { return time.Now().UTC() }
+	handler := httpapi.New(httpapi.Config{Store: st, Now: now, SiteRoot: root, Logger: logger})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	sw := &sweep.Sweeper{Store: st, Now: now, Logger: logger}
+	disp := &notify.Dispatcher{Store: st, Notifier: notify.Console{W: stdout}, Now: now, Logger: logger}
+
+	loopCtx, stopLoops := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); sw.Loop(loopCtx, *interval) }()
+	go func() { defer wg.Done(); disp.Loop(loopCtx, *interval) }()
+
+	fmt.Fprintf(stdout, "listening on %s\n", root)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = srv.Shutdown(shutdownCtx)
+		cancel()
+	}
+	stopLoops()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// firstStart creates a Default project with one example check when the store has no project, and
+// prints its keys and a ping URL to try.
+func firstStart(ctx context.Context, st store.Store, root string, stdout io.Writer) error {
+	projects, err := st.Projects(ctx)
+	if err != nil {
+		return fmt.Errorf("list projects: %w", err)
+	}
+	if len(projects) > 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	p, keys, err := newProject(ctx, st, "Default", now)
+	if err != nil {
+		return err
+	}
+	c := check.New(uuid.NewString(), p.ID, now)
+	c.Name, c.Slug = "example", "example"
+	c.BadgeKey = uuid.NewString()
+	if err := st.CreateCheck(ctx, c); err != nil {
+		return fmt.Errorf("create example check: %w", err)
+	}
+	fmt.Fprintln(stdout, "First start: created project \"Default\" with an example check.")
+	if err := printProject(stdout, p, keys, false); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Try a ping:\n  curl -fsS %s/ping/%s\n  curl -fsS %s/ping/%s/example\n\n", root, c.ID, root, keys.PingKey)
+	return nil
+}
+
+// displayAddr turns a listener address into one a browser can reach: an unspecified host
+// (0.0.0.0, ::) becomes localhost.
+func displayAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return a
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

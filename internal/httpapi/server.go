@@ -1,0 +1,203 @@
+// Package httpapi is Overdue's one http.Handler: the Healthchecks-compatible ping API today, and
+// the management API, badges and metrics as they arrive, all in one route table.
+//
+// The same handler is served by net/http in `overdue serve` and adapted from API Gateway events in
+// functions/api, so nothing here knows which edge a request came through. Status codes, bodies and
+// headers follow what a real Healthchecks v3.13 answered (shared/spec/healthchecks-observed.md);
+// where this package deliberately differs, the comment at the spot says so.
+package httpapi
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/overduehq/overdue/internal/store"
+)
+
+// Defaults for Config.
+const (
+	// DefaultPingBodyLimit is how many bytes of a ping body are stored (Healthchecks'
+	// PING_BODY_LIMIT).
+	DefaultPingBodyLimit = 10000
+	// DefaultMaxChecksPerProject caps auto-provisioning (?create=1). Healthchecks allows an owner
+	// twice their check_limit, which is 10000 on a self-hosted instance.
+	DefaultMaxChecksPerProject = 20000
+	// MaxRequestBody is the largest request body accepted, unless the ping body limit is larger
+	// (Django's DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MiB).
+	MaxRequestBody = 2621440
+)
+
+// Config is what the handler needs; main builds it once.
+type Config struct {
+	// Store holds projects, checks and pings. Required.
+	Store store.Store
+	// Now is the clock; tests pin it. Default time.Now.
+	Now func() time.Time
+	// SiteRoot is the public base URL (e.g. "http://localhost:8000") used in URLs shown to users.
+	SiteRoot string
+	// PingBodyLimit is how many bytes of a ping body are stored; longer bodies are truncated, not
+	// rejected. It is announced in the Ping-Body-Limit header. Zero means DefaultPingBodyLimit; a
+	// negative value means no truncation (bodies up to MaxRequestBody are stored whole, and the
+	// header is omitted, like Healthchecks with PING_BODY_LIMIT=None).
+	PingBodyLimit int
+	// NewID returns a new check UUID in lowercase canonical form. Default: random version 4.
+	NewID func() string
+	// Logger receives structured logs. Default: discard.
+	Logger *slog.Logger
+	// MaxChecksPerProject is how many checks a project may have before ?create=1 stops creating
+	// more (answering 404, as Healthchecks does). Zero means DefaultMaxChecksPerProject.
+	MaxChecksPerProject int
+}
+
+// Server is the API handler. Build it with New.
+type Server struct {
+	store     store.Store
+	now       func() time.Time
+	siteRoot  string
+	bodyLimit int // bytes stored per ping; negative: no truncation
+	newID     func() string
+	log       *slog.Logger
+	maxChecks int
+	mux       *http.ServeMux
+}
+
+// New returns the API handler.
+func New(cfg Config) *Server {
+	s := &Server{
+		store:     cfg.Store,
+		now:       cfg.Now,
+		siteRoot:  strings.TrimRight(cfg.SiteRoot, "/"),
+		bodyLimit: cfg.PingBodyLimit,
+		newID:     cfg.NewID,
+		log:       cfg.Logger,
+		maxChecks: cfg.MaxChecksPerProject,
+		mux:       http.NewServeMux(),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.bodyLimit == 0 {
+		s.bodyLimit = DefaultPingBodyLimit
+	}
+	if s.newID == nil {
+		s.newID = uuid.NewString
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.maxChecks <= 0 {
+		s.maxChecks = DefaultMaxChecksPerProject
+	}
+	s.routes()
+	return s
+}
+
+// routes is the route table: every URL the API answers, in one place.
+//
+// The ping API's UUID and slug forms share path shapes (/ping/<uuid>/fail and
+// /ping/<ping-key>/<slug> are both two segments), and ServeMux cannot constrain a wildcard, so
+// each shape has one handler that tells the forms apart the way Healthchecks' ordered routes do.
+// Ping patterns carry no method: every method is a ping.
+func (s *Server) routes() {
+	s.mux.HandleFunc("/ping/{code}", s.handlePingUUID)
+	s.mux.HandleFunc("/ping/{code}/{$}", s.handlePingUUID)
+	s.mux.HandleFunc("/ping/{first}/{second}", s.handlePingPair)
+	s.mux.HandleFunc("/ping/{key}/{slug}/{action}", s.handlePingSlugAction)
+
+	// Anything else gets the HTML page a Django site answers for an unknown URL.
+	s.mux.HandleFunc("/", s.handleNotFound)
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Django's security middleware sets these on every response; clients and scanners that
+	// compare the two servers see the same thing.
+	h := w.Header()
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+
+	rec := &statusRecorder{ResponseWriter: w}
+	s.mux.ServeHTTP(rec, r)
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	// The path of a slug ping carries the project's ping key; redactPath removes it. The query is
+	// left out entirely.
+	s.log.DebugContext(r.Context(), "request",
+		"method", r.Method, "path", redactPath(r.URL.Path), "status", status)
+}
+
+// handleNotFound serves every URL no other route claims: 404 with a small HTML page.
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	writeBody(w, http.StatusNotFound, notFoundPage)
+}
+
+// notFoundPage is the body of a 404 for an unknown URL, shaped like Django's default page.
+const notFoundPage = `<!doctype html>
+<html lang="en">
+<head>
+  <title>Not Found</title>
+</head>
+<body>
+  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>
+</body>
+</html>
+`
+
+// writeBody writes a text/html response, the content type every Healthchecks ping response has,
+// plain-text bodies included.
+func writeBody(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	// A HEAD response has no body; net/http discards it, which is what clients expect (uWSGI and
+	// gunicorn send it anyway).
+	_, _ = io.WriteString(w, body)
+}
+
+// statusRecorder remembers the status a handler wrote, for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// redactPath returns a request path that is safe to log. In /ping/<first>/... the first segment is
+// a ping key unless it is a check UUID (/ping/<uuid>/fail); a ping key is a secret, so anything
+// else there is replaced, mistyped URLs included.
+func redactPath(p string) string {
+	rest, ok := strings.CutPrefix(p, "/ping/")
+	if !ok {
+		return p
+	}
+	first, tail, more := strings.Cut(rest, "/")
+	if first == "" || isCheckUUID(first) {
+		return p
+	}
+	if !more {
+		return "/ping/<redacted>"
+	}
+	return "/ping/<redacted>/" + tail
+}

@@ -1,0 +1,70 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/overduehq/overdue/internal/check"
+)
+
+var (
+	channelInsert = `INSERT INTO channels (` + columns(channelColumns) + `) VALUES (` +
+		placeholders(len(channelColumns)) + `)`
+	channelSelect = `SELECT ` + columns(channelColumns) + ` FROM channels`
+)
+
+// CreateChannel stores a new channel. It is store.ErrConflict if the ID is taken and
+// store.ErrNotFound if the project does not exist.
+func (s *Store) CreateChannel(ctx context.Context, ch *check.Channel) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, channelInsert, channelToRow(ch).fields()...)
+		return dbErr(err)
+	})
+	if err != nil {
+		return fmt.Errorf("create channel %s: %w", ch.ID, err)
+	}
+	return nil
+}
+
+// Channels lists a project's channels, oldest first.
+func (s *Store) Channels(ctx context.Context, projectID string) ([]*check.Channel, error) {
+	rows, err := s.r.QueryContext(ctx, channelSelect+` WHERE project_id = ? ORDER BY created, rowid`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
+	}
+	defer rows.Close()
+	var out []*check.Channel
+	for rows.Next() {
+		var r channelRow
+		if err := rows.Scan(r.fields()...); err != nil {
+			return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
+		}
+		out = append(out, r.channel())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
+	}
+	return out, nil
+}
+
+// DeleteChannel removes a project's channel and unassigns it from every check, in one
+// transaction. A channel that does not exist in the project is store.ErrNotFound.
+func (s *Store) DeleteChannel(ctx context.Context, projectID, id string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM channels WHERE id = ? AND project_id = ?`, id, projectID)
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res); err != nil {
+			return err
+		}
+		// Positions of the remaining channels keep their gaps; only their order matters.
+		_, err = tx.ExecContext(ctx, `DELETE FROM check_channels WHERE channel_id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete channel %s of project %s: %w", id, projectID, err)
+	}
+	return nil
+}

@@ -1,0 +1,268 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/store"
+)
+
+var (
+	checkInsert = `INSERT INTO checks (` + columns(checkColumns) + `) VALUES (` +
+		placeholders(len(checkColumns)) + `)`
+	checkLoad = checkSelect + ` WHERE id = ?`
+	// checkUpdate sets every column but the first, id, which is the last argument.
+	checkUpdate = `UPDATE checks SET ` + assignments(checkColumns[1:]) + ` WHERE id = ?`
+	pingInsert  = `INSERT INTO pings (` + columns(pingColumns) + `) VALUES (` +
+		placeholders(len(pingColumns)) + `)`
+)
+
+const (
+	// pingsTrim keeps a check's newest ?2 pings by number: it deletes from the (?2+1)th newest down.
+	pingsTrim = `DELETE FROM pings WHERE check_id = ?1 AND n <=
+		(SELECT n FROM pings WHERE check_id = ?1 ORDER BY n DESC LIMIT 1 OFFSET ?2)`
+	flipInsert = `INSERT INTO flips (check_id, created, processed, old_status, new_status, reason)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	// flipsExpire leaves unprocessed flips however old they are: they are the notifier's outbox,
+	// and only the notifier decides that one is not worth delivering.
+	flipsExpire = `DELETE FROM flips WHERE check_id = ? AND created < ? AND processed IS NOT NULL`
+)
+
+// updateStmts are UpdateCheck's statements, prepared once on the write connection: parsing them
+// anew took a third of the time of a ping.
+type updateStmts struct {
+	load, update, insertPing, trimPings, insertFlip, expireFlips *sql.Stmt
+}
+
+func prepareUpdate(ctx context.Context, db *sql.DB) (*updateStmts, error) {
+	var u updateStmts
+	for _, st := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&u.load, checkLoad},
+		{&u.update, checkUpdate},
+		{&u.insertPing, pingInsert},
+		{&u.trimPings, pingsTrim},
+		{&u.insertFlip, flipInsert},
+		{&u.expireFlips, flipsExpire},
+	} {
+		stmt, err := db.PrepareContext(ctx, st.query)
+		if err != nil {
+			u.close()
+			return nil, fmt.Errorf("prepare %q: %w", st.query, err)
+		}
+		*st.stmt = stmt
+	}
+	return &u, nil
+}
+
+func (u *updateStmts) close() error {
+	var errs []error
+	for _, stmt := range []*sql.Stmt{u.load, u.update, u.insertPing, u.trimPings, u.insertFlip, u.expireFlips} {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CreateCheck stores a new check with its channel list. It is store.ErrConflict if the ID is
+// taken and store.ErrNotFound if the project does not exist.
+func (s *Store) CreateCheck(ctx context.Context, c *check.Check) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, checkInsert, checkToRow(c).fields()...); err != nil {
+			return dbErr(err)
+		}
+		return insertChannels(ctx, tx, c.ID, c.Channels)
+	})
+	if err != nil {
+		return fmt.Errorf("create check %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Check loads a check by ID.
+func (s *Store) Check(ctx context.Context, id string) (*check.Check, error) {
+	c, err := scanCheck(s.r.QueryRowContext(ctx, checkLoad, id))
+	if err != nil {
+		return nil, fmt.Errorf("load check %s: %w", id, dbErr(err))
+	}
+	return c, nil
+}
+
+// Checks lists a project's checks, oldest first.
+func (s *Store) Checks(ctx context.Context, projectID string) ([]*check.Check, error) {
+	rows, err := s.r.QueryContext(ctx, checkSelect+` WHERE project_id = ? ORDER BY created, rowid`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("list checks of project %s: %w", projectID, err)
+	}
+	out, err := scanChecks(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list checks of project %s: %w", projectID, err)
+	}
+	return out, nil
+}
+
+// ChecksBySlug lists a project's checks with exactly this slug, oldest first.
+func (s *Store) ChecksBySlug(ctx context.Context, projectID, slug string) ([]*check.Check, error) {
+	rows, err := s.r.QueryContext(ctx,
+		checkSelect+` WHERE project_id = ? AND slug = ? ORDER BY created, rowid`, projectID, slug)
+	if err != nil {
+		return nil, fmt.Errorf("find checks of project %s by slug %q: %w", projectID, slug, err)
+	}
+	out, err := scanChecks(rows)
+	if err != nil {
+		return nil, fmt.Errorf("find checks of project %s by slug %q: %w", projectID, slug, err)
+	}
+	return out, nil
+}
+
+// UpdateCheck loads the check, calls fn, and writes the check, fn's ping and fn's flip in one
+// transaction. The transaction holds the write lock from its first statement, so fn runs once
+// and no other writer can change the check in between. The flip's ID is set once committed.
+// After writing a ping, it trims the check's pings to the newest PingLimit; after writing a ping
+// or a flip, it deletes the check's processed flips older than FlipRetention before that ping's
+// or flip's time. The returned check is as a later load would return it.
+func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Check) (store.Change, error)) (*check.Check, error) {
+	var (
+		written *check.Check
+		change  store.Change
+		flipID  int64
+		fnErr   error
+	)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		stmt := func(st *sql.Stmt) *sql.Stmt { return tx.StmtContext(ctx, st) }
+		c, err := scanCheck(stmt(s.u.load).QueryRowContext(ctx, id))
+		if err != nil {
+			return dbErr(err)
+		}
+		projectID := c.ProjectID
+		channels := slices.Clone(c.Channels) // fn may edit the slice in place
+		change, fnErr = fn(c)
+		if fnErr != nil {
+			return fnErr
+		}
+		if c.ID != id || c.ProjectID != projectID {
+			return fmt.Errorf("fn moved the check to ID %s, project %s: IDs cannot change", c.ID, c.ProjectID)
+		}
+
+		row := checkToRow(c)
+		if _, err := stmt(s.u.update).ExecContext(ctx, append(row.fields()[1:], id)...); err != nil {
+			return dbErr(err)
+		}
+		if !slices.Equal(channels, c.Channels) {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM check_channels WHERE check_id = ?`, id); err != nil {
+				return err
+			}
+			if err := insertChannels(ctx, tx, id, c.Channels); err != nil {
+				return err
+			}
+		}
+
+		var now time.Time // the time of what is being written: the store reads no clock
+		if p := change.Ping; p != nil {
+			if _, err := stmt(s.u.insertPing).ExecContext(ctx, pingToRow(id, p).fields()...); err != nil {
+				return fmt.Errorf("insert ping %d: %w", p.N, dbErr(err))
+			}
+			if _, err := stmt(s.u.trimPings).ExecContext(ctx, id, s.opts.PingLimit); err != nil {
+				return fmt.Errorf("trim pings: %w", err)
+			}
+			now = p.Created
+		}
+		if f := change.Flip; f != nil {
+			res, err := stmt(s.u.insertFlip).ExecContext(ctx, id, instant(f.Created), instant(f.Processed),
+				string(f.OldStatus), string(f.NewStatus), f.Reason)
+			if err != nil {
+				return fmt.Errorf("insert flip: %w", dbErr(err))
+			}
+			if flipID, err = res.LastInsertId(); err != nil {
+				return fmt.Errorf("insert flip: %w", err)
+			}
+			if f.Created.After(now) {
+				now = f.Created
+			}
+		}
+		if !now.IsZero() {
+			_, err := stmt(s.u.expireFlips).ExecContext(ctx, id, now.Add(-s.opts.FlipRetention).UnixMicro())
+			if err != nil {
+				return fmt.Errorf("delete old flips: %w", err)
+			}
+		}
+		written = row.check()
+		return nil
+	})
+	if fnErr != nil {
+		return nil, fnErr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update check %s: %w", id, err)
+	}
+	if change.Flip != nil {
+		change.Flip.ID = strconv.FormatInt(flipID, 10)
+	}
+	return written, nil
+}
+
+// DeleteCheck removes a check; its channel list, pings and flips go with it (ON DELETE CASCADE).
+func (s *Store) DeleteCheck(ctx context.Context, id string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM checks WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res)
+	})
+	if err != nil {
+		return fmt.Errorf("delete check %s: %w", id, err)
+	}
+	return nil
+}
+
+// DueChecks lists checks whose AlertAfter is set and not after now, soonest first, at most
+// limit. It reads only the partial index on alert_after.
+func (s *Store) DueChecks(ctx context.Context, now time.Time, limit int) ([]*check.Check, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("list due checks: limit %d is not positive", limit)
+	}
+	// alert_after is truncated to microseconds, so "<= now" is "<= now truncated".
+	rows, err := s.r.QueryContext(ctx, checkSelect+` WHERE alert_after IS NOT NULL AND alert_after <= ?
+		ORDER BY alert_after, rowid LIMIT ?`, now.UnixMicro(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list due checks: %w", err)
+	}
+	out, err := scanChecks(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list due checks: %w", err)
+	}
+	return out, nil
+}
+
+func insertChannels(ctx context.Context, tx *sql.Tx, checkID string, ids []string) error {
+	for i, chID := range ids {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO check_channels (check_id, position, channel_id) VALUES (?, ?, ?)`, checkID, i, chID)
+		if err != nil {
+			return fmt.Errorf("assign channel %s: %w", chID, err)
+		}
+	}
+	return nil
+}
+
+// mustAffect is store.ErrNotFound when a statement changed no row.
+func mustAffect(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}

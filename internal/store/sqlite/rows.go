@@ -1,0 +1,433 @@
+package sqlite
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/overduehq/overdue/internal/check"
+)
+
+// Rows mirror the tables, column for column; the functions below are the only place domain
+// types meet storage. Each row's fields method lists pointers in column order: Scan fills them,
+// and database/sql dereferences them as Exec arguments, so one list serves reading and writing
+// and the two cannot drift apart.
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// instant stores t as microseconds since the epoch, NULL for the zero time.
+func instant(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+// fromInstant is the inverse of instant; times come back in UTC.
+func fromInstant(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}
+
+// bound converts an exclusive or inclusive lower bound on instants to microseconds, rounding up
+// so that "stored >= bound" keeps exactly the instants at or after t once truncated.
+func bound(t time.Time) int64 {
+	us := t.UnixMicro()
+	if t.Nanosecond()%1000 != 0 {
+		us++
+	}
+	return us
+}
+
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
+
+func columns(cols []string) string { return strings.Join(cols, ", ") }
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func assignments(cols []string) string {
+	set := make([]string, len(cols))
+	for i, c := range cols {
+		set[i] = c + " = ?"
+	}
+	return strings.Join(set, ", ")
+}
+
+// projectRow is a row of projects.
+type projectRow struct {
+	ID              string
+	Name            string
+	Created         sql.NullInt64
+	APIKeyHash      sql.NullString
+	ReadOnlyKeyHash sql.NullString
+	PingKeyHash     sql.NullString
+	BadgeKey        string
+}
+
+var projectColumns = []string{
+	"id", "name", "created", "api_key_hash", "read_only_key_hash", "ping_key_hash", "badge_key",
+}
+
+func (r *projectRow) fields() []any {
+	return []any{&r.ID, &r.Name, &r.Created, &r.APIKeyHash, &r.ReadOnlyKeyHash, &r.PingKeyHash, &r.BadgeKey}
+}
+
+func projectToRow(p *check.Project) *projectRow {
+	return &projectRow{
+		ID:              p.ID,
+		Name:            p.Name,
+		Created:         instant(p.Created),
+		APIKeyHash:      nullString(p.APIKeyHash),
+		ReadOnlyKeyHash: nullString(p.ReadOnlyKeyHash),
+		PingKeyHash:     nullString(p.PingKeyHash),
+		BadgeKey:        p.BadgeKey,
+	}
+}
+
+func (r *projectRow) project() *check.Project {
+	return &check.Project{
+		ID:              r.ID,
+		Name:            r.Name,
+		Created:         fromInstant(r.Created),
+		APIKeyHash:      r.APIKeyHash.String,
+		ReadOnlyKeyHash: r.ReadOnlyKeyHash.String,
+		PingKeyHash:     r.PingKeyHash.String,
+		BadgeKey:        r.BadgeKey,
+	}
+}
+
+func scanProject(sc scanner) (*check.Project, error) {
+	var r projectRow
+	if err := sc.Scan(r.fields()...); err != nil {
+		return nil, err
+	}
+	return r.project(), nil
+}
+
+// checkRow is a row of checks; Channels comes from check_channels (see checkSelect).
+type checkRow struct {
+	ID                string
+	ProjectID         string
+	Name              string
+	Slug              string
+	Tags              string
+	Desc              string
+	Created           sql.NullInt64
+	Kind              string
+	Timeout           int64
+	Schedule          string
+	TZ                string
+	Grace             int64
+	Methods           string
+	ManualResume      bool
+	StartKw           string
+	SuccessKw         string
+	FailureKw         string
+	FilterSubject     bool
+	FilterBody        bool
+	FilterHTTPBody    bool
+	FilterDefaultFail bool
+	BadgeKey          string
+	Status            string
+	NPings            int64
+	LastPing          sql.NullInt64
+	LastStart         sql.NullInt64
+	LastStartRID      string
+	LastDuration      int64
+	AlertAfter        sql.NullInt64
+
+	Channels []string
+}
+
+var checkColumns = []string{
+	"id", "project_id", "name", "slug", "tags", "description", "created",
+	"kind", "timeout", "schedule", "tz", "grace",
+	"methods", "manual_resume", "start_kw", "success_kw", "failure_kw",
+	"filter_subject", "filter_body", "filter_http_body", "filter_default_fail",
+	"badge_key", "status", "n_pings", "last_ping", "last_start", "last_start_rid", "last_duration",
+	"alert_after",
+}
+
+func (r *checkRow) fields() []any {
+	return []any{
+		&r.ID, &r.ProjectID, &r.Name, &r.Slug, &r.Tags, &r.Desc, &r.Created,
+		&r.Kind, &r.Timeout, &r.Schedule, &r.TZ, &r.Grace,
+		&r.Methods, &r.ManualResume, &r.StartKw, &r.SuccessKw, &r.FailureKw,
+		&r.FilterSubject, &r.FilterBody, &r.FilterHTTPBody, &r.FilterDefaultFail,
+		&r.BadgeKey, &r.Status, &r.NPings, &r.LastPing, &r.LastStart, &r.LastStartRID, &r.LastDuration,
+		&r.AlertAfter,
+	}
+}
+
+// checkSelect reads checks with their channel IDs, in list order, as a JSON array: one statement
+// per listing instead of one more query per check.
+var checkSelect = `SELECT ` + columns(checkColumns) + `,
+	(SELECT json_group_array(channel_id ORDER BY position) FROM check_channels WHERE check_id = checks.id)
+	FROM checks`
+
+func checkToRow(c *check.Check) *checkRow {
+	return &checkRow{
+		ID:                c.ID,
+		ProjectID:         c.ProjectID,
+		Name:              c.Name,
+		Slug:              c.Slug,
+		Tags:              c.Tags,
+		Desc:              c.Desc,
+		Created:           instant(c.Created),
+		Kind:              string(c.Kind),
+		Timeout:           int64(c.Timeout),
+		Schedule:          c.Schedule,
+		TZ:                c.TZ,
+		Grace:             int64(c.Grace),
+		Methods:           c.Methods,
+		ManualResume:      c.ManualResume,
+		StartKw:           c.StartKw,
+		SuccessKw:         c.SuccessKw,
+		FailureKw:         c.FailureKw,
+		FilterSubject:     c.FilterSubject,
+		FilterBody:        c.FilterBody,
+		FilterHTTPBody:    c.FilterHTTPBody,
+		FilterDefaultFail: c.FilterDefaultFail,
+		BadgeKey:          c.BadgeKey,
+		Status:            string(c.Status),
+		NPings:            int64(c.NPings),
+		LastPing:          instant(c.LastPing),
+		LastStart:         instant(c.LastStart),
+		LastStartRID:      c.LastStartRID,
+		LastDuration:      int64(c.LastDuration),
+		AlertAfter:        instant(c.AlertAfter),
+		Channels:          c.Channels,
+	}
+}
+
+func (r *checkRow) check() *check.Check {
+	var channels []string
+	if len(r.Channels) > 0 {
+		channels = append([]string(nil), r.Channels...)
+	}
+	return &check.Check{
+		ID:                r.ID,
+		ProjectID:         r.ProjectID,
+		Name:              r.Name,
+		Slug:              r.Slug,
+		Tags:              r.Tags,
+		Desc:              r.Desc,
+		Created:           fromInstant(r.Created),
+		Kind:              check.Kind(r.Kind),
+		Timeout:           time.Duration(r.Timeout),
+		Schedule:          r.Schedule,
+		TZ:                r.TZ,
+		Grace:             time.Duration(r.Grace),
+		Methods:           r.Methods,
+		ManualResume:      r.ManualResume,
+		StartKw:           r.StartKw,
+		SuccessKw:         r.SuccessKw,
+		FailureKw:         r.FailureKw,
+		FilterSubject:     r.FilterSubject,
+		FilterBody:        r.FilterBody,
+		FilterHTTPBody:    r.FilterHTTPBody,
+		FilterDefaultFail: r.FilterDefaultFail,
+		BadgeKey:          r.BadgeKey,
+		Channels:          channels,
+		Status:            check.Status(r.Status),
+		NPings:            int(r.NPings),
+		LastPing:          fromInstant(r.LastPing),
+		LastStart:         fromInstant(r.LastStart),
+		LastStartRID:      r.LastStartRID,
+		LastDuration:      time.Duration(r.LastDuration),
+		AlertAfter:        fromInstant(r.AlertAfter),
+	}
+}
+
+// scanCheck reads one row of checkSelect.
+func scanCheck(sc scanner) (*check.Check, error) {
+	var r checkRow
+	var channels string
+	if err := sc.Scan(append(r.fields(), &channels)...); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(channels), &r.Channels); err != nil {
+		return nil, fmt.Errorf("decode channels of check %s: %w", r.ID, err)
+	}
+	return r.check(), nil
+}
+
+func scanChecks(rows *sql.Rows) ([]*check.Check, error) {
+	defer rows.Close()
+	var out []*check.Check
+	for rows.Next() {
+		c, err := scanCheck(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// pingRow is a row of pings.
+type pingRow struct {
+	CheckID    string
+	N          int64
+	Created    sql.NullInt64
+	Kind       string
+	Scheme     string
+	RemoteAddr string
+	Method     string
+	UA         string
+	Body       []byte
+	ExitStatus sql.NullInt64
+	RID        string
+}
+
+var pingColumns = []string{
+	"check_id", "n", "created", "kind", "scheme", "remote_addr", "method", "ua", "body", "exit_status", "rid",
+}
+
+func (r *pingRow) fields() []any {
+	return []any{
+		&r.CheckID, &r.N, &r.Created, &r.Kind, &r.Scheme, &r.RemoteAddr, &r.Method, &r.UA,
+		&r.Body, &r.ExitStatus, &r.RID,
+	}
+}
+
+func pingToRow(checkID string, p *check.Ping) *pingRow {
+	r := &pingRow{
+		CheckID:    checkID,
+		N:          int64(p.N),
+		Created:    instant(p.Created),
+		Kind:       string(p.Kind),
+		Scheme:     p.Scheme,
+		RemoteAddr: p.RemoteAddr,
+		Method:     p.Method,
+		UA:         p.UA,
+		RID:        p.RID,
+	}
+	if len(p.Body) > 0 {
+		r.Body = p.Body
+	}
+	if p.ExitStatus != nil {
+		r.ExitStatus = sql.NullInt64{Int64: int64(*p.ExitStatus), Valid: true}
+	}
+	return r
+}
+
+func (r *pingRow) ping() *check.Ping {
+	p := &check.Ping{
+		CheckID:    r.CheckID,
+		N:          int(r.N),
+		Created:    fromInstant(r.Created),
+		Kind:       check.PingKind(r.Kind),
+		Scheme:     r.Scheme,
+		RemoteAddr: r.RemoteAddr,
+		Method:     r.Method,
+		UA:         r.UA,
+		RID:        r.RID,
+	}
+	if len(r.Body) > 0 {
+		p.Body = r.Body
+	}
+	if r.ExitStatus.Valid {
+		s := int(r.ExitStatus.Int64)
+		p.ExitStatus = &s
+	}
+	return p
+}
+
+// flipRow is a row of flips. The ID is the table's integer key; the domain sees it as a decimal
+// string.
+type flipRow struct {
+	ID        int64
+	CheckID   string
+	Created   sql.NullInt64
+	Processed sql.NullInt64
+	OldStatus string
+	NewStatus string
+	Reason    string
+}
+
+var flipColumns = []string{"id", "check_id", "created", "processed", "old_status", "new_status", "reason"}
+
+func (r *flipRow) fields() []any {
+	return []any{&r.ID, &r.CheckID, &r.Created, &r.Processed, &r.OldStatus, &r.NewStatus, &r.Reason}
+}
+
+func (r *flipRow) flip() *check.Flip {
+	return &check.Flip{
+		ID:        fmt.Sprint(r.ID),
+		CheckID:   r.CheckID,
+		Created:   fromInstant(r.Created),
+		Processed: fromInstant(r.Processed),
+		OldStatus: check.Status(r.OldStatus),
+		NewStatus: check.Status(r.NewStatus),
+		Reason:    r.Reason,
+	}
+}
+
+func scanFlips(rows *sql.Rows) ([]*check.Flip, error) {
+	defer rows.Close()
+	var out []*check.Flip
+	for rows.Next() {
+		var r flipRow
+		if err := rows.Scan(r.fields()...); err != nil {
+			return nil, err
+		}
+		out = append(out, r.flip())
+	}
+	return out, rows.Err()
+}
+
+// channelRow is a row of channels.
+type channelRow struct {
+	ID        string
+	ProjectID string
+	Kind      string
+	Name      string
+	Value     string
+	Created   sql.NullInt64
+	Disabled  bool
+	LastError string
+}
+
+var channelColumns = []string{"id", "project_id", "kind", "name", "value", "created", "disabled", "last_error"}
+
+func (r *channelRow) fields() []any {
+	return []any{&r.ID, &r.ProjectID, &r.Kind, &r.Name, &r.Value, &r.Created, &r.Disabled, &r.LastError}
+}
+
+func channelToRow(ch *check.Channel) *channelRow {
+	return &channelRow{
+		ID:        ch.ID,
+		ProjectID: ch.ProjectID,
+		Kind:      ch.Kind,
+		Name:      ch.Name,
+		Value:     ch.Value,
+		Created:   instant(ch.Created),
+		Disabled:  ch.Disabled,
+		LastError: ch.LastError,
+	}
+}
+
+func (r *channelRow) channel() *check.Channel {
+	return &check.Channel{
+		ID:        r.ID,
+		ProjectID: r.ProjectID,
+		Kind:      r.Kind,
+		Name:      r.Name,
+		Value:     r.Value,
+		Created:   fromInstant(r.Created),
+		Disabled:  r.Disabled,
+		LastError: r.LastError,
+	}
+}

@@ -1,0 +1,135 @@
+// Package sweep finds checks that went down without a ping and records their flips.
+//
+// It reads only the store's due index (checks whose AlertAfter has passed), recomputes each one's
+// status with the injected clock and writes the flip through the store's read-modify-write, so two
+// sweeps running at once never flip a check twice: the second one finds the check already down
+// (or its AlertAfter moved) when its closure runs, and writes nothing.
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/schedule"
+	"github.com/overduehq/overdue/internal/store"
+)
+
+// BadSchedulePushback is how far a check whose schedule cannot be evaluated is pushed ahead, so
+// one broken check cannot make every sweep fail (Healthchecks does the same).
+const BadSchedulePushback = time.Hour
+
+// Sweeper runs sweeps.
+type Sweeper struct {
+	Store  store.Store
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Batch is how many due checks one store query returns (default 100).
+	Batch int
+}
+
+// Result counts what one sweep did.
+type Result struct {
+	Examined int // due checks looked at
+	Flipped  int // checks that went down
+}
+
+// errSkip aborts an UpdateCheck whose check is no longer due: another writer got there first.
+var errSkip = errors.New("no longer due")
+
+// Run performs one sweep at s.Now(): every check due by then is examined once.
+func (s *Sweeper) Run(ctx context.Context) (Result, error) {
+	var res Result
+	now := s.Now()
+	batch := s.Batch
+	if batch <= 0 {
+		batch = 100
+	}
+	seen := make(map[string]bool)
+	for {
+		due, err := s.Store.DueChecks(ctx, now, batch)
+		if err != nil {
+			return res, fmt.Errorf("list due checks: %w", err)
+		}
+		progressed := false
+		for _, c := range due {
+			if seen[c.ID] {
+				continue
+			}
+			seen[c.ID] = true
+			progressed = true
+			res.Examined++
+			flipped, err := s.sweepOne(ctx, c, now)
+			if err != nil {
+				return res, err
+			}
+			if flipped {
+				res.Flipped++
+			}
+		}
+		if !progressed || len(due) < batch {
+			return res, nil
+		}
+	}
+}
+
+func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time) (bool, error) {
+	sched, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
+	if err != nil {
+		s.logger().Warn("schedule cannot be evaluated; pushed ahead",
+			"check", c.ID, "kind", c.Kind, "error", err.Error(), "retry_at", now.Add(BadSchedulePushback))
+		_, err := s.Store.UpdateCheck(ctx, c.ID, func(c *check.Check) (store.Change, error) {
+			c.AlertAfter = now.Add(BadSchedulePushback)
+			return store.Change{}, nil
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return false, fmt.Errorf("push back check %s: %w", c.ID, err)
+		}
+		return false, nil
+	}
+	var flip *check.Flip
+	_, err = s.Store.UpdateCheck(ctx, c.ID, func(c *check.Check) (store.Change, error) {
+		if c.AlertAfter.IsZero() || c.AlertAfter.After(now) {
+			return store.Change{}, errSkip
+		}
+		flip = c.Sweep(now, sched)
+		return store.Change{Flip: flip}, nil
+	})
+	switch {
+	case errors.Is(err, errSkip), errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("sweep check %s: %w", c.ID, err)
+	}
+	if flip != nil {
+		s.logger().Info("check went down", "check", c.ID, "at", flip.Created, "from", flip.OldStatus)
+	}
+	return flip != nil, nil
+}
+
+func (s *Sweeper) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+// Loop sweeps every interval until ctx ends. Errors are logged, never fatal: the next sweep
+// tries again.
+func (s *Sweeper) Loop(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.Run(ctx); err != nil && ctx.Err() == nil {
+			s.logger().Error("sweep failed", "error", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
