@@ -52,6 +52,9 @@ type Config struct {
 	// MaxChecksPerProject is how many checks a project may have before ?create=1 stops creating
 	// more (answering 404, as Healthchecks does). Zero means DefaultMaxChecksPerProject.
 	MaxChecksPerProject int
+	// SecretKey signs badge URLs (HMAC). It must stay the same across restarts, or published
+	// badge URLs stop working. Required for badges.
+	SecretKey []byte
 }
 
 // Server is the API handler. Build it with New.
@@ -63,6 +66,7 @@ type Server struct {
 	newID     func() string
 	log       *slog.Logger
 	maxChecks int
+	secret    []byte
 	mux       *http.ServeMux
 }
 
@@ -76,6 +80,7 @@ func New(cfg Config) *Server {
 		newID:     cfg.NewID,
 		log:       cfg.Logger,
 		maxChecks: cfg.MaxChecksPerProject,
+		secret:    cfg.SecretKey,
 		mux:       http.NewServeMux(),
 	}
 	if s.now == nil {
