@@ -197,3 +197,35 @@ func setUserVersion(t *testing.T, path string, v int) {
 		t.Fatal(err)
 	}
 }
+
+func TestSecretPersists(t *testing.T) {
+	t.Setenv(secretEnv, "")
+	dir := t.TempDir()
+	first, err := loadSecret(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := loadSecret(dir)
+	if err != nil || string(again) != string(first) || len(first) != 64 {
+		t.Fatalf("second load = %q, %v; want the same 64-character key %q", again, err, first)
+	}
+	info, err := os.Stat(filepath.Join(dir, "secret.key"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("secret.key mode = %v, %v; want 0600", info.Mode(), err)
+	}
+	t.Setenv(secretEnv, "short")
+	if _, err := loadSecret(dir); err == nil {
+		t.Errorf("a 5-character %s was accepted", secretEnv)
+	}
+	t.Setenv(secretEnv, "0123456789abcdef0123")
+	if got, err := loadSecret(dir); err != nil || string(got) != "0123456789abcdef0123" {
+		t.Errorf("env override = %q, %v", got, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "secret.key"), []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(secretEnv, "")
+	if _, err := loadSecret(dir); err == nil || !strings.Contains(err.Error(), "restore it from a backup") {
+		t.Errorf("truncated secret file: err = %v, want advice", err)
+	}
+}

@@ -60,13 +60,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	root = strings.TrimRight(root, "/")
 
+	secret, err := loadSecret(*data)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	if err := firstStart(ctx, st, root, stdout); err != nil {
 		return err
 	}
 
 	now := func() time.Time { return time.Now().UTC() }
-	handler := httpapi.New(httpapi.Config{Store: st, Now: now, SiteRoot: root, Logger: logger})
+	handler := httpapi.New(httpapi.Config{Store: st, Now: now, SiteRoot: root, Logger: logger, SecretKey: secret})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

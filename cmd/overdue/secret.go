@@ -1,0 +1,64 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// secretEnv overrides the secret file, for installs that keep secrets out of the data directory.
+const secretEnv = "OVERDUE_SECRET_KEY"
+
+// loadSecret returns the server's signing secret (badge URLs, webhook signatures): the value of
+// OVERDUE_SECRET_KEY if set, else the hex key in DIR/secret.key, created with 32 random bytes on
+// first use and readable by the owner only. It must survive restarts: published badge URLs are
+// signed with it.
+func loadSecret(dir string) ([]byte, error) {
+	if v := os.Getenv(secretEnv); v != "" {
+		if len(v) < 16 {
+			return nil, usagef("%s is %d characters: use at least 16 random characters", secretEnv, len(v))
+		}
+		return []byte(v), nil
+	}
+	path := filepath.Join(dir, "secret.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		key := strings.TrimSpace(string(b))
+		if len(key) < 32 {
+			return nil, fmt.Errorf("%s holds %d characters, want at least 32: restore it from a backup, or delete it to make a new one (published badge URLs then change)", path, len(key))
+		}
+		return []byte(key), nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read secret: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("generate secret: %w", err)
+	}
+	key := hex.EncodeToString(raw)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	// O_EXCL: two processes starting at once must not each write a different key.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return loadSecret(dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create secret: %w", err)
+	}
+	if _, err := f.WriteString(key + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write secret: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("write secret: %w", err)
+	}
+	return []byte(key), nil
+}
