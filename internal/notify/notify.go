@@ -128,7 +128,7 @@ func Text(a Alert) string {
 		fmt.Fprintf(&b, "The check %q is now up.\n", displayName(a.Check))
 	}
 	if a.Check.Kind == check.KindSimple {
-		fmt.Fprintf(&b, "Period: %s\n", a.Check.Timeout)
+		fmt.Fprintf(&b, "Period: %s\n", HumanDuration(a.Check.Timeout))
 	} else {
 		fmt.Fprintf(&b, "Schedule: %s (%s)\n", a.Check.Schedule, a.Check.TZ)
 	}
@@ -145,4 +145,33 @@ func displayName(c *check.Check) string {
 		return c.Name
 	}
 	return c.ID
+}
+
+// HumanDuration writes a duration the way Healthchecks shows periods: "1 day", "2 hours 30
+// minutes", "90 seconds" is "1 minute 30 seconds". Zero is "0 seconds".
+func HumanDuration(d time.Duration) string {
+	units := []struct {
+		name string
+		size time.Duration
+	}{
+		{"week", 7 * 24 * time.Hour}, {"day", 24 * time.Hour}, {"hour", time.Hour},
+		{"minute", time.Minute}, {"second", time.Second},
+	}
+	var parts []string
+	for _, u := range units {
+		n := d / u.size
+		if n == 0 {
+			continue
+		}
+		d -= n * u.size
+		if n == 1 {
+			parts = append(parts, "1 "+u.name)
+		} else {
+			parts = append(parts, fmt.Sprintf("%d %ss", n, u.name))
+		}
+	}
+	if len(parts) == 0 {
+		return "0 seconds"
+	}
+	return strings.Join(parts, " ")
 }
