@@ -229,3 +229,40 @@ func TestSecretPersists(t *testing.T) {
 		t.Errorf("truncated secret file: err = %v, want advice", err)
 	}
 }
+
+func TestChannelCommands(t *testing.T) {
+	data := t.TempDir()
+	_, out, _ := runIn("project", "create", "--data", data, "--name", "Ops", "--json")
+	var p map[string]string
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runIn("channel", "add", "--data", data, "--project", p["id"], "--kind", "email", "--value", "ops@example.org", "--json")
+	if code != 0 {
+		t.Fatalf("channel add: exit %d %s", code, stderr)
+	}
+	var ch map[string]string
+	if err := json.Unmarshal([]byte(out), &ch); err != nil || ch["kind"] != "email" || ch["name"] != "ops@example.org" || ch["id"] == "" {
+		t.Fatalf("channel JSON = %s (%v)", out, err)
+	}
+	for _, bad := range [][]string{
+		{"--kind", "email", "--value", "not an address"},
+		{"--kind", "sms", "--value", "12345"},
+		{"--kind", "pager", "--value", "x"},
+		{"--kind", "webhook", "--value", "ftp://example.org/hook"},
+	} {
+		args := append([]string{"channel", "add", "--data", data, "--project", p["id"]}, bad...)
+		if code, _, stderr := runIn(args...); code != exitUsage || !strings.HasPrefix(stderr, "overdue: channel add: ") {
+			t.Errorf("channel add %v: exit %d stderr %q, want 2 and a one-line reason", bad, code, stderr)
+		}
+	}
+	// A check created afterwards through the ping API with ?create=1 gets every channel; here we
+	// check the listing.
+	code, out, _ = runIn("channel", "list", "--data", data, "--project", p["id"], "--json")
+	var listed struct {
+		Channels []map[string]string `json:"channels"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &listed) != nil || len(listed.Channels) != 1 || listed.Channels[0]["id"] != ch["id"] {
+		t.Errorf("channel list = %s", out)
+	}
+}

@@ -58,6 +58,8 @@ commands:
   project create --name NAME     create a project and print its keys once
   check create --project ID ...  create a check
   check list --project ID        list a project's checks
+  channel add --project ID ...   add an alert channel (email, sms, sns, webhook)
+  channel list --project ID      list a project's channels
   schedule [flags] EXPR          preview the next fire times of a cron or OnCalendar expression
   version                        print the build's version
 
@@ -102,6 +104,11 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return subcommand("check", rest, map[string]func() error{
 			"create": func() error { return cmdCheckCreate(ctx, rest[1:], stdout, stderr) },
 			"list":   func() error { return cmdCheckList(ctx, rest[1:], stdout, stderr) },
+		})
+	case "channel":
+		return subcommand("channel", rest, map[string]func() error{
+			"add":  func() error { return cmdChannelAdd(ctx, rest[1:], stdout, stderr) },
+			"list": func() error { return cmdChannelList(ctx, rest[1:], stdout, stderr) },
 		})
 	case "schedule":
 		return cmdSchedule(rest, stdout, stderr)
