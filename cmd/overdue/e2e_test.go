@@ -124,6 +124,7 @@ func TestServeEndToEnd(t *testing.T) {
 	// First start: a Default project, its keys and a ping URL to try.
 	id := s.waitFor(t, regexp.MustCompile(`^\s+id:\s+(\S+)$`))[1]
 	apiKey := s.waitFor(t, regexp.MustCompile(`^\s+API key:\s+(hcw_\w{28})$`))[1]
+	roKey := s.waitFor(t, regexp.MustCompile(`^\s+read-only API key:\s+(hcr_\w{28})$`))[1]
 	pingKey := s.waitFor(t, regexp.MustCompile(`^\s+ping key:\s+(\w{22})$`))[1]
 	m := s.waitFor(t, regexp.MustCompile(`curl -fsS (http://127\.0\.0\.1:\d+)/ping/([0-9a-f-]{36})$`))
 	base, checkID := m[1], m[2]
@@ -181,6 +182,40 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	if byName["nightly"] == nil || byName["nightly"]["n_pings"] != float64(1) {
 		t.Errorf("auto-provisioned check = %v, want one ping", byName["nightly"])
+	}
+
+	// The management API, badges and metrics answer through the same server.
+	req, _ := http.NewRequest("GET", base+"/api/v3/checks/"+checkID, nil)
+	req.Header.Set("X-Api-Key", apiKey)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || got["status"] != "down" || got["n_pings"] != float64(3) {
+		t.Errorf("GET /api/v3/checks/<uuid> = %d %v", resp.StatusCode, got)
+	}
+	req, _ = http.NewRequest("GET", base+"/api/v3/badges/", nil)
+	req.Header.Set("X-Api-Key", roKey)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var badges struct {
+		Badges map[string]map[string]string `json:"badges"`
+	}
+	json.NewDecoder(resp.Body).Decode(&badges)
+	resp.Body.Close()
+	if all := badges.Badges["*"]; all == nil || all["svg"] == "" {
+		t.Fatalf("badge listing = %v", badges)
+	}
+	if code, body := get(t, badges.Badges["*"]["json"]); code != 200 || !strings.Contains(body, `"down"`) {
+		t.Errorf("project badge JSON = %d %q, want 200 and status down", code, body)
+	}
+	if code, body := get(t, base+"/projects/"+id+"/metrics/"+roKey); code != 200 || !strings.Contains(body, "hc_checks_down_total 1") {
+		t.Errorf("metrics = %d %q", code, body)
 	}
 
 	// SIGTERM stops the server cleanly.

@@ -1,5 +1,5 @@
-// Package httpapi is Overdue's one http.Handler: the Healthchecks-compatible ping API today, and
-// the management API, badges and metrics as they arrive, all in one route table.
+// Package httpapi is Overdue's one http.Handler: the Healthchecks-compatible ping API and
+// management API (/api/v1/, /api/v2/, /api/v3/), badges and metrics, all in one route table.
 //
 // The same handler is served by net/http in `overdue serve` and adapted from API Gateway events in
 // functions/api, so nothing here knows which edge a request came through. Status codes, bodies and
@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,7 +51,9 @@ type Config struct {
 	// Logger receives structured logs. Default: discard.
 	Logger *slog.Logger
 	// MaxChecksPerProject is how many checks a project may have before ?create=1 stops creating
-	// more (answering 404, as Healthchecks does). Zero means DefaultMaxChecksPerProject.
+	// more (answering 404, as Healthchecks does). Creating checks through the management API stops
+	// at half of it (403), as Healthchecks lets auto-provisioning go to twice the account's
+	// limit. Zero means DefaultMaxChecksPerProject.
 	MaxChecksPerProject int
 	// SecretKey signs badge URLs (HMAC). It must stay the same across restarts, or published
 	// badge URLs stop working. Required for badges.
@@ -113,6 +116,51 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/ping/{code}/{$}", s.handlePingUUID)
 	s.mux.HandleFunc("/ping/{first}/{second}", s.handlePingPair)
 	s.mux.HandleFunc("/ping/{key}/{slug}/{action}", s.handlePingSlugAction)
+
+	// The management API. The three versions share every handler (the version only changes URLs
+	// in responses and two details of the check JSON). Patterns carry no method: s.api dispatches
+	// on it, so that a wrong method is 405 and not the catch-all's 404. {code} is a check UUID or,
+	// where Healthchecks allows it, a unique key; byCode tells them apart.
+	for v := 1; v <= 3; v++ {
+		p := "/api/v" + strconv.Itoa(v)
+		s.mux.HandleFunc(p+"/checks/{$}", s.api(v, post(s.handleCreateCheck), get(s.handleListChecks)))
+		s.mux.HandleFunc(p+"/checks/{code}", s.byCode(
+			s.api(v, get(s.handleGetCheck), post(s.handleUpdateCheck), del(s.handleDeleteCheck)),
+			s.api(v, get(s.handleGetCheckByUniqueKey))))
+		s.mux.HandleFunc(p+"/checks/{code}/pause", s.byCode(s.api(v, post(s.handlePauseCheck)), nil))
+		s.mux.HandleFunc(p+"/checks/{code}/resume", s.byCode(s.api(v, post(s.handleResumeCheck)), nil))
+		s.mux.HandleFunc(p+"/checks/{code}/pings/{$}", s.byCode(s.api(v, get(s.handleListPings)), nil))
+		s.mux.HandleFunc(p+"/checks/{code}/pings/{n}/body", s.byCode(s.api(v, get(s.handlePingBody)), nil))
+		flips := s.api(v, get(s.handleListFlips))
+		s.mux.HandleFunc(p+"/checks/{code}/flips/{$}", s.byCode(flips, flips))
+		s.mux.HandleFunc(p+"/status/{$}", s.handleStatus)
+		s.mux.HandleFunc(p+"/badges/{$}", s.handleBadgeList)
+
+		// The collection URLs without their trailing slash. ServeMux would redirect them itself,
+		// with 307 and whatever {code} is; Healthchecks (Django's APPEND_SLASH) answers 301, and
+		// only when the slashed URL exists.
+		for _, col := range []string{"/checks", "/checks/{code}/pings", "/checks/{code}/flips", "/channels", "/status", "/badges"} {
+			s.mux.HandleFunc(p+col, s.handleAppendSlash)
+		}
+	}
+	// Channels: v1 and v2 list them as Healthchecks does; v3 also creates and deletes them, an
+	// Overdue extension (Healthchecks has no API for it), so the older versions stay exactly
+	// Healthchecks' (POST there is 405).
+	s.mux.HandleFunc("/api/v1/channels/{$}", s.api(1, get(s.handleListChannels)))
+	s.mux.HandleFunc("/api/v2/channels/{$}", s.api(2, get(s.handleListChannels)))
+	s.mux.HandleFunc("/api/v3/channels/{$}", s.api(3, post(s.handleCreateChannel), get(s.handleListChannels)))
+	s.mux.HandleFunc("/api/v3/channels/{id}", s.byChannelID(s.api(3, del(s.handleDeleteChannel))))
+
+	// Badges: project and tag badges are signed with the secret key; a check's own badge is
+	// addressed by its unguessable badge key. Methods are dispatched inside the handlers.
+	s.mux.HandleFunc("/badge/{key}/{file}", s.handleProjectBadge)
+	s.mux.HandleFunc("/badge/{key}/{sig}/{file}", s.handleTagBadge)
+	s.mux.HandleFunc("/b/{states}/{file}", s.handleCheckBadge)
+
+	// Prometheus: the read-only key in the path, or as a bearer token.
+	s.mux.HandleFunc("/projects/{project}/metrics/{key}", s.handleMetrics)
+	s.mux.HandleFunc("/projects/{project}/checks/metrics/{key}", s.handleMetrics)
+	s.mux.HandleFunc("/projects/{project}/metrics/{$}", s.handleMetricsBearer)
 
 	// Anything else gets the HTML page a Django site answers for an unknown URL.
 	s.mux.HandleFunc("/", s.handleNotFound)
@@ -193,6 +241,14 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 // a ping key unless it is a check UUID (/ping/<uuid>/fail); a ping key is a secret, so anything
 // else there is replaced, mistyped URLs included.
 func redactPath(p string) string {
+	// /projects/<id>/metrics/<key> and /projects/<id>/checks/metrics/<key> carry a read-only API
+	// key; everything after "/metrics/" goes.
+	if rest, ok := strings.CutPrefix(p, "/projects/"); ok {
+		if i := strings.Index(rest, "/metrics/"); i >= 0 && i+len("/metrics/") < len(rest) {
+			return "/projects/" + rest[:i] + "/metrics/<redacted>"
+		}
+		return p
+	}
 	rest, ok := strings.CutPrefix(p, "/ping/")
 	if !ok {
 		return p

@@ -284,6 +284,9 @@ func TestRedactPath(t *testing.T) {
 		{"/ping/" + testPingKey, "/ping/<redacted>"},
 		{"/ping/", "/ping/"},
 		{"/api/v3/checks/", "/api/v3/checks/"},
+		{"/projects/" + id + "/metrics/hcr_secretsecretsecretsecretsecre", "/projects/" + id + "/metrics/<redacted>"},
+		{"/projects/" + id + "/checks/metrics/hcr_secret", "/projects/" + id + "/checks/metrics/<redacted>"},
+		{"/projects/" + id + "/metrics/", "/projects/" + id + "/metrics/"},
 	}
 	for _, tt := range tests {
 		if got := redactPath(tt.in); got != tt.want {

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/overduehq/overdue/internal/check"
+)
+
+// channelOutput is a channel as the CLI prints it; the API's fields plus the target.
+type channelOutput struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+}
+
+// cmdChannelAdd is `overdue channel add --project ID --kind KIND --value V [--name N] [--json]`.
+func cmdChannelAdd(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	fs := newFlags("channel add")
+	data := dataFlag(fs)
+	projectID := fs.String("project", "", "project id (required)")
+	kind := fs.String("kind", "", "email, sms, sns or webhook (required)")
+	value := fs.String("value", "", "address, E.164 number, SNS topic ARN or URL (required)")
+	name := fs.String("name", "", "a name to show in listings (default: the value)")
+	asJSON := fs.Bool("json", false, "print the channel as JSON")
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if err := noPositional(fs, pos); err != nil {
+		return err
+	}
+	switch {
+	case *projectID == "":
+		return usagef("channel add: --project is required")
+	case *kind == "":
+		return usagef("channel add: --kind is required (email, sms, sns or webhook)")
+	case *value == "":
+		return usagef("channel add: --value is required")
+	}
+	if err := check.ValidateChannel(*kind, *value); err != nil {
+		return usagef("channel add: %s", err)
+	}
+	st, err := openStore(*data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := st.Project(ctx, *projectID); err != nil {
+		return usagef("channel add: --project %s: no such project (%s)", *projectID, err)
+	}
+	ch := &check.Channel{
+		ID: uuid.NewString(), ProjectID: *projectID, Kind: *kind, Name: *name, Value: *value,
+		Created: time.Now().UTC(),
+	}
+	if strings.TrimSpace(ch.Name) == "" {
+		ch.Name = ch.Value
+	}
+	if err := st.CreateChannel(ctx, ch); err != nil {
+		return fmt.Errorf("create channel: %w", err)
+	}
+	out := channelOutput{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Value: ch.Value}
+	if *asJSON {
+		return writeJSON(stdout, out)
+	}
+	fmt.Fprintf(stdout, "Channel %q (%s) created: %s\n", out.Name, out.Kind, out.ID)
+	return nil
+}
+
+// cmdChannelList is `overdue channel list --project ID [--json]`.
+func cmdChannelList(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	fs := newFlags("channel list")
+	data := dataFlag(fs)
+	projectID := fs.String("project", "", "project id (required)")
+	asJSON := fs.Bool("json", false, `print {"channels": [...]} as JSON`)
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if err := noPositional(fs, pos); err != nil {
+		return err
+	}
+	if *projectID == "" {
+		return usagef("channel list: --project is required")
+	}
+	st, err := openStore(*data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := st.Project(ctx, *projectID); err != nil {
+		return usagef("channel list: --project %s: no such project (%s)", *projectID, err)
+	}
+	chans, err := st.Channels(ctx, *projectID)
+	if err != nil {
+		return fmt.Errorf("list channels: %w", err)
+	}
+	outs := make([]channelOutput, 0, len(chans))
+	for _, ch := range chans {
+		outs = append(outs, channelOutput{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Value: ch.Value})
+	}
+	if *asJSON {
+		return writeJSON(stdout, map[string]any{"channels": outs})
+	}
+	for _, o := range outs {
+		fmt.Fprintf(stdout, "%s  %-8s  %-24s  %s\n", o.ID, o.Kind, o.Name, o.Value)
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/overduehq/overdue/internal/check"
+)
+
+// channelsJSON is the body of the channels list.
+type channelsJSON struct {
+	Channels []channelJSON `json:"channels"`
+}
+
+// handleListChannels serves GET /api/v{1,2,3}/channels/ (read-write key only): the project's
+// channels, oldest first.
+func (s *Server) handleListChannels(w http.ResponseWriter, r *http.Request, v int) {
+	ctx := r.Context()
+	p, _, err := s.authenticate(ctx, r, nil, readWrite)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	chans, err := s.store.Channels(ctx, p.ID)
+	if err != nil {
+		s.writeAPIError(w, r, fmt.Errorf("list channels of project %s: %w", p.ID, err), "project", p.ID)
+		return
+	}
+	out := channelsJSON{Channels: make([]channelJSON, 0, len(chans))}
+	for _, ch := range chans {
+		out.Channels = append(out.Channels, renderChannel(ch))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleCreateChannel serves POST /api/v3/channels/, an Overdue extension (Healthchecks manages
+// channels only in its web UI): {"kind": "email"|"sms"|"sns"|"webhook", "value": target,
+// "name": optional, default the value}. 201 with the channel. Checks created afterwards with
+// "channels": "*" get it; existing checks keep their channels.
+func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v int) {
+	ctx := r.Context()
+	body, err := readJSONObject(r)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	p, _, err := s.authenticate(ctx, r, body, readWrite)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	var fields [3]string // kind, name, value
+	for i, name := range []string{"kind", "name", "value"} {
+		raw, ok := body[name]
+		if !ok {
+			continue
+		}
+		str, ok := jsonString(raw)
+		if !ok {
+			s.writeAPIError(w, r, validationError(name+" is not a string"))
+			return
+		}
+		fields[i] = str
+	}
+	kind, name, value := fields[0], fields[1], fields[2]
+	if utf8.RuneCountInString(name) > check.MaxChannelName {
+		s.writeAPIError(w, r, validationError(fmt.Sprintf("name is too long (at most %d characters)", check.MaxChannelName)))
+		return
+	}
+	if err := check.ValidateChannel(kind, value); err != nil {
+		s.writeAPIError(w, r, &clientError{http.StatusBadRequest, err.Error()})
+		return
+	}
+	if name == "" {
+		name = value // as the CLI does: a listing shows something recognisable
+	}
+	ch := &check.Channel{
+		ID: s.newID(), ProjectID: p.ID, Kind: kind, Name: name, Value: value, Created: s.now(),
+	}
+	if err := s.store.CreateChannel(ctx, ch); err != nil {
+		s.writeAPIError(w, r, fmt.Errorf("create channel %s: %w", ch.ID, err), "project", p.ID)
+		return
+	}
+	s.log.InfoContext(ctx, "channel created", "channel", ch.ID, "kind", kind, "project", p.ID)
+	writeJSON(w, http.StatusCreated, renderChannel(ch))
+}
+
+// handleDeleteChannel serves DELETE /api/v3/channels/{id}, an Overdue extension: removes the
+// channel from the project and from every check, and answers 200 with the channel as it was. A
+// channel of another project is not found.
+func (s *Server) handleDeleteChannel(w http.ResponseWriter, r *http.Request, v int) {
+	ctx := r.Context()
+	p, _, err := s.authenticate(ctx, r, nil, readWrite)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	chans, err := s.store.Channels(ctx, p.ID)
+	if err != nil {
+		s.writeAPIError(w, r, fmt.Errorf("list channels of project %s: %w", p.ID, err), "project", p.ID)
+		return
+	}
+	var found *check.Channel
+	for _, ch := range chans {
+		if ch.ID == id {
+			found = ch
+		}
+	}
+	if found == nil {
+		s.writeAPINotFound(w)
+		return
+	}
+	if err := s.store.DeleteChannel(ctx, p.ID, id); err != nil {
+		s.writeAPIError(w, r, fmt.Errorf("delete channel %s: %w", id, err), "channel", id)
+		return
+	}
+	s.log.InfoContext(ctx, "channel deleted", "channel", id, "project", p.ID)
+	writeJSON(w, http.StatusOK, renderChannel(found))
+}
+
+// byChannelID routes /api/v3/channels/{id} when {id} is a channel UUID; anything else is an
+// unknown URL.
+func (s *Server) byChannelID(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !isCheckUUID(r.PathValue("id")) {
+			s.handleNotFound(w, r)
+			return
+		}
+		h(w, r)
+	}
+}

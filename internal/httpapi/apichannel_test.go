@@ -1,0 +1,106 @@
+package httpapi
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestCreateChannel covers POST /api/v3/channels/, Overdue's extension for managing channels.
+func TestCreateChannel(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		status int
+		want   string // JSON error message, or the created channel's name and kind
+	}{
+		{"email", `{"kind":"email","name":"Ops","value":"ops@example.org"}`, 201, "Ops email"},
+		{"name defaults to the value", `{"kind":"sms","value":"+14155550100"}`, 201, "+14155550100 sms"},
+		{"sns", `{"kind":"sns","value":"arn:aws:sns:eu-west-1:123456789012:alerts","unknown":1}`, 201,
+			"arn:aws:sns:eu-west-1:123456789012:alerts sns"},
+		{"webhook", `{"kind":"webhook","name":"Hook","value":"https://example.org/hook"}`, 201, "Hook webhook"},
+		{"bad email", `{"kind":"email","value":"Alice <a@example.org>"}`, 400,
+			`invalid email channel value "Alice <a@example.org>": not an email address; send a single address such as alice@example.org, without a display name`},
+		{"bad phone", `{"kind":"sms","value":"12345"}`, 400, `invalid sms channel value "12345": not in E.164 form`},
+		{"bad arn", `{"kind":"sns","value":"arn:aws:sqs:eu-west-1:123456789012:q"}`, 400, "not an SNS topic ARN"},
+		{"bad url", `{"kind":"webhook","value":"ftp://example.org/"}`, 400, "the scheme must be http or https"},
+		{"unknown kind", `{"kind":"slack","value":"x"}`, 400, `unknown channel kind "slack": send one of email, sms, sns, webhook`},
+		{"no kind", `{"value":"x"}`, 400, "channel kind is missing: send one of email, sms, sns, webhook"},
+		{"no value", `{"kind":"email"}`, 400, "the email channel has no value: send a single address"},
+		{"kind not a string", `{"kind":1,"value":"x"}`, 400, "json validation error: kind is not a string"},
+		{"value null", `{"kind":"email","value":null}`, 400, "json validation error: value is not a string"},
+		{"name too long", `{"kind":"email","value":"a@example.org","name":"` + strings.Repeat("n", 101) + `"}`, 400,
+			"json validation error: name is too long (at most 100 characters)"},
+		{"not json", `{`, 400, "could not parse request body"},
+		{"not an object", `"email"`, 400, "json validation error: value is not an object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newAPIFixture(t)
+			rec := f.api("POST", "/api/v3/channels/", tt.body, keyA)
+			if tt.status != 201 {
+				if rec.Code != tt.status {
+					t.Errorf("= %d %s, want %d", rec.Code, rec.Body, tt.status)
+				}
+				m := decode(t, rec)
+				if msg, _ := m["error"].(string); !strings.Contains(msg, tt.want) {
+					t.Errorf("error = %q, want it to contain %q", msg, tt.want)
+				}
+				wantResponse(t, f.api("GET", "/api/v3/channels/", "", keyA), 200, `{"channels": []}`)
+				return
+			}
+			if rec.Code != 201 {
+				t.Fatalf("= %d %s, want 201", rec.Code, rec.Body)
+			}
+			wantCORS(t, rec, corsChannels)
+			m := decode(t, rec)
+			if got := m["name"].(string) + " " + m["kind"].(string); got != tt.want || !isCheckUUID(m["id"].(string)) {
+				t.Errorf("created %v, want %s", m, tt.want)
+			}
+			if keys := keysOf(t, rec.Body.Bytes()); strings.Join(keys, ",") != "id,name,kind" {
+				t.Errorf("channel keys = %v, want id, name, kind", keys)
+			}
+			// It is listed, and stored with its value.
+			list := decode(t, f.api("GET", "/api/v3/channels/", "", keyA))["channels"].([]any)
+			if len(list) != 1 || list[0].(map[string]any)["id"] != m["id"] {
+				t.Errorf("listed %v", list)
+			}
+		})
+	}
+}
+
+// TestChannelLifecycle creates channels through the API, assigns them with "*", deletes one and
+// checks that checks lose it.
+func TestChannelLifecycle(t *testing.T) {
+	f := newAPIFixture(t)
+	first := decode(t, f.api("POST", "/api/v3/channels/", `{"kind":"email","value":"a@example.org"}`, keyA))
+	second := decode(t, f.api("POST", "/api/v3/channels/", `{"api_key":"`+keyA+`","kind":"webhook","value":"https://example.org/h"}`, ""))
+	c := decode(t, f.api("POST", "/api/v3/checks/", `{"name":"c","channels":"*"}`, keyA))
+	id := c["uuid"].(string)
+	if got := f.check(id).Channels; !sameSet(got, []string{first["id"].(string), second["id"].(string)}) {
+		t.Fatalf("check channels = %v, want both", got)
+	}
+
+	rec := f.api("DELETE", "/api/v3/channels/"+first["id"].(string), "", keyA)
+	wantResponse(t, rec, 200, `{"id": "`+first["id"].(string)+`", "name": "a@example.org", "kind": "email"}`)
+	wantCORS(t, rec, "OPTIONS, DELETE")
+	if got := f.check(id).Channels; !sameSet(got, []string{second["id"].(string)}) {
+		t.Errorf("after delete, check channels = %v, want the second only", got)
+	}
+	rec = f.api("DELETE", "/api/v3/channels/"+first["id"].(string), "", keyA)
+	wantHTML(t, rec, 404, notFoundPage)
+	wantNoCORS(t, rec)
+	wantHTML(t, f.api("DELETE", "/api/v3/channels/"+uuidOf(9), "", keyA), 404, notFoundPage)
+	wantHTML(t, f.api("DELETE", "/api/v3/channels/not-an-id", "", keyA), 404, notFoundPage)
+
+	// v1 and v2 stay Healthchecks': listing only.
+	for _, v := range []string{"v1", "v2"} {
+		rec := f.api("POST", "/api/"+v+"/channels/", `{"kind":"email","value":"b@example.org"}`, keyA)
+		wantResponse(t, rec, 405, "")
+		wantCORS(t, rec, corsGet)
+		wantHTML(t, f.api("DELETE", "/api/"+v+"/channels/"+second["id"].(string), "", keyA), 404, notFoundPage)
+	}
+	list := decode(t, f.api("GET", "/api/v1/channels/", "", keyA))["channels"].([]any)
+	if len(list) != 1 {
+		t.Errorf("channels after delete = %v, want one", list)
+	}
+}

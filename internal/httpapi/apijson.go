@@ -1,0 +1,358 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/overduehq/overdue/internal/check"
+)
+
+// The management API's wire types. Field order is the order Healthchecks emits the keys in
+// (healthchecks-observed.md §4, healthchecks-behaviour.md §4.4); clients that compare responses
+// textually, and the golden tests, depend on it. Keys that Healthchecks leaves out in some
+// responses are pointers with omitempty; keys that are always present are never omitempty.
+
+// checkJSON is a check as the API shows it.
+type checkJSON struct {
+	Name              string   `json:"name"`
+	Slug              string   `json:"slug"`
+	Tags              string   `json:"tags"`
+	Desc              string   `json:"desc"`
+	Grace             int64    `json:"grace"`
+	NPings            int      `json:"n_pings"`
+	Status            string   `json:"status"`
+	Started           bool     `json:"started"`
+	LastPing          *isoTime `json:"last_ping"`
+	NextPing          *isoTime `json:"next_ping"`
+	ManualResume      bool     `json:"manual_resume"`
+	Methods           string   `json:"methods"`
+	Subject           string   `json:"subject"`
+	SubjectFail       string   `json:"subject_fail"`
+	StartKw           string   `json:"start_kw"`
+	SuccessKw         string   `json:"success_kw"`
+	FailureKw         string   `json:"failure_kw"`
+	FilterSubject     bool     `json:"filter_subject"`
+	FilterBody        bool     `json:"filter_body"`
+	FilterHTTPBody    bool     `json:"filter_http_body"`
+	FilterDefaultFail bool     `json:"filter_default_fail"`
+	BadgeURL          string   `json:"badge_url"`
+	// LastDuration is present only when the last run's duration is known.
+	LastDuration *int64 `json:"last_duration,omitempty"`
+	// UniqueKey replaces UUID, the URLs and Channels in the read-only view.
+	UniqueKey string  `json:"unique_key,omitempty"`
+	UUID      string  `json:"uuid,omitempty"`
+	PingURL   string  `json:"ping_url,omitempty"`
+	UpdateURL string  `json:"update_url,omitempty"`
+	PauseURL  string  `json:"pause_url,omitempty"`
+	ResumeURL string  `json:"resume_url,omitempty"`
+	Channels  *string `json:"channels,omitempty"`
+	// Timeout is present for simple checks, Schedule and TZ for cron and OnCalendar checks.
+	Timeout  *int64  `json:"timeout,omitempty"`
+	Schedule *string `json:"schedule,omitempty"`
+	TZ       *string `json:"tz,omitempty"`
+}
+
+// pingJSON is one entry of the pings list.
+type pingJSON struct {
+	Type       string   `json:"type"`
+	Date       pingTime `json:"date"`
+	N          int      `json:"n"`
+	Scheme     string   `json:"scheme"`
+	RemoteAddr *string  `json:"remote_addr"`
+	Method     string   `json:"method"`
+	UA         string   `json:"ua"`
+	RID        *string  `json:"rid"`
+	BodyURL    *string  `json:"body_url"`
+	// Duration is present only when a start of the same run is in the list.
+	Duration *pyFloat `json:"duration,omitempty"`
+}
+
+// flipJSON is one entry of the flips list. Up is 1 for a flip to up, 0 for anything else
+// (pause and resume flips included).
+type flipJSON struct {
+	Timestamp isoTime `json:"timestamp"`
+	Up        int     `json:"up"`
+}
+
+// channelJSON is a channel as the API shows it: never its target, which may be a secret URL.
+type channelJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+}
+
+// errorJSON is the body of every JSON error.
+type errorJSON struct {
+	Error string `json:"error"`
+}
+
+// isoTime is an instant in whole seconds, UTC, with a "+00:00" offset, as Healthchecks writes
+// last_ping, next_ping and flip timestamps (microseconds are cut, not rounded).
+type isoTime time.Time
+
+// MarshalJSON implements json.Marshaler.
+func (t isoTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05") + `+00:00"`), nil
+}
+
+// isoTimePtr is nil for the zero Time ("never", JSON null).
+func isoTimePtr(t time.Time) *isoTime {
+	if t.IsZero() {
+		return nil
+	}
+	v := isoTime(t)
+	return &v
+}
+
+// pingTime is a ping's date: like isoTime, but with six digits of microseconds when they are not
+// zero, as Python's isoformat writes them.
+type pingTime time.Time
+
+// MarshalJSON implements json.Marshaler.
+func (t pingTime) MarshalJSON() ([]byte, error) {
+	u := time.Time(t).UTC()
+	s := u.Format("2006-01-02T15:04:05")
+	if us := u.Nanosecond() / 1000; us != 0 {
+		s += fmt.Sprintf(".%06d", us)
+	}
+	return []byte(`"` + s + `+00:00"`), nil
+}
+
+// pyFloat is a number written as Python writes a float: always with a fractional part, so 120
+// seconds is 120.0. Only values Python writes without an exponent, 0 and magnitudes in
+// [1e-4, 1e16), are supported; run durations are far inside that range.
+type pyFloat float64
+
+// MarshalJSON implements json.Marshaler.
+func (f pyFloat) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if abs := math.Abs(v); math.IsNaN(v) || abs >= 1e16 || abs != 0 && abs < 1e-4 {
+		return nil, fmt.Errorf("pyFloat cannot encode %v", v)
+	}
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return []byte(s), nil
+}
+
+// renderCheck is the check's JSON for API version v at now. readOnly gives the read-only view:
+// unique_key instead of the UUID, the URLs and the channels.
+func (s *Server) renderCheck(c *check.Check, v int, readOnly bool, now time.Time) checkJSON {
+	sched, _ := scheduleFor(c) // a schedule that no longer parses times the check as simple
+	j := checkJSON{
+		Name:              c.Name,
+		Slug:              c.Slug,
+		Tags:              c.Tags,
+		Desc:              c.Desc,
+		Grace:             seconds(c.Grace),
+		NPings:            c.NPings,
+		Status:            string(c.StatusAt(now, sched, v == 1)),
+		Started:           c.Started(),
+		LastPing:          isoTimePtr(c.LastPing),
+		NextPing:          isoTimePtr(c.NextPing(sched)),
+		ManualResume:      c.ManualResume,
+		Methods:           c.Methods,
+		StartKw:           c.StartKw,
+		SuccessKw:         c.SuccessKw,
+		FailureKw:         c.FailureKw,
+		FilterSubject:     c.FilterSubject,
+		FilterBody:        c.FilterBody,
+		FilterHTTPBody:    c.FilterHTTPBody,
+		FilterDefaultFail: c.FilterDefaultFail,
+		BadgeURL:          s.siteRoot + "/b/2/" + c.BadgeKey + ".svg",
+	}
+	// subject and subject_fail are the deprecated names of the keywords, shown only while
+	// subject filtering is on.
+	if c.FilterSubject {
+		j.Subject, j.SubjectFail = c.SuccessKw, c.FailureKw
+	}
+	if c.LastDuration != 0 {
+		d := seconds(c.LastDuration)
+		j.LastDuration = &d
+	}
+	if readOnly {
+		j.UniqueKey = uniqueKey(c.ID)
+	} else {
+		j.UUID = c.ID
+		j.PingURL = s.siteRoot + "/ping/" + c.ID
+		j.UpdateURL = s.apiURL(v, "/checks/"+c.ID)
+		j.PauseURL = j.UpdateURL + "/pause"
+		j.ResumeURL = j.UpdateURL + "/resume"
+		ids := slices.Clone(c.Channels)
+		slices.Sort(ids)
+		channels := strings.Join(ids, ",")
+		j.Channels = &channels
+	}
+	switch c.Kind {
+	case check.KindCron, check.KindOnCalendar:
+		expr, tz := c.Schedule, c.TZ
+		j.Schedule, j.TZ = &expr, &tz
+	default:
+		t := seconds(c.Timeout)
+		j.Timeout = &t
+	}
+	return j
+}
+
+// renderPings is the pings list for API version v, pings newest first.
+func (s *Server) renderPings(checkID string, pings []*check.Ping, hasBody map[int]bool, v int) []pingJSON {
+	durations := check.Durations(pings)
+	out := make([]pingJSON, 0, len(pings))
+	for _, p := range pings {
+		j := pingJSON{
+			Type:       string(p.Kind),
+			Date:       pingTime(p.Created),
+			N:          p.N,
+			Scheme:     p.Scheme,
+			RemoteAddr: nullable(p.RemoteAddr),
+			Method:     p.Method,
+			UA:         p.UA,
+			RID:        nullable(p.RID),
+		}
+		if j.Type == "" {
+			j.Type = string(check.PingSuccess)
+		}
+		if hasBody[p.N] {
+			u := s.apiURL(v, fmt.Sprintf("/checks/%s/pings/%d/body", checkID, p.N))
+			j.BodyURL = &u
+		}
+		if d, ok := durations[p.N]; ok {
+			f := pyFloat(math.Round(d.Seconds()*100) / 100)
+			j.Duration = &f
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// renderFlips is the flips list, flips newest first.
+func renderFlips(flips []*check.Flip) []flipJSON {
+	out := make([]flipJSON, 0, len(flips))
+	for _, f := range flips {
+		j := flipJSON{Timestamp: isoTime(f.Created)}
+		if f.NewStatus == check.StatusUp {
+			j.Up = 1
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+func renderChannel(ch *check.Channel) channelJSON {
+	return channelJSON{ID: ch.ID, Name: ch.Name, Kind: ch.Kind}
+}
+
+// apiURL is the absolute URL of an API path under version v.
+func (s *Server) apiURL(v int, path string) string {
+	return s.siteRoot + "/api/v" + strconv.Itoa(v) + path
+}
+
+// uniqueKey is the check's read-only identifier, Healthchecks' unique_key: the hex SHA-1 of the
+// first 16 hex digits of the UUID without dashes. It is stable, and reveals nothing a ping could
+// use.
+func uniqueKey(id string) string {
+	hexID := strings.ReplaceAll(id, "-", "")
+	if len(hexID) > 16 {
+		hexID = hexID[:16]
+	}
+	sum := sha1.Sum([]byte(hexID))
+	return hex.EncodeToString(sum[:])
+}
+
+// seconds is a duration in whole seconds, truncated.
+func seconds(d time.Duration) int64 { return int64(d / time.Second) }
+
+// nullable is nil for "" (JSON null).
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// writeJSON writes v as the management API's JSON: Content-Type application/json, and the text
+// Python's json.dumps produces (", " and ": " separators, non-ASCII escaped as \uXXXX), so
+// responses are byte-for-byte those of Healthchecks.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := marshalPython(v)
+	if err != nil {
+		// Only a wire type with a broken MarshalJSON gets here: a bug, not a request problem.
+		status = http.StatusInternalServerError
+		body = []byte(`{"error": "internal server error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// marshalPython encodes v as Python's json.dumps(v) would with its default settings.
+func marshalPython(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return pythonize(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
+}
+
+// pythonize rewrites compact JSON from encoding/json into Python's default json.dumps form: a
+// space after every "," and ":" outside strings, and every non-ASCII character (and DEL) inside
+// strings escaped as \uXXXX, with surrogate pairs beyond the BMP. encoding/json already escapes
+// control characters the way Python does.
+func pythonize(in []byte) []byte {
+	out := make([]byte, 0, len(in)+len(in)/8)
+	inString, escaped := false, false
+	for i := 0; i < len(in); {
+		c := in[i]
+		if !inString {
+			out = append(out, c)
+			switch c {
+			case '"':
+				inString = true
+			case ',', ':':
+				out = append(out, ' ')
+			}
+			i++
+			continue
+		}
+		switch {
+		case escaped:
+			escaped = false
+			out = append(out, c)
+		case c == '\\':
+			escaped = true
+			out = append(out, c)
+		case c == '"':
+			inString = false
+			out = append(out, c)
+		case c == 0x7f:
+			out = append(out, `\u007f`...)
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+		default:
+			r, size := utf8.DecodeRune(in[i:])
+			if r >= 0x10000 {
+				r -= 0x10000
+				out = fmt.Appendf(out, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
+			} else {
+				out = fmt.Appendf(out, `\u%04x`, r)
+			}
+			i += size
+			continue
+		}
+		i++
+	}
+	return out
+}
