@@ -1,0 +1,166 @@
+// Package dynamo is the production store: everything in one DynamoDB table (on-demand, with a
+// stream of new and old images and a TTL attribute), reached through aws-sdk-go-v2. CreateTable
+// makes the table exactly as the CDK app does; the exported names are for that app.
+//
+// # Items
+//
+//	item               pk                     sk                                   notes
+//	check              CHECK#<id>             CHECK                                version v, ring size
+//	ping               CHECK#<id>             PING#<n mod ring, 6 digits>          body maybe deflated; TTL
+//	flip               CHECK#<id>             FLIP#<created µs, 16>-<version, 10>  the outbox; TTL once processed
+//	project            PROJECT#<id>           PROJECT
+//	API key lookup     APIKEY#<sha256 hex>    KEY                                  a copy of the project (+ read-only flag)
+//	ping key lookup    PINGKEY#<sha256 hex>   KEY                                  a copy of the project
+//	channel            CHANNEL#<id>           CHANNEL
+//	data-model version META                   SCHEMA                               reserved for internal/schema
+//
+// Indexes (global, all eventually consistent):
+//
+//	due          dsh = DUE#00..DUE#15, aa = AlertAfter (µs)   keys only  checks with AlertAfter set
+//	project      gpk = PROJECT#<id>,  gsk = CHECK#<slug>      keys only  a project's checks, by slug
+//	             gpk = PROJECT#<id>,  gsk = CHANNEL                      a project's channels
+//	             gpk = PROJECTS,      gsk = PROJECT                      every project
+//	unprocessed  upk = FLIPS,         usk = <flip ID>#<check>  all       flips not yet processed
+//
+// Instants are integer microseconds since the epoch (absent for the zero time), durations
+// integer nanoseconds: both round-trip exactly, compare as numbers in keys, and cost a few
+// bytes. Attribute names are one to five letters because they are stored in every item: the
+// check item of a typical check is about 550 bytes, under the 1 KB of one write unit.
+//
+// # Where this refines DESIGN.md, and why
+//
+// Pings live in a ring of slots, PING#<n mod ring>, instead of under their number. Keeping
+// the newest PingLimit by deleting older ones would double the cost of a ping: DynamoDB bills
+// a delete by the size of the item deleted, and batching deletes saves requests, not units.
+// A put that replaces an item is billed by the larger of the two, so writing ping n over ping
+// n-ring trims the history for nothing. The ring size is stored on the check when it is
+// created, so a changed PingLimit never looks for pings in the wrong slots; reads show the
+// newest min(ring, PingLimit). Pings and Ping take n_pings from the check and show only
+// numbers in (n_pings-limit, n_pings], which also hides a slot whose write was lost.
+//
+// The due index is keyed by shard and the exact AlertAfter in microseconds rather than the
+// epoch second: "aa <= now" is then exact, needs no filter, and sorts soonest first. The shard
+// is FNV-1a of the check ID mod DueShards, so pings to different checks write sixteen index
+// partitions, not one; the price is sixteen queries per sweep, half a read unit each. Only
+// checks whose AlertAfter is set (up, grace or started; never new, paused or down) carry dsh
+// and aa, so the index holds only checks that can go down by themselves.
+//
+// The index projects keys only, and DueChecks fetches the due checks with one BatchGetItem.
+// Projecting all attributes would save that fetch (8 instead of 18 read units in
+// TestSweepCapacity), but every write to an indexed check would then rewrite its index entry:
+// a log ping changes n_pings, so it would cost one more write unit. Checks are due rarely (when
+// they go down, once); pings arrive all the time.
+//
+// Slugs are found through the project index sort key (CHECK#<slug>) instead of SLUG#
+// lookup items: slugs are not unique and change with the name, and the index follows the
+// check by itself where lookup items would need keeping in step in a transaction.
+//
+// Channels are their own partition rather than items in their project's: channel IDs are
+// unique across projects, and a key is the only uniqueness DynamoDB checks. The project index
+// lists them.
+//
+// A key lookup carries a copy of its project, so authenticating a request is one read.
+// Projects are never updated; if they ever are, the copies must be written with them.
+//
+// A flip's ID is its creation instant and the check version that wrote it. It orders a check's
+// flips and is unique within the check; MarkFlipProcessed finds the flip by check ID and flip
+// ID. The unprocessed-flips index has one partition: flips happen when a status changes, far
+// below one partition's thousand writes a second, and one partition gives exact oldest-first
+// order.
+//
+// # Access paths
+//
+//	UpdateCheck        GetItem (eventually consistent) + UpdateItem on v = :read, then PutItem of
+//	                   the ping; with a flip, GetItem + TransactWriteItems [check, ping, flip]
+//	DueChecks          16 × Query due index (aa <= now) + BatchGetItem of the due checks
+//	Check, Project     GetItem, strongly consistent (clients read back what they just wrote)
+//	Checks, Channels,  Query project index + BatchGetItem (eventually consistent)
+//	  ChecksBySlug, Projects
+//	ProjectByAPIKey,   GetItem of the lookup (eventually consistent)
+//	  ProjectByPingKey
+//	Pings              GetItem of the check + 1 or 2 Query of ring slots (the ring may wrap)
+//	Ping               BatchGetItem [check, slot]
+//	Flips              Query FLIP# range, newest first
+//	UnprocessedFlips   Query unprocessed index, oldest first
+//	MarkFlipProcessed  UpdateItem SET processed, ttl REMOVE upk, usk IF attribute_exists(upk)
+//	CreateProject      TransactWriteItems [project, key lookups], each IF attribute_not_exists
+//	CreateCheck,       TransactWriteItems [ConditionCheck project exists, Put IF attribute_not_exists]
+//	  CreateChannel
+//	DeleteCheck        Query the check's partition + BatchWriteItem deletes + DeleteItem of the check
+//	DeleteChannel      DeleteItem IF pid = project, then UpdateCheck of each check naming it
+//
+// # UpdateCheck: atomic where it matters
+//
+// The check is written with UpdateItem on the condition that its version is the one read, and
+// SET and REMOVE name only the attributes the domain maps to, so attributes added by a newer
+// release survive a write by this one (expand, migrate, contract). Without a flip, the ping
+// is put after the check, outside a transaction: the conditional write gave it its number, so
+// no other writer can take that number, and a transaction would double the cost of both
+// writes on every ping. A process that dies between the two writes leaves a gap in the ping
+// history, never a wrong count or a duplicate number. With a flip, the check, the ping and the
+// flip go in one TransactWriteItems: the flip is the notifier's outbox and exists exactly when
+// the status changed, so fifty concurrent pings to a new check write one flip.
+//
+// The first read is eventually consistent, half the price of a strong one; a stale copy only
+// loses the condition. A lost condition returns the check as it now is, at no charge, and fn
+// runs again on it at once, which settles the usual race of two (a start and a success ping)
+// without a read. After that each retry waits a growing, fully jittered backoff and reads the
+// check strongly consistent, at most sixteen attempts in all; then it is store.ErrConflict. In
+// TestConcurrentPings, 50 processes pinging one check at once need 7 attempts on average and
+// 11 at worst. Every write carries a random token (attribute wt): a write the SDK retried
+// after DynamoDB had applied it fails its condition, and the token tells it apart from a lost
+// race, so fn's change is never applied twice. Writers of one check in one process take turns
+// on a lock, so only writers in different processes (Lambda instances) race: each lost race
+// is a billed read and a billed failed write.
+//
+// # Cost per ping
+//
+// BenchmarkPingCapacity measures every kind with a 1 KB body, in capacity units modelled from
+// item sizes (see Meter):
+//
+//	ping                    requests  RCU   WCU   total   WCU: check + index + ping (+ flip)
+//	success, start          3         0.5   4     4.5     1 + 2 (due entry moves) + 1
+//	log; fail when down     3         0.5   2     2.5     1 + 0 + 1
+//	success or fail, flip   2         0.5   8     8.5     transaction: 2×(1 + 1 + 1) + 2 index
+//
+// Those are for text bodies, which deflate to a third and fit the ping into one write unit;
+// an incompressible 1 KB body adds one unit (1 KB plus the ping's other attributes is more than
+// 1 KB), two in a transaction. Pings without a body cost the same as text ones.
+//
+// The floor for a success ping is 4.5: a read of the check (0.5 eventually consistent), a write
+// of it (1), a write of the ping (1 for any body that fits 1 KB with the ping's ~140 bytes of
+// other attributes, or deflates to it) and the move of its due index entry (2: DynamoDB
+// deletes the old entry and puts the new one whenever an index key changes). The target of 4
+// is below that floor for any design that keeps an exact due index. Going lower means letting
+// the index lag: keep an entry that is earlier than the real AlertAfter by less than a few
+// minutes and let DueChecks skip (and the sweep refresh) such entries, which saves the move
+// for checks pinged every few minutes but nothing for a daily cron job.
+//
+// # Sweep cost
+//
+// TestSweepCapacity seeds 2,000 checks of which 20 are overdue: one DueChecks is 17 requests
+// and 18 read units (8 for the sixteen shard queries, 10 for fetching the 20 checks), against
+// 1,000 units to read each check and 63.5 to scan all 2,000. The 8 is fixed whatever the table
+// holds; the rest follows the due checks alone.
+//
+// # Retention
+//
+// Each check keeps its newest PingLimit pings (the ring) and every flip until FlipRetention
+// after its creation. Pings carry a TTL of PingTTL (400 days) as a backstop for pings a
+// request raced past the check's deletion; it is long so that a daily check still keeps its
+// hundred. A flip gets its TTL when processed (at creation for pause and resume flips), so an
+// unprocessed flip never expires. DynamoDB deletes expired items within days, and reads
+// return them until then. Ping bodies are cut to MaxBody (100,000 bytes), never refused, and
+// deflated when that saves an eighth.
+//
+// # What moto does not show
+//
+// The tests run on moto_server. It returns a constant ConsumedCapacity per request (0.5 for
+// GetItem and UpdateItem, 1 for PutItem and Query, the key count for BatchGetItem, nothing for
+// TransactWriteItems), so the Meter also models what DynamoDB would bill, from item sizes. moto
+// never deletes expired items, updates indexes synchronously (DynamoDB lags them by a fraction
+// of a second: a check created a moment ago may be missing from Checks), serves eventually
+// consistent reads consistently, accepts more than 25 writes in a BatchWriteItem (this store
+// sends 25 at most), and never throttles or cancels a transaction for a conflicting one.
+// Point-in-time recovery and the stream's consumers are the deployment's.
+package dynamo

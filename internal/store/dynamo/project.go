@@ -1,0 +1,247 @@
+package dynamo
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/store"
+)
+
+// CreateProject stores a new project with a lookup item for each of its keys, in one
+// transaction whose every put requires its key to be free: it is store.ErrConflict if the ID or
+// a key hash is taken, and then nothing is written.
+func (s *Store) CreateProject(ctx context.Context, p *check.Project) error {
+	it := projectToItem(p)
+	items := []item{marshal(it)}
+	if p.APIKeyHash != "" {
+		items = append(items, marshal(it.lookup(apiKeyPrefix+p.APIKeyHash, false)))
+	}
+	if p.ReadOnlyKeyHash != "" && p.ReadOnlyKeyHash != p.APIKeyHash {
+		items = append(items, marshal(it.lookup(apiKeyPrefix+p.ReadOnlyKeyHash, true)))
+	}
+	if p.PingKeyHash != "" {
+		items = append(items, marshal(it.lookup(pingKeyPrefix+p.PingKeyHash, false)))
+	}
+	puts := make([]types.TransactWriteItem, len(items))
+	for i, m := range items {
+		puts[i] = types.TransactWriteItem{Put: &types.Put{
+			Item:                     m,
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: pkNames,
+		}}
+	}
+	err := s.transact(ctx, puts, func() cost {
+		var c cost
+		for _, m := range items {
+			c = c.plus(writeCost(nil, m, true))
+		}
+		return c
+	})
+	if err == nil {
+		return nil
+	}
+	if slices.ContainsFunc(cancelReasons(err), func(r types.CancellationReason) bool {
+		return aws.ToString(r.Code) == codeConditionFailed
+	}) {
+		return fmt.Errorf("create project %s: the ID or a key is taken: %w", p.ID, store.ErrConflict)
+	}
+	return fmt.Errorf("create project %s: %w", p.ID, err)
+}
+
+// Project loads a project by ID, strongly consistent like Check.
+func (s *Store) Project(ctx context.Context, id string) (*check.Project, error) {
+	p, _, err := s.loadProject(ctx, projectKey(id), true)
+	if err != nil {
+		return nil, fmt.Errorf("load project %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// loadProject reads a project or one of its key lookups.
+func (s *Store) loadProject(ctx context.Context, key item, consistent bool) (*check.Project, bool, error) {
+	m, err := s.get(ctx, key, consistent)
+	if err != nil {
+		return nil, false, err
+	}
+	if m == nil {
+		return nil, false, store.ErrNotFound
+	}
+	it, err := unmarshal[projectItem](m)
+	if err != nil {
+		return nil, false, err
+	}
+	return it.project(), it.ReadOnly, nil
+}
+
+// Projects lists every project, oldest first, through the project index.
+func (s *Store) Projects(ctx context.Context) ([]*check.Project, error) {
+	entries, err := s.query(ctx, &dynamodb.QueryInput{
+		IndexName:                 aws.String(ProjectIndex),
+		KeyConditionExpression:    aws.String("#gpk = :gpk"),
+		ExpressionAttributeNames:  map[string]string{"#gpk": ProjectIndexPartitionKey},
+		ExpressionAttributeValues: item{":gpk": str(projectsGPK)},
+	}, 0)
+	if err != nil {
+		return nil, fmt.Errorf("list projects: %w", err)
+	}
+	items, err := s.batchGet(ctx, primaryKeys(entries), false)
+	if err != nil {
+		return nil, fmt.Errorf("list projects: %w", err)
+	}
+	var out []*check.Project
+	for _, m := range items {
+		it, err := unmarshal[projectItem](m)
+		if err != nil {
+			return nil, fmt.Errorf("list projects: %w", err)
+		}
+		out = append(out, it.project())
+	}
+	slices.SortFunc(out, func(a, b *check.Project) int {
+		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// ProjectByAPIKey finds the project whose read-write or read-only key hashes to keyHash: one
+// eventually consistent read of the key's lookup item, which carries the project.
+func (s *Store) ProjectByAPIKey(ctx context.Context, keyHash string) (*check.Project, bool, error) {
+	if keyHash == "" {
+		return nil, false, fmt.Errorf("find project by API key: %w", store.ErrNotFound)
+	}
+	p, readOnly, err := s.loadProject(ctx, apiKeyKey(keyHash), false)
+	if err != nil {
+		// Never the hash in the message: it identifies the key.
+		return nil, false, fmt.Errorf("find project by API key: %w", err)
+	}
+	return p, readOnly, nil
+}
+
+// ProjectByPingKey finds the project whose ping key hashes to keyHash.
+func (s *Store) ProjectByPingKey(ctx context.Context, keyHash string) (*check.Project, error) {
+	if keyHash == "" {
+		return nil, fmt.Errorf("find project by ping key: %w", store.ErrNotFound)
+	}
+	p, _, err := s.loadProject(ctx, pingKeyKey(keyHash), false)
+	if err != nil {
+		return nil, fmt.Errorf("find project by ping key: %w", err)
+	}
+	return p, nil
+}
+
+// CreateChannel stores a new channel. It is store.ErrConflict if the ID is taken (in any
+// project) and store.ErrNotFound if the project does not exist.
+func (s *Store) CreateChannel(ctx context.Context, ch *check.Channel) error {
+	m := marshal(channelToItem(ch))
+	err := s.transact(ctx, []types.TransactWriteItem{
+		{ConditionCheck: &types.ConditionCheck{
+			Key:                      projectKey(ch.ProjectID),
+			ConditionExpression:      aws.String("attribute_exists(#pk)"),
+			ExpressionAttributeNames: pkNames,
+		}},
+		{Put: &types.Put{
+			Item:                     m,
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: pkNames,
+		}},
+	}, func() cost { return conditionCheckCost.plus(writeCost(nil, m, true)) })
+	reasons := cancelReasons(err)
+	switch {
+	case err == nil:
+		return nil
+	case reasonIs(reasons, 0, codeConditionFailed):
+		return fmt.Errorf("create channel %s: project %s: %w", ch.ID, ch.ProjectID, store.ErrNotFound)
+	case reasonIs(reasons, 1, codeConditionFailed):
+		return fmt.Errorf("create channel %s: %w", ch.ID, store.ErrConflict)
+	}
+	return fmt.Errorf("create channel %s: %w", ch.ID, err)
+}
+
+// Channels lists a project's channels, oldest first, through the project index.
+func (s *Store) Channels(ctx context.Context, projectID string) ([]*check.Channel, error) {
+	entries, err := s.query(ctx, &dynamodb.QueryInput{
+		IndexName:              aws.String(ProjectIndex),
+		KeyConditionExpression: aws.String("#gpk = :gpk AND #gsk = :gsk"),
+		ExpressionAttributeNames: map[string]string{
+			"#gpk": ProjectIndexPartitionKey, "#gsk": ProjectIndexSortKey,
+		},
+		ExpressionAttributeValues: item{":gpk": str(projectPrefix + projectID), ":gsk": str(channelSK)},
+	}, 0)
+	if err != nil {
+		return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
+	}
+	items, err := s.batchGet(ctx, primaryKeys(entries), false)
+	if err != nil {
+		return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
+	}
+	var out []*check.Channel
+	for _, m := range items {
+		it, err := unmarshal[channelItem](m)
+		if err != nil {
+			return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
+		}
+		if ch := it.channel(); ch.ProjectID == projectID {
+			out = append(out, ch)
+		}
+	}
+	slices.SortFunc(out, func(a, b *check.Channel) int {
+		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// DeleteChannel removes a channel, on the condition that it belongs to the project, then
+// unassigns it from the project's checks, one UpdateCheck each. The channel goes first: a
+// delete cut short leaves checks naming a channel that no longer exists, which the notifier
+// skips, rather than a channel that silently stopped alerting.
+func (s *Store) DeleteChannel(ctx context.Context, projectID, id string) error {
+	err := s.delete(ctx, &dynamodb.DeleteItemInput{
+		Key:                       channelKey(id),
+		ConditionExpression:       aws.String("#pid = :pid"),
+		ExpressionAttributeNames:  map[string]string{"#pid": "pid"},
+		ExpressionAttributeValues: item{":pid": str(projectID)},
+	}, func() cost {
+		// A channel is a small item: one unit for it, one for its project index entry.
+		return cost{table: 1, index: 1}
+	})
+	if isConditionFailed(err) {
+		return fmt.Errorf("delete channel %s of project %s: %w", id, projectID, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("delete channel %s of project %s: %w", id, projectID, err)
+	}
+	checks, err := s.Checks(ctx, projectID)
+	if err != nil {
+		return fmt.Errorf("delete channel %s: unassign: %w", id, err)
+	}
+	for _, c := range checks {
+		if !slices.Contains(c.Channels, id) {
+			continue
+		}
+		_, err := s.UpdateCheck(ctx, c.ID, func(c *check.Check) (store.Change, error) {
+			c.Channels = slices.DeleteFunc(c.Channels, func(ch string) bool { return ch == id })
+			return store.Change{}, nil
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("delete channel %s: unassign: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// primaryKeys takes the table keys out of index entries.
+func primaryKeys(entries []item) []item {
+	keys := make([]item, len(entries))
+	for i, e := range entries {
+		keys[i] = item{PartitionKey: e[PartitionKey], SortKey: e[SortKey]}
+	}
+	return keys
+}
