@@ -23,7 +23,7 @@ type channelOutput struct {
 // cmdChannelAdd is `overdue channel add --project ID --kind KIND --value V [--name N] [--json]`.
 func cmdChannelAdd(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	fs := newFlags("channel add")
-	data := dataFlag(fs)
+	stf := addStoreFlags(fs)
 	projectID := fs.String("project", "", "project id (required)")
 	kind := fs.String("kind", "", "email, sms, sns or webhook (required)")
 	value := fs.String("value", "", "address, E.164 number, SNS topic ARN or URL (required)")
@@ -47,7 +47,7 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, _ io.Writer) erro
 	if err := check.ValidateChannel(*kind, *value); err != nil {
 		return usagef("channel add: %s", err)
 	}
-	st, err := openStore(*data)
+	st, err := stf.open(ctx, fs.Name())
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, _ io.Writer) erro
 // cmdChannelList is `overdue channel list --project ID [--json]`.
 func cmdChannelList(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	fs := newFlags("channel list")
-	data := dataFlag(fs)
+	stf := addStoreFlags(fs)
 	projectID := fs.String("project", "", "project id (required)")
 	asJSON := fs.Bool("json", false, `print {"channels": [...]} as JSON`)
 	pos, err := parseFlags(fs, args, stdout)
@@ -89,7 +89,7 @@ func cmdChannelList(ctx context.Context, args []string, stdout, _ io.Writer) err
 	if *projectID == "" {
 		return usagef("channel list: --project is required")
 	}
-	st, err := openStore(*data)
+	st, err := stf.open(ctx, fs.Name())
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"schedule", "--after", "yesterday", "* * * * *"}, `--after "yesterday"`},
 		{[]string{"schedule", "* * * * *", "0 0 * * *"}, "one expression expected"},
 		{[]string{"serve", "--data", data, "--interval", "1ns"}, "--interval"},
+		{[]string{"check", "list", "--project", "p", "--store", "dynamodb"}, "--store dynamodb needs --table NAME"},
+		{[]string{"check", "list", "--project", "p", "--store", "mysql"}, `--store "mysql": want sqlite or dynamodb`},
+		{[]string{"check", "list", "--project", "p", "--table", "t"}, "--table goes with --store dynamodb"},
+		{[]string{"table", "create"}, "--table is required"},
+		{[]string{"table"}, "missing subcommand"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -190,6 +195,10 @@ func setUserVersion(t *testing.T, path string, v int) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	// The newer build also raised the minimum reader: without that, newer data is readable.
+	if _, err := db.Exec("UPDATE schema_meta SET min_reader = ?", v); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", v)); err != nil {
 		t.Fatal(err)
 	}

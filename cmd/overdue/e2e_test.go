@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -82,6 +83,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 		t.Fatalf("build overdue: %v", err)
 	}
 	args := append([]string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0", "--interval", "100ms"}, extra...)
+	// The last --data wins, so extra may name the store.
 	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -119,7 +121,26 @@ func get(t *testing.T, url string) (int, string) {
 
 func TestServeEndToEnd(t *testing.T) {
 	dataDir := t.TempDir()
-	s := startServer(t, dataDir)
+	testServeEndToEnd(t, dataDir, []string{"--data", dataDir})
+}
+
+// TestServeEndToEndDynamoDB runs the same scenario with `serve --store dynamodb` on moto.
+func TestServeEndToEndDynamoDB(t *testing.T) {
+	if os.Getenv("OVERDUE_MOTO_URL") == "" {
+		t.Fatal("moto_server is not running: run the tests with 'make test' (which starts it), or install it with pip install 'moto[server]'")
+	}
+	table := fmt.Sprintf("overdue-e2e-%d", time.Now().UnixNano())
+	out := runCLI(t, "table", "create", "--table", table)
+	if !strings.Contains(out, table) {
+		t.Fatalf("table create printed %q", out)
+	}
+	testServeEndToEnd(t, t.TempDir(), []string{"--store", "dynamodb", "--table", table})
+}
+
+// testServeEndToEnd starts `overdue serve` with storeArgs and drives it over HTTP. dataDir holds
+// the signing secret (and the SQLite database when storeArgs choose it).
+func testServeEndToEnd(t *testing.T, dataDir string, storeArgs []string) {
+	s := startServer(t, dataDir, storeArgs...)
 
 	// First start: a Default project, its keys and a ping URL to try.
 	id := s.waitFor(t, regexp.MustCompile(`^\s+id:\s+(\S+)$`))[1]
@@ -131,14 +152,16 @@ func TestServeEndToEnd(t *testing.T) {
 	s.waitFor(t, regexp.MustCompile(`^listening on `+regexp.QuoteMeta(base)+`$`))
 
 	// The keys are stored only as hashes.
-	db, err := os.ReadFile(filepath.Join(dataDir, "overdue.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wal, _ := os.ReadFile(filepath.Join(dataDir, "overdue.db-wal"))
-	for _, secret := range []string{apiKey, pingKey} {
-		if strings.Contains(string(db)+string(wal), secret) {
-			t.Errorf("a key is stored in plain text in the database")
+	if storeArgs[0] == "--data" {
+		db, err := os.ReadFile(filepath.Join(dataDir, "overdue.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wal, _ := os.ReadFile(filepath.Join(dataDir, "overdue.db-wal"))
+		for _, secret := range []string{apiKey, pingKey} {
+			if strings.Contains(string(db)+string(wal), secret) {
+				t.Errorf("a key is stored in plain text in the database")
+			}
 		}
 	}
 
@@ -165,7 +188,7 @@ func TestServeEndToEnd(t *testing.T) {
 	s.waitFor(t, regexp.MustCompile(`^Reason: received a failure signal\.$`))
 
 	// The CLI reads the same store while the server runs.
-	out := runCLI(t, "check", "list", "--data", dataDir, "--project", id, "--json")
+	out := runCLI(t, append([]string{"check", "list", "--project", id, "--json"}, storeArgs...)...)
 	var listed struct {
 		Checks []map[string]any `json:"checks"`
 	}

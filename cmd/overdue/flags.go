@@ -1,17 +1,20 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/overduehq/overdue/internal/store"
-	"github.com/overduehq/overdue/internal/store/sqlite"
+	"github.com/overduehq/overdue/internal/store/dynamo"
 )
 
 // errHelp means -h was asked for and the usage has been printed.
@@ -58,23 +61,80 @@ func noPositional(fs *flag.FlagSet, positional []string) error {
 	return nil
 }
 
-// dataFlag adds --data DIR.
+// dataFlag adds only --data DIR, for commands that work on the embedded store alone.
 func dataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", "./data", "directory of the embedded store")
+	return fs.String("data", "./data", "directory of the embedded SQLite store")
 }
 
-// openStore opens the SQLite store in dir. Data written by a newer build is refused with exit
-// status 3, before anything is written.
-func openStore(dir string) (store.Store, error) {
-	st, err := sqlite.Open(filepath.Join(dir, "overdue.db"), store.Options{})
-	var ve *sqlite.VersionError
-	if errors.As(err, &ve) {
-		return nil, &exitError{code: exitNewer, err: err}
+// storeFlags are the flags that choose a store: --data DIR for the embedded SQLite store (the
+// default), or --store dynamodb --table NAME (region, credentials and endpoint from the usual AWS
+// variables, e.g. AWS_REGION and AWS_ENDPOINT_URL).
+type storeFlags struct {
+	data  *string
+	kind  *string
+	table *string
+}
+
+// addStoreFlags adds --data, --store and --table to fs.
+func addStoreFlags(fs *flag.FlagSet) *storeFlags {
+	return &storeFlags{
+		data:  fs.String("data", "./data", "directory of the embedded SQLite store"),
+		kind:  fs.String("store", "sqlite", "sqlite or dynamodb"),
+		table: fs.String("table", "", "DynamoDB table name (with --store dynamodb)"),
 	}
+}
+
+// check validates the combination, naming the flag at fault.
+func (sf *storeFlags) check(cmd string) error {
+	switch *sf.kind {
+	case "sqlite":
+		if *sf.table != "" {
+			return usagef("%s: --table goes with --store dynamodb", cmd)
+		}
+	case "dynamodb":
+		if *sf.table == "" {
+			return usagef("%s: --store dynamodb needs --table NAME", cmd)
+		}
+	default:
+		return usagef("%s: --store %q: want sqlite or dynamodb", cmd, *sf.kind)
+	}
+	return nil
+}
+
+// open opens the chosen store for a command that must not migrate it: data too new for this
+// build is refused with exit status 3, and older SQLite data with advice, before anything is
+// written.
+func (sf *storeFlags) open(ctx context.Context, cmd string) (store.Store, error) {
+	return sf.openMigrating(ctx, cmd, false, nil)
+}
+
+// openMigrating is open for `overdue serve`: with autoMigrate, older SQLite data is backed up
+// and migrated first, and what was done is reported on stdout.
+func (sf *storeFlags) openMigrating(ctx context.Context, cmd string, autoMigrate bool, stdout io.Writer) (store.Store, error) {
+	if err := sf.check(cmd); err != nil {
+		return nil, err
+	}
+	if *sf.kind == "dynamodb" {
+		client, err := dynamoClient(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return dynamo.New(client, *sf.table, store.Options{}), nil
+	}
+	return openSQLite(ctx, *sf.data, autoMigrate, stdout)
+}
+
+// dynamoClient builds a DynamoDB client from the environment (AWS_REGION, credentials,
+// AWS_ENDPOINT_URL for an emulator).
+func dynamoClient(ctx context.Context) (*dynamodb.Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("open store in %s: %w", dir, err)
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	return st, nil
+	if cfg.Region == "" {
+		return nil, usagef("no AWS region: set AWS_REGION (e.g. AWS_REGION=eu-west-1)")
+	}
+	return dynamodb.NewFromConfig(cfg), nil
 }
 
 // durationValue is a flag that takes seconds ("3600") or a Go duration ("1h", "90s").

@@ -60,10 +60,14 @@ commands:
   check list --project ID        list a project's checks
   channel add --project ID ...   add an alert channel (email, sms, sns, webhook)
   channel list --project ID      list a project's channels
+  table create --table NAME      create a DynamoDB table for --store dynamodb
+  migrate status [--json]        show the data model's version, this build's, and what is pending
+  migrate up [--dry-run]         back up and migrate the embedded store to this build's version
   schedule [flags] EXPR          preview the next fire times of a cron or OnCalendar expression
   version                        print the build's version
 
-Every command that touches data takes --data DIR (default ./data).
+Every command that touches data takes --data DIR (default ./data) for the embedded store, or
+--store dynamodb --table NAME (region and endpoint from AWS_REGION, AWS_ENDPOINT_URL).
 Run 'overdue <command> -h' for a command's flags.
 `
 
@@ -110,6 +114,12 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"add":  func() error { return cmdChannelAdd(ctx, rest[1:], stdout, stderr) },
 			"list": func() error { return cmdChannelList(ctx, rest[1:], stdout, stderr) },
 		})
+	case "table":
+		return subcommand("table", rest, map[string]func() error{
+			"create": func() error { return cmdTableCreate(ctx, rest[1:], stdout, stderr) },
+		})
+	case "migrate":
+		return cmdMigrate(ctx, rest, stdout, stderr)
 	case "schedule":
 		return cmdSchedule(rest, stdout, stderr)
 	case "version":

@@ -66,7 +66,7 @@ func printProject(w io.Writer, p *check.Project, keys check.Keys, asJSON bool) e
 // cmdProjectCreate is `overdue project create --name NAME [--json]`.
 func cmdProjectCreate(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	fs := newFlags("project create")
-	data := dataFlag(fs)
+	stf := addStoreFlags(fs)
 	name := fs.String("name", "", "project name (required)")
 	asJSON := fs.Bool("json", false, "print the project as JSON")
 	pos, err := parseFlags(fs, args, stdout)
@@ -79,7 +79,7 @@ func cmdProjectCreate(ctx context.Context, args []string, stdout, _ io.Writer) e
 	if strings.TrimSpace(*name) == "" {
 		return usagef("project create: --name is required")
 	}
-	st, err := openStore(*data)
+	st, err := stf.open(ctx, fs.Name())
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func isoTime(t time.Time) *string {
 // cmdCheckCreate is `overdue check create --project ID --name NAME [...]`.
 func cmdCheckCreate(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	fs := newFlags("check create")
-	data := dataFlag(fs)
+	stf := addStoreFlags(fs)
 	projectID := fs.String("project", "", "project id (required)")
 	name := fs.String("name", "", "check name (required)")
 	slug := fs.String("slug", "", "slug for /ping/<ping key>/<slug> URLs: lowercase letters, digits, - and _")
@@ -201,7 +201,7 @@ func cmdCheckCreate(ctx context.Context, args []string, stdout, _ io.Writer) err
 		}
 		c.Kind, c.Schedule, c.TZ = check.Kind(s.Kind()), *expr, zone
 	}
-	st, err := openStore(*data)
+	st, err := stf.open(ctx, fs.Name())
 	if err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ func cmdCheckCreate(ctx context.Context, args []string, stdout, _ io.Writer) err
 // cmdCheckList is `overdue check list --project ID [--json]`.
 func cmdCheckList(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	fs := newFlags("check list")
-	data := dataFlag(fs)
+	stf := addStoreFlags(fs)
 	projectID := fs.String("project", "", "project id (required)")
 	siteRoot := fs.String("site-root", "http://localhost:8000", "base URL shown in ping_url")
 	asJSON := fs.Bool("json", false, "print {\"checks\": [...]} as JSON")
@@ -237,7 +237,7 @@ func cmdCheckList(ctx context.Context, args []string, stdout, _ io.Writer) error
 	if *projectID == "" {
 		return usagef("check list: --project is required")
 	}
-	st, err := openStore(*data)
+	st, err := stf.open(ctx, fs.Name())
 	if err != nil {
 		return err
 	}

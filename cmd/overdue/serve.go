@@ -25,7 +25,7 @@ import (
 // notifier in one process.
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve")
-	data := dataFlag(fs)
+	stf := addStoreFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on (port 0 picks a free one)")
 	siteRoot := fs.String("site-root", "", "base URL shown in ping URLs (default http://<addr>)")
 	interval := fs.Duration("interval", 2*time.Second, "how often the sweep and the notifier run")
@@ -43,7 +43,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("serve: --site-root %q: want an http:// or https:// URL", *siteRoot)
 	}
 
-	st, err := openStore(*data)
+	st, err := stf.openMigrating(ctx, fs.Name(), true, stdout)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	root = strings.TrimRight(root, "/")
 
-	secret, err := loadSecret(*data)
+	secret, err := loadSecret(*stf.data)
 	if err != nil {
 		return err
 	}

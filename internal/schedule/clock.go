@@ -95,6 +95,32 @@ func weekday(days int64) int64 {
 	return floorMod(days+3, 7) // 1970-01-01 was a Thursday
 }
 
+// date is a calendar day with what the day matchers ask about it.
+type date struct {
+	n       int64 // days since 1970-01-01
+	y, m, d int64
+	last    int64 // the number of days in the month
+	wd      int64 // Monday = 0
+}
+
+func dateOf(n int64) date {
+	y, m, d := civilFromDays(n)
+	return date{n: n, y: y, m: m, d: d, last: daysIn(y, m), wd: weekday(n)}
+}
+
+// inc moves to the following day.
+func (t *date) inc() {
+	t.n++
+	t.wd = (t.wd + 1) % 7
+	if t.d++; t.d > t.last {
+		t.d = 1
+		if t.m++; t.m > 12 {
+			t.y, t.m = t.y+1, 1
+		}
+		t.last = daysIn(t.y, t.m)
+	}
+}
+
 // period is a stretch of time with one UTC offset, [start, end) in Unix
 // seconds, with the offsets in force just before and just after it.
 type period struct {

@@ -244,7 +244,8 @@ type cronExpr struct {
 	dayAnd bool
 	// fixedTime: a five-field expression whose minute and hour fields do not
 	// start with "*". Outside UTC these run on the local wall clock with
-	// Debian cron's DST handling.
+	// Debian cron's DST handling. cronsim never applies it to six-field
+	// expressions, whatever their seconds field: Debian cron has none.
 	fixedTime bool
 }
 
@@ -312,28 +313,27 @@ func lastWeekday(y, m int64) int64 {
 	return last
 }
 
-func (c *cronExpr) matchDay(day int64) bool {
-	y, m, d := civilFromDays(day)
-	dom := c.days.bits&(1<<d) != 0 ||
-		(c.days.lastWeekday && d >= 26 && d == lastWeekday(y, m)) ||
-		(c.days.last && d >= 28 && d == daysIn(y, m))
+func (c *cronExpr) matchDay(t date) bool {
+	dom := c.days.bits&(1<<t.d) != 0 ||
+		(c.days.lastWeekday && t.d >= 26 && t.d == lastWeekday(t.y, t.m)) ||
+		(c.days.last && t.d == t.last)
 	if c.dayAnd && !dom {
 		return false
 	}
 	if !c.dayAnd && dom {
 		return true
 	}
-	dow := (weekday(day) + 1) % 7 // Sunday = 0
+	dow := (t.wd + 1) % 7 // Sunday = 0
 	return c.dows.bits&(1<<dow) != 0 ||
-		(c.dows.lastDOW&(1<<dow) != 0 && d+7 > daysIn(y, m)) ||
-		c.dows.nth[dow]&(1<<((d+6)/7)) != 0
+		(c.dows.lastDOW&(1<<dow) != 0 && t.d+7 > t.last) ||
+		c.dows.nth[dow]&(1<<((t.d+6)/7)) != 0
 }
 
 // next returns cronsim's first result after instant u in loc.
 func (c *cronExpr) next(u int64, loc *time.Location) (int64, bool) {
 	if loc == time.UTC {
 		cur := cursor{wall: u}
-		if !c.walk(&cur) {
+		if c.walk(&cur) != walkFound {
 			return 0, false
 		}
 		return cur.wall, true
@@ -341,7 +341,7 @@ func (c *cronExpr) next(u int64, loc *time.Location) (int64, bool) {
 	z := newZone(loc)
 	if c.fixedTime {
 		cur := startCursor(u, z, true)
-		if !c.walk(&cur) {
+		if c.walk(&cur) != walkFound {
 			return 0, false
 		}
 		// Debian cron runs a job whose time was skipped by a spring-forward
@@ -357,17 +357,19 @@ func (c *cronExpr) next(u int64, loc *time.Location) (int64, bool) {
 		return z.toUTC(cur.wall, false), true
 	}
 	cur := startCursor(u, z, false)
-	if !c.walk(&cur) {
+	switch c.walk(&cur) {
+	case walkNever:
 		return 0, false
+	case walkFound:
+		if t := z.toUTC(cur.wall, cur.fold); t > u {
+			return t, true
+		}
 	}
-	if t := z.toUTC(cur.wall, cur.fold); t > u {
-		return t, true
-	}
-	// cronsim's walk went back in time: a transition that is not on the
-	// hour (Lord Howe's half-hour shift, Chatham's at :45) or a midnight
-	// in a repeated hour made it restart an hour or day from a wall time
-	// that resolves to an earlier instant. Its answer lies before u (and
-	// iterating further cycles), so search real instants instead.
+	// cronsim's walk went back in time, or round in circles: a transition
+	// that is not on the hour (Lord Howe's half-hour shift, Chatham's at
+	// :45) or a midnight inside a repeated hour made it restart an hour or
+	// a day from a wall time that resolves to an earlier instant. Its
+	// answer, if any, lies before u, so search real instants instead.
 	return c.nextInstant(u, z)
 }
 
@@ -379,7 +381,7 @@ func (c *cronExpr) nextInstant(u int64, z *zone) (int64, bool) {
 	for range 200 { // two periods a year for 50 years, with room to spare
 		p := z.at(u + 1)
 		cur := cursor{wall: u + p.off}
-		if !c.walk(&cur) {
+		if c.walk(&cur) != walkFound {
 			return 0, false
 		}
 		if t := cur.wall - p.off; t < p.end {
@@ -390,23 +392,38 @@ func (c *cronExpr) nextInstant(u int64, z *zone) (int64, bool) {
 	return 0, false
 }
 
+// walkLimit bounds the steps of one walk. An honest walk takes at most a
+// few per month searched (about 600 for 50 years); cronsim's walk can cycle
+// forever when a day starts inside a repeated hour (St John's moved its
+// clocks at 00:01 until 2011).
+const walkLimit = 5000
+
+// walkResult is how a walk ended.
+type walkResult int
+
+const (
+	walkFound walkResult = iota
+	walkNever            // no match within 50 years
+	walkStuck            // cycling; see walkLimit
+)
+
 // walk advances cur to cronsim's next match after it, emulating cronsim's
 // walk: month, then day, hour, minute and second, each step either
-// confirming the field or moving forward and starting over. It reports
-// false when there is no match within 50 years, where cronsim gives up.
-func (c *cronExpr) walk(cur *cursor) bool {
+// confirming the field or moving forward and starting over.
+func (c *cronExpr) walk(cur *cursor) walkResult {
 	cur.tick(1)
 	startYear, _, _ := cur.date()
-	for {
+	for range walkLimit {
 		c.advanceMonth(cur)
 		if y, _, _ := cur.date(); y > startYear+50 {
-			return false
+			return walkNever
 		}
 		if c.advanceDay(cur) || c.advanceHour(cur) || c.advanceMinute(cur) || c.advanceSecond(cur) {
 			continue
 		}
-		return true
+		return walkFound
 	}
+	return walkStuck
 }
 
 func (c *cronExpr) advanceMonth(cur *cursor) {
@@ -423,23 +440,17 @@ func (c *cronExpr) advanceMonth(cur *cursor) {
 }
 
 func (c *cronExpr) advanceDay(cur *cursor) bool {
-	day := cur.day()
-	if c.matchDay(day) {
+	t := dateOf(cur.day())
+	if c.matchDay(t) {
 		return false
 	}
-	_, _, d := civilFromDays(day)
-	for !c.matchDay(day) {
-		day++
-		d++
-		if d > 28 {
-			_, _, d = civilFromDays(day)
-		}
-		if d == 1 {
+	for !c.matchDay(t) {
+		if t.inc(); t.d == 1 {
 			// A new month: let the walk re-check the month.
 			break
 		}
 	}
-	cur.midnight(day)
+	cur.midnight(t.n)
 	return true
 }
 

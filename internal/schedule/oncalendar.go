@@ -356,12 +356,9 @@ func calZone(name string) *time.Location {
 	return loc
 }
 
-func (c *calExpr) matchDay(day int64) bool {
-	if c.dows&(1<<weekday(day)) == 0 {
-		return false
-	}
-	y, m, d := civilFromDays(day)
-	return c.days&(1<<d) != 0 || (c.revDays != 0 && c.revDays&(1<<(daysIn(y, m)-d+1)) != 0)
+func (c *calExpr) matchDay(t date) bool {
+	return c.dows&(1<<t.wd) != 0 &&
+		(c.days&(1<<t.d) != 0 || c.revDays&(1<<(t.last-t.d+1)) != 0)
 }
 
 // next returns the library's first result after instant u, emulating its
@@ -425,17 +422,16 @@ func (c *calExpr) advanceMonth(cur *cursor) bool {
 }
 
 func (c *calExpr) advanceDay(cur *cursor) bool {
-	day := cur.day()
-	if c.matchDay(day) {
+	t := dateOf(cur.day())
+	if c.matchDay(t) {
 		return false
 	}
-	for !c.matchDay(day) {
-		day++
-		if _, _, d := civilFromDays(day); d == 1 {
+	for !c.matchDay(t) {
+		if t.inc(); t.d == 1 {
 			break
 		}
 	}
-	cur.midnight(day)
+	cur.midnight(t.n)
 	return true
 }
 

@@ -99,11 +99,18 @@ func (s *Schedule) Kind() string { return s.kind }
 // expression with no match within 50 years, or an OnCalendar expression
 // with none before the year 2200.
 //
-// Times are those of Healthchecks' libraries, with one deliberate
-// difference: when after falls in the second pass of an hour repeated by an
-// autumn transition, a time-of-day schedule (fixed-time cron, OnCalendar)
-// does not return the first pass's time, which lies before after; it
-// continues from the end of the repeated hour, as Debian cron does.
+// Times are those of Healthchecks' libraries except in three corners where
+// the libraries go back in time (or, in the second, never answer):
+//   - When after falls in the second pass of an hour repeated by an autumn
+//     transition, a wall-clock schedule (fixed-time cron, OnCalendar) would
+//     return the first pass's time; Next continues from the end of the
+//     repeated hour instead, as Debian cron does.
+//   - Where cronsim's walk goes back in time or cycles (transitions off the
+//     hour, as on Lord Howe Island and the Chatham Islands, or at
+//     midnight), Next searches real instants instead.
+//   - Several OnCalendar lines merge by instant; the library compares
+//     their wall-clock times in the default zone, which can reorder
+//     results that fall in a repeated hour.
 func (s *Schedule) Next(after time.Time) time.Time {
 	u := after.Unix()
 	if u > maxUnix {

@@ -4,32 +4,28 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
+
+	"github.com/overduehq/overdue/internal/schema"
 )
 
-// SchemaVersion is the data-model version this build writes and reads. It lives in the database
-// as PRAGMA user_version; a database that records a newer version is refused without a write.
-const SchemaVersion = 1
+// SchemaVersion is the data-model version this store writes: schema.Current.
+const SchemaVersion = schema.Current
 
-// VersionError is returned by Open when the database was written by a newer data model than this
-// build understands. Nothing has been written to the database when it is returned.
-type VersionError struct {
-	Data  int // the version recorded in the database
-	Build int // the newest version this build understands (SchemaVersion)
-}
+// VersionError is schema.VersionError: data this build can never use, too new or too old.
+// Open and Migrator return it having written nothing.
+type VersionError = schema.VersionError
 
-// Error names both versions and what the operator can do about it.
-func (e *VersionError) Error() string {
-	return fmt.Sprintf("data model version %d is newer than this build understands (%d): "+
-		"deploy a build that understands version %d, or restore a backup", e.Data, e.Build, e.Data)
-}
-
-// schema creates data-model version 1.
+// baseline creates data-model version 1, the first schema. It is frozen: a database created
+// today runs it and then every migration's step, exactly as an old database is migrated, so the
+// two cannot differ (testdata/v1.sql and TestFreshEqualsMigrated hold it to that). Change the
+// data model by adding a migration, never by editing these statements.
 //
 // Instants are integer microseconds since the Unix epoch in UTC, NULL for the zero time: integers
 // sort and compare in indexes without parsing, and microseconds are what Healthchecks keeps.
 // Durations are integer nanoseconds, exactly time.Duration. Empty key hashes are NULL so that
 // the unique indexes allow any number of projects without, say, a read-only key.
-var schema = []string{
+var baseline = []string{
 	`CREATE TABLE projects (
 		id                 TEXT PRIMARY KEY,
 		name               TEXT NOT NULL,
@@ -132,74 +128,162 @@ var schema = []string{
 	`CREATE INDEX channels_project ON channels (project_id, created)`,
 }
 
-// queryer is what reading the version needs: a *sql.DB or a *sql.Tx.
+// metaTable records the data's minimum reader and its migration history, one row per version
+// reached: the minimum reader of the data is the largest recorded (it never falls), and the
+// data version itself is PRAGMA user_version. Builds before version 2 did not have it.
+const metaTable = `CREATE TABLE IF NOT EXISTS schema_meta (
+	version    INTEGER PRIMARY KEY,
+	min_reader INTEGER NOT NULL,
+	build      TEXT NOT NULL,
+	applied_at INTEGER NOT NULL
+) STRICT`
+
+// queryer is what reading the version needs: a *sql.DB, *sql.Conn or *sql.Tx.
 type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// readVersion reads the data-model version and how many tables the database has, which tells an
-// empty database (version 0, no tables) from one that is not ours (version 0, tables).
-func readVersion(ctx context.Context, q queryer) (version, tables int, err error) {
-	if err := q.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		return 0, 0, fmt.Errorf("read user_version: %w", err)
-	}
-	err = q.QueryRowContext(ctx,
-		`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`,
-	).Scan(&tables)
-	if err != nil {
-		return 0, 0, fmt.Errorf("count tables: %w", err)
-	}
-	return version, tables, nil
+// stored is what a database records about its data model.
+type stored struct {
+	schema.Version
+	meta bool // the schema_meta table exists
 }
 
-// checkVersion says whether this build may use a database with the given version and number of
-// tables.
-func checkVersion(version, tables int) error {
-	switch {
-	case version > SchemaVersion:
-		return &VersionError{Data: version, Build: SchemaVersion}
-	case version == 0 && tables > 0:
-		return fmt.Errorf("database has %d tables but no data model version: "+
+// readVersion reads the data-model version, the minimum reader, and how many tables the
+// database has, which tells an empty database (version 0, no tables) from one that is not ours
+// (version 0, tables). A database without schema_meta (version 1, or one stamped by hand) gets
+// its own version as minimum reader: without a record, only builds of that version are known to
+// read it.
+func readVersion(ctx context.Context, q queryer) (v stored, tables int, err error) {
+	if err := q.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v.Version.Version); err != nil {
+		return v, 0, fmt.Errorf("read user_version: %w", err)
+	}
+	err = q.QueryRowContext(ctx,
+		`SELECT count(*), count(*) FILTER (WHERE name = 'schema_meta')
+		FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`,
+	).Scan(&tables, &v.meta)
+	if err != nil {
+		return v, 0, fmt.Errorf("count tables: %w", err)
+	}
+	if v.Version.Version == 0 {
+		return v, tables, nil
+	}
+	v.MinReader = v.Version.Version
+	if v.meta {
+		var r sql.NullInt64
+		if err := q.QueryRowContext(ctx, `SELECT max(min_reader) FROM schema_meta`).Scan(&r); err != nil {
+			return v, 0, fmt.Errorf("read min_reader: %w", err)
+		}
+		if r.Valid {
+			v.MinReader = int(r.Int64)
+		}
+	}
+	return v, tables, nil
+}
+
+// decide is schema.Check for this build plus what only SQLite can tell: a database with tables
+// and no version was not made by Overdue, and one this build should be able to read that lacks
+// schema_meta has been damaged.
+func decide(v stored, tables int) (schema.Decision, error) {
+	if v.Version == (schema.Version{}) && tables > 0 {
+		return schema.Refuse, fmt.Errorf("database has %d tables but no data model version: "+
 			"it was not created by Overdue; refusing to use it", tables)
-	case version > 0 && version < SchemaVersion:
-		// Unreachable while SchemaVersion is 1; upgrades belong to internal/schema.
-		return fmt.Errorf("data model version %d is older than this build's (%d) and no migration exists",
-			version, SchemaVersion)
+	}
+	d, err := schema.Check(v.Version, schema.This())
+	if err != nil {
+		return d, err
+	}
+	if !v.meta && v.Version.Version >= 2 {
+		return schema.Refuse, fmt.Errorf("database records data model version %d but has no schema_meta table: "+
+			"it is damaged or was not created by Overdue; restore a backup", v.Version.Version)
+	}
+	return d, nil
+}
+
+// checkVersion says whether Open may use a database as it is: an empty one (it creates it) or
+// one at this build's version or a newer one this build can read. Older data is a
+// *schema.PendingError: Open never migrates; Migrator does, after a backup.
+func checkVersion(v stored, tables int) error {
+	d, err := decide(v, tables)
+	if err != nil {
+		return err
+	}
+	if d == schema.Migrate {
+		return &schema.PendingError{Data: v.Version, Current: schema.Current}
 	}
 	return nil
 }
 
-// initSchema checks the version again inside a write transaction (another process may have
-// written since the read-only probe) and creates the tables of an empty database, setting
-// user_version in the same transaction so that a database is either empty or complete.
+// initSchema is Open's half of creating a database: it checks the version again inside a write
+// transaction (another process may have written since the read-only probe) and creates an
+// empty database at this build's version. Open has no build name or clock of its own, so its
+// history entry has an empty build and the wall-clock time; the CLI creates databases through
+// Migrator first, which records both.
 func initSchema(ctx context.Context, db *sql.DB) error {
+	return createSchema(ctx, db, "", time.Now().UTC())
+}
+
+// createSchema creates an empty database at this build's version, in one transaction so that
+// a database is either empty or complete. A database that is not empty is left alone if this
+// build may use it, and refused otherwise.
+func createSchema(ctx context.Context, db *sql.DB, build string, now time.Time) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
 
-	version, tables, err := readVersion(ctx, tx)
+	v, tables, err := readVersion(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if err := checkVersion(version, tables); err != nil {
+	if err := checkVersion(v, tables); err != nil {
 		return err
 	}
-	if version == SchemaVersion {
+	if v.Version != (schema.Version{}) {
 		return nil
 	}
-	for _, stmt := range schema {
+	b := schema.This()
+	for _, stmt := range baseline {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("create schema: %w", err)
 		}
 	}
-	// PRAGMA takes no parameters; the value is our own constant.
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion)); err != nil {
-		return fmt.Errorf("set user_version: %w", err)
+	// The same steps an old database goes through, so that created and migrated databases are
+	// the same; on empty tables the backfills cost nothing.
+	for _, m := range b.Pending(1) {
+		step, ok := steps[m.Version]
+		if !ok {
+			return fmt.Errorf("create schema: no SQLite step for data model version %d", m.Version)
+		}
+		if err := step(ctx, tx); err != nil {
+			return fmt.Errorf("create schema: version %d: %w", m.Version, err)
+		}
+	}
+	if err := record(ctx, tx, b.Current, b.MinReader(), build, now); err != nil {
+		return fmt.Errorf("create schema: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// record notes, in tx, that the data reached version with minReader: a history row in
+// schema_meta (kept if one exists: the first to reach a version is its history) and
+// user_version.
+func record(ctx context.Context, tx *sql.Tx, version, minReader int, build string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, metaTable); err != nil {
+		return fmt.Errorf("create schema_meta: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO schema_meta (version, min_reader, build, applied_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (version) DO NOTHING`, version, minReader, build, now.UnixMicro())
+	if err != nil {
+		return fmt.Errorf("record version %d: %w", version, err)
+	}
+	// PRAGMA takes no parameters; the value is a version number from package schema.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, version)); err != nil {
+		return fmt.Errorf("set user_version: %w", err)
 	}
 	return nil
 }

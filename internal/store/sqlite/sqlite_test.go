@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/storetest"
 )
@@ -68,8 +70,8 @@ func TestOpenFresh(t *testing.T) {
 		t.Fatalf("Close = %v", err)
 	}
 
-	if got := pragma(t, path, "user_version"); got != "1" {
-		t.Errorf("user_version = %s, want 1", got)
+	if got, want := pragma(t, path, "user_version"), fmt.Sprint(SchemaVersion); got != want {
+		t.Errorf("user_version = %s, want %s", got, want)
 	}
 	if got := pragma(t, path, "journal_mode"); got != "wal" {
 		t.Errorf("journal_mode = %s, want wal", got)
@@ -86,7 +88,9 @@ func TestOpenFresh(t *testing.T) {
 	}
 }
 
-// TestOpenRefuses: data this build cannot use is refused without changing a byte of it.
+// TestOpenRefuses: data this build cannot use is refused without changing a byte of it. A
+// database without schema_meta records no minimum reader, so its own version is taken as one.
+// (TestSeedScenario in migrate_test.go has the case with schema_meta.)
 func TestOpenRefuses(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -95,15 +99,19 @@ func TestOpenRefuses(t *testing.T) {
 	}{
 		{"newer version", []string{
 			`CREATE TABLE checks (id TEXT PRIMARY KEY, later_column TEXT NOT NULL)`,
-			`PRAGMA user_version = 2`,
-		}, 2},
+			fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion+1),
+		}, SchemaVersion + 1},
 		{"newer version in WAL mode", []string{
 			`PRAGMA journal_mode = WAL`,
 			`CREATE TABLE checks (id TEXT PRIMARY KEY, later_column TEXT NOT NULL)`,
-			`PRAGMA user_version = 7`,
-		}, 7},
-		{"newer version, no tables", []string{`PRAGMA user_version = 2`}, 2},
+			fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion+6),
+		}, SchemaVersion + 6},
+		{"newer version, no tables", []string{fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion+1)}, SchemaVersion + 1},
 		{"not ours", []string{`CREATE TABLE notes (body TEXT)`}, 0},
+		{"this version without schema_meta", []string{
+			`CREATE TABLE checks (id TEXT PRIMARY KEY)`,
+			fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion),
+		}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,8 +142,8 @@ func TestOpenRefuses(t *testing.T) {
 				if !errors.As(err, &ve) {
 					t.Fatalf("Open = %v, want a *VersionError", err)
 				}
-				if ve.Data != tt.wantVersion || ve.Build != SchemaVersion {
-					t.Errorf("VersionError = %+v, want {Data:%d Build:%d}", *ve, tt.wantVersion, SchemaVersion)
+				if ve.Data.Version != tt.wantVersion || ve.Current != SchemaVersion || !ve.Newer() {
+					t.Errorf("VersionError = %+v, want data version %d, build %d, newer", *ve, tt.wantVersion, SchemaVersion)
 				}
 			}
 			t.Logf("Open: %v", err)
@@ -157,9 +165,10 @@ func TestOpenRefuses(t *testing.T) {
 }
 
 func TestVersionErrorMessage(t *testing.T) {
-	err := &VersionError{Data: 2, Build: 1}
-	want := "data model version 2 is newer than this build understands (1): " +
-		"deploy a build that understands version 2, or restore a backup"
+	err := &VersionError{Data: schema.Version{Version: 3, MinReader: 3}, Current: 2, Oldest: 1}
+	want := "data model version 3 is newer than this build can use (this build writes version 2; " +
+		"the data needs a build of version 3 or newer): deploy a build that understands version 3, " +
+		"or restore a backup taken before the upgrade"
 	if got := err.Error(); got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}

@@ -1,0 +1,336 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/sqlite"
+)
+
+// dbName is the database file in the data directory.
+const dbName = "overdue.db"
+
+// cmdMigrate is `overdue migrate status|up`: the data-model guard and migrations of the
+// embedded store, by hand.
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("migrate: missing subcommand (one of status, up)")
+	}
+	switch args[0] {
+	case "status":
+		return cmdMigrateStatus(ctx, args[1:], stdout)
+	case "up":
+		return cmdMigrateUp(ctx, args[1:], stdout)
+	}
+	return usagef("migrate: unknown subcommand %q (one of status, up)", args[0])
+}
+
+// cmdMigrateStatus is `overdue migrate status [--data DIR] [--json]`: the data's version and
+// minimum reader, this build's, what the guard decides, the pending migrations and the history.
+// It writes nothing. Its exit status is 3, after the report, when this build cannot use the
+// data because it is too new, as `overdue serve` would.
+func cmdMigrateStatus(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("migrate status")
+	data := dataFlag(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if err := noPositional(fs, pos); err != nil {
+		return err
+	}
+
+	path := filepath.Join(*data, dbName)
+	m := sqlite.NewMigrator(path)
+	v, err := m.Version(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	hist, err := m.History(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	b := schema.This()
+	d, guardErr := schema.Check(v, b)
+	var pending []schema.Migration
+	if d == schema.Migrate {
+		pending = b.Pending(v.Version)
+	}
+	msg := statusMessage(d, v, *data, guardErr)
+
+	if *asJSON {
+		out := statusJSON{
+			Database: path,
+			Data:     versionJSON{Version: v.Version, MinReader: v.MinReader},
+			Build:    buildJSON{Name: version, Current: b.Current, Oldest: b.Oldest, MinReader: b.MinReader()},
+			Decision: d.String(),
+			Message:  msg,
+			Pending:  []migrationJSON{},
+			History:  []entryJSON{},
+		}
+		for _, p := range pending {
+			out.Pending = append(out.Pending, toMigrationJSON(p))
+		}
+		for _, e := range hist {
+			out.History = append(out.History, entryJSON{Version: e.Version, MinReader: e.MinReader,
+				Build: e.Build, AppliedAt: e.At.UTC().Format(time.RFC3339)})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(w, "database\t%s\n", path)
+		if v == (schema.Version{}) {
+			fmt.Fprintf(w, "data model\tnone yet\n")
+		} else {
+			fmt.Fprintf(w, "data model\tversion %d, readable by builds of version %d or newer\n", v.Version, v.MinReader)
+		}
+		fmt.Fprintf(w, "this build\t%s: writes version %d, migrates from version %d\n", version, b.Current, b.Oldest)
+		fmt.Fprintf(w, "decision\t%s: %s\n", d, msg)
+		for i, p := range pending {
+			fmt.Fprintf(w, "%s\t%s\n", heading(i, "pending"), describe(p))
+		}
+		for i, e := range hist {
+			fmt.Fprintf(w, "%s\tversion %d (min reader %d) by %s at %s\n", heading(i, "history"),
+				e.Version, e.MinReader, buildName(e.Build), e.At.UTC().Format(time.RFC3339))
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+	return guardExit(path, guardErr)
+}
+
+// statusMessage says in one line what the decision means for the operator.
+func statusMessage(d schema.Decision, v schema.Version, dir string, guardErr error) string {
+	switch d {
+	case schema.Create:
+		return fmt.Sprintf("no database yet; 'overdue migrate up' or 'overdue serve' creates it at version %d", schema.Current)
+	case schema.Use:
+		return "up to date"
+	case schema.UseNewer:
+		return fmt.Sprintf("version %d is newer than this build's (%d) but readable by it: used as it is, never migrated down",
+			v.Version, schema.Current)
+	case schema.Migrate:
+		n := len(schema.This().Pending(v.Version))
+		noun := "migrations"
+		if n == 1 {
+			noun = "migration"
+		}
+		return fmt.Sprintf("%d %s pending; run 'overdue migrate up --data %s' (it backs the database up first), "+
+			"or start 'overdue serve', which does the same", n, noun, dir)
+	}
+	return guardErr.Error()
+}
+
+// cmdMigrateUp is `overdue migrate up [--data DIR] [--dry-run]`: create the database, or back
+// it up and migrate it to this build's version, or say why not. With --dry-run it says what it
+// would do and writes nothing.
+func cmdMigrateUp(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("migrate up")
+	data := dataFlag(fs)
+	dry := fs.Bool("dry-run", false, "say what would be done; change nothing")
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if err := noPositional(fs, pos); err != nil {
+		return err
+	}
+
+	path := filepath.Join(*data, dbName)
+	m := sqlite.NewMigrator(path)
+	rep, err := schema.Run(ctx, m, runOptions(*dry))
+	if rep == nil || rep.Decision == schema.Refuse {
+		return guardExit(path, err)
+	}
+	if err != nil && rep.Decision != schema.Migrate {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	// A failed migration still reports the backup and the steps that were applied before it.
+	switch rep.Decision {
+	case schema.Create:
+		verb := "created"
+		if *dry {
+			verb = "would create"
+		}
+		fmt.Fprintf(stdout, "%s %s at data model version %d\n", verb, path, schema.Current)
+	case schema.Use:
+		fmt.Fprintf(stdout, "%s is at data model version %d, this build's: nothing to do\n", path, rep.Before.Version)
+	case schema.UseNewer:
+		fmt.Fprintf(stdout, "%s is at data model version %d, newer than this build's (%d) and readable by it: "+
+			"nothing to do (a build never migrates down)\n", path, rep.Before.Version, schema.Current)
+	case schema.Migrate:
+		if *dry {
+			backup, err := m.BackupPath(rep.Before.Version)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "would back up %s to %s\n", path, backup)
+			for _, p := range rep.Pending {
+				fmt.Fprintf(stdout, "would apply %s\n", describe(p))
+			}
+			break
+		}
+		if rep.Backup != "" {
+			fmt.Fprintf(stdout, "backed up %s to %s\n", path, rep.Backup)
+		}
+		for _, p := range rep.Applied {
+			fmt.Fprintf(stdout, "applied %s\n", describe(p))
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if !*dry && rep.After != rep.Before {
+		fmt.Fprintf(stdout, "data model is now version %d (min reader %d)\n", rep.After.Version, rep.After.MinReader)
+	}
+	return nil
+}
+
+// openSQLite opens the embedded store in dir behind the data-model guard. An empty or missing
+// database is created at this build's version. Data too new for this build is refused with
+// exit status 3 and nothing written. Older data is backed up and migrated when autoMigrate is
+// set (`overdue serve`), reporting what was done on stdout, and refused with advice otherwise:
+// no command runs this build's code on old data.
+func openSQLite(ctx context.Context, dir string, autoMigrate bool, stdout io.Writer) (store.Store, error) {
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	path := filepath.Join(dir, dbName)
+	m := sqlite.NewMigrator(path)
+	v, err := m.Version(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	switch d, err := schema.Check(v, schema.This()); {
+	case err != nil:
+		return nil, guardExit(path, err)
+	case d == schema.Migrate && !autoMigrate:
+		return nil, fmt.Errorf("%s: %w: run 'overdue migrate up --data %s' (it backs the database up first), "+
+			"or start 'overdue serve', which does the same", path, &schema.PendingError{Data: v, Current: schema.Current}, dir)
+	case d == schema.Create || d == schema.Migrate:
+		rep, err := schema.Run(ctx, m, runOptions(false))
+		if err != nil {
+			return nil, guardExit(path, err)
+		}
+		if len(rep.Applied) > 0 {
+			fmt.Fprintf(stdout, "Migrated %s from data model version %d to %d; the previous data is in %s.\n",
+				path, rep.Before.Version, rep.After.Version, rep.Backup)
+		}
+	}
+	st, err := sqlite.Open(path, store.Options{})
+	if err != nil {
+		// Open names the file itself. It refuses here only if another process changed the
+		// data since the check above.
+		return nil, guardExit("", err)
+	}
+	return st, nil
+}
+
+// runOptions migrates to this build's data model, recording the build's version.
+func runOptions(dry bool) schema.RunOptions {
+	return schema.RunOptions{
+		Build:  schema.This(),
+		Name:   version,
+		Now:    func() time.Time { return time.Now().UTC() },
+		DryRun: dry,
+	}
+}
+
+// guardExit gives a refusal of the database at path its exit status: 3 for data newer than
+// this build can use, 1 for anything else. The message starts with path unless it is "". nil
+// stays nil.
+func guardExit(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve *schema.VersionError
+	newer := errors.As(err, &ve) && ve.Newer()
+	if newer && path != "" {
+		// Point at the way back, if there is one here.
+		if baks, _ := filepath.Glob(path + ".bak-v*"); len(baks) > 0 {
+			err = fmt.Errorf("%w (backups made before migrations: %s)", err, strings.Join(baks, ", "))
+		}
+	}
+	if path != "" {
+		err = fmt.Errorf("%s: %w", path, err)
+	}
+	if newer {
+		return &exitError{code: exitNewer, err: err}
+	}
+	return err
+}
+
+// describe is one migration in one line: "v2 expand (min reader 1): ...".
+func describe(m schema.Migration) string {
+	return fmt.Sprintf("v%d %s (min reader %d): %s", m.Version, m.Phase, m.MinReader, m.Description)
+}
+
+// heading labels the first of a list of rows.
+func heading(i int, s string) string {
+	if i == 0 {
+		return s
+	}
+	return ""
+}
+
+// buildName is a history entry's build, or says it has none.
+func buildName(b string) string {
+	if strings.TrimSpace(b) == "" {
+		return "an unnamed build"
+	}
+	return b
+}
+
+// The JSON of `migrate status --json`.
+type (
+	statusJSON struct {
+		Database string          `json:"database"`
+		Data     versionJSON     `json:"data"`
+		Build    buildJSON       `json:"build"`
+		Decision string          `json:"decision"`
+		Message  string          `json:"message"`
+		Pending  []migrationJSON `json:"pending"`
+		History  []entryJSON     `json:"history"`
+	}
+	versionJSON struct {
+		Version   int `json:"version"`
+		MinReader int `json:"min_reader"`
+	}
+	buildJSON struct {
+		Name      string `json:"name"`
+		Current   int    `json:"current"`
+		Oldest    int    `json:"oldest"`
+		MinReader int    `json:"min_reader"`
+	}
+	migrationJSON struct {
+		Version     int    `json:"version"`
+		MinReader   int    `json:"min_reader"`
+		Phase       string `json:"phase"`
+		Description string `json:"description"`
+	}
+	entryJSON struct {
+		Version   int    `json:"version"`
+		MinReader int    `json:"min_reader"`
+		Build     string `json:"build"`
+		AppliedAt string `json:"applied_at"`
+	}
+)
+
+func toMigrationJSON(m schema.Migration) migrationJSON {
+	return migrationJSON{Version: m.Version, MinReader: m.MinReader, Phase: string(m.Phase), Description: m.Description}
+}

@@ -1,0 +1,167 @@
+// Package schema is Overdue's data-model versioning: the version this build writes, the oldest
+// it can read, the ordered list of migrations between them, and the guard that decides, once at
+// start, what a build may do with the data it finds.
+//
+// It exists because of one failure: a self-hosted monitor that ran newer code, went back to an
+// older release, and crashed on every write (`NOT NULL constraint failed: api_check.badge_key`)
+// because the data had been migrated by the newer code and nothing told the older code. Here the
+// data records two numbers: the version of the data model it is at, and the minimum reader, the
+// oldest data-model version a build may write and still use this data. A build writes Current
+// and reads from Oldest; Check compares the two pairs and says what to do. A build never
+// migrates data down and never writes data it cannot read.
+//
+// The migrations here are metadata: what each one is, the version it produces, the minimum
+// reader it leaves, and whether it expands (additive, old readers keep working) or contracts
+// (removes or requires something, so old readers stop). The steps themselves are specific to a
+// store and live in each store package, matched by version; a store implements Migrator and Run
+// drives it. Where the data records its version: SQLite keeps it in PRAGMA user_version and the
+// minimum reader and history in a schema_meta table; DynamoDB keeps all three in the item
+// pk=META, sk=SCHEMA.
+package schema
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Current is the data-model version this build writes. Data at a lower version (but at least
+// Oldest) is migrated to it before use.
+const Current = 2
+
+// Oldest is the oldest data-model version this build can migrate from. Older data is refused
+// with advice to upgrade through an earlier release first.
+const Oldest = 1
+
+// Version is what the data records about itself. The zero Version is a store with no data
+// model yet (empty); any other has Version >= 1 and 1 <= MinReader <= Version.
+type Version struct {
+	// Version is the data-model version the data is at.
+	Version int
+	// MinReader is the oldest data-model version whose builds may still read and write the
+	// data: a build that writes version MinReader or newer can use it.
+	MinReader int
+}
+
+// String is "version 2 (min reader 1)".
+func (v Version) String() string {
+	if v == (Version{}) {
+		return "no version (empty)"
+	}
+	return fmt.Sprintf("version %d (min reader %d)", v.Version, v.MinReader)
+}
+
+// Phase says what a migration does to older builds.
+type Phase string
+
+// The phases of a change to the data model; see docs/upgrades.md.
+const (
+	// Expand adds: a new column, attribute, index or table that builds not knowing it ignore.
+	// The minimum reader does not rise.
+	Expand Phase = "expand"
+	// Contract removes or requires something older builds rely on or leave out. The minimum
+	// reader rises to the first version whose builds do it the new way.
+	Contract Phase = "contract"
+)
+
+// Migration describes one step of the data model, from Version-1 to Version. Each store
+// implements it for itself; the implementations must be idempotent (applying a migration the
+// data already has changes nothing) and resumable (a step interrupted half way is finished by
+// running it again).
+type Migration struct {
+	// Version is the data-model version the migration produces.
+	Version int
+	// MinReader is the data's minimum reader once the migration has run.
+	MinReader int
+	// Phase is Expand or Contract.
+	Phase Phase
+	// Description says what changes and why, in one line.
+	Description string
+}
+
+// migrations is the history of the data model, oldest first, one entry per version from 2
+// (version 1 is the first schema, created as it is). Entries stay after their store steps are
+// retired by raising Oldest: they record the minimum reader of every version.
+var migrations = []Migration{
+	{
+		Version: 2, MinReader: 1, Phase: Expand,
+		Description: "pings.body_size: the body's length in bytes, backfilled, kept filled for writers that omit it; " +
+			"lets ping listings say whether a ping has a body without reading bodies",
+	},
+}
+
+// Build is what a build knows about the data model: the version it writes, the oldest it
+// reads, and the migrations. This returns the real one; tests make others.
+type Build struct {
+	// Current is the version the build writes.
+	Current int
+	// Oldest is the oldest version it can migrate from.
+	Oldest int
+	// Migrations lists every migration up to Current, oldest first.
+	Migrations []Migration
+}
+
+// This is this build's data model: Current, Oldest and the migrations.
+func This() Build {
+	return Build{Current: Current, Oldest: Oldest, Migrations: slices.Clone(migrations)}
+}
+
+// Pending lists the migrations that take data at version from to b.Current, in order.
+func (b Build) Pending(from int) []Migration {
+	var out []Migration
+	for _, m := range b.Migrations {
+		if m.Version > from && m.Version <= b.Current {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// MinReader is the minimum reader of data at b.Current: what a store created by this build
+// records.
+func (b Build) MinReader() int {
+	r := 1
+	for _, m := range b.Migrations {
+		if m.Version <= b.Current {
+			r = m.MinReader
+		}
+	}
+	return r
+}
+
+// Validate checks the rules every build's migration list follows: one migration per version
+// from 2 to Current, in order; a minimum reader that never falls and stays below the version it
+// belongs to (so builds one version back can always read the data: a rollback of one version
+// is never refused); an expand step never raises the minimum reader and a contract step always
+// does; and 1 <= Oldest <= Current.
+func (b Build) Validate() error {
+	if b.Oldest < 1 || b.Oldest > b.Current {
+		return fmt.Errorf("oldest readable version %d is outside 1..%d", b.Oldest, b.Current)
+	}
+	if len(b.Migrations) != b.Current-1 {
+		return fmt.Errorf("%d migrations for versions 2..%d, want one per version", len(b.Migrations), b.Current)
+	}
+	prev := 1
+	for i, m := range b.Migrations {
+		switch {
+		case m.Version != i+2:
+			return fmt.Errorf("migration %d is at position %d, want version %d there", m.Version, i, i+2)
+		case m.MinReader < prev:
+			return fmt.Errorf("migration %d lowers the minimum reader from %d to %d", m.Version, prev, m.MinReader)
+		case m.MinReader >= m.Version:
+			// Requiring readers of its own version would strand the build one version back:
+			// rolling back one version must stay possible.
+			return fmt.Errorf("migration %d sets a minimum reader of %d; at most %d, so that builds of version %d can still read the data",
+				m.Version, m.MinReader, m.Version-1, m.Version-1)
+		case m.Phase == Expand && m.MinReader != prev:
+			return fmt.Errorf("migration %d expands but raises the minimum reader from %d to %d", m.Version, prev, m.MinReader)
+		case m.Phase == Contract && m.MinReader == prev:
+			return fmt.Errorf("migration %d contracts but keeps the minimum reader at %d", m.Version, prev)
+		case m.Phase != Expand && m.Phase != Contract:
+			return fmt.Errorf("migration %d has phase %q, want expand or contract", m.Version, m.Phase)
+		case m.Description == "":
+			return fmt.Errorf("migration %d has no description", m.Version)
+		}
+		prev = m.MinReader
+	}
+	return nil
+}

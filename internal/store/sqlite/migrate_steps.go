@@ -1,0 +1,63 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// steps are the SQLite implementations of the migrations in package schema, by the version
+// each produces. Every step runs inside the migration's transaction and is idempotent: run on
+// data that already has it, or that a crash left half done, it finishes the job and changes
+// nothing else. TestEveryMigrationHasAStep holds the list to schema's.
+var steps = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	2: addPingBodySize,
+}
+
+// addPingBodySize is version 2, an expand step: pings gain body_size, the body's length in
+// bytes (0 without a body), so that a ping listing can say whether each ping has a body, which
+// Healthchecks' body_url needs, without reading the bodies it leaves out.
+//
+// Expand, so the minimum reader stays 1: the column is nullable and nothing requires it, so a
+// build that does not know it reads and writes pings as before. Such writers (a version 1 build
+// after a rollback, and the ping insert of this release, which does not list the column yet)
+// would leave it NULL; the trigger fills it in the same transaction, so the column stays
+// complete whoever writes, and the next release can start relying on it. The contract that
+// makes it NOT NULL is a later version's (docs/upgrades.md).
+func addPingBodySize(ctx context.Context, tx *sql.Tx) error {
+	has, err := hasColumn(ctx, tx, "pings", "body_size")
+	if err != nil {
+		return err
+	}
+	if !has { // ADD COLUMN has no IF NOT EXISTS
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE pings ADD COLUMN body_size INTEGER`); err != nil {
+			return fmt.Errorf("add pings.body_size: %w", err)
+		}
+	}
+	// body is a BLOB column of a STRICT table, so length() counts bytes, never characters.
+	stmts := []string{
+		`CREATE TRIGGER IF NOT EXISTS pings_body_size AFTER INSERT ON pings
+		FOR EACH ROW WHEN NEW.body_size IS NULL
+		BEGIN
+			UPDATE pings SET body_size = coalesce(length(NEW.body), 0) WHERE rowid = NEW.rowid;
+		END`,
+		// Only rows still without a size: a second run, or one after a crash, goes on from there.
+		`UPDATE pings SET body_size = coalesce(length(body), 0) WHERE body_size IS NULL`,
+	}
+	for _, stmt := range stmts {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("pings.body_size: %w", err)
+		}
+	}
+	return nil
+}
+
+// hasColumn reports whether table has a column named col.
+func hasColumn(ctx context.Context, q queryer, table, col string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, table, col).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("inspect %s: %w", table, err)
+	}
+	return n > 0, nil
+}
