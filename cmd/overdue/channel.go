@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/notify"
 )
 
 // channelOutput is a channel as the CLI prints it; the API's fields plus the target.
@@ -18,6 +19,8 @@ type channelOutput struct {
 	Name  string `json:"name"`
 	Kind  string `json:"kind"`
 	Value string `json:"value"`
+	// Secret is a webhook channel's signing secret, shown when the channel is created.
+	Secret string `json:"secret,omitempty"`
 }
 
 // cmdChannelAdd is `overdue channel add --project ID --kind KIND --value V [--name N] [--json]`.
@@ -66,10 +69,22 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, _ io.Writer) erro
 		return fmt.Errorf("create channel: %w", err)
 	}
 	out := channelOutput{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Value: ch.Value}
+	if ch.Kind == check.ChannelWebhook {
+		// Receivers verify X-Overdue-Signature with the channel's own secret, derived from the
+		// server's (the same --data directory or OVERDUE_SECRET_KEY that serve uses).
+		secret, err := loadSecret(*stf.data)
+		if err != nil {
+			return err
+		}
+		out.Secret = notify.WebhookSecret(secret, ch.ID)
+	}
 	if *asJSON {
 		return writeJSON(stdout, out)
 	}
 	fmt.Fprintf(stdout, "Channel %q (%s) created: %s\n", out.Name, out.Kind, out.ID)
+	if out.Secret != "" {
+		fmt.Fprintf(stdout, "Signing secret (verify X-Overdue-Signature with it): %s\n", out.Secret)
+	}
 	return nil
 }
 

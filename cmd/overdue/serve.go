@@ -8,16 +8,21 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/google/uuid"
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/sqlite"
 	"github.com/overduehq/overdue/internal/sweep"
 )
 
@@ -29,6 +34,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on (port 0 picks a free one)")
 	siteRoot := fs.String("site-root", "", "base URL shown in ping URLs (default http://<addr>)")
 	interval := fs.Duration("interval", 2*time.Second, "how often the sweep and the notifier run")
+	emailFrom := fs.String("email-from", "", `sender of alert emails, e.g. "Overdue <alerts@example.org>" (with --smtp-host or --aws)`)
+	smtpHost := fs.String("smtp-host", "", "send email channels through this SMTP server")
+	smtpPort := fs.Int("smtp-port", 25, "SMTP port")
+	smtpUser := fs.String("smtp-user", "", "SMTP user name (password from OVERDUE_SMTP_PASSWORD)")
+	smtpNoTLS := fs.Bool("smtp-no-tls", false, "do not use STARTTLS (a local relay only)")
+	useAWS := fs.Bool("aws", false, "send SMS and SNS channels through SNS, and email through SES unless --smtp-host is set (AWS configuration from the environment)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
@@ -38,6 +49,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *interval < 100*time.Millisecond || *interval > time.Hour {
 		return usagef("serve: --interval %s: want 100ms to 1h", *interval)
+	}
+	if (*smtpHost != "" || *useAWS) && *emailFrom == "" {
+		return usagef("serve: --email-from is required with --smtp-host or --aws")
+	}
+	if *smtpPort < 1 || *smtpPort > 65535 {
+		return usagef("serve: --smtp-port %d: want 1 to 65535", *smtpPort)
 	}
 	if *siteRoot != "" && !strings.HasPrefix(*siteRoot, "http://") && !strings.HasPrefix(*siteRoot, "https://") {
 		return usagef("serve: --site-root %q: want an http:// or https:// URL", *siteRoot)
@@ -79,7 +96,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		IdleTimeout:       2 * time.Minute,
 	}
 	sw := &sweep.Sweeper{Store: st, Now: now, Logger: logger}
-	disp := &notify.Dispatcher{Store: st, Notifier: notify.Console{W: stdout}, Now: now, Logger: logger}
+	transports, deliveries, err := localTransports(ctx, st, transportFlags{
+		secret: secret, emailFrom: *emailFrom, smtpHost: *smtpHost, smtpPort: *smtpPort,
+		smtpUser: *smtpUser, smtpNoTLS: *smtpNoTLS, useAWS: *useAWS,
+	})
+	if err != nil {
+		return err
+	}
+	disp := &notify.Dispatcher{Store: st, Deliveries: deliveries, Transports: transports,
+		Notifier: notify.Console{W: stdout}, SiteRoot: root, Now: now, Logger: logger}
 
 	loopCtx, stopLoops := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -145,4 +170,68 @@ func displayAddr(a string) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// transportFlags configure the local server's delivery.
+type transportFlags struct {
+	secret    []byte
+	emailFrom string
+	smtpHost  string
+	smtpPort  int
+	smtpUser  string
+	smtpNoTLS bool
+	useAWS    bool
+}
+
+// localTransports builds the transports `overdue serve` offers: webhooks always; email through
+// SMTP or SES, SMS and SNS topics through SNS when configured. A store without delivery records
+// gets none, and alerts go to the console only.
+func localTransports(ctx context.Context, st store.Store, tf transportFlags) (map[string]notify.Transport, notify.Deliveries, error) {
+	var deliveries notify.Deliveries
+	switch s := st.(type) {
+	case *sqlite.Store:
+		ds, err := s.OpenDeliveries(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open delivery records: %w", err)
+		}
+		deliveries = ds
+	case notify.Deliveries:
+		deliveries = s
+	}
+	transports := map[string]notify.Transport{}
+	if deliveries == nil {
+		return transports, nil, nil
+	}
+	// Webhooks to private addresses are allowed here: a self-hosted server's receivers are often
+	// on the same network.
+	wh, err := notify.NewWebhook(notify.WebhookConfig{ServerSecret: tf.secret})
+	if err != nil {
+		return nil, nil, err
+	}
+	transports[check.ChannelWebhook] = wh
+	if tf.useAWS {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
+		}
+		snsClient := sns.NewFromConfig(cfg)
+		transports[check.ChannelSMS] = notify.NewSMS(snsClient)
+		transports[check.ChannelSNS] = notify.NewTopic(snsClient)
+		if tf.smtpHost == "" {
+			ses, err := notify.NewSES(sesv2.NewFromConfig(cfg), notify.SESConfig{From: tf.emailFrom})
+			if err != nil {
+				return nil, nil, usagef("serve: --email-from: %s", err)
+			}
+			transports[check.ChannelEmail] = ses
+		}
+	}
+	if tf.smtpHost != "" {
+		sm, err := notify.NewSMTP(notify.SMTPConfig{Host: tf.smtpHost, Port: tf.smtpPort, From: tf.emailFrom,
+			Username: tf.smtpUser, Password: os.Getenv("OVERDUE_SMTP_PASSWORD"), NoTLS: tf.smtpNoTLS})
+		if err != nil {
+			return nil, nil, usagef("serve: %s", err)
+		}
+		transports[check.ChannelEmail] = sm
+	}
+	return transports, deliveries, nil
 }

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/notify"
 )
 
 // channelsJSON is the body of the channels list.
@@ -83,7 +84,19 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v i
 		return
 	}
 	s.log.InfoContext(ctx, "channel created", "channel", ch.ID, "kind", kind, "project", p.ID)
-	writeJSON(w, http.StatusCreated, renderChannel(ch))
+	out := createdChannelJSON{channelJSON: renderChannel(ch)}
+	if kind == check.ChannelWebhook && len(s.secret) > 0 {
+		// Shown once, here: the receiver verifies X-Overdue-Signature with it.
+		out.Secret = notify.WebhookSecret(s.secret, ch.ID)
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// createdChannelJSON is the answer to a channel create: the channel, and for a webhook the
+// secret its requests are signed with.
+type createdChannelJSON struct {
+	channelJSON
+	Secret string `json:"secret,omitempty"`
 }
 
 // handleDeleteChannel serves DELETE /api/v3/channels/{id}, an Overdue extension: removes the

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"strings"
 	"testing"
+
+	"github.com/overduehq/overdue/internal/notify"
 )
 
 // TestCreateChannel covers POST /api/v3/channels/, Overdue's extension for managing channels.
@@ -56,8 +58,16 @@ func TestCreateChannel(t *testing.T) {
 			if got := m["name"].(string) + " " + m["kind"].(string); got != tt.want || !isCheckUUID(m["id"].(string)) {
 				t.Errorf("created %v, want %s", m, tt.want)
 			}
-			if keys := keysOf(t, rec.Body.Bytes()); strings.Join(keys, ",") != "id,name,kind" {
-				t.Errorf("channel keys = %v, want id, name, kind", keys)
+			wantKeys := "id,name,kind"
+			if m["kind"] == "webhook" {
+				// A webhook's signing secret is shown once, at creation.
+				wantKeys += ",secret"
+				if want := notify.WebhookSecret(f.secret, m["id"].(string)); m["secret"] != want {
+					t.Errorf("secret = %v, want %s", m["secret"], want)
+				}
+			}
+			if keys := keysOf(t, rec.Body.Bytes()); strings.Join(keys, ",") != wantKeys {
+				t.Errorf("channel keys = %v, want %s", keys, wantKeys)
 			}
 			// It is listed, and stored with its value.
 			list := decode(t, f.api("GET", "/api/v3/channels/", "", keyA))["channels"].([]any)

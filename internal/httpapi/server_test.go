@@ -35,6 +35,7 @@ type fixture struct {
 	now     time.Time
 	project *check.Project
 	logs    *bytes.Buffer
+	secret  []byte // the server secret (Config.SecretKey)
 }
 
 // newFixture builds a fixture; opts adjust the Config before the Server is built.
@@ -45,13 +46,14 @@ func newFixture(t *testing.T, opts ...func(*Config)) *fixture {
 		t.Fatalf("sqlite.Open: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	f := &fixture{t: t, store: st, now: t0, logs: new(bytes.Buffer)}
+	f := &fixture{t: t, store: st, now: t0, logs: new(bytes.Buffer), secret: []byte("test-server-secret")}
 	f.project = f.addProject(testPingKey)
 	cfg := Config{
-		Store:    st,
-		Now:      func() time.Time { return f.now },
-		SiteRoot: "http://localhost:8000",
-		Logger:   slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Store:     st,
+		Now:       func() time.Time { return f.now },
+		SiteRoot:  "http://localhost:8000",
+		Logger:    slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		SecretKey: f.secret,
 	}
 	for _, o := range opts {
 		o(&cfg)

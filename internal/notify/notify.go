@@ -1,8 +1,3 @@
-// Package notify delivers flips: it takes each unprocessed flip from the store's outbox once and
-// hands the ones that alert anybody to a Notifier.
-//
-// Locally `overdue serve` runs Dispatcher.Loop with a Console notifier; real transports (SES,
-// SNS, webhooks) and per-channel delivery records come later behind the same interface.
 package notify
 
 import (
@@ -12,65 +7,73 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/store"
 )
 
-// Alert is a flip with what a message about it needs.
-type Alert struct {
-	Flip  *check.Flip
-	Check *check.Check
+// Store is the part of store.Store the dispatcher reads and writes.
+type Store interface {
+	Check(ctx context.Context, id string) (*check.Check, error)
+	Channels(ctx context.Context, projectID string) ([]*check.Channel, error)
+	Pings(ctx context.Context, checkID string, limit int) ([]*check.Ping, error)
+	UnprocessedFlips(ctx context.Context, limit int) ([]*check.Flip, error)
+	MarkFlipProcessed(ctx context.Context, f *check.Flip, at time.Time) (bool, error)
 }
 
-// Notifier sends one alert.
+// Notifier is told about each alerting flip once, as a whole rather than per channel: the
+// console of `overdue serve` is one.
 type Notifier interface {
 	Notify(ctx context.Context, a Alert) error
 }
 
-// Dispatcher moves flips from the outbox to a Notifier.
+// Dispatcher delivers flips to their check's channels. The zero value of every optional field
+// works; Store is required, and Deliveries is required once Transports has any entry.
 type Dispatcher struct {
-	Store    store.Store
+	Store Store
+	// Deliveries records each (flip, channel) delivery; see the package documentation.
+	Deliveries Deliveries
+	// Transports sends to channels by kind (check.ChannelEmail, …). A channel whose kind has no
+	// transport is skipped with a warning and no record, so configuring the kind later does not
+	// send old alerts.
+	Transports map[string]Transport
+	// Notifier, if set, is told about every alerting flip once, after its channels.
 	Notifier Notifier
+	// SiteRoot, if set, makes the link in messages: SiteRoot/api/v3/checks/<uuid>.
+	SiteRoot string
+	Retry    Retry
 	Now      func() time.Time
 	Logger   *slog.Logger
 }
 
-// Run processes every unprocessed flip once and reports how many alerts it sent. A flip is marked
-// processed before it is sent, conditionally, so two dispatchers never send the same flip.
+// batch is how many flips or due deliveries one query reads.
+const batch = 50
+
+// Run delivers every unprocessed flip, then every delivery due for a retry, and reports how many
+// messages went out (channel deliveries and Notifier calls). It stops at the first store error;
+// a failed send is not an error, it is recorded and retried.
 func (d *Dispatcher) Run(ctx context.Context) (int, error) {
 	sent := 0
 	for {
-		flips, err := d.Store.UnprocessedFlips(ctx, 50)
+		flips, err := d.Store.UnprocessedFlips(ctx, batch)
 		if err != nil {
 			return sent, fmt.Errorf("list unprocessed flips: %w", err)
 		}
-		if len(flips) == 0 {
-			return sent, nil
-		}
 		for _, f := range flips {
-			won, err := d.Store.MarkFlipProcessed(ctx, f, d.Now())
+			n, err := d.DeliverFlip(ctx, f)
+			sent += n
 			if err != nil {
-				return sent, fmt.Errorf("mark flip %s processed: %w", f.ID, err)
+				return sent, err
 			}
-			if !won || !f.Notifies() {
-				continue
-			}
-			c, err := d.Store.Check(ctx, f.CheckID)
-			if errors.Is(err, store.ErrNotFound) {
-				continue // deleted since: nobody to tell about it
-			}
-			if err != nil {
-				return sent, fmt.Errorf("load check %s: %w", f.CheckID, err)
-			}
-			if err := d.Notifier.Notify(ctx, Alert{Flip: f, Check: c}); err != nil {
-				d.logger().Error("alert not delivered", "check", c.ID, "flip", f.ID, "error", err.Error())
-				continue
-			}
-			sent++
+		}
+		if len(flips) < batch {
+			break
 		}
 	}
+	n, err := d.RetryDue(ctx)
+	return sent + n, err
 }
 
 // Loop runs the dispatcher every interval until ctx ends.
@@ -89,6 +92,379 @@ func (d *Dispatcher) Loop(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// DeliverFlip delivers one flip to each of its check's enabled channels, then marks it
+// processed. It is idempotent: calling it again for the same flip, from this process or another,
+// sends nothing that was sent, and resumes what a crash interrupted once its lease runs out.
+// The DynamoDB Streams handler calls it once per flip record, duplicates included. It reports
+// how many messages went out; an error means the store failed and the call should be repeated.
+func (d *Dispatcher) DeliverFlip(ctx context.Context, f *check.Flip) (int, error) {
+	log := d.logger().With("check", f.CheckID, "flip", f.ID)
+	if !f.Notifies() {
+		// new→up, paused→up, and pause/resume flips alert no one.
+		return 0, d.markProcessed(ctx, f)
+	}
+	c, err := d.Store.Check(ctx, f.CheckID)
+	if errors.Is(err, store.ErrNotFound) {
+		log.Info("check deleted before its flip was delivered")
+		return 0, d.markProcessed(ctx, f)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("load check %s: %w", f.CheckID, err)
+	}
+	a, err := d.alert(ctx, f, c)
+	if err != nil {
+		return 0, err
+	}
+	targets, err := d.channels(ctx, c)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	if len(targets) > 0 {
+		if d.Deliveries == nil {
+			return 0, errors.New("deliver flip: channels to deliver to, but no delivery records configured")
+		}
+		m, err := NewMessage(a)
+		if err != nil {
+			return 0, err
+		}
+		sent, err = d.fanOut(ctx, targets, func(ch *check.Channel) (bool, error) {
+			return d.first(ctx, f, c, ch, m)
+		})
+		if err != nil {
+			return sent, err
+		}
+	}
+	won := f.Processed.IsZero()
+	if won {
+		won, err = d.Store.MarkFlipProcessed(ctx, f, d.now())
+		if errors.Is(err, store.ErrNotFound) {
+			return sent, nil // the check went, with its flips, while we sent
+		}
+		if err != nil {
+			return sent, fmt.Errorf("mark flip %s processed: %w", f.ID, err)
+		}
+	}
+	// Only the worker that marks the flip processed tells the Notifier, so it hears once.
+	if won && d.Notifier != nil {
+		if err := d.Notifier.Notify(ctx, a); err != nil {
+			log.Error("notifier failed", "error", errorText(err))
+		} else {
+			sent++
+		}
+	}
+	return sent, nil
+}
+
+// RetryDue makes the next attempt of every delivery that is due: transient failures whose
+// backoff has passed, and attempts whose worker died (lease expired). It reports how many
+// messages went out.
+func (d *Dispatcher) RetryDue(ctx context.Context) (int, error) {
+	if d.Deliveries == nil {
+		return 0, nil
+	}
+	sent := 0
+	for {
+		due, err := d.Deliveries.Due(ctx, d.now(), batch)
+		if err != nil {
+			return sent, fmt.Errorf("list due deliveries: %w", err)
+		}
+		progress := false
+		for _, rec := range due {
+			took, ok, err := d.retry(ctx, rec)
+			sent += ok
+			if err != nil {
+				return sent, err
+			}
+			progress = progress || took
+		}
+		// A full batch nobody could take means other workers hold it; leave it to them.
+		if len(due) < batch || !progress {
+			return sent, nil
+		}
+	}
+}
+
+// markProcessed marks a flip that needs no delivery processed, unless it already is.
+func (d *Dispatcher) markProcessed(ctx context.Context, f *check.Flip) error {
+	if !f.Processed.IsZero() {
+		return nil
+	}
+	if _, err := d.Store.MarkFlipProcessed(ctx, f, d.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("mark flip %s processed: %w", f.ID, err)
+	}
+	return nil
+}
+
+// alert gathers what the messages about f say: the check, its newest ping at or before the flip,
+// and the link.
+func (d *Dispatcher) alert(ctx context.Context, f *check.Flip, c *check.Check) (Alert, error) {
+	a := Alert{Flip: f, Check: c}
+	if d.SiteRoot != "" {
+		a.URL = strings.TrimRight(d.SiteRoot, "/") + "/api/v3/checks/" + c.ID
+	}
+	// A few pings back covers pings that arrived between the flip and its delivery.
+	pings, err := d.Store.Pings(ctx, c.ID, 10)
+	if err != nil {
+		return a, fmt.Errorf("load pings of check %s: %w", c.ID, err)
+	}
+	for _, p := range pings {
+		if !p.Created.After(f.Created) {
+			a.LastPing = p
+			break
+		}
+	}
+	return a, nil
+}
+
+// channels lists the check's assigned channels that are enabled and have a transport, in the
+// check's order.
+func (d *Dispatcher) channels(ctx context.Context, c *check.Check) ([]*check.Channel, error) {
+	if len(c.Channels) == 0 {
+		return nil, nil
+	}
+	all, err := d.Store.Channels(ctx, c.ProjectID)
+	if err != nil {
+		return nil, fmt.Errorf("list channels of project %s: %w", c.ProjectID, err)
+	}
+	byID := make(map[string]*check.Channel, len(all))
+	for _, ch := range all {
+		byID[ch.ID] = ch
+	}
+	var out []*check.Channel
+	for _, id := range c.Channels {
+		ch := byID[id]
+		switch {
+		case ch == nil, ch.Disabled:
+			continue
+		case d.Transports[ch.Kind] == nil:
+			d.logger().Warn("no transport for channel kind; not delivered",
+				"check", c.ID, "channel", ch.ID, "kind", ch.Kind)
+			continue
+		}
+		out = append(out, ch)
+	}
+	return out, nil
+}
+
+// fanOut runs send for every channel at once, so one slow webhook does not hold up the others,
+// and counts the messages sent.
+func (d *Dispatcher) fanOut(ctx context.Context, chs []*check.Channel, send func(ch *check.Channel) (bool, error)) (int, error) {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		sent int
+		errs []error
+	)
+	for _, ch := range chs {
+		wg.Go(func() {
+			ok, err := send(ch)
+			mu.Lock()
+			defer mu.Unlock()
+			if ok {
+				sent++
+			}
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	return sent, errors.Join(errs...)
+}
+
+// first handles a flip's delivery to one channel: claim it and make the first attempt, or, if it
+// is already claimed, take it over when it is due (a crashed attempt, a retry) and leave it
+// alone otherwise.
+func (d *Dispatcher) first(ctx context.Context, f *check.Flip, c *check.Check, ch *check.Channel, m *Message) (bool, error) {
+	now := d.now()
+	rec := &Delivery{
+		ID:          DeliveryID(c.ID, f.ID, ch.ID),
+		Flip:        *f,
+		ChannelID:   ch.ID,
+		ProjectID:   c.ProjectID,
+		Kind:        ch.Kind,
+		Status:      DeliveryPending,
+		Attempts:    1,
+		NextAttempt: now.Add(d.Retry.lease()),
+		Created:     now,
+		Updated:     now,
+	}
+	rec.Flip.Processed = time.Time{}
+	claimed, existing, err := d.Deliveries.Claim(ctx, rec)
+	if err != nil {
+		return false, fmt.Errorf("claim delivery %s: %w", rec.ID, err)
+	}
+	if !claimed {
+		if existing.Status.Final() || existing.NextAttempt.After(now) {
+			d.logger().Debug("delivery already handled", d.attrs(existing)...)
+			return false, nil
+		}
+		if ok, err := d.take(ctx, existing); !ok || err != nil {
+			return false, err
+		}
+		rec = existing
+	}
+	return d.attempt(ctx, rec, ch, m)
+}
+
+// retry makes the next attempt of a due delivery, reloading its check and channel. It reports
+// whether it took the delivery and whether a message went out.
+func (d *Dispatcher) retry(ctx context.Context, rec *Delivery) (took bool, sent int, err error) {
+	if ok, err := d.take(ctx, rec); !ok || err != nil {
+		return false, 0, err
+	}
+	fail := func(msg string) (bool, int, error) {
+		rec.Status, rec.LastError, rec.NextAttempt, rec.Updated = DeliveryFailed, msg, time.Time{}, d.now()
+		d.logger().Info("delivery dropped", append(d.attrs(rec), "reason", msg)...)
+		return true, 0, d.record(ctx, rec)
+	}
+	c, err := d.Store.Check(ctx, rec.Flip.CheckID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail("Channel or check does not exist any more")
+	}
+	if err != nil {
+		return true, 0, fmt.Errorf("load check %s: %w", rec.Flip.CheckID, err)
+	}
+	chs, err := d.Store.Channels(ctx, rec.ProjectID)
+	if err != nil {
+		return true, 0, fmt.Errorf("list channels of project %s: %w", rec.ProjectID, err)
+	}
+	var ch *check.Channel
+	for _, x := range chs {
+		if x.ID == rec.ChannelID {
+			ch = x
+		}
+	}
+	switch {
+	case ch == nil:
+		return fail("Channel or check does not exist any more")
+	case ch.Disabled:
+		return fail("Channel is disabled")
+	case d.Transports[ch.Kind] == nil:
+		return fail("No transport for " + ch.Kind + " channels is configured")
+	}
+	f := rec.Flip
+	a, err := d.alert(ctx, &f, c)
+	if err != nil {
+		return true, 0, err
+	}
+	m, err := NewMessage(a)
+	if err != nil {
+		return true, 0, err
+	}
+	ok, err := d.attempt(ctx, rec, ch, m)
+	if ok {
+		sent = 1
+	}
+	return true, sent, err
+}
+
+// take leases a due delivery for the next attempt: pending, one more attempt, NextAttempt at the
+// end of the lease. It reports false when another worker changed the record first.
+func (d *Dispatcher) take(ctx context.Context, rec *Delivery) (bool, error) {
+	now := d.now()
+	rec.Status = DeliveryPending
+	rec.Attempts++
+	rec.NextAttempt = now.Add(d.Retry.lease())
+	rec.Updated = now
+	err := d.Deliveries.Update(ctx, rec)
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("take delivery %s: %w", rec.ID, err)
+	}
+	return true, nil
+}
+
+// attempt sends a leased delivery and records the outcome: sent; retrying after the backoff;
+// parked after the last attempt; failed on a permanent error, which also disables the channel.
+func (d *Dispatcher) attempt(ctx context.Context, rec *Delivery, ch *check.Channel, m *Message) (bool, error) {
+	sendCtx, cancel := context.WithTimeout(ctx, d.Retry.sendTimeout())
+	start := time.Now()
+	err := d.Transports[ch.Kind].Send(sendCtx, ch, m, rec.ID)
+	cancel()
+	took := time.Since(start)
+
+	rec.Updated = d.now()
+	rec.NextAttempt = time.Time{}
+	rec.LastError = ""
+	var chanErr string
+	disable := false
+	switch {
+	case err == nil:
+		rec.Status = DeliverySent
+	case IsPermanent(err):
+		rec.Status, rec.LastError = DeliveryFailed, errorText(err)
+		chanErr, disable = rec.LastError, true
+	case rec.Attempts >= d.Retry.MaxAttempts():
+		rec.Status, rec.LastError = DeliveryParked, errorText(err)
+		chanErr = errorText(fmt.Errorf("not delivered after %d attempts: %s", rec.Attempts, rec.LastError))
+	default:
+		rec.Status, rec.LastError = DeliveryRetrying, errorText(err)
+		rec.NextAttempt = rec.Updated.Add(d.Retry.Delay(rec.Attempts))
+	}
+	attrs := append(d.attrs(rec), "duration", took.Round(time.Millisecond).String())
+	switch rec.Status {
+	case DeliverySent:
+		d.logger().Info("delivery sent", attrs...)
+	case DeliveryRetrying:
+		d.logger().Warn("delivery failed; will retry", append(attrs, "error", rec.LastError, "next", rec.NextAttempt)...)
+	case DeliveryParked:
+		// The alarm's hook: a parked delivery needs a person.
+		d.logger().Error("delivery parked", append(attrs, "error", rec.LastError)...)
+	case DeliveryFailed:
+		d.logger().Error("delivery failed permanently; channel disabled", append(attrs, "error", rec.LastError)...)
+	}
+
+	// Record even if ctx ended meanwhile (shutdown): a sent message must not be sent again.
+	recCtx, cancelRec := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancelRec()
+	if err := d.record(recCtx, rec); err != nil {
+		return rec.Status == DeliverySent, err
+	}
+	switch {
+	case chanErr != "":
+		err = d.Deliveries.MarkChannelError(recCtx, ch.ProjectID, ch.ID, chanErr, disable)
+	case rec.Status == DeliverySent && ch.LastError != "":
+		err = d.Deliveries.MarkChannelError(recCtx, ch.ProjectID, ch.ID, "", false)
+	default:
+		err = nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return rec.Status == DeliverySent, fmt.Errorf("mark channel %s: %w", ch.ID, err)
+	}
+	return rec.Status == DeliverySent, nil
+}
+
+// record writes an attempt's outcome. Losing the record to another worker means our lease ran
+// out and the delivery may go out twice: worth a log line, not an error.
+func (d *Dispatcher) record(ctx context.Context, rec *Delivery) error {
+	err := d.Deliveries.Update(ctx, rec)
+	if errors.Is(err, store.ErrConflict) {
+		d.logger().Warn("delivery taken over by another worker after its lease ran out", d.attrs(rec)...)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("record delivery %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// attrs are a delivery's log attributes: IDs and state, never targets, bodies or keys.
+func (d *Dispatcher) attrs(rec *Delivery) []any {
+	return []any{"check", rec.Flip.CheckID, "flip", rec.Flip.ID, "channel", rec.ChannelID,
+		"kind", rec.Kind, "delivery", rec.ID, "status", string(rec.Status), "attempt", rec.Attempts}
+}
+
+func (d *Dispatcher) now() time.Time {
+	if d.Now == nil {
+		return time.Now().UTC()
+	}
+	return d.Now()
+}
+
 func (d *Dispatcher) logger() *slog.Logger {
 	if d.Logger == nil {
 		return slog.New(slog.DiscardHandler)
@@ -105,73 +481,4 @@ type Console struct {
 func (c Console) Notify(_ context.Context, a Alert) error {
 	_, err := io.WriteString(c.W, Text(a))
 	return err
-}
-
-// Subject is the alert's one-line summary, as Healthchecks words it: "DOWN | name".
-func Subject(a Alert) string {
-	return strings.ToUpper(string(a.Flip.NewStatus)) + " | " + displayName(a.Check)
-}
-
-// Text renders the alert as plain text.
-func Text(a Alert) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", Subject(a))
-	if a.Flip.NewStatus == check.StatusDown {
-		fmt.Fprintf(&b, "The check %q has gone down.\n", displayName(a.Check))
-		switch a.Flip.Reason {
-		case check.ReasonTimeout:
-			b.WriteString("Reason: success signal did not arrive on time, grace time passed.\n")
-		case check.ReasonFail:
-			b.WriteString("Reason: received a failure signal.\n")
-		}
-	} else {
-		fmt.Fprintf(&b, "The check %q is now up.\n", displayName(a.Check))
-	}
-	if a.Check.Kind == check.KindSimple {
-		fmt.Fprintf(&b, "Period: %s\n", HumanDuration(a.Check.Timeout))
-	} else {
-		fmt.Fprintf(&b, "Schedule: %s (%s)\n", a.Check.Schedule, a.Check.TZ)
-	}
-	if !a.Check.LastPing.IsZero() {
-		fmt.Fprintf(&b, "Last ping: %s\n", a.Check.LastPing.UTC().Format("2006-01-02 15:04:05 UTC"))
-	}
-	fmt.Fprintf(&b, "Status changed to %s at: %s\n", a.Flip.NewStatus, a.Flip.Created.UTC().Format("2006-01-02 15:04:05 UTC"))
-	fmt.Fprintf(&b, "Check: %s\n\n", a.Check.ID)
-	return b.String()
-}
-
-func displayName(c *check.Check) string {
-	if c.Name != "" {
-		return c.Name
-	}
-	return c.ID
-}
-
-// HumanDuration writes a duration the way Healthchecks shows periods: "1 day", "2 hours 30
-// minutes", "90 seconds" is "1 minute 30 seconds". Zero is "0 seconds".
-func HumanDuration(d time.Duration) string {
-	units := []struct {
-		name string
-		size time.Duration
-	}{
-		{"week", 7 * 24 * time.Hour}, {"day", 24 * time.Hour}, {"hour", time.Hour},
-		{"minute", time.Minute}, {"second", time.Second},
-	}
-	var parts []string
-	for _, u := range units {
-		n := d / u.size
-		if n == 0 {
-			continue
-		}
-		d -= n * u.size
-		if n == 1 {
-			parts = append(parts, "1 "+u.name)
-		} else {
-			parts = append(parts, fmt.Sprintf("%d %ss", n, u.name))
-		}
-	}
-	if len(parts) == 0 {
-		return "0 seconds"
-	}
-	return strings.Join(parts, " ")
 }

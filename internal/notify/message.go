@@ -1,0 +1,332 @@
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/overduehq/overdue/internal/check"
+)
+
+// Alert is a flip with what a message about it needs.
+type Alert struct {
+	Flip  *check.Flip
+	Check *check.Check
+	// LastPing is the check's newest ping at or before the flip, of any kind; nil when unknown.
+	LastPing *check.Ping
+	// URL links to the check; "" for none.
+	URL string
+}
+
+// Message is everything the transports send about one flip, rendered once per flip and shared
+// by its channels. It holds no secrets and no ping bodies.
+type Message struct {
+	Subject string // "DOWN | backup"
+	Text    string // plain-text body (email text part, console, SMTP)
+	HTML    string // HTML body (email HTML part)
+	SMS     string // one SMS-sized line
+	Event   Event  // the JSON document for webhooks and SNS topics, without its delivery ID
+}
+
+// Event is the JSON document POSTed to webhooks and published to SNS topics. Its field names are
+// a public interface: add fields, never rename them.
+type Event struct {
+	Event    string     `json:"event"` // always "flip"
+	Check    EventCheck `json:"check"`
+	Flip     EventFlip  `json:"flip"`
+	Delivery string     `json:"delivery"` // the delivery ID, the same on every retry: dedupe on it
+}
+
+// EventCheck describes the check in an Event.
+type EventCheck struct {
+	UUID   string `json:"uuid"`
+	Name   string `json:"name"`
+	Slug   string `json:"slug"`
+	Tags   string `json:"tags"`   // space-separated, as in the Healthchecks API
+	Status string `json:"status"` // the status the check flipped to
+	URL    string `json:"url,omitempty"`
+}
+
+// EventFlip describes the flip in an Event.
+type EventFlip struct {
+	Old    string `json:"old"`
+	New    string `json:"new"`
+	Reason string `json:"reason"` // "timeout", "fail" or ""
+	At     string `json:"at"`     // RFC 3339, UTC, whole seconds
+}
+
+// JSON is the event for one delivery.
+func (m *Message) JSON(deliveryID string) ([]byte, error) {
+	e := m.Event
+	e.Delivery = deliveryID
+	return json.Marshal(e)
+}
+
+// NewMessage renders the messages about an alert.
+func NewMessage(a Alert) (*Message, error) {
+	var html strings.Builder
+	v := htmlView{
+		Subject:  Subject(a),
+		Down:     a.Flip.NewStatus == check.StatusDown,
+		Name:     displayName(a.Check),
+		Headline: headline(a),
+		Fields:   fields(a),
+		URL:      a.URL,
+	}
+	if err := htmlTemplate.Execute(&html, v); err != nil {
+		return nil, fmt.Errorf("render HTML alert: %w", err)
+	}
+	return &Message{
+		Subject: v.Subject,
+		Text:    Text(a),
+		HTML:    html.String(),
+		SMS:     ShortText(a),
+		Event: Event{
+			Event: "flip",
+			Check: EventCheck{
+				UUID:   a.Check.ID,
+				Name:   a.Check.Name,
+				Slug:   a.Check.Slug,
+				Tags:   a.Check.Tags,
+				Status: string(a.Flip.NewStatus),
+				URL:    a.URL,
+			},
+			Flip: EventFlip{
+				Old:    string(a.Flip.OldStatus),
+				New:    string(a.Flip.NewStatus),
+				Reason: a.Flip.Reason,
+				At:     a.Flip.Created.UTC().Truncate(time.Second).Format(time.RFC3339),
+			},
+		},
+	}, nil
+}
+
+// Subject is the alert's one-line summary, as Healthchecks words it: "DOWN | name". Control
+// characters in the name become spaces, so the subject is always one header line.
+func Subject(a Alert) string {
+	return strings.ToUpper(string(a.Flip.NewStatus)) + " | " + oneLine(displayName(a.Check))
+}
+
+// Text renders the alert as plain text: the subject, a headline and one "Label: value" line
+// per fact, ending in a blank line.
+func Text(a Alert) string {
+	var b strings.Builder
+	b.WriteString(Subject(a) + "\n")
+	b.WriteString(headline(a) + "\n")
+	for _, f := range fields(a) {
+		fmt.Fprintf(&b, "%s: %s\n", f.Label, f.Value)
+	}
+	if a.URL != "" {
+		fmt.Fprintf(&b, "Details: %s\n", a.URL)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// field is one fact of an alert, the same in the text and the HTML body.
+type field struct{ Label, Value string }
+
+func headline(a Alert) string {
+	if a.Flip.NewStatus == check.StatusDown {
+		return fmt.Sprintf("The check %q has gone down.", displayName(a.Check))
+	}
+	return fmt.Sprintf("The check %q is now up.", displayName(a.Check))
+}
+
+// fields lists what the alert tells, in Healthchecks' wording (healthchecks-observed.md §5).
+func fields(a Alert) []field {
+	var out []field
+	if a.Flip.NewStatus == check.StatusDown {
+		switch a.Flip.Reason {
+		case check.ReasonTimeout:
+			out = append(out, field{"Reason", "success signal did not arrive on time, grace time passed."})
+		case check.ReasonFail:
+			out = append(out, field{"Reason", "received a failure signal."})
+		}
+	}
+	if a.Check.Tags != "" {
+		out = append(out, field{"Tags", strings.Join(a.Check.TagList(), ", ")})
+	}
+	if a.Check.Kind == check.KindSimple {
+		out = append(out, field{"Period", HumanDuration(a.Check.Timeout)})
+	} else {
+		out = append(out, field{"Schedule", fmt.Sprintf("%s (%s)", a.Check.Schedule, a.Check.TZ)})
+	}
+	switch {
+	case a.LastPing != nil:
+		out = append(out, field{"Last ping type", PingType(a.LastPing)},
+			field{"Last ping", formatTime(a.LastPing.Created)})
+	case !a.Check.LastPing.IsZero():
+		out = append(out, field{"Last ping", formatTime(a.Check.LastPing)})
+	default:
+		out = append(out, field{"Last ping", "never"})
+	}
+	out = append(out,
+		field{"Status changed to " + string(a.Flip.NewStatus) + " at", formatTime(a.Flip.Created)},
+		field{"Check", a.Check.ID})
+	return out
+}
+
+// PingType names a ping's kind as Healthchecks' alerts do: Success, Failure, Exit status 7,
+// Start, Log or Ignored.
+func PingType(p *check.Ping) string {
+	switch p.Kind {
+	case check.PingFail:
+		if p.ExitStatus != nil && *p.ExitStatus > 0 {
+			return fmt.Sprintf("Exit status %d", *p.ExitStatus)
+		}
+		return "Failure"
+	case check.PingStart:
+		return "Start"
+	case check.PingLog:
+		return "Log"
+	case check.PingIgnored:
+		return "Ignored"
+	}
+	return "Success"
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// htmlView is what htmlTemplate shows. html/template escapes every value for its context, so a
+// check named `<b>&` is shown, not interpreted, and a URL that is not http(s) is neutralised.
+type htmlView struct {
+	Subject  string
+	Down     bool
+	Name     string
+	Headline string
+	Fields   []field
+	URL      string
+}
+
+var htmlTemplate = template.Must(template.New("alert").Parse(`<!DOCTYPE html>
+<html>
+<head><meta charset="utf-8"><title>{{.Subject}}</title></head>
+<body style="font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; color: #333;">
+<h1 style="font-size: 20px;">{{if .Down}}<span style="color: #d9534f;">DOWN</span>{{else}}<span style="color: #22bc66;">UP</span>{{end}} | {{.Name}}</h1>
+<p>{{.Headline}}</p>
+<table cellpadding="4" cellspacing="0">
+{{- range .Fields}}
+<tr><th align="left" valign="top" style="padding-right: 16px;">{{.Label}}</th><td>{{.Value}}</td></tr>
+{{- end}}
+</table>
+{{- if .URL}}
+<p><a href="{{.URL}}">View the check</a></p>
+{{- end}}
+</body>
+</html>
+`))
+
+// ShortText renders the alert as one SMS: at most 160 GSM characters, or 70 when the text needs
+// Unicode, so it is never split. The check name is shortened to fit.
+//
+//	DOWN: "backup" is overdue (last ping Nov 24 20:08 UTC)
+//	DOWN: "backup" received a failure signal (Nov 24 20:10 UTC)
+//	UP: "backup" is up again (Nov 24 20:12 UTC)
+func ShortText(a Alert) string {
+	const stamp = "Jan 2 15:04 UTC"
+	var format string
+	switch {
+	case a.Flip.NewStatus == check.StatusUp:
+		format = `UP: "%s" is up again (` + a.Flip.Created.UTC().Format(stamp) + `)`
+	case a.Flip.Reason == check.ReasonFail:
+		format = `DOWN: "%s" received a failure signal (` + a.Flip.Created.UTC().Format(stamp) + `)`
+	case !a.Check.LastPing.IsZero():
+		format = `DOWN: "%s" is overdue (last ping ` + a.Check.LastPing.UTC().Format(stamp) + `)`
+	default:
+		format = `DOWN: "%s" is overdue (never pinged)`
+	}
+	name := []rune(oneLine(displayName(a.Check)))
+	if s := fmt.Sprintf(format, string(name)); smsFits(s) {
+		return s
+	}
+	// Shorten the name, marking the cut with three dots (GSM-7 has no ellipsis character).
+	for k := len(name) - 1; k > 0; k-- {
+		if s := fmt.Sprintf(format, string(name[:k])+"..."); smsFits(s) {
+			return s
+		}
+	}
+	return fmt.Sprintf(format, "...")
+}
+
+func smsFits(s string) bool {
+	n, limit := smsLength(s)
+	return n <= limit
+}
+
+// smsLength is the length of s in SMS units and the single-message limit for its encoding: GSM
+// 7-bit (160, where ^{}\[~]| take two units) when s is plain printable ASCII other than the
+// backquote, else UCS-2 (70 UTF-16 units).
+func smsLength(s string) (n, limit int) {
+	gsm := true
+	for _, r := range s {
+		if r < ' ' || r > '~' || r == '`' {
+			gsm = false
+			break
+		}
+		n++
+		if strings.ContainsRune(`^{}\[~]|`, r) {
+			n++
+		}
+	}
+	if gsm {
+		return n, 160
+	}
+	n = 0
+	for _, r := range s {
+		n++
+		if r > 0xFFFF {
+			n++ // a surrogate pair
+		}
+	}
+	return n, 70
+}
+
+func displayName(c *check.Check) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.ID
+}
+
+// oneLine replaces control characters (newlines, tabs) with spaces.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// HumanDuration writes a duration the way Healthchecks shows periods: "1 day", "2 hours 30
+// minutes", "90 seconds" is "1 minute 30 seconds". Zero is "0 seconds".
+func HumanDuration(d time.Duration) string {
+	units := []struct {
+		name string
+		size time.Duration
+	}{
+		{"week", 7 * 24 * time.Hour}, {"day", 24 * time.Hour}, {"hour", time.Hour},
+		{"minute", time.Minute}, {"second", time.Second},
+	}
+	var parts []string
+	for _, u := range units {
+		n := d / u.size
+		if n == 0 {
+			continue
+		}
+		d -= n * u.size
+		if n == 1 {
+			parts = append(parts, "1 "+u.name)
+		} else {
+			parts = append(parts, fmt.Sprintf("%d %ss", n, u.name))
+		}
+	}
+	if len(parts) == 0 {
+		return "0 seconds"
+	}
+	return strings.Join(parts, " ")
+}
