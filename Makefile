@@ -15,8 +15,20 @@ run: bin/overdue
 test: lint
 	./scripts/with-moto.sh $(GO) test -count=1 ./...
 
-## build: the overdue CLI in bin/
-build: bin/overdue
+## build: the overdue CLI in bin/, and each Lambda function in dist/<fn>/bootstrap
+build: bin/overdue functions
+
+# FUNCTIONS are the directories of functions/ built for Lambda (linux/arm64, provided.al2023):
+# add a function here (migrate, when it exists) and `make build` writes its bootstrap too.
+FUNCTIONS := api sweep notify
+FUNCTION_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+.PHONY: functions
+functions: $(FUNCTIONS:%=dist/%/bootstrap)
+	@ls -l $^ | awk '{ printf "%-24s %9d bytes\n", $$NF, $$5 }'
+
+dist/%/bootstrap: FORCE
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(FUNCTION_FLAGS) -o $@ ./functions/$*
 
 bin/overdue: FORCE
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/overdue ./cmd/overdue
