@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/lambdaenv"
+	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/dynamo"
+)
+
+// The fixtures' check, project key and the instant the tests pretend it is.
+const (
+	checkID = "5d3c6e5e-5a3b-4c1e-9f7a-2b1e8f0c9d41"
+	apiKey  = "hcw_0123456789abcdefghijklmnopqr"
+)
+
+var t0 = time.Date(2026, 3, 2, 9, 14, 3, 0, time.UTC)
+
+// readEvent decodes a fixture into the API Gateway v2 request type.
+func readEvent(t *testing.T, name string) (events.APIGatewayV2HTTPRequest, []byte) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatalf("decode %s: %v", name, err)
+	}
+	return ev, raw
+}
+
+// TestEventsRoundTrip decodes every fixture into the events type and encodes it again: nothing
+// in the payload may be lost or changed on the way in. The one thing encoding adds is an empty
+// requestContext.authentication (a struct, which encoding/json cannot omit); API Gateway sends
+// it only with mutual TLS.
+func TestEventsRoundTrip(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			ev, raw := readEvent(t, filepath.Base(path))
+			out, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want, got map[string]any
+			if err := json.Unmarshal(raw, &want); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatal(err)
+			}
+			rc := got["requestContext"].(map[string]any)
+			if ev.RequestContext.Authentication.ClientCert.ClientCertPem == "" {
+				delete(rc, "authentication")
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("round trip changed the event (-fixture +re-encoded):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestPingFail sends the recorded POST /ping/<uuid>/fail through the adapter: 200 OK, and the
+// ping, its body and the flip it caused are in the table.
+func TestPingFail(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	seed(t, st)
+	var logs bytes.Buffer
+	h := httpadapter.NewV2(newHandler(st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
+		slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), fixedClock))
+
+	ev, _ := readEvent(t, "ping-fail.json")
+	resp, err := h.ProxyWithContext(ctx, ev)
+	if err != nil {
+		t.Fatalf("ProxyWithContext() error = %v", err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Body != "OK" {
+		t.Fatalf("POST /ping/<uuid>/fail = %d %q, want 200 \"OK\"", resp.StatusCode, resp.Body)
+	}
+
+	c, err := st.Check(ctx, checkID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != check.StatusDown || c.NPings != 1 || !c.LastPing.Equal(t0) {
+		t.Errorf("check after the ping: status %s, %d pings, last ping %v; want down, 1, %v", c.Status, c.NPings, c.LastPing, t0)
+	}
+	p, err := st.Ping(ctx, checkID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &check.Ping{
+		CheckID: checkID, N: 1, Created: t0, Kind: check.PingFail, Scheme: "https",
+		RemoteAddr: "203.0.113.7", Method: "POST", UA: "curl/8.5.0",
+		Body: []byte("backup: disk full (exit status 3)\nerr\n"),
+		RID:  "0b5a1f0e-8a1c-4f7e-9d3b-6c2e1a4b7f90",
+	}
+	if diff := cmp.Diff(want, p); diff != "" {
+		t.Errorf("stored ping (-want +got):\n%s", diff)
+	}
+	flips, err := st.Flips(ctx, checkID, store.FlipQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(flips) != 1 || flips[0].NewStatus != check.StatusDown || flips[0].Reason != check.ReasonFail {
+		t.Errorf("flips = %+v, want one to down for a failure signal", flips)
+	}
+	if strings.Contains(logs.String(), "disk full") {
+		t.Errorf("the ping body reached the logs:\n%s", logs.String())
+	}
+}
+
+// TestListChecks sends the recorded GET /api/v3/checks/ with X-Api-Key through the adapter.
+func TestListChecks(t *testing.T) {
+	st := newStore(t)
+	seed(t, st)
+	var logs bytes.Buffer
+	h := httpadapter.NewV2(newHandler(st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
+		slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), fixedClock))
+
+	ev, _ := readEvent(t, "list-checks.json")
+	resp, err := h.ProxyWithContext(t.Context(), ev)
+	if err != nil {
+		t.Fatalf("ProxyWithContext() error = %v", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/v3/checks/ = %d %q, want 200", resp.StatusCode, resp.Body)
+	}
+	if ct := resp.Headers["Content-Type"]; !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	var got struct {
+		Checks []struct {
+			Name    string `json:"name"`
+			UUID    string `json:"uuid"`
+			Status  string `json:"status"`
+			PingURL string `json:"ping_url"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &got); err != nil {
+		t.Fatalf("decode %q: %v", resp.Body, err)
+	}
+	if len(got.Checks) != 1 {
+		t.Fatalf("checks = %+v, want the one seeded", got.Checks)
+	}
+	c := got.Checks[0]
+	if c.Name != "backup" || c.UUID != checkID || c.Status != "new" || c.PingURL != "https://hc.example.com/ping/"+checkID {
+		t.Errorf("check = %+v, want backup %s new with its ping URL on SITE_ROOT", c, checkID)
+	}
+	if strings.Contains(logs.String(), apiKey) {
+		t.Errorf("the API key reached the logs:\n%s", logs.String())
+	}
+}
+
+func TestLoadSettings(t *testing.T) {
+	env := func(vars map[string]string) *lambdaenv.Env {
+		return lambdaenv.New(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	}
+	_, err := loadSettings(env(nil))
+	if err == nil {
+		t.Fatal("loadSettings(no variables) = nil error")
+	}
+	for _, name := range []string{"TABLE_NAME", "SITE_ROOT", "SECRET_ARN"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("loadSettings(no variables) = %q, does not name %s", err, name)
+		}
+	}
+	got, err := loadSettings(env(map[string]string{
+		"TABLE_NAME": "overdue-dev-v1", "SITE_ROOT": "https://hc.example.com",
+		"SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:overdue-dev-AbCdEf", "LOG_LEVEL": "debug",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := settings{Table: "overdue-dev-v1", SiteRoot: "https://hc.example.com",
+		Secret:   lambdaenv.Secret{ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:overdue-dev-AbCdEf"},
+		LogLevel: slog.LevelDebug}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("loadSettings (-want +got):\n%s", diff)
+	}
+}
+
+// TestUnavailable pins what the function answers when the data-model guard refuses the data.
+func TestUnavailable(t *testing.T) {
+	h := httpadapter.NewV2(unavailable(fmt.Errorf("data model version 3 is newer than this build reads (2)")))
+	ev, _ := readEvent(t, "ping-fail.json")
+	resp, err := h.ProxyWithContext(t.Context(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(resp.Body, "version 3") {
+		t.Errorf("response = %d %q, want 503 naming the versions", resp.StatusCode, resp.Body)
+	}
+}
+
+func fixedClock() time.Time { return t0 }
+
+func testSettings() settings {
+	return settings{Table: "unused", SiteRoot: "https://hc.example.com", LogLevel: slog.LevelDebug}
+}
+
+// seed stores the fixtures' project (whose read-write key is apiKey) and check (simple, 1 min
+// timeout and grace, new).
+func seed(t *testing.T, st store.Store) {
+	t.Helper()
+	p := &check.Project{ID: "8f14e45f-ceea-467f-a0e6-6d4b2f3c1a20", Name: "Ops", Created: t0.Add(-time.Hour),
+		APIKeyHash: check.HashKey(apiKey), ReadOnlyKeyHash: check.HashKey("hcr_read-only-key-not-used-here"),
+		PingKeyHash: check.HashKey("pingkeynotusedhere0000"), BadgeKey: "b1"}
+	if err := st.CreateProject(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	c := check.New(checkID, p.ID, t0.Add(-time.Hour))
+	c.Name, c.Slug, c.Timeout, c.Grace = "backup", "backup", time.Minute, time.Minute
+	if err := st.CreateCheck(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The tests run against moto_server, which scripts/with-moto.sh starts and names in
+// OVERDUE_MOTO_URL. Each test gets a table of its own, deleted when it ends; moto is shared
+// with every other package's tests, so nothing here resets it.
+
+const motoMissing = "moto_server is not running: run the tests with 'make test' (which starts it), " +
+	"or install it with pip install 'moto[server]'"
+
+var tableSeq atomic.Int64
+
+func newStore(t *testing.T) *dynamo.Store {
+	t.Helper()
+	url := os.Getenv("OVERDUE_MOTO_URL")
+	if url == "" {
+		t.Fatal(motoMissing)
+	}
+	db := dynamodb.NewFromConfig(aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
+	table := fmt.Sprintf("overdue-fn-api-%d-%d", os.Getpid(), tableSeq.Add(1))
+	if err := dynamo.CreateTable(t.Context(), db, table); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}); err != nil {
+			t.Errorf("delete table %s: %v", table, err)
+		}
+	})
+	return dynamo.New(db, table, store.Options{})
+}

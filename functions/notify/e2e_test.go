@@ -1,0 +1,407 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/httpapi"
+	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/dynamo"
+	"github.com/overduehq/overdue/internal/sweep"
+)
+
+// The end-to-end tests run the production path on moto_server: the api function's handler
+// (httpapi through httpadapter, fed the api function's recorded API Gateway event) or a sweep
+// writes a flip; the flip is read back through the DynamoDB Streams API as Lambda's poller
+// would; the records, encoded as the Lambda event, go through this function's entry point; and
+// the email and SMS are looked up in moto's SES and SNS stores. moto is shared with every
+// other package's tests, so each test has its own table, sender domain, recipient address and
+// phone number, and nothing resets moto.
+
+const motoMissing = "moto_server is not running: run the tests with 'make test' (which starts it), " +
+	"or install it with pip install 'moto[server]'"
+
+const checkID = "5d3c6e5e-5a3b-4c1e-9f7a-2b1e8f0c9d41" // the api fixtures' check
+
+var (
+	t0  = time.Date(2026, 3, 2, 9, 14, 3, 0, time.UTC) // the api fixture's instant
+	seq atomic.Int64
+)
+
+// env is one test's world on moto.
+type env struct {
+	url     string
+	db      *dynamodb.Client
+	streams *dynamodbstreams.Client
+	table   string
+	st      *dynamo.Store
+	h       *handler
+	email   string // the check's email channel
+	phone   string // the check's SMS channel
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	url := os.Getenv("OVERDUE_MOTO_URL")
+	if url == "" {
+		t.Fatal(motoMissing)
+	}
+	ctx := t.Context()
+	n := seq.Add(1)
+	unique := fmt.Sprintf("%d-%d", os.Getpid(), n)
+	cfg := aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint: aws.String(url),
+	}
+	e := &env{
+		url:     url,
+		db:      dynamodb.NewFromConfig(cfg),
+		streams: dynamodbstreams.NewFromConfig(cfg),
+		table:   "overdue-fn-notify-" + unique,
+		email:   "ops-" + unique + "@example.com",
+		// E.164: +1 555 and seven digits unique to this test.
+		phone: fmt.Sprintf("+1555%07d", (int64(os.Getpid())*100+n)%10_000_000),
+	}
+	if err := dynamo.CreateTable(ctx, e.db, e.table); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := e.db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &e.table}); err != nil {
+			t.Errorf("delete table %s: %v", e.table, err)
+		}
+	})
+	// SES sends only from verified identities; a domain verifies every address in it.
+	domain := "overdue-" + unique + ".example.com"
+	sesClient := sesv2.NewFromConfig(cfg)
+	if _, err := sesClient.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)}); err != nil {
+		t.Fatalf("verify %s in SES: %v", domain, err)
+	}
+	e.st = dynamo.New(e.db, e.table, store.Options{})
+
+	cfgFn := settings{Table: e.table, EmailFrom: "Overdue <alerts@" + domain + ">", SiteRoot: "https://hc.example.com"}
+	disp, err := newDispatcher(cfgFn, clients{st: e.st, ses: sesClient, sns: sns.NewFromConfig(cfg)},
+		[]byte("0123456789abcdef0123456789abcdef"), func() time.Time { return t0.Add(time.Hour) }, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if disp.Deliveries == nil {
+		disp.Deliveries = newMemDeliveries() // until the dynamo store keeps delivery records
+	}
+	e.h = &handler{disp: disp, log: slog.New(slog.DiscardHandler)}
+	e.seed(t)
+	return e
+}
+
+// seed stores the project, an email and an SMS channel, and the check (1 min timeout and grace)
+// with both channels.
+func (e *env) seed(t *testing.T) {
+	t.Helper()
+	ctx := t.Context()
+	p := &check.Project{ID: "8f14e45f-ceea-467f-a0e6-6d4b2f3c1a20", Name: "Ops", Created: t0.Add(-time.Hour),
+		APIKeyHash: check.HashKey("hcw_a"), ReadOnlyKeyHash: check.HashKey("hcr_a"), PingKeyHash: check.HashKey("p")}
+	if err := e.st.CreateProject(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	channels := []*check.Channel{
+		{ID: "0c1e4a4e-8f5b-4b0e-9a61-3f2d1c0b9a81", ProjectID: p.ID, Kind: check.ChannelEmail, Name: "ops mail", Value: e.email, Created: t0.Add(-time.Hour)},
+		{ID: "0c1e4a4e-8f5b-4b0e-9a61-3f2d1c0b9a82", ProjectID: p.ID, Kind: check.ChannelSMS, Name: "on call", Value: e.phone, Created: t0.Add(-time.Hour)},
+	}
+	for _, ch := range channels {
+		if err := e.st.CreateChannel(ctx, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := check.New(checkID, p.ID, t0.Add(-time.Hour))
+	c.Name, c.Slug, c.Timeout, c.Grace = "backup", "backup", time.Minute, time.Minute
+	c.Channels = []string{channels[0].ID, channels[1].ID}
+	if err := e.st.CreateCheck(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ping sends the api function's recorded POST /ping/<uuid>/fail, at path instead when set,
+// through httpapi and httpadapter, at the instant at.
+func (e *env) ping(t *testing.T, path string, at time.Time) {
+	t.Helper()
+	raw, err := os.ReadFile("../api/testdata/ping-fail.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if path != "" {
+		ev.RawPath, ev.RequestContext.HTTP.Path, ev.Body = path, path, "ok\n"
+	}
+	api := httpapi.New(httpapi.Config{Store: e.st, Now: func() time.Time { return at }, SiteRoot: "https://hc.example.com",
+		SecretKey: []byte("0123456789abcdef0123456789abcdef")})
+	resp, err := httpadapter.NewV2(api).ProxyWithContext(t.Context(), ev)
+	if err != nil || resp.StatusCode != http.StatusOK || resp.Body != "OK" {
+		t.Fatalf("%s %s = %d %q, %v; want 200 OK", ev.RequestContext.HTTP.Method, ev.RawPath, resp.StatusCode, resp.Body, err)
+	}
+}
+
+// streamEvent reads the table's whole stream through the DynamoDB Streams API, as Lambda's
+// poller does (DescribeStream, GetShardIterator from TRIM_HORIZON, GetRecords), and returns the
+// records as the Lambda event's JSON.
+func (e *env) streamEvent(t *testing.T) json.RawMessage {
+	t.Helper()
+	ctx := t.Context()
+	td, err := e.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &e.table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := td.Table.LatestStreamArn
+	if arn == nil {
+		t.Fatalf("table %s has no stream", e.table)
+	}
+	desc, err := e.streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.DynamoDBEvent
+	for _, shard := range desc.StreamDescription.Shards {
+		it, err := e.streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
+			StreamArn: arn, ShardId: shard.ShardId, ShardIteratorType: streamtypes.ShardIteratorTypeTrimHorizon,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for iter := it.ShardIterator; iter != nil; {
+			out, err := e.streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Records) == 0 {
+				break // an open shard's iterator never ends; no records means caught up
+			}
+			for _, r := range out.Records {
+				ev.Records = append(ev.Records, lambdaRecord(t, r, *arn))
+			}
+			iter = out.NextShardIterator
+		}
+	}
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// lambdaRecord is a Streams API record as Lambda hands it to the function.
+func lambdaRecord(t *testing.T, r streamtypes.Record, arn string) events.DynamoDBEventRecord {
+	t.Helper()
+	d := r.Dynamodb
+	rec := events.DynamoDBEventRecord{
+		AWSRegion:      aws.ToString(r.AwsRegion),
+		EventID:        aws.ToString(r.EventID),
+		EventName:      string(r.EventName),
+		EventSource:    aws.ToString(r.EventSource),
+		EventVersion:   aws.ToString(r.EventVersion),
+		EventSourceArn: arn,
+		Change: events.DynamoDBStreamRecord{
+			Keys:           lambdaImage(t, d.Keys),
+			NewImage:       lambdaImage(t, d.NewImage),
+			OldImage:       lambdaImage(t, d.OldImage),
+			SequenceNumber: aws.ToString(d.SequenceNumber),
+			SizeBytes:      aws.ToInt64(d.SizeBytes),
+			StreamViewType: string(d.StreamViewType),
+		},
+	}
+	if d.ApproximateCreationDateTime != nil {
+		rec.Change.ApproximateCreationDateTime = events.SecondsEpochTime{Time: *d.ApproximateCreationDateTime}
+	}
+	return rec
+}
+
+func lambdaImage(t *testing.T, m map[string]streamtypes.AttributeValue) map[string]events.DynamoDBAttributeValue {
+	t.Helper()
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]events.DynamoDBAttributeValue, len(m))
+	for k, v := range m {
+		out[k] = lambdaValue(t, v)
+	}
+	return out
+}
+
+func lambdaValue(t *testing.T, v streamtypes.AttributeValue) events.DynamoDBAttributeValue {
+	t.Helper()
+	switch v := v.(type) {
+	case *streamtypes.AttributeValueMemberS:
+		return events.NewStringAttribute(v.Value)
+	case *streamtypes.AttributeValueMemberN:
+		return events.NewNumberAttribute(v.Value)
+	case *streamtypes.AttributeValueMemberB:
+		return events.NewBinaryAttribute(v.Value)
+	case *streamtypes.AttributeValueMemberBOOL:
+		return events.NewBooleanAttribute(v.Value)
+	case *streamtypes.AttributeValueMemberNULL:
+		return events.NewNullAttribute()
+	case *streamtypes.AttributeValueMemberSS:
+		return events.NewStringSetAttribute(v.Value)
+	case *streamtypes.AttributeValueMemberNS:
+		return events.NewNumberSetAttribute(v.Value)
+	case *streamtypes.AttributeValueMemberBS:
+		return events.NewBinarySetAttribute(v.Value)
+	case *streamtypes.AttributeValueMemberL:
+		l := make([]events.DynamoDBAttributeValue, len(v.Value))
+		for i, x := range v.Value {
+			l[i] = lambdaValue(t, x)
+		}
+		return events.NewListAttribute(l)
+	case *streamtypes.AttributeValueMemberM:
+		return events.NewMapAttribute(lambdaImage(t, v.Value))
+	}
+	t.Fatalf("unexpected stream attribute %T", v)
+	return events.DynamoDBAttributeValue{}
+}
+
+// notify hands the stream's records to the function's entry point and wants no failures.
+func (e *env) notify(t *testing.T, raw json.RawMessage) {
+	t.Helper()
+	out, err := e.h.invoke(t.Context(), raw)
+	if err != nil {
+		t.Fatalf("invoke() = %v", err)
+	}
+	if resp := out.(events.DynamoDBEventResponse); len(resp.BatchItemFailures) > 0 {
+		t.Fatalf("BatchItemFailures = %+v", resp.BatchItemFailures)
+	}
+}
+
+// sent is what moto's SES and SNS stores hold for this test's recipient and phone number.
+type sent struct {
+	emails []motoEmail
+	sms    []motoSMS
+}
+
+type motoEmail struct {
+	Source       string `json:"source"`
+	Subject      string `json:"subject"`
+	Body         string `json:"body"`
+	Destinations struct {
+		ToAddresses []string `json:"ToAddresses"`
+	} `json:"destinations"`
+}
+
+type motoSMS struct {
+	PhoneNumber string `json:"phone_number"`
+	Message     string `json:"message"`
+}
+
+// sent reads moto's /moto-api/data.json (global to the server) and keeps this test's messages.
+func (e *env) sent(t *testing.T) sent {
+	t.Helper()
+	resp, err := http.Get(e.url + "/moto-api/data.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data struct {
+		SES struct {
+			Message []motoEmail `json:"Message"`
+		} `json:"ses"`
+		SNS struct {
+			SMS []motoSMS `json:"SMS"`
+		} `json:"sns"`
+	}
+	if err := json.Unmarshal(body, &data); err != nil {
+		t.Fatalf("decode moto data.json: %v", err)
+	}
+	var s sent
+	for _, m := range data.SES.Message {
+		if slices.Contains(m.Destinations.ToAddresses, e.email) {
+			s.emails = append(s.emails, m)
+		}
+	}
+	for _, m := range data.SNS.SMS {
+		if m.PhoneNumber == e.phone {
+			s.sms = append(s.sms, m)
+		}
+	}
+	return s
+}
+
+// TestEndToEndFailureSignal: POST /ping/<uuid>/fail → flip in the table → stream → notify →
+// one email in SES and one SMS in SNS; the same records again send nothing more.
+func TestEndToEndFailureSignal(t *testing.T) {
+	e := newEnv(t)
+	e.ping(t, "", t0)
+	records := e.streamEvent(t)
+	e.notify(t, records)
+
+	got := e.sent(t)
+	if len(got.emails) != 1 {
+		t.Fatalf("emails to %s = %d, want 1", e.email, len(got.emails))
+	}
+	if m := got.emails[0]; m.Subject != "DOWN | backup" || !strings.Contains(m.Source, "alerts@overdue-") {
+		t.Errorf("email = subject %q from %q, want \"DOWN | backup\" from the configured sender", m.Subject, m.Source)
+	}
+	if len(got.sms) != 1 || !strings.HasPrefix(got.sms[0].Message, `DOWN: "backup" received a failure signal`) {
+		t.Errorf("SMS to %s = %+v, want one failure alert", e.phone, got.sms)
+	}
+
+	// Lambda delivers a batch again after a timeout or a failure elsewhere in it.
+	e.notify(t, records)
+	if again := e.sent(t); len(again.emails) != 1 || len(again.sms) != 1 {
+		t.Errorf("after the same records twice: %d emails, %d SMS; want 1 and 1", len(again.emails), len(again.sms))
+	}
+	flips, err := e.st.Flips(t.Context(), checkID, store.FlipQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(flips) != 1 || flips[0].Processed.IsZero() {
+		t.Errorf("flips = %+v, want one, processed", flips)
+	}
+}
+
+// TestEndToEndTimeout: a success ping at t0, then a sweep with the clock past timeout and grace
+// flips the check down → stream → notify → one "DOWN" email and one "overdue" SMS.
+func TestEndToEndTimeout(t *testing.T) {
+	e := newEnv(t)
+	e.ping(t, "/ping/"+checkID, t0)
+	sw := &sweep.Sweeper{Store: e.st, Now: func() time.Time { return t0.Add(3 * time.Minute) }}
+	res, err := sw.Run(t.Context())
+	if err != nil || res.Flipped != 1 {
+		t.Fatalf("sweep = %+v, %v; want 1 flipped", res, err)
+	}
+	records := e.streamEvent(t)
+	e.notify(t, records)
+	e.notify(t, records)
+
+	got := e.sent(t)
+	if len(got.emails) != 1 || got.emails[0].Subject != "DOWN | backup" {
+		t.Fatalf("emails to %s = %+v, want one \"DOWN | backup\"", e.email, got.emails)
+	}
+	if len(got.sms) != 1 || !strings.HasPrefix(got.sms[0].Message, `DOWN: "backup" is overdue (last ping Mar 2 09:14 UTC)`) {
+		t.Errorf("SMS to %s = %+v, want one overdue alert", e.phone, got.sms)
+	}
+}

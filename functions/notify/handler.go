@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/overduehq/overdue/internal/check"
+)
+
+// dispatcher is what the handler needs of the notifier; *notify.Dispatcher has it. DeliverFlip
+// is idempotent (per-channel delivery records), which is what makes a retried or duplicated
+// stream batch harmless.
+type dispatcher interface {
+	DeliverFlip(ctx context.Context, f *check.Flip) (int, error)
+	RetryDue(ctx context.Context) (int, error)
+}
+
+// handler turns Lambda events into dispatcher calls.
+type handler struct {
+	disp dispatcher
+	log  *slog.Logger
+}
+
+// invoke is the function's entry point. It takes the two events the function is subscribed to:
+// DynamoDB Streams batches of flip items, and an EventBridge schedule that retries deliveries
+// whose send failed transiently (a send failure is recorded, not returned, so without the
+// schedule nothing would try again until the next flip).
+func (h *handler) invoke(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		Records    []json.RawMessage `json:"Records"`
+		Source     string            `json:"source"`
+		DetailType string            `json:"detail-type"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, fmt.Errorf("decode event: %w", err)
+	}
+	switch {
+	case probe.Records != nil:
+		var ev events.DynamoDBEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("decode DynamoDB stream event: %w", err)
+		}
+		return h.handleStream(ctx, ev)
+	case probe.DetailType == "Scheduled Event":
+		var ev events.EventBridgeEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("decode scheduled event: %w", err)
+		}
+		return nil, h.handleSchedule(ctx, ev)
+	}
+	return nil, errors.New("unrecognised event: want a DynamoDB stream batch or an EventBridge Scheduled Event")
+}
+
+// handleStream delivers every flip a batch inserted, in order, and ignores every other record.
+//
+// On the first failure it stops and reports that record alone in BatchItemFailures. Lambda then
+// checkpoints before it and sends it and every later record of the shard again, so stopping
+// loses nothing, and it keeps one check's flips in order: a check's records share a shard, and
+// delivering its "up" before the "down" that failed would alert backwards. Records before the
+// failure are done and are not sent again. It never returns an error: that would make Lambda
+// retry the whole batch, done records included.
+func (h *handler) handleStream(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	// An empty list, not null: both mean "all done" to Lambda, the list says so plainly.
+	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
+	flips, sent := 0, 0
+	for _, rec := range ev.Records {
+		n, isFlip, err := h.deliver(ctx, rec)
+		if isFlip {
+			flips++
+		}
+		sent += n
+		if err != nil {
+			h.log.ErrorContext(ctx, "flip not delivered; the batch resumes from it",
+				"record", rec.EventID, "sequence", rec.Change.SequenceNumber, "error", err.Error())
+			resp.BatchItemFailures = append(resp.BatchItemFailures,
+				events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
+			break
+		}
+	}
+	h.log.InfoContext(ctx, "stream batch", "records", len(ev.Records), "flips", flips, "sent", sent,
+		"failed", len(resp.BatchItemFailures))
+	return resp, nil
+}
+
+// deliver hands the flip a record inserted to the dispatcher, reporting whether it was one.
+func (h *handler) deliver(ctx context.Context, rec events.DynamoDBEventRecord) (int, bool, error) {
+	f, ok, err := flipFromRecord(rec)
+	if err != nil || !ok {
+		return 0, false, err
+	}
+	n, err := h.disp.DeliverFlip(ctx, f)
+	if err != nil {
+		return n, true, fmt.Errorf("deliver flip %s of check %s: %w", f.ID, f.CheckID, err)
+	}
+	h.log.DebugContext(ctx, "flip delivered", "check", f.CheckID, "flip", f.ID, "status", string(f.NewStatus), "sent", n)
+	return n, true, nil
+}
+
+// handleSchedule makes the next attempt of every delivery that is due. An error fails the
+// invocation so Lambda counts it; the next schedule tries again.
+func (h *handler) handleSchedule(ctx context.Context, ev events.EventBridgeEvent) error {
+	n, err := h.disp.RetryDue(ctx)
+	if err != nil {
+		h.log.ErrorContext(ctx, "retrying due deliveries failed", "event", ev.ID, "sent", n, "error", err.Error())
+		return fmt.Errorf("retry due deliveries: %w", err)
+	}
+	h.log.InfoContext(ctx, "retried due deliveries", "event", ev.ID, "sent", n)
+	return nil
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/lambdaenv"
+	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/dynamo"
+)
+
+const checkID = "5d3c6e5e-5a3b-4c1e-9f7a-2b1e8f0c9d41"
+
+// t0 is when the check last pinged; the fixture's schedule fires at t0+3 min.
+var t0 = time.Date(2026, 3, 2, 9, 14, 0, 0, time.UTC)
+
+func readEvent(t *testing.T) (events.EventBridgeEvent, []byte) {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/scheduled-event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev, raw
+}
+
+// TestEventRoundTrip decodes the scheduled event and encodes it again, unchanged.
+func TestEventRoundTrip(t *testing.T) {
+	ev, raw := readEvent(t)
+	out, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got any
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("round trip changed the event (-fixture +re-encoded):\n%s", diff)
+	}
+	if ev.DetailType != "Scheduled Event" || !ev.Time.Equal(t0.Add(3*time.Minute)) {
+		t.Errorf("event = %q at %v, want a Scheduled Event at %v", ev.DetailType, ev.Time, t0.Add(3*time.Minute))
+	}
+}
+
+// TestSweepFlipsOverdueCheck pings a check (1 min timeout, 1 min grace) at t0 and runs the
+// handler with the scheduled event at pinned clocks: in its grace period nothing happens; past
+// its grace the check goes down with one timeout flip; a second sweep writes nothing more.
+func TestSweepFlipsOverdueCheck(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	seed(t, st)
+	ev, _ := readEvent(t)
+
+	var now time.Time
+	var logs bytes.Buffer
+	h := newHandler(st, func() time.Time { return now }, lambdaenv.Logger(&logs, slog.LevelInfo))
+
+	for _, step := range []struct {
+		at        time.Time
+		status    check.Status
+		flipCount int
+	}{
+		{t0.Add(90 * time.Second), check.StatusUp, 1}, // in grace: only the new→up flip of the ping
+		{t0.Add(3 * time.Minute), check.StatusDown, 2},
+		{t0.Add(4 * time.Minute), check.StatusDown, 2}, // already down: no second flip
+	} {
+		now = step.at
+		if err := h.handle(ctx, ev); err != nil {
+			t.Fatalf("handle() at %v = %v", step.at, err)
+		}
+		c, err := st.Check(ctx, checkID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flips, err := st.Flips(ctx, checkID, store.FlipQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status != step.status || len(flips) != step.flipCount {
+			t.Fatalf("after the sweep at %v: status %s with %d flips, want %s with %d", step.at, c.Status, len(flips), step.status, step.flipCount)
+		}
+	}
+	flips, _ := st.Flips(ctx, checkID, store.FlipQuery{})
+	down := flips[0] // newest first
+	// The flip is dated when the check went down (timeout plus grace after the ping), not when
+	// the sweep noticed, as in Healthchecks.
+	want := &check.Flip{ID: down.ID, CheckID: checkID, Created: t0.Add(2 * time.Minute),
+		OldStatus: check.StatusUp, NewStatus: check.StatusDown, Reason: check.ReasonTimeout}
+	if diff := cmp.Diff(want, down); diff != "" {
+		t.Errorf("flip (-want +got):\n%s", diff)
+	}
+
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", l, err)
+		}
+		if m["msg"] == "swept" {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 3 || lines[1]["flipped"] != float64(1) || lines[1]["event"] != ev.ID || lines[1]["lag"] != "0s" {
+		t.Errorf("swept log lines = %v, want three, the second with flipped 1, the event ID and lag 0s", lines)
+	}
+}
+
+// TestSweepFailureIsReturned: a sweep that cannot read the table fails the invocation, so
+// Lambda counts the error.
+func TestSweepFailureIsReturned(t *testing.T) {
+	db := motoDB(t)
+	h := newHandler(dynamo.New(db, "overdue-no-such-table", store.Options{}), func() time.Time { return t0 },
+		slog.New(slog.DiscardHandler))
+	ev, _ := readEvent(t)
+	if err := h.handle(t.Context(), ev); err == nil {
+		t.Fatal("handle() on a missing table = nil error")
+	}
+}
+
+func TestLoadSettings(t *testing.T) {
+	env := func(vars map[string]string) *lambdaenv.Env {
+		return lambdaenv.New(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	}
+	if _, err := loadSettings(env(nil)); err == nil || !strings.Contains(err.Error(), "TABLE_NAME") {
+		t.Errorf("loadSettings(no variables) = %v, want an error naming TABLE_NAME", err)
+	}
+	got, err := loadSettings(env(map[string]string{"TABLE_NAME": "overdue-dev-v1"}))
+	if err != nil || got != (settings{Table: "overdue-dev-v1", LogLevel: slog.LevelInfo}) {
+		t.Errorf("loadSettings = %+v, %v", got, err)
+	}
+}
+
+// seed stores a project and the check, then pings it (success) at t0.
+func seed(t *testing.T, st store.Store) {
+	t.Helper()
+	ctx := t.Context()
+	p := &check.Project{ID: "8f14e45f-ceea-467f-a0e6-6d4b2f3c1a20", Name: "Ops", Created: t0.Add(-time.Hour),
+		APIKeyHash: check.HashKey("hcw_a"), ReadOnlyKeyHash: check.HashKey("hcr_a"), PingKeyHash: check.HashKey("p")}
+	if err := st.CreateProject(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	c := check.New(checkID, p.ID, t0.Add(-time.Hour))
+	c.Name, c.Timeout, c.Grace = "backup", time.Minute, time.Minute
+	if err := st.CreateCheck(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	_, err := st.UpdateCheck(ctx, checkID, func(c *check.Check) (store.Change, error) {
+		p, f := c.ApplyPing(check.Signal{Kind: check.PingSuccess, Method: "POST", Scheme: "https"}, t0, nil)
+		return store.Change{Ping: p, Flip: f}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The tests run against moto_server, which scripts/with-moto.sh starts and names in
+// OVERDUE_MOTO_URL. Each test gets a table of its own, deleted when it ends; moto is shared
+// with every other package's tests, so nothing here resets it.
+
+const motoMissing = "moto_server is not running: run the tests with 'make test' (which starts it), " +
+	"or install it with pip install 'moto[server]'"
+
+var tableSeq atomic.Int64
+
+func motoDB(t *testing.T) *dynamodb.Client {
+	t.Helper()
+	url := os.Getenv("OVERDUE_MOTO_URL")
+	if url == "" {
+		t.Fatal(motoMissing)
+	}
+	return dynamodb.NewFromConfig(aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
+}
+
+func newStore(t *testing.T) *dynamo.Store {
+	t.Helper()
+	db := motoDB(t)
+	table := fmt.Sprintf("overdue-fn-sweep-%d-%d", os.Getpid(), tableSeq.Add(1))
+	if err := dynamo.CreateTable(t.Context(), db, table); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}); err != nil {
+			t.Errorf("delete table %s: %v", table, err)
+		}
+	})
+	return dynamo.New(db, table, store.Options{})
+}
