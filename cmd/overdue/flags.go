@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/overduehq/overdue/internal/store"
-	"github.com/overduehq/overdue/internal/store/dynamo"
 )
 
 // errHelp means -h was asked for and the usage has been printed.
@@ -109,17 +108,20 @@ func (sf *storeFlags) open(ctx context.Context, cmd string) (store.Store, error)
 }
 
 // openMigrating is open for `overdue serve`: with autoMigrate, older SQLite data is backed up
-// and migrated first, and what was done is reported on stdout.
+// and migrated first, and what was done is reported on stdout. A DynamoDB table is guarded the
+// same way but never migrated (openDynamo says why); an empty one gets its data model.
 func (sf *storeFlags) openMigrating(ctx context.Context, cmd string, autoMigrate bool, stdout io.Writer) (store.Store, error) {
 	if err := sf.check(cmd); err != nil {
 		return nil, err
 	}
 	if *sf.kind == "dynamodb" {
+		// The guard runs here too, but DynamoDB data is never migrated by opening it, whatever
+		// autoMigrate says: see openDynamo.
 		client, err := dynamoClient(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return dynamo.New(client, *sf.table, store.Options{}), nil
+		return openDynamo(ctx, client, *sf.table, stdout)
 	}
 	return openSQLite(ctx, *sf.data, autoMigrate, stdout)
 }

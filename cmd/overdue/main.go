@@ -62,7 +62,7 @@ commands:
   channel list --project ID      list a project's channels
   table create --table NAME      create a DynamoDB table for --store dynamodb
   migrate status [--json]        show the data model's version, this build's, and what is pending
-  migrate up [--dry-run]         back up and migrate the embedded store to this build's version
+  migrate up [--dry-run]         create or migrate the data model (SQLite: after a backup)
   schedule [flags] EXPR          preview the next fire times of a cron or OnCalendar expression
   version                        print the build's version
 

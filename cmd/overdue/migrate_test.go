@@ -8,11 +8,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/dynamo"
+	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
 )
 
 // loadV1Fixture makes dir/overdue.db as the version 1 build left it (the SQLite store's frozen
@@ -91,6 +101,7 @@ func TestMigrateStatusJSON(t *testing.T) {
 	loadV1Fixture(t, dir)
 	st = statusOf(t, dir)
 	want := statusJSON{
+		Store:    "sqlite",
 		Database: filepath.Join(dir, dbName),
 		Data:     versionJSON{Version: 1, MinReader: 1},
 		Build:    buildJSON{Name: version, Current: schema.Current, Oldest: schema.Oldest, MinReader: schema.This().MinReader()},
@@ -321,10 +332,209 @@ func TestMigrateUsage(t *testing.T) {
 		{[]string{"down"}, `unknown subcommand "down"`},
 		{[]string{"up", "--data", dir, "--force"}, "flag provided but not defined: -force"},
 		{[]string{"status", "--data", dir, "extra"}, `unexpected argument "extra"`},
+		{[]string{"status", "--store", "dynamodb"}, "--store dynamodb needs --table NAME"},
+		{[]string{"up", "--table", "t"}, "--table goes with --store dynamodb"},
 	} {
 		code, _, stderr := migrateCmd(t.Context(), tt.args...)
 		if code != exitUsage || !strings.Contains(stderr, tt.want) {
 			t.Errorf("migrate %v: exit %d %q, want 2 and %q", tt.args, code, stderr, tt.want)
 		}
+	}
+}
+
+// motoTable creates a DynamoDB table on moto_server for one test and deletes it afterwards.
+// The AWS variables come from scripts/with-moto.sh, as they would for `overdue --store
+// dynamodb` run by hand.
+func motoTable(t *testing.T) (*dynamodb.Client, string) {
+	t.Helper()
+	if os.Getenv("OVERDUE_MOTO_URL") == "" {
+		t.Fatal("moto_server is not running: run the tests with 'make test' (which starts it), or install it with pip install 'moto[server]'")
+	}
+	client, err := dynamoClient(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := dynamotest.Table(t, client, "overdue-migrate")
+	return client, table
+}
+
+// seedVersion1Table writes a project, as the release before versioned data models did: data
+// and no META item, which is version 1.
+func seedVersion1Table(t *testing.T, client *dynamodb.Client, table string) {
+	t.Helper()
+	st := dynamo.New(client, table, store.Options{})
+	if _, _, err := newProject(t.Context(), st, "Legacy", time.Date(2026, 11, 24, 20, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// scanTable reads every item of the table, in key order.
+func scanTable(t *testing.T, client *dynamodb.Client, table string) []map[string]ddbtypes.AttributeValue {
+	t.Helper()
+	var out []map[string]ddbtypes.AttributeValue
+	in := &dynamodb.ScanInput{TableName: &table, ConsistentRead: aws.Bool(true)}
+	for {
+		res, err := client.Scan(t.Context(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, res.Items...)
+		if len(res.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+	key := func(m map[string]ddbtypes.AttributeValue) string {
+		pk, _ := m["pk"].(*ddbtypes.AttributeValueMemberS)
+		sk, _ := m["sk"].(*ddbtypes.AttributeValueMemberS)
+		return pk.Value + "\x00" + sk.Value
+	}
+	slices.SortFunc(out, func(a, b map[string]ddbtypes.AttributeValue) int { return strings.Compare(key(a), key(b)) })
+	return out
+}
+
+func dynamoStatus(t *testing.T, table string) statusJSON {
+	t.Helper()
+	code, out, stderr := migrateCmd(t.Context(), "status", "--store", "dynamodb", "--table", table, "--json")
+	if code != exitOK {
+		t.Fatalf("migrate status: exit %d %s", code, stderr)
+	}
+	var st statusJSON
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("migrate status --json output %q: %v", out, err)
+	}
+	return st
+}
+
+// TestMigrateDynamoDB: `overdue migrate status|up --store dynamodb` on an empty table, on
+// version 1 data (a dry run first, and serve refusing to migrate it), and again when there is
+// nothing left to do.
+func TestMigrateDynamoDB(t *testing.T) {
+	ctx := t.Context()
+	client, table := motoTable(t)
+	st := dynamoStatus(t, table)
+	if st.Store != "dynamodb" || st.Table != table || st.Database != "" || st.Decision != "create" {
+		t.Errorf("status of an empty table = %+v", st)
+	}
+
+	seedVersion1Table(t, client, table)
+	st = dynamoStatus(t, table)
+	if st.Decision != "migrate" || st.Data != (versionJSON{1, 1}) || len(st.Pending) != 1 || st.Pending[0].Version != 2 ||
+		!strings.Contains(st.Message, "overdue migrate up --store dynamodb --table "+table) {
+		t.Errorf("status of version 1 data = %+v", st)
+	}
+	before := scanTable(t, client, table)
+	code, out, stderr := migrateCmd(ctx, "up", "--store", "dynamodb", "--table", table, "--dry-run")
+	if code != exitOK || !strings.Contains(out, "would apply v2 expand (min reader 1)") {
+		t.Errorf("migrate up --dry-run: exit %d, output %q %s", code, out, stderr)
+	}
+	// serve guards the table but does not migrate it: the deploy does.
+	var stdout strings.Builder
+	_, err := (&storeFlags{data: new(t.TempDir()), kind: new("dynamodb"), table: &table}).openMigrating(ctx, "serve", true, &stdout)
+	if err == nil || isExit(err, exitNewer) || !strings.Contains(err.Error(), "'overdue migrate up --store dynamodb --table "+table+"'") {
+		t.Errorf("serve on version 1 data = %v, want advice to run migrate up", err)
+	}
+	if !reflect.DeepEqual(before, scanTable(t, client, table)) {
+		t.Errorf("the dry run or serve changed the table")
+	}
+
+	code, out, stderr = migrateCmd(ctx, "up", "--store", "dynamodb", "--table", table)
+	for _, want := range []string{"applied v2 expand", "data model is now version 2 (min reader 1)"} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("migrate up: exit %d, output %q lacks %q (%s)", code, out, want, stderr)
+		}
+	}
+	st = dynamoStatus(t, table)
+	if st.Decision != "use" || st.Data != (versionJSON{2, 1}) || len(st.History) != 1 || st.History[0].Build != version {
+		t.Errorf("status after migrating = %+v", st)
+	}
+	code, out, _ = migrateCmd(ctx, "up", "--store", "dynamodb", "--table", table)
+	if code != exitOK || !strings.Contains(out, "table "+table+" is at data model version 2, this build's: nothing to do") {
+		t.Errorf("migrate up again: exit %d %q", code, out)
+	}
+	code, out, _ = migrateCmd(ctx, "status", "--store", "dynamodb", "--table", table)
+	for _, want := range []string{table + " (DynamoDB)", "use: up to date", "version 2 (min reader 1) by " + version} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("migrate status: exit %d, output %q lacks %q", code, out, want)
+		}
+	}
+	// Now the store opens for every command.
+	if s, err := (&storeFlags{data: new(""), kind: new("dynamodb"), table: &table}).open(ctx, "check list"); err != nil {
+		t.Errorf("open after migrating = %v", err)
+	} else {
+		s.Close()
+	}
+}
+
+// TestOpenDynamoDBEmpty: the first command on a new table creates its data model, as the
+// deploy's migrate step would.
+func TestOpenDynamoDBEmpty(t *testing.T) {
+	_, table := motoTable(t)
+	var out strings.Builder
+	s, err := (&storeFlags{data: new(""), kind: new("dynamodb"), table: &table}).openMigrating(t.Context(), "serve", true, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if want := fmt.Sprintf("Created the data model of table %s at version %d.", table, schema.Current); !strings.Contains(out.String(), want) {
+		t.Errorf("output %q lacks %q", out.String(), want)
+	}
+	if st := dynamoStatus(t, table); st.Decision != "use" || len(st.History) != 1 {
+		t.Errorf("status of a new table after serve = %+v", st)
+	}
+}
+
+// TestSeedScenarioDynamoDB is issue 7 on DynamoDB, by hand: a table whose META says a newer
+// build raised the minimum reader above this one. `serve` and the other commands exit 3 with
+// the message naming both versions, `migrate up` too, `migrate status` reports and exits 3, and
+// the table is item for item as it was.
+func TestSeedScenarioDynamoDB(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a safety net if serve ever started
+	defer cancel()
+	client, table := motoTable(t)
+	seedVersion1Table(t, client, table)
+	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: map[string]ddbtypes.AttributeValue{
+		"pk":         &ddbtypes.AttributeValueMemberS{Value: "META"},
+		"sk":         &ddbtypes.AttributeValueMemberS{Value: "SCHEMA"},
+		"version":    &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa(schema.Current + 1)},
+		"min_reader": &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa(schema.Current + 1)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := scanTable(t, client, table)
+	wantMsg := []string{
+		"table " + table + ": ",
+		fmt.Sprintf("data model version %d is newer than this build can use", schema.Current+1),
+		fmt.Sprintf("this build writes version %d", schema.Current),
+		fmt.Sprintf("deploy a build that understands version %d", schema.Current+1),
+	}
+	storeArgs := []string{"--store", "dynamodb", "--table", table}
+	for _, args := range [][]string{
+		append([]string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, storeArgs...),
+		append([]string{"check", "list", "--project", "x"}, storeArgs...),
+	} {
+		var stdout, stderr strings.Builder
+		if code := run(ctx, args, &stdout, &stderr); code != exitNewer {
+			t.Errorf("%s: exit %d, want %d (stderr %q)", args[0], code, exitNewer, stderr.String())
+		}
+		for _, want := range wantMsg {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("%s: stderr %q lacks %q", args[0], stderr.String(), want)
+			}
+		}
+	}
+	code, _, stderr := migrateCmd(ctx, append([]string{"up"}, storeArgs...)...)
+	if code != exitNewer || !strings.Contains(stderr, wantMsg[1]) {
+		t.Errorf("migrate up: exit %d %q, want 3 and the message", code, stderr)
+	}
+	code, out, _ := migrateCmd(ctx, append([]string{"status", "--json"}, storeArgs...)...)
+	var status statusJSON
+	if code != exitNewer || json.Unmarshal([]byte(out), &status) != nil || status.Decision != "refuse" ||
+		status.Data != (versionJSON{schema.Current + 1, schema.Current + 1}) || !strings.Contains(status.Message, wantMsg[1]) {
+		t.Errorf("migrate status --json: exit %d %s; want 3 and a refusal report", code, out)
+	}
+	if !reflect.DeepEqual(before, scanTable(t, client, table)) {
+		t.Errorf("the refused table changed")
 	}
 }

@@ -9,6 +9,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/lambdaenv"
+	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 )
@@ -81,6 +84,13 @@ func run(ctx context.Context) error {
 
 	var h http.Handler
 	if err := startup(ctx, st); err != nil {
+		var ve *schema.VersionError
+		var pe *schema.PendingError
+		if !errors.As(err, &ve) && !errors.As(err, &pe) {
+			// META unreadable (throttling, permissions): fail the cold start and let Lambda
+			// retry, rather than answer 503 for this instance's whole life.
+			return err
+		}
 		// Code that meets data it cannot read answers 503 naming both versions, and never
 		// writes (DESIGN.md, "code and data model ship together").
 		log.Error("data model check failed; answering 503", "error", err.Error())
@@ -92,13 +102,12 @@ func run(ctx context.Context) error {
 	return nil
 }
 
-// startup runs once per cold start, before the first request.
-//
-// DATA-MODEL GUARD (issue 7): read the table's data-model version (st.Version, item
-// META/SCHEMA) and return schema.Ready(version, schema.This()); run then answers every request
-// 503 with its message instead of serving. Until issue 7 wires it, this does nothing.
+// startup runs once per cold start, before the first request: the data-model guard. It never
+// writes. It returns *schema.VersionError (data too new or too old for this build),
+// *schema.PendingError (the deploy has not created or migrated the data model yet), or a plain
+// error when META cannot be read.
 func startup(ctx context.Context, st *dynamo.Store) error {
-	return nil
+	return st.Guard(ctx)
 }
 
 // newHandler is the HTTP handler the function serves; the tests drive it through httpadapter
@@ -113,11 +122,15 @@ func newHandler(st store.Store, cfg settings, secret []byte, log *slog.Logger, n
 	})
 }
 
-// unavailable answers every request 503 with err's text, which names both data-model versions.
+// unavailable answers every request 503 {"error": ...} with err's text, which names both
+// data-model versions and what to do.
 func unavailable(err error) http.Handler {
-	msg := err.Error()
+	body, _ := json.Marshal(map[string]string{"error": err.Error()})
+	body = append(body, '\n')
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Retry-After", "60")
-		http.Error(w, msg, http.StatusServiceUnavailable)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write(body)
 	})
 }

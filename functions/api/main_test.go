@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -25,6 +24,7 @@ import (
 	"github.com/overduehq/overdue/internal/lambdaenv"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
+	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
 )
 
 // The fixtures' check, project key and the instant the tests pretend it is.
@@ -259,14 +259,6 @@ func newStore(t *testing.T) *dynamo.Store {
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
-	table := fmt.Sprintf("overdue-fn-api-%d-%d", os.Getpid(), tableSeq.Add(1))
-	if err := dynamo.CreateTable(t.Context(), db, table); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}); err != nil {
-			t.Errorf("delete table %s: %v", table, err)
-		}
-	})
+	table := dynamotest.Table(t, db, "overdue-fn-api")
 	return dynamo.New(db, table, store.Options{})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,6 +27,7 @@ import (
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
+	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
 	"github.com/overduehq/overdue/internal/sweep"
 )
 
@@ -79,19 +79,11 @@ func newEnv(t *testing.T) *env {
 		url:     url,
 		db:      dynamodb.NewFromConfig(cfg),
 		streams: dynamodbstreams.NewFromConfig(cfg),
-		table:   "overdue-fn-notify-" + unique,
 		email:   "ops-" + unique + "@example.com",
 		// E.164: +1 555 and seven digits unique to this test.
 		phone: fmt.Sprintf("+1555%07d", (int64(os.Getpid())*100+n)%10_000_000),
 	}
-	if err := dynamo.CreateTable(ctx, e.db, e.table); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := e.db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &e.table}); err != nil {
-			t.Errorf("delete table %s: %v", e.table, err)
-		}
-	})
+	e.table = dynamotest.Table(t, e.db, "overdue-fn-notify")
 	// SES sends only from verified identities; a domain verifies every address in it.
 	domain := "overdue-" + unique + ".example.com"
 	sesClient := sesv2.NewFromConfig(cfg)

@@ -83,8 +83,9 @@ func run(ctx context.Context) error {
 	}
 	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table, store.Options{})
 	if err := startup(ctx, st); err != nil {
-		// Failing the cold start leaves the flips in the stream (and the outbox) for a build
-		// that can read them.
+		// Failing the cold start sends nothing and leaves the flips in the stream (and the
+		// outbox) for a build that can read them; answering success would drop the batch.
+		log.Error("data model check failed; delivering nothing", "table", cfg.Table, "error", err.Error())
 		return err
 	}
 	disp, err := newDispatcher(cfg, clients{
@@ -100,14 +101,10 @@ func run(ctx context.Context) error {
 	return nil
 }
 
-// startup runs once per cold start, before the first batch.
-//
-// DATA-MODEL GUARD (issue 7): read the table's data-model version (st.Version, item
-// META/SCHEMA) and return schema.Ready(version, schema.This()), so that a build that cannot
-// read the data never marks a flip processed or writes a delivery record. Until issue 7 wires
-// it, this does nothing.
+// startup runs once per cold start, before the first batch: the data-model guard (it never
+// writes).
 func startup(ctx context.Context, st *dynamo.Store) error {
-	return nil
+	return st.Guard(ctx)
 }
 
 // clients are the store and AWS clients the dispatcher uses, built once per process.

@@ -60,22 +60,24 @@ func run(ctx context.Context) error {
 	}
 	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table, store.Options{})
 	if err := startup(ctx, st); err != nil {
-		// Failing the cold start means no sweep writes to data this build cannot read; every
-		// scheduled invocation fails (and is counted) until a deploy fixes it.
-		return err
+		// A build that cannot read the data sweeps nothing and says so on every run, until a
+		// deploy fixes it; it never writes.
+		log.Error("data model check failed; sweeping nothing", "table", cfg.Table, "error", err.Error())
+		lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) error {
+			log.ErrorContext(ctx, "data model check failed at cold start; sweeping nothing", "error", err.Error())
+			return nil
+		})
+		return nil
 	}
 	h := newHandler(st, func() time.Time { return time.Now().UTC() }, log)
 	lambda.Start(h.handle)
 	return nil
 }
 
-// startup runs once per cold start, before the first sweep.
-//
-// DATA-MODEL GUARD (issue 7): read the table's data-model version (st.Version, item
-// META/SCHEMA) and return schema.Ready(version, schema.This()), so that a build that cannot
-// read the data never sweeps it. Until issue 7 wires it, this does nothing.
+// startup runs once per cold start, before the first sweep: the data-model guard (it never
+// writes).
 func startup(ctx context.Context, st *dynamo.Store) error {
-	return nil
+	return st.Guard(ctx)
 }
 
 // handler runs one sweep per scheduled event.

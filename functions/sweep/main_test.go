@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -22,6 +20,7 @@ import (
 	"github.com/overduehq/overdue/internal/lambdaenv"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
+	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
 )
 
 const checkID = "5d3c6e5e-5a3b-4c1e-9f7a-2b1e8f0c9d41"
@@ -199,14 +198,6 @@ func motoDB(t *testing.T) *dynamodb.Client {
 func newStore(t *testing.T) *dynamo.Store {
 	t.Helper()
 	db := motoDB(t)
-	table := fmt.Sprintf("overdue-fn-sweep-%d-%d", os.Getpid(), tableSeq.Add(1))
-	if err := dynamo.CreateTable(t.Context(), db, table); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}); err != nil {
-			t.Errorf("delete table %s: %v", table, err)
-		}
-	})
+	table := dynamotest.Table(t, db, "overdue-fn-sweep")
 	return dynamo.New(db, table, store.Options{})
 }

@@ -6,13 +6,13 @@
 //
 //	item               pk                     sk                                   notes
 //	check              CHECK#<id>             CHECK                                version v, ring size
-//	ping               CHECK#<id>             PING#<n mod ring, 6 digits>          body maybe deflated; TTL
+//	ping               CHECK#<id>             PING#<n mod ring, 6 digits>          body maybe deflated, its size; TTL
 //	flip               CHECK#<id>             FLIP#<created µs, 16>-<version, 10>  the outbox; TTL once processed
 //	project            PROJECT#<id>           PROJECT
 //	API key lookup     APIKEY#<sha256 hex>    KEY                                  a copy of the project (+ read-only flag)
 //	ping key lookup    PINGKEY#<sha256 hex>   KEY                                  a copy of the project
 //	channel            CHANNEL#<id>           CHANNEL
-//	data-model version META                   SCHEMA                               reserved for internal/schema
+//	data-model version META                   SCHEMA                               version, min reader, history, lock (schema.go)
 //
 // Indexes (global, all eventually consistent):
 //

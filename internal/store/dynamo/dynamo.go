@@ -24,7 +24,12 @@ type Store struct {
 	// in production.
 	Meter *Meter
 
-	locks checkLocks // UpdateCheck's, per check
+	// LockWait is how long Lock (schema.Locker) waits for another migrator's lock to be
+	// released or to expire before it fails; zero fails at once. Set it before migrating.
+	LockWait time.Duration
+
+	locks checkLocks    // UpdateCheck's, per check
+	mlock migrationLock // the migration lock this store holds, if any (migrate.go)
 }
 
 var _ store.Store = (*Store)(nil)

@@ -84,11 +84,17 @@ func newTable(tb testing.TB) string {
 	tb.Helper()
 	db := motoClient(tb)
 	name := fmt.Sprintf("overdue-test-%d-%d", os.Getpid(), tableSeq.Add(1))
-	if err := CreateTable(context.Background(), db, name); err != nil {
+	// moto answers some requests with a transient error under load and the SDK retries them: a
+	// retried CreateTable whose first attempt went through finds the table it made, and a retried
+	// DeleteTable finds it gone. The name is this process's own, so both mean success (the same
+	// rule as dynamotest.Table, which this package's own tests cannot import).
+	var inUse *types.ResourceInUseException
+	if err := CreateTable(context.Background(), db, name); err != nil && !errors.As(err, &inUse) {
 		tb.Fatalf("CreateTable(%s) = %v", name, err)
 	}
 	tb.Cleanup(func() {
-		if _, err := db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}); err != nil {
+		var gone *types.ResourceNotFoundException
+		if _, err := db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}); err != nil && !errors.As(err, &gone) {
 			tb.Errorf("delete table %s: %v", name, err)
 		}
 	})

@@ -290,9 +290,12 @@ type pingItem struct {
 	// Body holds the body as received, or BodyDeflated holds it compressed (see encodeBody).
 	Body         []byte `dynamodbav:"b,omitempty"`
 	BodyDeflated []byte `dynamodbav:"bz,omitempty"`
-	ExitStatus   *int64 `dynamodbav:"x,omitempty"` // absent: the URL had no exit status
-	RID          string `dynamodbav:"rid,omitempty"`
-	TTL          int64  `dynamodbav:"ttl,omitempty"`
+	// BodySize is the stored body's length in bytes, 0 without one (data model version 2, see
+	// migrate_steps.go). Absent on pings written by a version 1 build.
+	BodySize   *int64 `dynamodbav:"bs,omitempty"`
+	ExitStatus *int64 `dynamodbav:"x,omitempty"` // absent: the URL had no exit status
+	RID        string `dynamodbav:"rid,omitempty"`
+	TTL        int64  `dynamodbav:"ttl,omitempty"`
 }
 
 func pingToItem(checkID string, p *check.Ping, ring int) *pingItem {
@@ -309,6 +312,8 @@ func pingToItem(checkID string, p *check.Ping, ring int) *pingItem {
 		RID:        p.RID,
 	}
 	it.Body, it.BodyDeflated = encodeBody(p.Body)
+	size := int64(min(len(p.Body), MaxBody)) // what encodeBody keeps
+	it.BodySize = &size
 	if p.ExitStatus != nil {
 		x := int64(*p.ExitStatus)
 		it.ExitStatus = &x

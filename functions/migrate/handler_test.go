@@ -1,0 +1,395 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/lambdaenv"
+	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/dynamo"
+	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
+)
+
+var t0 = time.Date(2026, 11, 24, 20, 1, 12, 0, time.UTC)
+
+// readRequest loads a fixture: a custom resource request as CloudFormation sends it, through
+// the Provider framework.
+func readRequest(t *testing.T, name string) (request, []byte) {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req request
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		t.Fatalf("decode %s: %v", name, err)
+	}
+	return req, raw
+}
+
+// TestRequestRoundTrip decodes each fixture and encodes it again, unchanged.
+func TestRequestRoundTrip(t *testing.T) {
+	for _, tt := range []struct {
+		file, requestType string
+		physicalID, old   bool
+	}{
+		{"create.json", "Create", false, false},
+		{"update.json", "Update", true, true},
+		{"delete.json", "Delete", true, false},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			req, raw := readRequest(t, tt.file)
+			out, err := json.Marshal(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want, got any
+			if err := json.Unmarshal(raw, &want); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("round trip changed the request (-fixture +re-encoded):\n%s", diff)
+			}
+			if req.RequestType != tt.requestType || (req.PhysicalResourceID != "") != tt.physicalID ||
+				(req.OldResourceProperties != nil) != tt.old {
+				t.Errorf("request = %+v, want a %s request", req, tt.requestType)
+			}
+			if req.ResourceProperties[propSchemaVersion] != strconv.Itoa(schema.Current) ||
+				req.ResourceProperties[propTableName] != "overdue-prod-v1" || req.ServiceToken == "" {
+				t.Errorf("ResourceProperties = %v, want this build's version as a string and the table", req.ResourceProperties)
+			}
+		})
+	}
+}
+
+// TestResponseShape: the Provider framework reads PhysicalResourceId and Data from what
+// onEvent returns.
+func TestResponseShape(t *testing.T) {
+	h := &handler{}
+	b, err := json.Marshal(h.answer("overdue-prod-v1", schema.Version{Version: 2, MinReader: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"PhysicalResourceId":"overdue-prod-v1","Data":{"MinReader":"1","Version":"2"}}`
+	if string(b) != want {
+		t.Errorf("response = %s, want %s", b, want)
+	}
+}
+
+// The tests run against moto_server (scripts/with-moto.sh names it in OVERDUE_MOTO_URL).
+var tableSeq atomic.Int64
+
+func motoDB(t *testing.T) *dynamodb.Client {
+	t.Helper()
+	url := os.Getenv("OVERDUE_MOTO_URL")
+	if url == "" {
+		t.Fatal("moto_server is not running: run the tests with 'make test' (which starts it), or install it with pip install 'moto[server]'")
+	}
+	return dynamodb.NewFromConfig(aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
+}
+
+// newTable creates a table for one test and deletes it at the end.
+func newTable(t *testing.T, db *dynamodb.Client) string {
+	t.Helper()
+	table := dynamotest.Table(t, db, "overdue-fn-migrate")
+	return table
+}
+
+func newHandler(db *dynamodb.Client, logs *bytes.Buffer) *handler {
+	return &handler{
+		db:    db,
+		build: schema.This(),
+		now:   func() time.Time { return t0 },
+		log:   lambdaenv.Logger(logs, slog.LevelInfo),
+	}
+}
+
+// forTable points a fixture at the test's table.
+func forTable(req request, table string) request {
+	req.ResourceProperties = clone(req.ResourceProperties)
+	req.ResourceProperties[propTableName] = table
+	return req
+}
+
+func clone(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// seedVersion1 writes a project, a check and a ping as the release before versioned data
+// models did: data and no META item, which the store reads as version 1.
+func seedVersion1(t *testing.T, db *dynamodb.Client, table string) {
+	t.Helper()
+	ctx := t.Context()
+	st := dynamo.New(db, table, store.Options{})
+	p := &check.Project{ID: "a0000000-0000-4000-8000-000000000001", Name: "Legacy", Created: t0,
+		APIKeyHash: check.HashKey("hcw_legacy"), PingKeyHash: check.HashKey("legacy")}
+	if err := st.CreateProject(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	c := check.New("c0000000-0000-4000-8000-000000000001", p.ID, t0)
+	c.Name, c.Slug = "backup", "backup"
+	if err := st.CreateCheck(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// putMeta records a data model as a build of that version would.
+func putMeta(t *testing.T, db *dynamodb.Client, table string, version, minReader int) {
+	t.Helper()
+	_, err := db.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: &table, Item: map[string]types.AttributeValue{
+		"pk":         &types.AttributeValueMemberS{Value: "META"},
+		"sk":         &types.AttributeValueMemberS{Value: "SCHEMA"},
+		"version":    &types.AttributeValueMemberN{Value: strconv.Itoa(version)},
+		"min_reader": &types.AttributeValueMemberN{Value: strconv.Itoa(minReader)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// scan reads every item of the table, in key order.
+func scan(t *testing.T, db *dynamodb.Client, table string) []map[string]types.AttributeValue {
+	t.Helper()
+	var out []map[string]types.AttributeValue
+	in := &dynamodb.ScanInput{TableName: &table, ConsistentRead: aws.Bool(true)}
+	for {
+		res, err := db.Scan(t.Context(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, res.Items...)
+		if len(res.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+	key := func(m map[string]types.AttributeValue) string {
+		return m["pk"].(*types.AttributeValueMemberS).Value + "\x00" + m["sk"].(*types.AttributeValueMemberS).Value
+	}
+	slices.SortFunc(out, func(a, b map[string]types.AttributeValue) int { return strings.Compare(key(a), key(b)) })
+	return out
+}
+
+func TestCreateOnEmptyTable(t *testing.T) {
+	db := motoDB(t)
+	table := newTable(t, db)
+	var logs bytes.Buffer
+	req, _ := readRequest(t, "create.json")
+	resp, err := newHandler(db, &logs).handle(t.Context(), forTable(req, table))
+	if err != nil {
+		t.Fatalf("Create = %v", err)
+	}
+	want := response{PhysicalResourceID: table, Data: map[string]string{
+		"Version": strconv.Itoa(schema.Current), "MinReader": strconv.Itoa(schema.This().MinReader())}}
+	if diff := cmp.Diff(want, resp); diff != "" {
+		t.Errorf("response mismatch (-want +got):\n%s", diff)
+	}
+	st := dynamo.New(db, table, store.Options{})
+	if v, err := st.Version(t.Context()); err != nil || v.Version != schema.Current {
+		t.Errorf("Version after Create = %v, %v; want %d", v, err, schema.Current)
+	}
+	hist, err := st.History(t.Context())
+	if err != nil || len(hist) != 1 || hist[0].Build != "v0.2.0" || !hist[0].At.Equal(t0) {
+		t.Errorf("History = %+v, %v; want one entry by v0.2.0 (the Build property) at t0", hist, err)
+	}
+	if !strings.Contains(logs.String(), `"msg":"data model ready"`) || !strings.Contains(logs.String(), `"decision":"create"`) {
+		t.Errorf("logs %s lack the decision", logs.String())
+	}
+}
+
+func TestUpdateMigratesVersion1(t *testing.T) {
+	db := motoDB(t)
+	table := newTable(t, db)
+	seedVersion1(t, db, table)
+	var logs bytes.Buffer
+	req, _ := readRequest(t, "update.json")
+	resp, err := newHandler(db, &logs).handle(t.Context(), forTable(req, table))
+	if err != nil {
+		t.Fatalf("Update = %v", err)
+	}
+	if resp.PhysicalResourceID != table || resp.Data["Version"] != "2" || resp.Data["MinReader"] != "1" {
+		t.Errorf("response = %+v, want version 2, min reader 1", resp)
+	}
+	st := dynamo.New(db, table, store.Options{})
+	hist, err := st.History(t.Context())
+	if err != nil || len(hist) != 1 || hist[0].Version != 2 || hist[0].Build != "v0.2.1" {
+		t.Errorf("History = %+v, %v; want the migration to 2 by v0.2.1", hist, err)
+	}
+	if c, err := st.Check(t.Context(), "c0000000-0000-4000-8000-000000000001"); err != nil || c.Name != "backup" {
+		t.Errorf("Check after migrating = %v, %v", c, err)
+	}
+	// Deploying again: nothing to do, nothing written.
+	before := scan(t, db, table)
+	if _, err := newHandler(db, &logs).handle(t.Context(), forTable(req, table)); err != nil {
+		t.Errorf("Update again = %v", err)
+	}
+	if !reflect.DeepEqual(before, scan(t, db, table)) {
+		t.Errorf("a second Update changed the table")
+	}
+}
+
+// TestUpdateRefusesNewerData is the refused downgrade: deploying this build over data whose
+// minimum reader is above it fails the resource with the guard's message, which the Provider
+// framework makes the Reason, and the table is item for item as it was.
+func TestUpdateRefusesNewerData(t *testing.T) {
+	db := motoDB(t)
+	table := newTable(t, db)
+	seedVersion1(t, db, table)
+	putMeta(t, db, table, schema.Current+1, schema.Current+1)
+	before := scan(t, db, table)
+	var logs bytes.Buffer
+	req, _ := readRequest(t, "update.json")
+	_, err := newHandler(db, &logs).handle(t.Context(), forTable(req, table))
+	if err == nil {
+		t.Fatal("Update over newer data = nil, want the guard's refusal")
+	}
+	want := (&schema.VersionError{Data: schema.Version{Version: schema.Current + 1, MinReader: schema.Current + 1},
+		Current: schema.Current, Oldest: schema.Oldest}).Error()
+	if got := err.Error(); got != "table "+table+": "+want {
+		t.Errorf("error =\n  %q\nwant\n  %q", got, "table "+table+": "+want)
+	}
+	if !reflect.DeepEqual(before, scan(t, db, table)) {
+		t.Errorf("the refused table changed")
+	}
+	if !strings.Contains(logs.String(), `"level":"ERROR"`) || !strings.Contains(logs.String(), `"decision":"refuse"`) {
+		t.Errorf("logs %s lack the refusal", logs.String())
+	}
+}
+
+// TestUpdateDuringRollback: CloudFormation rolling back sends the previous properties to this
+// build's function; it succeeds, reports the data, and writes nothing, even on data it could
+// migrate.
+func TestUpdateDuringRollback(t *testing.T) {
+	db := motoDB(t)
+	table := newTable(t, db)
+	seedVersion1(t, db, table)
+	before := scan(t, db, table)
+	req, _ := readRequest(t, "update.json")
+	req = forTable(req, table)
+	req.ResourceProperties[propSchemaVersion], req.OldResourceProperties[propSchemaVersion] =
+		strconv.Itoa(schema.Current+1), strconv.Itoa(schema.Current)
+	var logs bytes.Buffer
+	resp, err := newHandler(db, &logs).handle(t.Context(), req)
+	if err != nil {
+		t.Fatalf("rollback Update = %v", err)
+	}
+	if resp.Data["Version"] != "1" {
+		t.Errorf("response = %+v, want the data's version 1", resp)
+	}
+	if !reflect.DeepEqual(before, scan(t, db, table)) {
+		t.Errorf("a rollback Update changed the table")
+	}
+	if !strings.Contains(logs.String(), "rollback in progress") {
+		t.Errorf("logs %s do not say why nothing was done", logs.String())
+	}
+}
+
+// TestDeleteTouchesNothing: deleting the stack or replacing the resource leaves the data, even
+// data this build could not use.
+func TestDeleteTouchesNothing(t *testing.T) {
+	db := motoDB(t)
+	table := newTable(t, db)
+	seedVersion1(t, db, table)
+	putMeta(t, db, table, schema.Current+1, schema.Current+1)
+	before := scan(t, db, table)
+	req, _ := readRequest(t, "delete.json")
+	var logs bytes.Buffer
+	resp, err := newHandler(db, &logs).handle(t.Context(), forTable(req, table))
+	if err != nil {
+		t.Fatalf("Delete = %v", err)
+	}
+	if resp.PhysicalResourceID != req.PhysicalResourceID {
+		t.Errorf("Delete answered PhysicalResourceId %q, want the request's %q (the framework refuses a change)",
+			resp.PhysicalResourceID, req.PhysicalResourceID)
+	}
+	if !reflect.DeepEqual(before, scan(t, db, table)) {
+		t.Errorf("Delete changed the table")
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	db := motoDB(t)
+	create, _ := readRequest(t, "create.json")
+	without := func(k string) request {
+		r := create
+		r.ResourceProperties = clone(r.ResourceProperties)
+		delete(r.ResourceProperties, k)
+		return r
+	}
+	withVersion := func(v any) request {
+		r := without(propSchemaVersion)
+		r.ResourceProperties[propSchemaVersion] = v
+		return r
+	}
+	unknown := create
+	unknown.RequestType = "Replace"
+	for _, tt := range []struct {
+		name string
+		req  request
+		want string
+	}{
+		{"unknown request type", unknown, `unknown RequestType "Replace"`},
+		{"no schema version", without(propSchemaVersion), "resource property SchemaVersion is missing"},
+		{"schema version not a number", withVersion("two"), `resource property SchemaVersion is "two"`},
+		{"no table anywhere", without(propTableName), "no table: set resource property TableName or the environment variable TABLE_NAME"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			_, err := newHandler(db, &logs).handle(t.Context(), tt.req)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("handle = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestTableFromEnvironment: without a TableName property the function uses TABLE_NAME.
+func TestTableFromEnvironment(t *testing.T) {
+	db := motoDB(t)
+	table := newTable(t, db)
+	cfg, err := loadSettings(lambdaenv.New(func(k string) (string, bool) {
+		v, ok := map[string]string{"TABLE_NAME": table}[k]
+		return v, ok
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := readRequest(t, "create.json")
+	delete(req.ResourceProperties, propTableName)
+	var logs bytes.Buffer
+	h := newHandler(db, &logs)
+	h.table = cfg.Table
+	resp, err := h.handle(t.Context(), req)
+	if err != nil || resp.PhysicalResourceID != table {
+		t.Errorf("Create with TABLE_NAME = %+v, %v", resp, err)
+	}
+}
