@@ -11,9 +11,12 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 run: bin/overdue
 	./bin/overdue serve --data $(DATA) --addr $(ADDR)
 
-## test: lint, then every test (moto_server is started on a free loopback port for the AWS tests)
+## test: lint, then every test (moto_server is started on a free loopback port for the AWS tests),
+## cfn-lint on the synthesized templates, and a CDK deploy of the dev stage into moto
 test: lint
 	./scripts/with-moto.sh $(GO) test -count=1 ./...
+	./scripts/cdk-lint.sh
+	./scripts/cdk-smoke.sh
 
 ## build: the overdue CLI in bin/, and each Lambda function in dist/<fn>/bootstrap
 build: bin/overdue functions
@@ -43,7 +46,27 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+STAGE    ?= dev
+CDK_ARGS ?=
+.PHONY: synth diff deploy bootstrap
+
+## synth: stage $(STAGE)'s CloudFormation template in cdk.out/
+synth: build
+	./scripts/cdk.sh synth Overdue-$(STAGE) -c stage=$(STAGE) $(CDK_ARGS)
+
+## diff: what `make deploy STAGE=$(STAGE)` would change
+diff: build
+	./scripts/cdk.sh diff Overdue-$(STAGE) -c stage=$(STAGE) $(CDK_ARGS)
+
+## deploy: deploy stage $(STAGE) to the account of the current AWS credentials
+deploy: build
+	./scripts/cdk.sh deploy Overdue-$(STAGE) -c stage=$(STAGE) $(CDK_ARGS)
+
+## bootstrap: one-time CDK bootstrap of the credentials' account and region
+bootstrap: build
+	./scripts/cdk.sh bootstrap -c stage=$(STAGE) $(CDK_ARGS)
+
 clean:
-	rm -rf bin dist
+	rm -rf bin dist cdk.out
 
 FORCE:

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// AlarmsProps configures the Alarms construct.
+type AlarmsProps struct {
+	// Stage is the stage being deployed.
+	Stage Stage
+	// API, Sweep and Notify are the parts watched.
+	API    *API
+	Sweep  *Sweep
+	Notify *Notify
+	// Functions are the functions whose errors and throttles are watched, by their name
+	// (api, sweep, notify, migrate).
+	Functions map[string]awslambda.IFunction
+}
+
+// Alarms watches Overdue itself. A monitor that is down is worse than none, because it is
+// trusted: every alarm goes to the ops topic, on the way in and on recovery, and the topic
+// mails the stage's alarm address.
+type Alarms struct {
+	constructs.Construct
+	// Topic is the ops topic every alarm publishes to.
+	Topic awssns.Topic
+	// All lists the alarms.
+	All []awscloudwatch.Alarm
+}
+
+// apiErrorRatePercent is the share of API requests answered 5xx, over five minutes, that
+// raises the alarm; apiErrorMinRequests keeps one failed request in a quiet five minutes from
+// counting as 100 %.
+const (
+	apiErrorRatePercent = 5
+	apiErrorMinRequests = 10
+)
+
+// NewAlarms creates the ops topic and the alarms.
+func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarms {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	st := props.Stage
+	a := &Alarms{Construct: c}
+
+	a.Topic = awssns.NewTopic(c, jsii.String("Topic"), &awssns.TopicProps{
+		DisplayName: jsii.String(fmt.Sprintf("Overdue %s ops", st.Name)),
+	})
+	if st.AlarmEmail != "" {
+		a.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(st.AlarmEmail), nil))
+	}
+	action := awscloudwatchactions.NewSnsAction(a.Topic)
+
+	minutes := func(n float64) awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(n)) }
+	add := func(name, description string, props awscloudwatch.AlarmProps) {
+		// Alarm names carry the stage: they are what the email subject shows.
+		props.AlarmName = jsii.String(fmt.Sprintf("Overdue-%s-%s", st.Name, name))
+		props.AlarmDescription = jsii.String(description)
+		alarm := awscloudwatch.NewAlarm(c, jsii.String(name), &props)
+		alarm.AddAlarmAction(action)
+		alarm.AddOkAction(action)
+		a.All = append(a.All, alarm)
+	}
+
+	sum := func(p awscdk.Duration) *awscloudwatch.MetricOptions {
+		return &awscloudwatch.MetricOptions{Period: p, Statistic: jsii.String("Sum")}
+	}
+	maximum := func(p awscdk.Duration) *awscloudwatch.MetricOptions {
+		return &awscloudwatch.MetricOptions{Period: p, Statistic: jsii.String("Maximum")}
+	}
+
+	// The sweep did not run: no invocation in five consecutive minutes. Missing data is
+	// breaching, because a sweep that never runs publishes no Invocations at all.
+	add("SweepNotRunning",
+		"The sweep has not run for 5 minutes: no check goes down and nobody is alerted. Check the EventBridge rule and the sweep function.",
+		awscloudwatch.AlarmProps{
+			Metric:             props.Sweep.Function.MetricInvocations(sum(minutes(1))),
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(5),
+			DatapointsToAlarm:  jsii.Number(5),
+			TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+		})
+
+	// A batch of flips failed every retry: some alerts were not delivered.
+	add("NotifyDeadLetters",
+		"Flips failed delivery after every retry and were dead-lettered: alerts were lost. Read the queue's messages and the notify function's logs.",
+		awscloudwatch.AlarmProps{
+			Metric:             props.Notify.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(maximum(minutes(1))),
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+
+	// Flips wait on the stream: the notifier is failing or slow, so alerts are late.
+	add("NotifyLagging",
+		"Flips have waited on the stream for more than 5 minutes: alerts are late. Check the notify function's errors and logs.",
+		awscloudwatch.AlarmProps{
+			Metric:             props.Notify.Function.Metric(jsii.String("IteratorAge"), maximum(minutes(1))),
+			Threshold:          jsii.Number(5 * 60 * 1000), // milliseconds
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(3),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+
+	// The API answers 5xx to more than 5 % of at least 10 requests in five minutes.
+	period := minutes(5)
+	add("Api5xxRate",
+		fmt.Sprintf("More than %d%% of API requests were answered 5xx in 5 minutes: pings may be lost. Check the api function's errors and logs.", apiErrorRatePercent),
+		awscloudwatch.AlarmProps{
+			Metric: awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+				Label:      jsii.String("5xx %"),
+				Expression: jsii.String(fmt.Sprintf("IF(requests >= %d, 100 * errors / requests, 0)", apiErrorMinRequests)),
+				UsingMetrics: &map[string]awscloudwatch.IMetric{
+					"errors":   props.API.HTTPAPI.MetricServerError(sum(period)),
+					"requests": props.API.HTTPAPI.MetricCount(sum(period)),
+				},
+				Period: period,
+			}),
+			Threshold:          jsii.Number(apiErrorRatePercent),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+
+	// Every function: any error or throttle in five minutes. Handlers map expected failures to
+	// responses, so an invocation error is a bug, a broken dependency or a timeout.
+	for _, name := range slices.Sorted(maps.Keys(props.Functions)) {
+		fn := props.Functions[name]
+		id := strings.ToUpper(name[:1]) + name[1:]
+		add(id+"Errors",
+			fmt.Sprintf("The %s function failed invocations in the last 5 minutes. Read its logs.", name),
+			awscloudwatch.AlarmProps{
+				Metric:             fn.MetricErrors(sum(period)),
+				Threshold:          jsii.Number(1),
+				ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+				EvaluationPeriods:  jsii.Number(1),
+				TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			})
+		add(id+"Throttles",
+			fmt.Sprintf("The %s function was throttled in the last 5 minutes: the account's concurrency is used up. Raise the limit or find what uses it.", name),
+			awscloudwatch.AlarmProps{
+				Metric:             fn.MetricThrottles(sum(period)),
+				Threshold:          jsii.Number(1),
+				ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+				EvaluationPeriods:  jsii.Number(1),
+				TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			})
+	}
+	return a
+}

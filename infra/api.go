@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// APIProps configures the API construct.
+type APIProps struct {
+	// Stage is the stage being deployed.
+	Stage Stage
+	// Data is the table and secret the function uses.
+	Data *Data
+}
+
+// API is the public HTTP edge: an API Gateway HTTP API whose routes all go to the api
+// function, which serves internal/httpapi's one http.Handler.
+type API struct {
+	constructs.Construct
+	// Function is the api function.
+	Function awslambda.Function
+	// HTTPAPI is the API Gateway HTTP API.
+	HTTPAPI awsapigatewayv2.HttpApi
+	// Stage is the API's $default stage, which carries the throttling.
+	Stage awsapigatewayv2.HttpStage
+	// Domain is the custom domain, nil without one.
+	Domain awsapigatewayv2.DomainName
+	// URL is the API's public base URL, without a trailing slash.
+	URL *string
+}
+
+// apiRoutes are the paths the api function serves; anything else is answered 404 by API
+// Gateway without invoking it. A greedy variable must end a route key, so the metrics
+// endpoints (/projects/{id}/metrics/{key}, /projects/{id}/checks/metrics/{key} and the
+// bearer-token /projects/{id}/metrics/) are served under /projects/{proxy+}: that also matches
+// the trailing-slash form, which /projects/{project}/metrics/{proxy+} (an empty greedy
+// variable) would not.
+var apiRoutes = []string{
+	"/ping/{proxy+}",     // the ping API: /ping/<uuid>[/start|/fail|/log|/<exit>], /ping/<key>/<slug>[/...]
+	"/api/{proxy+}",      // the management API v1-v3
+	"/badge/{proxy+}",    // project and tag badges
+	"/b/{proxy+}",        // per-check badges
+	"/projects/{proxy+}", // Prometheus metrics
+}
+
+// NewAPI creates the api function and the HTTP API in front of it.
+func NewAPI(scope constructs.Construct, id string, props *APIProps) *API {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	st := props.Stage
+
+	fn := newFunction(c, "Function", functionProps{
+		Stage:       st,
+		Name:        "api",
+		Description: fmt.Sprintf("Overdue %s: ping, management and badge API", st.Name),
+		MemoryMB:    st.Memory.API,
+		// API Gateway gives up on an integration after 30 s.
+		Timeout: awscdk.Duration_Seconds(jsii.Number(29)),
+		Environment: map[string]*string{
+			"SECRET_ARN": props.Data.Secret.SecretArn(),
+		},
+		Data: props.Data,
+	})
+	props.Data.Table.GrantReadWriteData(fn)
+	props.Data.Secret.GrantRead(fn, nil)
+
+	httpAPI := awsapigatewayv2.NewHttpApi(c, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+		ApiName:     jsii.String("Overdue-" + st.Name),
+		Description: jsii.String(fmt.Sprintf("Overdue %s", st.Name)),
+		// The $default stage is made below, with throttling, which HttpApiProps cannot set.
+		CreateDefaultStage: jsii.Bool(false),
+	})
+
+	var domain awsapigatewayv2.DomainName
+	var mapping *awsapigatewayv2.DomainMappingOptions
+	if st.DomainName != "" {
+		domain = awsapigatewayv2.NewDomainName(c, jsii.String("Domain"), &awsapigatewayv2.DomainNameProps{
+			DomainName:  jsii.String(st.DomainName),
+			Certificate: awscertificatemanager.Certificate_FromCertificateArn(c, jsii.String("Certificate"), jsii.String(st.CertificateARN)),
+		})
+		mapping = &awsapigatewayv2.DomainMappingOptions{DomainName: domain}
+	}
+
+	stage := awsapigatewayv2.NewHttpStage(c, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
+		HttpApi:    httpAPI,
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		Throttle: &awsapigatewayv2.ThrottleSettings{
+			RateLimit:  jsii.Number(st.ThrottleRate),
+			BurstLimit: jsii.Number(float64(st.ThrottleBurst)),
+		},
+		DomainMapping: mapping,
+	})
+
+	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("Lambda"), fn, nil)
+	for _, path := range apiRoutes {
+		httpAPI.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_ANY},
+			Integration: integration,
+		})
+	}
+
+	// SITE_ROOT is the base of the URLs the API hands out (ping URLs, badge URLs): the stage's
+	// siteRoot if set, else the custom domain if there is one, else the API's own endpoint,
+	// read from the AWS::ApiGatewayV2::Api resource. The function then depends on the API, and
+	// that is no cycle: the API resource itself refers to nothing, and the integration, routes
+	// and permissions that refer to the function are separate resources, created after both.
+	// ApiEndpoint has no trailing slash, unlike the stage's URL.
+	url := httpAPI.ApiEndpoint()
+	switch {
+	case st.SiteRoot != "":
+		url = jsii.String(st.SiteRoot)
+	case st.DomainName != "":
+		url = jsii.String("https://" + st.DomainName)
+	}
+	fn.AddEnvironment(jsii.String("SITE_ROOT"), url, nil)
+
+	return &API{Construct: c, Function: fn, HTTPAPI: httpAPI, Stage: stage, Domain: domain, URL: url}
+}

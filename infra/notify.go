@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/overduehq/overdue/internal/store/dynamo"
+)
+
+// NotifyProps configures the Notify construct.
+type NotifyProps struct {
+	// Stage is the stage being deployed.
+	Stage Stage
+	// Data is the table whose stream carries the flips.
+	Data *Data
+	// SiteRoot is the API's public URL, for the links in messages (API.URL).
+	SiteRoot *string
+}
+
+// Notify delivers flips: the table's stream, filtered to new flip items, invokes the notify
+// function, which sends email through SES, SMS and topic messages through SNS, and webhooks.
+// Records that keep failing go, as stream positions, to a dead-letter queue that an alarm
+// watches. A schedule invokes the function every minute as well, to retry sends that failed
+// transiently (those are recorded in the table, not reported to Lambda).
+type Notify struct {
+	constructs.Construct
+	// Function is the notify function.
+	Function awslambda.Function
+	// DeadLetterQueue receives the records of batches that failed every retry.
+	DeadLetterQueue awssqs.Queue
+	// RetryRule invokes the function every minute to retry failed sends.
+	RetryRule awsevents.Rule
+}
+
+// flipPrefix begins the sort key of every flip item (internal/store/dynamo: FLIP#<id>).
+const flipPrefix = "FLIP#"
+
+// flipFilter passes only new flips to the notifier: INSERT events whose sort key begins with
+// FLIP#. Everything else on the stream (pings, check updates, flips marked processed, TTL
+// deletions) never invokes it, and is not billed. It is the event-filtering pattern
+//
+//	{"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "FLIP#"}]}}}}
+func flipFilter() *map[string]interface{} {
+	return awslambda.FilterCriteria_Filter(&map[string]interface{}{
+		"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),
+		"dynamodb": map[string]interface{}{
+			"Keys": map[string]interface{}{
+				dynamo.SortKey: map[string]interface{}{
+					"S": awslambda.FilterRule_BeginsWith(jsii.String(flipPrefix)),
+				},
+			},
+		},
+	})
+}
+
+// NewNotify creates the notify function, its stream subscription, its dead-letter queue and
+// its retry schedule.
+func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notify {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	st := props.Stage
+
+	env := map[string]*string{
+		"SECRET_ARN": props.Data.Secret.SecretArn(),
+		"EMAIL_FROM": jsii.String(st.EmailFrom),
+		"SITE_ROOT":  props.SiteRoot,
+	}
+	fn := newFunction(c, "Function", functionProps{
+		Stage:       st,
+		Name:        "notify",
+		Description: fmt.Sprintf("Overdue %s: delivers flips by email, SMS, SNS and webhook", st.Name),
+		MemoryMB:    st.Memory.Notify,
+		// A batch is up to ten flips, each to a few channels, and one send may take up to 30 s
+		// (internal/notify's send timeout) before it is recorded for a retry.
+		Timeout:     awscdk.Duration_Minutes(jsii.Number(5)),
+		Environment: env,
+		Data:        props.Data,
+	})
+	// Read and write: the notifier reads checks and channels, marks flips processed and keeps a
+	// delivery record per channel so a retried batch never alerts twice.
+	props.Data.Table.GrantReadWriteData(fn)
+	props.Data.Secret.GrantRead(fn, nil)
+
+	sender, _ := st.sender() // validated by loadStage
+	stack := awscdk.Stack_Of(c)
+	identity := func(name string) *string {
+		return stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ses"), Resource: jsii.String("identity"), ResourceName: jsii.String(name)})
+	}
+	// SES authorizes a send against the identity that verified the sender: the address itself,
+	// or its domain when the whole domain is verified. Either may be the one.
+	domain := sender[strings.LastIndex(sender, "@")+1:]
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ses:SendEmail"),
+		Resources: &[]*string{identity(sender), identity(domain)},
+	}))
+	// SMS goes to phone numbers, which have no ARN: SNS Publish to a phone number can only be
+	// allowed on resource "*". The sns channel kind publishes to topics the channel names,
+	// which are not known when deploying. The action stays exactly sns:Publish.
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("sns:Publish"),
+		Resources: jsii.Strings("*"),
+	}))
+
+	dlq := awssqs.NewQueue(c, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
+		// Stream records live 24 hours, so what the queue holds (shard, sequence numbers of the
+		// failed batch) is for diagnosis; two weeks gives time to look.
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+	})
+
+	fn.AddEventSource(awslambdaeventsources.NewDynamoEventSource(props.Data.Table, &awslambdaeventsources.DynamoEventSourceProps{
+		// From the oldest record the stream holds, so flips written while the mapping is being
+		// created, or disabled, are still delivered.
+		StartingPosition: awslambda.StartingPosition_TRIM_HORIZON,
+		BatchSize:        jsii.Number(10),
+		Filters:          &[]*map[string]interface{}{flipFilter()},
+		// The function reports the first record it could not handle, and Lambda resumes the
+		// shard from that record: done records are not sent again, and a check's flips stay in
+		// order. Without this setting Lambda would ignore the report and lose the record.
+		ReportBatchItemFailures: jsii.Bool(true),
+		// A batch that fails as a whole (a crash, a timeout) is split in halves until the record
+		// that fails is alone, so one bad flip does not hold back the others. Splitting does not
+		// count as a retry.
+		BisectBatchOnError: jsii.Bool(true),
+		// Bounded: after ten retries or six hours the record's position goes to the
+		// dead-letter queue, the shard moves on, and the queue's alarm says so.
+		RetryAttempts: jsii.Number(10),
+		MaxRecordAge:  awscdk.Duration_Hours(jsii.Number(6)),
+		OnFailure:     awslambdaeventsources.NewSqsDlq(dlq),
+	}))
+
+	// Sends that failed transiently are recorded with their next attempt (the first after 30 s);
+	// nothing else would make that attempt until the next flip.
+	retry := awsevents.NewRule(c, jsii.String("RetrySchedule"), &awsevents.RuleProps{
+		Description: jsii.String(fmt.Sprintf("Overdue %s: retry failed notification sends", st.Name)),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
+	})
+	retry.AddTarget(awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+		// The next run retries whatever this one missed.
+		RetryAttempts: jsii.Number(0),
+		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(60)),
+	}))
+
+	return &Notify{Construct: c, Function: fn, DeadLetterQueue: dlq, RetryRule: retry}
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// StackProps configures an Overdue stack.
+type StackProps struct {
+	awscdk.StackProps
+	// Stage is the stage to deploy, from loadStage.
+	Stage Stage
+}
+
+// Stack is one deployment of Overdue: one stage, with its own table, functions, API and
+// alarms. Stages deploy side by side in one account because every name that must be unique
+// carries the stage.
+type Stack struct {
+	awscdk.Stack
+	Data   *Data
+	API    *API
+	Sweep  *Sweep
+	Notify *Notify
+	// Migrate is nil unless the stage has Migrate set (see migrate.go).
+	Migrate *Migrate
+	Alarms  *Alarms
+}
+
+// StackName is the name of a stage's stack: Overdue-<stage>.
+func StackName(stage string) string { return "Overdue-" + stage }
+
+// NewStack builds the stage's stack. It fails, before creating anything, when a function's
+// binary is missing from Stage.Dist.
+func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
+	st := props.Stage
+	if err := st.checkDist(); err != nil {
+		return nil, err
+	}
+	sp := props.StackProps
+	if sp.StackName == nil {
+		sp.StackName = jsii.String(StackName(st.Name))
+	}
+	if sp.Description == nil {
+		sp.Description = jsii.String(fmt.Sprintf("Overdue %s: cron-job and heartbeat monitor", st.Name))
+	}
+	if sp.Env == nil && (st.Account != "" || st.Region != "") {
+		sp.Env = &awscdk.Environment{}
+		if st.Account != "" {
+			sp.Env.Account = jsii.String(st.Account)
+		}
+		if st.Region != "" {
+			sp.Env.Region = jsii.String(st.Region)
+		}
+	}
+	if sp.TerminationProtection == nil {
+		// A stage that keeps its data also refuses `cdk destroy` until protection is lifted.
+		sp.TerminationProtection = jsii.Bool(st.Retain)
+	}
+	s := &Stack{Stack: awscdk.NewStack(scope, jsii.String(StackName(st.Name)), &sp)}
+	awscdk.Tags_Of(s.Stack).Add(jsii.String("overdue:stage"), jsii.String(st.Name), nil)
+
+	s.Data = NewData(s.Stack, "Data", &DataProps{Stage: st})
+	s.API = NewAPI(s.Stack, "Api", &APIProps{Stage: st, Data: s.Data})
+	s.Sweep = NewSweep(s.Stack, "Sweep", &SweepProps{Stage: st, Data: s.Data})
+	s.Notify = NewNotify(s.Stack, "Notify", &NotifyProps{Stage: st, Data: s.Data, SiteRoot: s.API.URL})
+
+	functions := map[string]awslambda.IFunction{
+		"api":    s.API.Function,
+		"sweep":  s.Sweep.Function,
+		"notify": s.Notify.Function,
+	}
+	if st.Migrate {
+		s.Migrate = NewMigrate(s.Stack, "Migrate", &MigrateProps{Stage: st, Data: s.Data})
+		// No function runs new code on data the migration has not brought up to date.
+		for _, fn := range functions {
+			fn.Node().AddDependency(s.Migrate.Resource)
+		}
+		functions["migrate"] = s.Migrate.Function
+	}
+
+	s.Alarms = NewAlarms(s.Stack, "Alarms", &AlarmsProps{
+		Stage: st, API: s.API, Sweep: s.Sweep, Notify: s.Notify, Functions: functions,
+	})
+
+	// A stage that keeps its data is one people rely on: say that nobody hears its alarms.
+	// Dev stages go without as a rule.
+	if st.Retain && st.AlarmEmail == "" {
+		awscdk.Annotations_Of(s.Stack).AddWarningV2(jsii.String("overdue:noAlarmEmail"),
+			jsii.String(fmt.Sprintf("stage %s has no alarmEmail: alarms go to the ops topic, which nobody is subscribed to", st.Name)))
+	}
+
+	output := func(id string, value *string, description string) {
+		awscdk.NewCfnOutput(s.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(description)})
+	}
+	output("ApiUrl", s.API.URL, "Base URL of the ping and management API")
+	if s.API.Domain != nil {
+		output("ApiDomainTarget", s.API.Domain.RegionalDomainName(),
+			fmt.Sprintf("Point a CNAME (or Route 53 alias) for %s at this name", st.DomainName))
+	}
+	output("TableName", s.Data.Table.TableName(), "The DynamoDB table")
+	output("OpsTopicArn", s.Alarms.Topic.TopicArn(), "SNS topic the alarms publish to")
+	output("DeadLetterQueueUrl", s.Notify.DeadLetterQueue.QueueUrl(), "Flip batches that failed delivery")
+	return s, nil
+}

@@ -1,0 +1,611 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/store/dynamo"
+)
+
+// obj and arr keep the expected templates short.
+type obj = map[string]any
+type arr = []any
+
+func like(m obj) assertions.Matcher { return assertions.Match_ObjectLike(&m) }
+
+func TestTable(t *testing.T) {
+	for _, tc := range []struct {
+		context map[string]any
+		name    string
+		retain  bool
+	}{
+		{devContext, "overdue-dev-v1", false},
+		{prodContext, "overdue-prod-v1", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := synth(t, tc.context)
+			if want := fmt.Sprintf("overdue-%s-v%d", s.Stage.Name, dynamo.TableGeneration); tc.name != want {
+				t.Fatalf("test table name %q, but the store's generation gives %q", tc.name, want)
+			}
+			key := func(name, typ string) obj { return obj{"AttributeName": name, "KeyType": typ} }
+			expect(t, "table properties", func() {
+				s.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), obj{
+					"TableName":   tc.name,
+					"BillingMode": "PAY_PER_REQUEST",
+					"KeySchema":   arr{key(dynamo.PartitionKey, "HASH"), key(dynamo.SortKey, "RANGE")},
+					"StreamSpecification": obj{
+						"StreamViewType": "NEW_AND_OLD_IMAGES",
+					},
+					"TimeToLiveSpecification": obj{"AttributeName": dynamo.TTLAttribute, "Enabled": true},
+					"PointInTimeRecoverySpecification": obj{
+						"PointInTimeRecoveryEnabled": true,
+					},
+					"DeletionProtectionEnabled": tc.retain,
+				})
+			})
+			policy := "Delete"
+			if tc.retain {
+				policy = "Retain"
+			}
+			expect(t, "table removal policy", func() {
+				s.HasResource(jsii.String("AWS::DynamoDB::Table"), obj{
+					"DeletionPolicy":      policy,
+					"UpdateReplacePolicy": policy,
+				})
+			})
+			expect(t, "signing secret", func() {
+				s.HasResource(jsii.String("AWS::SecretsManager::Secret"), obj{
+					"DeletionPolicy": policy,
+					"Properties": like(obj{"GenerateSecretString": like(obj{
+						"PasswordLength": 64, "ExcludePunctuation": true,
+					})}),
+				})
+			})
+			expect(t, "function log groups", func() {
+				s.AllResources(jsii.String("AWS::Logs::LogGroup"), obj{
+					"DeletionPolicy": policy,
+					"Properties":     obj{"RetentionInDays": s.Stage.LogRetentionDays},
+				})
+			})
+		})
+	}
+}
+
+// TestTableIndexes checks the indexes against the store's constants. TestTableMatchesStore
+// checks the whole table against the store's CreateTable on moto.
+func TestTableIndexes(t *testing.T) {
+	s := synth(t, devContext)
+	_, table := s.only(t, "AWS::DynamoDB::Table")
+	type index struct {
+		PK, SK, SKType, Projection string
+	}
+	types := map[string]string{}
+	for _, a := range props(table)["AttributeDefinitions"].([]any) {
+		a := a.(map[string]any)
+		types[a["AttributeName"].(string)] = a["AttributeType"].(string)
+	}
+	got := map[string]index{}
+	for _, g := range props(table)["GlobalSecondaryIndexes"].([]any) {
+		g := g.(map[string]any)
+		ks := g["KeySchema"].([]any)
+		pk := ks[0].(map[string]any)["AttributeName"].(string)
+		sk := ks[1].(map[string]any)["AttributeName"].(string)
+		if types[pk] != "S" {
+			t.Errorf("index %s partition key %s has type %q, want S", g["IndexName"], pk, types[pk])
+		}
+		got[g["IndexName"].(string)] = index{pk, sk, types[sk], g["Projection"].(map[string]any)["ProjectionType"].(string)}
+	}
+	want := map[string]index{
+		dynamo.DueIndex:         {dynamo.DueShardAttribute, dynamo.AlertAfterAttribute, "N", "KEYS_ONLY"},
+		dynamo.ProjectIndex:     {dynamo.ProjectIndexPartitionKey, dynamo.ProjectIndexSortKey, "S", "KEYS_ONLY"},
+		dynamo.UnprocessedIndex: {dynamo.UnprocessedPartitionKey, dynamo.UnprocessedSortKey, "S", "ALL"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("indexes (-want +got):\n%s", diff)
+	}
+}
+
+func TestFunctions(t *testing.T) {
+	for _, context := range []map[string]any{devContext, prodContext} {
+		s := synth(t, context)
+		t.Run(s.Stage.Name, func(t *testing.T) {
+			// Overdue's four functions (api, sweep, notify, migrate); the CDK's custom-resource
+			// provider adds one of its own, in Node.js.
+			if ids := s.goFunctions(); len(ids) != 4 {
+				t.Errorf("Go functions = %v, want 4 (api, sweep, notify, migrate)", ids)
+			}
+			expect(t, "runtime and architecture", func() {
+				s.ResourcePropertiesCountIs(jsii.String("AWS::Lambda::Function"), obj{
+					"Runtime":       "provided.al2023",
+					"Architectures": arr{"arm64"},
+					"Handler":       "bootstrap",
+					"LoggingConfig": obj{"LogGroup": assertions.Match_AnyValue()},
+				}, jsii.Number(4))
+			})
+			tableID, _ := s.only(t, "AWS::DynamoDB::Table")
+			secretID, _ := s.only(t, "AWS::SecretsManager::Secret")
+			apiID, _ := s.only(t, "AWS::ApiGatewayV2::Api")
+			for _, tc := range []struct {
+				what   string
+				memory int
+				env    obj
+			}{
+				{"badge API", s.Stage.Memory.API, obj{
+					"TABLE_NAME": ref(tableID),
+					"SECRET_ARN": ref(secretID),
+					"SITE_ROOT":  getAtt(apiID, "ApiEndpoint"),
+					"LOG_LEVEL":  "info",
+				}},
+				{"overdue checks", s.Stage.Memory.Sweep, obj{"TABLE_NAME": ref(tableID), "LOG_LEVEL": "info"}},
+				{"delivers flips", s.Stage.Memory.Notify, obj{
+					"TABLE_NAME": ref(tableID),
+					"SECRET_ARN": ref(secretID),
+					"EMAIL_FROM": s.Stage.EmailFrom,
+					"SITE_ROOT":  getAtt(apiID, "ApiEndpoint"),
+					"LOG_LEVEL":  "info",
+				}},
+			} {
+				_, fn := s.function(t, tc.what)
+				p := props(fn)
+				if got := p["MemorySize"]; got != float64(tc.memory) {
+					t.Errorf("%s: MemorySize = %v, want %d", tc.what, got, tc.memory)
+				}
+				if m := p["MemorySize"].(float64); m < 128 || m > 256 {
+					t.Errorf("%s: MemorySize = %v, want 128-256", tc.what, m)
+				}
+				got := p["Environment"].(map[string]any)["Variables"]
+				if diff := cmp.Diff(map[string]any(tc.env), got); diff != "" {
+					t.Errorf("%s: environment (-want +got):\n%s", tc.what, diff)
+				}
+			}
+		})
+	}
+}
+
+// TestGrants checks least privilege: no wildcard action anywhere, each function only the
+// access it needs, and resource "*" only where IAM offers nothing narrower.
+func TestGrants(t *testing.T) {
+	s := synth(t, fullContext)
+	roleOf := func(fnID string) string {
+		role := props(s.resources("AWS::Lambda::Function")[fnID])["Role"].(map[string]any)
+		return role["Fn::GetAtt"].([]any)[0].(string)
+	}
+	// statements by role logical ID
+	statements := map[string][]map[string]any{}
+	for _, p := range s.resources("AWS::IAM::Policy") {
+		doc := props(p)["PolicyDocument"].(map[string]any)
+		for _, r := range props(p)["Roles"].([]any) {
+			role := r.(map[string]any)["Ref"].(string)
+			for _, st := range doc["Statement"].([]any) {
+				statements[role] = append(statements[role], st.(map[string]any))
+			}
+		}
+	}
+	actions := func(st map[string]any) []string {
+		switch a := st["Action"].(type) {
+		case string:
+			return []string{a}
+		case []any:
+			var out []string
+			for _, x := range a {
+				out = append(out, x.(string))
+			}
+			return out
+		}
+		return nil
+	}
+	for role, sts := range statements {
+		for _, st := range sts {
+			for _, a := range actions(st) {
+				if a == "*" || strings.HasSuffix(a, ":*") {
+					t.Errorf("role %s is allowed %q: name the actions", role, a)
+				}
+			}
+			if st["Resource"] == "*" {
+				for _, a := range actions(st) {
+					// sns:Publish: phone numbers have no ARN. dynamodb:ListStreams: IAM
+					// supports no resource for it; the event source mapping's grant adds it.
+					if a != "sns:Publish" && a != "dynamodb:ListStreams" {
+						t.Errorf("role %s is allowed %s on every resource", role, a)
+					}
+				}
+			}
+		}
+	}
+	allowed := func(fnID string) []string {
+		var out []string
+		for _, st := range statements[roleOf(fnID)] {
+			out = append(out, actions(st)...)
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	for _, tc := range []struct {
+		what      string
+		want, not []string
+	}{
+		{"badge API", []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "secretsmanager:GetSecretValue"},
+			[]string{"ses:SendEmail", "sns:Publish"}},
+		{"overdue checks", []string{"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"},
+			[]string{"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish"}},
+		{"delivers flips", []string{"dynamodb:UpdateItem", "dynamodb:GetRecords", "dynamodb:DescribeStream",
+			"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish", "sqs:SendMessage"}, nil},
+		{"migrations", []string{"dynamodb:UpdateItem", "dynamodb:Query"}, []string{"ses:SendEmail", "sns:Publish"}},
+	} {
+		id, _ := s.function(t, tc.what)
+		got := allowed(id)
+		for _, a := range tc.want {
+			if !slices.Contains(got, a) {
+				t.Errorf("%s: %s not allowed; allowed: %v", tc.what, a, got)
+			}
+		}
+		for _, a := range tc.not {
+			if slices.Contains(got, a) {
+				t.Errorf("%s: %s allowed, want not", tc.what, a)
+			}
+		}
+	}
+
+	// SES: only the sender's identities, the address and its domain.
+	_, notify := s.function(t, "delivers flips")
+	for _, st := range statements[roleOf(mustID(t, s, "delivers flips"))] {
+		if !slices.Contains(actions(st), "ses:SendEmail") {
+			continue
+		}
+		b, _ := json.Marshal(st["Resource"])
+		for _, want := range []string{":identity/alerts@example.org", ":identity/example.org"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("ses:SendEmail resources %s lack %q", b, want)
+			}
+		}
+		if strings.Contains(string(b), `"*"`) {
+			t.Errorf("ses:SendEmail on every resource: %s", b)
+		}
+	}
+	if got := props(notify)["Environment"].(map[string]any)["Variables"].(map[string]any)["EMAIL_FROM"]; got != "Overdue <alerts@example.org>" {
+		t.Errorf("notify EMAIL_FROM = %v, want the stage's emailFrom", got)
+	}
+}
+
+func mustID(t *testing.T, s *synthesized, what string) string {
+	t.Helper()
+	id, _ := s.function(t, what)
+	return id
+}
+
+func TestAPI(t *testing.T) {
+	for _, context := range []map[string]any{devContext, prodContext} {
+		s := synth(t, context)
+		t.Run(s.Stage.Name, func(t *testing.T) {
+			var got []string
+			for _, r := range s.resources("AWS::ApiGatewayV2::Route") {
+				got = append(got, props(r)["RouteKey"].(string))
+			}
+			slices.Sort(got)
+			want := []string{"ANY /api/{proxy+}", "ANY /b/{proxy+}", "ANY /badge/{proxy+}", "ANY /ping/{proxy+}", "ANY /projects/{proxy+}"}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("routes (-want +got):\n%s", diff)
+			}
+			apiFn := mustID(t, s, "badge API")
+			expect(t, "routes go to the api function", func() {
+				s.AllResourcesProperties(jsii.String("AWS::ApiGatewayV2::Integration"), obj{
+					"IntegrationType":      "AWS_PROXY",
+					"IntegrationUri":       getAtt(apiFn, "Arn"),
+					"PayloadFormatVersion": "2.0",
+				})
+			})
+			expect(t, "stage throttling", func() {
+				s.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), obj{
+					"StageName":  "$default",
+					"AutoDeploy": true,
+					"DefaultRouteSettings": obj{
+						"ThrottlingRateLimit":  s.Stage.ThrottleRate,
+						"ThrottlingBurstLimit": s.Stage.ThrottleBurst,
+					},
+				})
+			})
+			apiID, _ := s.only(t, "AWS::ApiGatewayV2::Api")
+			expect(t, "URL output", func() {
+				s.HasOutput(jsii.String("ApiUrl"), obj{"Value": getAtt(apiID, "ApiEndpoint")})
+			})
+			if n := len(s.resources("AWS::ApiGatewayV2::DomainName")); n != 0 {
+				t.Errorf("%d custom domains without domainName, want 0", n)
+			}
+		})
+	}
+}
+
+func TestAPICustomDomain(t *testing.T) {
+	s := synth(t, fullContext)
+	expect(t, "domain", func() {
+		s.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::DomainName"), obj{
+			"DomainName": "status.example.org",
+			"DomainNameConfigurations": arr{like(obj{
+				"CertificateArn": s.Stage.CertificateARN,
+				"EndpointType":   "REGIONAL",
+			})},
+		})
+	})
+	domainID, _ := s.only(t, "AWS::ApiGatewayV2::DomainName")
+	expect(t, "mapping", func() {
+		s.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::ApiMapping"), obj{"DomainName": ref(domainID)})
+	})
+	expect(t, "outputs", func() {
+		s.HasOutput(jsii.String("ApiUrl"), obj{"Value": "https://status.example.org"})
+		s.HasOutput(jsii.String("ApiDomainTarget"), obj{"Value": getAtt(domainID, "RegionalDomainName")})
+	})
+	_, fn := s.function(t, "badge API")
+	if got := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)["SITE_ROOT"]; got != "https://status.example.org" {
+		t.Errorf("SITE_ROOT = %v, want the custom domain", got)
+	}
+}
+
+func TestSweepRule(t *testing.T) {
+	s := synth(t, devContext)
+	sweep := mustID(t, s, "overdue checks")
+	expect(t, "rule", func() {
+		s.HasResourceProperties(jsii.String("AWS::Events::Rule"), obj{
+			"ScheduleExpression": "rate(1 minute)",
+			"State":              "ENABLED",
+			"Targets": arr{like(obj{
+				"Arn":         getAtt(sweep, "Arn"),
+				"RetryPolicy": obj{"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60},
+			})},
+		})
+	})
+	expect(t, "EventBridge may invoke the sweep", func() {
+		s.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), obj{
+			"FunctionName": getAtt(sweep, "Arn"),
+			"Principal":    "events.amazonaws.com",
+		})
+	})
+}
+
+func TestNotifyStream(t *testing.T) {
+	s := synth(t, devContext)
+	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
+	queueID, _ := s.only(t, "AWS::SQS::Queue")
+	notify := mustID(t, s, "delivers flips")
+	expect(t, "event source mapping", func() {
+		s.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), obj{
+			"FunctionName":               ref(notify),
+			"EventSourceArn":             getAtt(tableID, "StreamArn"),
+			"StartingPosition":           "TRIM_HORIZON",
+			"FunctionResponseTypes":      arr{"ReportBatchItemFailures"},
+			"BisectBatchOnFunctionError": true,
+			"MaximumRetryAttempts":       10,
+			"DestinationConfig":          obj{"OnFailure": obj{"Destination": getAtt(queueID, "Arn")}},
+			"FilterCriteria": obj{"Filters": arr{obj{
+				"Pattern": assertions.Match_SerializedJson(obj{
+					"eventName": arr{"INSERT"},
+					"dynamodb":  obj{"Keys": obj{dynamo.SortKey: obj{"S": arr{obj{"prefix": "FLIP#"}}}}},
+				}),
+			}}},
+		})
+	})
+	expect(t, "retry schedule", func() {
+		s.HasResourceProperties(jsii.String("AWS::Events::Rule"), obj{
+			"ScheduleExpression": "rate(1 minute)",
+			"Targets":            arr{like(obj{"Arn": getAtt(notify, "Arn")})},
+		})
+	})
+	expect(t, "dead-letter queue", func() {
+		s.HasResourceProperties(jsii.String("AWS::SQS::Queue"), obj{
+			"MessageRetentionPeriod": 14 * 24 * 3600,
+			"SqsManagedSseEnabled":   true,
+		})
+	})
+}
+
+func TestAlarms(t *testing.T) {
+	for _, tc := range []struct {
+		context map[string]any
+		alarms  int
+		email   string
+	}{
+		// sweep, dead letters, notify lag, 5xx rate, errors and throttles of each function
+		{devContext, 4 + 2*4, ""},
+		{prodContext, 4 + 2*4, "oncall@example.org"},
+		{fullContext, 4 + 2*4, "ops@example.org"},
+	} {
+		s := synth(t, tc.context)
+		t.Run(s.Stage.Name, func(t *testing.T) {
+			topicID, _ := s.only(t, "AWS::SNS::Topic")
+			expect(t, "alarm count", func() {
+				s.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(float64(tc.alarms)))
+			})
+			expect(t, "every alarm notifies the ops topic, in and out", func() {
+				s.AllResourcesProperties(jsii.String("AWS::CloudWatch::Alarm"), obj{
+					"AlarmActions": arr{ref(topicID)},
+					"OKActions":    arr{ref(topicID)},
+				})
+			})
+			if tc.email == "" {
+				expect(t, "no subscription", func() {
+					s.ResourceCountIs(jsii.String("AWS::SNS::Subscription"), jsii.Number(0))
+				})
+			} else {
+				expect(t, "email subscription", func() {
+					s.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), obj{
+						"Protocol": "email", "Endpoint": tc.email, "TopicArn": ref(topicID),
+					})
+				})
+			}
+
+			sweep := mustID(t, s, "overdue checks")
+			expect(t, "sweep not running", func() {
+				s.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), obj{
+					"Namespace":          "AWS/Lambda",
+					"MetricName":         "Invocations",
+					"Dimensions":         arr{obj{"Name": "FunctionName", "Value": ref(sweep)}},
+					"Statistic":          "Sum",
+					"Period":             60,
+					"EvaluationPeriods":  5,
+					"DatapointsToAlarm":  5,
+					"Threshold":          1,
+					"ComparisonOperator": "LessThanThreshold",
+					"TreatMissingData":   "breaching",
+				})
+			})
+			queueID, _ := s.only(t, "AWS::SQS::Queue")
+			expect(t, "dead-letter queue not empty", func() {
+				s.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), obj{
+					"Namespace":          "AWS/SQS",
+					"MetricName":         "ApproximateNumberOfMessagesVisible",
+					"Dimensions":         arr{obj{"Name": "QueueName", "Value": getAtt(queueID, "QueueName")}},
+					"Threshold":          1,
+					"ComparisonOperator": "GreaterThanOrEqualToThreshold",
+				})
+			})
+			apiID, _ := s.only(t, "AWS::ApiGatewayV2::Api")
+			metric := func(name string) assertions.Matcher {
+				return like(obj{"MetricStat": like(obj{"Metric": obj{
+					"Namespace":  "AWS/ApiGateway",
+					"MetricName": name,
+					"Dimensions": arr{obj{"Name": "ApiId", "Value": ref(apiID)}},
+				}})})
+			}
+			expect(t, "API 5xx rate", func() {
+				s.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), obj{
+					"Metrics": assertions.Match_ArrayWith(&arr{
+						like(obj{"Expression": assertions.Match_StringLikeRegexp(jsii.String("100 \\* errors / requests"))}),
+						metric("5xx"),
+						metric("Count"),
+					}),
+					"Threshold":          apiErrorRatePercent,
+					"ComparisonOperator": "GreaterThanThreshold",
+				})
+			})
+			for _, id := range s.goFunctions() {
+				for _, m := range []string{"Errors", "Throttles"} {
+					expect(t, m+" of "+id, func() {
+						s.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), obj{
+							"Namespace":          "AWS/Lambda",
+							"MetricName":         m,
+							"Dimensions":         arr{obj{"Name": "FunctionName", "Value": ref(id)}},
+							"Threshold":          1,
+							"ComparisonOperator": "GreaterThanOrEqualToThreshold",
+						})
+					})
+				}
+			}
+			// Alarm names carry the stage, so stages side by side do not collide.
+			for id, a := range s.resources("AWS::CloudWatch::Alarm") {
+				if name, _ := props(a)["AlarmName"].(string); !strings.HasPrefix(name, "Overdue-"+s.Stage.Name+"-") {
+					t.Errorf("alarm %s is named %q, want the prefix Overdue-%s-", id, name, s.Stage.Name)
+				}
+			}
+		})
+	}
+}
+
+// goFunctions are the logical IDs of Overdue's own functions (not the CDK's provider framework).
+func (s *synthesized) goFunctions() []string {
+	var ids []string
+	for id, r := range s.resources("AWS::Lambda::Function") {
+		if props(r)["Runtime"] == "provided.al2023" {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func TestMigrate(t *testing.T) {
+	if n := len(synth(t, devContext).resources("Custom::OverdueSchema")); n != 1 {
+		t.Errorf("%d migrate resources by default, want 1: every deploy migrates", n)
+	}
+	off := map[string]any{contextStage: "dev", contextMigrate: false, contextStages: devContext[contextStages]}
+	if n := len(synth(t, off).resources("Custom::OverdueSchema")); n != 0 {
+		t.Errorf("%d migrate resources with -c migrate=false, want 0", n)
+	}
+
+	s := synth(t, fullContext)
+	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
+	expect(t, "custom resource", func() {
+		s.HasResourceProperties(jsii.String("Custom::OverdueSchema"), obj{
+			"ServiceToken":  assertions.Match_AnyValue(),
+			"TableName":     ref(tableID),
+			"SchemaVersion": schema.Current,
+		})
+	})
+	resID, _ := s.only(t, "Custom::OverdueSchema")
+	if n := len(s.goFunctions()); n != 4 {
+		t.Errorf("%d Go functions, want 4 (api, sweep, notify, migrate)", n)
+	}
+	for _, what := range []string{"badge API", "overdue checks", "delivers flips"} {
+		_, fn := s.function(t, what)
+		deps, _ := fn["DependsOn"].([]any)
+		if !slices.Contains(deps, any(resID)) {
+			t.Errorf("%s function DependsOn %v, want it to include the migrate resource %s", what, deps, resID)
+		}
+	}
+}
+
+// TestStagesSideBySide puts two stages in one app, as two deploys to one account do: their
+// stacks and every named resource differ.
+func TestStagesSideBySide(t *testing.T) {
+	app := newTestApp(t, nil)
+	stacks := map[string]*Stack{}
+	for _, stage := range []string{"dev", "prod"} {
+		st := defaultStage(stage)
+		st.Dist = fakeDist(t)
+		st.EmailFrom, st.AlarmEmail = "alerts@example.org", "oncall@example.org"
+		stack, err := NewStack(app, &StackProps{Stage: st})
+		if err != nil {
+			t.Fatalf("NewStack(%s): %v", stage, err)
+		}
+		if got, want := *stack.StackName(), "Overdue-"+stage; got != want {
+			t.Errorf("stack name %q, want %q", got, want)
+		}
+		stacks[stage] = stack
+	}
+	// Synthesis freezes the app, so both stacks are added first.
+	names := map[string]string{}
+	for stage, stack := range stacks {
+		var tmpl map[string]any
+		expect(t, "synthesize "+stage, func() { tmpl = *assertions.Template_FromStack(stack.Stack, nil).ToJSON() })
+		if tmpl == nil {
+			t.FailNow()
+		}
+		for id, r := range tmpl["Resources"].(map[string]any) {
+			p, _ := r.(map[string]any)["Properties"].(map[string]any)
+			for _, k := range []string{"TableName", "AlarmName", "Name"} {
+				if n, ok := p[k].(string); ok {
+					if other, dup := names[n]; dup {
+						t.Errorf("%s %s of %s is also used by %s", k, n, stage, other)
+					}
+					names[n] = stage + "/" + id
+				}
+			}
+		}
+	}
+	if len(names) < 2*11 {
+		t.Errorf("found %d resource names in two stages, want at least 22 (tables and alarms): %v", len(names), names)
+	}
+}
+
+// TestMissingBinaries: synthesis refuses, naming the files and `make build`, when the function
+// binaries are not there.
+func TestMissingBinaries(t *testing.T) {
+	empty := t.TempDir()
+	app := newTestApp(t, map[string]any{contextStages: devContext[contextStages], contextDist: empty})
+	st := stageFrom(t, app, nil)
+	_, err := NewStack(app, &StackProps{Stage: st})
+	if err == nil {
+		t.Fatal("NewStack with no binaries succeeded, want an error")
+	}
+	for _, want := range []string{"make build", empty + "/api/bootstrap", empty + "/sweep/bootstrap", empty + "/notify/bootstrap"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// SweepProps configures the Sweep construct.
+type SweepProps struct {
+	// Stage is the stage being deployed.
+	Stage Stage
+	// Data is the table the sweep reads and writes.
+	Data *Data
+}
+
+// Sweep finds overdue checks: an EventBridge rule runs the sweep function every minute, and it
+// queries the due index and writes flips for the checks that went down.
+type Sweep struct {
+	constructs.Construct
+	// Function is the sweep function.
+	Function awslambda.Function
+	// Rule is the schedule.
+	Rule awsevents.Rule
+}
+
+// sweepRate is how often the sweep runs: the resolution of "down" for every check.
+var sweepRate = awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1)))
+
+// NewSweep creates the sweep function and its schedule.
+func NewSweep(scope constructs.Construct, id string, props *SweepProps) *Sweep {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	st := props.Stage
+
+	fn := newFunction(c, "Function", functionProps{
+		Stage:       st,
+		Name:        "sweep",
+		Description: fmt.Sprintf("Overdue %s: finds overdue checks every minute", st.Name),
+		MemoryMB:    st.Memory.Sweep,
+		// Shorter than the schedule, so one sweep ends before the next starts in the usual case;
+		// two at once are safe anyway (conditional writes never double-flip a check).
+		Timeout: awscdk.Duration_Seconds(jsii.Number(50)),
+		Data:    props.Data,
+	})
+	props.Data.Table.GrantReadWriteData(fn)
+
+	rule := awsevents.NewRule(c, jsii.String("Schedule"), &awsevents.RuleProps{
+		Description: jsii.String(fmt.Sprintf("Overdue %s: run the sweep", st.Name)),
+		Schedule:    sweepRate,
+	})
+	rule.AddTarget(awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+		// A failed or late sweep is not worth retrying: the next one starts within a minute
+		// and does the same work with a fresher clock.
+		RetryAttempts: jsii.Number(0),
+		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(60)),
+	}))
+
+	return &Sweep{Construct: c, Function: fn, Rule: rule}
+}
