@@ -87,7 +87,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	now := func() time.Time { return time.Now().UTC() }
-	handler := httpapi.New(httpapi.Config{Store: st, Now: now, SiteRoot: root, Logger: logger, SecretKey: secret})
+	transports, deliveries, err := localTransports(ctx, st, transportFlags{
+		secret: secret, emailFrom: *emailFrom, smtpHost: *smtpHost, smtpPort: *smtpPort,
+		smtpUser: *smtpUser, smtpNoTLS: *smtpNoTLS, useAWS: *useAWS,
+	})
+	if err != nil {
+		return err
+	}
+	handler := httpapi.New(httpapi.Config{Store: st, Now: now, SiteRoot: root, Logger: logger, SecretKey: secret, Deliveries: deliveries})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -96,13 +103,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		IdleTimeout:       2 * time.Minute,
 	}
 	sw := &sweep.Sweeper{Store: st, Now: now, Logger: logger}
-	transports, deliveries, err := localTransports(ctx, st, transportFlags{
-		secret: secret, emailFrom: *emailFrom, smtpHost: *smtpHost, smtpPort: *smtpPort,
-		smtpUser: *smtpUser, smtpNoTLS: *smtpNoTLS, useAWS: *useAWS,
-	})
-	if err != nil {
-		return err
-	}
 	disp := &notify.Dispatcher{Store: st, Deliveries: deliveries, Transports: transports,
 		Notifier: notify.Console{W: stdout}, SiteRoot: root, Now: now, Logger: logger}
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -55,6 +56,9 @@ type Config struct {
 	// at half of it (403), as Healthchecks lets auto-provisioning go to twice the account's
 	// limit. Zero means DefaultMaxChecksPerProject.
 	MaxChecksPerProject int
+	// Deliveries, when set, lets the API list parked alert deliveries
+	// (GET /api/v3/deliveries/parked/).
+	Deliveries notify.Deliveries
 	// SecretKey signs badge URLs (HMAC). It must stay the same across restarts, or published
 	// badge URLs stop working. Required for badges.
 	SecretKey []byte
@@ -62,29 +66,31 @@ type Config struct {
 
 // Server is the API handler. Build it with New.
 type Server struct {
-	store     store.Store
-	now       func() time.Time
-	siteRoot  string
-	bodyLimit int // bytes stored per ping; negative: no truncation
-	newID     func() string
-	log       *slog.Logger
-	maxChecks int
-	secret    []byte
-	mux       *http.ServeMux
+	store      store.Store
+	now        func() time.Time
+	siteRoot   string
+	bodyLimit  int // bytes stored per ping; negative: no truncation
+	newID      func() string
+	log        *slog.Logger
+	maxChecks  int
+	secret     []byte
+	deliveries notify.Deliveries
+	mux        *http.ServeMux
 }
 
 // New returns the API handler.
 func New(cfg Config) *Server {
 	s := &Server{
-		store:     cfg.Store,
-		now:       cfg.Now,
-		siteRoot:  strings.TrimRight(cfg.SiteRoot, "/"),
-		bodyLimit: cfg.PingBodyLimit,
-		newID:     cfg.NewID,
-		log:       cfg.Logger,
-		maxChecks: cfg.MaxChecksPerProject,
-		secret:    cfg.SecretKey,
-		mux:       http.NewServeMux(),
+		store:      cfg.Store,
+		now:        cfg.Now,
+		siteRoot:   strings.TrimRight(cfg.SiteRoot, "/"),
+		bodyLimit:  cfg.PingBodyLimit,
+		newID:      cfg.NewID,
+		log:        cfg.Logger,
+		maxChecks:  cfg.MaxChecksPerProject,
+		secret:     cfg.SecretKey,
+		deliveries: cfg.Deliveries,
+		mux:        http.NewServeMux(),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -150,6 +156,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/v2/channels/{$}", s.api(2, get(s.handleListChannels)))
 	s.mux.HandleFunc("/api/v3/channels/{$}", s.api(3, post(s.handleCreateChannel), get(s.handleListChannels)))
 	s.mux.HandleFunc("/api/v3/channels/{id}", s.byChannelID(s.api(3, del(s.handleDeleteChannel))))
+	// Parked deliveries: alerts that kept failing, an Overdue extension.
+	s.mux.HandleFunc("/api/v3/deliveries/parked/{$}", s.api(3, get(s.handleListParked)))
 
 	// Badges: project and tag badges are signed with the secret key; a check's own badge is
 	// addressed by its unguessable badge key. Methods are dispatched inside the handlers.
