@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -112,6 +113,26 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 			Threshold:          jsii.Number(5 * 60 * 1000), // milliseconds
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 			EvaluationPeriods:  jsii.Number(3),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+
+	// A delivery failed every retry and was parked: an alert did not reach its channel. The
+	// notifier logs each one as "delivery parked" (internal/notify); the API lists them at
+	// GET /api/v3/deliveries/parked/.
+	parked := awslogs.NewMetricFilter(c, jsii.String("ParkedDeliveries"), &awslogs.MetricFilterProps{
+		LogGroup:        props.Notify.Function.LogGroup(),
+		FilterPattern:   awslogs.FilterPattern_StringValue(jsii.String("$.msg"), jsii.String("="), jsii.String("delivery parked")),
+		MetricNamespace: jsii.String("Overdue/" + st.Name),
+		MetricName:      jsii.String("ParkedDeliveries"),
+		MetricValue:     jsii.String("1"),
+	})
+	add("NotifyParked",
+		"An alert delivery failed every retry and was parked: a channel did not get its alert. List them with GET /api/v3/deliveries/parked/ and fix the channel.",
+		awscloudwatch.AlarmProps{
+			Metric:             parked.Metric(sum(minutes(5))),
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
 

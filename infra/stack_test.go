@@ -412,9 +412,9 @@ func TestAlarms(t *testing.T) {
 		email   string
 	}{
 		// sweep, dead letters, notify lag, 5xx rate, errors and throttles of each function
-		{devContext, 4 + 2*4, ""},
-		{prodContext, 4 + 2*4, "oncall@example.org"},
-		{fullContext, 4 + 2*4, "ops@example.org"},
+		{devContext, 5 + 2*4, ""},
+		{prodContext, 5 + 2*4, "oncall@example.org"},
+		{fullContext, 5 + 2*4, "ops@example.org"},
 	} {
 		s := synth(t, tc.context)
 		t.Run(s.Stage.Name, func(t *testing.T) {
@@ -461,6 +461,20 @@ func TestAlarms(t *testing.T) {
 					"Namespace":          "AWS/SQS",
 					"MetricName":         "ApproximateNumberOfMessagesVisible",
 					"Dimensions":         arr{obj{"Name": "QueueName", "Value": getAtt(queueID, "QueueName")}},
+					"Threshold":          1,
+					"ComparisonOperator": "GreaterThanOrEqualToThreshold",
+				})
+			})
+			expect(t, "parked deliveries counted from the notify logs", func() {
+				s.HasResourceProperties(jsii.String("AWS::Logs::MetricFilter"), obj{
+					"FilterPattern": `{ $.msg = "delivery parked" }`,
+					"MetricTransformations": arr{like(obj{
+						"MetricNamespace": "Overdue/" + s.Stage.Name, "MetricName": "ParkedDeliveries", "MetricValue": "1",
+					})},
+				})
+				s.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), obj{
+					"Namespace":          "Overdue/" + s.Stage.Name,
+					"MetricName":         "ParkedDeliveries",
 					"Threshold":          1,
 					"ComparisonOperator": "GreaterThanOrEqualToThreshold",
 				})
