@@ -22,6 +22,7 @@ import (
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/sqlite"
 	"github.com/overduehq/overdue/internal/sweep"
 )
@@ -195,8 +196,8 @@ func localTransports(ctx context.Context, st store.Store, tf transportFlags) (ma
 			return nil, nil, fmt.Errorf("open delivery records: %w", err)
 		}
 		deliveries = ds
-	case notify.Deliveries:
-		deliveries = s
+	case *dynamo.Store:
+		deliveries = s.Deliveries()
 	}
 	transports := map[string]notify.Transport{}
 	if deliveries == nil {

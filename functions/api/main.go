@@ -111,14 +111,16 @@ func startup(ctx context.Context, st *dynamo.Store) error {
 }
 
 // newHandler is the HTTP handler the function serves; the tests drive it through httpadapter
-// with recorded API Gateway events.
-func newHandler(st store.Store, cfg settings, secret []byte, log *slog.Logger, now func() time.Time) http.Handler {
+// with recorded API Gateway events. The table's delivery records serve the parked-deliveries
+// listing.
+func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger, now func() time.Time) http.Handler {
 	return httpapi.New(httpapi.Config{
-		Store:     st,
-		Now:       now,
-		SiteRoot:  cfg.SiteRoot,
-		Logger:    log,
-		SecretKey: secret,
+		Store:      st,
+		Deliveries: st.Deliveries(),
+		Now:        now,
+		SiteRoot:   cfg.SiteRoot,
+		Logger:     log,
+		SecretKey:  secret,
 	})
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/lambdaenv"
+	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
@@ -116,8 +117,9 @@ func TestPingFail(t *testing.T) {
 	want := &check.Ping{
 		CheckID: checkID, N: 1, Created: t0, Kind: check.PingFail, Scheme: "https",
 		RemoteAddr: "203.0.113.7", Method: "POST", UA: "curl/8.5.0",
-		Body: []byte("backup: disk full (exit status 3)\nerr\n"),
-		RID:  "0b5a1f0e-8a1c-4f7e-9d3b-6c2e1a4b7f90",
+		Body:     []byte("backup: disk full (exit status 3)\nerr\n"),
+		BodySize: 38,
+		RID:      "0b5a1f0e-8a1c-4f7e-9d3b-6c2e1a4b7f90",
 	}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("stored ping (-want +got):\n%s", diff)
@@ -261,4 +263,47 @@ func newStore(t *testing.T) *dynamo.Store {
 	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
 	table := dynamotest.Table(t, db, "overdue-fn-api")
 	return dynamo.New(db, table, store.Options{})
+}
+
+// TestParkedDeliveries: the parked listing reads the table's delivery records. The recorded
+// GET /api/v3/checks/ is sent to /api/v3/deliveries/parked/ instead, after a delivery of the
+// project was parked.
+func TestParkedDeliveries(t *testing.T) {
+	st := newStore(t)
+	seed(t, st)
+	ds := st.Deliveries()
+	d := &notify.Delivery{
+		ID:        notify.DeliveryID(checkID, "1", "0c1e4a4e-8f5b-4b0e-9a61-3f2d1c0b9a81"),
+		Flip:      check.Flip{ID: "1", CheckID: checkID, Created: t0, OldStatus: check.StatusUp, NewStatus: check.StatusDown},
+		ChannelID: "0c1e4a4e-8f5b-4b0e-9a61-3f2d1c0b9a81", ProjectID: "8f14e45f-ceea-467f-a0e6-6d4b2f3c1a20",
+		Kind: check.ChannelWebhook, Status: notify.DeliveryPending, Attempts: 5, NextAttempt: t0.Add(time.Minute),
+		Created: t0, Updated: t0,
+	}
+	if ok, _, err := ds.Claim(t.Context(), d); !ok || err != nil {
+		t.Fatalf("Claim = %v, %v", ok, err)
+	}
+	d.Status, d.NextAttempt, d.LastError = notify.DeliveryParked, time.Time{}, "Received status code 503"
+	if err := ds.Update(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	h := httpadapter.NewV2(newHandler(st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
+		slog.New(slog.DiscardHandler), fixedClock))
+	ev, _ := readEvent(t, "list-checks.json")
+	ev.RawPath, ev.RequestContext.HTTP.Path = "/api/v3/deliveries/parked/", "/api/v3/deliveries/parked/"
+	resp, err := h.ProxyWithContext(t.Context(), ev)
+	if err != nil {
+		t.Fatalf("ProxyWithContext() error = %v", err)
+	}
+	var got struct {
+		Deliveries []struct {
+			ID        string `json:"id"`
+			LastError string `json:"last_error"`
+		} `json:"deliveries"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &got); resp.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("GET /api/v3/deliveries/parked/ = %d %q, want 200 JSON", resp.StatusCode, resp.Body)
+	}
+	if len(got.Deliveries) != 1 || got.Deliveries[0].ID != d.ID || got.Deliveries[0].LastError != d.LastError {
+		t.Errorf("parked deliveries = %+v, want the one parked", got.Deliveries)
+	}
 }

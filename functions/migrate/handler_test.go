@@ -236,13 +236,14 @@ func TestUpdateMigratesVersion1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Update = %v", err)
 	}
-	if resp.PhysicalResourceID != table || resp.Data["Version"] != "2" || resp.Data["MinReader"] != "1" {
-		t.Errorf("response = %+v, want version 2, min reader 1", resp)
+	if resp.PhysicalResourceID != table || resp.Data["Version"] != strconv.Itoa(schema.Current) || resp.Data["MinReader"] != "1" {
+		t.Errorf("response = %+v, want version %d, min reader 1", resp, schema.Current)
 	}
 	st := dynamo.New(db, table, store.Options{})
 	hist, err := st.History(t.Context())
-	if err != nil || len(hist) != 1 || hist[0].Version != 2 || hist[0].Build != "v0.2.1" {
-		t.Errorf("History = %+v, %v; want the migration to 2 by v0.2.1", hist, err)
+	if err != nil || len(hist) != schema.Current-1 || hist[0].Version != 2 || hist[len(hist)-1].Version != schema.Current ||
+		hist[0].Build != "v0.2.1" {
+		t.Errorf("History = %+v, %v; want the migrations to 2 … %d by v0.2.1", hist, err, schema.Current)
 	}
 	if c, err := st.Check(t.Context(), "c0000000-0000-4000-8000-000000000001"); err != nil || c.Name != "backup" {
 		t.Errorf("Check after migrating = %v, %v", c, err)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/httpapi"
+	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
@@ -42,7 +43,12 @@ import (
 const motoMissing = "moto_server is not running: run the tests with 'make test' (which starts it), " +
 	"or install it with pip install 'moto[server]'"
 
-const checkID = "5d3c6e5e-5a3b-4c1e-9f7a-2b1e8f0c9d41" // the api fixtures' check
+// The api fixtures' check, and the channels the tests give it.
+const (
+	checkID        = "5d3c6e5e-5a3b-4c1e-9f7a-2b1e8f0c9d41"
+	emailChannelID = "0c1e4a4e-8f5b-4b0e-9a61-3f2d1c0b9a81"
+	smsChannelID   = "0c1e4a4e-8f5b-4b0e-9a61-3f2d1c0b9a82"
+)
 
 var (
 	t0  = time.Date(2026, 3, 2, 9, 14, 3, 0, time.UTC) // the api fixture's instant
@@ -59,6 +65,33 @@ type env struct {
 	h       *handler
 	email   string // the check's email channel
 	phone   string // the check's SMS channel
+
+	cfg    settings
+	ses    *sesv2.Client
+	sns    *sns.Client
+	unique string // this test's tag in names moto shares with other tests
+}
+
+// instance builds the function's handler as a cold start does, over its own store on the
+// test's table, with the clock at t0 + 1 h: a second call is a second Lambda instance.
+func (e *env) instance(t *testing.T) *handler {
+	t.Helper()
+	return e.instanceAt(t, t0.Add(time.Hour))
+}
+
+// instanceAt is instance with the clock at now.
+func (e *env) instanceAt(t *testing.T, now time.Time) *handler {
+	t.Helper()
+	st := dynamo.New(e.db, e.table, store.Options{})
+	disp, err := newDispatcher(e.cfg, clients{st: st, ses: e.ses, sns: e.sns},
+		[]byte("0123456789abcdef0123456789abcdef"), func() time.Time { return now }, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := disp.Deliveries.(*dynamo.Deliveries); !ok {
+		t.Fatalf("dispatcher's delivery records are %T, want the table's (*dynamo.Deliveries)", disp.Deliveries)
+	}
+	return &handler{disp: disp, log: slog.New(slog.DiscardHandler)}
 }
 
 func newEnv(t *testing.T) *env {
@@ -91,17 +124,9 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("verify %s in SES: %v", domain, err)
 	}
 	e.st = dynamo.New(e.db, e.table, store.Options{})
-
-	cfgFn := settings{Table: e.table, EmailFrom: "Overdue <alerts@" + domain + ">", SiteRoot: "https://hc.example.com"}
-	disp, err := newDispatcher(cfgFn, clients{st: e.st, ses: sesClient, sns: sns.NewFromConfig(cfg)},
-		[]byte("0123456789abcdef0123456789abcdef"), func() time.Time { return t0.Add(time.Hour) }, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if disp.Deliveries == nil {
-		disp.Deliveries = newMemDeliveries() // until the dynamo store keeps delivery records
-	}
-	e.h = &handler{disp: disp, log: slog.New(slog.DiscardHandler)}
+	e.cfg = settings{Table: e.table, EmailFrom: "Overdue <alerts@" + domain + ">", SiteRoot: "https://hc.example.com"}
+	e.ses, e.sns, e.unique = sesClient, sns.NewFromConfig(cfg), unique
+	e.h = e.instance(t)
 	e.seed(t)
 	return e
 }
@@ -117,8 +142,8 @@ func (e *env) seed(t *testing.T) {
 		t.Fatal(err)
 	}
 	channels := []*check.Channel{
-		{ID: "0c1e4a4e-8f5b-4b0e-9a61-3f2d1c0b9a81", ProjectID: p.ID, Kind: check.ChannelEmail, Name: "ops mail", Value: e.email, Created: t0.Add(-time.Hour)},
-		{ID: "0c1e4a4e-8f5b-4b0e-9a61-3f2d1c0b9a82", ProjectID: p.ID, Kind: check.ChannelSMS, Name: "on call", Value: e.phone, Created: t0.Add(-time.Hour)},
+		{ID: emailChannelID, ProjectID: p.ID, Kind: check.ChannelEmail, Name: "ops mail", Value: e.email, Created: t0.Add(-time.Hour)},
+		{ID: smsChannelID, ProjectID: p.ID, Kind: check.ChannelSMS, Name: "on call", Value: e.phone, Created: t0.Add(-time.Hour)},
 	}
 	for _, ch := range channels {
 		if err := e.st.CreateChannel(ctx, ch); err != nil {
@@ -276,7 +301,13 @@ func lambdaValue(t *testing.T, v streamtypes.AttributeValue) events.DynamoDBAttr
 // notify hands the stream's records to the function's entry point and wants no failures.
 func (e *env) notify(t *testing.T, raw json.RawMessage) {
 	t.Helper()
-	out, err := e.h.invoke(t.Context(), raw)
+	e.notifyWith(t, e.h, raw)
+}
+
+// notifyWith is notify through the handler of another instance.
+func (e *env) notifyWith(t *testing.T, h *handler, raw json.RawMessage) {
+	t.Helper()
+	out, err := h.invoke(t.Context(), raw)
 	if err != nil {
 		t.Fatalf("invoke() = %v", err)
 	}
@@ -306,17 +337,10 @@ type motoSMS struct {
 }
 
 // sent reads moto's /moto-api/data.json (global to the server) and keeps this test's messages.
+// moto serialises its whole state for that page and, while other packages' tests write to it,
+// now and then answers with an error page instead; the read is tried again a few times.
 func (e *env) sent(t *testing.T) sent {
 	t.Helper()
-	resp, err := http.Get(e.url + "/moto-api/data.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var data struct {
 		SES struct {
 			Message []motoEmail `json:"Message"`
@@ -325,8 +349,14 @@ func (e *env) sent(t *testing.T) sent {
 			SMS []motoSMS `json:"SMS"`
 		} `json:"sns"`
 	}
-	if err := json.Unmarshal(body, &data); err != nil {
-		t.Fatalf("decode moto data.json: %v", err)
+	var err error
+	for range 5 {
+		if err = e.readMotoData(&data); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("read moto's data.json: %v", err)
 	}
 	var s sent
 	for _, m := range data.SES.Message {
@@ -340,6 +370,23 @@ func (e *env) sent(t *testing.T) sent {
 		}
 	}
 	return s
+}
+
+// readMotoData decodes moto's /moto-api/data.json into v.
+func (e *env) readMotoData(v any) error {
+	resp, err := http.Get(e.url + "/moto-api/data.json")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d: %.200s", resp.StatusCode, body)
+	}
+	return json.Unmarshal(body, v)
 }
 
 // TestEndToEndFailureSignal: POST /ping/<uuid>/fail → flip in the table → stream → notify →
@@ -361,18 +408,40 @@ func TestEndToEndFailureSignal(t *testing.T) {
 		t.Errorf("SMS to %s = %+v, want one failure alert", e.phone, got.sms)
 	}
 
-	// Lambda delivers a batch again after a timeout or a failure elsewhere in it.
+	// Lambda delivers a batch again after a timeout or a failure elsewhere in it, and a
+	// duplicate stream record can reach another instance: both find the delivery records
+	// taken (a conditional PutItem in the table) and send nothing.
 	e.notify(t, records)
+	e.notifyWith(t, e.instance(t), records)
 	if again := e.sent(t); len(again.emails) != 1 || len(again.sms) != 1 {
-		t.Errorf("after the same records twice: %d emails, %d SMS; want 1 and 1", len(again.emails), len(again.sms))
+		t.Errorf("after the same records three times: %d emails, %d SMS; want 1 and 1", len(again.emails), len(again.sms))
 	}
 	flips, err := e.st.Flips(t.Context(), checkID, store.FlipQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(flips) != 1 || flips[0].Processed.IsZero() {
-		t.Errorf("flips = %+v, want one, processed", flips)
+		t.Fatalf("flips = %+v, want one, processed", flips)
 	}
+	for _, ch := range []string{emailChannelID, smsChannelID} {
+		d := e.delivery(t, notify.DeliveryID(checkID, flips[0].ID, ch))
+		if d.Status != notify.DeliverySent || d.Attempts != 1 || d.Version != 2 {
+			t.Errorf("delivery to %s: status %s, %d attempts, version %d; want sent at the first attempt, version 2",
+				ch, d.Status, d.Attempts, d.Version)
+		}
+	}
+}
+
+// delivery reads a delivery record back from the table. Claim returns the stored record
+// without writing when there is one, which is the only read notify.Deliveries has.
+func (e *env) delivery(t *testing.T, id string) *notify.Delivery {
+	t.Helper()
+	probe := &notify.Delivery{ID: id, Status: notify.DeliveryFailed}
+	claimed, existing, err := e.st.Deliveries().Claim(t.Context(), probe)
+	if err != nil || claimed {
+		t.Fatalf("no delivery record %s (Claim = %v, %v)", id, claimed, err)
+	}
+	return existing
 }
 
 // TestEndToEndTimeout: a success ping at t0, then a sweep with the clock past timeout and grace
@@ -395,5 +464,47 @@ func TestEndToEndTimeout(t *testing.T) {
 	}
 	if len(got.sms) != 1 || !strings.HasPrefix(got.sms[0].Message, `DOWN: "backup" is overdue (last ping Mar 2 09:14 UTC)`) {
 		t.Errorf("SMS to %s = %+v, want one overdue alert", e.phone, got.sms)
+	}
+}
+
+// TestEndToEndRetry: the email's first attempt fails transiently (its sender is not verified in
+// SES yet) while the SMS goes out. Once the sender is verified and the backoff has passed, the
+// scheduled event finds the email on the due list in the table and sends it; the record ends
+// sent after two attempts, and a second schedule sends nothing more.
+func TestEndToEndRetry(t *testing.T) {
+	e := newEnv(t)
+	domain := "later-" + e.unique + ".example.com"
+	e.cfg.EmailFrom = "Overdue <alerts@" + domain + ">"
+	e.ping(t, "", t0)
+	e.notifyWith(t, e.instanceAt(t, t0.Add(time.Hour)), e.streamEvent(t))
+	if got := e.sent(t); len(got.emails) != 0 || len(got.sms) != 1 {
+		t.Fatalf("first attempt: %d emails, %d SMS; want 0 (sender not verified) and 1", len(got.emails), len(got.sms))
+	}
+	flips, err := e.st.Flips(t.Context(), checkID, store.FlipQuery{})
+	if err != nil || len(flips) != 1 {
+		t.Fatalf("flips = %+v, %v; want one", flips, err)
+	}
+	emailID := notify.DeliveryID(checkID, flips[0].ID, emailChannelID)
+	if d := e.delivery(t, emailID); d.Status != notify.DeliveryRetrying || d.Attempts != 1 || !strings.Contains(d.LastError, "SES") {
+		t.Fatalf("email delivery after the first attempt: %s, %d attempts, error %q; want retrying after 1 with the SES error",
+			d.Status, d.Attempts, d.LastError)
+	}
+
+	if _, err := e.ses.CreateEmailIdentity(t.Context(), &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)}); err != nil {
+		t.Fatalf("verify %s in SES: %v", domain, err)
+	}
+	schedule := json.RawMessage(readFixture(t, "retry-schedule.json"))
+	later := e.instanceAt(t, t0.Add(time.Hour+notify.DefaultBackoff[0]))
+	for range 2 {
+		if _, err := later.invoke(t.Context(), schedule); err != nil {
+			t.Fatalf("invoke(scheduled event) = %v", err)
+		}
+	}
+	got := e.sent(t)
+	if len(got.emails) != 1 || got.emails[0].Subject != "DOWN | backup" || len(got.sms) != 1 {
+		t.Errorf("after the retry: %d emails, %d SMS; want one \"DOWN | backup\" email and the one SMS", len(got.emails), len(got.sms))
+	}
+	if d := e.delivery(t, emailID); d.Status != notify.DeliverySent || d.Attempts != 2 || d.LastError != "" {
+		t.Errorf("email delivery after the retry: %s, %d attempts, error %q; want sent after 2, no error", d.Status, d.Attempts, d.LastError)
 	}
 }

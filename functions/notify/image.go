@@ -4,35 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/store/dynamo"
 )
 
-// Stream records carry items as the table stores them. Mapping a flip item to the domain Flip
-// belongs to the dynamo store, which owns the item layout; until it exports that mapping
-// (dynamo.FlipFromStreamImage, proposed with this function), flipImage mirrors the store's
-// flipItem for the attributes a Flip needs, and the key prefixes below mirror its own.
-const (
-	checkPrefix = "CHECK#"
-	flipPrefix  = "FLIP#"
-)
-
-// flipImage is a flip item's attributes as dynamo writes them: instants in microseconds since
-// the epoch, absent for the zero time.
-type flipImage struct {
-	PK        string `dynamodbav:"pk"`
-	SK        string `dynamodbav:"sk"`
-	Created   int64  `dynamodbav:"cr"`
-	Processed int64  `dynamodbav:"pd"`
-	OldStatus string `dynamodbav:"old"`
-	NewStatus string `dynamodbav:"new"`
-	Reason    string `dynamodbav:"why"`
-}
+// Stream records carry items as the table stores them, in aws-lambda-go's attribute type. This
+// file converts them to the SDK's type; the dynamo store, which owns the item layout, decodes
+// the flip (dynamo.FlipFromImage).
 
 // errNoImage: the record has no new image, so the stream is not NEW_IMAGE or
 // NEW_AND_OLD_IMAGES as the table is made (dynamo.CreateTable and the CDK app).
@@ -44,7 +26,9 @@ func flipFromRecord(rec events.DynamoDBEventRecord) (*check.Flip, bool, error) {
 	if rec.EventName != string(events.DynamoDBOperationTypeInsert) {
 		return nil, false, nil
 	}
-	if sk, ok := rec.Change.Keys["sk"]; ok && (sk.DataType() != events.DataTypeString || !strings.HasPrefix(sk.String(), flipPrefix)) {
+	// Only flips are worth decoding, and the keys tell; FlipFromImage checks them again.
+	if sk, ok := rec.Change.Keys[dynamo.SortKey]; ok &&
+		(sk.DataType() != events.DataTypeString || !strings.HasPrefix(sk.String(), dynamo.FlipSortKeyPrefix)) {
 		return nil, false, nil
 	}
 	if len(rec.Change.NewImage) == 0 {
@@ -57,40 +41,13 @@ func flipFromRecord(rec events.DynamoDBEventRecord) (*check.Flip, bool, error) {
 	return f, ok, nil
 }
 
-// flipFromImage decodes a flip item's image; false when the image is not a flip item.
+// flipFromImage decodes a stream image; false when it is not a flip item.
 func flipFromImage(image map[string]events.DynamoDBAttributeValue) (*check.Flip, bool, error) {
 	m, err := toItem(image)
 	if err != nil {
 		return nil, false, err
 	}
-	var it flipImage
-	if err := attributevalue.UnmarshalMap(m, &it); err != nil {
-		return nil, false, fmt.Errorf("decode flip item: %w", err)
-	}
-	id, isFlip := strings.CutPrefix(it.SK, flipPrefix)
-	checkID, isCheck := strings.CutPrefix(it.PK, checkPrefix)
-	if !isFlip || !isCheck {
-		return nil, false, nil
-	}
-	if id == "" || checkID == "" || it.Created == 0 || it.NewStatus == "" {
-		return nil, false, fmt.Errorf("flip item %s %s lacks its ID, check, creation time or status", it.PK, it.SK)
-	}
-	return &check.Flip{
-		ID:        id,
-		CheckID:   checkID,
-		Created:   fromMicros(it.Created),
-		Processed: fromMicros(it.Processed),
-		OldStatus: check.Status(it.OldStatus),
-		NewStatus: check.Status(it.NewStatus),
-		Reason:    it.Reason,
-	}, true, nil
-}
-
-func fromMicros(us int64) time.Time {
-	if us == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(us).UTC()
+	return dynamo.FlipFromImage(m)
 }
 
 // toItem converts a stream image, in aws-lambda-go's attribute type, to the SDK's, which the

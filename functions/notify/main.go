@@ -142,11 +142,9 @@ func newDispatcher(cfg settings, c clients, secret []byte, now func() time.Time,
 	}, nil
 }
 
-// deliveries returns the table's delivery records.
-//
-// TODO: the dynamo store does not implement notify.Deliveries yet (internal/notify says it
-// will, and pass deliverytest.Run). Until it does, the dispatcher has none, and DeliverFlip
-// fails every flip of a check with channels, which leaves it in the stream: nothing is lost.
+// deliveries returns the delivery records, kept in the store's table (see dynamo.Deliveries):
+// each (flip, channel) is claimed with a conditional write, so a retried batch or a duplicate
+// stream record never sends a second message.
 func deliveries(st *dynamo.Store) notify.Deliveries {
-	return nil
+	return st.Deliveries()
 }

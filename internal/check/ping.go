@@ -35,10 +35,18 @@ type Ping struct {
 	Method     string
 	UA         string
 	Body       []byte
+	// BodySize is the body's length in bytes, 0 without one. Ping listings leave the bodies out
+	// but keep their sizes, so that a listing can tell which pings have one. It is -1 when the
+	// store does not know it: a ping written by a build before data model version 2, on a store
+	// that could not fill it in (DynamoDB has no triggers).
+	BodySize int
 	// ExitStatus is the exit status from a /<0-255> URL; nil when the URL had none.
 	ExitStatus *int
 	RID        string // run id, lowercase canonical UUID, or ""
 }
+
+// BodySizeUnknown is Ping.BodySize when the store does not know the size.
+const BodySizeUnknown = -1
 
 // Flip is a change of a check's stored status. Flips are the outbox: the notifier delivers each
 // unprocessed flip once.
@@ -171,6 +179,7 @@ func (c *Check) ApplyPing(s Signal, now time.Time, sched Schedule) (*Ping, *Flip
 		Method:     s.Method,
 		UA:         truncateRunes(s.UA, MaxUserAgent),
 		Body:       s.Body,
+		BodySize:   len(s.Body),
 		ExitStatus: s.ExitStatus,
 		RID:        s.RID,
 	}

@@ -205,8 +205,9 @@ func (s *Server) renderCheck(c *check.Check, v int, readOnly bool, now time.Time
 	return j
 }
 
-// renderPings is the pings list for API version v, pings newest first.
-func (s *Server) renderPings(checkID string, pings []*check.Ping, hasBody map[int]bool, v int) []pingJSON {
+// renderPings is the pings list for API version v, pings newest first. A ping gets a body_url
+// when its BodySize is positive.
+func (s *Server) renderPings(checkID string, pings []*check.Ping, v int) []pingJSON {
 	durations := check.Durations(pings)
 	out := make([]pingJSON, 0, len(pings))
 	for _, p := range pings {
@@ -223,7 +224,7 @@ func (s *Server) renderPings(checkID string, pings []*check.Ping, hasBody map[in
 		if j.Type == "" {
 			j.Type = string(check.PingSuccess)
 		}
-		if hasBody[p.N] {
+		if p.BodySize > 0 {
 			u := s.apiURL(v, fmt.Sprintf("/checks/%s/pings/%d/body", checkID, p.N))
 			j.BodyURL = &u
 		}

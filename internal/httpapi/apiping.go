@@ -52,17 +52,21 @@ func (s *Server) handleListPings(w http.ResponseWriter, r *http.Request, v int) 
 		s.writeAPIError(w, r, fmt.Errorf("list pings of check %s: %w", id, err), "check", id)
 		return
 	}
-	// The listing leaves bodies out, and body_url must be null for a ping without one, so each
-	// ping is loaded once more. A store that listed body sizes would spare these reads.
-	hasBody := make(map[int]bool, len(pings))
+	// body_url must be null for a ping without a body. The listing leaves bodies out but says how
+	// big each is; only a ping whose size the store does not know (written to DynamoDB by a build
+	// before data model version 2) is loaded once more to find out.
 	for _, ping := range pings {
+		if ping.BodySize != check.BodySizeUnknown {
+			continue
+		}
 		full, err := s.store.Ping(ctx, id, ping.N)
 		if err != nil {
-			continue // trimmed in between: no body to link to
+			ping.BodySize = 0 // trimmed in between: no body to link to
+			continue
 		}
-		hasBody[ping.N] = len(full.Body) > 0
+		ping.BodySize = len(full.Body)
 	}
-	writeJSON(w, http.StatusOK, pingsJSON{Pings: s.renderPings(id, pings, hasBody, v)})
+	writeJSON(w, http.StatusOK, pingsJSON{Pings: s.renderPings(id, pings, v)})
 }
 
 // handlePingBody serves GET /api/v{1,2,3}/checks/{uuid}/pings/{n}/body (read-write key only): the

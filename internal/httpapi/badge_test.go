@@ -805,8 +805,12 @@ func TestBadgeAllChecksForm(t *testing.T) {
 	}
 }
 
-// brokenStore fails every listing, as a store that lost its database would.
+// brokenStore fails every listing and badge lookup, as a store that lost its database would.
 type brokenStore struct{ store.Store }
+
+func (brokenStore) CheckByBadgeKey(context.Context, string) (*check.Check, error) {
+	return nil, errors.New("database is gone")
+}
 
 func (brokenStore) Projects(context.Context) ([]*check.Project, error) {
 	return nil, errors.New("database is gone")
@@ -836,5 +840,54 @@ func TestBadgeStoreError(t *testing.T) {
 		if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "database") {
 			t.Errorf("GET %s = %d %q, want 500 without details", target, rec.Code, rec.Body.String())
 		}
+	}
+}
+
+// countingStore counts the listings a request makes.
+type countingStore struct {
+	store.Store
+	projects, checks int
+}
+
+func (s *countingStore) Projects(ctx context.Context) ([]*check.Project, error) {
+	s.projects++
+	return s.Store.Projects(ctx)
+}
+
+func (s *countingStore) Checks(ctx context.Context, projectID string) ([]*check.Check, error) {
+	s.checks++
+	return s.Store.Checks(ctx, projectID)
+}
+
+// TestBadgeLookups: a badge finds its project or check through the store's badge key lookups,
+// never by listing every project and its checks: a check badge lists nothing, a project badge
+// only its own project's checks.
+func TestBadgeLookups(t *testing.T) {
+	e := newBadgeEnv(t, "test-secret")
+	other, _, _ := e.addProject("b")
+	e.addCheck(other, "elsewhere", "foo", "down")
+	c := e.addCheck(e.project, "a", "foo", "down")
+	counting := &countingStore{Store: e.store}
+	mux := badgeTestMux(New(Config{Store: counting, Now: func() time.Time { return badgeNow },
+		SiteRoot: "http://localhost:8000", SecretKey: []byte("test-secret")}))
+	get := func(target string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, strings.TrimPrefix(target, "http://localhost:8000"), nil))
+		return rec
+	}
+	if rec := get("/b/3/" + c.BadgeKey + ".json"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"status":"down"`) {
+		t.Errorf("check badge = %d %q, want 200 down", rec.Code, rec.Body.String())
+	}
+	if counting.projects != 0 || counting.checks != 0 {
+		t.Errorf("check badge listed projects %d times and checks %d times, want neither", counting.projects, counting.checks)
+	}
+	if rec := get(e.projectBadge("foo", "json", 3)); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"total":1`) {
+		t.Errorf("project badge = %d %q, want 200 with its one check", rec.Code, rec.Body.String())
+	}
+	if counting.projects != 0 || counting.checks != 1 {
+		t.Errorf("project badge listed projects %d times and checks %d times, want 0 and 1", counting.projects, counting.checks)
+	}
+	if rec := get("/b/3/" + uuid.NewString() + ".svg"); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown check badge key: status %d, want 404", rec.Code)
 	}
 }

@@ -62,8 +62,8 @@ func DeliveryID(checkID, flipID, channelID string) string {
 }
 
 // Deliveries stores delivery records and the one channel write the notifier makes. It is the
-// notifier's own contract, not part of store.Store: the SQLite store implements it (see
-// sqlite.Store.OpenDeliveries), the DynamoDB store will, and both pass deliverytest.Run.
+// notifier's own contract, not part of store.Store: the SQLite store (sqlite.Store.OpenDeliveries)
+// and the DynamoDB store (dynamo.Store.Deliveries) implement it, and both pass deliverytest.Run.
 //
 // Errors: store.ErrNotFound for a missing record or channel, store.ErrConflict for an Update that
 // lost to another writer. Instants come back in UTC, truncated to the microsecond.

@@ -26,7 +26,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 2
+const Current = 3
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -86,6 +86,11 @@ var migrations = []Migration{
 		Version: 2, MinReader: 1, Phase: Expand,
 		Description: "pings.body_size: the body's length in bytes, backfilled, kept filled for writers that omit it; " +
 			"lets ping listings say whether a ping has a body without reading bodies",
+	},
+	{
+		Version: 3, MinReader: 1, Phase: Expand,
+		Description: "badge key lookups (SQLite: indexes on projects.badge_key and checks.badge_key; " +
+			"DynamoDB: BADGEKEY# items, backfilled); ping writers fill pings.body_size themselves and listings read it",
 	},
 }
 

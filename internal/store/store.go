@@ -79,6 +79,10 @@ type Store interface {
 	ProjectByAPIKey(ctx context.Context, keyHash string) (p *check.Project, readOnly bool, err error)
 	// ProjectByPingKey finds the project whose ping key hashes to keyHash.
 	ProjectByPingKey(ctx context.Context, keyHash string) (*check.Project, error)
+	// ProjectByBadgeKey finds the project whose badge key is key: a lookup, not a scan of the
+	// projects. ErrNotFound when none has it, and for "". Badge keys are random and public;
+	// stores do not enforce their uniqueness, and with two projects sharing one it finds either.
+	ProjectByBadgeKey(ctx context.Context, key string) (*check.Project, error)
 
 	// CreateCheck stores a new check. ErrConflict if the ID is taken.
 	CreateCheck(ctx context.Context, c *check.Check) error
@@ -88,6 +92,11 @@ type Store interface {
 	Checks(ctx context.Context, projectID string) ([]*check.Check, error)
 	// ChecksBySlug lists a project's checks with exactly this slug (slugs are not unique).
 	ChecksBySlug(ctx context.Context, projectID, slug string) ([]*check.Check, error)
+	// CheckByBadgeKey finds the check whose badge key is key, as it is now: a lookup, not a scan
+	// of the checks. ErrNotFound when none has it, and for "". As for projects, uniqueness is
+	// not enforced. Check and project badge keys are separate: a check's key never finds a
+	// project, nor the other way round.
+	CheckByBadgeKey(ctx context.Context, key string) (*check.Check, error)
 	// UpdateCheck loads the check, calls fn, and writes the check and fn's Change atomically. The
 	// ping, if any, is stored with the number fn gave it; the store assigns the flip's ID and
 	// trims the check's ping history to the newest PingLimit pings. If another writer changed the

@@ -1,5 +1,5 @@
 // Package deliverytest is the conformance suite for notify.Deliveries: every store that keeps
-// delivery records (SQLite now, DynamoDB next) runs Run against itself.
+// delivery records (SQLite, and DynamoDB on moto) runs Run against itself.
 package deliverytest
 
 import (

@@ -27,10 +27,11 @@ var pkNames = map[string]string{"#pk": PartitionKey}
 
 // CreateCheck stores a new check. It is store.ErrConflict if the ID is taken and
 // store.ErrNotFound if the project does not exist: one transaction checks the project and puts
-// the check.
+// the check and its badge lookup. The lookup is put without a condition: badge keys are random,
+// grant nothing, and their uniqueness is not enforced (as in the SQLite store).
 func (s *Store) CreateCheck(ctx context.Context, c *check.Check) error {
 	m := marshal(checkToItem(c, 1, s.opts.PingLimit))
-	err := s.transact(ctx, []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{ConditionCheck: &types.ConditionCheck{
 			Key:                      projectKey(c.ProjectID),
 			ConditionExpression:      aws.String("attribute_exists(#pk)"),
@@ -41,7 +42,19 @@ func (s *Store) CreateCheck(ctx context.Context, c *check.Check) error {
 			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 			ExpressionAttributeNames: pkNames,
 		}},
-	}, func() cost { return conditionCheckCost.plus(writeCost(nil, m, true)) })
+	}
+	var lookup item
+	if c.BadgeKey != "" {
+		lookup = marshal(checkBadgeToItem(c.BadgeKey, c.ID))
+		items = append(items, types.TransactWriteItem{Put: &types.Put{Item: lookup}})
+	}
+	err := s.transact(ctx, items, func() cost {
+		c := conditionCheckCost.plus(writeCost(nil, m, true))
+		if lookup != nil {
+			c = c.plus(writeCost(nil, lookup, true))
+		}
+		return c
+	})
 	reasons := cancelReasons(err)
 	switch {
 	case err == nil:
@@ -69,6 +82,67 @@ func (s *Store) Check(ctx context.Context, id string) (*check.Check, error) {
 		return nil, fmt.Errorf("load check %s: %w", id, err)
 	}
 	return it.check(), nil
+}
+
+// CheckByBadgeKey finds the check with this badge key, as it is now: an eventually consistent
+// read of its badge lookup, which names the check, then of the check (strongly consistent only
+// if the first read misses it, as for a check created a moment ago). A lookup whose check is
+// gone, or now has another badge key, finds nothing.
+//
+// A check that a version 1 or 2 build created after the table was migrated to version 3 has no
+// lookup until this build's UpdateCheck first writes it (its next ping); until then its badge
+// is not found. Unlike a project's, a check badge URL carries no signature, so a miss must stay
+// one read: there is no fallback that reads the checks.
+func (s *Store) CheckByBadgeKey(ctx context.Context, key string) (*check.Check, error) {
+	notFound := fmt.Errorf("find check by badge key %q: %w", key, store.ErrNotFound)
+	if key == "" {
+		return nil, notFound
+	}
+	m, err := s.get(ctx, checkBadgeKey(key), false)
+	if err != nil {
+		return nil, fmt.Errorf("find check by badge key %q: %w", key, err)
+	}
+	if m == nil {
+		return nil, notFound
+	}
+	lookup, err := unmarshal[checkBadgeItem](m)
+	if err != nil {
+		return nil, fmt.Errorf("find check by badge key %q: %w", key, err)
+	}
+	cm, err := s.get(ctx, checkKey(lookup.CheckID), false)
+	if err == nil && cm == nil {
+		cm, err = s.get(ctx, checkKey(lookup.CheckID), true)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find check by badge key %q: %w", key, err)
+	}
+	if cm == nil {
+		return nil, notFound
+	}
+	it, err := unmarshal[checkItem](cm)
+	if err != nil {
+		return nil, fmt.Errorf("find check by badge key %q: %w", key, err)
+	}
+	if it.BadgeKey != key {
+		return nil, notFound
+	}
+	return it.check(), nil
+}
+
+// putCheckBadgeLookup writes the badge lookup of a check item that lacks one (no bkl): one
+// written by a version 1 or 2 build. A lookup already there, the check's own or another
+// check's with the same key, is left alone.
+func (s *Store) putCheckBadgeLookup(ctx context.Context, it *checkItem) error {
+	m := marshal(checkBadgeToItem(it.BadgeKey, strings.TrimPrefix(it.PK, checkPrefix)))
+	err := s.put(ctx, &dynamodb.PutItemInput{
+		Item:                     m,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: pkNames,
+	}, func(replaced item) cost { return writeCost(replaced, m, false) })
+	if isConditionFailed(err) {
+		return nil
+	}
+	return err
 }
 
 // Checks lists a project's checks, oldest first: the project index gives their keys, one
@@ -178,6 +252,9 @@ func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Che
 	if err != nil {
 		return nil, fmt.Errorf("update check %s: %w", id, err)
 	}
+	if err := s.ensureBadgeLookup(ctx, old); err != nil {
+		return nil, fmt.Errorf("update check %s: %w", id, err)
+	}
 	for attempt := 1; ; attempt++ {
 		if len(old) == 0 {
 			return nil, fmt.Errorf("update check %s: %w", id, store.ErrNotFound)
@@ -219,6 +296,24 @@ func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Che
 			return nil, fmt.Errorf("update check %s: %w", id, err)
 		}
 	}
+}
+
+// ensureBadgeLookup gives a check read without its badge lookup (bkl absent: written by a
+// version 1 or 2 build) the lookup, before UpdateCheck writes it: the write then sets bkl with
+// the check's other attributes (checkToItem sets it), so the lookup exists whenever bkl says so,
+// and a check pays for this once.
+func (s *Store) ensureBadgeLookup(ctx context.Context, old item) error {
+	if len(old) == 0 || old["bkl"] != nil || stringOf(old["bk"]) == "" {
+		return nil
+	}
+	it, err := unmarshal[checkItem](old)
+	if err != nil {
+		return err
+	}
+	if err := s.putCheckBadgeLookup(ctx, it); err != nil {
+		return fmt.Errorf("write the missing badge lookup: %w", err)
+	}
+	return nil
 }
 
 // errLost is writeCheck's answer when another writer changed the check since it was read.
@@ -414,9 +509,9 @@ func updateExpr(set, remove []string, next item, from, to int64, token string) *
 	}
 }
 
-// DeleteCheck removes a check with its pings and flips. The pings and flips go first, the
-// check last, so that a delete cut short leaves a check that can be deleted again rather than
-// items nobody can reach. (A ping racing the delete can still land after it; its TTL removes it.)
+// DeleteCheck removes a check with its pings, flips and badge lookup. Those go first, the check
+// last, so that a delete cut short leaves a check that can be deleted again rather than items
+// nobody can reach. (A ping racing the delete can still land after it; its TTL removes it.)
 func (s *Store) DeleteCheck(ctx context.Context, id string) error {
 	all, err := s.query(ctx, &dynamodb.QueryInput{
 		KeyConditionExpression:    aws.String("#pk = :pk"),
@@ -452,6 +547,18 @@ func (s *Store) DeleteCheck(ctx context.Context, id string) error {
 	}
 	if found == nil {
 		return fmt.Errorf("delete check %s: %w", id, store.ErrNotFound)
+	}
+	if bk := stringOf(found["bk"]); bk != "" {
+		// Only the check's own lookup: another check may share the key.
+		err := s.delete(ctx, &dynamodb.DeleteItemInput{
+			Key:                       checkBadgeKey(bk),
+			ConditionExpression:       aws.String("#cid = :cid"),
+			ExpressionAttributeNames:  map[string]string{"#cid": "cid"},
+			ExpressionAttributeValues: item{":cid": str(id)},
+		}, func() cost { return cost{table: 1} })
+		if err != nil && !isConditionFailed(err) {
+			return fmt.Errorf("delete check %s: delete its badge lookup: %w", id, err)
+		}
 	}
 	err = s.delete(ctx, &dynamodb.DeleteItemInput{
 		Key:                      checkKey(id),

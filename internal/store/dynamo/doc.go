@@ -11,7 +11,10 @@
 //	project            PROJECT#<id>           PROJECT
 //	API key lookup     APIKEY#<sha256 hex>    KEY                                  a copy of the project (+ read-only flag)
 //	ping key lookup    PINGKEY#<sha256 hex>   KEY                                  a copy of the project
+//	badge lookup       BADGEKEY#<badge key>   PROJECT                              a copy of the project (version 3)
+//	                   BADGEKEY#<badge key>   CHECK                                the check's ID (version 3)
 //	channel            CHANNEL#<id>           CHANNEL
+//	delivery record    DELIVERY#<id>          DELIVERY                             one (flip, channel); TTL once final (delivery.go)
 //	data-model version META                   SCHEMA                               version, min reader, history, lock (schema.go)
 //
 // Indexes (global, all eventually consistent):
@@ -21,6 +24,8 @@
 //	             gpk = PROJECT#<id>,  gsk = CHANNEL                      a project's channels
 //	             gpk = PROJECTS,      gsk = PROJECT                      every project
 //	unprocessed  upk = FLIPS,         usk = <flip ID>#<check>  all       flips not yet processed
+//	             upk = DELIVERY#DUE,  usk = <next µs>#<ID>               deliveries pending or retrying
+//	             upk = DELIVERY#PARKED#<project>, usk = <updated µs>#<ID> a project's parked deliveries
 //
 // Instants are integer microseconds since the epoch (absent for the zero time), durations
 // integer nanoseconds: both round-trip exactly, compare as numbers in keys, and cost a few
@@ -62,6 +67,18 @@
 // A key lookup carries a copy of its project, so authenticating a request is one read.
 // Projects are never updated; if they ever are, the copies must be written with them.
 //
+// Badge keys are found through lookup items too (data model version 3), not an index: the
+// existing indexes cannot take them (a check is in the project index already, the due index is
+// keyed by shard and instant, and putting checks in the all-attribute unprocessed index would
+// rewrite an index entry on every ping), and a new index is a change to every live table. A
+// project's badge lookup is a copy of it, so a project badge is one read plus its checks; a
+// check's names the check, which is read as it is now (a copy would be rewritten on every
+// ping), so a check badge is two eventually consistent reads, one read unit. CreateProject and
+// CreateCheck write the lookup in their transaction, DeleteCheck deletes it, and a check
+// records that it has one (bkl) so that UpdateCheck can give one, once, to a check written by
+// a build before version 3 (see backfillBadgeLookups for why such checks exist after the
+// migration). Uniqueness is not enforced: badge keys are random and grant nothing.
+//
 // A flip's ID is its creation instant and the check version that wrote it. It orders a check's
 // flips and is unique within the check; MarkFlipProcessed finds the flip by check ID and flip
 // ID. The unprocessed-flips index has one partition: flips happen when a status changes, far
@@ -77,16 +94,22 @@
 //	Checks, Channels,  Query project index + BatchGetItem (eventually consistent)
 //	  ChecksBySlug, Projects
 //	ProjectByAPIKey,   GetItem of the lookup (eventually consistent)
-//	  ProjectByPingKey
+//	  ProjectByPingKey, ProjectByBadgeKey (a missing badge lookup: Projects, and the lookup put)
+//	CheckByBadgeKey    GetItem of the lookup, then of the check (both eventually consistent)
 //	Pings              GetItem of the check + 1 or 2 Query of ring slots (the ring may wrap)
 //	Ping               BatchGetItem [check, slot]
 //	Flips              Query FLIP# range, newest first
 //	UnprocessedFlips   Query unprocessed index, oldest first
 //	MarkFlipProcessed  UpdateItem SET processed, ttl REMOVE upk, usk IF attribute_exists(upk)
-//	CreateProject      TransactWriteItems [project, key lookups], each IF attribute_not_exists
-//	CreateCheck,       TransactWriteItems [ConditionCheck project exists, Put IF attribute_not_exists]
-//	  CreateChannel
-//	DeleteCheck        Query the check's partition + BatchWriteItem deletes + DeleteItem of the check
+//	Deliveries: Claim  PutItem IF attribute_not_exists(pk), the existing record back on failure
+//	  Update           UpdateItem IF v = :read (state, list placement, TTL once final)
+//	  Due, Parked      Query unprocessed index (DELIVERY#DUE up to now; DELIVERY#PARKED#<project>)
+//	  MarkChannelError UpdateItem of the channel IF it exists in the project
+//	CreateProject      TransactWriteItems [project, key lookups each IF attribute_not_exists, badge lookup]
+//	CreateCheck,       TransactWriteItems [ConditionCheck project exists, Put IF attribute_not_exists
+//	  CreateChannel      (, the check's badge lookup)]
+//	DeleteCheck        Query the check's partition + BatchWriteItem deletes + DeleteItem of the badge
+//	                   lookup IF it names the check + DeleteItem of the check
 //	DeleteChannel      DeleteItem IF pid = project, then UpdateCheck of each check naming it
 //
 // # UpdateCheck: atomic where it matters

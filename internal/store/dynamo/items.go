@@ -24,14 +24,15 @@ type item = map[string]types.AttributeValue
 
 // Key prefixes and fixed sort keys.
 const (
-	checkPrefix   = "CHECK#"
-	projectPrefix = "PROJECT#"
-	channelPrefix = "CHANNEL#"
-	apiKeyPrefix  = "APIKEY#"
-	pingKeyPrefix = "PINGKEY#"
-	pingPrefix    = "PING#"
-	flipPrefix    = "FLIP#"
-	duePrefix     = "DUE#"
+	checkPrefix    = "CHECK#"
+	projectPrefix  = "PROJECT#"
+	channelPrefix  = "CHANNEL#"
+	apiKeyPrefix   = "APIKEY#"
+	pingKeyPrefix  = "PINGKEY#"
+	pingPrefix     = "PING#"
+	flipPrefix     = FlipSortKeyPrefix
+	duePrefix      = "DUE#"
+	badgeKeyPrefix = "BADGEKEY#"
 
 	checkSK   = "CHECK"
 	projectSK = "PROJECT"
@@ -64,6 +65,30 @@ func apiKeyKey(hash string) item {
 
 func pingKeyKey(hash string) item {
 	return item{PartitionKey: str(pingKeyPrefix + hash), SortKey: str(keySK)}
+}
+
+// projectBadgeKey and checkBadgeKey are the keys of the badge lookups (data model version 3):
+// one partition per badge key, with a project's and a check's under sort keys of their own, so
+// that the two kinds of badge key never find each other.
+func projectBadgeKey(badgeKey string) item {
+	return item{PartitionKey: str(badgeKeyPrefix + badgeKey), SortKey: str(projectSK)}
+}
+
+func checkBadgeKey(badgeKey string) item {
+	return item{PartitionKey: str(badgeKeyPrefix + badgeKey), SortKey: str(checkSK)}
+}
+
+// checkBadgeItem is a check's badge lookup: pk BADGEKEY#<badge key>, sk CHECK. It names the
+// check rather than copying it: a badge shows the check as it is now, so the check is read
+// anyway, and a copy would have to be rewritten on every ping.
+type checkBadgeItem struct {
+	PK      string `dynamodbav:"pk"`
+	SK      string `dynamodbav:"sk"`
+	CheckID string `dynamodbav:"cid"`
+}
+
+func checkBadgeToItem(badgeKey, checkID string) *checkBadgeItem {
+	return &checkBadgeItem{PK: badgeKeyPrefix + badgeKey, SK: checkSK, CheckID: checkID}
 }
 
 // pingSK is the sort key of ring slot n mod ring. Six digits allow rings of up to a million.
@@ -182,6 +207,12 @@ type checkItem struct {
 
 	// DueShard is set exactly when AlertAfter is: the due index is sparse.
 	DueShard string `dynamodbav:"dsh,omitempty"`
+	// BadgeLookup says that the check's badge lookup item exists (version 3). Set with the
+	// lookup by CreateCheck, the migration and UpdateCheck; absent on checks a version 1 or 2
+	// build created, which UpdateCheck gives a lookup when it first writes them. A badge key
+	// never changes once the check exists (nothing in the API changes it); if that ever
+	// changes, UpdateCheck must write the new key's lookup too.
+	BadgeLookup bool `dynamodbav:"bkl,omitempty"`
 	// GPK (PROJECT#<project>) and GSK (CHECK#<slug>) place the check in the project index, so a
 	// project's checks, and those with one slug, are one query away.
 	GPK string `dynamodbav:"gpk"`
@@ -220,6 +251,7 @@ func checkToItem(c *check.Check, version int64, ring int) *checkItem {
 		FilterHTTPBody:    c.FilterHTTPBody,
 		FilterDefaultFail: c.FilterDefaultFail,
 		BadgeKey:          c.BadgeKey,
+		BadgeLookup:       c.BadgeKey != "",
 		Channels:          c.Channels,
 		Status:            string(c.Status),
 		NPings:            int64(c.NPings),
@@ -324,7 +356,8 @@ func pingToItem(checkID string, p *check.Ping, ring int) *pingItem {
 	return it
 }
 
-// ping maps the item back, with its body when withBody is set.
+// ping maps the item back, with its body when withBody is set. Its BodySize is bs, the size of
+// the body it read, or BodySizeUnknown for a listed ping without bs.
 func (it *pingItem) ping(withBody bool) (*check.Ping, error) {
 	p := &check.Ping{
 		CheckID:    strings.TrimPrefix(it.PK, checkPrefix),
@@ -337,12 +370,17 @@ func (it *pingItem) ping(withBody bool) (*check.Ping, error) {
 		UA:         it.UA,
 		RID:        it.RID,
 	}
+	p.BodySize = check.BodySizeUnknown // a ping a version 1 build wrote, not backfilled
+	if it.BodySize != nil {
+		p.BodySize = int(*it.BodySize)
+	}
 	if withBody {
 		body, err := decodeBody(it.Body, it.BodyDeflated)
 		if err != nil {
 			return nil, fmt.Errorf("ping %d of check %s: %w", it.N, p.CheckID, err)
 		}
 		p.Body = body
+		p.BodySize = len(body)
 	}
 	if it.ExitStatus != nil {
 		x := int(*it.ExitStatus)
@@ -445,6 +483,14 @@ func projectToItem(p *check.Project) *projectItem {
 func (it *projectItem) lookup(pk string, readOnly bool) *projectItem {
 	l := *it
 	l.PK, l.SK, l.ReadOnly, l.GPK, l.GSK = pk, keySK, readOnly, "", ""
+	return &l
+}
+
+// badgeLookup is the project's badge lookup (version 3): a copy of it at pk BADGEKEY#<badge
+// key>, sk PROJECT, so that a badge request finds its project in one read.
+func (it *projectItem) badgeLookup() *projectItem {
+	l := *it
+	l.PK, l.SK, l.ReadOnly, l.GPK, l.GSK = badgeKeyPrefix+it.BadgeKey, projectSK, false, "", ""
 	return &l
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // steps are the DynamoDB implementations of the migrations in package schema, by the version
@@ -16,6 +17,7 @@ import (
 // list to schema's.
 var steps = map[int]func(ctx context.Context, s *Store) error{
 	2: func(ctx context.Context, s *Store) error { return s.backfillBodySize(ctx) },
+	3: func(ctx context.Context, s *Store) error { return s.backfillBadgeLookups(ctx) },
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.
@@ -71,30 +73,7 @@ func (s *Store) backfillBodySize(ctx context.Context) error {
 
 // setBodySizes sets bs on the scanned ping items, a few at a time; the first error stops it.
 func (s *Store) setBodySizes(ctx context.Context, pings []item) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	work := make(chan item)
-	var wg sync.WaitGroup
-	for range min(backfillWorkers, len(pings)) {
-		wg.Go(func() {
-			for m := range work {
-				if err := s.setBodySize(ctx, m); err != nil {
-					cancel(err)
-				}
-			}
-		})
-	}
-feed:
-	for _, m := range pings {
-		select {
-		case work <- m:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	return context.Cause(ctx)
+	return s.forEach(ctx, pings, s.setBodySize)
 }
 
 // setBodySize measures one scanned ping and writes its size, if the slot still holds it
@@ -126,4 +105,117 @@ func (s *Store) setBodySize(ctx context.Context, m item) error {
 		return fmt.Errorf("backfill ping body sizes: ping %d in %s: %w", it.N, it.PK, err)
 	}
 	return nil
+}
+
+// backfillBadgeLookups is version 3, an expand step: every project and check with a badge key
+// gets its badge lookup (pk BADGEKEY#<key>, sk PROJECT or CHECK), so that a badge request reads
+// one or two items instead of every project and check. This release writes the lookups with
+// the project or check (CreateProject, CreateCheck) and deletes a check's with it.
+//
+// Expand, so the minimum reader stays 1: builds that do not know the lookups read and write as
+// before. They do not write lookups, though, so projects and checks they create on version 3
+// data (the old functions still serving while a deploy runs, or a rollback) lack one, and this
+// release covers them where it meets them: ProjectByBadgeKey falls back to listing projects
+// (project badge URLs are signed, so only real ones get that far), and UpdateCheck gives a check
+// its lookup on its first write by this release, its next ping; a check marks that it has one
+// with bkl. A later contract step, whose minimum reader is a build that writes lookups, runs
+// this backfill again to catch the rest.
+//
+// The backfill scans the table, strongly consistent, for project items and for check items
+// with a badge key but no bkl, a page at a time. For each it puts the lookup on the condition
+// that none is there; for a check it then sets bkl, on the condition that the check still exists
+// with the same badge key. A project's lookup is a copy of it (projects are never updated); a
+// check's names it. After each page the migration lock is renewed. A run cut short leaves the
+// lookups it wrote, and the next run goes on with the checks still without bkl (and puts the
+// projects' lookups again, conditionally, which costs a failed write each).
+func (s *Store) backfillBadgeLookups(ctx context.Context) error {
+	in := &dynamodb.ScanInput{
+		ConsistentRead: aws.Bool(true),
+		FilterExpression: aws.String("attribute_exists(#bk) AND (" +
+			"(#sk = :check AND attribute_not_exists(#bkl)) OR (#sk = :project AND begins_with(#pk, :projectPrefix)))"),
+		ExpressionAttributeNames: map[string]string{"#pk": PartitionKey, "#sk": SortKey, "#bk": "bk", "#bkl": "bkl"},
+		ExpressionAttributeValues: item{
+			":check": str(checkSK), ":project": str(projectSK), ":projectPrefix": str(projectPrefix),
+		},
+	}
+	for {
+		page, next, err := s.scanPage(ctx, in)
+		if err != nil {
+			return fmt.Errorf("backfill badge lookups: scan: %w", err)
+		}
+		if err := s.forEach(ctx, page, s.putBadgeLookup); err != nil {
+			return fmt.Errorf("backfill badge lookups: %w", err)
+		}
+		if err := s.renewLock(ctx); err != nil {
+			return err
+		}
+		if next == nil {
+			return nil
+		}
+		in.ExclusiveStartKey = next
+	}
+}
+
+// putBadgeLookup writes the badge lookup of one scanned project or check item, and marks a
+// check as having it.
+func (s *Store) putBadgeLookup(ctx context.Context, m item) error {
+	if stringOf(m[SortKey]) == projectSK {
+		it, err := unmarshal[projectItem](m)
+		if err != nil {
+			return err
+		}
+		return s.putProjectBadgeLookup(ctx, it)
+	}
+	it, err := unmarshal[checkItem](m)
+	if err != nil {
+		return err
+	}
+	if err := s.putCheckBadgeLookup(ctx, it); err != nil {
+		return fmt.Errorf("check %s: %w", it.PK, err)
+	}
+	_, err = s.update(ctx, &dynamodb.UpdateItemInput{
+		Key:                       item{PartitionKey: m[PartitionKey], SortKey: m[SortKey]},
+		UpdateExpression:          aws.String("SET #bkl = :true"),
+		ConditionExpression:       aws.String("attribute_exists(#pk) AND #bk = :bk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": PartitionKey, "#bk": "bk", "#bkl": "bkl"},
+		ExpressionAttributeValues: item{":true": &types.AttributeValueMemberBOOL{Value: true}, ":bk": m["bk"]},
+	}, func() cost {
+		// The check is rewritten in full; bkl is in no index key, and the due index holds keys only.
+		return cost{table: writeUnits(itemSize(m) + 4)}
+	})
+	if isConditionFailed(err) {
+		return nil // deleted since the scan; its lookup finds nothing (CheckByBadgeKey checks)
+	}
+	if err != nil {
+		return fmt.Errorf("check %s: mark its badge lookup: %w", it.PK, err)
+	}
+	return nil
+}
+
+// forEach runs fn on the items, a few at a time (backfillWorkers); the first error stops it.
+func (s *Store) forEach(ctx context.Context, items []item, fn func(ctx context.Context, m item) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan item)
+	var wg sync.WaitGroup
+	for range min(backfillWorkers, len(items)) {
+		wg.Go(func() {
+			for m := range work {
+				if err := fn(ctx, m); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+feed:
+	for _, m := range items {
+		select {
+		case work <- m:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	return context.Cause(ctx)
 }

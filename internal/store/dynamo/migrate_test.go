@@ -70,8 +70,8 @@ func TestRunWhileLocked(t *testing.T) {
 }
 
 // TestConcurrentMigrations: migrators started at once on version 1 data (the deploy's custom
-// resource and an operator, say): exactly one applies the migration, the others wait for the
-// lock and find nothing left to do, and the history has one entry for version 2.
+// resource and an operator, say): exactly one applies the migrations, the others wait for the
+// lock and find nothing left to do, and the history has one entry per version.
 //
 // moto checks a write's condition and applies it in separate steps without a lock, so two
 // conditional writes at once can both succeed; the test client (motoClient) serializes write
@@ -105,26 +105,36 @@ func TestConcurrentMigrations(t *testing.T) {
 		if reports[i].Decision == schema.Migrate && len(reports[i].Applied) == 0 {
 			waited++ // it set out to migrate, met the lock, and found the work done
 		}
-		if reports[i].After != (schema.Version{Version: 2, MinReader: 1}) {
+		if reports[i].After != (schema.Version{Version: schema.Current, MinReader: 1}) {
 			t.Errorf("migrator %d left the data at %v", i, reports[i].After)
 		}
 	}
-	if applied != 1 {
-		t.Errorf("%d migrations applied, want exactly 1", applied)
+	if want := schema.Current - 1; applied != want {
+		t.Errorf("%d migrations applied, want exactly %d (each once)", applied, want)
 	}
 	if waited == 0 {
 		t.Errorf("no migrator waited for the lock: the test did not make them race")
 	}
 	hist, err := first.History(ctx)
-	if err != nil || len(hist) != 1 || hist[0].Version != 2 {
-		t.Errorf("History = %+v, %v; want one entry, for version 2", hist, err)
+	if err != nil || len(hist) != schema.Current-1 || hist[0].Version != 2 {
+		t.Errorf("History = %+v, %v; want one entry for each version from 2", hist, err)
 	}
+	lookups := 0
 	for _, m := range scanAll(t, first) {
 		if strings.HasPrefix(m["sk"].(string), pingPrefix) && m["bs"] == nil {
 			t.Errorf("%s %s has no bs", m["pk"], m["sk"])
 		}
+		if m["sk"] == checkSK && m["bk"] != nil && m["bkl"] != "BOOL:true" {
+			t.Errorf("%s has a badge key but no bkl", m["pk"])
+		}
+		if strings.HasPrefix(m["pk"].(string), badgeKeyPrefix) {
+			lookups++
+		}
 		if m["pk"] == metaPK && (m[metaLockOwner] != nil || m[metaLockExpires] != nil) {
 			t.Errorf("META still holds a lock: %v", m)
 		}
+	}
+	if lookups != 4 { // the badged project's and three of the four checks'
+		t.Errorf("%d badge lookups, want 4", lookups)
 	}
 }

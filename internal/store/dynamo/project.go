@@ -17,8 +17,10 @@ import (
 )
 
 // CreateProject stores a new project with a lookup item for each of its keys, in one
-// transaction whose every put requires its key to be free: it is store.ErrConflict if the ID or
-// a key hash is taken, and then nothing is written.
+// transaction whose every put of the project or a key hash requires its key to be free: it is
+// store.ErrConflict if the ID or a key hash is taken, and then nothing is written. The badge
+// lookup is put without a condition: badge keys grant nothing, and their uniqueness is not
+// enforced (as in the SQLite store).
 func (s *Store) CreateProject(ctx context.Context, p *check.Project) error {
 	it := projectToItem(p)
 	items := []item{marshal(it)}
@@ -38,6 +40,11 @@ func (s *Store) CreateProject(ctx context.Context, p *check.Project) error {
 			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 			ExpressionAttributeNames: pkNames,
 		}}
+	}
+	if p.BadgeKey != "" {
+		m := marshal(it.badgeLookup())
+		items = append(items, m)
+		puts = append(puts, types.TransactWriteItem{Put: &types.Put{Item: m}})
 	}
 	err := s.transact(ctx, puts, func() cost {
 		var c cost
@@ -135,6 +142,63 @@ func (s *Store) ProjectByPingKey(ctx context.Context, keyHash string) (*check.Pr
 		return nil, fmt.Errorf("find project by ping key: %w", err)
 	}
 	return p, nil
+}
+
+// ProjectByBadgeKey finds the project with this badge key: one eventually consistent read of its
+// badge lookup, which carries the project.
+//
+// A project that a version 1 or 2 build created after the table was migrated to version 3 has
+// no lookup (those builds do not write one; the migration gave one to every project before it).
+// So when the lookup is missing, this lists the projects (a query and a batch read, linear in
+// the number of projects, not of checks) and, if one has the key, writes its lookup, so that the
+// next request is one read again. A miss is therefore not cheap: callers should look up only
+// badge keys from URLs whose signature they have checked, as the badge handler does.
+func (s *Store) ProjectByBadgeKey(ctx context.Context, key string) (*check.Project, error) {
+	if key == "" {
+		return nil, fmt.Errorf("find project by badge key: %w", store.ErrNotFound)
+	}
+	p, _, err := s.loadProject(ctx, projectBadgeKey(key), false)
+	if errors.Is(err, store.ErrNotFound) {
+		p, err = s.findProjectByBadgeKey(ctx, key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find project by badge key %q: %w", key, err)
+	}
+	return p, nil
+}
+
+// findProjectByBadgeKey is ProjectByBadgeKey the long way, for a project without a badge lookup:
+// it lists the projects and writes the lookup of the one found.
+func (s *Store) findProjectByBadgeKey(ctx context.Context, key string) (*check.Project, error) {
+	projects, err := s.Projects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range projects {
+		if p.BadgeKey != key {
+			continue
+		}
+		if err := s.putProjectBadgeLookup(ctx, projectToItem(p)); err != nil {
+			return nil, fmt.Errorf("write the missing badge lookup of project %s: %w", p.ID, err)
+		}
+		return p, nil
+	}
+	return nil, store.ErrNotFound
+}
+
+// putProjectBadgeLookup writes a project's badge lookup unless one is there already (its own,
+// or another project's with the same key, which it leaves alone).
+func (s *Store) putProjectBadgeLookup(ctx context.Context, it *projectItem) error {
+	m := marshal(it.badgeLookup())
+	err := s.put(ctx, &dynamodb.PutItemInput{
+		Item:                     m,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: pkNames,
+	}, func(replaced item) cost { return writeCost(replaced, m, false) })
+	if isConditionFailed(err) {
+		return nil
+	}
+	return err
 }
 
 // CreateChannel stores a new channel. It is store.ErrConflict if the ID is taken (in any

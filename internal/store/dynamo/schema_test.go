@@ -102,18 +102,25 @@ func putMeta(tb testing.TB, s *Store, version, minReader int, build string) {
 	}
 }
 
-// seedV1 fills a store with what a version 1 build writes: a project, checks with pings of
-// every body kind (none, short, deflated text, incompressible) and flips, and no META. The
-// items are written by this build and then lose bs, the one attribute version 2 added to
-// them, so they are exactly version 1 items.
+// seedV1 fills a store with what a version 1 build writes: a project without a badge key and
+// one with, checks with pings of every body kind (none, short, deflated text, incompressible)
+// and flips, the first check without a badge key and the others with, and no META. The items
+// are written by this build and then lose what versions 2 and 3 added to them (bs on pings;
+// bkl on checks and the BADGEKEY# lookups), so they are exactly version 1 items.
 func seedV1(tb testing.TB, s *Store, checks, pingsPerCheck int) {
 	tb.Helper()
 	ctx := context.Background()
 	c := setup(tb, s)
+	badged := &check.Project{ID: "a0000000-0000-4000-8000-000000000002", Name: "Badged", Created: t0,
+		APIKeyHash: check.HashKey("hcw_badged"), BadgeKey: "badge-project-2"}
+	if err := s.CreateProject(ctx, badged); err != nil {
+		tb.Fatalf("CreateProject = %v", err)
+	}
 	ids := []string{c.ID}
 	for i := 1; i < checks; i++ {
 		c := check.New(fmt.Sprintf("c0000000-0000-4000-8000-%012d", i+1), c.ProjectID, t0)
 		c.Name, c.Slug = fmt.Sprintf("job %d", i), fmt.Sprintf("job-%d", i)
+		c.BadgeKey = fmt.Sprintf("badge-check-%d", i+1)
 		if err := s.CreateCheck(ctx, c); err != nil {
 			tb.Fatalf("CreateCheck = %v", err)
 		}
@@ -134,6 +141,28 @@ func seedV1(tb testing.TB, s *Store, checks, pingsPerCheck int) {
 		}
 	}
 	stripBodySizes(tb, s)
+	stripBadgeLookups(tb, s)
+}
+
+// stripBadgeLookups deletes the BADGEKEY# lookups and removes bkl from every check, as versions
+// 1 and 2 wrote them.
+func stripBadgeLookups(tb testing.TB, s *Store) {
+	tb.Helper()
+	for _, m := range scanAll(tb, s) {
+		key := item{PartitionKey: str(m["pk"].(string)), SortKey: str(m["sk"].(string))}
+		var err error
+		switch {
+		case strings.HasPrefix(m["pk"].(string), badgeKeyPrefix):
+			_, err = s.db.DeleteItem(context.Background(), &dynamodb.DeleteItemInput{TableName: &s.table, Key: key})
+		case m["bkl"] != nil:
+			_, err = s.db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+				TableName: &s.table, Key: key, UpdateExpression: aws.String("REMOVE bkl"),
+			})
+		}
+		if err != nil {
+			tb.Fatalf("strip badge lookups: %v", err)
+		}
+	}
 }
 
 // stripBodySizes removes bs from every ping, as version 1 wrote them.
@@ -255,8 +284,10 @@ func TestSeedScenario(t *testing.T) {
 	}
 }
 
-// TestMigrateV1: version 1 data is migrated to version 2 with nothing lost: the same items,
-// each with the same attributes, plus bs on every ping with its body's size, plus META.
+// TestMigrateV1: version 1 data is migrated to version 3 with nothing lost: the same items,
+// each with the same attributes, plus bs on every ping with its body's size (version 2), bkl on
+// every check with a badge key and a BADGEKEY# lookup for each check and project with one
+// (version 3), plus META.
 func TestMigrateV1(t *testing.T) {
 	ctx := t.Context()
 	s := newStore(t)
@@ -267,20 +298,41 @@ func TestMigrateV1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if rep.Before != unversioned || rep.After != (schema.Version{Version: 2, MinReader: 1}) || len(rep.Applied) != 1 {
-		t.Errorf("Run = %+v, want 1 → 2 with one migration applied", rep)
+	if rep.Before != unversioned || rep.After != (schema.Version{Version: 3, MinReader: 1}) || len(rep.Applied) != 2 {
+		t.Errorf("Run = %+v, want 1 → 3 with two migrations applied", rep)
 	}
 	after := scanAll(t, s)
 	var meta map[string]any
+	lookups := map[string]map[string]any{}
 	after = slices.DeleteFunc(after, func(m map[string]any) bool {
-		if m["pk"] == metaPK {
+		switch {
+		case m["pk"] == metaPK:
 			meta = m
+			return true
+		case strings.HasPrefix(m["pk"].(string), badgeKeyPrefix):
+			lookups[m["pk"].(string)+" "+m["sk"].(string)] = m
 			return true
 		}
 		return false
 	})
 	if meta == nil {
 		t.Fatal("no META item after migrating")
+	}
+	wantLookups := map[string]string{ // lookup → what it finds
+		"BADGEKEY#badge-project-2 PROJECT": "S:a0000000-0000-4000-8000-000000000002",
+		"BADGEKEY#badge-check-2 CHECK":     "S:c0000000-0000-4000-8000-000000000002",
+		"BADGEKEY#badge-check-3 CHECK":     "S:c0000000-0000-4000-8000-000000000003",
+	}
+	gotLookups := map[string]string{}
+	for k, m := range lookups {
+		target := m["cid"] // a check's lookup names the check
+		if target == nil {
+			target = m["id"] // a project's is a copy of the project
+		}
+		gotLookups[k] = fmt.Sprint(target)
+	}
+	if diff := cmp.Diff(wantLookups, gotLookups); diff != "" {
+		t.Errorf("badge lookups after migrating (-want +got):\n%s", diff)
 	}
 	if len(after) != len(before) {
 		t.Fatalf("%d items after migrating, %d before", len(after), len(before))
@@ -304,6 +356,9 @@ func TestMigrateV1(t *testing.T) {
 			}
 			want = cloneWith(want, "bs", m["bs"])
 		}
+		if m["sk"] == checkSK && want["bk"] != nil {
+			want = cloneWith(want, "bkl", "BOOL:true")
+		}
 		if diff := cmp.Diff(want, m); diff != "" {
 			t.Errorf("item %s %s changed (-before +after):\n%s", m["pk"], m["sk"], diff)
 		}
@@ -312,8 +367,9 @@ func TestMigrateV1(t *testing.T) {
 		t.Errorf("%d pings, want 18", pings)
 	}
 	hist, err := s.History(ctx)
-	if err != nil || len(hist) != 1 || hist[0].Version != 2 || hist[0].MinReader != 1 || hist[0].Build != "v0.2.0" || !hist[0].At.Equal(t0) {
-		t.Errorf("History = %+v, %v; want one entry for version 2 by v0.2.0", hist, err)
+	wantHist := []schema.Entry{{Version: 2, MinReader: 1, Build: "v0.2.0", At: t0}, {Version: 3, MinReader: 1, Build: "v0.2.0", At: t0}}
+	if diff := cmp.Diff(wantHist, hist); err != nil || diff != "" {
+		t.Errorf("History = %v; want an entry for versions 2 and 3 by v0.2.0 (-want +got):\n%s", err, diff)
 	}
 
 	// Again: nothing to do, nothing written.
@@ -500,5 +556,43 @@ func TestNewPingsCarryBodySize(t *testing.T) {
 		if want := fmt.Sprintf("N:%d", min(len(body), MaxBody)); m["bs"] != want {
 			t.Errorf("ping with a %d-byte body: bs = %v, want %s", len(body), m["bs"], want)
 		}
+	}
+}
+
+// TestListedBodySizes: Pings lists each ping's bs as its BodySize, and BodySizeUnknown for a
+// ping without bs (written by a version 1 build and not backfilled); Ping, which reads the
+// body, knows the size either way.
+func TestListedBodySizes(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	c := setup(t, s)
+	for i, body := range []string{"", "ok", jobOutput} {
+		sig := check.Signal{Kind: check.PingLog, Method: "POST", Body: []byte(body)}
+		if _, _, err := ping(ctx, s, c.ID, sig, t0.Add(time.Duration(i)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sizes := func() []int {
+		t.Helper()
+		ps, err := s.Pings(ctx, c.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int
+		for _, p := range ps {
+			out = append(out, p.BodySize)
+		}
+		return out
+	}
+	if diff := cmp.Diff([]int{len(jobOutput), 2, 0}, sizes()); diff != "" {
+		t.Errorf("listed sizes (-want +got):\n%s", diff)
+	}
+	stripBodySizes(t, s)
+	unknown := check.BodySizeUnknown
+	if diff := cmp.Diff([]int{unknown, unknown, unknown}, sizes()); diff != "" {
+		t.Errorf("listed sizes of pings without bs (-want +got):\n%s", diff)
+	}
+	if p, err := s.Ping(ctx, c.ID, 3); err != nil || p.BodySize != len(jobOutput) {
+		t.Errorf("Ping(3) of a ping without bs = %+v, %v; want its size from the body it read", p, err)
 	}
 }

@@ -38,12 +38,19 @@ const (
 	ProjectIndexPartitionKey = "gpk"
 	ProjectIndexSortKey      = "gsk"
 
-	// UnprocessedIndex is the notifier's outbox: only flips not yet processed carry its keys.
-	// Partition UnprocessedPartitionKey (string), sort UnprocessedSortKey (string).
-	// Projection: all attributes (flips are small and are written to it once).
+	// UnprocessedIndex holds the notifier's work lists: flips not yet processed (the outbox),
+	// deliveries in progress (the retry queue) and each project's parked deliveries, each in
+	// partitions of its own; nothing else carries its keys. Partition UnprocessedPartitionKey
+	// (string), sort UnprocessedSortKey (string). Projection: all attributes (the items are
+	// small, and on a list only for a short while or, parked, without changing).
 	UnprocessedIndex        = "unprocessed"
 	UnprocessedPartitionKey = "upk"
 	UnprocessedSortKey      = "usk"
+
+	// FlipSortKeyPrefix begins the sort key of every flip item, and of no other item: a stream
+	// filter (the CDK app's event source) or consumer can tell flips by it. FlipFromImage
+	// decodes them.
+	FlipSortKeyPrefix = "FLIP#"
 
 	// DueShards is how many partitions the due index spreads checks over. Every sweep queries
 	// each of them, so it is part of the data model: changing it is a migration.

@@ -17,6 +17,8 @@ var (
 	checkInsert = `INSERT INTO checks (` + columns(checkColumns) + `) VALUES (` +
 		placeholders(len(checkColumns)) + `)`
 	checkLoad = checkSelect + ` WHERE id = ?`
+	// checkByBadgeKey reads the checks_badge_key index (data model version 3).
+	checkByBadgeKey = checkSelect + ` WHERE badge_key = ? ORDER BY created, rowid LIMIT 1`
 	// checkUpdate sets every column but the first, id, which is the last argument.
 	checkUpdate = `UPDATE checks SET ` + assignments(checkColumns[1:]) + ` WHERE id = ?`
 	pingInsert  = `INSERT INTO pings (` + columns(pingColumns) + `) VALUES (` +
@@ -122,6 +124,19 @@ func (s *Store) ChecksBySlug(ctx context.Context, projectID, slug string) ([]*ch
 		return nil, fmt.Errorf("find checks of project %s by slug %q: %w", projectID, slug, err)
 	}
 	return out, nil
+}
+
+// CheckByBadgeKey finds the check whose badge key is key, through the checks_badge_key index;
+// the oldest, should two share it.
+func (s *Store) CheckByBadgeKey(ctx context.Context, key string) (*check.Check, error) {
+	if key == "" {
+		return nil, fmt.Errorf("find check by badge key: %w", store.ErrNotFound)
+	}
+	c, err := scanCheck(s.r.QueryRowContext(ctx, checkByBadgeKey, key))
+	if err != nil {
+		return nil, fmt.Errorf("find check by badge key %q: %w", key, dbErr(err))
+	}
+	return c, nil
 }
 
 // UpdateCheck loads the check, calls fn, and writes the check, fn's ping and fn's flip in one

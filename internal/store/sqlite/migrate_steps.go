@@ -12,6 +12,7 @@ import (
 // nothing else. TestEveryMigrationHasAStep holds the list to schema's.
 var steps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	2: addPingBodySize,
+	3: addBadgeKeyIndexes,
 }
 
 // addPingBodySize is version 2, an expand step: pings gain body_size, the body's length in
@@ -47,6 +48,31 @@ func addPingBodySize(ctx context.Context, tx *sql.Tx) error {
 	for _, stmt := range stmts {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("pings.body_size: %w", err)
+		}
+	}
+	return nil
+}
+
+// addBadgeKeyIndexes is version 3, an expand step: indexes on the badge keys of projects and
+// checks, so that a badge request finds its project or check by one index lookup instead of
+// reading every project and every check.
+//
+// Expand, so the minimum reader stays 1: an index changes no row, and builds that do not know
+// it read and write the tables as before while SQLite keeps it up to date for them. The
+// indexes are not UNIQUE, although badge keys are random UUIDs: a unique index would make an
+// insert by any build fail on a duplicate, which is the crash this versioning exists to
+// prevent, and would fail this migration on data that happens to hold one.
+//
+// Version 3 also starts relying on pings.body_size (version 2): this release's ping insert
+// writes it and the ping listing reads it. That needs no change to the data: the column and
+// its trigger stay, so version 1 and 2 builds that leave it out still get it filled.
+func addBadgeKeyIndexes(ctx context.Context, tx *sql.Tx) error {
+	for _, stmt := range []string{
+		`CREATE INDEX IF NOT EXISTS projects_badge_key ON projects (badge_key)`,
+		`CREATE INDEX IF NOT EXISTS checks_badge_key ON checks (badge_key)`,
+	} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("badge key indexes: %w", err)
 		}
 	}
 	return nil

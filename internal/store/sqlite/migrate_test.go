@@ -297,7 +297,11 @@ func TestMigrateV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]schema.Entry{{Version: 2, MinReader: 1, Build: "v-test", At: t0}}, hist); diff != "" {
+	wantHist := []schema.Entry{
+		{Version: 2, MinReader: 1, Build: "v-test", At: t0},
+		{Version: 3, MinReader: 1, Build: "v-test", At: t0},
+	}
+	if diff := cmp.Diff(wantHist, hist); diff != "" {
 		t.Errorf("History (-want +got):\n%s", diff)
 	}
 
@@ -326,6 +330,13 @@ func TestMigrateV1(t *testing.T) {
 	if pr, ro, err := s.ProjectByAPIKey(ctx, check.HashKey("ro-key-one")); err != nil || !ro || pr.Name != "Ops" {
 		t.Errorf("ProjectByAPIKey(read-only key) = %v, %v, %v", pr, ro, err)
 	}
+	// Version 3: the badge keys of version 1 rows are found through the new indexes.
+	if pr, err := s.ProjectByBadgeKey(ctx, "badge-project-2"); err != nil || pr.Name != "Keyless" {
+		t.Errorf("ProjectByBadgeKey(badge-project-2) = %v, %v; want Keyless", pr, err)
+	}
+	if c, err := s.CheckByBadgeKey(ctx, "badge-check-2"); err != nil || c.ID != fixtureCheck2 {
+		t.Errorf("CheckByBadgeKey(badge-check-2) = %v, %v; want %s", c, err, fixtureCheck2)
+	}
 	_, err = s.UpdateCheck(ctx, fixtureCheck2, func(c *check.Check) (store.Change, error) {
 		p, f := c.ApplyPing(check.Signal{Kind: check.PingSuccess, Body: []byte("hello")}, t0.Add(72*time.Hour), nil)
 		return store.Change{Ping: p, Flip: f}, nil
@@ -334,7 +345,7 @@ func TestMigrateV1(t *testing.T) {
 		t.Fatalf("UpdateCheck after migrating = %v", err)
 	}
 	if got := bodySize(t, path, fixtureCheck2, 2); got != "5" {
-		t.Errorf("body_size of a ping written after the migration = %s, want 5 (filled by the trigger)", got)
+		t.Errorf("body_size of a ping written after the migration = %s, want 5 (written by the insert, version 3)", got)
 	}
 }
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
@@ -14,13 +14,21 @@ import (
 
 var (
 	pingSelect = `SELECT ` + columns(pingColumns) + ` FROM pings`
-	// pingListSelect leaves the body out: listings never show it, and a hundred bodies of 10 kB
-	// would be a megabyte read for nothing. Ping loads it.
-	pingListSelect = `SELECT ` + strings.Replace(columns(pingColumns), "body", "NULL", 1) + ` FROM pings`
+	// pingListSelect leaves the body out but keeps its size: listings never show bodies, and a
+	// hundred bodies of 10 kB would be a megabyte read for nothing. Ping loads it.
+	pingListSelect = `SELECT ` + columns(withoutBody(pingColumns)) + ` FROM pings`
 	flipSelect     = `SELECT ` + columns(flipColumns) + ` FROM flips`
 )
 
-// Pings lists a check's newest pings, newest first, at most limit, without their bodies.
+// withoutBody is cols with the body column read as NULL.
+func withoutBody(cols []string) []string {
+	out := slices.Clone(cols)
+	out[slices.Index(out, "body")] = "NULL"
+	return out
+}
+
+// Pings lists a check's newest pings, newest first, at most limit, without their bodies but with
+// their sizes.
 func (s *Store) Pings(ctx context.Context, checkID string, limit int) ([]*check.Ping, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("list pings of check %s: limit %d is not positive", checkID, limit)

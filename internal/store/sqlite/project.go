@@ -13,6 +13,8 @@ var (
 	projectInsert = `INSERT INTO projects (` + columns(projectColumns) + `) VALUES (` +
 		placeholders(len(projectColumns)) + `)`
 	projectSelect = `SELECT ` + columns(projectColumns) + ` FROM projects`
+	// projectByBadgeKey reads the projects_badge_key index (data model version 3).
+	projectByBadgeKey = projectSelect + ` WHERE badge_key = ? ORDER BY created, rowid LIMIT 1`
 )
 
 // CreateProject stores a new project. It is store.ErrConflict if the ID or one of the key hashes
@@ -81,6 +83,19 @@ func (s *Store) ProjectByPingKey(ctx context.Context, keyHash string) (*check.Pr
 	p, err := scanProject(s.r.QueryRowContext(ctx, projectSelect+` WHERE ping_key_hash = ?`, keyHash))
 	if err != nil {
 		return nil, fmt.Errorf("find project by ping key: %w", dbErr(err))
+	}
+	return p, nil
+}
+
+// ProjectByBadgeKey finds the project whose badge key is key, through the projects_badge_key
+// index; the oldest, should two share it.
+func (s *Store) ProjectByBadgeKey(ctx context.Context, key string) (*check.Project, error) {
+	if key == "" {
+		return nil, fmt.Errorf("find project by badge key: %w", store.ErrNotFound)
+	}
+	p, err := scanProject(s.r.QueryRowContext(ctx, projectByBadgeKey, key))
+	if err != nil {
+		return nil, fmt.Errorf("find project by badge key %q: %w", key, dbErr(err))
 	}
 	return p, nil
 }

@@ -289,16 +289,21 @@ type pingRow struct {
 	Body       []byte
 	ExitStatus sql.NullInt64
 	RID        string
+	// BodySize is body's length (data model version 2). This release writes it itself (version
+	// 3); the trigger fills it for builds that leave it out, so NULL is only ever seen in data
+	// damaged by hand.
+	BodySize sql.NullInt64
 }
 
 var pingColumns = []string{
 	"check_id", "n", "created", "kind", "scheme", "remote_addr", "method", "ua", "body", "exit_status", "rid",
+	"body_size",
 }
 
 func (r *pingRow) fields() []any {
 	return []any{
 		&r.CheckID, &r.N, &r.Created, &r.Kind, &r.Scheme, &r.RemoteAddr, &r.Method, &r.UA,
-		&r.Body, &r.ExitStatus, &r.RID,
+		&r.Body, &r.ExitStatus, &r.RID, &r.BodySize,
 	}
 }
 
@@ -317,6 +322,9 @@ func pingToRow(checkID string, p *check.Ping) *pingRow {
 	if len(p.Body) > 0 {
 		r.Body = p.Body
 	}
+	// The size of what is stored, not p.BodySize: the row must agree with its body whatever the
+	// caller says.
+	r.BodySize = sql.NullInt64{Int64: int64(len(r.Body)), Valid: true}
 	if p.ExitStatus != nil {
 		r.ExitStatus = sql.NullInt64{Int64: int64(*p.ExitStatus), Valid: true}
 	}
@@ -337,6 +345,14 @@ func (r *pingRow) ping() *check.Ping {
 	}
 	if len(r.Body) > 0 {
 		p.Body = r.Body
+	}
+	switch {
+	case r.BodySize.Valid:
+		p.BodySize = int(r.BodySize.Int64)
+	case r.Body != nil:
+		p.BodySize = len(r.Body)
+	default:
+		p.BodySize = check.BodySizeUnknown
 	}
 	if r.ExitStatus.Valid {
 		s := int(r.ExitStatus.Int64)

@@ -340,6 +340,8 @@ func TestQueryPlans(t *testing.T) {
 			"SCAN flips USING INDEX flips_unprocessed"},
 		{"project by API key", projectSelect + ` WHERE api_key_hash = ?1 OR read_only_key_hash = ?1`,
 			"SEARCH projects USING INDEX sqlite_autoindex_projects_3 (read_only_key_hash=?)"},
+		{"project by badge key", projectByBadgeKey, "SEARCH projects USING INDEX projects_badge_key (badge_key=?)"},
+		{"check by badge key", checkByBadgeKey, "SEARCH checks USING INDEX checks_badge_key (badge_key=?)"},
 		{"unassign channel", `DELETE FROM check_channels WHERE channel_id = ?`,
 			"SEARCH check_channels USING COVERING INDEX check_channels_channel (channel_id=?)"},
 	}

@@ -81,6 +81,18 @@ func testPings(t *testing.T, s store.Store) {
 			t.Errorf("Pings(%s, %d) mismatch, want newest first (-want +got):\n%s", c.ID, tt.limit, diff)
 		}
 	}
+
+	// A listing leaves the bodies out but says how big each is, so that a caller can tell which
+	// pings have one without loading them.
+	listed, err := s.Pings(ctx, c.ID, 100)
+	if err != nil {
+		t.Fatalf("Pings(%s, 100) = %v", c.ID, err)
+	}
+	for _, got := range listed {
+		if want := len(tests[got.N-1].sig.Body); got.BodySize != want {
+			t.Errorf("Pings(%s) ping %d: BodySize = %d, want %d", c.ID, got.N, got.BodySize, want)
+		}
+	}
 }
 
 // testPingLimit: a check keeps its newest 100 pings (the default PingLimit).

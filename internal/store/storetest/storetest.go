@@ -20,7 +20,7 @@
 //     plain integers. Durations come back exactly.
 //   - Empty and nil slices are the same (a check without channels, a ping without a body);
 //     every other value, bodies that are not UTF-8 included, comes back byte for byte.
-//   - Pings need not carry bodies; Ping must.
+//   - Pings need not carry bodies, but must carry their sizes (BodySize); Ping must carry both.
 //   - Listing the pings or flips of a check that does not exist is empty, or store.ErrNotFound.
 //   - A key hash of "" finds nothing, and any number of projects may lack a read-only or ping key.
 //   - A check's Channels keep their order.
@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CheckConflict", testCheckConflict},
 		{"Checks", testChecks},
 		{"ChecksBySlug", testChecksBySlug},
+		{"BadgeKeys", testBadgeKeys},
 		{"UpdateCheck", testUpdateCheck},
 		{"UpdateCheckError", testUpdateCheckError},
 		{"Pings", testPings},
