@@ -76,22 +76,6 @@ func (d *Dispatcher) Run(ctx context.Context) (int, error) {
 	return sent + n, err
 }
 
-// Loop runs the dispatcher every interval until ctx ends.
-func (d *Dispatcher) Loop(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := d.Run(ctx); err != nil && ctx.Err() == nil {
-			d.logger().Error("dispatch failed", "error", err.Error())
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // DeliverFlip delivers one flip to each of its check's enabled channels, then marks it
 // processed. It is idempotent: calling it again for the same flip, from this process or another,
 // sends nothing that was sent, and resumes what a crash interrupted once its lease runs out.

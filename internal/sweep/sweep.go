@@ -116,20 +116,3 @@ func (s *Sweeper) logger() *slog.Logger {
 	}
 	return s.Logger
 }
-
-// Loop sweeps every interval until ctx ends. Errors are logged, never fatal: the next sweep
-// tries again.
-func (s *Sweeper) Loop(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := s.Run(ctx); err != nil && ctx.Err() == nil {
-			s.logger().Error("sweep failed", "error", err.Error())
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}

@@ -169,6 +169,9 @@ func (c cost) charged(ok bool) float64 {
 // after as it is written (nil: deleted): the larger of the two in the table, doubled in a
 // transaction, plus the writes to each index the change touches.
 func writeCost(before, after item, transactional bool) cost {
+	if before == nil && after == nil {
+		return cost{} // no item written (a flip without a ping): nothing billed
+	}
 	u := writeUnits(max(itemSize(before), itemSize(after)))
 	if transactional {
 		u *= 2

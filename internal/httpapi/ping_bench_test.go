@@ -1,0 +1,123 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/httpapi"
+	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/sqlite"
+)
+
+// pingBenchConns is the connection count of the ping throughput target (issue 8).
+const pingBenchConns = 16
+
+// BenchmarkPingServer is `loadgen ping` at 16 connections in one process, so that a CPU profile
+// sees the server: the handler of `overdue serve` (httpapi.New over the SQLite store, served by
+// net/http on a loopback listener with serve's timeouts), and sixteen keep-alive connections,
+// each POSTing a small body to its own check as fast as it is answered. ns/op is the wall time
+// per ping at that concurrency; pings/s its inverse. The server's goroutines carry the profiler
+// label side=server and the client's side=client, so the profile can be cut to the server:
+//
+//	go test -run '^$' -bench PingServer -benchtime 5s -cpuprofile cpu.prof ./internal/httpapi/
+//	go tool pprof -top -tagfocus side=server httpapi.test cpu.prof
+func BenchmarkPingServer(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(filepath.Join(b.TempDir(), "overdue.db"), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().UTC()
+	p := &check.Project{ID: "b0000000-0000-4000-8000-000000000001", Name: "Bench", Created: now,
+		APIKeyHash: check.HashKey("hcw_bench"), ReadOnlyKeyHash: check.HashKey("hcr_bench"),
+		PingKeyHash: check.HashKey("pk_bench")}
+	if err := st.CreateProject(ctx, p); err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	var urls []string
+	for i := range pingBenchConns {
+		c := check.New(fmt.Sprintf("c0000000-0000-4000-8000-%012d", i), p.ID, now)
+		c.Name = fmt.Sprintf("load-%d", i)
+		if err := st.CreateCheck(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+		urls = append(urls, base+"/ping/"+c.ID)
+	}
+
+	srv := &http.Server{
+		Handler: httpapi.New(httpapi.Config{Store: st, SiteRoot: base,
+			Now: func() time.Time { return time.Now().UTC() }, SecretKey: []byte("bench-signing-secret")}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	go pprof.Do(ctx, pprof.Labels("side", "server"), func(context.Context) { _ = srv.Serve(ln) })
+	defer srv.Close()
+
+	tr := &http.Transport{MaxIdleConnsPerHost: pingBenchConns, MaxConnsPerHost: pingBenchConns, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	body := []byte("backup done: 1432 files, 0 errors")
+	ping := func(u string) error {
+		resp, err := client.Post(u, "text/plain", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return err
+	}
+	// One ping per check off the clock; the connections it opens carry the client label.
+	pprof.Do(ctx, pprof.Labels("side", "client"), func(context.Context) {
+		for _, u := range urls {
+			if err := ping(u); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
+	var (
+		next     atomic.Int64
+		failures atomic.Int64
+		wg       sync.WaitGroup
+	)
+	b.ResetTimer()
+	for _, u := range urls {
+		wg.Go(func() {
+			pprof.Do(ctx, pprof.Labels("side", "client"), func(context.Context) {
+				for next.Add(1) <= int64(b.N) {
+					if err := ping(u); err != nil {
+						failures.Add(1)
+					}
+				}
+			})
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	if n := failures.Load(); n > 0 {
+		b.Fatalf("%d of %d pings failed", n, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pings/s")
+}
