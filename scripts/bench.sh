@@ -397,17 +397,14 @@ EOF
 md alert
 cat <<'EOF'
 
-In `overdue serve` an alert waits for two loops. The sweep runs every interval, so a due check
-waits up to one interval for it (due → flip: uniform between 0 and the interval, plus the sweep's
-own time). The notifier runs on a ticker of its own, started at the same moment as the sweep's,
-so both wake at the same instants and race: when the notifier reads the outbox a moment before
-that tick's sweep has written the flip, the flip waits one more whole interval (flip → alert ≈
-the interval instead of a few milliseconds). The column "alerts that waited a further interval"
-counts how often the notifier lost; it changes from run to run (every one of the 12 at both
-intervals in one run on this machine, a third at 2 s in another). So an alert comes between 0 and
-2 intervals after the check was due: up to 4 s at the default 2 s. Running the notifier right
-after each sweep in the same loop (or letting the sweep wake it) would bound it at one interval
-plus the few milliseconds below.
+In `overdue serve` one loop sweeps and then runs the notifier, every interval. A due check waits
+up to one interval for the sweep (due → flip: uniform between 0 and the interval, plus the sweep's
+own time), and the flip the sweep writes is delivered in the same round (flip → alert: a few
+milliseconds). So an alert comes at most one interval after the check was due: up to 2 s at the
+default `--interval 2s`. (When the sweep and the notifier ran as two loops on separate tickers,
+the notifier often read the outbox just before the sweep wrote the flip, and the alert waited a
+whole further interval: up to 4 s. The column "alerts that waited a further interval" counts
+that case.)
 
 The work itself, without the waits (a pinned clock; one sweep over 1,000 checks with 1 or 10 of
 them due, then one notifier run; `first-alert` is from the start of the sweep to the first
