@@ -65,6 +65,7 @@ type LockError struct {
 	Expires time.Time // when it lapses unless renewed
 }
 
+// Error says who holds the lock, until when, and what to do.
 func (e *LockError) Error() string {
 	return fmt.Sprintf("another migration of table %s is running (lock held by %s until %s): "+
 		"let it finish and run again, or wait until the lock expires if that migrator has died",
