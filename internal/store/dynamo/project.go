@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -59,6 +60,11 @@ func (s *Store) CreateProject(ctx context.Context, p *check.Project) error {
 	if slices.ContainsFunc(cancelReasons(err), func(r types.CancellationReason) bool {
 		return aws.ToString(r.Code) == codeConditionFailed
 	}) {
+		// The SDK retries a request whose answer it did not get; if DynamoDB had applied the first
+		// attempt, the retry finds our own items. Exactly our project under this ID is success.
+		if got, err := s.Project(ctx, p.ID); err == nil && sameProject(got, p) {
+			return nil
+		}
 		return fmt.Errorf("create project %s: the ID or a key is taken: %w", p.ID, store.ErrConflict)
 	}
 	return fmt.Errorf("create project %s: %w", p.ID, err)
@@ -308,4 +314,15 @@ func primaryKeys(entries []item) []item {
 		keys[i] = item{PartitionKey: e[PartitionKey], SortKey: e[SortKey]}
 	}
 	return keys
+}
+
+// sameProject reports whether a stored project is p as written: every field equal, the creation
+// time at the store's microsecond precision.
+func sameProject(stored, p *check.Project) bool {
+	a, b := *stored, *p
+	if !a.Created.Equal(b.Created.Truncate(time.Microsecond)) {
+		return false
+	}
+	a.Created, b.Created = time.Time{}, time.Time{}
+	return a == b
 }
