@@ -50,14 +50,11 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, _ io.Writer) erro
 	if err := check.ValidateChannel(*kind, *value); err != nil {
 		return usagef("channel add: %s", err)
 	}
-	st, err := stf.open(ctx, fs.Name())
+	st, err := stf.openProject(ctx, fs.Name(), *projectID)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.Project(ctx, *projectID); err != nil {
-		return usagef("channel add: --project %s: no such project (%s)", *projectID, err)
-	}
 	ch := &check.Channel{
 		ID: uuid.NewString(), ProjectID: *projectID, Kind: *kind, Name: *name, Value: *value,
 		Created: time.Now().UTC(),
@@ -104,14 +101,11 @@ func cmdChannelList(ctx context.Context, args []string, stdout, _ io.Writer) err
 	if *projectID == "" {
 		return usagef("channel list: --project is required")
 	}
-	st, err := stf.open(ctx, fs.Name())
+	st, err := stf.openProject(ctx, fs.Name(), *projectID)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.Project(ctx, *projectID); err != nil {
-		return usagef("channel list: --project %s: no such project (%s)", *projectID, err)
-	}
 	chans, err := st.Channels(ctx, *projectID)
 	if err != nil {
 		return fmt.Errorf("list channels: %w", err)

@@ -126,6 +126,26 @@ func (sf *storeFlags) openMigrating(ctx context.Context, cmd string, autoMigrate
 	return openSQLite(ctx, *sf.data, autoMigrate, stdout)
 }
 
+// openProject opens the chosen store for a command about one project, and checks that the
+// project exists: an unknown ID is a usage error naming --project.
+func (sf *storeFlags) openProject(ctx context.Context, cmd, projectID string) (store.Store, error) {
+	if projectID == "" {
+		return nil, usagef("%s: --project is required", cmd)
+	}
+	st, err := sf.open(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Project(ctx, projectID); err != nil {
+		st.Close()
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, usagef("%s: --project %s: no such project (list them with the management API, or create one with overdue project create)", cmd, projectID)
+		}
+		return nil, fmt.Errorf("load project %s: %w", projectID, err)
+	}
+	return st, nil
+}
+
 // dynamoClient builds a DynamoDB client from the environment (AWS_REGION, credentials,
 // AWS_ENDPOINT_URL for an emulator).
 func dynamoClient(ctx context.Context) (*dynamodb.Client, error) {

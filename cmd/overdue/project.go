@@ -201,14 +201,11 @@ func cmdCheckCreate(ctx context.Context, args []string, stdout, _ io.Writer) err
 		}
 		c.Kind, c.Schedule, c.TZ = check.Kind(s.Kind()), *expr, zone
 	}
-	st, err := stf.open(ctx, fs.Name())
+	st, err := stf.openProject(ctx, fs.Name(), *projectID)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.Project(ctx, *projectID); err != nil {
-		return usagef("check create: --project %s: no such project (%s)", *projectID, err)
-	}
 	if err := st.CreateCheck(ctx, c); err != nil {
 		return fmt.Errorf("create check: %w", err)
 	}
@@ -237,14 +234,11 @@ func cmdCheckList(ctx context.Context, args []string, stdout, _ io.Writer) error
 	if *projectID == "" {
 		return usagef("check list: --project is required")
 	}
-	st, err := stf.open(ctx, fs.Name())
+	st, err := stf.openProject(ctx, fs.Name(), *projectID)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.Project(ctx, *projectID); err != nil {
-		return usagef("check list: --project %s: no such project (%s)", *projectID, err)
-	}
 	checks, err := st.Checks(ctx, *projectID)
 	if err != nil {
 		return fmt.Errorf("list checks: %w", err)
