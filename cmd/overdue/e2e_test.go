@@ -50,7 +50,6 @@ func TestMain(m *testing.M) {
 // server is a running `overdue serve` whose stdout lines arrive on lines.
 type server struct {
 	cmd   *exec.Cmd
-	url   string
 	lines chan string
 	seen  []string
 }

@@ -60,11 +60,6 @@ func noPositional(fs *flag.FlagSet, positional []string) error {
 	return nil
 }
 
-// dataFlag adds only --data DIR, for commands that work on the embedded store alone.
-func dataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", "./data", "directory of the embedded SQLite store")
-}
-
 // storeFlags are the flags that choose a store: --data DIR for the embedded SQLite store (the
 // default), or --store dynamodb --table NAME (region, credentials and endpoint from the usual AWS
 // variables, e.g. AWS_REGION and AWS_ENDPOINT_URL).

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -248,8 +247,6 @@ func seed(t *testing.T, st store.Store) {
 
 const motoMissing = "moto_server is not running: run the tests with 'make test' (which starts it), " +
 	"or install it with pip install 'moto[server]'"
-
-var tableSeq atomic.Int64
 
 func newStore(t *testing.T) *dynamo.Store {
 	t.Helper()

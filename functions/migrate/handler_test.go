@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,9 +96,6 @@ func TestResponseShape(t *testing.T) {
 		t.Errorf("response = %s, want %s", b, want)
 	}
 }
-
-// The tests run against moto_server (scripts/with-moto.sh names it in OVERDUE_MOTO_URL).
-var tableSeq atomic.Int64
 
 func motoDB(t *testing.T) *dynamodb.Client {
 	t.Helper()

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -180,8 +179,6 @@ func seed(t *testing.T, st store.Store) {
 
 const motoMissing = "moto_server is not running: run the tests with 'make test' (which starts it), " +
 	"or install it with pip install 'moto[server]'"
-
-var tableSeq atomic.Int64
 
 func motoDB(t *testing.T) *dynamodb.Client {
 	t.Helper()

@@ -174,16 +174,6 @@ func (f *apiFixture) checkCount(p *check.Project) int {
 	return len(cs)
 }
 
-// onlyCheck is project p's single check.
-func (f *apiFixture) onlyCheck(p *check.Project) *check.Check {
-	f.t.Helper()
-	cs, err := f.store.Checks(context.Background(), p.ID)
-	if err != nil || len(cs) != 1 {
-		f.t.Fatalf("Checks = %d checks, %v; want 1", len(cs), err)
-	}
-	return cs[0]
-}
-
 const htmlType = "text/html; charset=utf-8"
 
 // wantHTML fails the test unless rec is status with body as text/html.
