@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -191,9 +190,4 @@ func checkDuration(name string, d time.Duration) error {
 		return usagef("--%s %s: too large (at most 365 days)", name, d)
 	}
 	return nil
-}
-
-// validSlug reports whether s matches Healthchecks' slug pattern ^[a-z0-9-_]*$.
-func validSlug(s string) bool {
-	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789-_") == ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -163,8 +164,6 @@ func cmdCheckCreate(ctx context.Context, args []string, stdout, _ io.Writer) err
 		return usagef("check create: --project is required")
 	case strings.TrimSpace(*name) == "":
 		return usagef("check create: --name is required")
-	case !validSlug(*slug):
-		return usagef("check create: --slug %q: use only lowercase letters, digits, - and _", *slug)
 	case timeout.set && *expr != "":
 		return usagef("check create: --timeout and --schedule exclude each other: a check has a period or a schedule")
 	case *tz != "" && *expr == "":
@@ -174,6 +173,13 @@ func cmdCheckCreate(ctx context.Context, args []string, stdout, _ io.Writer) err
 	c := check.New(uuid.NewString(), *projectID, now)
 	c.Name, c.Slug = *name, *slug
 	c.BadgeKey = uuid.NewString()
+	// The API's rules for names and slugs (length, pattern, no control characters).
+	var fe *check.FieldError
+	if err := c.ValidateText(); errors.As(err, &fe) {
+		return usagef("check create: --%s: %s", fe.Field, fe.Advice())
+	} else if err != nil {
+		return usagef("check create: %s", err)
+	}
 	if timeout.set {
 		if err := checkDuration("timeout", timeout.d); err != nil {
 			return err

@@ -306,8 +306,11 @@ func TestCheckValidation(t *testing.T) {
 		{`{"timeout": "oops"}`, "timeout is not a number"},
 		{`{"timeout": 60.0}`, "timeout is not a number"},
 		{`{"timeout": 6e1}`, "timeout is not a number"},
-		{`{"timeout": true}`, "timeout is too small"}, // a bool is an int in Healthchecks
-		{`{"grace": false}`, "grace is too small"},
+		// Healthchecks takes a bool as an int (1 or 0) and says "too small"; the type is what is wrong.
+		{`{"timeout": true}`, "timeout is not a number"},
+		{`{"grace": false}`, "grace is not a number"},
+		{`{"grace": [60]}`, "grace is not a number"},
+		{`{"timeout": {"s": 60}}`, "timeout is not a number"},
 		{`{"timeout": null}`, "timeout is not a number"},
 		{`{"grace": null}`, "grace is not a number"},
 		{`{"channels": null}`, "channels is not a string"},
@@ -329,6 +332,17 @@ func TestCheckValidation(t *testing.T) {
 		{`{"name": "` + long(101) + `"}`, "name is too long"},
 		{`{"name": "` + strings.Repeat("é", 100) + `"}`, ""},
 		{`{"desc": 123}`, "desc is not a string"},
+		{`{"desc": true}`, "desc is not a string"},
+		// Control characters: none in a name or tags; a description may have tabs and line breaks.
+		{`{"name": "nul\u0000here"}`, "name contains a control character (U+0000 at character 4); remove it"},
+		{`{"name": "two\nlines"}`, "name contains a control character (U+000A at character 4); remove it"},
+		{`{"name": "bell\u0007"}`, "name contains a control character (U+0007 at character 5); remove it"},
+		{`{"name": "c1\u0085"}`, "name contains a control character (U+0085 at character 3); remove it"},
+		{`{"tags": "prod\tdb"}`, "tags contains a control character (U+0009 at character 5); remove it"},
+		{`{"desc": "esc\u001b[2J"}`, "desc contains a control character (U+001B at character 4); only tab and line breaks are allowed"},
+		{`{"desc": "nul\u0000"}`, "desc contains a control character (U+0000 at character 4); only tab and line breaks are allowed"},
+		{`{"desc": "line one\r\n\tline two\n"}`, ""},
+		{`{"name": "Backups \u2014 nightly"}`, ""},
 		{`{"tags": ["a"]}`, "tags is not a string"},
 		{`{"tags": "` + long(501) + `"}`, "tags is too long"},
 		{`{"slug": "Uppercase"}`, "slug does not match pattern"},
@@ -413,6 +427,10 @@ func TestUpdateValidationChangesNothing(t *testing.T) {
 		`{"timeout": 43200000}`,
 		`{"desc": 123}`,
 		`{"name": null}`,
+		`{"name": "a\u0000b"}`,
+		`{"tags": "a\u001bb"}`,
+		`{"desc": "\u0000"}`,
+		`{"grace": true}`,
 	} {
 		rec := f.api("POST", "/api/v3/checks/"+c.ID, body, keyA)
 		if rec.Code != 400 {

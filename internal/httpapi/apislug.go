@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"strings"
+
+	"github.com/overduehq/overdue/internal/check"
 )
 
 // slugify is Django's slugify, which API v1 and v2 apply to a check's name to make its slug:
@@ -37,8 +39,8 @@ func slugify(s string) string {
 		}
 	}
 	slug := strings.Trim(string(out), "-_")
-	if len(slug) > maxSlugLen {
-		slug = strings.TrimRight(slug[:maxSlugLen], "-_")
+	if len(slug) > check.MaxSlugLen {
+		slug = strings.TrimRight(slug[:check.MaxSlugLen], "-_")
 	}
 	return slug
 }

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"strings"
 	"testing"
+
+	"github.com/overduehq/overdue/internal/check"
 )
 
 func TestSlugify(t *testing.T) {
@@ -26,7 +28,7 @@ func TestSlugify(t *testing.T) {
 		{"日本語", ""},
 		{"emoji 😀 here", "emoji-here"},
 		{"dots.and,commas", "dotsandcommas"},
-		{strings.Repeat("ﬃ", 100), strings.Repeat("ffi", 100)[:maxSlugLen]},
+		{strings.Repeat("ﬃ", 100), strings.Repeat("ffi", 100)[:check.MaxSlugLen]},
 		{strings.Repeat("a", 99) + " b", strings.Repeat("a", 99)},
 	}
 	for _, tt := range tests {

@@ -17,17 +17,13 @@ import (
 )
 
 // Limits of the check fields the API accepts (Healthchecks' Spec, healthchecks-behaviour.md §4.6
-// and §4.7).
+// and §4.7). Name, slug, tags and description follow the domain's rules (check.ValidateName and
+// friends), which ?create=1 and the CLI apply too.
 const (
-	maxNameLen     = 100
-	maxSlugLen     = 100
 	maxScheduleLen = 100
 	maxKeywordLen  = 200
-	// maxTagsLen is the width of Healthchecks' tags column. Healthchecks does not validate it in
-	// the API and fails with a database error instead; we say what is wrong.
-	maxTagsLen = 500
-	minPeriod  = 60       // seconds, for timeout and grace
-	maxPeriod  = 31536000 // seconds (365 days)
+	minPeriod      = 60       // seconds, for timeout and grace
+	maxPeriod      = 31536000 // seconds (365 days)
 )
 
 // uniqueFields are the fields a create request may name in "unique".
@@ -71,7 +67,7 @@ type specField struct {
 // a request with several problems gets: only the first is reported.
 var specFields = []specField{
 	{"channels", stringField(0, func(sp *checkSpec, v string) string { sp.channels = &v; return "" })},
-	{"desc", stringField(0, func(sp *checkSpec, v string) string { sp.desc = &v; return "" })},
+	{"desc", textField(check.ValidateDesc, func(sp *checkSpec, v string) { sp.desc = &v })},
 	{"failure_kw", stringField(maxKeywordLen, func(sp *checkSpec, v string) string { sp.failureKw = &v; return "" })},
 	{"filter_subject", boolField(func(sp *checkSpec, v bool) { sp.filterSubject = &v })},
 	{"filter_body", boolField(func(sp *checkSpec, v bool) { sp.filterBody = &v })},
@@ -80,14 +76,14 @@ var specFields = []specField{
 	{"grace", periodField(func(sp *checkSpec, d time.Duration) { sp.grace = &d })},
 	{"manual_resume", boolField(func(sp *checkSpec, v bool) { sp.manualResume = &v })},
 	{"methods", parseMethods},
-	{"name", stringField(maxNameLen, func(sp *checkSpec, v string) string { sp.name = &v; return "" })},
+	{"name", textField(check.ValidateName, func(sp *checkSpec, v string) { sp.name = &v })},
 	{"schedule", stringField(maxScheduleLen, setSchedule)},
-	{"slug", stringField(maxSlugLen, setSlug)},
+	{"slug", textField(check.ValidateSlug, func(sp *checkSpec, v string) { sp.slug = &v })},
 	{"start_kw", stringField(maxKeywordLen, func(sp *checkSpec, v string) string { sp.startKw = &v; return "" })},
 	{"subject", stringField(maxKeywordLen, func(sp *checkSpec, v string) string { sp.subject = &v; return "" })},
 	{"subject_fail", stringField(maxKeywordLen, func(sp *checkSpec, v string) string { sp.subjectFail = &v; return "" })},
 	{"success_kw", stringField(maxKeywordLen, func(sp *checkSpec, v string) string { sp.successKw = &v; return "" })},
-	{"tags", stringField(maxTagsLen, func(sp *checkSpec, v string) string { sp.tags = &v; return "" })},
+	{"tags", textField(check.ValidateTags, func(sp *checkSpec, v string) { sp.tags = &v })},
 	{"timeout", periodField(func(sp *checkSpec, d time.Duration) { sp.timeout = &d })},
 	{"tz", stringField(0, setTZ)},
 	{"unique", parseUnique},
@@ -134,6 +130,21 @@ func stringField(maxLen int, set func(sp *checkSpec, v string) string) func(*che
 	}
 }
 
+// textField parses a JSON string and checks it with the domain's rule for the field (whose
+// error reads "<field> <reason>", so the reason is what follows the name).
+func textField(validate func(string) error, set func(sp *checkSpec, v string)) func(*checkSpec, json.RawMessage) string {
+	return stringField(0, func(sp *checkSpec, v string) string {
+		var fe *check.FieldError
+		if err := validate(v); errors.As(err, &fe) {
+			return fe.Reason
+		} else if err != nil {
+			return err.Error()
+		}
+		set(sp, v)
+		return ""
+	})
+}
+
 // boolField parses true or false; null, 0 and "true" are not booleans.
 func boolField(set func(sp *checkSpec, v bool)) func(*checkSpec, json.RawMessage) string {
 	return func(sp *checkSpec, raw json.RawMessage) string {
@@ -149,9 +160,10 @@ func boolField(set func(sp *checkSpec, v bool)) func(*checkSpec, json.RawMessage
 	}
 }
 
-// periodField parses timeout or grace: an integer number of seconds in [60, 31536000]. As in
-// Healthchecks (where a bool is an int), true and false count as 1 and 0 and so are too small.
-// 60.0 and "60" are not numbers.
+// periodField parses timeout or grace: an integer number of seconds in [60, 31536000]. 60.0, "60"
+// and null are not numbers, and neither are true and false: Healthchecks (where a bool is an int)
+// takes them as 1 and 0 and answers "is too small", which sends the sender looking at the value
+// instead of its type.
 func periodField(set func(sp *checkSpec, d time.Duration)) func(*checkSpec, json.RawMessage) string {
 	return func(sp *checkSpec, raw json.RawMessage) string {
 		n, reason := jsonInteger(raw)
@@ -168,16 +180,10 @@ func periodField(set func(sp *checkSpec, d time.Duration)) func(*checkSpec, json
 	}
 }
 
-// jsonInteger reads an integer literal, or a bool as 0 or 1. Integers too large for int64 come
-// back as the int64 limit of their sign, which every range check rejects.
+// jsonInteger reads an integer literal. Integers too large for int64 come back as the int64
+// limit of their sign, which every range check rejects.
 func jsonInteger(raw json.RawMessage) (int64, string) {
 	s := string(raw)
-	switch s {
-	case "true":
-		return 1, ""
-	case "false":
-		return 0, ""
-	}
 	if s == "" || strings.ContainsAny(s, ".eE") || !(s[0] == '-' || '0' <= s[0] && s[0] <= '9') {
 		return 0, "is not a number"
 	}
@@ -236,18 +242,6 @@ func parseUnique(sp *checkSpec, raw json.RawMessage) string {
 // uniqueItemReason marks an invalid "unique" item. Healthchecks words that error about the item,
 // not the field, so parseCheckSpec replaces the whole message.
 const uniqueItemReason = "item has unexpected value"
-
-// setSlug accepts slugs of lowercase letters, digits, hyphens and underscores (empty included).
-func setSlug(sp *checkSpec, v string) string {
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return "does not match pattern"
-		}
-	}
-	sp.slug = &v
-	return ""
-}
 
 // setSchedule accepts what Healthchecks accepts: exactly five fields on one line is a cron
 // expression, anything else OnCalendar; either must fire at least once after 2000-01-01 (UTC).

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -30,6 +31,16 @@ var (
 	errBodyTooLarge = &clientError{http.StatusBadRequest, "request body too large"}
 	errBodyRead     = &clientError{http.StatusBadRequest, "could not read the request body"}
 )
+
+// fieldError is the ping API's 400 for a check field the domain refuses: the field, what is wrong
+// and what would do ("slug is too long (at most 100 characters)").
+func fieldError(err error) error {
+	var fe *check.FieldError
+	if errors.As(err, &fe) {
+		return &clientError{http.StatusBadRequest, fe.Advice()}
+	}
+	return &clientError{http.StatusBadRequest, err.Error()}
+}
 
 // statusOf maps an error to the status and message a client sees. It is the one place errors
 // become status codes; anything it does not recognise is an internal error whose details stay in

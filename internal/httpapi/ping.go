@@ -180,6 +180,11 @@ func (s *Server) checkBySlug(ctx context.Context, pingKey, slug string, create b
 	case !create:
 		return "", false, store.ErrNotFound
 	}
+	// The slug becomes the new check's slug and name, under the rules the management API applies
+	// to both (the URL router has already limited it to [-a-z0-9_]; only its length is left).
+	if err := check.ValidateSlug(slug); err != nil {
+		return "", false, fieldError(err)
+	}
 
 	existing, err := s.store.Checks(ctx, p.ID)
 	if err != nil {
@@ -196,6 +201,9 @@ func (s *Server) checkBySlug(ctx context.Context, pingKey, slug string, create b
 	c.Name = slug
 	c.Slug = slug
 	c.BadgeKey = s.newID()
+	if err := c.ValidateText(); err != nil {
+		return "", false, fieldError(err)
+	}
 	// Healthchecks assigns every channel of the project, disabled ones included.
 	for _, ch := range channels {
 		c.Channels = append(c.Channels, ch.ID)
@@ -209,9 +217,11 @@ func (s *Server) checkBySlug(ctx context.Context, pingKey, slug string, create b
 	return c.ID, true, nil
 }
 
-// readBody reads the part of the request body that is stored. A declared length over the request
-// cap is rejected (Healthchecks: Django's upload limit); otherwise a longer body is truncated,
-// and nothing past the cap is ever read.
+// readBody reads the part of the request body that is stored. A body over the request cap is
+// rejected (Healthchecks: Django's upload limit), whether its length is declared or not: a
+// declared length is judged before reading, and a body of unknown length (chunked) is read past
+// the stored part, and discarded, up to one byte over the cap to tell. Otherwise a longer body is
+// truncated, and nothing past the cap is ever read.
 func (s *Server) readBody(r *http.Request) ([]byte, error) {
 	limit := int64(max(MaxRequestBody, s.bodyLimit))
 	if r.ContentLength > limit {
@@ -220,16 +230,22 @@ func (s *Server) readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	n := limit + 1 // unlimited: one more byte tells an oversized chunked body
+	keep := limit
 	if s.bodyLimit > 0 {
-		n = int64(s.bodyLimit)
+		keep = int64(s.bodyLimit)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, n))
+	body, err := io.ReadAll(io.LimitReader(r.Body, keep))
 	if err != nil {
 		return nil, errBodyRead
 	}
-	if int64(len(body)) > limit {
-		return nil, errBodyTooLarge
+	if r.ContentLength < 0 {
+		rest, err := io.Copy(io.Discard, io.LimitReader(r.Body, limit+1-int64(len(body))))
+		if err != nil {
+			return nil, errBodyRead
+		}
+		if int64(len(body))+rest > limit {
+			return nil, errBodyTooLarge
+		}
 	}
 	if len(body) == 0 {
 		return nil, nil
