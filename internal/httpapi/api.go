@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -152,6 +153,9 @@ func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, err error
 		s.writeAPINotFound(w)
 	case errors.Is(err, store.ErrConflict):
 		writeJSON(w, http.StatusConflict, errorJSON{"conflict, please retry"})
+	case schema.Refused(err) != nil:
+		status, msg := statusOf(err)
+		writeJSON(w, status, errorJSON{msg})
 	default:
 		s.log.ErrorContext(r.Context(), "API request failed",
 			append(attrs, "method", r.Method, "path", r.URL.Path, slog.Any("error", err))...)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -54,6 +55,11 @@ func statusOf(err error) (int, string) {
 		return http.StatusNotFound, "not found"
 	case errors.Is(err, store.ErrConflict):
 		return http.StatusConflict, "conflict, please retry"
+	case schema.Refused(err) != nil:
+		// The data model moved past this build, or has not reached it yet: nothing was written,
+		// and the message names both versions and what to do (DESIGN.md, "code and data model
+		// ship together").
+		return http.StatusServiceUnavailable, schema.Refused(err).Error()
 	default:
 		return http.StatusInternalServerError, "internal server error"
 	}

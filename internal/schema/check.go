@@ -1,6 +1,9 @@
 package schema
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Decision is what a build does with the data it finds.
 type Decision int
@@ -49,7 +52,7 @@ func (d Decision) String() string {
 //	Version == Current            Use
 //	Oldest <= Version < Current   Migrate
 //	Version < Oldest              Refuse, *VersionError (too old)
-//	inconsistent pair             Refuse, plain error (damaged, or not Overdue's)
+//	inconsistent pair             Refuse, *DamagedError (damaged, or not Overdue's)
 //
 // The error is non-nil exactly when the decision is Refuse.
 func Check(data Version, build Build) (Decision, error) {
@@ -75,16 +78,48 @@ func Check(data Version, build Build) (Decision, error) {
 	}
 }
 
-func damaged(data Version) error {
-	return fmt.Errorf("the data records data model %v, which no Overdue build writes: "+
-		"it is damaged or was not written by Overdue; restore a backup", data)
+func damaged(data Version) error { return &DamagedError{Data: data} }
+
+// DamagedError is data whose recorded version no Overdue build writes (a minimum reader above
+// the version, a missing one): it is damaged, or not Overdue's. Nothing has been written when
+// it is returned.
+type DamagedError struct {
+	Data Version // what the data records
+}
+
+// Error says what the data records and what to do.
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("the data records data model %v, which no Overdue build writes: "+
+		"it is damaged or was not written by Overdue; restore a backup", e.Data)
+}
+
+// Refused returns the guard's refusal in err's chain (a *VersionError, *PendingError or
+// *DamagedError) or nil when err is not one. Code that turns errors into answers uses it to
+// tell "this build must not touch the data" (503, a failed invocation, the DataModelRefused
+// metric) from any other failure, and to show the refusal's own message, which names both
+// versions, without the context wrapped around it.
+func Refused(err error) error {
+	var (
+		ve *VersionError
+		pe *PendingError
+		de *DamagedError
+	)
+	switch {
+	case errors.As(err, &ve):
+		return ve
+	case errors.As(err, &pe):
+		return pe
+	case errors.As(err, &de):
+		return de
+	}
+	return nil
 }
 
 // Ready is the guard for code that serves requests or runs jobs (the functions, the sweep, the
 // notifier): nil when the build may use the data as it is (Use, UseNewer); otherwise an error
 // whose message is what to show, and the code must write nothing: a *VersionError when no
 // migration can help this build, a *PendingError when the data must be created or migrated
-// first.
+// first, a *DamagedError when no build can. Refused finds any of them in a wrapped error.
 func Ready(data Version, build Build) error {
 	d, err := Check(data, build)
 	switch d {

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -15,7 +16,7 @@ func TestCheck(t *testing.T) {
 		name string
 		data Version
 		want Decision
-		// wantErr: "" none; "newer" or "older" a *VersionError of that kind; "damaged" a plain error.
+		// wantErr: "" none; "newer" or "older" a *VersionError of that kind; "damaged" a *DamagedError.
 		wantErr string
 	}{
 		{"empty store", Version{}, Create, ""},
@@ -47,8 +48,9 @@ func TestCheck(t *testing.T) {
 					t.Errorf("Check(%+v) error = %v, want nil", tt.data, err)
 				}
 			case "damaged":
-				if err == nil || errors.As(err, &ve) {
-					t.Errorf("Check(%+v) error = %v, want a plain error", tt.data, err)
+				var de *DamagedError
+				if !errors.As(err, &de) || de.Data != tt.data {
+					t.Errorf("Check(%+v) error = %v, want a *DamagedError of the data", tt.data, err)
 				}
 			default:
 				if !errors.As(err, &ve) {
@@ -116,15 +118,18 @@ func TestReady(t *testing.T) {
 		{Version{}, "pending"},
 		{Version{4, 4}, "version"},
 		{Version{1, 1}, "version"},
-		{Version{2, 3}, "other"},
+		{Version{2, 3}, "damaged"},
 	}
 	for _, tt := range tests {
 		err := Ready(tt.data, build3)
 		var ve *VersionError
 		var pe *PendingError
+		var de *DamagedError
 		got := ""
 		switch {
 		case err == nil:
+		case errors.As(err, &de):
+			got = "damaged"
 		case errors.As(err, &ve):
 			got = "version"
 		case errors.As(err, &pe):
@@ -137,6 +142,23 @@ func TestReady(t *testing.T) {
 		}
 		if got != tt.want {
 			t.Errorf("Ready(%+v) = %v (%s), want %s", tt.data, err, got, tt.want)
+		}
+	}
+}
+
+// TestRefused: every refusal of the guard is found through the context wrapped around it, as
+// the store's writes return it, and nothing else is taken for one.
+func TestRefused(t *testing.T) {
+	for _, data := range []Version{{}, {2, 2}, {4, 4}, {1, 1}, {2, 3}} {
+		refusal := Ready(data, build3)
+		wrapped := fmt.Errorf("update check c1: %w", refusal)
+		if got := Refused(wrapped); got != refusal {
+			t.Errorf("Refused(%q) = %v, want %v", wrapped, got, refusal)
+		}
+	}
+	for _, err := range []error{nil, errors.New("throttled"), fmt.Errorf("read META: %w", errors.New("denied"))} {
+		if got := Refused(err); got != nil {
+			t.Errorf("Refused(%v) = %v, want nil", err, got)
 		}
 	}
 }

@@ -36,10 +36,10 @@ const (
 	flipsExpire = `DELETE FROM flips WHERE check_id = ? AND created < ? AND processed IS NOT NULL`
 )
 
-// updateStmts are UpdateCheck's statements, prepared once on the write connection: parsing them
-// anew took a third of the time of a ping.
+// updateStmts are UpdateCheck's statements and the write guard's, prepared once on the write
+// connection: parsing them anew took a third of the time of a ping.
 type updateStmts struct {
-	load, update, insertPing, trimPings, insertFlip, expireFlips *sql.Stmt
+	guard, load, update, insertPing, trimPings, insertFlip, expireFlips *sql.Stmt
 }
 
 func prepareUpdate(ctx context.Context, db *sql.DB) (*updateStmts, error) {
@@ -48,6 +48,7 @@ func prepareUpdate(ctx context.Context, db *sql.DB) (*updateStmts, error) {
 		stmt  **sql.Stmt
 		query string
 	}{
+		{&u.guard, guardVersion},
 		{&u.load, checkLoad},
 		{&u.update, checkUpdate},
 		{&u.insertPing, pingInsert},
@@ -67,7 +68,7 @@ func prepareUpdate(ctx context.Context, db *sql.DB) (*updateStmts, error) {
 
 func (u *updateStmts) close() error {
 	var errs []error
-	for _, stmt := range []*sql.Stmt{u.load, u.update, u.insertPing, u.trimPings, u.insertFlip, u.expireFlips} {
+	for _, stmt := range []*sql.Stmt{u.guard, u.load, u.update, u.insertPing, u.trimPings, u.insertFlip, u.expireFlips} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}

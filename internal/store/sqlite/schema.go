@@ -181,6 +181,28 @@ func readVersion(ctx context.Context, q queryer) (v stored, tables int, err erro
 	return v, tables, nil
 }
 
+// guardVersion reads the data-model version and the minimum reader in one statement, for
+// guardWrite. schema_meta exists in every database Open accepts (version 2 on).
+const guardVersion = `SELECT user_version, (SELECT max(min_reader) FROM schema_meta) FROM pragma_user_version`
+
+// guardWrite is the write guard: inside tx, which holds the write lock (BEGIN IMMEDIATE), so
+// no other process can change the version before tx ends, it reads the version and the
+// minimum reader and refuses with schema.Ready's error (a *VersionError when a newer build
+// raised the minimum reader past this one) unless this build may write the data as it is. It
+// costs one prepared statement reading the header and the few rows of schema_meta, a few
+// microseconds beside a ping's write.
+func (s *Store) guardWrite(ctx context.Context, tx *sql.Tx) error {
+	var version, minReader sql.NullInt64
+	if err := tx.StmtContext(ctx, s.u.guard).QueryRowContext(ctx).Scan(&version, &minReader); err != nil {
+		return fmt.Errorf("read the data model version: %w", err)
+	}
+	v := schema.Version{Version: int(version.Int64), MinReader: int(version.Int64)}
+	if minReader.Valid {
+		v.MinReader = int(minReader.Int64)
+	}
+	return schema.Ready(v, schema.This())
+}
+
 // decide is schema.Check for this build plus what only SQLite can tell: a database with tables
 // and no version was not made by Overdue, and one this build should be able to read that lacks
 // schema_meta has been damaged.

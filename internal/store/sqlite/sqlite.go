@@ -14,7 +14,11 @@
 //
 // Data-model version. The version lives in PRAGMA user_version. Open reads it through a
 // read-only connection before anything can write, and refuses data newer than SchemaVersion
-// with a *VersionError, leaving the database file byte for byte as it was. (Reading a database
+// with a *VersionError, leaving the database file byte for byte as it was. Every write reads
+// it again, with the minimum reader, inside its transaction and before its first change
+// (guardWrite): a newer build's `overdue migrate up` on the same file while this process runs
+// makes the next write fail with the refusal and change nothing, and once the data fits again
+// the next write goes through. (Reading a database
 // in WAL mode needs its -wal and -shm files; SQLite creates them, empty, if they are missing, and
 // Open leaves them: another process may be using them.)
 package sqlite
@@ -171,13 +175,18 @@ func dbErr(err error) error {
 }
 
 // write runs fn in a write transaction (BEGIN IMMEDIATE on the one write connection) and
-// commits if fn returns nil.
+// commits if fn returns nil. Every write of the store goes through it, and it runs fn only if
+// this build may still write the data (guardWrite): another process (`overdue migrate up` of a
+// newer build) may have raised the minimum reader since Open.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.guardWrite(ctx, tx); err != nil {
+		return err
+	}
 	if err := fn(tx); err != nil {
 		return err
 	}
