@@ -12,9 +12,11 @@ run: bin/overdue
 	./bin/overdue serve --data $(DATA) --addr $(ADDR)
 
 ## test: lint, then every test (moto_server is started on a free loopback port for the AWS tests),
-## cfn-lint on the synthesized templates, and a CDK deploy of the dev stage into moto
+## the schedule reference tests in a lone clone of HEAD, cfn-lint on the synthesized templates,
+## and a CDK deploy of the dev stage into moto
 test: lint
 	./scripts/with-moto.sh $(GO) test -count=1 ./...
+	GO=$(GO) ./scripts/clone-test.sh
 	./scripts/cdk-lint.sh
 	./scripts/cdk-smoke.sh
 
