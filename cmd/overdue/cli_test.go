@@ -278,3 +278,66 @@ func TestChannelCommands(t *testing.T) {
 		t.Errorf("channel list = %s", out)
 	}
 }
+
+// TestHelp: --help and -h on every command and subcommand print its usage on stdout and exit 0,
+// before touching any data; a bad flag on the same command exits 2 with one line.
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // in stdout, beside the usage header
+	}{
+		{[]string{"serve"}, "-smtp-host"},
+		{[]string{"project"}, "project create --name NAME"},
+		{[]string{"project", "create"}, "-name"},
+		{[]string{"check"}, "check list --project ID"},
+		{[]string{"check", "create"}, "-site-root"},
+		{[]string{"check", "list"}, "-project"},
+		{[]string{"channel"}, "channel add --project ID"},
+		{[]string{"channel", "add"}, "-kind"},
+		{[]string{"channel", "list"}, "-project"},
+		{[]string{"table"}, "table create --table NAME"},
+		{[]string{"table", "create"}, "-table"},
+		{[]string{"migrate"}, "migrate up [--dry-run]"},
+		{[]string{"migrate", "status"}, "-json"},
+		{[]string{"migrate", "up"}, "-dry-run"},
+		{[]string{"schedule"}, "-after"},
+		{[]string{"version"}, "print the build's version"},
+	}
+	for _, tt := range tests {
+		for _, flag := range []string{"--help", "-h"} {
+			name := strings.Join(append(tt.args, flag), " ")
+			t.Run(name, func(t *testing.T) {
+				data := filepath.Join(t.TempDir(), "data")
+				args := append(append([]string{}, tt.args...), flag)
+				if (len(tt.args) == 2 && tt.args[0] != "table") || tt.args[0] == "serve" {
+					// Flags before the help flag must not be acted on either.
+					args = append(append(append([]string{}, tt.args...), "--data", data), flag)
+				}
+				code, stdout, stderr := runIn(args...)
+				if code != exitOK || stderr != "" {
+					t.Fatalf("exit %d, stderr %q; want 0 and nothing on stderr", code, stderr)
+				}
+				header := "usage of overdue " + strings.Join(tt.args, " ") + ":\n"
+				if !strings.HasPrefix(stdout, header) || !strings.Contains(stdout, tt.want) {
+					t.Errorf("stdout = %q, want it to start with %q and contain %q", stdout, header, tt.want)
+				}
+				if _, err := os.Stat(data); !os.IsNotExist(err) {
+					t.Errorf("help created %s (stat: %v)", data, err)
+				}
+			})
+		}
+		t.Run(strings.Join(tt.args, " ")+" --bogus", func(t *testing.T) {
+			code, stdout, stderr := runIn(append(append([]string{}, tt.args...), "--bogus")...)
+			if code != exitUsage || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "bogus") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2 and one line naming --bogus", code, stdout, stderr)
+			}
+		})
+	}
+	// `overdue help` alone and `overdue help <command>`.
+	if code, stdout, _ := runIn("help"); code != exitOK || stdout != usageText {
+		t.Errorf("overdue help = %d %q, want 0 and the command list", code, stdout)
+	}
+	if code, stdout, _ := runIn("help", "check", "create"); code != exitOK || !strings.HasPrefix(stdout, "usage of overdue check create:") {
+		t.Errorf("overdue help check create = %d %q, want the usage of check create", code, stdout)
+	}
+}

@@ -32,7 +32,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, er
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprintf(stdout, "usage of overdue %s:\n", fs.Name())
+				fmt.Fprintf(stdout, "usage of overdue %s:\n%s\nflags:\n", fs.Name(), commandLines(fs.Name()))
 				fs.SetOutput(stdout)
 				fs.PrintDefaults()
 				return nil, errHelp

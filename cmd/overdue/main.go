@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	// Zone data is embedded so schedules evaluate the same on hosts without a zone database.
@@ -74,7 +75,7 @@ Run 'overdue <command> -h' for a command's flags.
 // run executes one command line and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := dispatch(ctx, args, stdout, stderr)
-	if err == nil {
+	if err == nil || errors.Is(err, errHelp) {
 		return exitOK
 	}
 	var ue *usageError
@@ -101,21 +102,21 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "serve":
 		return cmdServe(ctx, rest, stdout, stderr)
 	case "project":
-		return subcommand("project", rest, map[string]func() error{
+		return subcommand("project", rest, stdout, map[string]func() error{
 			"create": func() error { return cmdProjectCreate(ctx, rest[1:], stdout, stderr) },
 		})
 	case "check":
-		return subcommand("check", rest, map[string]func() error{
+		return subcommand("check", rest, stdout, map[string]func() error{
 			"create": func() error { return cmdCheckCreate(ctx, rest[1:], stdout, stderr) },
 			"list":   func() error { return cmdCheckList(ctx, rest[1:], stdout, stderr) },
 		})
 	case "channel":
-		return subcommand("channel", rest, map[string]func() error{
+		return subcommand("channel", rest, stdout, map[string]func() error{
 			"add":  func() error { return cmdChannelAdd(ctx, rest[1:], stdout, stderr) },
 			"list": func() error { return cmdChannelList(ctx, rest[1:], stdout, stderr) },
 		})
 	case "table":
-		return subcommand("table", rest, map[string]func() error{
+		return subcommand("table", rest, stdout, map[string]func() error{
 			"create": func() error { return cmdTableCreate(ctx, rest[1:], stdout, stderr) },
 		})
 	case "migrate":
@@ -123,18 +124,31 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "schedule":
 		return cmdSchedule(rest, stdout, stderr)
 	case "version":
+		if len(rest) > 0 {
+			if isHelp(rest[0]) {
+				return groupHelp("version", stdout)
+			}
+			return usagef("version: unexpected argument %q", rest[0])
+		}
 		fmt.Fprintln(stdout, "overdue", version)
 		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usageText)
-		return nil
+	case "help", "-h", "-help", "--help":
+		// `overdue help check create` is `overdue check create --help`.
+		if len(rest) == 0 || isHelp(rest[0]) {
+			fmt.Fprint(stdout, usageText)
+			return nil
+		}
+		return dispatch(ctx, append(rest, "--help"), stdout, stderr)
 	}
 	return usagef("unknown command %q: run 'overdue help' for the list", cmd)
 }
 
-func subcommand(name string, args []string, cmds map[string]func() error) error {
+func subcommand(name string, args []string, stdout io.Writer, cmds map[string]func() error) error {
 	if len(args) == 0 {
 		return usagef("%s: missing subcommand (one of %s)", name, keys(cmds))
+	}
+	if isHelp(args[0]) {
+		return groupHelp(name, stdout)
 	}
 	f, ok := cmds[args[0]]
 	if !ok {
@@ -154,6 +168,36 @@ func keys(m map[string]func() error) string {
 		}
 	}
 	return out
+}
+
+// isHelp reports whether arg asks for help instead of naming a subcommand.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// groupHelp prints the lines of usageText about one command (`overdue check --help`: check create
+// and check list) and returns errHelp, which exits 0.
+func groupHelp(name string, stdout io.Writer) error {
+	fmt.Fprintf(stdout, "usage of overdue %s:\n%s", name, commandLines(name))
+	if name != "version" {
+		fmt.Fprintf(stdout, "\nRun 'overdue %s <subcommand> -h' for a subcommand's flags.\n", name)
+	}
+	return errHelp
+}
+
+// commandLines are the lines of usageText that describe the command line starting with name.
+func commandLines(name string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(usageText, "\n") {
+		if strings.HasPrefix(line, "  "+name+" ") {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
 }
 
 // version is set at build time with -ldflags "-X main.version=...".

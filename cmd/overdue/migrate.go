@@ -32,6 +32,9 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(args) == 0 {
 		return usagef("migrate: missing subcommand (one of status, up)")
 	}
+	if isHelp(args[0]) {
+		return groupHelp("migrate", stdout)
+	}
 	switch args[0] {
 	case "status":
 		return cmdMigrateStatus(ctx, args[1:], stdout)
