@@ -24,7 +24,7 @@ type channelOutput struct {
 }
 
 // cmdChannelAdd is `overdue channel add --project ID --kind KIND --value V [--name N] [--json]`.
-func cmdChannelAdd(ctx context.Context, args []string, stdout, _ io.Writer) error {
+func cmdChannelAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("channel add")
 	stf := addStoreFlags(fs)
 	projectID := fs.String("project", "", "project id (required)")
@@ -75,6 +75,9 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, _ io.Writer) erro
 		}
 		out.Secret = notify.WebhookSecret(secret, ch.ID)
 	}
+	if warning := stf.deliveryWarning(ch.Kind); warning != "" {
+		fmt.Fprintln(stderr, warning)
+	}
 	if *asJSON {
 		return writeJSON(stdout, out)
 	}
@@ -121,4 +124,22 @@ func cmdChannelList(ctx context.Context, args []string, stdout, _ io.Writer) err
 		fmt.Fprintf(stdout, "%s  %-8s  %-24s  %s\n", o.ID, o.Kind, o.Name, o.Value)
 	}
 	return nil
+}
+
+// deliveryWarning is the line `channel add` prints on stderr when the server may not deliver
+// channels of kind: the reason the last `overdue serve` on this store recorded, or, on a SQLite
+// store no server has recorded anything for yet, what serve needs for the kind. "" when the
+// kind is deliverable, or on a DynamoDB table no local server serves (on AWS every kind is).
+func (sf *storeFlags) deliveryWarning(kind string) string {
+	if rec := sf.serveRecord(); rec != nil {
+		if reason, ok := rec.Undeliverable[kind]; ok {
+			return fmt.Sprintf("warning: %s (recorded by the last overdue serve on %s; until then alerts to this channel are parked)",
+				reason, *sf.data)
+		}
+		return ""
+	}
+	if hint, ok := enableHints[kind]; ok && *sf.kind == "sqlite" {
+		return fmt.Sprintf("note: overdue serve delivers %s channels only when told how: %s", kind, hint)
+	}
+	return ""
 }

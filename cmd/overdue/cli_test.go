@@ -341,3 +341,125 @@ func TestHelp(t *testing.T) {
 		t.Errorf("overdue help check create = %d %q, want the usage of check create", code, stdout)
 	}
 }
+
+// TestBadArgumentsCreateNothing: a command refused for its arguments leaves no data directory
+// or database behind.
+func TestBadArgumentsCreateNothing(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	tests := [][]string{
+		{"check", "list", "--project", "nope"},
+		{"check", "create", "--project", "nope", "--name", "x"},
+		{"check", "create", "--project", "nope", "--name", "x", "--site-root", "localhost:9000"},
+		{"check", "list", "--project", "nope", "--site-root", "ftp://x"},
+		{"channel", "add", "--project", "nope", "--kind", "email", "--value", "ops@example.org"},
+		{"channel", "add", "--project", "nope", "--kind", "webhook", "--value", "http://127.0.0.1:1/hook"},
+		{"channel", "list", "--project", "nope"},
+		{"project", "create", "--name", " "},
+		{"serve", "--addr", "no-such-host.invalid:1"},
+		{"serve", "--addr", "127.0.0.1:0", "--smtp-host", "mail.example.org", "--email-from", "not an address"},
+		{"serve", "--addr", "127.0.0.1:0", "--site-root", "example.org"},
+		{"migrate", "up", "--data", data, "--store", "mysql"},
+	}
+	for _, args := range tests {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			args := append(append([]string{}, args...), "--data", data)
+			code, _, stderr := runIn(args...)
+			if code != exitUsage {
+				t.Errorf("exit %d (stderr %q), want 2", code, stderr)
+			}
+			if _, err := os.Stat(data); !os.IsNotExist(err) {
+				t.Fatalf("%s exists after a refused command (stat: %v)", data, err)
+			}
+		})
+	}
+	// A command that only reads says what is missing.
+	_, _, stderr := runIn("check", "list", "--project", "nope", "--data", data)
+	if !strings.Contains(stderr, "no such project: there is no database in "+data) {
+		t.Errorf("stderr = %q, want it to say there is no database", stderr)
+	}
+}
+
+// TestCheckCreateSiteRoot: the ping URL check create prints uses --site-root, else the site
+// root the last serve recorded in the data directory, else serve's default; whenever it was not
+// given, a note on stderr says which one and how to change it.
+func TestCheckCreateSiteRoot(t *testing.T) {
+	data := t.TempDir()
+	_, out, _ := runIn("project", "create", "--data", data, "--name", "Ops", "--json")
+	var p projectOutput
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	create := func(extra ...string) (checkOutput, string) {
+		t.Helper()
+		args := append([]string{"check", "create", "--data", data, "--project", p.ID, "--name", "n", "--json"}, extra...)
+		code, out, stderr := runIn(args...)
+		var c checkOutput
+		if code != 0 || json.Unmarshal([]byte(out), &c) != nil {
+			t.Fatalf("check create %v: exit %d, %q %q", extra, code, out, stderr)
+		}
+		return c, stderr
+	}
+
+	c, stderr := create()
+	if want := "http://127.0.0.1:8000/ping/" + c.UUID; c.PingURL != want {
+		t.Errorf("default ping_url = %s, want %s (serve's default --addr)", c.PingURL, want)
+	}
+	if !strings.Contains(stderr, "assume http://127.0.0.1:8000") || !strings.Contains(stderr, "--site-root") {
+		t.Errorf("stderr = %q, want a note naming the assumed site root and --site-root", stderr)
+	}
+
+	c, stderr = create("--site-root", "https://hc.example.org/")
+	if want := "https://hc.example.org/ping/" + c.UUID; c.PingURL != want || stderr != "" {
+		t.Errorf("ping_url = %s, stderr %q; want %s and no note", c.PingURL, stderr, want)
+	}
+
+	recordServe(data, serveRecord{SiteRoot: "http://10.0.0.5:9000", Store: "sqlite"}, nil)
+	c, stderr = create()
+	if want := "http://10.0.0.5:9000/ping/" + c.UUID; c.PingURL != want {
+		t.Errorf("ping_url = %s, want %s (the recorded site root)", c.PingURL, want)
+	}
+	if !strings.Contains(stderr, filepath.Join(data, "serve.json")) {
+		t.Errorf("stderr = %q, want a note saying where the site root came from", stderr)
+	}
+
+	// A record of a server on another store does not apply.
+	recordServe(data, serveRecord{SiteRoot: "http://10.0.0.5:9000", Store: "dynamodb", Table: "t"}, nil)
+	if c, _ = create(); !strings.HasPrefix(c.PingURL, "http://127.0.0.1:8000/") {
+		t.Errorf("ping_url = %s, want the default: the record is of a DynamoDB table", c.PingURL)
+	}
+}
+
+// TestChannelAddWarns: channel add says on stderr when the server cannot deliver the kind, and
+// only then.
+func TestChannelAddWarns(t *testing.T) {
+	data := t.TempDir()
+	_, out, _ := runIn("project", "create", "--data", data, "--name", "Ops", "--json")
+	var p projectOutput
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	add := func(kind, value string) string {
+		t.Helper()
+		code, _, stderr := runIn("channel", "add", "--data", data, "--project", p.ID, "--kind", kind, "--value", value)
+		if code != 0 {
+			t.Fatalf("channel add %s: exit %d %q", kind, code, stderr)
+		}
+		return stderr
+	}
+	// No server has run here yet: what serve needs for email.
+	if stderr := add("email", "ops@example.org"); !strings.Contains(stderr, "--smtp-host") {
+		t.Errorf("email before any serve: stderr %q, want a note naming --smtp-host", stderr)
+	}
+	const reason = "this server cannot deliver sms channels: start overdue serve with --aws (SNS) and --email-from ADDRESS"
+	recordServe(data, serveRecord{SiteRoot: "http://127.0.0.1:8000", Store: "sqlite",
+		Undeliverable: map[string]string{"sms": reason}}, nil)
+	if stderr := add("sms", "+14155550100"); strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, reason) {
+		t.Errorf("sms on a server without SNS: stderr %q, want one line with the reason", stderr)
+	}
+	if stderr := add("email", "ops@example.org"); stderr != "" {
+		t.Errorf("email on a server that delivers it: stderr %q, want nothing", stderr)
+	}
+	if stderr := add("webhook", "http://127.0.0.1:1/hook"); stderr != "" {
+		t.Errorf("webhook: stderr %q, want nothing", stderr)
+	}
+}

@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -125,6 +128,19 @@ func (sf *storeFlags) openMigrating(ctx context.Context, cmd string, autoMigrate
 func (sf *storeFlags) openProject(ctx context.Context, cmd, projectID string) (store.Store, error) {
 	if projectID == "" {
 		return nil, usagef("%s: --project is required", cmd)
+	}
+	if err := sf.check(cmd); err != nil {
+		return nil, err
+	}
+	if *sf.kind == "sqlite" {
+		// Opening an absent database would create it, and a data directory with it: a command
+		// that only names a project must leave nothing behind when the project is not there.
+		path := filepath.Join(*sf.data, dbName)
+		if info, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) || (err == nil && info.Size() == 0) {
+			return nil, usagef("%s: --project %s: no such project: there is no database in %s "+
+				"(point --data at the server's data directory, or create a project with overdue project create --data %s)",
+				cmd, projectID, *sf.data, *sf.data)
+		}
 	}
 	st, err := sf.open(ctx, cmd)
 	if err != nil {

@@ -138,8 +138,11 @@ func isoTime(t time.Time) *string {
 	return &s
 }
 
+// siteRootUsage describes check create's and check list's --site-root.
+const siteRootUsage = "base URL of ping URLs (default: the one the last overdue serve on this store recorded in --data, else http://127.0.0.1:8000)"
+
 // cmdCheckCreate is `overdue check create --project ID --name NAME [...]`.
-func cmdCheckCreate(ctx context.Context, args []string, stdout, _ io.Writer) error {
+func cmdCheckCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check create")
 	stf := addStoreFlags(fs)
 	projectID := fs.String("project", "", "project id (required)")
@@ -150,7 +153,7 @@ func cmdCheckCreate(ctx context.Context, args []string, stdout, _ io.Writer) err
 	fs.Var(&grace, "grace", "grace time (seconds or a duration; default 1 hour)")
 	expr := fs.String("schedule", "", "cron or OnCalendar expression (instead of --timeout)")
 	tz := fs.String("tz", "", "time zone of --schedule (default UTC)")
-	siteRoot := fs.String("site-root", "http://localhost:8000", "base URL shown in ping_url")
+	siteRoot := fs.String("site-root", "", siteRootUsage)
 	asJSON := fs.Bool("json", false, "print the check as JSON")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -168,6 +171,8 @@ func cmdCheckCreate(ctx context.Context, args []string, stdout, _ io.Writer) err
 		return usagef("check create: --timeout and --schedule exclude each other: a check has a period or a schedule")
 	case *tz != "" && *expr == "":
 		return usagef("check create: --tz needs --schedule")
+	case *siteRoot != "" && !validSiteRoot(*siteRoot):
+		return usagef("check create: --site-root %q: want an http:// or https:// URL", *siteRoot)
 	}
 	now := time.Now().UTC()
 	c := check.New(uuid.NewString(), *projectID, now)
@@ -215,7 +220,11 @@ func cmdCheckCreate(ctx context.Context, args []string, stdout, _ io.Writer) err
 	if err := st.CreateCheck(ctx, c); err != nil {
 		return fmt.Errorf("create check: %w", err)
 	}
-	out := toCheckOutput(c, now, *siteRoot)
+	root, note := stf.siteRoot(*siteRoot)
+	if note != "" {
+		fmt.Fprintf(stderr, "note: %s\n", note)
+	}
+	out := toCheckOutput(c, now, root)
 	if *asJSON {
 		return writeJSON(stdout, out)
 	}
@@ -224,11 +233,11 @@ func cmdCheckCreate(ctx context.Context, args []string, stdout, _ io.Writer) err
 }
 
 // cmdCheckList is `overdue check list --project ID [--json]`.
-func cmdCheckList(ctx context.Context, args []string, stdout, _ io.Writer) error {
+func cmdCheckList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check list")
 	stf := addStoreFlags(fs)
 	projectID := fs.String("project", "", "project id (required)")
-	siteRoot := fs.String("site-root", "http://localhost:8000", "base URL shown in ping_url")
+	siteRoot := fs.String("site-root", "", siteRootUsage)
 	asJSON := fs.Bool("json", false, "print {\"checks\": [...]} as JSON")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -240,6 +249,9 @@ func cmdCheckList(ctx context.Context, args []string, stdout, _ io.Writer) error
 	if *projectID == "" {
 		return usagef("check list: --project is required")
 	}
+	if *siteRoot != "" && !validSiteRoot(*siteRoot) {
+		return usagef("check list: --site-root %q: want an http:// or https:// URL", *siteRoot)
+	}
 	st, err := stf.openProject(ctx, fs.Name(), *projectID)
 	if err != nil {
 		return err
@@ -249,10 +261,15 @@ func cmdCheckList(ctx context.Context, args []string, stdout, _ io.Writer) error
 	if err != nil {
 		return fmt.Errorf("list checks: %w", err)
 	}
+	// Only an assumed default is worth a note here: a listing is often piped.
+	root, note := stf.siteRoot(*siteRoot)
+	if note != "" && stf.serveRecord() == nil {
+		fmt.Fprintf(stderr, "note: %s\n", note)
+	}
 	now := time.Now().UTC()
 	outs := make([]checkOutput, 0, len(checks))
 	for _, c := range checks {
-		outs = append(outs, toCheckOutput(c, now, *siteRoot))
+		outs = append(outs, toCheckOutput(c, now, root))
 	}
 	if *asJSON {
 		return writeJSON(stdout, map[string]any{"checks": outs})

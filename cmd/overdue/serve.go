@@ -28,11 +28,12 @@ import (
 )
 
 // cmdServe is `overdue serve [--addr 127.0.0.1:8000]`: the ping API, the sweep loop and a console
-// notifier in one process.
+// notifier in one process. It records its site root and the channel kinds it cannot deliver in
+// the data directory (serveRecord) for the other commands.
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve")
 	stf := addStoreFlags(fs)
-	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on (port 0 picks a free one)")
+	addr := fs.String("addr", defaultAddr, "address to listen on (port 0 picks a free one)")
 	siteRoot := fs.String("site-root", "", "base URL shown in ping URLs (default http://<addr>)")
 	interval := fs.Duration("interval", 2*time.Second, "how often the sweep and the notifier run")
 	emailFrom := fs.String("email-from", "", `sender of alert emails, e.g. "Overdue <alerts@example.org>" (with --smtp-host or --aws)`)
@@ -57,16 +58,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *smtpPort < 1 || *smtpPort > 65535 {
 		return usagef("serve: --smtp-port %d: want 1 to 65535", *smtpPort)
 	}
-	if *siteRoot != "" && !strings.HasPrefix(*siteRoot, "http://") && !strings.HasPrefix(*siteRoot, "https://") {
+	if *siteRoot != "" && !validSiteRoot(*siteRoot) {
 		return usagef("serve: --site-root %q: want an http:// or https:// URL", *siteRoot)
 	}
 
-	st, err := stf.openMigrating(ctx, fs.Name(), true, stdout)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
+	// Everything the command line can get wrong is refused before the store is opened, so a
+	// bad --addr or --email-from leaves no data directory behind.
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return usagef("serve: --addr %s: %s", *addr, err)
@@ -77,6 +74,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		root = "http://" + displayAddr(ln.Addr().String())
 	}
 	root = strings.TrimRight(root, "/")
+	transports, err := localTransports(ctx, transportFlags{
+		emailFrom: *emailFrom, smtpHost: *smtpHost, smtpPort: *smtpPort,
+		smtpUser: *smtpUser, smtpNoTLS: *smtpNoTLS, useAWS: *useAWS,
+	})
+	if err != nil {
+		return err
+	}
+
+	st, err := stf.openMigrating(ctx, fs.Name(), true, stdout)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 
 	secret, err := loadSecret(*stf.data)
 	if err != nil {
@@ -88,14 +98,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	now := func() time.Time { return time.Now().UTC() }
-	transports, deliveries, err := localTransports(ctx, st, transportFlags{
-		secret: secret, emailFrom: *emailFrom, smtpHost: *smtpHost, smtpPort: *smtpPort,
-		smtpUser: *smtpUser, smtpNoTLS: *smtpNoTLS, useAWS: *useAWS,
-	})
+	deliveries, err := addWebhooks(ctx, st, secret, transports)
 	if err != nil {
 		return err
 	}
-	handler := httpapi.New(httpapi.Config{Store: st, Now: now, SiteRoot: root, Logger: logger, SecretKey: secret, Deliveries: deliveries})
+	undeliverable := undeliverableKinds(transports)
+	for _, kind := range check.ChannelKinds {
+		if reason, ok := undeliverable[kind]; ok {
+			fmt.Fprintf(stdout, "Warning: %s; until then, alerts to them are parked (GET /api/v3/deliveries/parked/).\n", reason)
+		}
+	}
+	recordServe(*stf.data, serveRecord{SiteRoot: root, Store: *stf.kind, Table: *stf.table, Undeliverable: undeliverable}, logger)
+	handler := httpapi.New(httpapi.Config{Store: st, Now: now, SiteRoot: root, Logger: logger, SecretKey: secret,
+		Deliveries: deliveries, Undeliverable: undeliverable})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -105,7 +120,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	sw := &sweep.Sweeper{Store: st, Now: now, Logger: logger}
 	disp := &notify.Dispatcher{Store: st, Deliveries: deliveries, Transports: transports,
-		Notifier: notify.Console{W: stdout}, SiteRoot: root, Now: now, Logger: logger}
+		Undeliverable: undeliverable, Notifier: notify.Console{W: stdout}, SiteRoot: root, Now: now, Logger: logger}
 
 	loopCtx, stopLoops := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -174,7 +189,6 @@ func displayAddr(a string) string {
 
 // transportFlags configure the local server's delivery.
 type transportFlags struct {
-	secret    []byte
 	emailFrom string
 	smtpHost  string
 	smtpPort  int
@@ -183,36 +197,15 @@ type transportFlags struct {
 	useAWS    bool
 }
 
-// localTransports builds the transports `overdue serve` offers: webhooks always; email through
-// SMTP or SES, SMS and SNS topics through SNS when configured. A store without delivery records
-// gets none, and alerts go to the console only.
-func localTransports(ctx context.Context, st store.Store, tf transportFlags) (map[string]notify.Transport, notify.Deliveries, error) {
-	var deliveries notify.Deliveries
-	switch s := st.(type) {
-	case *sqlite.Store:
-		ds, err := s.OpenDeliveries(ctx)
-		if err != nil {
-			return nil, nil, fmt.Errorf("open delivery records: %w", err)
-		}
-		deliveries = ds
-	case *dynamo.Store:
-		deliveries = s.Deliveries()
-	}
+// localTransports builds the transports the flags ask for: email through SMTP or SES, SMS and
+// SNS topics through SNS. It touches no store, so a bad flag is refused before anything is
+// created; addWebhooks adds the rest once the store is open.
+func localTransports(ctx context.Context, tf transportFlags) (map[string]notify.Transport, error) {
 	transports := map[string]notify.Transport{}
-	if deliveries == nil {
-		return transports, nil, nil
-	}
-	// Webhooks to private addresses are allowed here: a self-hosted server's receivers are often
-	// on the same network.
-	wh, err := notify.NewWebhook(notify.WebhookConfig{ServerSecret: tf.secret})
-	if err != nil {
-		return nil, nil, err
-	}
-	transports[check.ChannelWebhook] = wh
 	if tf.useAWS {
 		cfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
-			return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
+			return nil, fmt.Errorf("load AWS configuration: %w", err)
 		}
 		snsClient := sns.NewFromConfig(cfg)
 		transports[check.ChannelSMS] = notify.NewSMS(snsClient)
@@ -220,7 +213,7 @@ func localTransports(ctx context.Context, st store.Store, tf transportFlags) (ma
 		if tf.smtpHost == "" {
 			ses, err := notify.NewSES(sesv2.NewFromConfig(cfg), notify.SESConfig{From: tf.emailFrom})
 			if err != nil {
-				return nil, nil, usagef("serve: --email-from: %s", err)
+				return nil, usagef("serve: --email-from: %s", err)
 			}
 			transports[check.ChannelEmail] = ses
 		}
@@ -229,11 +222,66 @@ func localTransports(ctx context.Context, st store.Store, tf transportFlags) (ma
 		sm, err := notify.NewSMTP(notify.SMTPConfig{Host: tf.smtpHost, Port: tf.smtpPort, From: tf.emailFrom,
 			Username: tf.smtpUser, Password: os.Getenv("OVERDUE_SMTP_PASSWORD"), NoTLS: tf.smtpNoTLS})
 		if err != nil {
-			return nil, nil, usagef("serve: %s", err)
+			return nil, usagef("serve: %s", err)
 		}
 		transports[check.ChannelEmail] = sm
 	}
-	return transports, deliveries, nil
+	return transports, nil
+}
+
+// addWebhooks opens the store's delivery records and adds the webhook transport, which
+// `overdue serve` always offers, to transports. A store without delivery records gets no
+// transports at all (they are cleared), and alerts go to the console only.
+func addWebhooks(ctx context.Context, st store.Store, secret []byte, transports map[string]notify.Transport) (notify.Deliveries, error) {
+	var deliveries notify.Deliveries
+	switch s := st.(type) {
+	case *sqlite.Store:
+		ds, err := s.OpenDeliveries(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("open delivery records: %w", err)
+		}
+		deliveries = ds
+	case *dynamo.Store:
+		deliveries = s.Deliveries()
+	}
+	if deliveries == nil {
+		clear(transports)
+		return nil, nil
+	}
+	// Webhooks to private addresses are allowed here: a self-hosted server's receivers are often
+	// on the same network.
+	wh, err := notify.NewWebhook(notify.WebhookConfig{ServerSecret: secret})
+	if err != nil {
+		return nil, err
+	}
+	transports[check.ChannelWebhook] = wh
+	return deliveries, nil
+}
+
+// enableHints say how to give `overdue serve` a transport for each channel kind that needs a
+// flag. They end up in the start-up warning, the API's answer to a channel create, and the
+// error of a parked delivery (at most notify.MaxErrorLen characters with the prefix).
+var enableHints = map[string]string{
+	check.ChannelEmail: "start overdue serve with --smtp-host HOST (SMTP) or --aws (SES), and --email-from ADDRESS",
+	check.ChannelSMS:   "start overdue serve with --aws (SNS) and --email-from ADDRESS",
+	check.ChannelSNS:   "start overdue serve with --aws (SNS) and --email-from ADDRESS",
+}
+
+// undeliverableKinds lists the channel kinds transports cannot deliver, each with why and how
+// to enable it.
+func undeliverableKinds(transports map[string]notify.Transport) map[string]string {
+	out := map[string]string{}
+	for _, kind := range check.ChannelKinds {
+		if transports[kind] != nil {
+			continue
+		}
+		hint, ok := enableHints[kind]
+		if !ok {
+			hint = "this build of overdue serve has no transport for them"
+		}
+		out[kind] = fmt.Sprintf("this server cannot deliver %s channels: %s", kind, hint)
+	}
+	return out
 }
 
 // sweepAndNotify sweeps and then delivers, every interval, until ctx ends. One loop, in that

@@ -121,6 +121,9 @@ func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger,
 		SiteRoot:   cfg.SiteRoot,
 		Logger:     log,
 		SecretKey:  secret,
+		// Undeliverable stays nil: functions/notify has a transport for every channel kind, so
+		// every channel created here is deliverable.
+		Undeliverable: nil,
 	})
 }
 

@@ -37,7 +37,9 @@ func (s *Server) handleListChannels(w http.ResponseWriter, r *http.Request, v in
 
 // handleCreateChannel serves POST /api/v3/channels/, an Overdue extension (Healthchecks manages
 // channels only in its web UI): {"kind": "email"|"sms"|"sns"|"webhook", "value": target,
-// "name": optional, default the value}. 201 with the channel. Checks created afterwards with
+// "name": optional, default the value}. 201 with the channel and "deliverable"; a kind this
+// server has no transport for is still created (the operator may add the transport later), with
+// "deliverable": false and a "warning" saying how to enable it. Checks created afterwards with
 // "channels": "*" get it; existing checks keep their channels.
 func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v int) {
 	ctx := r.Context()
@@ -84,7 +86,10 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v i
 		return
 	}
 	s.log.InfoContext(ctx, "channel created", "channel", ch.ID, "kind", kind, "project", p.ID)
-	out := createdChannelJSON{channelJSON: renderChannel(ch)}
+	out := createdChannelJSON{channelJSON: renderChannel(ch), Deliverable: true}
+	if reason, ok := s.undeliverable[kind]; ok {
+		out.Deliverable, out.Warning = false, reason
+	}
 	if kind == check.ChannelWebhook && len(s.secret) > 0 {
 		// Shown once, here: the receiver verifies X-Overdue-Signature with it.
 		out.Secret = notify.WebhookSecret(s.secret, ch.ID)
@@ -92,11 +97,14 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v i
 	writeJSON(w, http.StatusCreated, out)
 }
 
-// createdChannelJSON is the answer to a channel create: the channel, and for a webhook the
+// createdChannelJSON is the answer to a channel create: the channel, whether this server can
+// deliver its kind (with a warning saying how to enable it when not), and for a webhook the
 // secret its requests are signed with.
 type createdChannelJSON struct {
 	channelJSON
-	Secret string `json:"secret,omitempty"`
+	Deliverable bool   `json:"deliverable"`
+	Warning     string `json:"warning,omitempty"`
+	Secret      string `json:"secret,omitempty"`
 }
 
 // handleDeleteChannel serves DELETE /api/v3/channels/{id}, an Overdue extension: removes the

@@ -7,6 +7,35 @@ import (
 	"github.com/overduehq/overdue/internal/notify"
 )
 
+// TestCreateChannelUndeliverable: a kind the server cannot deliver is created all the same,
+// and the answer says so and how to enable it; a deliverable kind on the same server says
+// nothing more.
+func TestCreateChannelUndeliverable(t *testing.T) {
+	const reason = "this server cannot deliver email channels: start overdue serve with --smtp-host HOST"
+	f := newAPIFixture(t, func(c *Config) {
+		c.Undeliverable = map[string]string{"email": reason}
+	})
+	rec := f.api("POST", "/api/v3/channels/", `{"kind":"email","value":"ops@example.org"}`, keyA)
+	if rec.Code != 201 {
+		t.Fatalf("= %d %s, want 201", rec.Code, rec.Body)
+	}
+	m := decode(t, rec)
+	if m["deliverable"] != false || m["warning"] != reason {
+		t.Errorf("deliverable = %v, warning = %v; want false and %q", m["deliverable"], m["warning"], reason)
+	}
+	if keys := keysOf(t, rec.Body.Bytes()); strings.Join(keys, ",") != "id,name,kind,deliverable,warning" {
+		t.Errorf("keys = %v, want id,name,kind,deliverable,warning", keys)
+	}
+	list := decode(t, f.api("GET", "/api/v3/channels/", "", keyA))["channels"].([]any)
+	if len(list) != 1 {
+		t.Errorf("listed %v, want the channel created", list)
+	}
+	m = decode(t, f.api("POST", "/api/v3/channels/", `{"kind":"webhook","value":"https://example.org/h"}`, keyA))
+	if _, ok := m["warning"]; ok || m["deliverable"] != true {
+		t.Errorf("webhook on the same server = %v, want deliverable and no warning", m)
+	}
+}
+
 // TestCreateChannel covers POST /api/v3/channels/, Overdue's extension for managing channels.
 func TestCreateChannel(t *testing.T) {
 	tests := []struct {
@@ -58,7 +87,10 @@ func TestCreateChannel(t *testing.T) {
 			if got := m["name"].(string) + " " + m["kind"].(string); got != tt.want || !isCheckUUID(m["id"].(string)) {
 				t.Errorf("created %v, want %s", m, tt.want)
 			}
-			wantKeys := "id,name,kind"
+			wantKeys := "id,name,kind,deliverable"
+			if m["deliverable"] != true {
+				t.Errorf("deliverable = %v, want true on a server that delivers every kind", m["deliverable"])
+			}
 			if m["kind"] == "webhook" {
 				// A webhook's signing secret is shown once, at creation.
 				wantKeys += ",secret"

@@ -59,6 +59,10 @@ type Config struct {
 	// Deliveries, when set, lets the API list parked alert deliveries
 	// (GET /api/v3/deliveries/parked/).
 	Deliveries notify.Deliveries
+	// Undeliverable maps each channel kind the notifier behind this API cannot deliver to why
+	// and how to enable it. Creating such a channel succeeds, and the answer says so. Nil: every
+	// kind is deliverable (on AWS the notify function has a transport for each).
+	Undeliverable map[string]string
 	// SecretKey signs badge URLs (HMAC). It must stay the same across restarts, or published
 	// badge URLs stop working. Required for badges.
 	SecretKey []byte
@@ -75,22 +79,25 @@ type Server struct {
 	maxChecks  int
 	secret     []byte
 	deliveries notify.Deliveries
-	mux        *http.ServeMux
+	// undeliverable is Config.Undeliverable.
+	undeliverable map[string]string
+	mux           *http.ServeMux
 }
 
 // New returns the API handler.
 func New(cfg Config) *Server {
 	s := &Server{
-		store:      cfg.Store,
-		now:        cfg.Now,
-		siteRoot:   strings.TrimRight(cfg.SiteRoot, "/"),
-		bodyLimit:  cfg.PingBodyLimit,
-		newID:      cfg.NewID,
-		log:        cfg.Logger,
-		maxChecks:  cfg.MaxChecksPerProject,
-		secret:     cfg.SecretKey,
-		deliveries: cfg.Deliveries,
-		mux:        http.NewServeMux(),
+		store:         cfg.Store,
+		now:           cfg.Now,
+		siteRoot:      strings.TrimRight(cfg.SiteRoot, "/"),
+		bodyLimit:     cfg.PingBodyLimit,
+		newID:         cfg.NewID,
+		log:           cfg.Logger,
+		maxChecks:     cfg.MaxChecksPerProject,
+		secret:        cfg.SecretKey,
+		deliveries:    cfg.Deliveries,
+		undeliverable: cfg.Undeliverable,
+		mux:           http.NewServeMux(),
 	}
 	if s.now == nil {
 		s.now = time.Now

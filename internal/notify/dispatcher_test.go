@@ -484,6 +484,84 @@ func TestRetryAfterChannelDeleted(t *testing.T) {
 	}
 }
 
+// TestNoTransportParks: an alert to a channel whose kind the server has no transport for is
+// parked at once with the reason, visible in Parked and on the channel, which stays enabled;
+// once the transport is there, the next alert goes out and the parked one stays parked.
+func TestNoTransportParks(t *testing.T) {
+	const reason = "this server cannot deliver email channels: start overdue serve with --smtp-host HOST"
+	e := newEnv(t)
+	d := e.dispatcher()
+	delete(d.Transports, check.ChannelEmail)
+	d.Undeliverable = map[string]string{check.ChannelEmail: reason}
+	e.ping(t, check.PingSuccess)
+	f := e.ping(t, check.PingFail)
+	if n := e.run(t, d); n != 4 {
+		t.Errorf("Run = %d, want 4 (sms, sns, webhook and the console)", n)
+	}
+	rec := e.delivery(t, f, check.ChannelEmail)
+	if rec.Status != notify.DeliveryParked || rec.LastError != reason || rec.Attempts != 1 || !rec.NextAttempt.IsZero() {
+		t.Errorf("email delivery = %s %q after %d attempts, next %v; want parked with the reason after 1, nothing due",
+			rec.Status, rec.LastError, rec.Attempts, rec.NextAttempt)
+	}
+	parked, err := e.ds.Parked(t.Context(), projectID, 10)
+	if err != nil || len(parked) != 1 || parked[0].ID != rec.ID || parked[0].LastError != reason {
+		t.Errorf("Parked = %v, %v; want the email delivery with the reason", parked, err)
+	}
+	if ch := e.channel(t, check.ChannelEmail); ch.Disabled || ch.LastError != reason {
+		t.Errorf("email channel = disabled %v, error %q; want enabled, with the reason", ch.Disabled, ch.LastError)
+	}
+
+	// Restarted with a way to send email: the parked alert is not sent late, the next one is.
+	d = e.dispatcher()
+	e.now = e.now.Add(time.Hour)
+	e.run(t, d)
+	if got := e.fakes[check.ChannelEmail].count(); got != 0 {
+		t.Errorf("email sends after the restart = %d, want 0: a parked alert stays parked", got)
+	}
+	e.ping(t, check.PingSuccess)
+	e.run(t, d)
+	if got := e.fakes[check.ChannelEmail].count(); got != 1 {
+		t.Errorf("email sends after the recovery = %d, want 1", got)
+	}
+	if ch := e.channel(t, check.ChannelEmail); ch.LastError != "" {
+		t.Errorf("email channel error after a delivery went through = %q, want cleared", ch.LastError)
+	}
+
+	// Without a reason from the composition root, the error still names the kind.
+	e2 := newEnv(t)
+	d = e2.dispatcher()
+	delete(d.Transports, check.ChannelSMS)
+	e2.ping(t, check.PingSuccess)
+	f = e2.ping(t, check.PingFail)
+	e2.run(t, d)
+	if rec := e2.delivery(t, f, check.ChannelSMS); rec.Status != notify.DeliveryParked || !strings.Contains(rec.LastError, "sms") {
+		t.Errorf("sms delivery = %s %q, want parked with an error naming sms", rec.Status, rec.LastError)
+	}
+}
+
+// TestRetryWithoutTransport: a delivery retrying when the server restarts without the kind's
+// transport is parked with the reason at its next attempt.
+func TestRetryWithoutTransport(t *testing.T) {
+	const reason = "this server cannot deliver sms channels: start overdue serve with --aws"
+	e := newEnv(t)
+	e.fakes[check.ChannelSMS].fail(errors.New("SNS Throttled: rate exceeded"))
+	e.ping(t, check.PingSuccess)
+	f := e.ping(t, check.PingFail)
+	e.run(t, e.dispatcher())
+	d := e.dispatcher()
+	delete(d.Transports, check.ChannelSMS)
+	d.Undeliverable = map[string]string{check.ChannelSMS: reason}
+	e.now = e.now.Add(30 * time.Second)
+	e.run(t, d)
+	rec := e.delivery(t, f, check.ChannelSMS)
+	if rec.Status != notify.DeliveryParked || rec.LastError != reason || rec.Attempts != 2 {
+		t.Errorf("sms delivery = %s %q after %d attempts, want parked with the reason after 2", rec.Status, rec.LastError, rec.Attempts)
+	}
+	if ch := e.channel(t, check.ChannelSMS); ch.Disabled {
+		t.Errorf("sms channel disabled, want it enabled")
+	}
+}
+
 // TestMessageContent: what a transport receives for a failure ping names the check, the reason,
 // the last ping type and a link.
 func TestMessageContent(t *testing.T) {

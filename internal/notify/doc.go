@@ -40,6 +40,13 @@
 // unverified SES sender, missing permissions to send SMS) are transient on purpose: they must
 // not disable every channel at once, and once fixed the retries go out.
 //
+// A channel whose kind has no transport at all (`overdue serve` without --smtp-host has no way
+// to send email) is parked at its first attempt, with Dispatcher.Undeliverable's reason (what is
+// missing and how to enable it) as the delivery's error and the channel's LastError, so the
+// operator sees it in the parked list and not only in a log. The channel is not disabled: that is
+// the server's configuration, not the channel, and once the transport is there the next alert
+// goes out. The parked one is not sent late, as no parked delivery is.
+//
 // # Transports
 //
 //   - email: SES v2 SendEmail (SES) in AWS; SMTP (SMTP) for `overdue serve`.

@@ -35,10 +35,15 @@ type Dispatcher struct {
 	Store Store
 	// Deliveries records each (flip, channel) delivery; see the package documentation.
 	Deliveries Deliveries
-	// Transports sends to channels by kind (check.ChannelEmail, …). A channel whose kind has no
-	// transport is skipped with a warning and no record, so configuring the kind later does not
-	// send old alerts.
+	// Transports sends to channels by kind (check.ChannelEmail, …). A delivery to a channel whose
+	// kind has no transport is parked at once, with the reason from Undeliverable as its error and
+	// on the channel, which stays enabled: the operator adds the transport and restarts, and the
+	// next alert goes out. The parked alert itself is not sent later (parked is final).
 	Transports map[string]Transport
+	// Undeliverable says, for kinds without a transport, why and how to enable one, e.g. "this
+	// server cannot deliver email channels: start overdue serve with --smtp-host …". A kind
+	// missing here gets a generic reason.
+	Undeliverable map[string]string
 	// Notifier, if set, is told about every alerting flip once, after its channels.
 	Notifier Notifier
 	// SiteRoot, if set, makes the link in messages: SiteRoot/api/v3/checks/<uuid>.
@@ -221,7 +226,8 @@ func (d *Dispatcher) channels(ctx context.Context, c *check.Check) ([]*check.Cha
 		switch {
 		case ch == nil, ch.Disabled:
 			continue
-		case d.Transports[ch.Kind] == nil:
+		case d.Transports[ch.Kind] == nil && d.Deliveries == nil:
+			// Without delivery records there is nowhere to park it.
 			d.logger().Warn("no transport for channel kind; not delivered",
 				"check", c.ID, "channel", ch.ID, "kind", ch.Kind)
 			continue
@@ -325,9 +331,9 @@ func (d *Dispatcher) retry(ctx context.Context, rec *Delivery) (took bool, sent 
 		return fail("Channel or check does not exist any more")
 	case ch.Disabled:
 		return fail("Channel is disabled")
-	case d.Transports[ch.Kind] == nil:
-		return fail("No transport for " + ch.Kind + " channels is configured")
 	}
+	// A kind that lost its transport since the last attempt (a restart without --smtp-host) is
+	// parked by attempt, with the reason.
 	f := rec.Flip
 	a, err := d.alert(ctx, &f, c)
 	if err != nil {
@@ -363,13 +369,20 @@ func (d *Dispatcher) take(ctx context.Context, rec *Delivery) (bool, error) {
 }
 
 // attempt sends a leased delivery and records the outcome: sent; retrying after the backoff;
-// parked after the last attempt; failed on a permanent error, which also disables the channel.
+// parked after the last attempt, or at once when no transport can send the channel's kind;
+// failed on a permanent error, which also disables the channel.
 func (d *Dispatcher) attempt(ctx context.Context, rec *Delivery, ch *check.Channel, m *Message) (bool, error) {
-	sendCtx, cancel := context.WithTimeout(ctx, d.Retry.sendTimeout())
+	var err error
 	start := time.Now()
-	err := d.Transports[ch.Kind].Send(sendCtx, ch, m, rec.ID)
-	cancel()
+	if t := d.Transports[ch.Kind]; t != nil {
+		sendCtx, cancel := context.WithTimeout(ctx, d.Retry.sendTimeout())
+		err = t.Send(sendCtx, ch, m, rec.ID)
+		cancel()
+	} else {
+		err = &noTransportError{reason: d.undeliverable(ch.Kind)}
+	}
 	took := time.Since(start)
+	var noTransport *noTransportError
 
 	rec.Updated = d.now()
 	rec.NextAttempt = time.Time{}
@@ -379,6 +392,11 @@ func (d *Dispatcher) attempt(ctx context.Context, rec *Delivery, ch *check.Chann
 	switch {
 	case err == nil:
 		rec.Status = DeliverySent
+	case errors.As(err, &noTransport):
+		// Not the channel's fault, and no retry can help until the server is reconfigured: park
+		// it, say why on the channel, and leave the channel enabled for the next alert.
+		rec.Status, rec.LastError = DeliveryParked, errorText(err)
+		chanErr = rec.LastError
 	case IsPermanent(err):
 		rec.Status, rec.LastError = DeliveryFailed, errorText(err)
 		chanErr, disable = rec.LastError, true
@@ -440,6 +458,19 @@ func (d *Dispatcher) record(ctx context.Context, rec *Delivery) error {
 func (d *Dispatcher) attrs(rec *Delivery) []any {
 	return []any{"check", rec.Flip.CheckID, "flip", rec.Flip.ID, "channel", rec.ChannelID,
 		"kind", rec.Kind, "delivery", rec.ID, "status", string(rec.Status), "attempt", rec.Attempts}
+}
+
+// noTransportError is why a delivery to a kind without a transport is parked.
+type noTransportError struct{ reason string }
+
+func (e *noTransportError) Error() string { return e.reason }
+
+// undeliverable is why channels of kind cannot be delivered here, and how to change that.
+func (d *Dispatcher) undeliverable(kind string) string {
+	if r := d.Undeliverable[kind]; r != "" {
+		return r
+	}
+	return "no transport for " + kind + " channels is configured on this server"
 }
 
 func (d *Dispatcher) now() time.Time {
