@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/lambdaenv"
 	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store"
@@ -250,6 +251,13 @@ const motoMissing = "moto_server is not running: run the tests with 'make test' 
 
 func newStore(t *testing.T) *dynamo.Store {
 	t.Helper()
+	st, _, _ := newStoreTable(t)
+	return st
+}
+
+// newStoreTable is newStore, with the client and the table's name for tests that break it.
+func newStoreTable(t *testing.T) (*dynamo.Store, *dynamodb.Client, string) {
+	t.Helper()
 	url := os.Getenv("OVERDUE_MOTO_URL")
 	if url == "" {
 		t.Fatal(motoMissing)
@@ -259,7 +267,43 @@ func newStore(t *testing.T) *dynamo.Store {
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
 	table := dynamotest.Table(t, db, "overdue-fn-api")
-	return dynamo.New(db, table, store.Options{})
+	return dynamo.New(db, table, store.Options{}), db, table
+}
+
+// TestStatusTableGone: /api/v3/status/ probes the table with a real write; with the table
+// deleted under the function it answers 503 saying so, without naming the table. The same
+// handler answered OK before.
+func TestStatusTableGone(t *testing.T) {
+	st, db, table := newStoreTable(t)
+	now := t0
+	h := httpadapter.NewV2(newHandler(st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
+		slog.New(slog.DiscardHandler), func() time.Time { return now }))
+	ev, _ := readEvent(t, "list-checks.json")
+	ev.RawPath, ev.RequestContext.HTTP.Path = "/api/v3/status/", "/api/v3/status/"
+	ev.Headers = map[string]string{}
+
+	resp, err := h.ProxyWithContext(t.Context(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Body != "OK" {
+		t.Fatalf("status with the table = %d %q, want 200 OK", resp.StatusCode, resp.Body)
+	}
+	if _, err := db.DeleteTable(t.Context(), &dynamodb.DeleteTableInput{TableName: &table}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(httpapi.DefaultStatusProbeInterval) // past the cached answer
+	resp, err = h.ProxyWithContext(t.Context(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "store unavailable: writes fail: the table does not exist: deploy the stage, or check the table name the function was given"
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Body != want {
+		t.Errorf("status without the table = %d %q, want 503 %q", resp.StatusCode, resp.Body, want)
+	}
+	if strings.Contains(resp.Body, table) {
+		t.Errorf("the answer names the table: %q", resp.Body)
+	}
 }
 
 // TestParkedDeliveries: the parked listing reads the table's delivery records. The recorded

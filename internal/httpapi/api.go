@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/overduehq/overdue/internal/check"
@@ -284,15 +286,88 @@ func (s *Server) checkByUniqueKey(ctx context.Context, p *check.Project, key str
 	return nil, errNoSuchKey
 }
 
-// handleStatus serves /api/v{1,2,3}/status/ (any method, no key): 200 "OK" when the store
-// answers. A lookup of a project that cannot exist is the cheapest query every store has.
+// handleStatus serves /api/v{1,2,3}/status/ (any method, no key): 200 "OK" when the store can
+// be read and written, 503 with the reason when it cannot. Healthchecks runs SELECT 1 and
+// answers 500 when that fails; a monitor whose database takes reads but refuses writes (a full
+// disk, a read-only file system, a data model newer than the build) records no ping, so here
+// the answer is OK only when a real write commits. The probe is cached (see storeHealth).
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.store.Project(r.Context(), "status-probe"); err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.log.ErrorContext(r.Context(), "status: store is not answering", slog.Any("error", err))
-		writeBody(w, http.StatusInternalServerError, "store unavailable")
+	if err := s.storeHealth(r.Context()); err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(int(s.probeInterval/time.Second)))
+		writeBody(w, http.StatusServiceUnavailable, "store unavailable: "+healthReason(err))
 		return
 	}
 	writeBody(w, http.StatusOK, "OK")
+}
+
+// health is the status endpoint's last look at the store.
+type health struct {
+	mu      sync.Mutex // held while probing: concurrent requests wait for one probe
+	checked time.Time  // when; zero: never
+	err     error      // what it found
+}
+
+// probeTimeout bounds one probe, so a store that hangs answers 503 instead of holding every
+// status request.
+const probeTimeout = 5 * time.Second
+
+// storeHealth is nil when the store can be read and written. It looks at most once per
+// probeInterval of the injected clock and answers from that look in between, so a scraper
+// polling the endpoint costs one read and one small write per interval, not per request.
+func (s *Server) storeHealth(ctx context.Context) error {
+	h := &s.health
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := s.now()
+	if !h.checked.IsZero() && !now.Before(h.checked) && now.Sub(h.checked) < s.probeInterval {
+		return h.err
+	}
+	// The probe's result is shared with other requests: the one that runs it must not cut it
+	// short by going away.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeTimeout)
+	defer cancel()
+	err := s.probeStore(ctx)
+	if err != nil {
+		s.log.ErrorContext(ctx, "status: store unavailable", slog.Any("error", err))
+	}
+	h.checked, h.err = now, err
+	return err
+}
+
+// probeStore writes (store.Store's Probe) and then reads (a lookup of a project that cannot
+// exist, the cheapest query every store has). The write goes first: when both fail (the
+// database or table is gone), the store's reason for the write is the more useful answer.
+func (s *Server) probeStore(ctx context.Context) error {
+	if err := s.store.Probe(ctx); err != nil {
+		return fmt.Errorf("probe store: %w", err)
+	}
+	if _, err := s.store.Project(ctx, "status-probe"); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return &readError{err}
+	}
+	return nil
+}
+
+// readError is a store that failed the status endpoint's read.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "read: " + e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// healthReason is the part of a 503 status answer after "store unavailable: ": the store's own
+// words when it has them (a *store.HealthError says nothing internal), otherwise only whether
+// reads or writes failed. Details stay in the log.
+func healthReason(err error) string {
+	var (
+		he *store.HealthError
+		re *readError
+	)
+	switch {
+	case errors.As(err, &he):
+		return "writes fail: " + he.Reason
+	case errors.As(err, &re):
+		return "reads fail (the server log has the cause)"
+	}
+	return "writes fail (the server log has the cause)"
 }
 
 // handleAppendSlash serves the API's collection URLs without their trailing slash

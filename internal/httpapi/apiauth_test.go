@@ -233,7 +233,7 @@ func TestAPIStoreError(t *testing.T) {
 	f.srv = New(Config{Store: lostStore{f.store}, Now: func() time.Time { return t0 },
 		SiteRoot: "http://localhost:8000", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	wantError(t, f.api("GET", "/api/v3/checks/", "", keyA), 500, "internal server error")
-	wantHTML(t, f.api("GET", "/api/v3/status/", "", ""), 500, "store unavailable")
+	wantHTML(t, f.api("GET", "/api/v3/status/", "", ""), 503, "store unavailable: reads fail (the server log has the cause)")
 	if !strings.Contains(logs.String(), "disk I/O error") {
 		t.Errorf("the log lacks the cause: %s", logs.String())
 	}

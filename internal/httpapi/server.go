@@ -32,6 +32,9 @@ const (
 	// MaxRequestBody is the largest request body accepted, unless the ping body limit is larger
 	// (Django's DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MiB).
 	MaxRequestBody = 2621440
+	// DefaultStatusProbeInterval is how long /api/v3/status/ answers from its last probe of the
+	// store before it probes again.
+	DefaultStatusProbeInterval = 10 * time.Second
 )
 
 // Config is what the handler needs; main builds it once.
@@ -66,6 +69,9 @@ type Config struct {
 	// SecretKey signs badge URLs (HMAC). It must stay the same across restarts, or published
 	// badge URLs stop working. Required for badges.
 	SecretKey []byte
+	// StatusProbeInterval is how long the status endpoint reuses its last read-and-write probe
+	// of the store, by the Now clock. Zero means DefaultStatusProbeInterval.
+	StatusProbeInterval time.Duration
 }
 
 // Server is the API handler. Build it with New.
@@ -82,6 +88,9 @@ type Server struct {
 	// undeliverable is Config.Undeliverable.
 	undeliverable map[string]string
 	mux           *http.ServeMux
+
+	probeInterval time.Duration
+	health        health // the status endpoint's cached probe
 }
 
 // New returns the API handler.
@@ -98,6 +107,11 @@ func New(cfg Config) *Server {
 		deliveries:    cfg.Deliveries,
 		undeliverable: cfg.Undeliverable,
 		mux:           http.NewServeMux(),
+
+		probeInterval: cfg.StatusProbeInterval,
+	}
+	if s.probeInterval <= 0 {
+		s.probeInterval = DefaultStatusProbeInterval
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -24,6 +24,20 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
+// HealthError is a failed Probe explained: Reason says what is wrong, and what to do where the
+// store knows, in words fit to show anyone who asks (no file paths, table names, keys or
+// data); Err is the cause, for the log.
+type HealthError struct {
+	Reason string
+	Err    error
+}
+
+// Error is the reason and the cause.
+func (e *HealthError) Error() string { return e.Reason + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *HealthError) Unwrap() error { return e.Err }
+
 // Change is what one read-modify-write of a check writes besides the check itself, in the same
 // transaction: the ping that caused it and the flip it produced, each optional.
 type Change struct {
@@ -134,6 +148,13 @@ type Store interface {
 	// DeleteChannel removes a channel and unassigns it from the project's checks. ErrNotFound if
 	// missing.
 	DeleteChannel(ctx context.Context, projectID, id string) error
+
+	// Probe proves that the store can be written now: one small write that commits, through the
+	// path every other write takes, so that whatever makes writes fail (a full disk, a read-only
+	// file system, a data model newer than this build) makes it fail too. It changes nothing
+	// the services read, and is cheap enough to run every few seconds, not on every request.
+	// When the store can say why it failed, the error is a *HealthError.
+	Probe(ctx context.Context) error
 
 	// Close releases the store's resources.
 	Close() error

@@ -119,11 +119,11 @@ func (s *Store) readVersion(ctx context.Context) (schema.Version, bool, error) {
 	return schema.Version{}, false, nil
 }
 
-// hasData reports whether the table holds any item besides META. A scan of two items is
-// enough: at most one of them is META.
+// hasData reports whether the table holds any item besides the META partition's. A scan of
+// three items is enough: at most two of them are META items (SCHEMA and Probe's PROBE).
 func (s *Store) hasData(ctx context.Context) (bool, error) {
 	items, _, err := s.scanPage(ctx, &dynamodb.ScanInput{
-		Limit:                    aws.Int32(2),
+		Limit:                    aws.Int32(3),
 		ConsistentRead:           aws.Bool(true),
 		ProjectionExpression:     aws.String("#pk"),
 		ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},

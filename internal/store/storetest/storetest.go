@@ -69,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteCheck", testDeleteCheck},
 		{"Channels", testChannels},
 		{"ConcurrentPings", testConcurrentPings},
+		{"Probe", testProbe},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
