@@ -2,15 +2,20 @@ package httpapi
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/sqlite"
 )
 
 // probeStore is the real store with its Probe counted, and failing on demand the way a store
@@ -122,5 +127,52 @@ func TestStatusRealProbe(t *testing.T) {
 		if resp.StatusCode != 200 || string(b) != "OK" {
 			t.Errorf("POST /api/%s/status/ = %d %q, want 200 OK", v, resp.StatusCode, b)
 		}
+	}
+}
+
+// TestStatusDataModelTooNew: a newer build's migration raises the data model under the running
+// server (another process, on the same SQLite file). The probe goes through the store's write
+// guard, so the status endpoint answers 503 with the refusal naming both versions; once the data
+// fits again, OK, with no restart.
+func TestStatusDataModelTooNew(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "overdue.db")
+	st, err := sqlite.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	f := newFixture(t, func(c *Config) { c.Store = st })
+	ls := f.serve()
+	if status, body, _ := ls.status(t); status != 200 || body != "OK" {
+		t.Fatalf("status before = %d %q, want 200 OK", status, body)
+	}
+
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	newer := schema.Current + 1
+	exec(fmt.Sprintf(`INSERT INTO schema_meta (version, min_reader, build, applied_at) VALUES (%d, %d, 'newer', 0)`, newer, newer))
+	exec(fmt.Sprintf(`PRAGMA user_version = %d`, newer))
+
+	f.now = f.now.Add(DefaultStatusProbeInterval)
+	refusal := &schema.VersionError{Data: schema.Version{Version: newer, MinReader: newer}, Current: schema.Current, Oldest: schema.Oldest}
+	status, body, _ := ls.status(t)
+	if want := "store unavailable: writes fail: " + refusal.Error(); status != 503 || body != want {
+		t.Errorf("status with newer data = %d %q, want 503 %q", status, body, want)
+	}
+
+	exec(fmt.Sprintf(`DELETE FROM schema_meta WHERE version = %d`, newer))
+	exec(fmt.Sprintf(`PRAGMA user_version = %d`, schema.Current))
+	f.now = f.now.Add(DefaultStatusProbeInterval)
+	if status, body, _ := ls.status(t); status != 200 || body != "OK" {
+		t.Errorf("status once the data fits = %d %q, want 200 OK", status, body)
 	}
 }

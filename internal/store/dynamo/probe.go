@@ -36,13 +36,12 @@ func (s *Store) Probe(ctx context.Context) error {
 // what Probe's HealthError shows to anyone who asks.
 func probeReason(err error) string {
 	var (
-		ve  *schema.VersionError
 		rnf *types.ResourceNotFoundException
 		api smithy.APIError
 	)
 	switch {
-	case errors.As(err, &ve):
-		return ve.Error()
+	case schema.Refused(err) != nil:
+		return schema.Refused(err).Error()
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return "DynamoDB did not answer in time"
 	case errors.As(err, &rnf):

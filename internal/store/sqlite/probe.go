@@ -44,13 +44,10 @@ func (s *Store) Probe(ctx context.Context) error {
 // probeReason says in a few words why a probe failed, naming no path: what Probe's HealthError
 // shows to anyone who asks.
 func probeReason(err error) string {
-	var (
-		ve *schema.VersionError
-		se *sqlite.Error
-	)
+	var se *sqlite.Error
 	switch {
-	case errors.As(err, &ve):
-		return ve.Error()
+	case schema.Refused(err) != nil:
+		return schema.Refused(err).Error()
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return "the database did not answer in time"
 	case errors.Is(err, store.ErrNotFound):

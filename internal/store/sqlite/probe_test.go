@@ -75,6 +75,9 @@ func TestProbeReadOnly(t *testing.T) {
 	s.u.close()
 	s.w.Close()
 	s.w = ro
+	if s.u, err = prepareUpdate(context.Background(), ro); err != nil {
+		t.Fatal(err)
+	}
 
 	err = s.Probe(context.Background())
 	var he *store.HealthError
@@ -82,7 +85,7 @@ func TestProbeReadOnly(t *testing.T) {
 		t.Fatalf("Probe() = %v (%T), want a *store.HealthError", err, err)
 	}
 	if !strings.HasPrefix(he.Reason, "the database is read-only") {
-		t.Errorf("Reason = %q, want it to say the database is read-only", he.Reason)
+		t.Errorf("Reason = %q (%v), want it to say the database is read-only", he.Reason, he.Err)
 	}
 	if strings.Contains(he.Reason, "secret-dir") {
 		t.Errorf("Reason %q names the path", he.Reason)

@@ -77,6 +77,8 @@ func RunGuard(t *testing.T, open func(t *testing.T) (store.Store, GuardHooks)) {
 		}},
 		{"CreateChannel", func() error { return s.CreateChannel(ctx, newChannel(2, p.ID, t0)) }},
 		{"DeleteChannel", func() error { return s.DeleteChannel(ctx, p.ID, ch.ID) }},
+		// The health probe writes through the same path, so /api/v3/status/ reports the refusal.
+		{"Probe", func() error { return s.Probe(ctx) }},
 	}
 
 	refusals := []struct {
