@@ -11,14 +11,26 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 run: bin/overdue
 	./bin/overdue serve --data $(DATA) --addr $(ADDR)
 
-## test: lint, then every test (moto_server is started on a free loopback port for the AWS tests),
-## the schedule reference tests in a lone clone of HEAD, cfn-lint on the synthesized templates,
-## and a CDK deploy of the dev stage into moto
-test: lint
-	./scripts/with-moto.sh $(GO) test -count=1 ./...
+## test: lint, then every test (moto_server is started on a free loopback port for the AWS tests;
+## functions/rie runs the function bootstraps under the Lambda Runtime Interface Emulator), the
+## schedule reference tests in a lone clone of HEAD, cfn-lint on the synthesized templates, and a
+## CDK deploy of the dev stage into moto
+test: lint rie
+	OVERDUE_RIE=$(CURDIR)/$(RIE) ./scripts/with-moto.sh $(GO) test -count=1 ./...
 	GO=$(GO) ./scripts/clone-test.sh
 	./scripts/cdk-lint.sh
 	./scripts/cdk-smoke.sh
+
+# RIE is the AWS Lambda Runtime Interface Emulator, built from the Go module proxy at a pinned
+# version (its releases' prebuilt binaries come from GitHub, which the build never downloads from).
+RIE_MODULE  := github.com/aws/aws-lambda-runtime-interface-emulator
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+RIE         := .cache/bin/aws-lambda-rie
+
+## rie: build the pinned Lambda Runtime Interface Emulator into .cache/bin (make test does this)
+.PHONY: rie
+rie:
+	@GOBIN=$(CURDIR)/.cache/bin CGO_ENABLED=0 $(GO) install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 ## build: the overdue CLI in bin/, and each Lambda function in dist/<fn>/bootstrap
 build: bin/overdue functions
