@@ -135,16 +135,22 @@ func (w *world) seed(t *testing.T) {
 // of this build, in-process), so that the check is due at at + timeout + grace.
 func (w *world) pingAt(t *testing.T, id string, at time.Time) {
 	t.Helper()
+	w.signalAt(t, id, check.Signal{Kind: check.PingSuccess, Method: "POST"}, at)
+}
+
+// signalAt applies the ping s to check id at the instant at, through the store.
+func (w *world) signalAt(t *testing.T, id string, s check.Signal, at time.Time) {
+	t.Helper()
 	_, err := w.st.UpdateCheck(t.Context(), id, func(c *check.Check) (store.Change, error) {
 		sched, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
 		if err != nil {
 			return store.Change{}, err
 		}
-		p, f := c.ApplyPing(check.Signal{Kind: check.PingSuccess, Method: "POST"}, at, sched)
+		p, f := c.ApplyPing(s, at, sched)
 		return store.Change{Ping: p, Flip: f}, nil
 	})
 	if err != nil {
-		t.Fatalf("ping %s at %v: %v", id, at, err)
+		t.Fatalf("%s ping of %s at %v: %v", s.Kind, id, at, err)
 	}
 }
 
@@ -177,6 +183,7 @@ func apiEvent(t *testing.T, name string, edit func(*events.APIGatewayV2HTTPReque
 	}
 	if edit != nil {
 		edit(&ev)
+		ev.Headers["content-length"] = strconv.Itoa(len(ev.Body))
 	}
 	return ev
 }
