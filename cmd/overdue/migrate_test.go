@@ -365,6 +365,7 @@ func motoTable(t *testing.T) (*dynamodb.Client, string) {
 func seedVersion1Table(t *testing.T, client *dynamodb.Client, table string) {
 	t.Helper()
 	st := dynamo.New(client, table, store.Options{})
+	st.Gate = nil // that release had no write guard
 	if _, _, err := newProject(t.Context(), st, "Legacy", time.Date(2026, 11, 24, 20, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}

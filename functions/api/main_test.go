@@ -266,7 +266,7 @@ func newStoreTable(t *testing.T) (*dynamo.Store, *dynamodb.Client, string) {
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
-	table := dynamotest.Table(t, db, "overdue-fn-api")
+	table := dynamotest.ReadyTable(t, db, "overdue-fn-api")
 	return dynamo.New(db, table, store.Options{}), db, table
 }
 

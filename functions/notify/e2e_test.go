@@ -116,7 +116,7 @@ func newEnv(t *testing.T) *env {
 		// E.164: +1 555 and seven digits unique to this test.
 		phone: fmt.Sprintf("+1555%07d", (int64(os.Getpid())*100+n)%10_000_000),
 	}
-	e.table = dynamotest.Table(t, e.db, "overdue-fn-notify")
+	e.table = dynamotest.ReadyTable(t, e.db, "overdue-fn-notify")
 	// SES sends only from verified identities; a domain verifies every address in it.
 	domain := "overdue-" + unique + ".example.com"
 	sesClient := sesv2.NewFromConfig(cfg)

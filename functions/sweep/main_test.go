@@ -195,6 +195,6 @@ func motoDB(t *testing.T) *dynamodb.Client {
 func newStore(t *testing.T) *dynamo.Store {
 	t.Helper()
 	db := motoDB(t)
-	table := dynamotest.Table(t, db, "overdue-fn-sweep")
+	table := dynamotest.ReadyTable(t, db, "overdue-fn-sweep")
 	return dynamo.New(db, table, store.Options{})
 }

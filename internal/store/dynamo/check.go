@@ -30,6 +30,9 @@ var pkNames = map[string]string{"#pk": PartitionKey}
 // the check and its badge lookup. The lookup is put without a condition: badge keys are random,
 // grant nothing, and their uniqueness is not enforced (as in the SQLite store).
 func (s *Store) CreateCheck(ctx context.Context, c *check.Check) error {
+	if err := s.guardWrite(ctx); err != nil {
+		return fmt.Errorf("create check %s: %w", c.ID, err)
+	}
 	m := marshal(checkToItem(c, 1, s.opts.PingLimit))
 	items := []types.TransactWriteItem{
 		{ConditionCheck: &types.ConditionCheck{
@@ -243,6 +246,9 @@ func (s *Store) loadChecks(ctx context.Context, entries []item, keep func(*check
 // attributes this build does not know survive. Calls for one check in this process take turns
 // (see checkLocks), so fn must not call UpdateCheck itself.
 func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Check) (store.Change, error)) (*check.Check, error) {
+	if err := s.guardWrite(ctx); err != nil {
+		return nil, fmt.Errorf("update check %s: %w", id, err)
+	}
 	unlock, err := s.locks.lock(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("update check %s: %w", id, err)
@@ -518,6 +524,9 @@ func updateExpr(set, remove []string, next item, from, to int64, token string) *
 // last, so that a delete cut short leaves a check that can be deleted again rather than items
 // nobody can reach. (A ping racing the delete can still land after it; its TTL removes it.)
 func (s *Store) DeleteCheck(ctx context.Context, id string) error {
+	if err := s.guardWrite(ctx); err != nil {
+		return fmt.Errorf("delete check %s: %w", id, err)
+	}
 	all, err := s.query(ctx, &dynamodb.QueryInput{
 		KeyConditionExpression:    aws.String("#pk = :pk"),
 		ExpressionAttributeNames:  pkNames,

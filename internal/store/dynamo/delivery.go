@@ -217,6 +217,9 @@ func (s *Store) Deliveries() *Deliveries { return &Deliveries{s: s} }
 // Claim stores d with Version 1 if no delivery has its ID, and otherwise returns the stored one:
 // a PutItem on attribute_not_exists(pk), whose failure hands back the existing record.
 func (ds *Deliveries) Claim(ctx context.Context, d *notify.Delivery) (bool, *notify.Delivery, error) {
+	if err := ds.s.guardWrite(ctx); err != nil {
+		return false, nil, fmt.Errorf("claim delivery %s: %w", d.ID, err)
+	}
 	s := ds.s
 	token := newToken()
 	m := marshal(deliveryToItem(d, 1, token, s.opts.FlipRetention))
@@ -260,6 +263,9 @@ func (ds *Deliveries) Claim(ctx context.Context, d *notify.Delivery) (bool, *not
 // the stored Version is still d.Version; then it increments d.Version. It is store.ErrConflict
 // if another writer got there first and store.ErrNotFound if there is no such record.
 func (ds *Deliveries) Update(ctx context.Context, d *notify.Delivery) error {
+	if err := ds.s.guardWrite(ctx); err != nil {
+		return fmt.Errorf("update delivery %s: %w", d.ID, err)
+	}
 	s := ds.s
 	token := newToken()
 	next := int64(d.Version) + 1
@@ -398,6 +404,9 @@ func (ds *Deliveries) list(ctx context.Context, in *dynamodb.QueryInput, limit i
 // one UpdateItem on the condition that the channel exists in the project, store.ErrNotFound
 // otherwise. It never re-enables a channel.
 func (ds *Deliveries) MarkChannelError(ctx context.Context, projectID, channelID, msg string, disable bool) error {
+	if err := ds.s.guardWrite(ctx); err != nil {
+		return fmt.Errorf("mark channel %s: %w", channelID, err)
+	}
 	names := map[string]string{"#pk": PartitionKey, "#pid": "pid", "#err": "err"}
 	values := item{":pid": str(projectID)}
 	var expr string

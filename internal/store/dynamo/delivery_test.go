@@ -67,7 +67,7 @@ func TestDeliveryReplayedWrites(t *testing.T) {
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 		HTTPClient:  &http.Client{Transport: rt},
 	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(os.Getenv("OVERDUE_MOTO_URL")) })
-	s := New(db, newTable(t), store.Options{})
+	s := New(db, newReadyTable(t), store.Options{})
 	ds := s.Deliveries()
 
 	d := deliverytest.Delivery(1, "p", "ch")

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -28,6 +29,18 @@ type Store struct {
 	// released or to expire before it fails; zero fails at once. Set it before migrating.
 	LockWait time.Duration
 
+	// Gate is the write guard (issue 12): every write of store.Store and of Deliveries asks it
+	// first and writes nothing when it refuses, so a warm process never writes data whose
+	// minimum reader has moved past this build. New sets one over Version with schema's
+	// defaults: an answer that lets the build write is trusted for schema.DefaultMaxAge (5 s),
+	// so a busy instance pays one strongly consistent read of META (1 RCU) per 5 s; a refusal
+	// is read again after 1 s, doubling up to 30 s, so an instance serves again soon after the
+	// data fits. Replace it before the store is first used to pin its clock, or to share it
+	// with a handler that guards its requests with it. A nil Gate writes unguarded, as builds
+	// before version 1 did; only tests standing in for such builds want that. Migrations
+	// (Create, Apply, Lock) are not guarded by it: they run the guard themselves.
+	Gate *schema.Gate
+
 	locks checkLocks    // UpdateCheck's, per check
 	mlock migrationLock // the migration lock this store holds, if any (migrate.go)
 }
@@ -36,7 +49,18 @@ var _ store.Store = (*Store)(nil)
 
 // New returns a store over table, which CreateTable (or the CDK app) made. It does no I/O.
 func New(client *dynamodb.Client, table string, opts store.Options) *Store {
-	return &Store{db: client, table: table, opts: opts.WithDefaults()}
+	s := &Store{db: client, table: table, opts: opts.WithDefaults()}
+	s.Gate = schema.NewGate(s.Version, schema.GateConfig{})
+	return s
+}
+
+// guardWrite is the write guard: nil when this build may write the table, else the Gate's
+// refusal (or its failure to read META), and the caller must write nothing.
+func (s *Store) guardWrite(ctx context.Context) error {
+	if s.Gate == nil {
+		return nil
+	}
+	return s.Gate.Check(ctx)
 }
 
 // Close does nothing: the client belongs to the caller.

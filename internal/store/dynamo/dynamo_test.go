@@ -101,9 +101,31 @@ func newTable(tb testing.TB) string {
 	return name
 }
 
+// newStore is a store over a new table whose data model is at this build's version, as the
+// deploy's migrate step leaves it: its writes pass the guard.
 func newStore(tb testing.TB) *Store {
 	tb.Helper()
-	return New(motoClient(tb), newTable(tb), store.Options{})
+	return New(motoClient(tb), newReadyTable(tb), store.Options{})
+}
+
+// newReadyTable is newTable with the data model created at this build's version.
+func newReadyTable(tb testing.TB) string {
+	tb.Helper()
+	name := newTable(tb)
+	if err := New(motoClient(tb), name, store.Options{}).Create(context.Background(), "test", t0); err != nil {
+		tb.Fatalf("Create(%s) = %v", name, err)
+	}
+	return name
+}
+
+// newBareStore is a store over a new, empty table with no data model, whose writes are not
+// guarded: it stands for builds from before data-model versions, for the tests of versions
+// and migrations.
+func newBareStore(tb testing.TB) *Store {
+	tb.Helper()
+	s := New(motoClient(tb), newTable(tb), store.Options{})
+	s.Gate = nil
+	return s
 }
 
 func TestConformance(t *testing.T) {
@@ -316,7 +338,7 @@ func TestUnknownAttributesSurvive(t *testing.T) {
 // Reads show the newest min(ring, PingLimit), whatever a slot holds, and a ping whose write
 // never landed leaves a gap, not a stale ping.
 func TestRing(t *testing.T) {
-	table := newTable(t)
+	table := newReadyTable(t)
 	ctx := t.Context()
 	s5 := New(motoClient(t), table, store.Options{PingLimit: 5})
 	c := setup(t, s5)
@@ -394,7 +416,7 @@ func TestRing(t *testing.T) {
 // 50 Lambda instances, so they really race on the version condition: n_pings grows by exactly
 // 50, every ping number is used once, and exactly one flip (new → up) is written.
 func TestConcurrentPings(t *testing.T) {
-	table := newTable(t)
+	table := newReadyTable(t)
 	meter := &Meter{}
 	s := New(motoClient(t), table, store.Options{})
 	c := setup(t, s)

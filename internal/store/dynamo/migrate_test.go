@@ -17,7 +17,7 @@ import (
 // when; an expired lock is taken over, and its former holder cannot release it.
 func TestLock(t *testing.T) {
 	ctx := t.Context()
-	a := newStore(t)
+	a := newBareStore(t)
 	b := New(a.db, a.table, store.Options{})
 	if err := a.Lock(ctx, t0); err != nil {
 		t.Fatalf("a.Lock = %v", err)
@@ -52,7 +52,7 @@ func TestLock(t *testing.T) {
 // fails with a clear error and writes nothing.
 func TestRunWhileLocked(t *testing.T) {
 	ctx := t.Context()
-	s := newStore(t)
+	s := newBareStore(t)
 	seedV1(t, s, 1, 4)
 	holder := New(s.db, s.table, store.Options{})
 	if err := holder.Lock(ctx, t0); err != nil {
@@ -78,7 +78,7 @@ func TestRunWhileLocked(t *testing.T) {
 // requests, as DynamoDB's writes are atomic, and leaves reads concurrent.
 func TestConcurrentMigrations(t *testing.T) {
 	ctx := t.Context()
-	first := newStore(t)
+	first := newBareStore(t)
 	seedV1(t, first, 4, 25)
 	const migrators = 4
 	reports := make([]*schema.Report, migrators)

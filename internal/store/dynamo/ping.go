@@ -281,6 +281,9 @@ func (s *Store) MarkFlipProcessed(ctx context.Context, f *check.Flip, at time.Ti
 	if at.IsZero() {
 		return false, fmt.Errorf("mark flip %s processed: the time is zero", f.ID)
 	}
+	if err := s.guardWrite(ctx); err != nil {
+		return false, fmt.Errorf("mark flip %s processed: %w", f.ID, err)
+	}
 	created, ok := parseFlipID(f.ID)
 	if !ok {
 		return false, fmt.Errorf("mark flip %q processed: %w", f.ID, store.ErrNotFound)

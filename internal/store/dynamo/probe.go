@@ -19,10 +19,13 @@ import (
 // stream filter passes only flips, so its writes reach no consumer.
 const probeSK = "PROBE"
 
-// Probe (store.Store) puts the probe item: one PutItem through the store's write path, which
-// fails, as a ping would, when the table is gone, the role may not write, or DynamoDB throttles
+// Probe (store.Store) puts the probe item: one PutItem through the store's write path (the
+// write guard first, so a refusal is the reason), which fails, as a ping would, when the table is gone, the role may not write, or DynamoDB throttles
 // writes. Putting an identical item is idempotent, and costs one write unit.
 func (s *Store) Probe(ctx context.Context) error {
+	if err := s.guardWrite(ctx); err != nil {
+		return &store.HealthError{Reason: probeReason(err), Err: fmt.Errorf("probe write: %w", err)}
+	}
 	m := item{PartitionKey: str(metaPK), SortKey: str(probeSK)}
 	err := s.put(ctx, &dynamodb.PutItemInput{Item: m},
 		func(replaced item) cost { return writeCost(replaced, m, false) })

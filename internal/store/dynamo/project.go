@@ -23,6 +23,9 @@ import (
 // lookup is put without a condition: badge keys grant nothing, and their uniqueness is not
 // enforced (as in the SQLite store).
 func (s *Store) CreateProject(ctx context.Context, p *check.Project) error {
+	if err := s.guardWrite(ctx); err != nil {
+		return fmt.Errorf("create project %s: %w", p.ID, err)
+	}
 	it := projectToItem(p)
 	items := []item{marshal(it)}
 	if p.APIKeyHash != "" {
@@ -184,6 +187,9 @@ func (s *Store) findProjectByBadgeKey(ctx context.Context, key string) (*check.P
 		if p.BadgeKey != key {
 			continue
 		}
+		if err := s.guardWrite(ctx); err != nil {
+			return nil, err
+		}
 		if err := s.putProjectBadgeLookup(ctx, projectToItem(p)); err != nil {
 			return nil, fmt.Errorf("write the missing badge lookup of project %s: %w", p.ID, err)
 		}
@@ -210,6 +216,9 @@ func (s *Store) putProjectBadgeLookup(ctx context.Context, it *projectItem) erro
 // CreateChannel stores a new channel. It is store.ErrConflict if the ID is taken (in any
 // project) and store.ErrNotFound if the project does not exist.
 func (s *Store) CreateChannel(ctx context.Context, ch *check.Channel) error {
+	if err := s.guardWrite(ctx); err != nil {
+		return fmt.Errorf("create channel %s: %w", ch.ID, err)
+	}
 	m := marshal(channelToItem(ch))
 	err := s.transact(ctx, []types.TransactWriteItem{
 		{ConditionCheck: &types.ConditionCheck{
@@ -273,6 +282,9 @@ func (s *Store) Channels(ctx context.Context, projectID string) ([]*check.Channe
 // delete cut short leaves checks naming a channel that no longer exists, which the notifier
 // skips, rather than a channel that silently stopped alerting.
 func (s *Store) DeleteChannel(ctx context.Context, projectID, id string) error {
+	if err := s.guardWrite(ctx); err != nil {
+		return fmt.Errorf("delete channel %s: %w", id, err)
+	}
 	err := s.delete(ctx, &dynamodb.DeleteItemInput{
 		Key:                       channelKey(id),
 		ConditionExpression:       aws.String("#pid = :pid"),

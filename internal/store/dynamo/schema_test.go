@@ -189,7 +189,7 @@ func runOpts(name string) schema.RunOptions {
 
 func TestVersion(t *testing.T) {
 	ctx := t.Context()
-	s := newStore(t)
+	s := newBareStore(t)
 	if v, err := s.Version(ctx); err != nil || v != (schema.Version{}) {
 		t.Errorf("Version of an empty table = %v, %v; want empty", v, err)
 	}
@@ -215,7 +215,7 @@ func TestVersion(t *testing.T) {
 
 func TestCreate(t *testing.T) {
 	ctx := t.Context()
-	s := newStore(t)
+	s := newBareStore(t)
 	rep, err := schema.Run(ctx, s, runOpts("v0.2.0"))
 	if err != nil {
 		t.Fatalf("Run on an empty table = %v", err)
@@ -249,7 +249,7 @@ func TestCreate(t *testing.T) {
 // message naming both versions, and the table is item for item as it was.
 func TestSeedScenario(t *testing.T) {
 	ctx := t.Context()
-	s := newStore(t)
+	s := newBareStore(t)
 	seedV1(t, s, 2, 5)
 	putMeta(t, s, schema.Current+1, schema.Current+1, "v9.9.9")
 	before := scanAll(t, s)
@@ -290,7 +290,7 @@ func TestSeedScenario(t *testing.T) {
 // (version 3), plus META.
 func TestMigrateV1(t *testing.T) {
 	ctx := t.Context()
-	s := newStore(t)
+	s := newBareStore(t)
 	seedV1(t, s, 3, 6)
 	before := scanAll(t, s)
 
@@ -417,7 +417,7 @@ func (s *Store) rawItem(tb testing.TB, pk, sk string) item {
 // and leaves those alone (it touches only pings without bs).
 func TestBackfillResumes(t *testing.T) {
 	ctx := t.Context()
-	s := newStore(t)
+	s := newBareStore(t)
 	seedV1(t, s, 1, 8)
 	done := 0
 	for _, m := range scanAll(t, s) {
@@ -454,7 +454,7 @@ func TestBackfillResumes(t *testing.T) {
 
 func TestApplyRefuses(t *testing.T) {
 	ctx := t.Context()
-	s := newStore(t)
+	s := newBareStore(t)
 	v2 := schema.This().Migrations[0]
 	if err := s.Apply(ctx, v2, "x", t0); !errors.Is(err, errNoDataModel) {
 		t.Errorf("Apply on an empty table = %v, want errNoDataModel", err)
@@ -510,7 +510,7 @@ func TestGuard(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newStore(t)
+			s := newBareStore(t)
 			if tt.data {
 				setup(t, s)
 			}
@@ -544,7 +544,7 @@ func TestGuard(t *testing.T) {
 // TestNewPingsCarryBodySize: this build writes bs on every ping, so version 2 data stays
 // complete whoever of this release writes.
 func TestNewPingsCarryBodySize(t *testing.T) {
-	s := newStore(t)
+	s := newBareStore(t)
 	c := setup(t, s)
 	huge := strings.Repeat("x", MaxBody+10)
 	for i, body := range []string{"", "ok", jobOutput, huge} {
@@ -564,7 +564,7 @@ func TestNewPingsCarryBodySize(t *testing.T) {
 // body, knows the size either way.
 func TestListedBodySizes(t *testing.T) {
 	ctx := t.Context()
-	s := newStore(t)
+	s := newBareStore(t)
 	c := setup(t, s)
 	for i, body := range []string{"", "ok", jobOutput} {
 		sig := check.Signal{Kind: check.PingLog, Method: "POST", Body: []byte(body)}

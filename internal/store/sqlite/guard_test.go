@@ -37,9 +37,9 @@ func setVersion(t *testing.T, path string, v schema.Version) {
 	}
 }
 
-// TestGuard: the store reads the version in every write, so another process's migration is
+// TestWriteGuard: the store reads the version in every write, so another process's migration is
 // seen by the very next write, and needs no settling.
-func TestGuard(t *testing.T) {
+func TestWriteGuard(t *testing.T) {
 	storetest.RunGuard(t, func(t *testing.T) (store.Store, storetest.GuardHooks) {
 		path := filepath.Join(t.TempDir(), "overdue.db")
 		s, err := Open(path, store.Options{})
@@ -53,8 +53,8 @@ func TestGuard(t *testing.T) {
 	})
 }
 
-// TestGuardDeliveries: the delivery records' writes are guarded like the store's.
-func TestGuardDeliveries(t *testing.T) {
+// TestWriteGuardDeliveries: the delivery records' writes are guarded like the store's.
+func TestWriteGuardDeliveries(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "overdue.db")
 	s, err := Open(path, store.Options{})
 	if err != nil {

@@ -13,12 +13,14 @@ import (
 	"os"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 )
 
@@ -66,5 +68,16 @@ func Table(tb testing.TB, client *dynamodb.Client, prefix string) string {
 			tb.Errorf("delete table %s: %v", name, err)
 		}
 	})
+	return name
+}
+
+// ReadyTable is Table with the data model created at this build's version, as the deploy's
+// migrate step leaves a new table: stores over it pass the write guard.
+func ReadyTable(tb testing.TB, client *dynamodb.Client, prefix string) string {
+	tb.Helper()
+	name := Table(tb, client, prefix)
+	if err := dynamo.New(client, name, store.Options{}).Create(context.Background(), "test", time.Now().UTC()); err != nil {
+		tb.Fatalf("create the data model of table %s: %v", name, err)
+	}
 	return name
 }
