@@ -16,7 +16,7 @@ import (
 // with no data still reads as empty (and one with data as having it), even when META records
 // no version and the scan meets both META items first.
 func TestProbeKeepsEmptyTableEmpty(t *testing.T) {
-	s := newStore(t)
+	s := newBareStore(t) // no data model yet, and no guard: what it checks is where the probe item lives
 	ctx := t.Context()
 	if err := s.Probe(ctx); err != nil {
 		t.Fatalf("Probe() = %v", err)
