@@ -208,7 +208,7 @@ func cmdCheckCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		s, err := schedule.Parse(*expr, zone)
 		if err != nil {
-			return usagef("check create: --schedule %q: %s", *expr, err)
+			return usagef("check create: --schedule %q: %s", *expr, scheduleReason(err))
 		}
 		c.Kind, c.Schedule, c.TZ = check.Kind(s.Kind()), *expr, zone
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -45,7 +46,7 @@ func cmdSchedule(args []string, stdout, _ io.Writer) error {
 	}
 	s, err := schedule.Parse(pos[0], zone)
 	if err != nil {
-		return usagef("schedule %q: %s", pos[0], err)
+		return usagef("schedule %q: %s", pos[0], scheduleReason(err))
 	}
 	var next []time.Time
 	t := start
@@ -71,4 +72,13 @@ func cmdSchedule(args []string, stdout, _ io.Writer) error {
 		fmt.Fprintf(stdout, "%s  %s\n", t.UTC().Format(time.RFC3339), t.In(loc).Format("2006-01-02 15:04:05 MST (Mon)"))
 	}
 	return nil
+}
+
+// scheduleReason is the reason an expression was refused: the libraries' text, and for a wrong
+// field count what each syntax takes, since the text alone does not say which was meant.
+func scheduleReason(err error) string {
+	if errors.Is(err, schedule.ErrFieldCount) {
+		return err.Error() + ` (cron takes 5 fields, "minute hour day-of-month month day-of-week", or 6 with seconds first; OnCalendar takes "[weekday] [date] [time] [zone]", e.g. "Mon..Fri *-*-* 09:00")`
+	}
+	return err.Error()
 }

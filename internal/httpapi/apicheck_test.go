@@ -352,7 +352,13 @@ func TestCheckValidation(t *testing.T) {
 		{`{"slug": ""}`, ""},
 		{`{"slug": "` + long(101) + `"}`, "slug is too long"},
 		{`{"schedule": "bad-expression"}`, "schedule is not a valid cron or OnCalendar expression"},
+		// A wrong number of fields gets the one message Healthchecks gives every invalid
+		// expression; six fields (cron with seconds, which overdue schedule accepts) included.
+		{`{"schedule": "* * * *"}`, "schedule is not a valid cron or OnCalendar expression"},
 		{`{"schedule": "* * * * * *"}`, "schedule is not a valid cron or OnCalendar expression"},
+		{`{"schedule": "0 0 * * * * *"}`, "schedule is not a valid cron or OnCalendar expression"},
+		{`{"schedule": "Mon *-*-* 12:00 extra"}`, "schedule is not a valid cron or OnCalendar expression"},
+		{`{"schedule": ""}`, "schedule is not a valid cron or OnCalendar expression"},
 		{`{"schedule": "0 0 31 2 *"}`, "schedule is not a valid cron or OnCalendar expression"},
 		{`{"schedule": "1,2 61 * * *"}`, "schedule is not a valid cron or OnCalendar expression"},
 		{`{"schedule": "12:34\nsurprise"}`, "schedule is not a valid cron or OnCalendar expression"},

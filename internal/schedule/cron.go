@@ -256,7 +256,7 @@ func parseCron(expr string) (*cronExpr, error) {
 		parts = append([]string{"0"}, parts...)
 	}
 	if len(parts) != 6 {
-		return nil, errors.New("Wrong number of fields")
+		return nil, ErrFieldCount
 	}
 	c := &cronExpr{
 		dayAnd:    strings.HasPrefix(parts[3], "*") || strings.HasPrefix(parts[5], "*"),

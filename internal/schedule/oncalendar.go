@@ -271,7 +271,7 @@ func parseCalLine(line string) (*calExpr, error) {
 	}
 	parts := pyFields(strings.ReplaceAll(line, "~", "-~"))
 	if len(parts) == 0 {
-		return nil, errors.New("Wrong number of fields")
+		return nil, ErrFieldCount
 	}
 
 	hours, minutes, seconds := calSet{}, calSet{}, calSet{}
@@ -330,7 +330,7 @@ func parseCalLine(line string) (*calExpr, error) {
 		parts = parts[1:]
 	}
 	if len(parts) > 0 {
-		return nil, errors.New("Wrong number of fields")
+		return nil, ErrFieldCount
 	}
 
 	c.years = years

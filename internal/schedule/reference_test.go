@@ -68,11 +68,20 @@ func checkReferenceLine(t *testing.T, l referenceLine) {
 		parse = ParseOnCalendar
 	}
 	s, err := parse(l.Expr, l.TZ)
+	// Parse, which picks the syntax itself (overdue schedule, overdue check
+	// create), must come to the same kind, or the same error text.
+	ps, perr := Parse(l.Expr, l.TZ)
 	if l.Error != "" {
 		if err == nil || err.Error() != l.Error {
 			t.Fatalf("parse %s %q: error %v, want %q", l.Kind, l.Expr, err, l.Error)
 		}
+		if perr == nil || perr.Error() != l.Error {
+			t.Fatalf("Parse(%q): error %v, want %q", l.Expr, perr, l.Error)
+		}
 		return
+	}
+	if perr != nil || ps.Kind() != l.Kind {
+		t.Errorf("Parse(%q) = %v, %v; want a %s schedule", l.Expr, ps, perr, l.Kind)
 	}
 	if err != nil {
 		t.Fatalf("parse %s %q: %v", l.Kind, l.Expr, err)

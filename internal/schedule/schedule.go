@@ -72,22 +72,60 @@ func ParseOnCalendar(expr, tz string) (*Schedule, error) {
 	return s, nil
 }
 
+// ErrFieldCount is the error for an expression with too many or too few
+// fields for its syntax. Its text is the libraries' own, "Wrong number of
+// fields", as every other error of this package is theirs.
+var ErrFieldCount = errors.New("Wrong number of fields")
+
 // Parse picks the syntax as Healthchecks' API does: an expression of exactly
 // 5 whitespace-separated fields on a single line is cron; otherwise
 // OnCalendar. A single-line expression of 6 fields is cron (with leading
 // seconds) if it parses as cron, and OnCalendar otherwise.
+//
+// When neither syntax accepts a single-line expression of three or more
+// fields written only in cron's alphabet (digits, "*", "/", ",", "-", "?",
+// "L", "W", "#", month and day names), the error is cron's: ErrFieldCount
+// for "* * * *" or "* * * * * * *", rather than the OnCalendar "Bad
+// day-of-week" that Healthchecks' routing would produce, which names a field
+// the writer never meant. Such an expression is never valid OnCalendar: with
+// no time (no ":") and no zone, OnCalendar has at most two fields, a weekday
+// and a date, so one or two fields keep OnCalendar's answer.
 func Parse(expr, tz string) (*Schedule, error) {
-	if !strings.Contains(expr, "\n") {
-		switch len(pyFields(expr)) {
-		case 5:
-			return ParseCron(expr, tz)
-		case 6:
-			if s, err := ParseCron(expr, tz); err == nil {
-				return s, nil
-			}
+	if strings.Contains(expr, "\n") {
+		return ParseOnCalendar(expr, tz)
+	}
+	fields := pyFields(expr)
+	if len(fields) == 5 {
+		return ParseCron(expr, tz)
+	}
+	cs, cronErr := ParseCron(expr, tz)
+	if len(fields) == 6 && cronErr == nil {
+		return cs, nil
+	}
+	s, err := ParseOnCalendar(expr, tz)
+	if err != nil && len(fields) >= 3 && cronAlphabet(fields) {
+		return nil, cronErr
+	}
+	return s, err
+}
+
+// cronAlphabet reports whether fields use only what cron expressions are
+// written with: nothing of OnCalendar's own syntax (":", "..", "~") and no
+// word but month and day names.
+func cronAlphabet(fields []string) bool {
+	for _, f := range fields {
+		f = strings.ToUpper(f)
+		for _, name := range cronDayNames {
+			f = strings.ReplaceAll(f, name, "")
+		}
+		for _, name := range cronMonthNames {
+			f = strings.ReplaceAll(f, name, "")
+		}
+		if strings.Trim(f, "0123456789*/,-?LW#") != "" {
+			return false
 		}
 	}
-	return ParseOnCalendar(expr, tz)
+	return true
 }
 
 // Kind reports "cron" or "oncalendar".

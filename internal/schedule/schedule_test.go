@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -201,11 +202,24 @@ func TestParseKind(t *testing.T) {
 		{"0 30 * * * *", KindCron},
 		{"Mon 12:00", KindOnCalendar},
 		{"daily", KindOnCalendar},
+		{"Mon *-*-01", KindOnCalendar},
 		{"0 0\n* * *", "error Bad day-of-week"}, // two lines: OnCalendar
-		{"* * * *", "error Bad day-of-week"},
+		// Cron's alphabet, a field count neither syntax takes: cron's error.
+		{"* * * *", "error Wrong number of fields"},
+		{"0 0 * * * * *", "error Wrong number of fields"},
+		{"5 4 * JAN,Feb", "error Wrong number of fields"},
+		{"0 0 1 * MON#2 ? 2026", "error Wrong number of fields"},
+		{"* * *", "error Wrong number of fields"},
+		{"61 * * * * *", "error Bad second"}, // six fields in cron's alphabet: cron's error
+		// Anything else, and one or two fields, keep OnCalendar's answer.
+		{"* *", "error Bad day-of-week"},
+		{"12", "error Bad day-of-week"},
 		{"a b c d e f", "error Bad day-of-week"},
-		{"0 0 * * * * *", "error Bad day-of-week"},
+		{"Mon 12:00 * *", "error Wrong number of fields"},
+		{"Mon *-13-01", "error Bad month"},
+		{"Mon..Fri * * *", "error Wrong number of fields"},
 		{"0 61 * * *", "error Bad hour"},
+		{"", "error Wrong number of fields"},
 	} {
 		got := ""
 		s, err := Parse(tc.expr, "Europe/Riga")
@@ -216,6 +230,9 @@ func TestParseKind(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("Parse(%q) kind = %q, want %q", tc.expr, got, tc.want)
+		}
+		if tc.want == "error Wrong number of fields" && !errors.Is(err, ErrFieldCount) {
+			t.Errorf("Parse(%q) error %v is not ErrFieldCount", tc.expr, err)
 		}
 	}
 }
