@@ -5,17 +5,17 @@ ADDR     ?= 127.0.0.1:8000
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: run test build lint bench clean
+.PHONY: run test prereqs install build lint bench clean
 
 ## run: build and start `overdue serve` on the embedded SQLite store in $(DATA)
 run: bin/overdue
 	./bin/overdue serve --data $(DATA) --addr $(ADDR)
 
-## test: lint, then every test (moto_server is started on a free loopback port for the AWS tests;
-## functions/rie runs the function bootstraps under the Lambda Runtime Interface Emulator), the
-## schedule reference tests in a lone clone of HEAD, cfn-lint on the synthesized templates, and a
-## CDK deploy of the dev stage into moto
-test: lint rie
+## test: the prerequisites, lint, then every test (moto_server is started on a free loopback port
+## for the AWS tests; functions/rie runs the function bootstraps under the Lambda Runtime Interface
+## Emulator), the schedule reference tests in a lone clone of HEAD, cfn-lint on the synthesized
+## templates, and a CDK deploy of the dev stage into moto
+test: prereqs lint rie
 	OVERDUE_RIE=$(CURDIR)/$(RIE) ./scripts/with-moto.sh $(GO) test -count=1 ./...
 	GO=$(GO) ./scripts/clone-test.sh
 	./scripts/cdk-lint.sh
@@ -31,6 +31,20 @@ RIE         := .cache/bin/aws-lambda-rie
 .PHONY: rie
 rie:
 	@GOBIN=$(CURDIR)/.cache/bin CGO_ENABLED=0 $(GO) install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+## prereqs: the tools `make test` needs and does not install itself; one line for each missing,
+## with the command that installs it
+prereqs:
+	@./scripts/prereqs.sh
+
+## install: `go install` the overdue CLI into $(go env GOBIN), or $(go env GOPATH)/bin when GOBIN
+## is unset; that folder must be on PATH for the README's `overdue …` examples
+install:
+	@./scripts/prereqs.sh go
+	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/overdue
+	@bin=$$($(GO) env GOBIN); bin=$${bin:-$$($(GO) env GOPATH)/bin}; \
+	echo "installed $$bin/overdue"; \
+	case ":$$PATH:" in *":$$bin:"*) ;; *) echo "add $$bin to PATH to run it as overdue: export PATH=\"$$bin:\$$PATH\"" ;; esac
 
 ## build: the overdue CLI in bin/, and each Lambda function in dist/<fn>/bootstrap
 build: bin/overdue functions
@@ -48,6 +62,7 @@ dist/%/bootstrap: FORCE
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(FUNCTION_FLAGS) -o $@ ./functions/$*
 
 bin/overdue: FORCE
+	@./scripts/prereqs.sh go
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/overdue ./cmd/overdue
 
 ## lint: gofmt and go vet must be clean

@@ -10,10 +10,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/cdk-env.sh
 source scripts/cdk-env.sh
 
-if ! command -v cfn-lint >/dev/null 2>&1; then
-  echo "cdk-lint: cfn-lint not found; install it with: pip install cfn-lint" >&2
-  exit 1
-fi
+scripts/prereqs.sh go node npm cfn-lint || exit 1
 cdk_cli_ready
 
 out=cdk.out/lint

@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 if [ -z "${OVERDUE_MOTO_URL:-}" ]; then
   exec ./scripts/with-moto.sh "$0" "$@"
 fi
+scripts/prereqs.sh go node npm aws || exit 1
 # shellcheck source=scripts/cdk-env.sh
 source scripts/cdk-env.sh
 cdk_cli_ready

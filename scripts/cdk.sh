@@ -7,6 +7,7 @@
 #   scripts/cdk.sh deploy Overdue-prod -c stage=prod
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/prereqs.sh go node npm || exit 1
 # shellcheck source=scripts/cdk-env.sh
 source scripts/cdk-env.sh
 cdk_cli_ready

@@ -1,14 +1,11 @@
 #!/usr/bin/env bash
 # Runs a command with moto_server (the AWS emulator) on a free loopback port, and stops it by PID
 # when the command ends, whether it passed or not. Tests that need AWS read OVERDUE_MOTO_URL (and
-# the standard AWS_ENDPOINT_URL); when moto is missing they fail with how to install it.
+# the standard AWS_ENDPOINT_URL). Without moto_server (or the curl and python3 it is started
+# with) it runs nothing and fails with one line per missing tool saying how to install it.
 set -uo pipefail
 
-if ! command -v moto_server >/dev/null 2>&1; then
-  echo "with-moto: moto_server not found; tests that need AWS will fail." >&2
-  echo "with-moto: install it with: pip install 'moto[server]'" >&2
-  exec "$@"
-fi
+"$(dirname "$0")/prereqs.sh" moto_server python3 curl || exit 1
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 log=$(mktemp -t moto.XXXXXX.log)
