@@ -32,7 +32,7 @@ gomod_go() {
 what() {
   case $1 in
   go) echo "builds and tests everything" ;;
-  git) echo "lint's file list, scripts/clone-test.sh" ;;
+  git) echo "lint's file list, the rollback drill's older release, scripts/clone-test.sh" ;;
   curl) echo "scripts/with-moto.sh waits for moto_server with it" ;;
   python3) echo "scripts/with-moto.sh picks a free port with it" ;;
   node | npm) echo "runs the pinned CDK CLI for cfn-lint and the smoke deploy" ;;
