@@ -50,6 +50,9 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := check.ValidateChannel(*kind, *value); err != nil {
 		return usagef("channel add: %s", err)
 	}
+	if err := check.ValidateChannelName(*name); err != nil {
+		return nameUsage(fs.Name(), err)
+	}
 	st, err := stf.openProject(ctx, fs.Name(), *projectID)
 	if err != nil {
 		return err

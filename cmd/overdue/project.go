@@ -80,6 +80,9 @@ func cmdProjectCreate(ctx context.Context, args []string, stdout, _ io.Writer) e
 	if strings.TrimSpace(*name) == "" {
 		return usagef("project create: --name is required")
 	}
+	if err := check.ValidateProjectName(*name); err != nil {
+		return nameUsage(fs.Name(), err)
+	}
 	st, err := stf.open(ctx, fs.Name())
 	if err != nil {
 		return err
@@ -179,11 +182,8 @@ func cmdCheckCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	c.Name, c.Slug = *name, *slug
 	c.BadgeKey = uuid.NewString()
 	// The API's rules for names and slugs (length, pattern, no control characters).
-	var fe *check.FieldError
-	if err := c.ValidateText(); errors.As(err, &fe) {
-		return usagef("check create: --%s: %s", fe.Field, fe.Advice())
-	} else if err != nil {
-		return usagef("check create: %s", err)
+	if err := c.ValidateText(); err != nil {
+		return nameUsage(fs.Name(), err)
 	}
 	if timeout.set {
 		if err := checkDuration("timeout", timeout.d); err != nil {
@@ -292,4 +292,14 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// nameUsage is the usage error for a text field the domain refuses, naming the flag that holds it:
+// "check create: --slug: slug is too long (at most 100 characters)".
+func nameUsage(cmd string, err error) error {
+	var fe *check.FieldError
+	if errors.As(err, &fe) {
+		return usagef("%s: --%s: %s", cmd, fe.Field, fe.Advice())
+	}
+	return usagef("%s: %s", cmd, err)
 }

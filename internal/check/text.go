@@ -13,6 +13,8 @@ const (
 	// MaxTagsLen is the width of Healthchecks' tags column. Healthchecks does not validate it in
 	// its API and fails with a database error instead.
 	MaxTagsLen = 500
+	// MaxProjectName is the longest project name (Healthchecks' Project.name).
+	MaxProjectName = 200
 )
 
 // FieldError is a check field that cannot be stored. Its message is the field's name followed by
@@ -43,6 +45,24 @@ func (e *FieldError) Advice() string {
 // dashboards, where a NUL or an escape sequence would do harm.
 func ValidateName(name string) error {
 	if err := maxLen("name", name, MaxNameLen); err != nil {
+		return err
+	}
+	return noControl("name", name, false)
+}
+
+// ValidateChannelName accepts a channel name of at most MaxChannelName characters without
+// control characters, for the same reasons as a check's name: it is shown in listings and alerts.
+func ValidateChannelName(name string) error {
+	if err := maxLen("name", name, MaxChannelName); err != nil {
+		return err
+	}
+	return noControl("name", name, false)
+}
+
+// ValidateProjectName accepts a project name of at most MaxProjectName characters without
+// control characters.
+func ValidateProjectName(name string) error {
+	if err := maxLen("name", name, MaxProjectName); err != nil {
 		return err
 	}
 	return noControl("name", name, false)

@@ -13,6 +13,12 @@ func TestValidateText(t *testing.T) {
 		want string // Advice of the error; "" for none
 	}{
 		{"name ok", ValidateName, "Backups — nightly ✓", ""},
+		{"channel name at limit", ValidateChannelName, strings.Repeat("c", MaxChannelName), ""},
+		{"channel name too long", ValidateChannelName, strings.Repeat("c", MaxChannelName+1), "name is too long (at most 100 characters)"},
+		{"channel name ESC", ValidateChannelName, "ops\x1b", "name contains a control character (U+001B at character 4); remove it"},
+		{"project name at limit", ValidateProjectName, strings.Repeat("p", MaxProjectName), ""},
+		{"project name too long", ValidateProjectName, strings.Repeat("p", MaxProjectName+1), "name is too long (at most 200 characters)"},
+		{"project name newline", ValidateProjectName, "a\nb", "name contains a control character (U+000A at character 2); remove it"},
 		{"name at limit", ValidateName, strings.Repeat("é", MaxNameLen), ""},
 		{"name too long", ValidateName, strings.Repeat("é", MaxNameLen+1), "name is too long (at most 100 characters)"},
 		{"name NUL", ValidateName, "ab\x00c", "name contains a control character (U+0000 at character 3); remove it"},

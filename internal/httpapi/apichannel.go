@@ -1,9 +1,9 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/notify"
@@ -67,8 +67,12 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v i
 		fields[i] = str
 	}
 	kind, name, value := fields[0], fields[1], fields[2]
-	if utf8.RuneCountInString(name) > check.MaxChannelName {
-		s.writeAPIError(w, r, validationError(fmt.Sprintf("name is too long (at most %d characters)", check.MaxChannelName)))
+	if err := check.ValidateChannelName(name); err != nil {
+		msg := err.Error()
+		if fe := (*check.FieldError)(nil); errors.As(err, &fe) {
+			msg = fe.Advice()
+		}
+		s.writeAPIError(w, r, validationError(msg))
 		return
 	}
 	if err := check.ValidateChannel(kind, value); err != nil {

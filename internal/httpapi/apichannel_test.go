@@ -61,6 +61,8 @@ func TestCreateChannel(t *testing.T) {
 		{"value null", `{"kind":"email","value":null}`, 400, "json validation error: value is not a string"},
 		{"name too long", `{"kind":"email","value":"a@example.org","name":"` + strings.Repeat("n", 101) + `"}`, 400,
 			"json validation error: name is too long (at most 100 characters)"},
+		{"name with NUL", `{"kind":"email","value":"a@example.org","name":"ops\u0000"}`, 400,
+			"json validation error: name contains a control character (U+0000 at character 4); remove it"},
 		{"not json", `{`, 400, "could not parse request body"},
 		{"not an object", `"email"`, 400, "json validation error: value is not an object"},
 	}
