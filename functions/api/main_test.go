@@ -23,6 +23,7 @@ import (
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/lambdaenv"
 	"github.com/overduehq/overdue/internal/notify"
+	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
@@ -178,51 +179,80 @@ func TestListChecks(t *testing.T) {
 	}
 }
 
-func TestLoadSettings(t *testing.T) {
-	env := func(vars map[string]string) *lambdaenv.Env {
-		return lambdaenv.New(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
-	}
-	_, err := loadSettings(env(nil))
+// TestSettings: one failed cold start names every missing variable, the function's own and the
+// shared ones.
+func TestSettings(t *testing.T) {
+	env := lambdaenv.New(func(string) (string, bool) { return "", false })
+	loadSettings(env)
+	_, err := lambdaenv.Build(t.Context(), env, needs)
 	if err == nil {
-		t.Fatal("loadSettings(no variables) = nil error")
+		t.Fatal("Build(no variables) = nil error")
 	}
 	for _, name := range []string{"TABLE_NAME", "SITE_ROOT", "SECRET_ARN"} {
 		if !strings.Contains(err.Error(), name) {
-			t.Errorf("loadSettings(no variables) = %q, does not name %s", err, name)
+			t.Errorf("Build(no variables) = %q, does not name %s", err, name)
 		}
 	}
-	got, err := loadSettings(env(map[string]string{
-		"TABLE_NAME": "overdue-dev-v1", "SITE_ROOT": "https://hc.example.com",
-		"SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:overdue-dev-AbCdEf", "LOG_LEVEL": "debug",
+	got := loadSettings(lambdaenv.New(func(k string) (string, bool) {
+		return map[string]string{"SITE_ROOT": "https://hc.example.com"}[k], true
 	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := settings{Table: "overdue-dev-v1", SiteRoot: "https://hc.example.com",
-		Secret:   lambdaenv.Secret{ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:overdue-dev-AbCdEf"},
-		LogLevel: slog.LevelDebug}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("loadSettings (-want +got):\n%s", diff)
+	if got != (settings{SiteRoot: "https://hc.example.com"}) {
+		t.Errorf("loadSettings = %+v", got)
 	}
 }
 
-// TestUnavailable pins what the function answers when the data-model guard refuses the data.
-func TestUnavailable(t *testing.T) {
-	h := httpadapter.NewV2(unavailable(fmt.Errorf("data model version 3 is newer than this build reads (2)")))
+// TestWarmInstanceRefusesAndRecovers is issue 12's seed scenario on the api handler: a warm
+// instance whose table a newer build moved past it answers every request 503 naming both
+// versions, counts each refusal in the DataModelRefused metric, and writes no item; once the
+// data model is back in range it serves again, with no cold start.
+func TestWarmInstanceRefusesAndRecovers(t *testing.T) {
+	st, db, table := newStoreTable(t)
+	seed(t, st)
+	clock := t0
+	st.Gate = schema.NewGate(st.Version, schema.GateConfig{Now: func() time.Time { return clock }})
+	var metrics bytes.Buffer
+	root := &lambdaenv.Root{Log: slog.New(slog.DiscardHandler), Store: st, Now: fixedClock,
+		Refusals: &lambdaenv.Refusals{W: &metrics, Function: "overdue-dev-api", Now: fixedClock}}
+	h := httpadapter.NewV2(guarded(newHandler(st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
+		slog.New(slog.DiscardHandler), fixedClock), root.Guard))
 	ev, _ := readEvent(t, "ping-fail.json")
-	resp, err := h.ProxyWithContext(t.Context(), ev)
-	if err != nil {
-		t.Fatal(err)
+	if resp, err := h.ProxyWithContext(t.Context(), ev); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("ping before the move = %d, %v; want 200", resp.StatusCode, err)
 	}
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(resp.Body, "version 3") {
-		t.Errorf("response = %d %q, want 503 naming the versions", resp.StatusCode, resp.Body)
+
+	dynamotest.SetVersion(t, db, table, schema.Version{Version: schema.Current + 1, MinReader: schema.Current + 1})
+	clock = clock.Add(schema.DefaultMaxAge)
+	before := dynamotest.ItemCount(t, db, table)
+	list, _ := readEvent(t, "list-checks.json")
+	for _, e := range []events.APIGatewayV2HTTPRequest{ev, list} {
+		resp, err := h.ProxyWithContext(t.Context(), e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable ||
+			!strings.Contains(resp.Body, fmt.Sprintf("this build writes version %d", schema.Current)) ||
+			!strings.Contains(resp.Body, fmt.Sprintf("needs a build of version %d", schema.Current+1)) {
+			t.Errorf("%s on moved data = %d %q, want 503 naming both versions", e.RawPath, resp.StatusCode, resp.Body)
+		}
+	}
+	if got := dynamotest.ItemCount(t, db, table); got != before {
+		t.Errorf("items = %d after refused requests, want %d", got, before)
+	}
+	if n := strings.Count(metrics.String(), `"DataModelRefused":1`); n != 2 {
+		t.Errorf("metric lines = %d, want one per refused request (2):\n%s", n, metrics.String())
+	}
+
+	dynamotest.SetVersion(t, db, table, schema.Version{Version: schema.Current, MinReader: 1})
+	clock = clock.Add(schema.DefaultMaxBackoff)
+	if resp, err := h.ProxyWithContext(t.Context(), ev); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("ping once the data fits = %d %q, %v; want 200 without a cold start", resp.StatusCode, resp.Body, err)
 	}
 }
 
 func fixedClock() time.Time { return t0 }
 
 func testSettings() settings {
-	return settings{Table: "unused", SiteRoot: "https://hc.example.com", LogLevel: slog.LevelDebug}
+	return settings{SiteRoot: "https://hc.example.com"}
 }
 
 // seed stores the fixtures' project (whose read-write key is apiKey) and check (simple, 1 min

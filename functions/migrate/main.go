@@ -13,14 +13,9 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
-	"os"
 	"time"
 	_ "time/tzdata" // Lambda's provided.al2023 image has no zone database; the functions share one build setup.
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/overduehq/overdue/internal/lambdaenv"
@@ -31,44 +26,37 @@ import (
 // `overdue migrate up`) to finish before it fails the resource with the holder's name.
 const lockWait = 2 * time.Minute
 
-// settings is the function's configuration, read once per cold start.
+// settings is the function's own configuration, read once per cold start.
 type settings struct {
-	Table    string // optional: the resource's TableName property wins
-	LogLevel slog.Level
+	Table string // optional: the resource's TableName property wins
 }
 
-// loadSettings reads the settings, failing with every malformed variable named.
-func loadSettings(env *lambdaenv.Env) (settings, error) {
-	s := settings{Table: env.Get(lambdaenv.TableName), LogLevel: env.Level()}
-	return s, env.Err()
+// loadSettings reads the function's own variables.
+func loadSettings(env *lambdaenv.Env) settings {
+	return settings{Table: env.Get(lambdaenv.TableName)}
 }
 
-func main() {
-	if err := run(context.Background()); err != nil {
-		// A failed cold start fails the invocation, and with it the resource and the deploy.
-		lambdaenv.Logger(os.Stderr, slog.LevelError).Error("cold start failed", "error", err.Error())
-		os.Exit(1)
-	}
-}
+func main() { lambdaenv.Main(build) }
 
-// run is the composition root: configuration, the client and the handler, built once.
-func run(ctx context.Context) error {
-	cfg, err := loadSettings(lambdaenv.FromOS())
+// build is the function's cold start: the shared root (no store: the table comes with each
+// request) and the handler. A refusal fails the resource, and with it the deploy, and counts in
+// the DataModelRefused metric.
+func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
+	cfg := loadSettings(env)
+	root, err := lambdaenv.Build(ctx, env, lambdaenv.Needs{})
 	if err != nil {
-		return err
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return fmt.Errorf("load AWS configuration: %w", err)
+		return nil, err
 	}
 	h := &handler{
-		db:       dynamodb.NewFromConfig(awsCfg),
+		db:       dynamodb.NewFromConfig(root.AWS),
 		table:    cfg.Table,
 		build:    schema.This(),
-		now:      func() time.Time { return time.Now().UTC() },
+		now:      root.Now,
 		lockWait: lockWait,
-		log:      lambdaenv.Logger(os.Stdout, cfg.LogLevel),
+		log:      root.Log,
 	}
-	lambda.Start(h.handle)
-	return nil
+	return func(ctx context.Context, req request) (response, error) {
+		resp, err := h.handle(ctx, req)
+		return resp, lambdaenv.Refuse(ctx, err, root.Log, root.Refusals)
+	}, nil
 }

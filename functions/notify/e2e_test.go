@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,7 +27,9 @@ import (
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/httpapi"
+	"github.com/overduehq/overdue/internal/lambdaenv"
 	"github.com/overduehq/overdue/internal/notify"
+	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
@@ -124,7 +128,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("verify %s in SES: %v", domain, err)
 	}
 	e.st = dynamo.New(e.db, e.table, store.Options{})
-	e.cfg = settings{Table: e.table, EmailFrom: "Overdue <alerts@" + domain + ">", SiteRoot: "https://hc.example.com"}
+	e.cfg = settings{EmailFrom: "Overdue <alerts@" + domain + ">", SiteRoot: "https://hc.example.com"}
 	e.ses, e.sns, e.unique = sesClient, sns.NewFromConfig(cfg), unique
 	e.h = e.instance(t)
 	e.seed(t)
@@ -506,5 +510,44 @@ func TestEndToEndRetry(t *testing.T) {
 	}
 	if d := e.delivery(t, emailID); d.Status != notify.DeliverySent || d.Attempts != 2 || d.LastError != "" {
 		t.Errorf("email delivery after the retry: %s, %d attempts, error %q; want sent after 2, no error", d.Status, d.Attempts, d.LastError)
+	}
+}
+
+// TestWarmInstanceRefusesAndRecovers is issue 12's seed scenario on the notifier: a warm instance
+// whose table a newer build moved past it fails every invocation, stream batches and retry
+// schedules alike (so Lambda retries the batch and counts the error), counts each refusal in the
+// DataModelRefused metric, and changes no item; once the data model is back in range it works
+// again, with no cold start.
+func TestWarmInstanceRefusesAndRecovers(t *testing.T) {
+	e := newEnv(t)
+	now := t0.Add(time.Hour)
+	h := e.instanceAt(t, now)
+	st := h.disp.(*notify.Dispatcher).Store.(*dynamo.Store)
+	st.Gate = schema.NewGate(st.Version, schema.GateConfig{Now: func() time.Time { return now }})
+	var metrics bytes.Buffer
+	root := &lambdaenv.Root{Log: slog.New(slog.DiscardHandler), Store: st, Now: func() time.Time { return now },
+		Refusals: &lambdaenv.Refusals{W: &metrics, Function: "overdue-dev-notify", Now: func() time.Time { return now }}}
+	h.guard, h.refusals = root.Guard, root.Refusals
+
+	dynamotest.SetVersion(t, e.db, e.table, schema.Version{Version: schema.Current + 1, MinReader: schema.Current + 1})
+	before := dynamotest.ItemCount(t, e.db, e.table)
+	for _, fixture := range []string{"flip-insert.json", "retry-schedule.json"} {
+		_, err := h.invoke(t.Context(), readFixture(t, fixture))
+		var ve *schema.VersionError
+		if !errors.As(err, &ve) {
+			t.Errorf("invoke(%s) on moved data = %v, want a *schema.VersionError", fixture, err)
+		}
+	}
+	if got := dynamotest.ItemCount(t, e.db, e.table); got != before {
+		t.Errorf("items = %d after refused invocations, want %d", got, before)
+	}
+	if n := strings.Count(metrics.String(), `"DataModelRefused":1`); n != 2 {
+		t.Errorf("metric lines = %d, want one per refused invocation (2):\n%s", n, metrics.String())
+	}
+
+	dynamotest.SetVersion(t, e.db, e.table, schema.Version{Version: schema.Current, MinReader: 1})
+	now = now.Add(schema.DefaultMaxBackoff)
+	if _, err := h.invoke(t.Context(), readFixture(t, "retry-schedule.json")); err != nil {
+		t.Errorf("invoke(retry-schedule.json) once the data fits = %v, want nil", err)
 	}
 }

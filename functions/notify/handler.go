@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/lambdaenv"
 )
 
 // dispatcher is what the handler needs of the notifier; *notify.Dispatcher has it. DeliverFlip
@@ -24,6 +25,11 @@ type dispatcher interface {
 type handler struct {
 	disp dispatcher
 	log  *slog.Logger
+	// guard is the data-model check made before each invocation (lambdaenv.Root.Guard); nil
+	// for none, in tests of the dispatching alone.
+	guard func(context.Context) error
+	// refusals counts refusals met during an invocation; nil for none.
+	refusals *lambdaenv.Refusals
 }
 
 // invoke is the function's entry point. It takes the two events the function is subscribed to:
@@ -38,6 +44,13 @@ func (h *handler) invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return nil, fmt.Errorf("decode event: %w", err)
+	}
+	if h.guard != nil {
+		if err := h.guard(ctx); err != nil {
+			// Nothing is delivered, so failing the whole invocation is exact: Lambda sends the
+			// batch again (the schedule comes back anyway) and its Errors metric counts it.
+			return nil, fmt.Errorf("notify: %w", err)
+		}
 	}
 	switch {
 	case probe.Records != nil:
@@ -75,6 +88,8 @@ func (h *handler) handleStream(ctx context.Context, ev events.DynamoDBEvent) (ev
 		}
 		sent += n
 		if err != nil {
+			// The data model can move between the guard and a write: the write refuses, and counts.
+			lambdaenv.Refuse(ctx, err, h.log, h.refusals)
 			h.log.ErrorContext(ctx, "flip not delivered; the batch resumes from it",
 				"record", rec.EventID, "sequence", rec.Change.SequenceNumber, "error", err.Error())
 			resp.BatchItemFailures = append(resp.BatchItemFailures,
@@ -106,6 +121,7 @@ func (h *handler) deliver(ctx context.Context, rec events.DynamoDBEventRecord) (
 func (h *handler) handleSchedule(ctx context.Context, ev events.EventBridgeEvent) error {
 	n, err := h.disp.RetryDue(ctx)
 	if err != nil {
+		lambdaenv.Refuse(ctx, err, h.log, h.refusals)
 		h.log.ErrorContext(ctx, "retrying due deliveries failed", "event", ev.ID, "sent", n, "error", err.Error())
 		return fmt.Errorf("retry due deliveries: %w", err)
 	}

@@ -5,7 +5,9 @@
 // schedule invokes it too, to retry deliveries whose send failed transiently.
 //
 // A record the notifier could not handle (the table or a service failed) is reported in
-// BatchItemFailures; Lambda sends it again, with the records after it.
+// BatchItemFailures; Lambda sends it again, with the records after it. While the data model is
+// one this build must not use, every invocation delivers nothing and fails, so Lambda retries
+// the batch and counts the error, and each refusal counts in the DataModelRefused metric.
 //
 // Environment: TABLE_NAME, EMAIL_FROM, SECRET_ARN (or OVERDUE_SECRET_KEY for local runs; it
 // derives webhook signing secrets), SITE_ROOT (optional: the link in messages), LOG_LEVEL.
@@ -16,95 +18,52 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 	_ "time/tzdata" // messages show times in each check's zone; Lambda has no zone database.
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/lambdaenv"
 	"github.com/overduehq/overdue/internal/notify"
-	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 )
 
-// settings is the function's configuration, read once per cold start.
+// settings is the function's own configuration, read once per cold start.
 type settings struct {
-	Table     string
 	EmailFrom string
 	SiteRoot  string
-	Secret    lambdaenv.Secret
-	LogLevel  slog.Level
 }
 
-// loadSettings reads the settings, failing with every missing or malformed variable named.
-func loadSettings(env *lambdaenv.Env) (settings, error) {
-	s := settings{
-		Table:     env.Require(lambdaenv.TableName),
-		EmailFrom: env.Require(lambdaenv.EmailFrom),
-		SiteRoot:  env.Get(lambdaenv.SiteRoot),
-		Secret:    env.Secret(),
-		LogLevel:  env.Level(),
-	}
-	return s, env.Err()
+// loadSettings reads the function's own variables; lambdaenv.Build reports what is wrong with
+// them together with the shared ones.
+func loadSettings(env *lambdaenv.Env) settings {
+	return settings{EmailFrom: env.Require(lambdaenv.EmailFrom), SiteRoot: env.Get(lambdaenv.SiteRoot)}
 }
 
-func main() {
-	if err := run(context.Background()); err != nil {
-		lambdaenv.Logger(os.Stderr, slog.LevelError).Error("cold start failed", "error", err.Error())
-		os.Exit(1)
-	}
-}
+// needs are the shared pieces the function uses: the table and the signing secret.
+var needs = lambdaenv.Needs{Store: true, Secret: true}
 
-// run is the composition root: configuration, clients and the handler, built once.
-func run(ctx context.Context) error {
-	cfg, err := loadSettings(lambdaenv.FromOS())
+func main() { lambdaenv.Main(build) }
+
+// build is the function's cold start: the shared root, the SES and SNS clients, the notifier.
+func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
+	cfg := loadSettings(env)
+	root, err := lambdaenv.Build(ctx, env, needs)
 	if err != nil {
-		return err
-	}
-	log := lambdaenv.Logger(os.Stdout, cfg.LogLevel)
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return fmt.Errorf("load AWS configuration: %w", err)
-	}
-	var secrets lambdaenv.SecretsClient
-	if cfg.Secret.ARN != "" {
-		secrets = secretsmanager.NewFromConfig(awsCfg)
-	}
-	secret, err := cfg.Secret.Load(ctx, secrets)
-	if err != nil {
-		return err
-	}
-	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table, store.Options{})
-	if err := startup(ctx, st); err != nil {
-		// Failing the cold start sends nothing and leaves the flips in the stream (and the
-		// outbox) for a build that can read them; answering success would drop the batch.
-		log.Error("data model check failed; delivering nothing", "table", cfg.Table, "error", err.Error())
-		return err
+		return nil, err
 	}
 	disp, err := newDispatcher(cfg, clients{
-		st:  st,
-		ses: sesv2.NewFromConfig(awsCfg),
-		sns: sns.NewFromConfig(awsCfg),
-	}, secret, func() time.Time { return time.Now().UTC() }, log)
+		st:  root.Store,
+		ses: sesv2.NewFromConfig(root.AWS),
+		sns: sns.NewFromConfig(root.AWS),
+	}, root.Secret, root.Now, root.Log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	h := &handler{disp: disp, log: log}
-	lambda.Start(h.invoke)
-	return nil
-}
-
-// startup runs once per cold start, before the first batch: the data-model guard (it never
-// writes).
-func startup(ctx context.Context, st *dynamo.Store) error {
-	return st.Guard(ctx)
+	h := &handler{disp: disp, log: root.Log, guard: root.Guard, refusals: root.Refusals}
+	return h.invoke, nil
 }
 
 // clients are the store and AWS clients the dispatcher uses, built once per process.
@@ -128,8 +87,10 @@ func newDispatcher(cfg settings, c clients, secret []byte, now func() time.Time,
 		return nil, err
 	}
 	return &notify.Dispatcher{
-		Store:      c.st,
-		Deliveries: deliveries(c.st),
+		Store: c.st,
+		// The table's delivery records (dynamo.Deliveries): each (flip, channel) is claimed with a
+		// conditional write, so a retried batch or a duplicate stream record never sends twice.
+		Deliveries: c.st.Deliveries(),
 		Transports: map[string]notify.Transport{
 			check.ChannelEmail:   email,
 			check.ChannelSMS:     notify.NewSMS(c.sns),
@@ -140,11 +101,4 @@ func newDispatcher(cfg settings, c clients, secret []byte, now func() time.Time,
 		Now:      now,
 		Logger:   log,
 	}, nil
-}
-
-// deliveries returns the delivery records, kept in the store's table (see dynamo.Deliveries):
-// each (flip, channel) is claimed with a conditional write, so a retried batch or a duplicate
-// stream record never sends a second message.
-func deliveries(st *dynamo.Store) notify.Deliveries {
-	return st.Deliveries()
 }

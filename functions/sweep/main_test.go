@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/lambdaenv"
+	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
@@ -73,7 +75,7 @@ func TestSweepFlipsOverdueCheck(t *testing.T) {
 
 	var now time.Time
 	var logs bytes.Buffer
-	h := newHandler(st, func() time.Time { return now }, lambdaenv.Logger(&logs, slog.LevelInfo))
+	h, _ := testHandler(st, func() time.Time { return now }, lambdaenv.Logger(&logs, slog.LevelInfo))
 
 	for _, step := range []struct {
 		at        time.Time
@@ -129,7 +131,7 @@ func TestSweepFlipsOverdueCheck(t *testing.T) {
 // Lambda counts the error.
 func TestSweepFailureIsReturned(t *testing.T) {
 	db := motoDB(t)
-	h := newHandler(dynamo.New(db, "overdue-no-such-table", store.Options{}), func() time.Time { return t0 },
+	h, _ := testHandler(dynamo.New(db, "overdue-no-such-table", store.Options{}), func() time.Time { return t0 },
 		slog.New(slog.DiscardHandler))
 	ev, _ := readEvent(t)
 	if err := h.handle(t.Context(), ev); err == nil {
@@ -137,17 +139,60 @@ func TestSweepFailureIsReturned(t *testing.T) {
 	}
 }
 
-func TestLoadSettings(t *testing.T) {
-	env := func(vars map[string]string) *lambdaenv.Env {
-		return lambdaenv.New(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+// TestSweepRefusalFails is issue 12's seed scenario on the sweep: a warm instance whose table a
+// newer build moved past it fails every invocation (so its Errors metric and the "sweeps not
+// succeeding" alarm see it), counts it in the DataModelRefused metric, and flips nothing, though
+// a check is overdue; once the data model is back in range, the next invocation sweeps.
+func TestSweepRefusalFails(t *testing.T) {
+	db := motoDB(t)
+	table := dynamotest.ReadyTable(t, db, "overdue-fn-sweep")
+	st := dynamo.New(db, table, store.Options{})
+	seed(t, st)
+	now := t0.Add(3 * time.Minute) // the check is overdue
+	st.Gate = schema.NewGate(st.Version, schema.GateConfig{Now: func() time.Time { return now }})
+	h, metrics := testHandler(st, func() time.Time { return now }, slog.New(slog.DiscardHandler))
+	ev, _ := readEvent(t)
+
+	dynamotest.SetVersion(t, db, table, schema.Version{Version: schema.Current + 1, MinReader: schema.Current + 1})
+	before := dynamotest.ItemCount(t, db, table)
+	for range 2 {
+		err := h.handle(t.Context(), ev)
+		var ve *schema.VersionError
+		if !errors.As(err, &ve) {
+			t.Fatalf("handle() on moved data = %v, want a *schema.VersionError", err)
+		}
 	}
-	if _, err := loadSettings(env(nil)); err == nil || !strings.Contains(err.Error(), "TABLE_NAME") {
-		t.Errorf("loadSettings(no variables) = %v, want an error naming TABLE_NAME", err)
+	if got := dynamotest.ItemCount(t, db, table); got != before {
+		t.Errorf("items = %d after refused sweeps, want %d", got, before)
 	}
-	got, err := loadSettings(env(map[string]string{"TABLE_NAME": "overdue-dev-v1"}))
-	if err != nil || got != (settings{Table: "overdue-dev-v1", LogLevel: slog.LevelInfo}) {
-		t.Errorf("loadSettings = %+v, %v", got, err)
+	if n := strings.Count(metrics.String(), `"DataModelRefused":1`); n != 2 {
+		t.Errorf("metric lines = %d, want one per refused invocation (2):\n%s", n, metrics)
 	}
+
+	dynamotest.SetVersion(t, db, table, schema.Version{Version: schema.Current, MinReader: 1})
+	now = now.Add(schema.DefaultMaxBackoff)
+	if err := h.handle(t.Context(), ev); err != nil {
+		t.Fatalf("handle() once the data fits = %v", err)
+	}
+	if c, err := st.Check(t.Context(), checkID); err != nil || c.Status != check.StatusDown {
+		t.Errorf("after the sweep: %v, %v; want the check down", c, err)
+	}
+}
+
+// TestSettings: a cold start without TABLE_NAME fails naming it.
+func TestSettings(t *testing.T) {
+	env := lambdaenv.New(func(string) (string, bool) { return "", false })
+	if _, err := lambdaenv.Build(t.Context(), env, needs); err == nil || !strings.Contains(err.Error(), "TABLE_NAME") {
+		t.Errorf("Build(no variables) = %v, want an error naming TABLE_NAME", err)
+	}
+}
+
+// testHandler is the handler over st with the clock now, logging to log; the second result
+// receives its metric lines.
+func testHandler(st *dynamo.Store, now func() time.Time, log *slog.Logger) (*handler, *bytes.Buffer) {
+	var metrics bytes.Buffer
+	return newHandler(&lambdaenv.Root{Store: st, Now: now, Log: log,
+		Refusals: &lambdaenv.Refusals{W: &metrics, Function: "overdue-dev-sweep", Now: now}}), &metrics
 }
 
 // seed stores a project and the check, then pings it (success) at t0.

@@ -1,7 +1,14 @@
-// Package lambdaenv is what the Lambda functions in functions/ share at cold start: reading
-// environment variables, once, into each function's typed settings, failing with the names of
-// every missing or malformed variable; the JSON logger; and the server's signing secret,
-// fetched once from AWS Secrets Manager.
+// Package lambdaenv is the one composition root the Lambda functions in functions/ share: Main
+// runs a function's cold start and hands its handler to the runtime, and Build makes what every
+// function needs (environment variables read once, failing with the names of every missing or
+// malformed variable; the JSON logger; the AWS configuration; the signing secret, fetched once
+// from AWS Secrets Manager; the DynamoDB store with its data-model guard, checked once), so that
+// each main holds only what is particular to it.
+//
+// The guard keeps holding after the cold start: Root.Guard is asked before every invocation, and
+// the store asks it before every write. A function that refuses the data model does nothing,
+// fails its invocation, and counts the refusal in the DataModelRefused metric (Refusals), which
+// the stack alarms on.
 //
 // CDK sets the variables from the constructs (table name, site URL, sender address, secret ARN),
 // so nothing physical is hard-coded in a function. A function that starts without one fails its

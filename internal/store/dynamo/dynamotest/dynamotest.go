@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 )
@@ -80,4 +82,44 @@ func ReadyTable(tb testing.TB, client *dynamodb.Client, prefix string) string {
 		tb.Fatalf("create the data model of table %s: %v", name, err)
 	}
 	return name
+}
+
+// SetVersion records v on the table's META item as another build's migration would (a newer
+// build's contract step, or a restore), without going through a store of this build.
+func SetVersion(tb testing.TB, client *dynamodb.Client, table string, v schema.Version) {
+	tb.Helper()
+	_, err := client.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName: &table,
+		Key: map[string]types.AttributeValue{
+			dynamo.PartitionKey: &types.AttributeValueMemberS{Value: "META"},
+			dynamo.SortKey:      &types.AttributeValueMemberS{Value: "SCHEMA"},
+		},
+		UpdateExpression:         aws.String("SET #v = :v, #r = :r"),
+		ExpressionAttributeNames: map[string]string{"#v": "version", "#r": "min_reader"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":v": &types.AttributeValueMemberN{Value: strconv.Itoa(v.Version)},
+			":r": &types.AttributeValueMemberN{Value: strconv.Itoa(v.MinReader)},
+		},
+	})
+	if err != nil {
+		tb.Fatalf("set the data model of table %s to %v: %v", table, v, err)
+	}
+}
+
+// ItemCount counts the table's items, with a strongly consistent scan.
+func ItemCount(tb testing.TB, client *dynamodb.Client, table string) int {
+	tb.Helper()
+	n := 0
+	in := &dynamodb.ScanInput{TableName: &table, ConsistentRead: aws.Bool(true), Select: types.SelectCount}
+	for {
+		out, err := client.Scan(context.Background(), in)
+		if err != nil {
+			tb.Fatalf("scan %s: %v", table, err)
+		}
+		n += int(out.Count)
+		if len(out.LastEvaluatedKey) == 0 {
+			return n
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
 }
