@@ -92,7 +92,7 @@ func apiCall(t *testing.T, e *emulator, ev events.APIGatewayV2HTTPRequest) (even
 func TestBootstrapsUnderEmulator(t *testing.T) {
 	w := newWorld(t)
 	fns := startAll(t, w)
-	cold := map[string]invocation{}
+	cold, warm := map[string]invocation{}, map[string]invocation{}
 
 	// migrate: Create on an empty table writes META at this build's version. The function
 	// answers the CDK Provider framework, which PUTs the result to the ResponseURL: the function
@@ -108,6 +108,7 @@ func TestBootstrapsUnderEmulator(t *testing.T) {
 	}
 	// A malformed resource fails the invocation (the framework turns that into FAILED).
 	bad := fns.migrate.invoke(t, mustJSON(t, cfnEvent(t, w, "update.json", url, func(p map[string]any) { p["SchemaVersion"] = "three" })))
+	warm["migrate"] = bad
 	if fe, ok := bad.failed(); !ok || !strings.Contains(fe.Message, "SchemaVersion") {
 		t.Errorf("migrate Update with SchemaVersion \"three\" = %s, want a function error naming SchemaVersion", bad.body)
 	}
@@ -136,7 +137,7 @@ func TestBootstrapsUnderEmulator(t *testing.T) {
 	if got := w.status(t, checkID); got != check.StatusDown {
 		t.Errorf("after the failure ping, backup is %s, want down", got)
 	}
-	resp, _ = apiCall(t, fns.api, apiEvent(t, "list-checks.json", nil))
+	resp, warm["api"] = apiCall(t, fns.api, apiEvent(t, "list-checks.json", nil))
 	var list struct {
 		Checks []struct{ Name, Status string } `json:"checks"`
 	}
@@ -167,6 +168,11 @@ func TestBootstrapsUnderEmulator(t *testing.T) {
 	if got := w.status(t, nightlyID); got != check.StatusDown {
 		t.Errorf("after the sweep, nightly is %s, want down", got)
 	}
+	itemsAfterSweep := len(w.scan(t))
+	warm["sweep"] = fns.sweep.invokeJSON(t, json.RawMessage(fixture(t, "sweep", "scheduled-event.json")), nil)
+	if n := len(w.scan(t)); n != itemsAfterSweep {
+		t.Errorf("a second sweep changed the number of items from %d to %d, want nothing left to flip", itemsAfterSweep, n)
+	}
 
 	// notify: what the stream holds, as Lambda's poller would hand it over.
 	batch, n := w.streamEvent(t)
@@ -181,12 +187,18 @@ func TestBootstrapsUnderEmulator(t *testing.T) {
 	if got, want := w.emails(t), []string{"DOWN | backup", "DOWN | nightly"}; !slices.Equal(got, want) {
 		t.Errorf("emails to %s = %q, want %q", w.email, got, want)
 	}
+	// Lambda may deliver a batch twice: the delivery records make the second time send nothing.
+	warm["notify"] = fns.notify.invokeJSON(t, batch, &out)
+	if got, want := w.emails(t), []string{"DOWN | backup", "DOWN | nightly"}; len(out.BatchItemFailures) != 0 || !slices.Equal(got, want) {
+		t.Errorf("the same batch again: failures %+v, emails %q; want none and still %q", out.BatchItemFailures, got, want)
+	}
 
 	if d, err := bootstraps(); err == nil {
 		t.Logf("bootstraps built in %v into %s", buildTime.Round(time.Millisecond), d)
 	}
 	for _, fn := range functions {
-		t.Logf("%-7s first invocation (cold start included) %v", fn, cold[fn].elapsed.Round(time.Millisecond))
+		t.Logf("%-7s first invocation (cold start included) %v, a warm one %v", fn,
+			cold[fn].elapsed.Round(time.Millisecond), warm[fn].elapsed.Round(time.Millisecond))
 	}
 	// Every invocation went to the one warm bootstrap each emulator started.
 	for fn, e := range fns.byName() {
