@@ -198,10 +198,16 @@ func untar(r io.Reader, dir string) error {
 	}
 }
 
-// runBinary runs bin with args and returns its exit status, stdout and stderr.
+// stillRunning is runBinary's status for a command that had not exited by its deadline: a
+// server that started instead of refusing.
+const stillRunning = -1
+
+// runBinary runs bin with args and returns its exit status, stdout and stderr. A command still
+// running after 20 s is killed and reported as stillRunning; the commands run here finish in
+// well under a second, or, for a serve that refuses, exit at once.
 func runBinary(t *testing.T, bin string, args ...string) (int, string, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var stdout, stderr strings.Builder
@@ -211,6 +217,8 @@ func runBinary(t *testing.T, bin string, args ...string) (int, string, string) {
 	switch {
 	case err == nil:
 		return 0, stdout.String(), stderr.String()
+	case ctx.Err() != nil:
+		return stillRunning, stdout.String(), stderr.String() + "(still running after 20 s: killed)"
 	case errors.As(err, &ee) && ee.Exited():
 		return ee.ExitCode(), stdout.String(), stderr.String()
 	}
@@ -242,6 +250,18 @@ func writeWithCurrent(t *testing.T, storeArgs []string) drillData {
 	}
 	runCLI(t, append([]string{"migrate", "up"}, storeArgs...)...)
 	return drillData{project: p.ID, check: c.UUID}
+}
+
+// dataModel is the data's version and minimum reader, as the current build's `migrate status
+// --json` reports them.
+func dataModel(t *testing.T, storeArgs []string) schema.Version {
+	t.Helper()
+	var st statusJSON
+	out := runCLI(t, append([]string{"migrate", "status", "--json"}, storeArgs...)...)
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("migrate status --json: %v\n%s", err, out)
+	}
+	return schema.Version{Version: st.Data.Version, MinReader: st.Data.MinReader}
 }
 
 // listed is `check list --json` by bin: the checks' names and their pings' count, by UUID.
@@ -345,7 +365,7 @@ func drill(t *testing.T, rel release, d drillData, storeArgs []string, snapshot 
 		t.Logf("release %s (%s, data model %d) exported and built in %v", rel.Version, rel.Commit[:12], rel.DataModel,
 			v.(time.Duration).Round(time.Millisecond))
 	}
-	data := schema.Version{Version: schema.Current, MinReader: schema.This().MinReader()}
+	data := dataModel(t, storeArgs)
 	if data.MinReader > rel.DataModel {
 		// A contract step since the release: it must refuse, and leave the data as it was.
 		before := snapshot()
