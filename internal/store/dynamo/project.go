@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -239,6 +240,10 @@ func (s *Store) CreateChannel(ctx context.Context, ch *check.Channel) error {
 	case reasonIs(reasons, 0, codeConditionFailed):
 		return fmt.Errorf("create channel %s: project %s: %w", ch.ID, ch.ProjectID, store.ErrNotFound)
 	case reasonIs(reasons, 1, codeConditionFailed):
+		// A retried request whose first attempt was applied finds our own channel: success.
+		if stored, gerr := s.get(ctx, channelKey(ch.ID), true); gerr == nil && reflect.DeepEqual(stored, m) {
+			return nil
+		}
 		return fmt.Errorf("create channel %s: %w", ch.ID, store.ErrConflict)
 	}
 	return fmt.Errorf("create channel %s: %w", ch.ID, err)
