@@ -2,6 +2,7 @@ package rie
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -26,13 +27,19 @@ func (fns instances) byName() map[string]*emulator {
 	return map[string]*emulator{"api": fns.api, "sweep": fns.sweep, "notify": fns.notify, "migrate": fns.migrate}
 }
 
-func startAll(t *testing.T, w *world) instances {
+// startAll starts an emulator for each function with the world's environment and extra.
+func startAll(t *testing.T, w *world, extra map[string]string) instances {
 	t.Helper()
+	env := func(fn string) map[string]string {
+		e := w.env(fn)
+		maps.Copy(e, extra)
+		return e
+	}
 	return instances{
-		api:     startEmulator(t, "api", w.env("api")),
-		sweep:   startEmulator(t, "sweep", w.env("sweep")),
-		notify:  startEmulator(t, "notify", w.env("notify")),
-		migrate: startEmulator(t, "migrate", w.env("migrate")),
+		api:     startEmulator(t, "api", env("api")),
+		sweep:   startEmulator(t, "sweep", env("sweep")),
+		notify:  startEmulator(t, "notify", env("notify")),
+		migrate: startEmulator(t, "migrate", env("migrate")),
 	}
 }
 
@@ -92,7 +99,7 @@ func apiCall(t *testing.T, e *emulator, ev events.APIGatewayV2HTTPRequest) (even
 // delivers the flips both wrote, read from the table's real stream, as email through SES.
 func TestBootstrapsUnderEmulator(t *testing.T) {
 	w := newWorld(t)
-	fns := startAll(t, w)
+	fns := startAll(t, w, nil)
 	cold, warm := map[string]invocation{}, map[string]invocation{}
 
 	// migrate: Create on an empty table writes META at this build's version. The function

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/lambdaenv"
 	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 )
@@ -60,16 +61,14 @@ func (fns instances) pids(t *testing.T) map[string][]int {
 // into range and the same instances, never restarted, serve again.
 func TestSeedScenario(t *testing.T) {
 	w := newWorld(t)
-	fns := startAll(t, w)
+	fns := startAll(t, w, map[string]string{lambdaenv.GuardMaxAge: "1ns"})
 	url, _ := responseURL(t)
 
-	// Warm every instance on data they can use. The warm-up writes nothing through api, sweep
-	// or notify (a listing; a sweep with nothing due; a batch without flips), so none of them
-	// holds an answer of its write guard from before the move: on DynamoDB a write trusts such an
-	// answer for 5 s (schema.DefaultMaxAge), the window README's "Upgrades and rollbacks" states
-	// and the deploy's ordering closes, which the dynamo store's tests pin with a moved clock.
-	// Here the first write each instance attempts after the move must read META again, and
-	// refuse.
+	// Warm every instance on data they can use. A warm instance trusts a data-model check that
+	// let it write for GUARD_MAX_AGE (5 s by default: the window README's "Upgrades and
+	// rollbacks" states, which the deploy's ordering closes and the dynamo store's tests pin with
+	// a moved clock); here it is 1 ns, so that the first thing each instance does after the move
+	// reads META again, without the test waiting out the window.
 	fns.migrate.invokeJSON(t, cfnEvent(t, w, "create.json", url, nil), nil)
 	w.seed(t)
 	if resp, _ := apiCall(t, fns.api, apiEvent(t, "list-checks.json", nil)); resp.StatusCode != http.StatusOK {

@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -45,6 +46,12 @@ const (
 	SecretKey = "OVERDUE_SECRET_KEY"
 	// EmailFrom is the sender of alert email, an address on an identity verified in SES.
 	EmailFrom = "EMAIL_FROM"
+	// GuardMaxAge is how long a warm instance trusts a data-model check that let it write, a Go
+	// duration such as 5s (the default, schema.DefaultMaxAge). It is the window in which an
+	// instance can still write after a newer build raised the minimum reader past it; a shorter
+	// one costs one more read of META per interval per writing instance. CDK leaves it unset;
+	// the emulator tests set it to 1ns, so that every write reads META.
+	GuardMaxAge = "GUARD_MAX_AGE"
 )
 
 // MinSecretLen is the shortest signing secret accepted, as `overdue serve` requires.
@@ -76,6 +83,21 @@ func (e *Env) Require(name string) string {
 func (e *Env) Get(name string) string {
 	v, _ := e.lookup(name)
 	return strings.TrimSpace(v)
+}
+
+// Duration returns name as a positive Go duration (such as 5s or 500ms), def when unset, and
+// records an error when it is malformed or not positive.
+func (e *Env) Duration(name string, def time.Duration) time.Duration {
+	v := e.Get(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		e.errs = append(e.errs, fmt.Errorf("environment variable %s is %q: use a positive duration such as 5s or 500ms", name, v))
+		return def
+	}
+	return d
 }
 
 // Level returns LOG_LEVEL as a slog level: debug, info (the default), warn or error, in any case.

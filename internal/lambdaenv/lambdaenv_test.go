@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -162,5 +163,32 @@ func TestLoggerAddsRequestID(t *testing.T) {
 	}
 	if _, ok := second["request"]; ok {
 		t.Errorf("line without one = %v, want no request attribute", second)
+	}
+}
+
+func TestDuration(t *testing.T) {
+	const def = 5 * time.Second
+	tests := []struct {
+		value   string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"", def, false},
+		{"500ms", 500 * time.Millisecond, false},
+		{" 1ns ", time.Nanosecond, false},
+		{"5", def, true},
+		{"0s", def, true},
+		{"-1s", def, true},
+	}
+	for _, tt := range tests {
+		env := envOf(map[string]string{GuardMaxAge: tt.value})
+		got := env.Duration(GuardMaxAge, def)
+		err := env.Err()
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("Duration(%s=%q) = %v, error %v; want %v, error %v", GuardMaxAge, tt.value, got, err, tt.want, tt.wantErr)
+		}
+		if err != nil && !strings.Contains(err.Error(), GuardMaxAge) {
+			t.Errorf("Duration(%s=%q) error %q does not name the variable", GuardMaxAge, tt.value, err)
+		}
 	}
 }

@@ -63,6 +63,7 @@ func Build(ctx context.Context, env *Env, needs Needs) (*Root, error) {
 		secret = env.Secret()
 	}
 	level := env.Level()
+	maxAge := env.Duration(GuardMaxAge, schema.DefaultMaxAge)
 	function := env.Get(FunctionName)
 	if err := env.Err(); err != nil {
 		return nil, err
@@ -84,6 +85,7 @@ func Build(ctx context.Context, env *Env, needs Needs) (*Root, error) {
 	}
 	if needs.Store {
 		r.Store = dynamo.New(dynamodb.NewFromConfig(r.AWS), r.Table, store.Options{})
+		r.Store.Gate = schema.NewGate(r.Store.Version, schema.GateConfig{MaxAge: maxAge})
 		if err := r.Guard(ctx); err != nil && schema.Refused(err) == nil {
 			return nil, err
 		}
@@ -94,7 +96,8 @@ func Build(ctx context.Context, env *Env, needs Needs) (*Root, error) {
 // Guard is the data-model check a handler makes before it works: nil when the build may use the
 // table; otherwise the error, and the handler must do nothing and fail its invocation. A refusal
 // (schema.Refused) is logged and counted in the DataModelRefused metric. It reads META at most
-// once per 5 s while the data fits, and after a refusal after 1 s, doubling up to 30 s.
+// once per 5 s (GUARD_MAX_AGE) while the data fits, and after a refusal after 1 s, doubling up
+// to 30 s.
 func (r *Root) Guard(ctx context.Context) error {
 	return Refuse(ctx, r.Store.Gate.Check(ctx), r.Log, r.Refusals)
 }
