@@ -87,9 +87,10 @@ var ErrFieldCount = errors.New("Wrong number of fields")
 // "L", "W", "#", month and day names), the error is cron's: ErrFieldCount
 // for "* * * *" or "* * * * * * *", rather than the OnCalendar "Bad
 // day-of-week" that Healthchecks' routing would produce, which names a field
-// the writer never meant. Such an expression is never valid OnCalendar: with
-// no time (no ":") and no zone, OnCalendar has at most two fields, a weekday
-// and a date, so one or two fields keep OnCalendar's answer.
+// the writer never meant. Three or more such fields are never valid
+// OnCalendar: without a time (":") or a zone, OnCalendar has at most two
+// fields, a weekday and a date. One or two may well be meant as OnCalendar
+// ("Mon 01-32"), and keep its answer.
 func Parse(expr, tz string) (*Schedule, error) {
 	if strings.Contains(expr, "\n") {
 		return ParseOnCalendar(expr, tz)
