@@ -232,8 +232,8 @@ func localTransports(ctx context.Context, tf transportFlags) (map[string]notify.
 // addWebhooks opens the store's delivery records and adds the webhook transport, which
 // `overdue serve` always offers, to transports. A store without delivery records gets no
 // transports at all (they are cleared), and alerts go to the console only.
-func addWebhooks(ctx context.Context, st store.Store, secret []byte, transports map[string]notify.Transport) (notify.Deliveries, error) {
-	var deliveries notify.Deliveries
+func addWebhooks(ctx context.Context, st store.Store, secret []byte, transports map[string]notify.Transport) (store.Deliveries, error) {
+	var deliveries store.Deliveries
 	switch s := st.(type) {
 	case *sqlite.Store:
 		ds, err := s.OpenDeliveries(ctx)

@@ -22,7 +22,6 @@ import (
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/lambdaenv"
-	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
@@ -343,17 +342,17 @@ func TestParkedDeliveries(t *testing.T) {
 	st := newStore(t)
 	seed(t, st)
 	ds := st.Deliveries()
-	d := &notify.Delivery{
-		ID:        notify.DeliveryID(checkID, "1", "0c1e4a4e-8f5b-4b0e-9a61-3f2d1c0b9a81"),
+	d := &store.Delivery{
+		ID:        store.DeliveryID(checkID, "1", "0c1e4a4e-8f5b-4b0e-9a61-3f2d1c0b9a81"),
 		Flip:      check.Flip{ID: "1", CheckID: checkID, Created: t0, OldStatus: check.StatusUp, NewStatus: check.StatusDown},
 		ChannelID: "0c1e4a4e-8f5b-4b0e-9a61-3f2d1c0b9a81", ProjectID: "8f14e45f-ceea-467f-a0e6-6d4b2f3c1a20",
-		Kind: check.ChannelWebhook, Status: notify.DeliveryPending, Attempts: 5, NextAttempt: t0.Add(time.Minute),
+		Kind: check.ChannelWebhook, Status: store.DeliveryPending, Attempts: 5, NextAttempt: t0.Add(time.Minute),
 		Created: t0, Updated: t0,
 	}
 	if ok, _, err := ds.Claim(t.Context(), d); !ok || err != nil {
 		t.Fatalf("Claim = %v, %v", ok, err)
 	}
-	d.Status, d.NextAttempt, d.LastError = notify.DeliveryParked, time.Time{}, "Received status code 503"
+	d.Status, d.NextAttempt, d.LastError = store.DeliveryParked, time.Time{}, "Received status code 503"
 	if err := ds.Update(t.Context(), d); err != nil {
 		t.Fatal(err)
 	}

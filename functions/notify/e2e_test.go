@@ -428,8 +428,8 @@ func TestEndToEndFailureSignal(t *testing.T) {
 		t.Fatalf("flips = %+v, want one, processed", flips)
 	}
 	for _, ch := range []string{emailChannelID, smsChannelID} {
-		d := e.delivery(t, notify.DeliveryID(checkID, flips[0].ID, ch))
-		if d.Status != notify.DeliverySent || d.Attempts != 1 || d.Version != 2 {
+		d := e.delivery(t, store.DeliveryID(checkID, flips[0].ID, ch))
+		if d.Status != store.DeliverySent || d.Attempts != 1 || d.Version != 2 {
 			t.Errorf("delivery to %s: status %s, %d attempts, version %d; want sent at the first attempt, version 2",
 				ch, d.Status, d.Attempts, d.Version)
 		}
@@ -437,10 +437,10 @@ func TestEndToEndFailureSignal(t *testing.T) {
 }
 
 // delivery reads a delivery record back from the table. Claim returns the stored record
-// without writing when there is one, which is the only read notify.Deliveries has.
-func (e *env) delivery(t *testing.T, id string) *notify.Delivery {
+// without writing when there is one, which is the only read store.Deliveries has.
+func (e *env) delivery(t *testing.T, id string) *store.Delivery {
 	t.Helper()
-	probe := &notify.Delivery{ID: id, Status: notify.DeliveryFailed}
+	probe := &store.Delivery{ID: id, Status: store.DeliveryFailed}
 	claimed, existing, err := e.st.Deliveries().Claim(t.Context(), probe)
 	if err != nil || claimed {
 		t.Fatalf("no delivery record %s (Claim = %v, %v)", id, claimed, err)
@@ -488,8 +488,8 @@ func TestEndToEndRetry(t *testing.T) {
 	if err != nil || len(flips) != 1 {
 		t.Fatalf("flips = %+v, %v; want one", flips, err)
 	}
-	emailID := notify.DeliveryID(checkID, flips[0].ID, emailChannelID)
-	if d := e.delivery(t, emailID); d.Status != notify.DeliveryRetrying || d.Attempts != 1 || !strings.Contains(d.LastError, "SES") {
+	emailID := store.DeliveryID(checkID, flips[0].ID, emailChannelID)
+	if d := e.delivery(t, emailID); d.Status != store.DeliveryRetrying || d.Attempts != 1 || !strings.Contains(d.LastError, "SES") {
 		t.Fatalf("email delivery after the first attempt: %s, %d attempts, error %q; want retrying after 1 with the SES error",
 			d.Status, d.Attempts, d.LastError)
 	}
@@ -508,7 +508,7 @@ func TestEndToEndRetry(t *testing.T) {
 	if len(got.emails) != 1 || got.emails[0].Subject != "DOWN | backup" || len(got.sms) != 1 {
 		t.Errorf("after the retry: %d emails, %d SMS; want one \"DOWN | backup\" email and the one SMS", len(got.emails), len(got.sms))
 	}
-	if d := e.delivery(t, emailID); d.Status != notify.DeliverySent || d.Attempts != 2 || d.LastError != "" {
+	if d := e.delivery(t, emailID); d.Status != store.DeliverySent || d.Attempts != 2 || d.LastError != "" {
 		t.Errorf("email delivery after the retry: %s, %d attempts, error %q; want sent after 2, no error", d.Status, d.Attempts, d.LastError)
 	}
 }

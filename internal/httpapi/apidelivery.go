@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/overduehq/overdue/internal/notify"
+	"github.com/overduehq/overdue/internal/store"
 )
 
 // deliveryJSON is a delivery record as the API shows it: which alert went where, and why it
@@ -53,7 +53,7 @@ func (s *Server) handleListParked(w http.ResponseWriter, r *http.Request, v int)
 	writeJSON(w, http.StatusOK, out)
 }
 
-func renderDelivery(d *notify.Delivery) deliveryJSON {
+func renderDelivery(d *store.Delivery) deliveryJSON {
 	return deliveryJSON{
 		ID: d.ID, Check: d.Flip.CheckID, Channel: d.ChannelID, Kind: d.Kind, Status: string(d.Status),
 		Flip: string(d.Flip.NewStatus), FlipTime: isoTime(d.Flip.Created), Attempts: d.Attempts,

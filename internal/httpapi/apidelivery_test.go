@@ -6,12 +6,12 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
-	"github.com/overduehq/overdue/internal/notify"
+	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
 )
 
 func TestListParkedDeliveries(t *testing.T) {
-	var deliveries notify.Deliveries
+	var deliveries store.Deliveries
 	f := newAPIFixture(t, func(c *Config) {
 		ds, err := c.Store.(*sqlite.Store).OpenDeliveries(context.Background())
 		if err != nil {
@@ -23,15 +23,15 @@ func TestListParkedDeliveries(t *testing.T) {
 	ctx := context.Background()
 	flip := check.Flip{ID: "7", CheckID: "c1", Created: t0, OldStatus: check.StatusUp, NewStatus: check.StatusDown, Reason: check.ReasonTimeout}
 	park := func(projectID, channelID string) {
-		d := &notify.Delivery{
-			ID: notify.DeliveryID(flip.CheckID, flip.ID, channelID), Flip: flip, ChannelID: channelID,
-			ProjectID: projectID, Kind: check.ChannelWebhook, Status: notify.DeliveryPending, Attempts: 1,
+		d := &store.Delivery{
+			ID: store.DeliveryID(flip.CheckID, flip.ID, channelID), Flip: flip, ChannelID: channelID,
+			ProjectID: projectID, Kind: check.ChannelWebhook, Status: store.DeliveryPending, Attempts: 1,
 			NextAttempt: t0.Add(2 * time.Minute), Created: t0, Updated: t0,
 		}
 		if claimed, _, err := deliveries.Claim(ctx, d); err != nil || !claimed {
 			t.Fatalf("Claim = %v, %v", claimed, err)
 		}
-		d.Status, d.Attempts, d.LastError, d.NextAttempt, d.Updated = notify.DeliveryParked, 5, "503 Service Unavailable", time.Time{}, t0.Add(time.Hour)
+		d.Status, d.Attempts, d.LastError, d.NextAttempt, d.Updated = store.DeliveryParked, 5, "503 Service Unavailable", time.Time{}, t0.Add(time.Hour)
 		if err := deliveries.Update(ctx, d); err != nil {
 			t.Fatal(err)
 		}

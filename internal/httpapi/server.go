@@ -17,7 +17,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -61,7 +60,7 @@ type Config struct {
 	MaxChecksPerProject int
 	// Deliveries, when set, lets the API list parked alert deliveries
 	// (GET /api/v3/deliveries/parked/).
-	Deliveries notify.Deliveries
+	Deliveries store.Deliveries
 	// Undeliverable maps each channel kind the notifier behind this API cannot deliver to why
 	// and how to enable it. Creating such a channel succeeds, and the answer says so. Nil: every
 	// kind is deliverable (on AWS the notify function has a transport for each).
@@ -84,7 +83,7 @@ type Server struct {
 	log        *slog.Logger
 	maxChecks  int
 	secret     []byte
-	deliveries notify.Deliveries
+	deliveries store.Deliveries
 	// undeliverable is Config.Undeliverable.
 	undeliverable map[string]string
 	mux           *http.ServeMux

@@ -183,10 +183,10 @@ func (e *env) channel(t *testing.T, kind string) *check.Channel {
 	return nil
 }
 
-func (e *env) delivery(t *testing.T, f *check.Flip, kind string) *notify.Delivery {
+func (e *env) delivery(t *testing.T, f *check.Flip, kind string) *store.Delivery {
 	t.Helper()
-	probe := &notify.Delivery{ID: notify.DeliveryID(e.check.ID, f.ID, e.chans[kind].ID), Flip: *f,
-		ChannelID: "probe", ProjectID: projectID, Kind: kind, Status: notify.DeliverySent, Created: e.now, Updated: e.now}
+	probe := &store.Delivery{ID: store.DeliveryID(e.check.ID, f.ID, e.chans[kind].ID), Flip: *f,
+		ChannelID: "probe", ProjectID: projectID, Kind: kind, Status: store.DeliverySent, Created: e.now, Updated: e.now}
 	ok, existing, err := e.ds.Claim(t.Context(), probe)
 	if err != nil || ok {
 		t.Fatalf("delivery of flip %s to %s: claimed %v, %v; want an existing record", f.ID, kind, ok, err)
@@ -212,7 +212,7 @@ func TestDeliverEveryChannelOnce(t *testing.T) {
 		t.Errorf("console told %d times, want once about the down flip", len(e.console.sent))
 	}
 	s := e.fakes[check.ChannelWebhook].sends[0]
-	if s.subject != "DOWN | backup" || s.delivery != notify.DeliveryID(e.check.ID, f.ID, e.chans[check.ChannelWebhook].ID) {
+	if s.subject != "DOWN | backup" || s.delivery != store.DeliveryID(e.check.ID, f.ID, e.chans[check.ChannelWebhook].ID) {
 		t.Errorf("webhook send = %+v, want subject DOWN | backup and the deterministic delivery ID", s)
 	}
 
@@ -234,7 +234,7 @@ func TestDeliverEveryChannelOnce(t *testing.T) {
 	if got := e.sends(); !mapsEqual(got, want) {
 		t.Errorf("sends after repeats = %v, want still %v", got, want)
 	}
-	if rec := e.delivery(t, f, check.ChannelEmail); rec.Status != notify.DeliverySent || rec.Attempts != 1 {
+	if rec := e.delivery(t, f, check.ChannelEmail); rec.Status != store.DeliverySent || rec.Attempts != 1 {
 		t.Errorf("email delivery = %s after %d attempts, want sent after 1", rec.Status, rec.Attempts)
 	}
 }
@@ -306,7 +306,7 @@ func TestRetryScheduleAndPark(t *testing.T) {
 	elapsed := time.Duration(0)
 	for i, wait := range notify.DefaultBackoff {
 		rec := e.delivery(t, f, check.ChannelWebhook)
-		if rec.Status != notify.DeliveryRetrying || rec.Attempts != i+1 || !rec.NextAttempt.Equal(start.Add(elapsed+wait)) {
+		if rec.Status != store.DeliveryRetrying || rec.Attempts != i+1 || !rec.NextAttempt.Equal(start.Add(elapsed+wait)) {
 			t.Fatalf("after attempt %d: %s, %d attempts, next %v; want retrying, next at +%v",
 				i+1, rec.Status, rec.Attempts, rec.NextAttempt, elapsed+wait)
 		}
@@ -321,7 +321,7 @@ func TestRetryScheduleAndPark(t *testing.T) {
 		}
 	}
 	rec := e.delivery(t, f, check.ChannelWebhook)
-	if rec.Status != notify.DeliveryParked || rec.Attempts != 5 || rec.LastError != boom.Error() || !rec.NextAttempt.IsZero() {
+	if rec.Status != store.DeliveryParked || rec.Attempts != 5 || rec.LastError != boom.Error() || !rec.NextAttempt.IsZero() {
 		t.Errorf("after 5 attempts: %+v; want parked with the error", rec)
 	}
 	parked, err := e.ds.Parked(t.Context(), projectID, 10)
@@ -361,7 +361,7 @@ func TestRetrySucceeds(t *testing.T) {
 		t.Errorf("Run when the retry is due sent %d, want 1", n)
 	}
 	rec := e.delivery(t, f, check.ChannelSMS)
-	if rec.Status != notify.DeliverySent || rec.Attempts != 2 || rec.LastError != "" {
+	if rec.Status != store.DeliverySent || rec.Attempts != 2 || rec.LastError != "" {
 		t.Errorf("SMS delivery = %+v, want sent on attempt 2 with no error", rec)
 	}
 	if ch := e.channel(t, check.ChannelSMS); ch.LastError != "" || ch.Disabled {
@@ -377,7 +377,7 @@ func TestPermanentFailureDisablesChannel(t *testing.T) {
 	f := e.ping(t, check.PingFail)
 	e.run(t, d)
 	rec := e.delivery(t, f, check.ChannelWebhook)
-	if rec.Status != notify.DeliveryFailed || rec.LastError != "Received status code 404" || !rec.NextAttempt.IsZero() {
+	if rec.Status != store.DeliveryFailed || rec.LastError != "Received status code 404" || !rec.NextAttempt.IsZero() {
 		t.Errorf("webhook delivery = %+v, want failed with the error", rec)
 	}
 	ch := e.channel(t, check.ChannelWebhook)
@@ -403,9 +403,9 @@ func TestCrashedAttempt(t *testing.T) {
 	e.ping(t, check.PingSuccess)
 	f := e.ping(t, check.PingFail)
 	// The dead worker's claim on the webhook delivery.
-	dead := &notify.Delivery{ID: notify.DeliveryID(e.check.ID, f.ID, e.chans[check.ChannelWebhook].ID), Flip: *f,
+	dead := &store.Delivery{ID: store.DeliveryID(e.check.ID, f.ID, e.chans[check.ChannelWebhook].ID), Flip: *f,
 		ChannelID: e.chans[check.ChannelWebhook].ID, ProjectID: projectID, Kind: check.ChannelWebhook,
-		Status: notify.DeliveryPending, Attempts: 1, NextAttempt: e.now.Add(notify.DefaultLease), Created: e.now, Updated: e.now}
+		Status: store.DeliveryPending, Attempts: 1, NextAttempt: e.now.Add(notify.DefaultLease), Created: e.now, Updated: e.now}
 	if ok, _, err := e.ds.Claim(t.Context(), dead); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
@@ -422,7 +422,7 @@ func TestCrashedAttempt(t *testing.T) {
 	if got := e.fakes[check.ChannelWebhook].count(); got != 1 {
 		t.Errorf("webhook sends after the lease = %d, want 1", got)
 	}
-	if rec := e.delivery(t, f, check.ChannelWebhook); rec.Status != notify.DeliverySent || rec.Attempts != 2 {
+	if rec := e.delivery(t, f, check.ChannelWebhook); rec.Status != store.DeliverySent || rec.Attempts != 2 {
 		t.Errorf("webhook delivery = %s after %d attempts, want sent after 2", rec.Status, rec.Attempts)
 	}
 }
@@ -476,7 +476,7 @@ func TestRetryAfterChannelDeleted(t *testing.T) {
 	e.now = e.now.Add(time.Hour)
 	e.run(t, d)
 	rec := e.delivery(t, f, check.ChannelWebhook)
-	if rec.Status != notify.DeliveryFailed || rec.LastError != "Channel or check does not exist any more" {
+	if rec.Status != store.DeliveryFailed || rec.LastError != "Channel or check does not exist any more" {
 		t.Errorf("delivery = %s %q, want failed because the channel is gone", rec.Status, rec.LastError)
 	}
 	if got := e.fakes[check.ChannelWebhook].count(); got != 1 {
@@ -499,7 +499,7 @@ func TestNoTransportParks(t *testing.T) {
 		t.Errorf("Run = %d, want 4 (sms, sns, webhook and the console)", n)
 	}
 	rec := e.delivery(t, f, check.ChannelEmail)
-	if rec.Status != notify.DeliveryParked || rec.LastError != reason || rec.Attempts != 1 || !rec.NextAttempt.IsZero() {
+	if rec.Status != store.DeliveryParked || rec.LastError != reason || rec.Attempts != 1 || !rec.NextAttempt.IsZero() {
 		t.Errorf("email delivery = %s %q after %d attempts, next %v; want parked with the reason after 1, nothing due",
 			rec.Status, rec.LastError, rec.Attempts, rec.NextAttempt)
 	}
@@ -534,7 +534,7 @@ func TestNoTransportParks(t *testing.T) {
 	e2.ping(t, check.PingSuccess)
 	f = e2.ping(t, check.PingFail)
 	e2.run(t, d)
-	if rec := e2.delivery(t, f, check.ChannelSMS); rec.Status != notify.DeliveryParked || !strings.Contains(rec.LastError, "sms") {
+	if rec := e2.delivery(t, f, check.ChannelSMS); rec.Status != store.DeliveryParked || !strings.Contains(rec.LastError, "sms") {
 		t.Errorf("sms delivery = %s %q, want parked with an error naming sms", rec.Status, rec.LastError)
 	}
 }
@@ -554,7 +554,7 @@ func TestRetryWithoutTransport(t *testing.T) {
 	e.now = e.now.Add(30 * time.Second)
 	e.run(t, d)
 	rec := e.delivery(t, f, check.ChannelSMS)
-	if rec.Status != notify.DeliveryParked || rec.LastError != reason || rec.Attempts != 2 {
+	if rec.Status != store.DeliveryParked || rec.LastError != reason || rec.Attempts != 2 {
 		t.Errorf("sms delivery = %s %q after %d attempts, want parked with the reason after 2", rec.Status, rec.LastError, rec.Attempts)
 	}
 	if ch := e.channel(t, check.ChannelSMS); ch.Disabled {
@@ -666,7 +666,7 @@ func TestWebhookEndToEnd(t *testing.T) {
 	if want := notify.Sign(notify.WebhookSecret(serverSecret, ch.ID), all[0].body); all[0].sig != want {
 		t.Errorf("signature = %q, want %q", all[0].sig, want)
 	}
-	if all[0].delivery != notify.DeliveryID(e.check.ID, f.ID, ch.ID) {
+	if all[0].delivery != store.DeliveryID(e.check.ID, f.ID, ch.ID) {
 		t.Errorf("delivery header = %q, want the delivery ID", all[0].delivery)
 	}
 }

@@ -34,7 +34,7 @@ type Notifier interface {
 type Dispatcher struct {
 	Store Store
 	// Deliveries records each (flip, channel) delivery; see the package documentation.
-	Deliveries Deliveries
+	Deliveries store.Deliveries
 	// Transports sends to channels by kind (check.ChannelEmail, …). A delivery to a channel whose
 	// kind has no transport is parked at once, with the reason from Undeliverable as its error and
 	// on the channel, which stays enabled: the operator adds the transport and restarts, and the
@@ -268,13 +268,13 @@ func (d *Dispatcher) fanOut(ctx context.Context, chs []*check.Channel, send func
 // alone otherwise.
 func (d *Dispatcher) first(ctx context.Context, f *check.Flip, c *check.Check, ch *check.Channel, m *Message) (bool, error) {
 	now := d.now()
-	rec := &Delivery{
-		ID:          DeliveryID(c.ID, f.ID, ch.ID),
+	rec := &store.Delivery{
+		ID:          store.DeliveryID(c.ID, f.ID, ch.ID),
 		Flip:        *f,
 		ChannelID:   ch.ID,
 		ProjectID:   c.ProjectID,
 		Kind:        ch.Kind,
-		Status:      DeliveryPending,
+		Status:      store.DeliveryPending,
 		Attempts:    1,
 		NextAttempt: now.Add(d.Retry.lease()),
 		Created:     now,
@@ -300,12 +300,12 @@ func (d *Dispatcher) first(ctx context.Context, f *check.Flip, c *check.Check, c
 
 // retry makes the next attempt of a due delivery, reloading its check and channel. It reports
 // whether it took the delivery and whether a message went out.
-func (d *Dispatcher) retry(ctx context.Context, rec *Delivery) (took bool, sent int, err error) {
+func (d *Dispatcher) retry(ctx context.Context, rec *store.Delivery) (took bool, sent int, err error) {
 	if ok, err := d.take(ctx, rec); !ok || err != nil {
 		return false, 0, err
 	}
 	fail := func(msg string) (bool, int, error) {
-		rec.Status, rec.LastError, rec.NextAttempt, rec.Updated = DeliveryFailed, msg, time.Time{}, d.now()
+		rec.Status, rec.LastError, rec.NextAttempt, rec.Updated = store.DeliveryFailed, msg, time.Time{}, d.now()
 		d.logger().Info("delivery dropped", append(d.attrs(rec), "reason", msg)...)
 		return true, 0, d.record(ctx, rec)
 	}
@@ -352,9 +352,9 @@ func (d *Dispatcher) retry(ctx context.Context, rec *Delivery) (took bool, sent 
 
 // take leases a due delivery for the next attempt: pending, one more attempt, NextAttempt at the
 // end of the lease. It reports false when another worker changed the record first.
-func (d *Dispatcher) take(ctx context.Context, rec *Delivery) (bool, error) {
+func (d *Dispatcher) take(ctx context.Context, rec *store.Delivery) (bool, error) {
 	now := d.now()
-	rec.Status = DeliveryPending
+	rec.Status = store.DeliveryPending
 	rec.Attempts++
 	rec.NextAttempt = now.Add(d.Retry.lease())
 	rec.Updated = now
@@ -371,7 +371,7 @@ func (d *Dispatcher) take(ctx context.Context, rec *Delivery) (bool, error) {
 // attempt sends a leased delivery and records the outcome: sent; retrying after the backoff;
 // parked after the last attempt, or at once when no transport can send the channel's kind;
 // failed on a permanent error, which also disables the channel.
-func (d *Dispatcher) attempt(ctx context.Context, rec *Delivery, ch *check.Channel, m *Message) (bool, error) {
+func (d *Dispatcher) attempt(ctx context.Context, rec *store.Delivery, ch *check.Channel, m *Message) (bool, error) {
 	var err error
 	start := time.Now()
 	if t := d.Transports[ch.Kind]; t != nil {
@@ -391,32 +391,32 @@ func (d *Dispatcher) attempt(ctx context.Context, rec *Delivery, ch *check.Chann
 	disable := false
 	switch {
 	case err == nil:
-		rec.Status = DeliverySent
+		rec.Status = store.DeliverySent
 	case errors.As(err, &noTransport):
 		// Not the channel's fault, and no retry can help until the server is reconfigured: park
 		// it, say why on the channel, and leave the channel enabled for the next alert.
-		rec.Status, rec.LastError = DeliveryParked, errorText(err)
+		rec.Status, rec.LastError = store.DeliveryParked, errorText(err)
 		chanErr = rec.LastError
 	case IsPermanent(err):
-		rec.Status, rec.LastError = DeliveryFailed, errorText(err)
+		rec.Status, rec.LastError = store.DeliveryFailed, errorText(err)
 		chanErr, disable = rec.LastError, true
 	case rec.Attempts >= d.Retry.MaxAttempts():
-		rec.Status, rec.LastError = DeliveryParked, errorText(err)
+		rec.Status, rec.LastError = store.DeliveryParked, errorText(err)
 		chanErr = errorText(fmt.Errorf("not delivered after %d attempts: %s", rec.Attempts, rec.LastError))
 	default:
-		rec.Status, rec.LastError = DeliveryRetrying, errorText(err)
+		rec.Status, rec.LastError = store.DeliveryRetrying, errorText(err)
 		rec.NextAttempt = rec.Updated.Add(d.Retry.Delay(rec.Attempts))
 	}
 	attrs := append(d.attrs(rec), "duration", took.Round(time.Millisecond).String())
 	switch rec.Status {
-	case DeliverySent:
+	case store.DeliverySent:
 		d.logger().Info("delivery sent", attrs...)
-	case DeliveryRetrying:
+	case store.DeliveryRetrying:
 		d.logger().Warn("delivery failed; will retry", append(attrs, "error", rec.LastError, "next", rec.NextAttempt)...)
-	case DeliveryParked:
+	case store.DeliveryParked:
 		// The alarm's hook: a parked delivery needs a person.
 		d.logger().Error("delivery parked", append(attrs, "error", rec.LastError)...)
-	case DeliveryFailed:
+	case store.DeliveryFailed:
 		d.logger().Error("delivery failed permanently; channel disabled", append(attrs, "error", rec.LastError)...)
 	}
 
@@ -424,25 +424,25 @@ func (d *Dispatcher) attempt(ctx context.Context, rec *Delivery, ch *check.Chann
 	recCtx, cancelRec := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancelRec()
 	if err := d.record(recCtx, rec); err != nil {
-		return rec.Status == DeliverySent, err
+		return rec.Status == store.DeliverySent, err
 	}
 	switch {
 	case chanErr != "":
 		err = d.Deliveries.MarkChannelError(recCtx, ch.ProjectID, ch.ID, chanErr, disable)
-	case rec.Status == DeliverySent && ch.LastError != "":
+	case rec.Status == store.DeliverySent && ch.LastError != "":
 		err = d.Deliveries.MarkChannelError(recCtx, ch.ProjectID, ch.ID, "", false)
 	default:
 		err = nil
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return rec.Status == DeliverySent, fmt.Errorf("mark channel %s: %w", ch.ID, err)
+		return rec.Status == store.DeliverySent, fmt.Errorf("mark channel %s: %w", ch.ID, err)
 	}
-	return rec.Status == DeliverySent, nil
+	return rec.Status == store.DeliverySent, nil
 }
 
 // record writes an attempt's outcome. Losing the record to another worker means our lease ran
 // out and the delivery may go out twice: worth a log line, not an error.
-func (d *Dispatcher) record(ctx context.Context, rec *Delivery) error {
+func (d *Dispatcher) record(ctx context.Context, rec *store.Delivery) error {
 	err := d.Deliveries.Update(ctx, rec)
 	if errors.Is(err, store.ErrConflict) {
 		d.logger().Warn("delivery taken over by another worker after its lease ran out", d.attrs(rec)...)
@@ -455,7 +455,7 @@ func (d *Dispatcher) record(ctx context.Context, rec *Delivery) error {
 }
 
 // attrs are a delivery's log attributes: IDs and state, never targets, bodies or keys.
-func (d *Dispatcher) attrs(rec *Delivery) []any {
+func (d *Dispatcher) attrs(rec *store.Delivery) []any {
 	return []any{"check", rec.Flip.CheckID, "flip", rec.Flip.ID, "channel", rec.ChannelID,
 		"kind", rec.Kind, "delivery", rec.ID, "status", string(rec.Status), "attempt", rec.Attempts}
 }

@@ -15,11 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/overduehq/overdue/internal/check"
-	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store"
 )
 
-// Delivery records (notify.Deliveries) are items of their own, one per (flip, channel):
+// Delivery records (store.Deliveries) are items of their own, one per (flip, channel):
 //
 //	pk DELIVERY#<delivery ID>, sk DELIVERY
 //
@@ -110,11 +109,11 @@ type deliveryItem struct {
 
 // deliveryPlace is where a delivery in state d belongs in the unprocessed index: the due list,
 // the parked list, or neither (both "").
-func deliveryPlace(d *notify.Delivery) (upk, usk string) {
+func deliveryPlace(d *store.Delivery) (upk, usk string) {
 	switch {
-	case (d.Status == notify.DeliveryPending || d.Status == notify.DeliveryRetrying) && !d.NextAttempt.IsZero():
+	case (d.Status == store.DeliveryPending || d.Status == store.DeliveryRetrying) && !d.NextAttempt.IsZero():
 		return dueDeliveriesPK, deliveryUSK(micros(d.NextAttempt), d.ID)
-	case d.Status == notify.DeliveryParked:
+	case d.Status == store.DeliveryParked:
 		return parkedDeliveriesPrefix + d.ProjectID, deliveryUSK(micros(d.Updated), d.ID)
 	}
 	return "", ""
@@ -129,7 +128,7 @@ func deliveryUSK(us int64, id string) string {
 
 // deliveryExpiry is the TTL of a final delivery: FlipRetention after its last update (or its
 // creation, or its flip's, for a record without one); 0 when it has none of them.
-func deliveryExpiry(d *notify.Delivery, retention time.Duration) int64 {
+func deliveryExpiry(d *store.Delivery, retention time.Duration) int64 {
 	base := cmp.Or(micros(d.Updated), micros(d.Created), micros(d.Flip.Created))
 	if base == 0 {
 		return 0
@@ -137,7 +136,7 @@ func deliveryExpiry(d *notify.Delivery, retention time.Duration) int64 {
 	return fromMicros(base).Add(retention).Unix()
 }
 
-func deliveryToItem(d *notify.Delivery, version int64, token string, retention time.Duration) *deliveryItem {
+func deliveryToItem(d *store.Delivery, version int64, token string, retention time.Duration) *deliveryItem {
 	it := &deliveryItem{
 		PK:          deliveryPrefix + d.ID,
 		SK:          deliverySK,
@@ -167,8 +166,8 @@ func deliveryToItem(d *notify.Delivery, version int64, token string, retention t
 	return it
 }
 
-func (it *deliveryItem) delivery() *notify.Delivery {
-	return &notify.Delivery{
+func (it *deliveryItem) delivery() *store.Delivery {
+	return &store.Delivery{
 		ID: strings.TrimPrefix(it.PK, deliveryPrefix),
 		Flip: check.Flip{
 			ID:        it.FlipID,
@@ -181,7 +180,7 @@ func (it *deliveryItem) delivery() *notify.Delivery {
 		ChannelID:   it.ChannelID,
 		ProjectID:   it.ProjectID,
 		Kind:        it.Kind,
-		Status:      notify.DeliveryStatus(it.Status),
+		Status:      store.DeliveryStatus(it.Status),
 		Attempts:    it.Attempts,
 		NextAttempt: fromMicros(it.NextAttempt),
 		LastError:   it.LastError,
@@ -191,7 +190,7 @@ func (it *deliveryItem) delivery() *notify.Delivery {
 	}
 }
 
-func decodeDelivery(m item) (*notify.Delivery, error) {
+func decodeDelivery(m item) (*store.Delivery, error) {
 	it, err := unmarshal[deliveryItem](m)
 	if err != nil {
 		return nil, err
@@ -202,13 +201,13 @@ func decodeDelivery(m item) (*notify.Delivery, error) {
 // newToken is a random write token.
 func newToken() string { return strconv.FormatUint(rand.Uint64(), 36) }
 
-// Deliveries is the DynamoDB implementation of notify.Deliveries, in the store's table. Get it
+// Deliveries is the DynamoDB implementation of store.Deliveries, in the store's table. Get it
 // from Store.Deliveries.
 type Deliveries struct {
 	s *Store
 }
 
-var _ notify.Deliveries = (*Deliveries)(nil)
+var _ store.Deliveries = (*Deliveries)(nil)
 
 // Deliveries returns the delivery records kept in the store's table. It does no I/O: the items
 // live in the table and index the store already has.
@@ -216,7 +215,7 @@ func (s *Store) Deliveries() *Deliveries { return &Deliveries{s: s} }
 
 // Claim stores d with Version 1 if no delivery has its ID, and otherwise returns the stored one:
 // a PutItem on attribute_not_exists(pk), whose failure hands back the existing record.
-func (ds *Deliveries) Claim(ctx context.Context, d *notify.Delivery) (bool, *notify.Delivery, error) {
+func (ds *Deliveries) Claim(ctx context.Context, d *store.Delivery) (bool, *store.Delivery, error) {
 	if err := ds.s.guardWrite(ctx); err != nil {
 		return false, nil, fmt.Errorf("claim delivery %s: %w", d.ID, err)
 	}
@@ -262,7 +261,7 @@ func (ds *Deliveries) Claim(ctx context.Context, d *notify.Delivery) (bool, *not
 // or off the due and parked lists, and sets its TTL once it is final, all on the condition that
 // the stored Version is still d.Version; then it increments d.Version. It is store.ErrConflict
 // if another writer got there first and store.ErrNotFound if there is no such record.
-func (ds *Deliveries) Update(ctx context.Context, d *notify.Delivery) error {
+func (ds *Deliveries) Update(ctx context.Context, d *store.Delivery) error {
 	if err := ds.s.guardWrite(ctx); err != nil {
 		return fmt.Errorf("update delivery %s: %w", d.ID, err)
 	}
@@ -293,7 +292,7 @@ func (ds *Deliveries) Update(ctx context.Context, d *notify.Delivery) error {
 	upk, usk := deliveryPlace(d)
 	inIndex := upk != ""
 	switch {
-	case d.Status == notify.DeliveryParked:
+	case d.Status == store.DeliveryParked:
 		// The stored project's partition, not d.ProjectID: Update never changes the project.
 		names["#ppk"] = "ppk"
 		set, values[":usk"] = append(set, "#upk = #ppk", "#usk = :usk"), str(usk)
@@ -345,7 +344,7 @@ func (ds *Deliveries) Update(ctx context.Context, d *notify.Delivery) error {
 
 // Due lists pending and retrying deliveries whose NextAttempt is not after now, soonest first:
 // one query of the due list in the unprocessed index.
-func (ds *Deliveries) Due(ctx context.Context, now time.Time, limit int) ([]*notify.Delivery, error) {
+func (ds *Deliveries) Due(ctx context.Context, now time.Time, limit int) ([]*store.Delivery, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("list due deliveries: limit %d is not positive", limit)
 	}
@@ -367,7 +366,7 @@ func (ds *Deliveries) Due(ctx context.Context, now time.Time, limit int) ([]*not
 
 // Parked lists a project's parked deliveries, most recently updated first: one query of the
 // project's parked list in the unprocessed index.
-func (ds *Deliveries) Parked(ctx context.Context, projectID string, limit int) ([]*notify.Delivery, error) {
+func (ds *Deliveries) Parked(ctx context.Context, projectID string, limit int) ([]*store.Delivery, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("list parked deliveries of project %s: limit %d is not positive", projectID, limit)
 	}
@@ -384,12 +383,12 @@ func (ds *Deliveries) Parked(ctx context.Context, projectID string, limit int) (
 	return out, nil
 }
 
-func (ds *Deliveries) list(ctx context.Context, in *dynamodb.QueryInput, limit int) ([]*notify.Delivery, error) {
+func (ds *Deliveries) list(ctx context.Context, in *dynamodb.QueryInput, limit int) ([]*store.Delivery, error) {
 	items, err := ds.s.query(ctx, in, limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*notify.Delivery, 0, len(items))
+	out := make([]*store.Delivery, 0, len(items))
 	for _, m := range items {
 		d, err := decodeDelivery(m)
 		if err != nil {

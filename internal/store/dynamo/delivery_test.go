@@ -15,9 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/overduehq/overdue/internal/notify"
-	"github.com/overduehq/overdue/internal/notify/deliverytest"
 	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/deliverytest"
 )
 
 func TestDeliveriesConformance(t *testing.T) {
@@ -84,7 +83,7 @@ func TestDeliveryReplayedWrites(t *testing.T) {
 		t.Errorf("second Claim = %v, %v, %v; want the existing record", ok, existing, err)
 	}
 
-	d.Status, d.Attempts, d.NextAttempt = notify.DeliveryRetrying, 1, d.Updated.Add(time.Minute)
+	d.Status, d.Attempts, d.NextAttempt = store.DeliveryRetrying, 1, d.Updated.Add(time.Minute)
 	rt.target.Store("UpdateItem")
 	if err := ds.Update(ctx, d); err != nil || d.Version != 2 {
 		t.Fatalf("replayed Update = %v, version %d; want nil, 2", err, d.Version)
@@ -104,14 +103,14 @@ func TestDeliveryItems(t *testing.T) {
 	s := newStore(t)
 	c := setup(t, s)
 	ds := s.Deliveries()
-	raw := func(d *notify.Delivery) map[string]any {
+	raw := func(d *store.Delivery) map[string]any {
 		t.Helper()
 		return plainItem(s.rawItem(t, deliveryPrefix+d.ID, deliverySK))
 	}
 
 	// Delivery 1 is of a flip of check 1, the check setup made.
 	sent := deliverytest.Delivery(1, c.ProjectID, "ch")
-	claim := func(d *notify.Delivery) {
+	claim := func(d *store.Delivery) {
 		t.Helper()
 		if ok, _, err := ds.Claim(ctx, d); !ok || err != nil {
 			t.Fatalf("Claim(%s) = %v, %v", d.ID, ok, err)
@@ -121,7 +120,7 @@ func TestDeliveryItems(t *testing.T) {
 	if m := raw(sent); m["upk"] != "S:"+dueDeliveriesPK || m["ttl"] != nil {
 		t.Errorf("pending delivery: upk %v, ttl %v; want %s and none", m["upk"], m["ttl"], dueDeliveriesPK)
 	}
-	sent.Status, sent.NextAttempt, sent.Updated = notify.DeliverySent, time.Time{}, sent.Updated.Add(time.Second)
+	sent.Status, sent.NextAttempt, sent.Updated = store.DeliverySent, time.Time{}, sent.Updated.Add(time.Second)
 	if err := ds.Update(ctx, sent); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +134,7 @@ func TestDeliveryItems(t *testing.T) {
 
 	parked := deliverytest.Delivery(2, c.ProjectID, "ch")
 	claim(parked)
-	parked.Status, parked.NextAttempt, parked.LastError = notify.DeliveryParked, time.Time{}, "Received status code 503"
+	parked.Status, parked.NextAttempt, parked.LastError = store.DeliveryParked, time.Time{}, "Received status code 503"
 	if err := ds.Update(ctx, parked); err != nil {
 		t.Fatal(err)
 	}

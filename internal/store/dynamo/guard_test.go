@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
-	"github.com/overduehq/overdue/internal/notify/deliverytest"
 	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/deliverytest"
 	"github.com/overduehq/overdue/internal/store/storetest"
 )
 

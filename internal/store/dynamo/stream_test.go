@@ -7,8 +7,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/overduehq/overdue/internal/check"
-	"github.com/overduehq/overdue/internal/notify/deliverytest"
 	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/deliverytest"
 )
 
 // TestFlipFromImage decodes images of every kind of item the table holds, as this package

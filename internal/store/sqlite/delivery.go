@@ -8,11 +8,10 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
-	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store"
 )
 
-// deliverySchema creates the notifier's delivery records (notify.Deliveries). It is idempotent
+// deliverySchema creates the notifier's delivery records (store.Deliveries). It is idempotent
 // (IF NOT EXISTS) and applied by OpenDeliveries, outside the versioned schema for now; it is
 // meant to become a migration of its own, which can run these statements as they are.
 //
@@ -64,12 +63,12 @@ var (
 		ORDER BY updated DESC, id DESC LIMIT ?`
 )
 
-// Deliveries is the SQLite implementation of notify.Deliveries, in the store's database.
+// Deliveries is the SQLite implementation of store.Deliveries, in the store's database.
 type Deliveries struct {
 	s *Store
 }
 
-var _ notify.Deliveries = (*Deliveries)(nil)
+var _ store.Deliveries = (*Deliveries)(nil)
 
 // OpenDeliveries creates the delivery records' table and indexes if they are missing and
 // returns the delivery records. Call it once, after Open; it is safe to call again.
@@ -89,11 +88,11 @@ func (s *Store) OpenDeliveries(ctx context.Context) (*Deliveries, error) {
 }
 
 // Claim stores d with Version 1 if no delivery has its ID; otherwise it returns the stored one.
-func (ds *Deliveries) Claim(ctx context.Context, d *notify.Delivery) (bool, *notify.Delivery, error) {
+func (ds *Deliveries) Claim(ctx context.Context, d *store.Delivery) (bool, *store.Delivery, error) {
 	row := deliveryToRow(d)
 	row.Version = 1
 	var claimed bool
-	var existing *notify.Delivery
+	var existing *store.Delivery
 	err := ds.s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, deliveryInsert, row.fields()...)
 		if err != nil {
@@ -121,7 +120,7 @@ func (ds *Deliveries) Claim(ctx context.Context, d *notify.Delivery) (bool, *not
 
 // Update writes d's state if the stored Version is still d.Version, and increments d.Version.
 // It is store.ErrConflict if the record changed since, store.ErrNotFound if it is gone.
-func (ds *Deliveries) Update(ctx context.Context, d *notify.Delivery) error {
+func (ds *Deliveries) Update(ctx context.Context, d *store.Delivery) error {
 	err := ds.s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, deliveryUpdate, string(d.Status), d.Attempts, instant(d.NextAttempt),
 			d.LastError, instant(d.Updated).Int64, d.ID, d.Version)
@@ -146,7 +145,7 @@ func (ds *Deliveries) Update(ctx context.Context, d *notify.Delivery) error {
 
 // Due lists pending and retrying deliveries whose NextAttempt is not after now, soonest first.
 // It reads only the partial index of deliveries in progress.
-func (ds *Deliveries) Due(ctx context.Context, now time.Time, limit int) ([]*notify.Delivery, error) {
+func (ds *Deliveries) Due(ctx context.Context, now time.Time, limit int) ([]*store.Delivery, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("list due deliveries: limit %d is not positive", limit)
 	}
@@ -158,7 +157,7 @@ func (ds *Deliveries) Due(ctx context.Context, now time.Time, limit int) ([]*not
 }
 
 // Parked lists a project's parked deliveries, most recently updated first.
-func (ds *Deliveries) Parked(ctx context.Context, projectID string, limit int) ([]*notify.Delivery, error) {
+func (ds *Deliveries) Parked(ctx context.Context, projectID string, limit int) ([]*store.Delivery, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("list parked deliveries of project %s: limit %d is not positive", projectID, limit)
 	}
@@ -187,13 +186,13 @@ func (ds *Deliveries) MarkChannelError(ctx context.Context, projectID, channelID
 	return nil
 }
 
-func (ds *Deliveries) list(ctx context.Context, query string, args ...any) ([]*notify.Delivery, error) {
+func (ds *Deliveries) list(ctx context.Context, query string, args ...any) ([]*store.Delivery, error) {
 	rows, err := ds.s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*notify.Delivery
+	var out []*store.Delivery
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {
@@ -231,7 +230,7 @@ func (r *deliveryRow) fields() []any {
 		&r.Created, &r.Updated, &r.Version}
 }
 
-func deliveryToRow(d *notify.Delivery) *deliveryRow {
+func deliveryToRow(d *store.Delivery) *deliveryRow {
 	return &deliveryRow{
 		ID:          d.ID,
 		CheckID:     d.Flip.CheckID,
@@ -253,8 +252,8 @@ func deliveryToRow(d *notify.Delivery) *deliveryRow {
 	}
 }
 
-func (r *deliveryRow) delivery() *notify.Delivery {
-	return &notify.Delivery{
+func (r *deliveryRow) delivery() *store.Delivery {
+	return &store.Delivery{
 		ID: r.ID,
 		Flip: check.Flip{
 			ID:        r.FlipID,
@@ -267,7 +266,7 @@ func (r *deliveryRow) delivery() *notify.Delivery {
 		ChannelID:   r.ChannelID,
 		ProjectID:   r.ProjectID,
 		Kind:        r.Kind,
-		Status:      notify.DeliveryStatus(r.Status),
+		Status:      store.DeliveryStatus(r.Status),
 		Attempts:    r.Attempts,
 		NextAttempt: fromInstant(r.NextAttempt),
 		LastError:   r.LastError,
@@ -277,7 +276,7 @@ func (r *deliveryRow) delivery() *notify.Delivery {
 	}
 }
 
-func scanDelivery(sc scanner) (*notify.Delivery, error) {
+func scanDelivery(sc scanner) (*store.Delivery, error) {
 	var r deliveryRow
 	if err := sc.Scan(r.fields()...); err != nil {
 		return nil, err

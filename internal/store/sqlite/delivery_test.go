@@ -5,8 +5,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/overduehq/overdue/internal/notify/deliverytest"
 	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/deliverytest"
 )
 
 func openDeliveries(t *testing.T) (*Store, *Deliveries) {

@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/overduehq/overdue/internal/notify/deliverytest"
 	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/deliverytest"
 	"github.com/overduehq/overdue/internal/store/storetest"
 )
 

@@ -1,4 +1,4 @@
-// Package deliverytest is the conformance suite for notify.Deliveries: every store that keeps
+// Package deliverytest is the conformance suite for store.Deliveries: every store that keeps
 // delivery records (SQLite, and DynamoDB on moto) runs Run against itself.
 package deliverytest
 
@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/overduehq/overdue/internal/check"
-	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -22,7 +21,7 @@ var t0 = time.Date(2026, 11, 24, 20, 10, 55, 123456789, time.UTC)
 // Stores is what the suite needs: the delivery records under test and the store holding the
 // projects and channels they refer to (for the SQLite store, two views of one database).
 type Stores struct {
-	Deliveries notify.Deliveries
+	Deliveries store.Deliveries
 	Store      store.Store
 }
 
@@ -46,7 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 }
 
 // Delivery returns a pending delivery of flip n to channel ch in project p, created at t0.
-func Delivery(n int, projectID, channelID string) *notify.Delivery {
+func Delivery(n int, projectID, channelID string) *store.Delivery {
 	f := check.Flip{
 		ID:        fmt.Sprint(n),
 		CheckID:   fmt.Sprintf("c0000000-0000-4000-8000-%012d", n),
@@ -55,13 +54,13 @@ func Delivery(n int, projectID, channelID string) *notify.Delivery {
 		NewStatus: check.StatusDown,
 		Reason:    check.ReasonFail,
 	}
-	return &notify.Delivery{
-		ID:          notify.DeliveryID(f.CheckID, f.ID, channelID),
+	return &store.Delivery{
+		ID:          store.DeliveryID(f.CheckID, f.ID, channelID),
 		Flip:        f,
 		ChannelID:   channelID,
 		ProjectID:   projectID,
 		Kind:        check.ChannelWebhook,
-		Status:      notify.DeliveryPending,
+		Status:      store.DeliveryPending,
 		Attempts:    1,
 		NextAttempt: t0.Add(2 * time.Minute),
 		Created:     t0,
@@ -70,7 +69,7 @@ func Delivery(n int, projectID, channelID string) *notify.Delivery {
 }
 
 // stored is d as a store returns it: instants in UTC, truncated to the microsecond.
-func stored(d *notify.Delivery) *notify.Delivery {
+func stored(d *store.Delivery) *store.Delivery {
 	c := *d
 	tr := func(t time.Time) time.Time {
 		if t.IsZero() {
@@ -83,7 +82,7 @@ func stored(d *notify.Delivery) *notify.Delivery {
 	return &c
 }
 
-func claim(t *testing.T, ds notify.Deliveries, d *notify.Delivery) {
+func claim(t *testing.T, ds store.Deliveries, d *store.Delivery) {
 	t.Helper()
 	ok, existing, err := ds.Claim(t.Context(), d)
 	if err != nil || !ok || existing != nil {
@@ -91,7 +90,7 @@ func claim(t *testing.T, ds notify.Deliveries, d *notify.Delivery) {
 	}
 }
 
-func update(t *testing.T, ds notify.Deliveries, d *notify.Delivery) {
+func update(t *testing.T, ds store.Deliveries, d *store.Delivery) {
 	t.Helper()
 	if err := ds.Update(t.Context(), d); err != nil {
 		t.Fatalf("Update(%s) = %v", d.ID, err)
@@ -99,7 +98,7 @@ func update(t *testing.T, ds notify.Deliveries, d *notify.Delivery) {
 }
 
 // load reads one delivery back through Claim, which returns the stored record without writing.
-func load(t *testing.T, ds notify.Deliveries, id string) *notify.Delivery {
+func load(t *testing.T, ds store.Deliveries, id string) *store.Delivery {
 	t.Helper()
 	probe := Delivery(999, "p", "x")
 	probe.ID = id
@@ -118,7 +117,7 @@ func testClaimOnce(t *testing.T, s Stores) {
 		t.Errorf("Version after Claim = %d, want 1", d.Version)
 	}
 	again := Delivery(1, "p", "ch1")
-	again.Status, again.Attempts = notify.DeliverySent, 7
+	again.Status, again.Attempts = store.DeliverySent, 7
 	ok, existing, err := s.Deliveries.Claim(ctx, again)
 	if err != nil || ok {
 		t.Fatalf("second Claim = %v, %v; want not claimed", ok, err)
@@ -138,7 +137,7 @@ func testRoundTrip(t *testing.T, s Stores) {
 	d.Flip.OldStatus, d.Flip.NewStatus, d.Flip.Reason = check.StatusDown, check.StatusUp, ""
 	d.Kind = check.ChannelEmail
 	claim(t, s.Deliveries, d)
-	d.Status, d.Attempts, d.LastError = notify.DeliveryRetrying, 2, "Received status code 503"
+	d.Status, d.Attempts, d.LastError = store.DeliveryRetrying, 2, "Received status code 503"
 	d.NextAttempt, d.Updated = t0.Add(10*time.Minute+time.Nanosecond), t0.Add(time.Minute)
 	update(t, s.Deliveries, d)
 	if d.Version != 2 {
@@ -148,7 +147,7 @@ func testRoundTrip(t *testing.T, s Stores) {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 	// Final statuses clear NextAttempt.
-	d.Status, d.NextAttempt, d.LastError = notify.DeliverySent, time.Time{}, ""
+	d.Status, d.NextAttempt, d.LastError = store.DeliverySent, time.Time{}, ""
 	update(t, s.Deliveries, d)
 	if diff := cmp.Diff(stored(d), load(t, s.Deliveries, d.ID)); diff != "" {
 		t.Errorf("round trip of a sent delivery (-want +got):\n%s", diff)
@@ -171,10 +170,10 @@ func testUpdate(t *testing.T, s Stores) {
 	}
 	// The identity fields never change.
 	a.ProjectID, a.ChannelID, a.Kind = "other", "other", "other"
-	a.Status = notify.DeliveryParked
+	a.Status = store.DeliveryParked
 	update(t, s.Deliveries, &a)
 	got := load(t, s.Deliveries, d.ID)
-	if got.ProjectID != "p" || got.ChannelID != "ch1" || got.Kind != check.ChannelWebhook || got.Status != notify.DeliveryParked {
+	if got.ProjectID != "p" || got.ChannelID != "ch1" || got.Kind != check.ChannelWebhook || got.Status != store.DeliveryParked {
 		t.Errorf("after Update: project %q, channel %q, kind %q, status %q; want p, ch1, webhook, parked",
 			got.ProjectID, got.ChannelID, got.Kind, got.Status)
 	}
@@ -186,7 +185,7 @@ func testUpdate(t *testing.T, s Stores) {
 
 func testDue(t *testing.T, s Stores) {
 	ctx := t.Context()
-	mk := func(n int, status notify.DeliveryStatus, next time.Time) *notify.Delivery {
+	mk := func(n int, status store.DeliveryStatus, next time.Time) *store.Delivery {
 		d := Delivery(n, "p", "ch")
 		claim(t, s.Deliveries, d)
 		d.Status, d.NextAttempt = status, next
@@ -194,20 +193,20 @@ func testDue(t *testing.T, s Stores) {
 		return d
 	}
 	now := t0.Add(time.Hour)
-	late := mk(1, notify.DeliveryRetrying, now.Add(-time.Minute))
-	exact := mk(2, notify.DeliveryRetrying, now)
-	lease := mk(3, notify.DeliveryPending, now.Add(-time.Hour)) // a crashed attempt
-	mk(4, notify.DeliveryRetrying, now.Add(time.Microsecond))   // not yet
-	mk(5, notify.DeliveryPending, now.Add(time.Minute))         // attempt in progress
-	mk(6, notify.DeliverySent, time.Time{})
-	mk(7, notify.DeliveryParked, time.Time{})
-	mk(8, notify.DeliveryFailed, time.Time{})
+	late := mk(1, store.DeliveryRetrying, now.Add(-time.Minute))
+	exact := mk(2, store.DeliveryRetrying, now)
+	lease := mk(3, store.DeliveryPending, now.Add(-time.Hour)) // a crashed attempt
+	mk(4, store.DeliveryRetrying, now.Add(time.Microsecond))   // not yet
+	mk(5, store.DeliveryPending, now.Add(time.Minute))         // attempt in progress
+	mk(6, store.DeliverySent, time.Time{})
+	mk(7, store.DeliveryParked, time.Time{})
+	mk(8, store.DeliveryFailed, time.Time{})
 
 	got, err := s.Deliveries.Due(ctx, now, 10)
 	if err != nil {
 		t.Fatalf("Due = %v", err)
 	}
-	want := []*notify.Delivery{stored(lease), stored(late), stored(exact)}
+	want := []*store.Delivery{stored(lease), stored(late), stored(exact)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Due(now) mismatch, want soonest first (-want +got):\n%s", diff)
 	}
@@ -219,27 +218,27 @@ func testDue(t *testing.T, s Stores) {
 
 func testParked(t *testing.T, s Stores) {
 	ctx := t.Context()
-	mk := func(n int, projectID string, status notify.DeliveryStatus, updated time.Time) *notify.Delivery {
+	mk := func(n int, projectID string, status store.DeliveryStatus, updated time.Time) *store.Delivery {
 		d := Delivery(n, projectID, "ch")
 		claim(t, s.Deliveries, d)
 		d.Status, d.NextAttempt, d.Updated, d.LastError = status, time.Time{}, updated, "Received status code 503"
-		if status == notify.DeliveryRetrying {
+		if status == store.DeliveryRetrying {
 			d.NextAttempt = updated.Add(time.Minute)
 		}
 		update(t, s.Deliveries, d)
 		return d
 	}
-	older := mk(1, "p", notify.DeliveryParked, t0.Add(time.Minute))
-	newer := mk(2, "p", notify.DeliveryParked, t0.Add(time.Hour))
-	mk(3, "q", notify.DeliveryParked, t0.Add(time.Hour))
-	mk(4, "p", notify.DeliveryRetrying, t0.Add(time.Hour))
-	mk(5, "p", notify.DeliveryFailed, t0.Add(time.Hour))
+	older := mk(1, "p", store.DeliveryParked, t0.Add(time.Minute))
+	newer := mk(2, "p", store.DeliveryParked, t0.Add(time.Hour))
+	mk(3, "q", store.DeliveryParked, t0.Add(time.Hour))
+	mk(4, "p", store.DeliveryRetrying, t0.Add(time.Hour))
+	mk(5, "p", store.DeliveryFailed, t0.Add(time.Hour))
 
 	got, err := s.Deliveries.Parked(ctx, "p", 10)
 	if err != nil {
 		t.Fatalf("Parked = %v", err)
 	}
-	if diff := cmp.Diff([]*notify.Delivery{stored(newer), stored(older)}, got); diff != "" {
+	if diff := cmp.Diff([]*store.Delivery{stored(newer), stored(older)}, got); diff != "" {
 		t.Errorf("Parked(p) mismatch, want newest first (-want +got):\n%s", diff)
 	}
 	got, err = s.Deliveries.Parked(ctx, "p", 1)
