@@ -1,6 +1,7 @@
 // Package schema is Overdue's data-model versioning: the version this build writes, the oldest
-// it can read, the ordered list of migrations between them, and the guard that decides, once at
-// start, what a build may do with the data it finds.
+// it can read, the ordered list of migrations between them, and the guard that decides what a
+// build may do with the data it finds: at start (Check, Ready), and for every write of a
+// process that keeps running while another may migrate the data (Gate).
 //
 // It exists because of one failure: a self-hosted monitor that ran newer code, went back to an
 // older release, and crashed on every write (`NOT NULL constraint failed: api_check.badge_key`)

@@ -188,20 +188,6 @@ func (s *Store) History(ctx context.Context) ([]schema.Entry, error) {
 	return out, nil
 }
 
-// Guard is the data-model check for code that serves requests or runs jobs on the table (the
-// Lambda functions at cold start): nil when this build may use the data as it is. Otherwise
-// the code must write nothing, and the error says why: a *schema.VersionError when no
-// migration can help this build (its message names both versions and what to do), a
-// *schema.PendingError when the table must be created or migrated first (by the deploy's
-// migrate step), a plain error for damaged data or when META cannot be read. It never writes.
-func (s *Store) Guard(ctx context.Context) error {
-	v, err := s.Version(ctx)
-	if err != nil {
-		return err
-	}
-	return schema.Ready(v, schema.This())
-}
-
 // Create writes META at schema.Current (schema.Migrator) on a table with no version recorded,
 // on that condition, with the minimum reader of this build and one history entry. When another
 // process recorded a version first, the table is left as it is, and Create succeeds if this

@@ -232,7 +232,7 @@ func TestCreate(t *testing.T) {
 	if diff := cmp.Diff(wantHist, hist); diff != "" {
 		t.Errorf("History mismatch (-want +got):\n%s", diff)
 	}
-	if err := s.Guard(ctx); err != nil {
+	if err := schema.NewGate(s.Version, schema.GateConfig{}).Check(ctx); err != nil {
 		t.Errorf("Guard after Create = %v", err)
 	}
 	// Another process that also saw an empty table finds it usable.
@@ -266,7 +266,7 @@ func TestSeedScenario(t *testing.T) {
 			t.Errorf("Run(dry run %v) report = %+v, want a refusal", dry, rep)
 		}
 	}
-	err := s.Guard(ctx)
+	err := schema.NewGate(s.Version, schema.GateConfig{}).Check(ctx)
 	var ve *schema.VersionError
 	if !errors.As(err, &ve) {
 		t.Fatalf("Guard = %v, want a *schema.VersionError", err)
@@ -518,7 +518,7 @@ func TestGuard(t *testing.T) {
 				putMeta(t, s, tt.meta.Version, tt.meta.MinReader, "b")
 			}
 			before := scanAll(t, s)
-			err := s.Guard(ctx)
+			err := schema.NewGate(s.Version, schema.GateConfig{}).Check(ctx)
 			var ve *schema.VersionError
 			var pe *schema.PendingError
 			got := ""
