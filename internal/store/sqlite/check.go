@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
@@ -141,89 +139,21 @@ func (s *Store) CheckByBadgeKey(ctx context.Context, key string) (*check.Check, 
 }
 
 // UpdateCheck loads the check, calls fn, and writes the check, fn's ping and fn's flip in one
-// transaction. The transaction holds the write lock from its first statement, so fn runs once
-// and no other writer can change the check in between. The flip's ID is set once committed.
+// transaction, which it shares with the other updates waiting at the same time (group commit,
+// see group.go); it returns once that transaction has committed. The updates of a transaction
+// are applied one after another in the order they arrived, each seeing the check as the one
+// before left it, and no other writer can change the check in between; fn may run more than
+// once only if another update in its transaction failed. The flip's ID is set once committed.
 // After writing a ping, it trims the check's pings to the newest PingLimit; after writing a ping
 // or a flip, it deletes the check's processed flips older than FlipRetention before that ping's
 // or flip's time. The returned check is as a later load would return it.
 func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Check) (store.Change, error)) (*check.Check, error) {
-	var (
-		written *check.Check
-		change  store.Change
-		flipID  int64
-		fnErr   error
-	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		stmt := func(st *sql.Stmt) *sql.Stmt { return tx.StmtContext(ctx, st) }
-		c, err := scanCheck(stmt(s.u.load).QueryRowContext(ctx, id))
-		if err != nil {
-			return dbErr(err)
-		}
-		projectID := c.ProjectID
-		channels := slices.Clone(c.Channels) // fn may edit the slice in place
-		change, fnErr = fn(c)
-		if fnErr != nil {
-			return fnErr
-		}
-		if c.ID != id || c.ProjectID != projectID {
-			return fmt.Errorf("fn moved the check to ID %s, project %s: IDs cannot change", c.ID, c.ProjectID)
-		}
-
-		row := checkToRow(c)
-		if _, err := stmt(s.u.update).ExecContext(ctx, append(row.fields()[1:], id)...); err != nil {
-			return dbErr(err)
-		}
-		if !slices.Equal(channels, c.Channels) {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM check_channels WHERE check_id = ?`, id); err != nil {
-				return err
-			}
-			if err := insertChannels(ctx, tx, id, c.Channels); err != nil {
-				return err
-			}
-		}
-
-		var now time.Time // the time of what is being written: the store reads no clock
-		if p := change.Ping; p != nil {
-			if _, err := stmt(s.u.insertPing).ExecContext(ctx, pingToRow(id, p).fields()...); err != nil {
-				return fmt.Errorf("insert ping %d: %w", p.N, dbErr(err))
-			}
-			if _, err := stmt(s.u.trimPings).ExecContext(ctx, id, s.opts.PingLimit); err != nil {
-				return fmt.Errorf("trim pings: %w", err)
-			}
-			now = p.Created
-		}
-		if f := change.Flip; f != nil {
-			res, err := stmt(s.u.insertFlip).ExecContext(ctx, id, instant(f.Created), instant(f.Processed),
-				string(f.OldStatus), string(f.NewStatus), f.Reason)
-			if err != nil {
-				return fmt.Errorf("insert flip: %w", dbErr(err))
-			}
-			if flipID, err = res.LastInsertId(); err != nil {
-				return fmt.Errorf("insert flip: %w", err)
-			}
-			if f.Created.After(now) {
-				now = f.Created
-			}
-		}
-		if !now.IsZero() {
-			_, err := stmt(s.u.expireFlips).ExecContext(ctx, id, now.Add(-s.opts.FlipRetention).UnixMicro())
-			if err != nil {
-				return fmt.Errorf("delete old flips: %w", err)
-			}
-		}
-		written = row.check()
-		return nil
-	})
-	if fnErr != nil {
-		return nil, fnErr
+	u := &update{ctx: ctx, id: id, fn: fn, done: make(chan struct{})}
+	s.cm.submit(u)
+	if u.err != nil {
+		return nil, u.err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("update check %s: %w", id, err)
-	}
-	if change.Flip != nil {
-		change.Flip.ID = strconv.FormatInt(flipID, 10)
-	}
-	return written, nil
+	return u.written, nil
 }
 
 // DeleteCheck removes a check; its channel list, pings and flips go with it (ON DELETE CASCADE).

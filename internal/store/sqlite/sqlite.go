@@ -6,6 +6,8 @@
 // transaction tries to upgrade its read lock. This store avoids that: every write goes through a
 // pool of exactly one connection, and every write transaction starts with BEGIN IMMEDIATE, so
 // writers queue in Go for that connection and hold the write lock from their first statement.
+// Check updates (every ping) go through one committer goroutine that applies the updates
+// waiting together in one transaction (group commit, group.go).
 // Reads use a separate pool and, in WAL mode, never wait for the writer. The busy timeout is
 // only for other processes opening the same file.
 //
@@ -45,6 +47,7 @@ type Store struct {
 	w    *sql.DB // one connection; every transaction on it is BEGIN IMMEDIATE
 	r    *sql.DB // read-only connections
 	u    *updateStmts
+	cm   *committer // group commit of UpdateCheck (group.go)
 	opts store.Options
 }
 
@@ -115,7 +118,9 @@ func Open(path string, opts store.Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
-	return &Store{w: w, r: r, u: u, opts: opts.WithDefaults()}, nil
+	s := &Store{w: w, r: r, u: u, cm: newCommitter(), opts: opts.WithDefaults()}
+	go s.run()
+	return s, nil
 }
 
 // probeVersion reads the version of an existing database through a read-only connection, so
@@ -149,9 +154,11 @@ func dsn(path string, params url.Values) string {
 	return u.String()
 }
 
-// Close closes both connection pools. The last connection to close checkpoints the WAL into
-// the database file.
+// Close stops the committer, after it has answered the updates it took, and closes both
+// connection pools. The last connection to close checkpoints the WAL into the database file.
+// Updates after Close fail.
 func (s *Store) Close() error {
+	s.cm.stop()
 	return errors.Join(s.r.Close(), s.u.close(), s.w.Close())
 }
 

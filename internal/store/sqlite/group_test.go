@@ -1,0 +1,185 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/store"
+)
+
+// groupStore opens a store with checks c1 and c2 in project p1.
+func groupStore(t *testing.T, opts store.Options) *Store {
+	t.Helper()
+	s := openStore(t, opts)
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
+	if err := s.CreateProject(ctx, &check.Project{ID: "p1", Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"c1", "c2"} {
+		if err := s.CreateCheck(ctx, check.New(id, "p1", t0.Add(-time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+func newUpdate(id string, fn func(c *check.Check) (store.Change, error)) *update {
+	return &update{ctx: context.Background(), id: id, fn: fn, done: make(chan struct{})}
+}
+
+// pingAt is an update fn applying a ping of kind at now.
+func pingAt(kind check.PingKind, now time.Time) func(c *check.Check) (store.Change, error) {
+	return func(c *check.Check) (store.Change, error) {
+		p, f := c.ApplyPing(check.Signal{Kind: kind, Body: []byte(now.Format(time.TimeOnly))}, now, nil)
+		return store.Change{Ping: p, Flip: f}, nil
+	}
+}
+
+// TestGroupCommitBatch: one batch of updates to two checks, with a failing fn and a missing
+// check among them, ends as the same updates one transaction after another would have: each
+// fn sees the check as the previous update left it, a failed update writes nothing and gets
+// its own error, the history is trimmed to PingLimit, and flips get their IDs.
+func TestGroupCommitBatch(t *testing.T) {
+	ctx := t.Context()
+	s := groupStore(t, store.Options{PingLimit: 3})
+	refused := errors.New("refused by fn")
+	var sawPings int
+	batch := []*update{
+		newUpdate("c1", pingAt(check.PingSuccess, t0)), // flip new→up
+		newUpdate("c2", pingAt(check.PingSuccess, t0)),
+		newUpdate("c1", func(c *check.Check) (store.Change, error) {
+			c.NPings = 1000 // a change the store must not keep
+			return store.Change{}, refused
+		}),
+		newUpdate("c1", func(c *check.Check) (store.Change, error) {
+			sawPings = c.NPings
+			return pingAt(check.PingSuccess, t0.Add(time.Second))(c)
+		}),
+		newUpdate("missing", pingAt(check.PingSuccess, t0)),
+		newUpdate("c1", pingAt(check.PingSuccess, t0.Add(2*time.Second))),
+		newUpdate("c1", pingAt(check.PingSuccess, t0.Add(3*time.Second))),
+		newUpdate("c1", pingAt(check.PingFail, t0.Add(4*time.Second))), // flip up→down
+	}
+	s.commit(batch)
+	for i, u := range batch {
+		select {
+		case <-u.done:
+		default:
+			t.Fatalf("update %d was not answered", i)
+		}
+	}
+
+	if err := batch[2].err; err != refused {
+		t.Errorf("update with failing fn: err = %v, want fn's error as it is", err)
+	}
+	if err := batch[4].err; !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("update of a missing check: err = %v, want ErrNotFound", err)
+	}
+	for _, i := range []int{0, 1, 3, 5, 6, 7} {
+		if batch[i].err != nil {
+			t.Errorf("update %d: err = %v, want nil", i, batch[i].err)
+		}
+	}
+	if sawPings != 1 {
+		t.Errorf("the fn after a failed one saw NPings = %d, want 1 (the first update's ping, not the failed fn's change)", sawPings)
+	}
+	if got := []int{batch[0].written.NPings, batch[3].written.NPings, batch[7].written.NPings}; !slices.Equal(got, []int{1, 2, 5}) {
+		t.Errorf("returned NPings of c1's updates = %v, want [1 2 5]", got)
+	}
+
+	c1, err := s.Check(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.NPings != 5 || c1.Status != check.StatusDown || !c1.LastPing.Equal(t0.Add(4*time.Second)) {
+		t.Errorf("c1 = %d pings, %s, last ping %v; want 5, down, %v", c1.NPings, c1.Status, c1.LastPing, t0.Add(4*time.Second))
+	}
+	ps, err := s.Pings(ctx, "c1", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ns []int
+	for _, p := range ps {
+		ns = append(ns, p.N)
+	}
+	if want := []int{5, 4, 3}; !slices.Equal(ns, want) {
+		t.Errorf("c1's pings kept with PingLimit 3 = %v, want %v", ns, want)
+	}
+	if c2, err := s.Check(ctx, "c2"); err != nil || c2.NPings != 1 || c2.Status != check.StatusUp {
+		t.Errorf("c2 = %+v, %v; want 1 ping, up", c2, err)
+	}
+
+	fs, err := s.Flips(ctx, "c1", store.FlipQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored []string
+	for _, f := range fs {
+		stored = append(stored, f.ID)
+	}
+	got := []string{batch[7].flip.ID, batch[0].flip.ID} // newest first, as Flips lists them
+	if len(fs) != 2 || !slices.Equal(got, stored) || got[0] == "" || got[0] == got[1] {
+		t.Errorf("flip IDs set on the updates %v, stored %v; want the two stored IDs, distinct", got, stored)
+	}
+}
+
+// TestGroupCommitIsolatesFailure: an update whose statement fails (a ping number already
+// taken) fails alone; the other updates of its batch are committed once each, though their fn
+// ran again.
+func TestGroupCommitIsolatesFailure(t *testing.T) {
+	ctx := t.Context()
+	s := groupStore(t, store.Options{})
+	calls := 0
+	first := pingAt(check.PingSuccess, t0)
+	batch := []*update{
+		newUpdate("c1", func(c *check.Check) (store.Change, error) {
+			calls++
+			return first(c)
+		}),
+		newUpdate("c1", func(c *check.Check) (store.Change, error) {
+			return store.Change{Ping: &check.Ping{N: 1, Created: t0, Kind: check.PingLog}}, nil
+		}),
+		newUpdate("c2", pingAt(check.PingSuccess, t0)),
+	}
+	s.commit(batch)
+
+	if err := batch[1].err; !errors.Is(err, store.ErrConflict) {
+		t.Errorf("update reusing ping number 1: err = %v, want ErrConflict", err)
+	}
+	if batch[0].err != nil || batch[2].err != nil {
+		t.Errorf("the other updates: errs %v, %v; want nil", batch[0].err, batch[2].err)
+	}
+	if calls != 2 {
+		t.Errorf("the first update's fn ran %d times, want 2 (in the batch, then alone)", calls)
+	}
+	for _, id := range []string{"c1", "c2"} {
+		c, err := s.Check(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := s.Pings(ctx, id, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.NPings != 1 || len(ps) != 1 || ps[0].Kind != check.PingSuccess {
+			t.Errorf("%s after the batch: NPings %d, pings %v; want one success ping", id, c.NPings, ps)
+		}
+	}
+}
+
+// TestUpdateCheckAfterClose: an update after Close fails instead of waiting for a committer
+// that is gone.
+func TestUpdateCheckAfterClose(t *testing.T) {
+	s := groupStore(t, store.Options{})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateCheck(t.Context(), "c1", pingAt(check.PingSuccess, t0)); !errors.Is(err, errClosed) {
+		t.Errorf("UpdateCheck after Close = %v, want errClosed", err)
+	}
+}
