@@ -189,3 +189,47 @@ func TestStreamWaitFor(t *testing.T) {
 		t.Error("waitFor of a line that never comes = nil, want an error")
 	}
 }
+
+func TestParseWrk(t *testing.T) {
+	out := []byte("Running 5s test @ http://127.0.0.1:1\n" +
+		"RESULT requests=50000 duration_us=5000000 errors=2 non2xx=1000 p50_us=250 p99_us=4100 max_us=12000\n")
+	got, err := parseWrk(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := wrkRun{requests: 50000, errors: 2, non2xx: 1000, duration: 5 * time.Second,
+		p50: 250 * time.Microsecond, p99: 4100 * time.Microsecond, max: 12 * time.Millisecond}
+	if got != want {
+		t.Errorf("parseWrk = %+v, want %+v", got, want)
+	}
+	if got.rps() != 9800 {
+		t.Errorf("rps = %v, want 9800 (answers other than 2xx do not count)", got.rps())
+	}
+	if _, err := parseWrk([]byte("wrk: connection refused\n")); err == nil {
+		t.Error("parseWrk without a RESULT line = nil error, want one")
+	}
+}
+
+func TestWrkVerdicts(t *testing.T) {
+	run := func(rps int, p99 time.Duration) wrkRun {
+		return wrkRun{requests: rps, duration: time.Second, p99: p99}
+	}
+	rows := []wrkRow{
+		{checks: 1, conns: 16, server: "bare net/http", runs: []wrkRun{run(40000, time.Millisecond)}},
+		{checks: 1, conns: 16, server: "overdue serve", runs: []wrkRun{run(10400, 12*time.Millisecond)}},
+		{checks: 16, conns: 16, server: "bare net/http", runs: []wrkRun{run(40000, time.Millisecond)}},
+		{checks: 16, conns: 16, server: "overdue serve", runs: []wrkRun{run(11000, 9*time.Millisecond)}},
+	}
+	var b strings.Builder
+	writeWrkTable(&b, rows)
+	for _, want := range []string{
+		"one busy check, 16 connections: 26% of the bare server (10,400 against 40,000 req/s), **target (at least 25%) met**",
+		"one busy check, 16 connections: p99 12.0 ms (bare server 1.00 ms), **target (under 10.0 ms) missed**",
+		"across 16 checks, 16 connections: 28% of the bare server (11,000 against 40,000 req/s), **target (at least 30%) missed**",
+		"across 16 checks, 16 connections: p99 9.00 ms (bare server 1.00 ms), **target (under 10.0 ms) met**",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("wrk table does not say %q:\n%s", want, b.String())
+		}
+	}
+}

@@ -4,6 +4,9 @@
 //	loadgen ping --overdue bin/overdue [--conns 1,16,64] [--duration 5s]
 //	    ping throughput and latency of `overdue serve` on SQLite against a bare net/http
 //	    server, POSTing small pings over keep-alive connections
+//	loadgen wrk --overdue bin/overdue [--checks 1,16] [--conns 16,64] [--duration 5s]
+//	    the same, measured by wrk (an external load generator; apt-get install wrk), one busy
+//	    check and pings spread over 16 checks, against the bare server in the same run
 //	loadgen alert --overdue bin/overdue [--intervals 2s,500ms] [--checks 12]
 //	    time from the moment a check is due to the console notifier's alert, end to end
 //	loadgen coldstart --arm64 DIR --host DIR [--runs 10] FUNCTION...
@@ -40,7 +43,7 @@ func main() {
 	}
 }
 
-const usage = "usage: loadgen ping|alert|coldstart|cost|benchmd|bare [flags] (see the package documentation)"
+const usage = "usage: loadgen ping|wrk|alert|coldstart|cost|benchmd|bare [flags] (see the package documentation)"
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
@@ -49,6 +52,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	switch args[0] {
 	case "ping":
 		return cmdPing(ctx, args[1:], stdout)
+	case "wrk":
+		return cmdWrk(ctx, args[1:], stdout)
 	case "alert":
 		return cmdAlert(ctx, args[1:], stdout)
 	case "coldstart":

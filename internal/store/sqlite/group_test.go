@@ -183,3 +183,35 @@ func TestUpdateCheckAfterClose(t *testing.T) {
 		t.Errorf("UpdateCheck after Close = %v, want errClosed", err)
 	}
 }
+
+// TestGroupCommitConfigChange: a batch in which one update pings a check and the next renames
+// it writes both, the ping's state and the new name (the check is written once, and a change
+// beyond the state columns must not be lost to the narrower state update).
+func TestGroupCommitConfigChange(t *testing.T) {
+	ctx := t.Context()
+	s := groupStore(t, store.Options{})
+	batch := []*update{
+		newUpdate("c1", pingAt(check.PingSuccess, t0)),
+		newUpdate("c1", func(c *check.Check) (store.Change, error) {
+			c.Name, c.Grace = "renamed", 2*time.Hour
+			return store.Change{}, nil
+		}),
+		newUpdate("c2", pingAt(check.PingSuccess, t0)),
+	}
+	s.commit(batch)
+	for i, u := range batch {
+		if u.err != nil {
+			t.Fatalf("update %d: %v", i, u.err)
+		}
+	}
+	c1, err := s.Check(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.Name != "renamed" || c1.Grace != 2*time.Hour || c1.NPings != 1 || c1.Status != check.StatusUp {
+		t.Errorf("c1 = name %q, grace %v, %d pings, %s; want renamed, 2h, 1, up", c1.Name, c1.Grace, c1.NPings, c1.Status)
+	}
+	if c2, err := s.Check(ctx, "c2"); err != nil || c2.NPings != 1 || c2.AlertAfter.IsZero() {
+		t.Errorf("c2 = %+v, %v; want 1 ping and an alert time", c2, err)
+	}
+}

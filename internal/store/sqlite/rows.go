@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -168,6 +169,26 @@ func (r *checkRow) fields() []any {
 		&r.BadgeKey, &r.Status, &r.NPings, &r.LastPing, &r.LastStart, &r.LastStartRID, &r.LastDuration,
 		&r.AlertAfter,
 	}
+}
+
+// stateColumns are the columns of checks that pings and flips change (check.ApplyPing and the
+// sweep): the check's state, as opposed to its configuration.
+var stateColumns = []string{
+	"status", "n_pings", "last_ping", "last_start", "last_start_rid", "last_duration", "alert_after",
+}
+
+// stateFields lists r's state fields in stateColumns' order.
+func (r *checkRow) stateFields() []any {
+	return []any{&r.Status, &r.NPings, &r.LastPing, &r.LastStart, &r.LastStartRID, &r.LastDuration, &r.AlertAfter}
+}
+
+// sameConfig reports whether a and b differ at most in their state columns and channels.
+func sameConfig(a, b *checkRow) bool {
+	x, y := *a, *b
+	x.Status, x.NPings, x.LastPing, x.LastStart, x.LastStartRID, x.LastDuration, x.AlertAfter =
+		y.Status, y.NPings, y.LastPing, y.LastStart, y.LastStartRID, y.LastDuration, y.AlertAfter
+	x.Channels, y.Channels = nil, nil
+	return reflect.DeepEqual(x, y)
 }
 
 // checkSelect reads checks with their channel IDs, in list order, as a JSON array: one statement
