@@ -77,19 +77,21 @@ bench:
 
 STAGE    ?= dev
 CDK_ARGS ?=
+# The deploy passes the build's name (VERSION) to the app: the migrate resources carry it, so the
+# table's migration history names the build that migrated it.
 .PHONY: synth diff deploy bootstrap
 
 ## synth: stage $(STAGE)'s CloudFormation template in cdk.out/
 synth: build
-	./scripts/cdk.sh synth Overdue-$(STAGE) -c stage=$(STAGE) $(CDK_ARGS)
+	./scripts/cdk.sh synth Overdue-$(STAGE) -c stage=$(STAGE) -c build=$(VERSION) $(CDK_ARGS)
 
 ## diff: what `make deploy STAGE=$(STAGE)` would change
 diff: build
-	./scripts/cdk.sh diff Overdue-$(STAGE) -c stage=$(STAGE) $(CDK_ARGS)
+	./scripts/cdk.sh diff Overdue-$(STAGE) -c stage=$(STAGE) -c build=$(VERSION) $(CDK_ARGS)
 
 ## deploy: deploy stage $(STAGE) to the account of the current AWS credentials
 deploy: build
-	./scripts/cdk.sh deploy Overdue-$(STAGE) -c stage=$(STAGE) $(CDK_ARGS)
+	./scripts/cdk.sh deploy Overdue-$(STAGE) -c stage=$(STAGE) -c build=$(VERSION) $(CDK_ARGS)
 
 ## bootstrap: one-time CDK bootstrap of the credentials' account and region
 bootstrap: build

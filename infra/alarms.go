@@ -41,6 +41,15 @@ type Alarms struct {
 	All []awscloudwatch.Alarm
 }
 
+// The metric a function emits, in Embedded Metric Format, each time it refuses the data model
+// (schema.Ready fails): namespace, name and dimension, whose value is the function's name as
+// Lambda gives it (AWS_LAMBDA_FUNCTION_NAME), so stages in one account do not mix.
+const (
+	refusedNamespace = "Overdue"
+	refusedMetric    = "DataModelRefused"
+	refusedDimension = "Function"
+)
+
 // apiErrorRatePercent is the share of API requests answered 5xx, over five minutes, that
 // raises the alarm; apiErrorMinRequests keeps one failed request in a quiet five minutes from
 // counting as 100 %.
@@ -81,17 +90,55 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 		return &awscloudwatch.MetricOptions{Period: p, Statistic: jsii.String("Maximum")}
 	}
 
-	// The sweep did not run: no invocation in five consecutive minutes. Missing data is
-	// breaching, because a sweep that never runs publishes no Invocations at all.
-	add("SweepNotRunning",
-		"The sweep has not run for 5 minutes: no check goes down and nobody is alerted. Check the EventBridge rule and the sweep function.",
+	// The sweep did not succeed: in five consecutive minutes, no invocation that did not fail.
+	// Counting invocations alone would miss a sweep that runs and refuses (data it cannot use)
+	// or fails every time. Missing data is breaching, because a sweep that never runs publishes
+	// no metrics at all; FILL makes a minute with invocations but no Errors datapoint count.
+	add("SweepNotSucceeding",
+		"No sweep has succeeded for 5 minutes: no check goes down and nobody is alerted. Check the EventBridge rule, and the sweep function's errors and logs.",
 		awscloudwatch.AlarmProps{
-			Metric:             props.Sweep.Function.MetricInvocations(sum(minutes(1))),
+			Metric: awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+				Label:      jsii.String("successful sweeps"),
+				Expression: jsii.String("FILL(invocations, 0) - FILL(errors, 0)"),
+				UsingMetrics: &map[string]awscloudwatch.IMetric{
+					"invocations": props.Sweep.Function.MetricInvocations(sum(minutes(1))),
+					"errors":      props.Sweep.Function.MetricErrors(sum(minutes(1))),
+				},
+				Period: minutes(1),
+			}),
 			Threshold:          jsii.Number(1),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
 			EvaluationPeriods:  jsii.Number(5),
 			DatapointsToAlarm:  jsii.Number(5),
 			TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+		})
+
+	// A function refused the data model: it meets data it cannot use (too new: a rollback past
+	// a contract step; or not migrated yet) and serves 503s or does nothing. Each function
+	// emits the metric itself (Embedded Metric Format) with its own name as the dimension.
+	refused := map[string]awscloudwatch.IMetric{}
+	for _, name := range slices.Sorted(maps.Keys(props.Functions)) {
+		refused[name] = awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:     jsii.String(refusedNamespace),
+			MetricName:    jsii.String(refusedMetric),
+			DimensionsMap: &map[string]*string{refusedDimension: props.Functions[name].FunctionName()},
+			Period:        minutes(5),
+			Statistic:     jsii.String("Sum"),
+		})
+	}
+	add("DataModelRefused",
+		"A function refused the data model in the last 5 minutes: it cannot use the data (too new after a rollback, or not yet migrated) and is not working. Read its logs; see README \"Upgrades and rollbacks\".",
+		awscloudwatch.AlarmProps{
+			Metric: awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+				Label:        jsii.String("refusals"),
+				Expression:   jsii.String("SUM(METRICS())"),
+				UsingMetrics: &refused,
+				Period:       minutes(5),
+			}),
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
 
 	// A batch of flips failed every retry: some alerts were not delivered.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +29,9 @@ const (
 	contextDist = "dist"
 	// contextMigrate turns on the migrate custom resource (functions/migrate). See migrate.go.
 	contextMigrate = "migrate"
+	// contextBuild names the build being deployed (`make` passes `git describe`): the migrate
+	// resources carry it, and the table's migration history records it.
+	contextBuild = "build"
 )
 
 // envDist is the environment variable read when no dist context is given.
@@ -84,6 +89,9 @@ type Stage struct {
 	// Migrate adds the migrate custom resource (default on; -c migrate=false turns it off for
 	// emulators that cannot run functions); see migrate.go.
 	Migrate bool `json:"-"`
+	// Build names the build (-c build=..., which make sets to `git describe --always --dirty`;
+	// "unversioned" without it).
+	Build string `json:"-"`
 }
 
 // Memory is the memory size of each function, in MB. Lambda gives CPU in proportion to it.
@@ -176,6 +184,15 @@ func loadStage(ctx func(key string) any, env func(key string) string) (Stage, er
 			return Stage{}, fmt.Errorf("context %q: %w", contextMigrate, err)
 		}
 		st.Migrate = b
+	}
+
+	st.Build = "unversioned"
+	if v := ctx(contextBuild); v != nil {
+		s, ok := v.(string)
+		if !ok || strings.TrimSpace(s) == "" {
+			return Stage{}, fmt.Errorf("context %q: want the build's name, such as v0.3.0, got %v", contextBuild, v)
+		}
+		st.Build = strings.TrimSpace(s)
 	}
 
 	if err := st.validate(); err != nil {
@@ -317,6 +334,22 @@ func (s Stage) functions() []string {
 		fns = append(fns, "migrate")
 	}
 	return fns
+}
+
+// codeSHA256 is the SHA-256, in hex, of the function binaries in Dist, each with its name: it
+// changes whenever any function's code does, even between two builds with the same name (a
+// dirty tree).
+func (s Stage) codeSHA256() (string, error) {
+	h := sha256.New()
+	for _, fn := range s.functions() {
+		b, err := os.ReadFile(filepath.Join(s.Dist, fn, "bootstrap"))
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s %d\n", fn, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // checkDist fails, naming every missing binary and how to build it, unless Dist holds a

@@ -22,14 +22,15 @@ func TestLoadStage(t *testing.T) {
 		{
 			name: "dev by default",
 			ctx:  map[string]any{"stages": map[string]any{"dev": map[string]any{"emailFrom": "alerts@example.org"}}},
-			want: withName(devStage("dev"), func(s *Stage) { s.Dist, s.EmailFrom, s.Migrate = "dist", "alerts@example.org", true }),
+			want: withName(devStage("dev"), func(s *Stage) { s.Dist, s.EmailFrom, s.Migrate, s.Build = "dist", "alerts@example.org", true, "unversioned" }),
 		},
 		{
 			name: "prod retains",
-			ctx:  map[string]any{"stage": "prod", "stages": map[string]any{"prod": map[string]any{"emailFrom": "alerts@example.org"}}},
+			ctx:  map[string]any{"stage": "prod", "build": " v0.3.0-2-gabc1234 ", "stages": map[string]any{"prod": map[string]any{"emailFrom": "alerts@example.org"}}},
 			env:  map[string]string{"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1", "OVERDUE_DIST": "/tmp/d"},
 			want: withName(prodStage(), func(s *Stage) {
 				s.Account, s.Region, s.Dist, s.EmailFrom, s.Migrate = "123456789012", "eu-west-1", "/tmp/d", "alerts@example.org", true
+				s.Build = "v0.3.0-2-gabc1234"
 				if !s.Retain || s.LogRetentionDays != 90 {
 					panic("prod defaults changed: update this test")
 				}
@@ -48,13 +49,14 @@ func TestLoadStage(t *testing.T) {
 			env: map[string]string{"OVERDUE_DIST": "ignored: the context wins"},
 			want: withName(devStage("staging"), func(s *Stage) {
 				s.Retain, s.AlarmEmail, s.EmailFrom, s.Memory.API, s.Dist, s.Migrate = true, "ops@example.org", "a@example.org", 512, "out", true
+				s.Build = "unversioned"
 			}),
 		},
 		{
 			name: "settings as a JSON string, as -c passes them",
 			ctx:  map[string]any{"stages": `{"dev": {"emailFrom": "Overdue <alerts@example.org>", "logLevel": "debug"}}`, "migrate": "false"},
 			want: withName(devStage("dev"), func(s *Stage) {
-				s.EmailFrom, s.LogLevel, s.Dist, s.Migrate = "Overdue <alerts@example.org>", "debug", "dist", false
+				s.EmailFrom, s.LogLevel, s.Dist, s.Migrate, s.Build = "Overdue <alerts@example.org>", "debug", "dist", false, "unversioned"
 			}),
 		},
 		{name: "no sender", wantErr: `emailFrom is not set`},
@@ -64,6 +66,7 @@ func TestLoadStage(t *testing.T) {
 		{name: "retention CloudWatch lacks", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"logRetentionDays": 10}}}, wantErr: "logRetentionDays 10"},
 		{name: "sender not an address", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"emailFrom": "alerts"}}}, wantErr: `emailFrom "alerts"`},
 		{name: "memory out of range", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"memory": map[string]any{"sweep": 64}}}}, wantErr: "memory.sweep = 64"},
+		{name: "empty build", ctx: map[string]any{"build": " "}, wantErr: `context "build"`},
 		{name: "migrate not a bool", ctx: map[string]any{"migrate": "yes please"}, wantErr: `context "migrate"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

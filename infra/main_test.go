@@ -144,6 +144,7 @@ var (
 	fullContext = map[string]any{
 		contextStage:   "full",
 		contextMigrate: true,
+		contextBuild:   "v0.9.0-test",
 		contextStages: map[string]any{"full": map[string]any{
 			"alarmEmail":     "ops@example.org",
 			"emailFrom":      "Overdue <alerts@example.org>",

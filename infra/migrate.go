@@ -15,36 +15,55 @@ import (
 
 // MigrateProps configures the Migrate construct.
 type MigrateProps struct {
-	// Stage is the stage being deployed.
+	// Stage is the stage being deployed; its Build names the build in the migration history.
 	Stage Stage
 	// Data is the table the migrations run on.
 	Data *Data
+	// CodeSHA256 identifies the functions' code (Stage.codeSHA256), so that every deploy of
+	// new code updates the resources and runs the guard.
+	CodeSHA256 string
 }
 
-// Migrate runs internal/schema's guard and migrations during `cdk deploy`, before any
-// function takes traffic: a CloudFormation custom resource (Custom::OverdueSchema), served by
-// the migrate function through the CDK Provider framework.
+// The migrate resources' properties. functions/migrate reads them (CloudFormation passes each
+// as a string).
+const (
+	propTableName     = "TableName"
+	propSchemaVersion = "SchemaVersion" // this build's schema.Current
+	propBuild         = "Build"         // Stage.Build: recorded in the table's migration history
+	propCodeSHA256    = "CodeSHA256"    // changes with any function's code: every deploy runs the guard
+	propPhase         = "Phase"         // "expand" or "contract": which migrations this resource applies
+)
+
+// Migrate runs internal/schema's guard and migrations during `cdk deploy`, in two phases, as
+// two CloudFormation custom resources (Custom::OverdueSchema) served by the migrate function
+// through the CDK Provider framework:
 //
-// Its properties carry this build's data-model version, so CloudFormation sends the function
-// an Update whenever a deploy brings a different version (a new release, or a rollback to an
-// older one), and a Create on the first deploy. The function must: on Create and Update,
-// run schema.Check and the pending migrations, and fail (which fails and rolls back the
-// deploy, changing nothing) when the data is newer than the build can handle; on Delete, do
-// nothing, because the data outlives the stack's deletion in a stage that retains it; and always
-// answer with the same PhysicalResourceId (the table name), so an Update never turns into a
-// replacement and a Delete of the old one. CloudFormation passes the properties as strings.
+//   - Resource (Phase expand) runs before any function takes new code: it refuses data the build
+//     cannot use, failing (and so rolling back) the deploy with nothing changed, and applies the
+//     pending expand steps, which the old code keeps working with. The stack makes the api,
+//     sweep and notify functions depend on it.
+//   - Contract (Phase contract) runs after every function runs the new code: it applies the
+//     rest, the steps that raise the minimum reader, which the old code could not use. The
+//     stack makes it depend on the functions and everything else in the stack, so it is the
+//     last resource CloudFormation updates: a deploy that fails anywhere else rolls back
+//     before the data is contracted.
 //
-// The stack makes the api, sweep and notify functions depend on Resource, so on every deploy
-// they are created or updated only after the migration succeeded.
+// Both carry this build's data-model version, its name and the hash of the functions' code, so
+// CloudFormation sends an Update on every deploy that brings new code (a new release, or a
+// rollback to an older one), and a Create on the first deploy. On Delete the function does
+// nothing, because the data outlives the stack; it always answers with the same
+// PhysicalResourceId (the table name), so an Update is never a replacement.
 type Migrate struct {
 	constructs.Construct
 	// Function is the migrate function (functions/migrate).
 	Function awslambda.Function
-	// Resource is the custom resource; functions that need migrated data depend on it.
+	// Resource is the expand phase; functions that need migrated data depend on it.
 	Resource awscdk.CustomResource
+	// Contract is the contract phase; it must depend on every function (see NewStack).
+	Contract awscdk.CustomResource
 }
 
-// NewMigrate creates the migrate function, its provider and the custom resource.
+// NewMigrate creates the migrate function, its provider and the two custom resources.
 func NewMigrate(scope constructs.Construct, id string, props *MigrateProps) *Migrate {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	st := props.Stage
@@ -70,14 +89,25 @@ func NewMigrate(scope constructs.Construct, id string, props *MigrateProps) *Mig
 		}),
 	})
 
-	res := awscdk.NewCustomResource(c, jsii.String("Schema"), &awscdk.CustomResourceProps{
-		ServiceToken: provider.ServiceToken(),
-		ResourceType: jsii.String("Custom::OverdueSchema"),
-		Properties: &map[string]interface{}{
-			"TableName":     props.Data.Table.TableName(),
-			"SchemaVersion": schema.Current,
-		},
-	})
-
-	return &Migrate{Construct: c, Function: fn, Resource: res}
+	resource := func(id string, phase schema.Phase) awscdk.CustomResource {
+		return awscdk.NewCustomResource(c, jsii.String(id), &awscdk.CustomResourceProps{
+			ServiceToken: provider.ServiceToken(),
+			ResourceType: jsii.String("Custom::OverdueSchema"),
+			Properties: &map[string]interface{}{
+				propTableName:     props.Data.Table.TableName(),
+				propSchemaVersion: schema.Current,
+				propBuild:         st.Build,
+				propCodeSHA256:    props.CodeSHA256,
+				propPhase:         string(phase),
+			},
+		})
+	}
+	// "Schema" is the ID the single resource had before the two phases: kept, so that the
+	// first deploy with phases updates it rather than replacing it.
+	return &Migrate{
+		Construct: c,
+		Function:  fn,
+		Resource:  resource("Schema", schema.Expand),
+		Contract:  resource("Contract", schema.Contract),
+	}
 }

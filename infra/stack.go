@@ -74,8 +74,12 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 		"notify": s.Notify.Function,
 	}
 	if st.Migrate {
-		s.Migrate = NewMigrate(s.Stack, "Migrate", &MigrateProps{Stage: st, Data: s.Data})
-		// No function runs new code on data the migration has not brought up to date.
+		code, err := st.codeSHA256()
+		if err != nil {
+			return nil, err
+		}
+		s.Migrate = NewMigrate(s.Stack, "Migrate", &MigrateProps{Stage: st, Data: s.Data, CodeSHA256: code})
+		// No function runs new code on data the expand phase has not brought up to date.
 		for _, fn := range functions {
 			fn.Node().AddDependency(s.Migrate.Resource)
 		}
@@ -85,6 +89,13 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 	s.Alarms = NewAlarms(s.Stack, "Alarms", &AlarmsProps{
 		Stage: st, API: s.API, Sweep: s.Sweep, Notify: s.Notify, Functions: functions,
 	})
+
+	if s.Migrate != nil {
+		// The contract phase raises the minimum reader: it runs only once every function runs
+		// the new code, and after everything else in the stack, so that a deploy failing
+		// anywhere else rolls back to old code over data that old code can still use.
+		s.Migrate.Contract.Node().AddDependency(s.API.Construct, s.Sweep.Construct, s.Notify.Construct, s.Alarms.Construct)
+	}
 
 	// A stage that keeps its data is one people rely on: say that nobody hears its alarms.
 	// Dev stages go without as a rule.

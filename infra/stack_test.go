@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -411,10 +413,11 @@ func TestAlarms(t *testing.T) {
 		alarms  int
 		email   string
 	}{
-		// sweep, dead letters, notify lag, 5xx rate, errors and throttles of each function
-		{devContext, 5 + 2*4, ""},
-		{prodContext, 5 + 2*4, "oncall@example.org"},
-		{fullContext, 5 + 2*4, "ops@example.org"},
+		// sweep, data model refused, dead letters, notify lag, parked, 5xx rate, errors and
+		// throttles of each function
+		{devContext, 6 + 2*4, ""},
+		{prodContext, 6 + 2*4, "oncall@example.org"},
+		{fullContext, 6 + 2*4, "ops@example.org"},
 	} {
 		s := synth(t, tc.context)
 		t.Run(s.Stage.Name, func(t *testing.T) {
@@ -441,20 +444,60 @@ func TestAlarms(t *testing.T) {
 			}
 
 			sweep := mustID(t, s, "overdue checks")
-			expect(t, "sweep not running", func() {
-				s.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), obj{
-					"Namespace":          "AWS/Lambda",
-					"MetricName":         "Invocations",
-					"Dimensions":         arr{obj{"Name": "FunctionName", "Value": ref(sweep)}},
-					"Statistic":          "Sum",
-					"Period":             60,
+			// alarmHas matches the named alarm with each of metrics among its Metrics, one at a
+			// time: ArrayWith wants the template's order, which is not ours to fix.
+			alarmHas := func(what, name string, want obj, metrics ...assertions.Matcher) {
+				for _, m := range metrics {
+					p := obj{"AlarmName": "Overdue-" + s.Stage.Name + "-" + name, "Metrics": assertions.Match_ArrayWith(&arr{m})}
+					for k, v := range want {
+						p[k] = v
+					}
+					expect(t, what, func() { s.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), p) })
+				}
+			}
+			metricStat := func(id, namespace, name, dim string, value any, period int) assertions.Matcher {
+				return like(obj{"Id": id, "ReturnData": false, "MetricStat": obj{
+					"Metric": obj{
+						"Namespace":  namespace,
+						"MetricName": name,
+						"Dimensions": arr{obj{"Name": dim, "Value": value}},
+					},
+					"Period": period,
+					"Stat":   "Sum",
+				}})
+			}
+			alarmHas("sweep not succeeding: invocations that did not fail, missing data breaching", "SweepNotSucceeding",
+				obj{
 					"EvaluationPeriods":  5,
 					"DatapointsToAlarm":  5,
 					"Threshold":          1,
 					"ComparisonOperator": "LessThanThreshold",
 					"TreatMissingData":   "breaching",
-				})
-			})
+				},
+				like(obj{"Expression": "FILL(invocations, 0) - FILL(errors, 0)", "ReturnData": true}),
+				metricStat("invocations", "AWS/Lambda", "Invocations", "FunctionName", ref(sweep), 60),
+				metricStat("errors", "AWS/Lambda", "Errors", "FunctionName", ref(sweep), 60),
+			)
+			for id, a := range s.resources("AWS::CloudWatch::Alarm") {
+				if props(a)["MetricName"] == "Invocations" {
+					t.Errorf("alarm %s watches Invocations alone: a sweep that runs and fails would look healthy", id)
+				}
+			}
+			refused := []assertions.Matcher{like(obj{"Expression": "SUM(METRICS())", "ReturnData": true})}
+			for _, fn := range s.goFunctions() {
+				refused = append(refused, like(obj{"MetricStat": like(obj{"Metric": obj{
+					"Namespace":  "Overdue",
+					"MetricName": "DataModelRefused",
+					"Dimensions": arr{obj{"Name": "Function", "Value": ref(fn)}},
+				}})}))
+			}
+			alarmHas("data model refused by any function", "DataModelRefused",
+				obj{
+					"Threshold":          1,
+					"ComparisonOperator": "GreaterThanOrEqualToThreshold",
+					"TreatMissingData":   "notBreaching",
+				},
+				refused...)
 			queueID, _ := s.only(t, "AWS::SQS::Queue")
 			expect(t, "dead-letter queue not empty", func() {
 				s.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), obj{
@@ -534,8 +577,8 @@ func (s *synthesized) goFunctions() []string {
 }
 
 func TestMigrate(t *testing.T) {
-	if n := len(synth(t, devContext).resources("Custom::OverdueSchema")); n != 1 {
-		t.Errorf("%d migrate resources by default, want 1: every deploy migrates", n)
+	if n := len(synth(t, devContext).resources("Custom::OverdueSchema")); n != 2 {
+		t.Errorf("%d migrate resources by default, want 2 (expand and contract): every deploy migrates", n)
 	}
 	off := map[string]any{contextStage: "dev", contextMigrate: false, contextStages: devContext[contextStages]}
 	if n := len(synth(t, off).resources("Custom::OverdueSchema")); n != 0 {
@@ -544,23 +587,103 @@ func TestMigrate(t *testing.T) {
 
 	s := synth(t, fullContext)
 	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
-	expect(t, "custom resource", func() {
-		s.HasResourceProperties(jsii.String("Custom::OverdueSchema"), obj{
-			"ServiceToken":  assertions.Match_AnyValue(),
-			"TableName":     ref(tableID),
-			"SchemaVersion": schema.Current,
+	phases := map[string]string{} // phase -> logical ID
+	for id, r := range s.resources("Custom::OverdueSchema") {
+		p := props(r)
+		ph, _ := p["Phase"].(string)
+		phases[ph] = id
+		if p["Build"] != "v0.9.0-test" {
+			t.Errorf("%s resource Build = %v, want the build from -c build (v0.9.0-test)", ph, p["Build"])
+		}
+		if code, _ := p["CodeSHA256"].(string); len(code) != 64 {
+			t.Errorf("%s resource CodeSHA256 = %v, want a SHA-256 in hex", ph, p["CodeSHA256"])
+		}
+	}
+	for _, ph := range []string{"expand", "contract"} {
+		expect(t, ph+" resource", func() {
+			s.HasResourceProperties(jsii.String("Custom::OverdueSchema"), obj{
+				"ServiceToken":  assertions.Match_AnyValue(),
+				"TableName":     ref(tableID),
+				"SchemaVersion": schema.Current,
+				"Build":         "v0.9.0-test",
+				"CodeSHA256":    assertions.Match_AnyValue(),
+				"Phase":         ph,
+			})
 		})
-	})
-	resID, _ := s.only(t, "Custom::OverdueSchema")
+	}
+	expandID, contractID := phases["expand"], phases["contract"]
+	if expandID == "" || contractID == "" {
+		t.Fatalf("migrate resources by phase: %v, want expand and contract", phases)
+	}
 	if n := len(s.goFunctions()); n != 4 {
 		t.Errorf("%d Go functions, want 4 (api, sweep, notify, migrate)", n)
 	}
+	contract := s.resources("Custom::OverdueSchema")[contractID]
+	contractDeps, _ := contract["DependsOn"].([]any)
 	for _, what := range []string{"badge API", "overdue checks", "delivers flips"} {
-		_, fn := s.function(t, what)
+		fnID, fn := s.function(t, what)
 		deps, _ := fn["DependsOn"].([]any)
-		if !slices.Contains(deps, any(resID)) {
-			t.Errorf("%s function DependsOn %v, want it to include the migrate resource %s", what, deps, resID)
+		if !slices.Contains(deps, any(expandID)) {
+			t.Errorf("%s function DependsOn %v, want it to include the expand resource %s", what, deps, expandID)
 		}
+		if slices.Contains(deps, any(contractID)) {
+			t.Errorf("%s function depends on the contract resource: the contract must come after it", what)
+		}
+		if !slices.Contains(contractDeps, any(fnID)) {
+			t.Errorf("contract resource DependsOn %v, want it to include the %s function %s", contractDeps, what, fnID)
+		}
+	}
+	// After everything else: the alarms too, so a failure there rolls back before the contract.
+	for id := range s.resources("AWS::CloudWatch::Alarm") {
+		if !slices.Contains(contractDeps, any(id)) {
+			t.Errorf("contract resource does not depend on alarm %s", id)
+		}
+	}
+}
+
+// TestMigrateRunsOnEveryDeploy: the migrate resources' properties change with the functions'
+// code even when the build's name does not (a dirty tree), and without -c build the build is
+// named "unversioned".
+func TestMigrateRunsOnEveryDeploy(t *testing.T) {
+	code := func(dist string) (string, string) {
+		app := newTestApp(t, map[string]any{contextStages: devContext[contextStages], contextDist: dist})
+		st := stageFrom(t, app, nil)
+		stack, err := NewStack(app, &StackProps{Stage: st})
+		if err != nil {
+			t.Fatalf("NewStack: %v", err)
+		}
+		tmpl := *assertions.Template_FromStack(stack.Stack, nil).ToJSON()
+		for _, r := range tmpl["Resources"].(map[string]any) {
+			r := r.(map[string]any)
+			if r["Type"] == "Custom::OverdueSchema" {
+				p := props(r)
+				return p["CodeSHA256"].(string), p["Build"].(string)
+			}
+		}
+		t.Fatal("no migrate resource")
+		return "", ""
+	}
+	dist := t.TempDir()
+	for _, fn := range []string{"api", "sweep", "notify", "migrate"} {
+		if err := os.MkdirAll(filepath.Join(dist, fn), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dist, fn, "bootstrap"), []byte("build one of "+fn), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, build := code(dist)
+	if build != "unversioned" {
+		t.Errorf("Build without -c build = %q, want unversioned", build)
+	}
+	if again, _ := code(dist); again != first {
+		t.Errorf("CodeSHA256 of the same binaries changed: %s, then %s", first, again)
+	}
+	if err := os.WriteFile(filepath.Join(dist, "sweep", "bootstrap"), []byte("build two of sweep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if changed, _ := code(dist); changed == first {
+		t.Errorf("CodeSHA256 stayed %s when the sweep's binary changed: the deploy would not run the guard", first)
 	}
 }
 

@@ -50,10 +50,15 @@ const (
 	propSchemaVersion = "SchemaVersion"
 	// propTableName is the table to guard and migrate; TABLE_NAME when absent.
 	propTableName = "TableName"
-	// propBuild names the build in the table's migration history. The CDK app sets it to the
-	// release (or the code asset's hash), which also makes every deploy of new code an Update,
-	// so that the guard runs on every deploy.
+	// propBuild names the build in the table's migration history: the CDK app sets it to the
+	// release (`git describe`, from make).
 	propBuild = "Build"
+	// propPhase is which migrations the resource applies: "expand" (the resource the
+	// functions depend on: the leading expand steps, before the new code takes traffic),
+	// "contract" (the resource that depends on the functions: everything left, once no old
+	// code runs) or, when absent, everything at once (resources from before the two phases).
+	// See schema.Build.Split.
+	propPhase = "Phase"
 )
 
 // handler guards and migrates the table on every deploy.
@@ -69,8 +74,10 @@ type handler struct {
 // handle answers one custom resource request.
 //
 // Create and Update run schema.Run on the table: an empty table gets its data model, older
-// data is migrated under the table's migration lock, data this build can use is left as it
-// is, and data it cannot use is refused with schema.Check's message, having written nothing.
+// data is migrated under the table's migration lock (in the resource's phase: the expand
+// resource applies the leading expand steps, the contract resource the rest), data this build
+// can use is left as it is, and data it cannot use is refused with schema.Check's message,
+// having written nothing.
 // The refusal fails the resource, so CloudFormation rolls the deploy back before any function
 // that depends on the resource has changed: a rollback to a build that cannot read the data
 // is stopped here.
@@ -98,7 +105,7 @@ func (h *handler) handle(ctx context.Context, req request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	log = log.With("table", props.table, "build", props.build)
+	log = log.With("table", props.table, "build", props.build, "phase", string(props.phase))
 	st := dynamo.New(h.db, props.table, store.Options{})
 	st.LockWait = h.lockWait
 
@@ -112,7 +119,7 @@ func (h *handler) handle(ctx context.Context, req request) (response, error) {
 		return h.answer(props.table, v), nil
 	}
 
-	rep, err := schema.Run(ctx, st, schema.RunOptions{Build: h.build, Name: props.build, Now: h.now})
+	rep, err := schema.Run(ctx, st, schema.RunOptions{Build: h.build, Name: props.build, Now: h.now, Phase: props.phase})
 	if err != nil {
 		attrs := []any{"error", err.Error()}
 		if rep != nil {
@@ -123,13 +130,19 @@ func (h *handler) handle(ctx context.Context, req request) (response, error) {
 		// message whole, naming both versions and what to do.
 		return response{}, fmt.Errorf("table %s: %w", props.table, err)
 	}
-	applied := make([]string, len(rep.Applied))
-	for i, m := range rep.Applied {
-		applied[i] = strconv.Itoa(m.Version)
-	}
 	log.InfoContext(ctx, "data model ready", "decision", rep.Decision.String(),
-		"before", rep.Before.String(), "after", rep.After.String(), "applied", strings.Join(applied, ","))
+		"before", rep.Before.String(), "after", rep.After.String(),
+		"applied", versions(rep.Applied), "deferred_to_contract", versions(rep.Deferred))
 	return h.answer(props.table, rep.After), nil
+}
+
+// versions lists the migrations' versions for the log: "4,5".
+func versions(ms []schema.Migration) string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = strconv.Itoa(m.Version)
+	}
+	return strings.Join(out, ",")
 }
 
 // answer is the success response: the table's name as the physical ID, which stays the same
@@ -150,6 +163,7 @@ type properties struct {
 	schemaVersion int
 	table         string
 	build         string
+	phase         schema.Phase // "" for every migration at once
 }
 
 func (h *handler) properties(p map[string]any) (properties, error) {
@@ -174,6 +188,13 @@ func (h *handler) properties(p map[string]any) (properties, error) {
 	}
 	if b, ok := p[propBuild].(string); ok {
 		out.build = strings.TrimSpace(b)
+	}
+	if ph, ok := p[propPhase]; ok {
+		switch out.phase = schema.Phase(strings.TrimSpace(fmt.Sprint(ph))); out.phase {
+		case schema.Expand, schema.Contract:
+		default:
+			return out, fmt.Errorf("resource property %s is %q: want %q or %q", propPhase, fmt.Sprint(ph), schema.Expand, schema.Contract)
+		}
 	}
 	return out, nil
 }

@@ -348,6 +348,11 @@ func TestBadRequests(t *testing.T) {
 		r.ResourceProperties[propSchemaVersion] = v
 		return r
 	}
+	withProp := func(k string, v any) request {
+		r := without(k)
+		r.ResourceProperties[k] = v
+		return r
+	}
 	unknown := create
 	unknown.RequestType = "Replace"
 	for _, tt := range []struct {
@@ -359,6 +364,7 @@ func TestBadRequests(t *testing.T) {
 		{"no schema version", without(propSchemaVersion), "resource property SchemaVersion is missing"},
 		{"schema version not a number", withVersion("two"), `resource property SchemaVersion is "two"`},
 		{"no table anywhere", without(propTableName), "no table: set resource property TableName or the environment variable TABLE_NAME"},
+		{"unknown phase", withProp(propPhase, "migrate"), `resource property Phase is "migrate": want "expand" or "contract"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer

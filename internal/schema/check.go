@@ -116,7 +116,8 @@ func Refused(err error) error {
 }
 
 // Ready is the guard for code that serves requests or runs jobs (the functions, the sweep, the
-// notifier): nil when the build may use the data as it is (Use, UseNewer); otherwise an error
+// notifier): nil when the build may use the data as it is (Use, UseNewer, or Migrate where only
+// the build's own contract steps are pending: see Build.AwaitsContract); otherwise an error
 // whose message is what to show, and the code must write nothing: a *VersionError when no
 // migration can help this build, a *PendingError when the data must be created or migrated
 // first, a *DamagedError when no build can. Refused finds any of them in a wrapped error.
@@ -125,7 +126,12 @@ func Ready(data Version, build Build) error {
 	switch d {
 	case Use, UseNewer:
 		return nil
-	case Create, Migrate:
+	case Migrate:
+		if build.AwaitsContract(data.Version) {
+			return nil
+		}
+		return &PendingError{Data: data, Current: build.Current}
+	case Create:
 		return &PendingError{Data: data, Current: build.Current}
 	}
 	return err

@@ -163,6 +163,26 @@ func TestRefused(t *testing.T) {
 	}
 }
 
+// TestReadyBeforeContract: a build runs on data that lacks only its own contract steps, which
+// the deploy applies after the new code took traffic; data that lacks an expand step is pending.
+func TestReadyBeforeContract(t *testing.T) {
+	b := Build{Current: 4, Oldest: 1, Migrations: []Migration{
+		{Version: 2, MinReader: 1, Phase: Expand, Description: "a"},
+		{Version: 3, MinReader: 1, Phase: Expand, Description: "b"},
+		{Version: 4, MinReader: 3, Phase: Contract, Description: "c"},
+	}}
+	if err := Ready(Version{3, 1}, b); err != nil {
+		t.Errorf("Ready(3, min reader 1) with only the contract to 4 pending = %v, want nil", err)
+	}
+	var pe *PendingError
+	if err := Ready(Version{2, 1}, b); !errors.As(err, &pe) {
+		t.Errorf("Ready(2, min reader 1) with expand step 3 pending = %v, want a *PendingError", err)
+	}
+	if err := Ready(Version{4, 3}, b); err != nil {
+		t.Errorf("Ready(4, min reader 3) = %v, want nil", err)
+	}
+}
+
 func TestDecisionString(t *testing.T) {
 	for d, want := range map[Decision]string{Refuse: "refuse", Create: "create", Use: "use",
 		UseNewer: "use-newer", Migrate: "migrate", Decision(42): "Decision(42)"} {

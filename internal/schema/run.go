@@ -59,6 +59,12 @@ type RunOptions struct {
 	Now func() time.Time
 	// DryRun reports what Run would do and writes nothing.
 	DryRun bool
+	// Phase limits the migrations Run applies, for a deploy that runs them in two steps (see
+	// Build.Split): Expand applies the leading expand steps only, before the new code takes
+	// traffic; Contract applies everything pending, once every function runs the new code. The
+	// zero Phase applies everything at once, for a single process that stops its old code
+	// before migrating (`overdue serve`, `overdue migrate up`).
+	Phase Phase
 }
 
 // Report is what Run found and did.
@@ -68,14 +74,15 @@ type Report struct {
 	Decision Decision    // Check's decision on Before
 	Pending  []Migration // the migrations from Before to the build's Current
 	Applied  []Migration // the migrations Run applied (none on a dry run)
+	Deferred []Migration // the pending migrations an Expand phase leaves to the contract phase
 	Backup   string      // the copy a Backuper made before migrating, if any
 }
 
 // Run guards and, when allowed, brings a store to opts.Build.Current: it reads the version,
 // refuses data the build cannot use (returning Check's error, having written nothing), creates
 // an empty store, and migrates older data: under the store's lock if it is a Locker, after a
-// backup if it is a Backuper, one migration at a time. Newer data that the build can read is
-// left exactly as it is.
+// backup if it is a Backuper, one migration at a time, as far as opts.Phase allows. Newer data
+// that the build can read is left exactly as it is.
 func Run(ctx context.Context, m Migrator, opts RunOptions) (*Report, error) {
 	before, err := m.Version(ctx)
 	if err != nil {
@@ -88,22 +95,29 @@ func Run(ctx context.Context, m Migrator, opts RunOptions) (*Report, error) {
 	}
 	if rep.Decision == Migrate {
 		rep.Pending = opts.Build.Pending(before.Version)
+		if opts.Phase == Expand {
+			_, rep.Deferred = opts.Build.Split(before.Version)
+		}
 	}
 	if opts.DryRun {
 		return rep, nil
 	}
 	switch rep.Decision {
-	case Create:
-		if err := m.Create(ctx, opts.Name, opts.Now()); err != nil {
-			return rep, fmt.Errorf("create data model version %d: %w", opts.Build.Current, err)
-		}
 	case Migrate:
+		if len(rep.Deferred) == len(rep.Pending) {
+			// Nothing for this phase: no lock, no backup, no write.
+			return rep, nil
+		}
 		if err := migrate(ctx, m, opts, rep); err != nil {
 			// Steps that succeeded before the failure stay; say where the data is now.
 			if v, verr := m.Version(ctx); verr == nil {
 				rep.After = v
 			}
 			return rep, err
+		}
+	case Create:
+		if err := m.Create(ctx, opts.Name, opts.Now()); err != nil {
+			return rep, fmt.Errorf("create data model version %d: %w", opts.Build.Current, err)
 		}
 	default:
 		return rep, nil
@@ -115,7 +129,8 @@ func Run(ctx context.Context, m Migrator, opts RunOptions) (*Report, error) {
 	return rep, nil
 }
 
-// migrate applies rep.Pending, under the store's lock if it has one.
+// migrate applies rep.Pending, or the part of it opts.Phase allows, under the store's lock if
+// it has one.
 func migrate(ctx context.Context, m Migrator, opts RunOptions, rep *Report) (err error) {
 	from := rep.Before
 	if l, ok := m.(Locker); ok {
@@ -140,6 +155,13 @@ func migrate(ctx context.Context, m Migrator, opts RunOptions, rep *Report) (err
 			return nil
 		}
 	}
+	steps := opts.Build.Pending(from.Version)
+	if opts.Phase == Expand {
+		steps, rep.Deferred = opts.Build.Split(from.Version)
+	}
+	if len(steps) == 0 {
+		return nil
+	}
 	if b, ok := m.(Backuper); ok {
 		path, err := b.Backup(ctx, from)
 		if err != nil {
@@ -147,7 +169,7 @@ func migrate(ctx context.Context, m Migrator, opts RunOptions, rep *Report) (err
 		}
 		rep.Backup = path
 	}
-	for _, mig := range opts.Build.Pending(from.Version) {
+	for _, mig := range steps {
 		if err := m.Apply(ctx, mig, opts.Name, opts.Now()); err != nil {
 			return fmt.Errorf("migrate to version %d (%s): %w", mig.Version, mig.Phase, err)
 		}

@@ -146,3 +146,54 @@ func TestRunReport(t *testing.T) {
 		t.Errorf("Run on newer data = %+v, %v; calls %q; want a refusal and no calls", rep, err, s.calls)
 	}
 }
+
+// TestRunPhases: a deploy runs the expand steps before the new code takes traffic and the
+// contract steps after; each phase applies its own part and nothing else.
+func TestRunPhases(t *testing.T) {
+	tests := []struct {
+		name         string
+		store        *lockingStore
+		phase        Phase
+		wantCalls    []string
+		wantAfter    Version
+		wantDeferred []int
+	}{
+		{"expand applies the expand step only", &lockingStore{fakeStore{v: Version{1, 1}}}, Expand,
+			[]string{"lock", "backup v1", "apply 2 by v0.3.0", "unlock"}, Version{2, 1}, []int{3}},
+		{"expand with only a contract left: no lock, no backup, no write", &lockingStore{fakeStore{v: Version{2, 1}}}, Expand,
+			nil, Version{2, 1}, []int{3}},
+		{"expand, another migrator did it meanwhile", &lockingStore{fakeStore{v: Version{1, 1}, raced: &Version{2, 1}}}, Expand,
+			[]string{"lock", "unlock"}, Version{2, 1}, []int{3}},
+		{"contract applies the rest", &lockingStore{fakeStore{v: Version{2, 1}}}, Contract,
+			[]string{"lock", "backup v2", "apply 3 by v0.3.0", "unlock"}, Version{3, 2}, nil},
+		{"contract applies everything when the expand phase did not run", &lockingStore{fakeStore{v: Version{1, 1}}}, Contract,
+			[]string{"lock", "backup v1", "apply 2 by v0.3.0", "apply 3 by v0.3.0", "unlock"}, Version{3, 2}, nil},
+		{"contract on migrated data does nothing", &lockingStore{fakeStore{v: Version{3, 2}}}, Contract,
+			nil, Version{3, 2}, nil},
+		{"expand creates an empty store whole", &lockingStore{}, Expand,
+			[]string{"create v0.3.0 2026-11-24T20:00:00Z"}, Version{3, 2}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := runOpts(false)
+			opts.Phase = tt.phase
+			rep, err := Run(t.Context(), tt.store, opts)
+			if err != nil {
+				t.Fatalf("Run = %v", err)
+			}
+			if !slices.Equal(tt.store.calls, tt.wantCalls) {
+				t.Errorf("calls = %q, want %q", tt.store.calls, tt.wantCalls)
+			}
+			if rep.After != tt.wantAfter {
+				t.Errorf("Report.After = %v, want %v", rep.After, tt.wantAfter)
+			}
+			var deferred []int
+			for _, m := range rep.Deferred {
+				deferred = append(deferred, m.Version)
+			}
+			if !slices.Equal(deferred, tt.wantDeferred) {
+				t.Errorf("Report.Deferred = %v, want %v", deferred, tt.wantDeferred)
+			}
+		})
+	}
+}

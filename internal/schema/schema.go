@@ -111,6 +111,31 @@ func This() Build {
 	return Build{Current: Current, Oldest: Oldest, Migrations: slices.Clone(migrations)}
 }
 
+// Split divides the migrations that take data at version from to b.Current into the two
+// phases of a deploy: now, the leading expand steps, which run before the new code takes
+// traffic (the old code keeps working on their result); and later, everything from the first
+// contract step on, which runs once no older code is left running. Migrations apply in version
+// order, so an expand step that comes after a contract step (a deploy that skips a release) waits
+// for the contract phase too.
+func (b Build) Split(from int) (now, later []Migration) {
+	pending := b.Pending(from)
+	i := slices.IndexFunc(pending, func(m Migration) bool { return m.Phase == Contract })
+	if i < 0 {
+		return pending, nil
+	}
+	return pending[:i], pending[i:]
+}
+
+// AwaitsContract reports whether data at version from lacks only contract steps of b: every
+// pending migration is a contract. Such data is usable by the build as it is, because a build
+// never relies on its own contract steps: it ships them, and the release after it relies on
+// them. This is what lets the deploy run a release's contract steps after its new code took
+// traffic. It is false when nothing is pending.
+func (b Build) AwaitsContract(from int) bool {
+	pending := b.Pending(from)
+	return len(pending) > 0 && !slices.ContainsFunc(pending, func(m Migration) bool { return m.Phase != Contract })
+}
+
 // Pending lists the migrations that take data at version from to b.Current, in order.
 func (b Build) Pending(from int) []Migration {
 	var out []Migration

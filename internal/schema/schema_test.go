@@ -85,6 +85,46 @@ func TestPendingAndMinReader(t *testing.T) {
 	}
 }
 
+// TestSplit: the expand phase takes the leading expand steps; everything from the first
+// contract step on waits for the contract phase, even an expand step after it.
+func TestSplit(t *testing.T) {
+	b := Build{Current: 5, Oldest: 1, Migrations: []Migration{
+		{Version: 2, MinReader: 1, Phase: Expand, Description: "a"},
+		{Version: 3, MinReader: 2, Phase: Contract, Description: "b"},
+		{Version: 4, MinReader: 2, Phase: Expand, Description: "c"},
+		{Version: 5, MinReader: 3, Phase: Contract, Description: "d"},
+	}}
+	if err := b.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	versions := func(ms []Migration) []int {
+		var out []int
+		for _, m := range ms {
+			out = append(out, m.Version)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		from       int
+		now, later []int
+		awaits     bool
+	}{
+		{1, []int{2}, []int{3, 4, 5}, false},
+		{2, nil, []int{3, 4, 5}, false}, // the build needs version 4, an expand step
+		{3, []int{4}, []int{5}, false},
+		{4, nil, []int{5}, true},
+		{5, nil, nil, false},
+	} {
+		now, later := b.Split(tt.from)
+		if !slices.Equal(versions(now), tt.now) || !slices.Equal(versions(later), tt.later) {
+			t.Errorf("Split(%d) = %v, %v; want %v, %v", tt.from, versions(now), versions(later), tt.now, tt.later)
+		}
+		if got := b.AwaitsContract(tt.from); got != tt.awaits {
+			t.Errorf("AwaitsContract(%d) = %v, want %v", tt.from, got, tt.awaits)
+		}
+	}
+}
+
 func TestThisIsACopy(t *testing.T) {
 	b := This()
 	b.Migrations[0].MinReader = 99

@@ -222,15 +222,16 @@ func decide(v stored, tables int) (schema.Decision, error) {
 	return d, nil
 }
 
-// checkVersion says whether Open may use a database as it is: an empty one (it creates it) or
-// one at this build's version or a newer one this build can read. Older data is a
+// checkVersion says whether Open may use a database as it is: an empty one (it creates it), one
+// at this build's version or a newer one this build can read, or one that lacks only this
+// build's contract steps (schema.Build.AwaitsContract). Other older data is a
 // *schema.PendingError: Open never migrates; Migrator does, after a backup.
 func checkVersion(v stored, tables int) error {
 	d, err := decide(v, tables)
 	if err != nil {
 		return err
 	}
-	if d == schema.Migrate {
+	if d == schema.Migrate && !schema.This().AwaitsContract(v.Version.Version) {
 		return &schema.PendingError{Data: v.Version, Current: schema.Current}
 	}
 	return nil
