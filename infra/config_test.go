@@ -22,7 +22,9 @@ func TestLoadStage(t *testing.T) {
 		{
 			name: "dev by default",
 			ctx:  map[string]any{"stages": map[string]any{"dev": map[string]any{"emailFrom": "alerts@example.org"}}},
-			want: withName(devStage("dev"), func(s *Stage) { s.Dist, s.EmailFrom, s.Migrate, s.Build = "dist", "alerts@example.org", true, "unversioned" }),
+			want: withName(devStage("dev"), func(s *Stage) {
+				s.Dist, s.EmailFrom, s.Migrate, s.Build = "dist", "alerts@example.org", true, "unversioned"
+			}),
 		},
 		{
 			name: "prod retains",
