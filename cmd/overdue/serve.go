@@ -236,11 +236,7 @@ func addWebhooks(ctx context.Context, st store.Store, secret []byte, transports 
 	var deliveries store.Deliveries
 	switch s := st.(type) {
 	case *sqlite.Store:
-		ds, err := s.OpenDeliveries(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("open delivery records: %w", err)
-		}
-		deliveries = ds
+		deliveries = s.Deliveries()
 	case *dynamo.Store:
 		deliveries = s.Deliveries()
 	}

@@ -13,10 +13,7 @@ import (
 func TestListParkedDeliveries(t *testing.T) {
 	var deliveries store.Deliveries
 	f := newAPIFixture(t, func(c *Config) {
-		ds, err := c.Store.(*sqlite.Store).OpenDeliveries(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		ds := c.Store.(*sqlite.Store).Deliveries()
 		deliveries = ds
 		c.Deliveries = ds
 	})

@@ -90,10 +90,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	ctx := t.Context()
-	ds, err := st.OpenDeliveries(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := st.Deliveries()
 	e := &env{st: st, ds: ds, now: t0, fakes: map[string]*fakeTransport{}, console: &recorder{},
 		chans: map[string]*check.Channel{}}
 	if err := st.CreateProject(ctx, &check.Project{ID: projectID, Name: "P", Created: t0,

@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 3
+const Current = 5
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -92,6 +92,16 @@ var migrations = []Migration{
 		Version: 3, MinReader: 1, Phase: Expand,
 		Description: "badge key lookups (SQLite: indexes on projects.badge_key and checks.badge_key; " +
 			"DynamoDB: BADGEKEY# items, backfilled); ping writers fill pings.body_size themselves and listings read it",
+	},
+	{
+		Version: 4, MinReader: 1, Phase: Expand,
+		Description: "delivery records by migration (SQLite: the deliveries table, which version 3 builds created at start, " +
+			"and an index of final deliveries by age, so that they are pruned on the flips' retention; DynamoDB: no change)",
+	},
+	{
+		Version: 5, MinReader: 3, Phase: Contract,
+		Description: "ping body sizes and badge key lookups required (SQLite: pings.body_size NOT NULL, its trigger dropped; " +
+			"DynamoDB: both backfills run again); builds before version 3 do not write them",
 	},
 }
 

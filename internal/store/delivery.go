@@ -63,7 +63,7 @@ func DeliveryID(checkID, flipID, channelID string) string {
 
 // Deliveries stores delivery records and the one channel write the notifier makes: the storage
 // contract of package notify, beside Store rather than in it, since only the notifier (and the
-// API's parked listing) uses it. The SQLite store (sqlite.Store.OpenDeliveries) and the DynamoDB
+// API's parked listing) uses it. The SQLite store (sqlite.Store.Deliveries) and the DynamoDB
 // store (dynamo.Store.Deliveries) implement it, and both pass deliverytest.Run.
 //
 // Errors: ErrNotFound for a missing record or channel, ErrConflict for an Update that

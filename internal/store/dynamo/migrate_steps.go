@@ -18,6 +18,8 @@ import (
 var steps = map[int]func(ctx context.Context, s *Store) error{
 	2: func(ctx context.Context, s *Store) error { return s.backfillBodySize(ctx) },
 	3: func(ctx context.Context, s *Store) error { return s.backfillBadgeLookups(ctx) },
+	4: noChange,
+	5: requireBodySizeAndBadgeLookups,
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.
@@ -190,6 +192,29 @@ func (s *Store) putBadgeLookup(ctx context.Context, m item) error {
 		return fmt.Errorf("check %s: mark its badge lookup: %w", it.PK, err)
 	}
 	return nil
+}
+
+// Version 4 is an expand step for SQLite alone (its deliveries table, which version 3 builds
+// created outside the versioned migrations). DynamoDB keeps delivery records as items of the
+// table, with a TTL once final (delivery.go), which needs no change to the data: the step
+// does nothing, and the version is recorded so that both stores count versions alike.
+func noChange(context.Context, *Store) error { return nil }
+
+// requireBodySizeAndBadgeLookups is version 5, a contract step: from here on every ping item
+// has bs and every project and check with a badge key has its lookup, so the next release may
+// rely on both (read bs without falling back to loading the ping, find badges by lookup alone).
+//
+// Contract, so the minimum reader rises to 3: version 3 and later builds write bs with every
+// ping and the lookups with every project and check; version 1 and 2 builds did not, and the
+// guard refuses this data to them before they write. The items they wrote before the minimum
+// reader rose (while a deploy or a rollback ran them on version 2 or 3 data) are caught by
+// running both backfills again here: they are idempotent, and touch only what still lacks bs
+// or a lookup.
+func requireBodySizeAndBadgeLookups(ctx context.Context, s *Store) error {
+	if err := s.backfillBodySize(ctx); err != nil {
+		return err
+	}
+	return s.backfillBadgeLookups(ctx)
 }
 
 // forEach runs fn on the items, a few at a time (backfillWorkers); the first error stops it.

@@ -42,7 +42,7 @@ const (
 // updateStmts are UpdateCheck's statements and the write guard's, prepared once on the write
 // connection: parsing them anew took a third of the time of a ping.
 type updateStmts struct {
-	guard, load, update, updateState, insertPing, trimPings, insertFlip, expireFlips *sql.Stmt
+	guard, load, update, updateState, insertPing, trimPings, insertFlip, expireFlips, pruneDeliveries *sql.Stmt
 }
 
 func prepareUpdate(ctx context.Context, db *sql.DB) (*updateStmts, error) {
@@ -59,6 +59,7 @@ func prepareUpdate(ctx context.Context, db *sql.DB) (*updateStmts, error) {
 		{&u.trimPings, pingsTrim},
 		{&u.insertFlip, flipInsert},
 		{&u.expireFlips, flipsExpire},
+		{&u.pruneDeliveries, deliveriesPrune},
 	} {
 		stmt, err := db.PrepareContext(ctx, st.query)
 		if err != nil {
@@ -72,7 +73,7 @@ func prepareUpdate(ctx context.Context, db *sql.DB) (*updateStmts, error) {
 
 func (u *updateStmts) close() error {
 	var errs []error
-	for _, stmt := range []*sql.Stmt{u.guard, u.load, u.update, u.updateState, u.insertPing, u.trimPings, u.insertFlip, u.expireFlips} {
+	for _, stmt := range []*sql.Stmt{u.guard, u.load, u.update, u.updateState, u.insertPing, u.trimPings, u.insertFlip, u.expireFlips, u.pruneDeliveries} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
@@ -152,7 +153,8 @@ func (s *Store) CheckByBadgeKey(ctx context.Context, key string) (*check.Check, 
 // once only if another update in its transaction failed. The flip's ID is set once committed.
 // After writing a ping, it trims the check's pings to the newest PingLimit; after writing a ping
 // or a flip, it deletes the check's processed flips older than FlipRetention before that ping's
-// or flip's time. The returned check is as a later load would return it.
+// or flip's time, and a few final deliveries (of any check) last updated before then. The
+// returned check is as a later load would return it.
 func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Check) (store.Change, error)) (*check.Check, error) {
 	u := &update{ctx: ctx, id: id, fn: fn, done: make(chan struct{})}
 	s.cm.submit(u)

@@ -11,9 +11,10 @@ import (
 	"github.com/overduehq/overdue/internal/store"
 )
 
-// deliverySchema creates the notifier's delivery records (store.Deliveries). It is idempotent
-// (IF NOT EXISTS) and applied by OpenDeliveries, outside the versioned schema for now; it is
-// meant to become a migration of its own, which can run these statements as they are.
+// deliverySchema creates the notifier's delivery records (store.Deliveries): data-model
+// version 4 (addDeliveries) runs these statements as version 3 builds ran them when they
+// started (IF NOT EXISTS), so that a table one of them created is left as it is. Frozen, like
+// the baseline: change the table with a migration.
 //
 // One row per (flip, channel). There are no foreign keys: a delivery outlives its check and
 // channel, so that a parked delivery stays visible and a late retry can see that its channel
@@ -46,6 +47,25 @@ var deliverySchema = []string{
 		WHERE status = 'parked'`,
 }
 
+// deliveriesFinalIndex holds final deliveries by their last update, so that pruning them
+// (deliveriesPrune) reads only those due to go. Its WHERE is deliveriesPrune's, word for word:
+// SQLite uses a partial index only for a query whose WHERE implies the index's.
+const deliveriesFinalIndex = `CREATE INDEX IF NOT EXISTS deliveries_final ON deliveries (updated)
+		WHERE status IN ('sent', 'failed', 'parked')`
+
+// deliveriesPrune deletes up to ?2 final deliveries (sent, failed, parked: store's Final) last
+// updated before ?1. The DynamoDB store gives the same records a TTL of the flips' retention
+// after their last update; here UpdateCheck runs this in every transaction that writes pings or
+// flips, a few rows at a time, so pruning costs one index probe per transaction and keeps up with
+// any pace of alerts. Deliveries outlive their checks (a parked one stays listed after its check
+// is gone), so this is not per check: it takes the oldest, whichever check they were for.
+const deliveriesPrune = `DELETE FROM deliveries WHERE rowid IN (
+		SELECT rowid FROM deliveries WHERE status IN ('sent', 'failed', 'parked') AND updated < ?1
+		ORDER BY updated LIMIT ?2)`
+
+// deliveriesPruneBatch is how many old deliveries one write prunes at most.
+const deliveriesPruneBatch = 16
+
 var deliveryColumns = []string{
 	"id", "check_id", "flip_id", "flip_created", "old_status", "new_status", "reason", "channel_id",
 	"project_id", "kind", "status", "attempts", "next_attempt", "last_error", "created", "updated", "version",
@@ -70,22 +90,9 @@ type Deliveries struct {
 
 var _ store.Deliveries = (*Deliveries)(nil)
 
-// OpenDeliveries creates the delivery records' table and indexes if they are missing and
-// returns the delivery records. Call it once, after Open; it is safe to call again.
-func (s *Store) OpenDeliveries(ctx context.Context) (*Deliveries, error) {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		for _, stmt := range deliverySchema {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create deliveries table: %w", err)
-	}
-	return &Deliveries{s: s}, nil
-}
+// Deliveries returns the delivery records kept in the store's database. It does no I/O: the
+// table is part of the data model (version 4), which Open has checked.
+func (s *Store) Deliveries() *Deliveries { return &Deliveries{s: s} }
 
 // Claim stores d with Version 1 if no delivery has its ID; otherwise it returns the stored one.
 func (ds *Deliveries) Claim(ctx context.Context, d *store.Delivery) (bool, *store.Delivery, error) {

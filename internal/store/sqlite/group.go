@@ -278,7 +278,9 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update) error {
 	// What one transaction per update would have done after each, once per check: the last
 	// state of the check, the newest PingLimit pings (pings only ever get newer numbers, so
 	// trimming once keeps the same ones), processed flips older than the retention before the
-	// latest write (the latest cut-off removes what every earlier one would have).
+	// latest write (the latest cut-off removes what every earlier one would have); then, once for
+	// the transaction, a few final deliveries (of any check) older than the latest cut-off.
+	var latest time.Time
 	for _, id := range order {
 		bc := checks[id]
 		if !bc.dirty {
@@ -302,6 +304,15 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update) error {
 			if _, err := stmt(s.u.expireFlips).ExecContext(ctx, id, cutoff); err != nil {
 				return fmt.Errorf("delete old flips of check %s: %w", id, err)
 			}
+			if bc.expireAt.After(latest) {
+				latest = bc.expireAt
+			}
+		}
+	}
+	if !latest.IsZero() {
+		cutoff := latest.Add(-s.opts.FlipRetention).UnixMicro()
+		if _, err := stmt(s.u.pruneDeliveries).ExecContext(ctx, cutoff, deliveriesPruneBatch); err != nil {
+			return fmt.Errorf("delete old deliveries: %w", err)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 )
 
 // steps are the SQLite implementations of the migrations in package schema, by the version
@@ -13,6 +14,8 @@ import (
 var steps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	2: addPingBodySize,
 	3: addBadgeKeyIndexes,
+	4: addDeliveries,
+	5: requirePingBodySize,
 }
 
 // addPingBodySize is version 2, an expand step: pings gain body_size, the body's length in
@@ -73,6 +76,80 @@ func addBadgeKeyIndexes(ctx context.Context, tx *sql.Tx) error {
 	} {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("badge key indexes: %w", err)
+		}
+	}
+	return nil
+}
+
+// addDeliveries is version 4, an expand step: the notifier's delivery records (notify.Deliveries),
+// one row per (flip, channel), get their table from a versioned migration like every other table.
+// Version 3 builds created it themselves when `overdue serve` started (OpenDeliveries, with the
+// same statements, IF NOT EXISTS), so on their databases the table is usually there already, and
+// the step leaves it and its rows as they are. It adds one index, deliveries_final, so that the
+// store can prune final deliveries older than the flips' retention (UpdateCheck) without reading
+// the rest.
+//
+// Expand, so the minimum reader stays 1: builds that do not know the table or the index never
+// read them, version 3 builds find their table where they expect it, and SQLite keeps the index
+// up to date for them.
+func addDeliveries(ctx context.Context, tx *sql.Tx) error {
+	for _, stmt := range append(slices.Clip(deliverySchema), deliveriesFinalIndex) {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("deliveries table: %w", err)
+		}
+	}
+	return nil
+}
+
+// requirePingBodySize is version 5, a contract step: pings.body_size becomes NOT NULL, and the
+// trigger that filled it for writers that left it out goes.
+//
+// Contract, so the minimum reader rises to 3: version 3 and later builds write the column with
+// every ping; version 1 and 2 builds leave it out, and their insert would now fail with a NOT NULL
+// constraint error, the crash this versioning exists to prevent. With the minimum reader at 3 they
+// never get to try: the guard refuses the data (exit status 3, 503) before they write.
+//
+// SQLite cannot change a column's constraints in place, so this follows its recipe for changing
+// a table: create the new table, copy every row (a size still missing, which the trigger makes
+// impossible, is computed on the way), drop the old table (and with it its trigger), and rename
+// the new one. pings has no index of its own besides its primary key, and no table refers to it.
+// It runs in the migration's transaction with foreign keys off, and Apply checks them before it
+// commits. A database that already has the NOT NULL column is left alone.
+func requirePingBodySize(ctx context.Context, tx *sql.Tx) error {
+	var notNull bool
+	err := tx.QueryRowContext(ctx, `SELECT "notnull" FROM pragma_table_info('pings') WHERE name = 'body_size'`).Scan(&notNull)
+	if err != nil {
+		return fmt.Errorf("inspect pings.body_size: %w", err)
+	}
+	if notNull {
+		_, err := tx.ExecContext(ctx, `DROP TRIGGER IF EXISTS pings_body_size`)
+		return err
+	}
+	for _, stmt := range []string{
+		`CREATE TABLE pings_contracted (
+		check_id    TEXT NOT NULL REFERENCES checks (id) ON DELETE CASCADE,
+		n           INTEGER NOT NULL,
+		created     INTEGER NOT NULL,
+		kind        TEXT NOT NULL,
+		scheme      TEXT NOT NULL,
+		remote_addr TEXT NOT NULL,
+		method      TEXT NOT NULL,
+		ua          TEXT NOT NULL,
+		body        BLOB,
+		exit_status INTEGER,
+		rid         TEXT NOT NULL,
+		body_size   INTEGER NOT NULL,
+		PRIMARY KEY (check_id, n)
+	) STRICT`,
+		`INSERT INTO pings_contracted
+		SELECT check_id, n, created, kind, scheme, remote_addr, method, ua, body, exit_status, rid,
+			coalesce(body_size, length(body), 0)
+		FROM pings`,
+		`DROP TABLE pings`,
+		`ALTER TABLE pings_contracted RENAME TO pings`,
+	} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("require pings.body_size: %w", err)
 		}
 	}
 	return nil

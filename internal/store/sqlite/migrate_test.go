@@ -300,6 +300,8 @@ func TestMigrateV1(t *testing.T) {
 	wantHist := []schema.Entry{
 		{Version: 2, MinReader: 1, Build: "v-test", At: t0},
 		{Version: 3, MinReader: 1, Build: "v-test", At: t0},
+		{Version: 4, MinReader: 1, Build: "v-test", At: t0},
+		{Version: 5, MinReader: 3, Build: "v-test", At: t0},
 	}
 	if diff := cmp.Diff(wantHist, hist); diff != "" {
 		t.Errorf("History (-want +got):\n%s", diff)
@@ -361,12 +363,13 @@ func bodySize(t *testing.T, path, checkID string, n int) string {
 	return s
 }
 
-// TestBodySizeTrigger: writers that do not know body_size (the version 1 build after a
-// rollback, this release's insert) leave it complete; a writer that sets it is left alone.
+// TestBodySizeTrigger: until the contract (version 5), writers that do not know body_size (a
+// version 1 or 2 build still running during a deploy, or after a rollback) leave it complete; a
+// writer that sets it is left alone.
 func TestBodySizeTrigger(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "overdue.db")
 	loadV1(t, path)
-	if _, err := schema.Run(t.Context(), NewMigrator(path), runOpts(false)); err != nil {
+	if _, err := schema.Run(t.Context(), NewMigrator(path), expandOpts()); err != nil {
 		t.Fatal(err)
 	}
 	exec(t, path,
@@ -467,8 +470,9 @@ func TestMigrateResumes(t *testing.T) {
 		if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'`).Scan(&triggers); err != nil {
 			t.Fatal(err)
 		}
-		if missing != 0 || triggers != 1 {
-			t.Errorf("after resuming: %d pings without a size, %d triggers; want 0 and 1", missing, triggers)
+		// The contract (version 5) dropped the trigger the expand step made.
+		if missing != 0 || triggers != 0 {
+			t.Errorf("after resuming: %d pings without a size, %d triggers; want 0 and 0", missing, triggers)
 		}
 		if got := bodySize(t, path, fixtureCheck1, 2); got != "33" {
 			t.Errorf("body_size filled before the cut = %s, want 33 kept", got)
@@ -657,5 +661,138 @@ func TestNotOurs(t *testing.T) {
 	exec(t, path, `CREATE TABLE notes (body TEXT)`)
 	if _, err := NewMigrator(path).Version(t.Context()); err == nil || !strings.Contains(err.Error(), "not created by Overdue") {
 		t.Errorf("Version of a foreign database = %v, want a refusal", err)
+	}
+}
+
+// expandOpts is the deploy's expand phase: everything up to the first contract step.
+func expandOpts() schema.RunOptions {
+	o := runOpts(false)
+	o.Phase = schema.Expand
+	return o
+}
+
+// TestContractPingBodySize is version 5 on SQLite, in the deploy's order: the expand phase takes
+// version 1 data to 4 and leaves the contract; this build uses that data as it is, and a writer
+// that leaves body_size out (a version 1 or 2 build still running) still gets it filled; the
+// contract phase then makes the column NOT NULL with every row kept, drops the trigger, and
+// raises the minimum reader to 3, which the guard of a version 2 build refuses.
+func TestContractPingBodySize(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "overdue.db")
+	loadV1(t, path)
+	m := NewMigrator(path)
+
+	rep, err := schema.Run(ctx, m, expandOpts())
+	if err != nil {
+		t.Fatalf("expand phase = %v", err)
+	}
+	if rep.After != (schema.Version{Version: 4, MinReader: 1}) || len(rep.Deferred) != 1 || rep.Deferred[0].Version != 5 {
+		t.Fatalf("expand phase report = %+v, want version 4 (min reader 1) with 5 deferred", rep)
+	}
+	// The old build's insert during the deploy, column for column.
+	exec(t, path, `INSERT INTO pings (check_id, n, created, kind, scheme, remote_addr, method, ua, body, exit_status, rid)
+		VALUES ('`+fixtureCheck2+`', 7, 1, 'success', 'https', '192.0.2.1', 'POST', '', x'00ff00', NULL, '')`)
+	s, err := Open(path, store.Options{})
+	if err != nil {
+		t.Fatalf("Open between the phases = %v, want this build to use data awaiting only its contract", err)
+	}
+	if _, err := s.UpdateCheck(ctx, fixtureCheck2, func(c *check.Check) (store.Change, error) {
+		p, f := c.ApplyPing(check.Signal{Kind: check.PingSuccess, Body: []byte("hello")}, t0.Add(72*time.Hour), nil)
+		return store.Change{Ping: p, Flip: f}, nil
+	}); err != nil {
+		t.Fatalf("UpdateCheck between the phases = %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pingCols := tableColumns(t, path)["pings"]
+	before := dump(t, path, map[string][]string{"pings": pingCols})
+
+	contract := runOpts(false)
+	contract.Phase = schema.Contract
+	contract.Name = "v0.4.0"
+	rep, err = schema.Run(ctx, m, contract)
+	if err != nil {
+		t.Fatalf("contract phase = %v", err)
+	}
+	if rep.After != (schema.Version{Version: 5, MinReader: 3}) || len(rep.Applied) != 1 {
+		t.Errorf("contract phase report = %+v, want version 5 (min reader 3), one step", rep)
+	}
+	if diff := cmp.Diff(before, dump(t, path, map[string][]string{"pings": pingCols})); diff != "" {
+		t.Errorf("pings changed by the contract (-before +after):\n%s", diff)
+	}
+	if got := bodySize(t, path, fixtureCheck2, 7); got != "3" {
+		t.Errorf("body_size of the old build's ping = %s, want 3", got)
+	}
+	db := rawDB(t, path)
+	defer db.Close()
+	var notNull, triggers int
+	if err := db.QueryRow(`SELECT "notnull" FROM pragma_table_info('pings') WHERE name = 'body_size'`).Scan(&notNull); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'`).Scan(&triggers); err != nil {
+		t.Fatal(err)
+	}
+	if notNull != 1 || triggers != 0 {
+		t.Errorf("after the contract: body_size notnull %d, %d triggers; want 1 and 0", notNull, triggers)
+	}
+	// Why the minimum reader rose: the old build's insert now fails.
+	_, err = db.Exec(`INSERT INTO pings (check_id, n, created, kind, scheme, remote_addr, method, ua, body, exit_status, rid)
+		VALUES ('` + fixtureCheck2 + `', 9, 1, 'success', 'https', '192.0.2.1', 'POST', '', NULL, NULL, '')`)
+	if err == nil || !strings.Contains(err.Error(), "NOT NULL constraint failed: pings.body_size") {
+		t.Errorf("a version 2 build's insert after the contract = %v, want the NOT NULL failure the guard keeps it from", err)
+	}
+	hist, err := m.History(ctx)
+	if err != nil || len(hist) != 4 || hist[3] != (schema.Entry{Version: 5, MinReader: 3, Build: "v0.4.0", At: t0}) {
+		t.Errorf("History = %+v, %v; want version 5 last, min reader 3, by v0.4.0", hist, err)
+	}
+	// A version 2 or older build refuses the data; version 3 and 4 builds use it as it is.
+	v, err := m.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for current, want := range map[int]bool{2: false, 3: true, 4: true} {
+		older := schema.Build{Current: current, Oldest: 1, Migrations: schema.This().Migrations[:current-1]}
+		err := schema.Ready(v, older)
+		var ve *schema.VersionError
+		if ok := err == nil; ok != want || (!want && !errors.As(err, &ve)) {
+			t.Errorf("Ready(%v) for a version %d build = %v, want usable %v (a *VersionError otherwise)", v, current, err, want)
+		}
+	}
+}
+
+// TestDeliveriesByMigration: a version 3 database whose deliveries table the version 3 build
+// created at start keeps the table and its rows through migration 4, which adds the pruning
+// index and leaves the same schema as a database created at Current.
+func TestDeliveriesByMigration(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "overdue.db")
+	loadV1(t, path)
+	v3 := schema.Build{Current: 3, Oldest: 1, Migrations: schema.This().Migrations[:2]}
+	if _, err := schema.Run(ctx, NewMigrator(path), schema.RunOptions{Build: v3, Name: "v0.3.0", Now: func() time.Time { return t0 }}); err != nil {
+		t.Fatal(err)
+	}
+	// What the version 3 build's OpenDeliveries did, and a delivery it recorded.
+	exec(t, path, deliverySchema...)
+	exec(t, path, `INSERT INTO deliveries VALUES ('c1:7:e1', 'c1', '7', 1, 'up', 'down', 'timeout', 'e1', 'p1',
+		'email', 'sent', 1, NULL, '', 1, 2, 2)`)
+	before := dump(t, path, map[string][]string{"deliveries": tableColumns(t, path)["deliveries"]})
+
+	if _, err := schema.Run(ctx, NewMigrator(path), runOpts(false)); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, dump(t, path, map[string][]string{"deliveries": tableColumns(t, path)["deliveries"]})); diff != "" {
+		t.Errorf("deliveries changed by the migration (-before +after):\n%s", diff)
+	}
+	fresh := filepath.Join(dir, "fresh.db")
+	if err := NewMigrator(fresh).Create(ctx, "v-test", t0); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(schemaSQL(t, fresh), schemaSQL(t, path)); diff != "" {
+		t.Errorf("schema migrated from a version 3 database with deliveries differs from a fresh one (-fresh +migrated):\n%s", diff)
+	}
+	if !slices.ContainsFunc(schemaSQL(t, path), func(s string) bool { return strings.HasPrefix(s, "index deliveries_final:") }) {
+		t.Errorf("no deliveries_final index after migration 4")
 	}
 }
