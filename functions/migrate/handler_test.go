@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"reflect"
@@ -233,14 +234,17 @@ func TestUpdateMigratesVersion1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Update = %v", err)
 	}
-	if resp.PhysicalResourceID != table || resp.Data["Version"] != strconv.Itoa(schema.Current) || resp.Data["MinReader"] != "1" {
-		t.Errorf("response = %+v, want version %d, min reader 1", resp, schema.Current)
+	// The fixture is the expand resource: it applies the expand steps up to the first contract.
+	expand, _ := schema.This().Split(1)
+	last := expand[len(expand)-1].Version
+	if resp.PhysicalResourceID != table || resp.Data["Version"] != strconv.Itoa(last) || resp.Data["MinReader"] != "1" {
+		t.Errorf("response = %+v, want version %d, min reader 1", resp, last)
 	}
 	st := dynamo.New(db, table, store.Options{})
 	hist, err := st.History(t.Context())
-	if err != nil || len(hist) != schema.Current-1 || hist[0].Version != 2 || hist[len(hist)-1].Version != schema.Current ||
+	if err != nil || len(hist) != last-1 || hist[0].Version != 2 || hist[len(hist)-1].Version != last ||
 		hist[0].Build != "v0.2.1" {
-		t.Errorf("History = %+v, %v; want the migrations to 2 … %d by v0.2.1", hist, err, schema.Current)
+		t.Errorf("History = %+v, %v; want the migrations to 2 … %d by v0.2.1", hist, err, last)
 	}
 	if c, err := st.Check(t.Context(), "c0000000-0000-4000-8000-000000000001"); err != nil || c.Name != "backup" {
 		t.Errorf("Check after migrating = %v, %v", c, err)
@@ -392,5 +396,56 @@ func TestTableFromEnvironment(t *testing.T) {
 	resp, err := h.handle(t.Context(), req)
 	if err != nil || resp.PhysicalResourceID != table {
 		t.Errorf("Create with TABLE_NAME = %+v, %v", resp, err)
+	}
+}
+
+// TestPhases is one deploy of this build over version 1 data, as CloudFormation runs it: the
+// expand resource before the functions (the contract step waits, and the functions' guard
+// accepts the data as it is), then the contract resource after them. Each history entry names
+// the build from the resource's properties.
+func TestPhases(t *testing.T) {
+	db := motoDB(t)
+	table := newTable(t, db)
+	seedVersion1(t, db, table)
+	st := dynamo.New(db, table, store.Options{})
+	var logs bytes.Buffer
+	req, _ := readRequest(t, "update.json")
+	req = forTable(req, table)
+	req.ResourceProperties[propBuild] = "v0.4.0"
+
+	resp, err := newHandler(db, &logs).handle(t.Context(), req)
+	if err != nil {
+		t.Fatalf("expand Update = %v", err)
+	}
+	if resp.Data["Version"] != "4" || resp.Data["MinReader"] != "1" {
+		t.Errorf("expand response = %+v, want version 4, min reader 1: the contract to 5 waits", resp)
+	}
+	if !strings.Contains(logs.String(), `"deferred_to_contract":"5"`) {
+		t.Errorf("logs %s do not say what waits for the contract phase", logs.String())
+	}
+	if err := st.Guard(t.Context()); err != nil {
+		t.Errorf("the functions' guard between the phases = %v, want the new code to use the data", err)
+	}
+
+	req.ResourceProperties = clone(req.ResourceProperties)
+	req.ResourceProperties[propPhase] = "contract"
+	resp, err = newHandler(db, &logs).handle(t.Context(), req)
+	if err != nil {
+		t.Fatalf("contract Update = %v", err)
+	}
+	if resp.Data["Version"] != "5" || resp.Data["MinReader"] != "3" {
+		t.Errorf("contract response = %+v, want version 5, min reader 3", resp)
+	}
+	hist, err := st.History(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range hist {
+		got = append(got, fmt.Sprintf("%d/%d by %s", e.Version, e.MinReader, e.Build))
+	}
+	want := []string{"2/1 by v0.4.0", "3/1 by v0.4.0", "4/1 by v0.4.0", "5/3 by v0.4.0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("History = %q, want %q", got, want)
 	}
 }

@@ -284,7 +284,7 @@ func TestSeedScenario(t *testing.T) {
 	}
 }
 
-// TestMigrateV1: version 1 data is migrated to version 3 with nothing lost: the same items,
+// TestMigrateV1: version 1 data is migrated to version 5 with nothing lost: the same items,
 // each with the same attributes, plus bs on every ping with its body's size (version 2), bkl on
 // every check with a badge key and a BADGEKEY# lookup for each check and project with one
 // (version 3), plus META.
@@ -298,8 +298,8 @@ func TestMigrateV1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if rep.Before != unversioned || rep.After != (schema.Version{Version: 3, MinReader: 1}) || len(rep.Applied) != 2 {
-		t.Errorf("Run = %+v, want 1 → 3 with two migrations applied", rep)
+	if rep.Before != unversioned || rep.After != (schema.Version{Version: 5, MinReader: 3}) || len(rep.Applied) != 4 {
+		t.Errorf("Run = %+v, want 1 → 5 (min reader 3) with four migrations applied", rep)
 	}
 	after := scanAll(t, s)
 	var meta map[string]any
@@ -367,9 +367,14 @@ func TestMigrateV1(t *testing.T) {
 		t.Errorf("%d pings, want 18", pings)
 	}
 	hist, err := s.History(ctx)
-	wantHist := []schema.Entry{{Version: 2, MinReader: 1, Build: "v0.2.0", At: t0}, {Version: 3, MinReader: 1, Build: "v0.2.0", At: t0}}
+	wantHist := []schema.Entry{
+		{Version: 2, MinReader: 1, Build: "v0.2.0", At: t0},
+		{Version: 3, MinReader: 1, Build: "v0.2.0", At: t0},
+		{Version: 4, MinReader: 1, Build: "v0.2.0", At: t0},
+		{Version: 5, MinReader: 3, Build: "v0.2.0", At: t0},
+	}
 	if diff := cmp.Diff(wantHist, hist); err != nil || diff != "" {
-		t.Errorf("History = %v; want an entry for versions 2 and 3 by v0.2.0 (-want +got):\n%s", err, diff)
+		t.Errorf("History = %v; want an entry for versions 2 to 5 by v0.2.0 (-want +got):\n%s", err, diff)
 	}
 
 	// Again: nothing to do, nothing written.
@@ -594,5 +599,72 @@ func TestListedBodySizes(t *testing.T) {
 	}
 	if p, err := s.Ping(ctx, c.ID, 3); err != nil || p.BodySize != len(jobOutput) {
 		t.Errorf("Ping(3) of a ping without bs = %+v, %v; want its size from the body it read", p, err)
+	}
+}
+
+// TestContract is version 5 on DynamoDB in the deploy's order: the expand phase stops at 4;
+// a version 1 or 2 build still running writes a ping without bs and a check without its badge
+// lookup; the contract phase runs both backfills again, so every ping has its size and every
+// badged check its lookup, and raises the minimum reader to 3.
+func TestContract(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	seedV1(t, s, 2, 3)
+	expand := runOpts("v0.4.0")
+	expand.Phase = schema.Expand
+	rep, err := schema.Run(ctx, s, expand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.After != (schema.Version{Version: 4, MinReader: 1}) || len(rep.Deferred) != 1 {
+		t.Fatalf("expand phase = %+v, want version 4 (min reader 1), the contract deferred", rep)
+	}
+	if err := s.Guard(ctx); err != nil {
+		t.Errorf("Guard between the phases = %v, want the new code to use the data", err)
+	}
+	// The old build's writes during the deploy: a ping without bs, a badged check without bkl
+	// or lookup.
+	var ping map[string]any
+	for _, m := range scanAll(t, s) {
+		if strings.HasPrefix(m["sk"].(string), pingPrefix) {
+			ping = m
+			break
+		}
+	}
+	const badged = "c0000000-0000-4000-8000-000000000002"
+	for _, in := range []*dynamodb.UpdateItemInput{
+		{Key: item{PartitionKey: str(ping["pk"].(string)), SortKey: str(ping["sk"].(string))}, UpdateExpression: aws.String("REMOVE bs")},
+		{Key: item{PartitionKey: str(checkPrefix + badged), SortKey: str(checkSK)}, UpdateExpression: aws.String("REMOVE bkl")},
+	} {
+		in.TableName = &s.table
+		if _, err := s.db.UpdateItem(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table,
+		Key: item{PartitionKey: str(badgeKeyPrefix + "badge-check-2"), SortKey: str(checkSK)}}); err != nil {
+		t.Fatal(err)
+	}
+
+	contract := runOpts("v0.4.0")
+	contract.Phase = schema.Contract
+	if rep, err = schema.Run(ctx, s, contract); err != nil {
+		t.Fatal(err)
+	}
+	if rep.After != (schema.Version{Version: 5, MinReader: 3}) {
+		t.Errorf("contract phase = %+v, want version 5, min reader 3", rep)
+	}
+	if m := s.rawItem(t, ping["pk"].(string), ping["sk"].(string)); m["bs"] == nil {
+		t.Errorf("ping %s %s has no bs after the contract", ping["pk"], ping["sk"])
+	}
+	if m := s.rawItem(t, checkPrefix+badged, checkSK); m["bkl"] == nil {
+		t.Errorf("check %s has no bkl after the contract", badged)
+	}
+	if c, err := s.CheckByBadgeKey(ctx, "badge-check-2"); err != nil || c.ID != badged {
+		t.Errorf("CheckByBadgeKey after the contract = %v, %v; want %s", c, err, badged)
+	}
+	hist, err := s.History(ctx)
+	if err != nil || len(hist) != 4 || hist[3] != (schema.Entry{Version: 5, MinReader: 3, Build: "v0.4.0", At: t0}) {
+		t.Errorf("History = %+v, %v; want version 5 last, min reader 3, by v0.4.0", hist, err)
 	}
 }
