@@ -106,16 +106,19 @@ func TestMigrateStatusJSON(t *testing.T) {
 		Data:     versionJSON{Version: 1, MinReader: 1},
 		Build:    buildJSON{Name: version, Current: schema.Current, Oldest: schema.Oldest, MinReader: schema.This().MinReader()},
 		Decision: "migrate",
-		Pending:  []migrationJSON{toMigrationJSON(schema.This().Migrations[0]), toMigrationJSON(schema.This().Migrations[1])},
-		History:  []entryJSON{},
+		Pending: []migrationJSON{toMigrationJSON(schema.This().Migrations[0]), toMigrationJSON(schema.This().Migrations[1]),
+			toMigrationJSON(schema.This().Migrations[2]), toMigrationJSON(schema.This().Migrations[3])},
+		History: []entryJSON{},
 	}
 	st.Message = ""
 	if got, _ := json.Marshal(st); string(got) != mustJSON(t, want) {
 		t.Errorf("status of version 1 data =\n  %s\nwant\n  %s", got, mustJSON(t, want))
 	}
 	if want.Pending[0].Version != 2 || want.Pending[0].Phase != "expand" || want.Pending[0].MinReader != 1 ||
-		want.Pending[1].Version != 3 || want.Pending[1].Phase != "expand" || want.Pending[1].MinReader != 1 {
-		t.Errorf("pending = %+v, want v2 and v3 expand with min reader 1", want.Pending)
+		want.Pending[1].Version != 3 || want.Pending[1].Phase != "expand" || want.Pending[1].MinReader != 1 ||
+		want.Pending[2].Version != 4 || want.Pending[2].Phase != "expand" || want.Pending[2].MinReader != 1 ||
+		want.Pending[3].Version != 5 || want.Pending[3].Phase != "contract" || want.Pending[3].MinReader != 3 {
+		t.Errorf("pending = %+v, want v2, v3 and v4 expand with min reader 1, v5 contract with min reader 3", want.Pending)
 	}
 }
 
@@ -157,13 +160,13 @@ func TestMigrateUp(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("migrate up: exit %d %s", code, stderr)
 	}
-	for _, want := range []string{"backed up " + path + " to " + path + ".bak-v1", "applied v2 expand", "applied v3 expand", "now version 3 (min reader 1)"} {
+	for _, want := range []string{"backed up " + path + " to " + path + ".bak-v1", "applied v2 expand", "applied v3 expand", "applied v4 expand", "applied v5 contract", "now version 5 (min reader 3)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("migrate up output %q lacks %q", out, want)
 		}
 	}
 	st := statusOf(t, dir)
-	if st.Decision != "use" || st.Data != (versionJSON{3, 1}) || len(st.History) != 2 || st.History[0].Build != version {
+	if st.Decision != "use" || st.Data != (versionJSON{5, 3}) || len(st.History) != 4 || st.History[0].Build != version {
 		t.Errorf("status after migrating = %+v", st)
 	}
 	code, out, _ = migrateCmd(ctx, "up", "--data", dir)
@@ -173,8 +176,8 @@ func TestMigrateUp(t *testing.T) {
 
 	// The text status names the versions and the history.
 	code, out, _ = migrateCmd(ctx, "status", "--data", dir)
-	for _, want := range []string{"version 3, readable by builds of version 1 or newer", "use: up to date",
-		"version 2 (min reader 1) by " + version, "version 3 (min reader 1) by " + version} {
+	for _, want := range []string{"version 5, readable by builds of version 3 or newer", "use: up to date",
+		"version 2 (min reader 1) by " + version, "version 5 (min reader 3) by " + version} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("migrate status: exit %d, output %q lacks %q", code, out, want)
 		}
@@ -422,7 +425,7 @@ func TestMigrateDynamoDB(t *testing.T) {
 
 	seedVersion1Table(t, client, table)
 	st = dynamoStatus(t, table)
-	if st.Decision != "migrate" || st.Data != (versionJSON{1, 1}) || len(st.Pending) != 2 || st.Pending[0].Version != 2 ||
+	if st.Decision != "migrate" || st.Data != (versionJSON{1, 1}) || len(st.Pending) != 4 || st.Pending[0].Version != 2 ||
 		!strings.Contains(st.Message, "overdue migrate up --store dynamodb --table "+table) {
 		t.Errorf("status of version 1 data = %+v", st)
 	}
@@ -442,21 +445,21 @@ func TestMigrateDynamoDB(t *testing.T) {
 	}
 
 	code, out, stderr = migrateCmd(ctx, "up", "--store", "dynamodb", "--table", table)
-	for _, want := range []string{"applied v2 expand", "applied v3 expand", "data model is now version 3 (min reader 1)"} {
+	for _, want := range []string{"applied v2 expand", "applied v3 expand", "applied v5 contract", "data model is now version 5 (min reader 3)"} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("migrate up: exit %d, output %q lacks %q (%s)", code, out, want, stderr)
 		}
 	}
 	st = dynamoStatus(t, table)
-	if st.Decision != "use" || st.Data != (versionJSON{3, 1}) || len(st.History) != 2 || st.History[0].Build != version {
+	if st.Decision != "use" || st.Data != (versionJSON{5, 3}) || len(st.History) != 4 || st.History[0].Build != version {
 		t.Errorf("status after migrating = %+v", st)
 	}
 	code, out, _ = migrateCmd(ctx, "up", "--store", "dynamodb", "--table", table)
-	if code != exitOK || !strings.Contains(out, "table "+table+" is at data model version 3, this build's: nothing to do") {
+	if code != exitOK || !strings.Contains(out, "table "+table+" is at data model version 5, this build's: nothing to do") {
 		t.Errorf("migrate up again: exit %d %q", code, out)
 	}
 	code, out, _ = migrateCmd(ctx, "status", "--store", "dynamodb", "--table", table)
-	for _, want := range []string{table + " (DynamoDB)", "use: up to date", "version 3 (min reader 1) by " + version} {
+	for _, want := range []string{table + " (DynamoDB)", "use: up to date", "version 5 (min reader 3) by " + version} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("migrate status: exit %d, output %q lacks %q", code, out, want)
 		}
