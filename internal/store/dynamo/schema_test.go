@@ -608,7 +608,7 @@ func TestListedBodySizes(t *testing.T) {
 // badged check its lookup, and raises the minimum reader to 3.
 func TestContract(t *testing.T) {
 	ctx := t.Context()
-	s := newStore(t)
+	s := newBareStore(t) // seeded as a version 1 build wrote it
 	seedV1(t, s, 2, 3)
 	expand := runOpts("v0.4.0")
 	expand.Phase = schema.Expand
