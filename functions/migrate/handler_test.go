@@ -423,7 +423,7 @@ func TestPhases(t *testing.T) {
 	if !strings.Contains(logs.String(), `"deferred_to_contract":"5"`) {
 		t.Errorf("logs %s do not say what waits for the contract phase", logs.String())
 	}
-	if err := st.Guard(t.Context()); err != nil {
+	if err := schema.NewGate(st.Version, schema.GateConfig{}).Check(t.Context()); err != nil {
 		t.Errorf("the functions' guard between the phases = %v, want the new code to use the data", err)
 	}
 

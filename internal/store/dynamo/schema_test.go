@@ -619,7 +619,7 @@ func TestContract(t *testing.T) {
 	if rep.After != (schema.Version{Version: 4, MinReader: 1}) || len(rep.Deferred) != 1 {
 		t.Fatalf("expand phase = %+v, want version 4 (min reader 1), the contract deferred", rep)
 	}
-	if err := s.Guard(ctx); err != nil {
+	if err := schema.NewGate(s.Version, schema.GateConfig{}).Check(ctx); err != nil {
 		t.Errorf("Guard between the phases = %v, want the new code to use the data", err)
 	}
 	// The old build's writes during the deploy: a ping without bs, a badged check without bkl
