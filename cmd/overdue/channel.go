@@ -28,9 +28,9 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := newFlags("channel add")
 	stf := addStoreFlags(fs)
 	projectID := fs.String("project", "", "project id (required)")
-	kind := fs.String("kind", "", "email, sms, sns or webhook (required)")
-	value := fs.String("value", "", "address, E.164 number, SNS topic ARN or URL (required)")
-	name := fs.String("name", "", "a name to show in listings (default: the value)")
+	kind := fs.String("kind", "", "channel kind (required): "+strings.Join(notify.ChannelKinds(), ", "))
+	value := fs.String("value", "", `the kind's target: address, E.164 number, SNS topic ARN, URL, or JSON such as {"service_key": "…"} (required)`)
+	name := fs.String("name", "", "a name to show in listings (default: the value, or the service's name)")
 	asJSON := fs.Bool("json", false, "print the channel as JSON")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -43,11 +43,11 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	case *projectID == "":
 		return usagef("channel add: --project is required")
 	case *kind == "":
-		return usagef("channel add: --kind is required (email, sms, sns or webhook)")
+		return usagef("channel add: --kind is required (%s)", strings.Join(notify.ChannelKinds(), ", "))
 	case *value == "":
 		return usagef("channel add: --value is required")
 	}
-	if err := check.ValidateChannel(*kind, *value); err != nil {
+	if err := notify.ValidateChannel(*kind, *value); err != nil {
 		return usagef("channel add: %s", err)
 	}
 	if err := check.ValidateChannelName(*name); err != nil {
@@ -63,7 +63,7 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, stderr io.Writer)
 		Created: time.Now().UTC(),
 	}
 	if strings.TrimSpace(ch.Name) == "" {
-		ch.Name = ch.Value
+		ch.Name = notify.DefaultChannelName(ch.Kind, ch.Value)
 	}
 	if err := st.CreateChannel(ctx, ch); err != nil {
 		return fmt.Errorf("create channel: %w", err)

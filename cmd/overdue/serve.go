@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -74,6 +75,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		root = "http://" + displayAddr(ln.Addr().String())
 	}
 	root = strings.TrimRight(root, "/")
+	// Service base URLs (OVERDUE_URL_PD, …) are read here, once, and passed down.
+	baseURLs, err := notify.ParseBaseURLs(os.LookupEnv)
+	if err != nil {
+		return usagef("serve: %s", err)
+	}
 	transports, err := localTransports(ctx, transportFlags{
 		emailFrom: *emailFrom, smtpHost: *smtpHost, smtpPort: *smtpPort,
 		smtpUser: *smtpUser, smtpNoTLS: *smtpNoTLS, useAWS: *useAWS,
@@ -98,12 +104,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	now := func() time.Time { return time.Now().UTC() }
-	deliveries, err := addWebhooks(ctx, st, secret, transports)
+	deliveries, err := addWebhooks(ctx, st, secret, baseURLs, transports)
 	if err != nil {
 		return err
 	}
 	undeliverable := undeliverableKinds(transports)
-	for _, kind := range check.ChannelKinds {
+	for _, kind := range notify.ChannelKinds() {
 		if reason, ok := undeliverable[kind]; ok {
 			fmt.Fprintf(stdout, "Warning: %s; until then, alerts to them are parked (GET /api/v3/deliveries/parked/).\n", reason)
 		}
@@ -229,10 +235,11 @@ func localTransports(ctx context.Context, tf transportFlags) (map[string]notify.
 	return transports, nil
 }
 
-// addWebhooks opens the store's delivery records and adds the webhook transport, which
-// `overdue serve` always offers, to transports. A store without delivery records gets no
+// addWebhooks opens the store's delivery records and adds the transports `overdue serve` always
+// offers, the webhook and every service kind (slack, pd, …, with baseURLs overriding their
+// services' URLs), to transports. A store without delivery records gets no
 // transports at all (they are cleared), and alerts go to the console only.
-func addWebhooks(ctx context.Context, st store.Store, secret []byte, transports map[string]notify.Transport) (store.Deliveries, error) {
+func addWebhooks(ctx context.Context, st store.Store, secret []byte, baseURLs map[string]string, transports map[string]notify.Transport) (store.Deliveries, error) {
 	var deliveries store.Deliveries
 	switch s := st.(type) {
 	case *sqlite.Store:
@@ -251,6 +258,7 @@ func addWebhooks(ctx context.Context, st store.Store, secret []byte, transports 
 		return nil, err
 	}
 	transports[check.ChannelWebhook] = wh
+	maps.Copy(transports, notify.NewServices(notify.ServicesConfig{BaseURLs: baseURLs}))
 	return deliveries, nil
 }
 
@@ -267,7 +275,7 @@ var enableHints = map[string]string{
 // to enable it.
 func undeliverableKinds(transports map[string]notify.Transport) map[string]string {
 	out := map[string]string{}
-	for _, kind := range check.ChannelKinds {
+	for _, kind := range notify.ChannelKinds() {
 		if transports[kind] != nil {
 			continue
 		}

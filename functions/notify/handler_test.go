@@ -302,11 +302,21 @@ func TestSettings(t *testing.T) {
 		}
 	}
 	got := loadSettings(lambdaenv.New(func(k string) (string, bool) {
-		v, ok := map[string]string{"EMAIL_FROM": "Overdue <alerts@example.com>"}[k]
+		v, ok := map[string]string{"EMAIL_FROM": "Overdue <alerts@example.com>", "OVERDUE_URL_PD": "http://127.0.0.1:9/"}[k]
 		return v, ok
 	}))
-	if got != (settings{EmailFrom: "Overdue <alerts@example.com>"}) {
+	if got.EmailFrom != "Overdue <alerts@example.com>" || got.SiteRoot != "" || len(got.BaseURLs) != 1 || got.BaseURLs["pd"] != "http://127.0.0.1:9" {
 		t.Errorf("loadSettings = %+v", got)
+	}
+
+	// A malformed override fails the cold start with the others, naming its variable.
+	env = lambdaenv.New(func(k string) (string, bool) {
+		v, ok := map[string]string{"OVERDUE_URL_PD": "events.pagerduty.com"}[k]
+		return v, ok
+	})
+	loadSettings(env)
+	if _, err := lambdaenv.Build(t.Context(), env, needs); err == nil || !strings.Contains(err.Error(), "OVERDUE_URL_PD") {
+		t.Errorf("Build(OVERDUE_URL_PD=events.pagerduty.com) = %v, want an error naming it", err)
 	}
 }
 

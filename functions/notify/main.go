@@ -10,7 +10,8 @@
 // the batch and counts the error, and each refusal counts in the DataModelRefused metric.
 //
 // Environment: TABLE_NAME, EMAIL_FROM, SECRET_ARN (or OVERDUE_SECRET_KEY for local runs; it
-// derives webhook signing secrets), SITE_ROOT (optional: the link in messages), LOG_LEVEL.
+// derives webhook signing secrets), SITE_ROOT (optional: the link in messages), LOG_LEVEL, and
+// optionally OVERDUE_URL_<KIND> (OVERDUE_URL_PD, …) to override a service's base URL.
 // Build with `make build` (dist/notify/bootstrap).
 package main
 
@@ -18,6 +19,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"time"
 	_ "time/tzdata" // messages show times in each check's zone; Lambda has no zone database.
 
@@ -34,12 +36,16 @@ import (
 type settings struct {
 	EmailFrom string
 	SiteRoot  string
+	// BaseURLs overrides service base URLs by kind (OVERDUE_URL_<KIND>).
+	BaseURLs map[string]string
 }
 
 // loadSettings reads the function's own variables; lambdaenv.Build reports what is wrong with
 // them together with the shared ones.
 func loadSettings(env *lambdaenv.Env) settings {
-	return settings{EmailFrom: env.Require(lambdaenv.EmailFrom), SiteRoot: env.Get(lambdaenv.SiteRoot)}
+	urls, err := notify.ParseBaseURLs(env.Lookup)
+	env.Fail(err)
+	return settings{EmailFrom: env.Require(lambdaenv.EmailFrom), SiteRoot: env.Get(lambdaenv.SiteRoot), BaseURLs: urls}
 }
 
 // needs are the shared pieces the function uses: the table and the signing secret.
@@ -86,19 +92,23 @@ func newDispatcher(cfg settings, c clients, secret []byte, now func() time.Time,
 	if err != nil {
 		return nil, err
 	}
+	transports := map[string]notify.Transport{
+		check.ChannelEmail:   email,
+		check.ChannelSMS:     notify.NewSMS(c.sns),
+		check.ChannelSNS:     notify.NewTopic(c.sns),
+		check.ChannelWebhook: webhook,
+	}
+	// Service kinds (slack, pd, …): URLs from channel values may not reach private addresses,
+	// as for webhooks; the operator's OVERDUE_URL_* overrides may.
+	maps.Copy(transports, notify.NewServices(notify.ServicesConfig{BaseURLs: cfg.BaseURLs, BlockPrivate: true, Now: now}))
 	return &notify.Dispatcher{
 		Store: c.st,
 		// The table's delivery records (dynamo.Deliveries): each (flip, channel) is claimed with a
 		// conditional write, so a retried batch or a duplicate stream record never sends twice.
 		Deliveries: c.st.Deliveries(),
-		Transports: map[string]notify.Transport{
-			check.ChannelEmail:   email,
-			check.ChannelSMS:     notify.NewSMS(c.sns),
-			check.ChannelSNS:     notify.NewTopic(c.sns),
-			check.ChannelWebhook: webhook,
-		},
-		SiteRoot: cfg.SiteRoot,
-		Now:      now,
-		Logger:   log,
+		Transports: transports,
+		SiteRoot:   cfg.SiteRoot,
+		Now:        now,
+		Logger:     log,
 	}, nil
 }

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -36,8 +38,9 @@ func (s *Server) handleListChannels(w http.ResponseWriter, r *http.Request, v in
 }
 
 // handleCreateChannel serves POST /api/v3/channels/, an Overdue extension (Healthchecks manages
-// channels only in its web UI): {"kind": "email"|"sms"|"sns"|"webhook", "value": target,
-// "name": optional, default the value}. 201 with the channel and "deliverable"; a kind this
+// channels only in its web UI): {"kind": one of notify.ChannelKinds ("email", "slack", "pd", …),
+// "value": the kind's target or configuration (a string, or for kinds with several fields a JSON
+// object, stored as its JSON text), "name": optional, default the value}. 201 with the channel and "deliverable"; a kind this
 // server has no transport for is still created (the operator may add the transport later), with
 // "deliverable": false and a "warning" saying how to enable it. Checks created afterwards with
 // "channels": "*" get it; existing checks keep their channels.
@@ -60,6 +63,14 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v i
 			continue
 		}
 		str, ok := jsonString(raw)
+		if !ok && name == "value" && len(raw) > 0 && raw[0] == '{' {
+			// A kind with several fields (pd, telegram, …) may send its value as an object; it is
+			// stored as the JSON text, as Healthchecks stores Channel.value.
+			var compact bytes.Buffer
+			if json.Compact(&compact, raw) == nil {
+				str, ok = compact.String(), true
+			}
+		}
 		if !ok {
 			s.writeAPIError(w, r, validationError(name+" is not a string"))
 			return
@@ -75,12 +86,13 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v i
 		s.writeAPIError(w, r, validationError(msg))
 		return
 	}
-	if err := check.ValidateChannel(kind, value); err != nil {
+	if err := notify.ValidateChannel(kind, value); err != nil {
 		s.writeAPIError(w, r, &clientError{http.StatusBadRequest, err.Error()})
 		return
 	}
 	if name == "" {
-		name = value // as the CLI does: a listing shows something recognisable
+		// As the CLI does: a listing shows something recognisable, but never a service's key.
+		name = notify.DefaultChannelName(kind, value)
 	}
 	ch := &check.Channel{
 		ID: s.newID(), ProjectID: p.ID, Kind: kind, Name: name, Value: value, Created: s.now(),

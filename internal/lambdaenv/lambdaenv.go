@@ -85,6 +85,21 @@ func (e *Env) Get(name string) string {
 	return strings.TrimSpace(v)
 }
 
+// Lookup returns the value of name without surrounding space, and whether it is set and not
+// blank: the shape of os.LookupEnv, for parsers that take a lookup function.
+func (e *Env) Lookup(name string) (string, bool) {
+	v := e.Get(name)
+	return v, v != ""
+}
+
+// Fail records a problem a function found with its own variables, so that it is reported with
+// the others. Fail(nil) does nothing.
+func (e *Env) Fail(err error) {
+	if err != nil {
+		e.errs = append(e.errs, err)
+	}
+}
+
 // Duration returns name as a positive Go duration (such as 5s or 500ms), def when unset, and
 // records an error when it is malformed or not positive.
 func (e *Env) Duration(name string, def time.Duration) time.Duration {

@@ -22,13 +22,19 @@ type Alert struct {
 }
 
 // Message is everything the transports send about one flip, rendered once per flip and shared
-// by its channels. It holds no secrets and no ping bodies.
+// by its channels. It holds no secrets. Only the facts the service kinds lay out (card) carry an
+// excerpt of the last ping's body, as Healthchecks' chat messages do: the job's own output, sent
+// to its owners' channel, and never logged.
 type Message struct {
 	Subject string // "DOWN | backup"
 	Text    string // plain-text body (email text part, console, SMTP)
 	HTML    string // HTML body (email HTML part)
 	SMS     string // one SMS-sized line
 	Event   Event  // the JSON document for webhooks and SNS topics, without its delivery ID
+
+	// card is the alert as facts, for the kinds that lay messages out in their service's own
+	// format (Slack blocks, Discord embeds, …).
+	card card
 }
 
 // Event is the JSON document POSTed to webhooks and published to SNS topics. Its field names are
@@ -80,6 +86,7 @@ func NewMessage(a Alert) (*Message, error) {
 		return nil, fmt.Errorf("render HTML alert: %w", err)
 	}
 	return &Message{
+		card:    newCard(a),
 		Subject: v.Subject,
 		Text:    Text(a),
 		HTML:    html.String(),

@@ -405,7 +405,13 @@ func (d *Dispatcher) attempt(ctx context.Context, rec *store.Delivery, ch *check
 		chanErr = errorText(fmt.Errorf("not delivered after %d attempts: %s", rec.Attempts, rec.LastError))
 	default:
 		rec.Status, rec.LastError = store.DeliveryRetrying, errorText(err)
-		rec.NextAttempt = rec.Updated.Add(d.Retry.Delay(rec.Attempts))
+		delay := d.Retry.Delay(rec.Attempts)
+		if wait, ok := RetryAfter(err); ok && wait > delay {
+			// The service said when (429 or 503 with Retry-After): asking sooner only earns
+			// another refusal, and it counts as an attempt.
+			delay = wait
+		}
+		rec.NextAttempt = rec.Updated.Add(delay)
 	}
 	attrs := append(d.attrs(rec), "duration", took.Round(time.Millisecond).String())
 	switch rec.Status {
