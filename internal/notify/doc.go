@@ -56,6 +56,15 @@
 //   - webhook: HTTP POST of the JSON event (Webhook), 10 s timeout, signed with
 //     X-Overdue-Signature: sha256=<hex HMAC-SHA256 of the body> under the channel's signing
 //     secret (WebhookSecret).
+//   - service kinds (slack, discord, msteamsw, mattermost, pd, …): one file each, kind_<name>.go,
+//     holding the kind's validator (ValidateChannel reaches it, with errors naming the bad field)
+//     and its request (the message laid out in the service's own format), listed once in
+//     serviceKinds and sent by one shared service transport (NewServices). Its outcomes: 2xx
+//     sent; 429, 408, 5xx and network errors transient, a Retry-After honoured (RetryAfterError:
+//     the dispatcher waits at least that long, capped at MaxRetryAfter); other answers permanent,
+//     with the service's error text, keys scrubbed. Services with a fixed address take their base
+//     URL from ServicesConfig.BaseURLs, which the composition roots fill from OVERDUE_URL_<KIND>
+//     (ParseBaseURLs); this package reads no environment.
 //
 // AWS clients come in as the small SESClient and SNSClient interfaces, built once in main. Logs
 // carry check, flip, channel and delivery IDs, the channel kind and the attempt's error; never
