@@ -166,3 +166,61 @@ func TestMattermost(t *testing.T) {
 		t.Errorf("up attachment = %v", att)
 	}
 }
+
+// TestGoogleChat: a card (cardsV2) with header, facts and a button, and "text" for the
+// notification line.
+func TestGoogleChat(t *testing.T) {
+	s := newService(t, 200, `{"name":"spaces/x/messages/y"}`)
+	u := s.URL + "/v1/spaces/AAAA/messages?key=KEY&token=TOKEN"
+	if err := sendKind(t, "googlechat", u, downAlert(), nil); err != nil {
+		t.Fatal(err)
+	}
+	r := s.one(t)
+	if r.Method != "POST" || r.Header.Get("Content-Type") != "application/json; charset=UTF-8" ||
+		r.Path != "/v1/spaces/AAAA/messages" || r.Query != "key=KEY&token=TOKEN" {
+		t.Errorf("request = %s %s?%s (%s)", r.Method, r.Path, r.Query, r.Header.Get("Content-Type"))
+	}
+	doc := r.JSON(t)
+	card := path(t, doc, "cardsV2", 0, "card")
+	if path(t, doc, "text") != "DOWN | backup <db>" || path(t, card, "header", "title") != "DOWN | backup <db>" ||
+		path(t, card, "header", "subtitle") != "has gone down" {
+		t.Errorf("down = %v", doc)
+	}
+	widgets := path(t, card, "sections", 0, "widgets").([]any)
+	if got := path(t, widgets[0], "textParagraph", "text").(string); !strings.Contains(got, "backup &lt;db&gt;") {
+		t.Errorf("first widget = %q, want the escaped headline", got)
+	}
+	if got := path(t, widgets[len(widgets)-1], "buttonList", "buttons", 0, "onClick", "openLink", "url"); got != "https://overdue.example/api/v3/checks/"+checkUUID {
+		t.Errorf("button = %v", got)
+	}
+	if err := sendKind(t, "googlechat", u, upAlert(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if up := s.one(t).JSON(t); path(t, up, "cardsV2", 0, "card", "header", "subtitle") != "is up" {
+		t.Errorf("up = %v", up)
+	}
+}
+
+// TestRocketChat: the Slack-style attachment Rocket.Chat's incoming webhooks take.
+func TestRocketChat(t *testing.T) {
+	s := newService(t, 200, `{"success":true}`)
+	u := s.URL + "/hooks/ID/TOKEN"
+	if err := sendKind(t, "rocketchat", u, downAlert(), nil); err != nil {
+		t.Fatal(err)
+	}
+	r := s.one(t)
+	wantJSON(t, r)
+	att := path(t, r.JSON(t), "attachments", 0)
+	if r.Path != "/hooks/ID/TOKEN" || path(t, att, "title") != "DOWN | backup <db>" || path(t, att, "color") != "#d9534f" {
+		t.Errorf("down = %s %v", r.Path, att)
+	}
+	if !strings.Contains(path(t, att, "text").(string), "connection refused") {
+		t.Errorf("text = %v, want the body excerpt", path(t, att, "text"))
+	}
+	if err := sendKind(t, "rocketchat", u, upAlert(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if att := path(t, s.one(t).JSON(t), "attachments", 0); path(t, att, "color") != "#36a64f" {
+		t.Errorf("up = %v", att)
+	}
+}

@@ -77,6 +77,15 @@ var serviceKinds = []*kind{
 	teamsKind,
 	mattermostKind,
 	pagerDutyKind,
+	opsgenieKind,
+	telegramKind,
+	ntfyKind,
+	gotifyKind,
+	googleChatKind,
+	rocketChatKind,
+	pushoverKind,
+	victorOpsKind,
+	pagerTreeKind,
 }
 
 // lookupKind is the registered service kind named name, or nil.
@@ -308,6 +317,9 @@ func (s *service) Send(ctx context.Context, ch *check.Channel, m *Message, deliv
 		if wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), s.now()); ok {
 			return &RetryAfterError{Err: err, Wait: wait}
 		}
+		if wait, ok := bodyRetryAfter(body); ok && code == http.StatusTooManyRequests {
+			return &RetryAfterError{Err: err, Wait: wait}
+		}
 		return err
 	case code >= 300 && code < 400:
 		return Permanent(fmt.Errorf("%w (a redirect, not followed)", err))
@@ -369,6 +381,12 @@ func serviceError(body []byte) string {
 			if v, ok := doc[key]; ok {
 				if s, ok := v.(string); ok {
 					text = s
+				} else if list, ok := v.([]any); ok && allStrings(list) {
+					parts := make([]string, len(list))
+					for i, x := range list {
+						parts[i] = x.(string)
+					}
+					text = strings.Join(parts, "; ")
 				} else if b, err := json.Marshal(v); err == nil {
 					text = string(b)
 				}
@@ -383,6 +401,37 @@ func serviceError(body []byte) string {
 		return r
 	}, strings.ToValidUTF8(text, "")))
 	return excerpt(text, 120)
+}
+
+func allStrings(list []any) bool {
+	for _, x := range list {
+		if _, ok := x.(string); !ok {
+			return false
+		}
+	}
+	return len(list) > 0
+}
+
+// bodyRetryAfter is the wait some services put in a 429's JSON body instead of the header:
+// Discord's "retry_after" and Telegram's "parameters": {"retry_after"}, in seconds.
+func bodyRetryAfter(body []byte) (time.Duration, bool) {
+	var doc struct {
+		RetryAfter *float64 `json:"retry_after"`
+		Parameters struct {
+			RetryAfter *float64 `json:"retry_after"`
+		} `json:"parameters"`
+	}
+	if json.Unmarshal(body, &doc) != nil {
+		return 0, false
+	}
+	secs := doc.RetryAfter
+	if secs == nil {
+		secs = doc.Parameters.RetryAfter
+	}
+	if secs == nil || *secs < 0 {
+		return 0, false
+	}
+	return min(time.Duration(*secs*float64(time.Second)).Round(time.Second), MaxRetryAfter), true
 }
 
 // scrub removes the channel's secrets from s: the value, and every part of it that could be a

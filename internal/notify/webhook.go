@@ -73,11 +73,14 @@ type WebhookConfig struct {
 	BlockPrivate bool
 	// Transport is the HTTP transport; nil means a clone of http.DefaultTransport. Tests use it.
 	Transport http.RoundTripper
+	// Now reads the clock, for Retry-After dates; nil means time.Now.
+	Now func() time.Time
 }
 
 // Webhook POSTs a message's Event as JSON to the channel's URL.
 //
-// Outcome: 2xx is sent. 408, 429 and 5xx, timeouts and network errors are transient. Other 4xx
+// Outcome: 2xx is sent. 408, 429 and 5xx, timeouts and network errors are transient, and a
+// Retry-After on them is honoured (RetryAfterError). Other 4xx
 // answers and redirects are permanent: the URL is wrong, and asking again will not change the
 // answer. Redirects are followed only to the same scheme and host and only with 307 or 308,
 // which keep the method and body; anything else would resend the alert somewhere the channel's
@@ -85,6 +88,7 @@ type WebhookConfig struct {
 type Webhook struct {
 	secret []byte
 	client *http.Client
+	now    func() time.Time
 }
 
 // NewWebhook returns the webhook transport. It does no I/O.
@@ -106,7 +110,12 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		}
 		rt = tr
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Webhook{
+		now:    now,
 		secret: cfg.ServerSecret,
 		client: &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: sameOriginRedirect},
 	}, nil
@@ -147,6 +156,9 @@ func (w *Webhook) Send(ctx context.Context, ch *check.Channel, m *Message, deliv
 	case code >= 200 && code < 300:
 		return nil
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
+		if wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), w.now()); ok {
+			return &RetryAfterError{Err: err, Wait: wait}
+		}
 		return err
 	case code >= 300 && code < 400:
 		return Permanent(fmt.Errorf("%w (a redirect, not followed: use the final URL)", err))

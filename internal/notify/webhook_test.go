@@ -227,3 +227,26 @@ func TestWebhookCancelled(t *testing.T) {
 		t.Errorf("Send with a cancelled context = %v, want a transient error", err)
 	}
 }
+
+// TestWebhookRetryAfter: a 429 or 503 with Retry-After (seconds or a date, read against the
+// configured clock) tells the dispatcher when to retry.
+func TestWebhookRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		header string
+		want   time.Duration
+	}{
+		{429, "90", 90 * time.Second},
+		{503, t0.Add(10 * time.Minute).Format(http.TimeFormat), 10 * time.Minute},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", tc.header)
+			w.WriteHeader(tc.status)
+		}))
+		err := newWebhook(t, notify.WebhookConfig{Now: func() time.Time { return t0 }}).Send(t.Context(), hook(srv.URL), message(t), "d")
+		srv.Close()
+		if wait, ok := notify.RetryAfter(err); !ok || wait != tc.want || notify.IsPermanent(err) {
+			t.Errorf("%d with Retry-After %q: Send = %v, wait %v; want transient, %v", tc.status, tc.header, err, wait, tc.want)
+		}
+	}
+}
