@@ -86,6 +86,8 @@ var serviceKinds = []*kind{
 	pushoverKind,
 	victorOpsKind,
 	pagerTreeKind,
+	zulipKind,
+	matrixKind,
 }
 
 // lookupKind is the registered service kind named name, or nil.
@@ -370,14 +372,14 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	return min(wait, MaxRetryAfter), true
 }
 
-// serviceError is the error a service put in its answer: the "message", "description", "error"
-// or "errors" of a JSON body, else the body as text; on one line, short.
+// serviceError is the error a service put in its answer: the "message", "description", "error",
+// "errors", "detail" or "msg" of a JSON body, else the body as text; on one line, short.
 func serviceError(body []byte) string {
 	var doc map[string]any
 	text := string(body)
 	if json.Unmarshal(body, &doc) == nil {
 		text = ""
-		for _, key := range []string{"message", "description", "error", "errors", "detail"} {
+		for _, key := range []string{"message", "description", "error", "errors", "detail", "msg"} {
 			if v, ok := doc[key]; ok {
 				if s, ok := v.(string); ok {
 					text = s

@@ -251,6 +251,12 @@ func TestValidateChannel(t *testing.T) {
 		{"po", `{"user_key": "uQiRzpo4DXghDmr9QzzfQu27cmVRsG", "app_token": "azGDORePK8gMaC0QOYAMyEEuzJnyUi", "priority": 3}`, `field "priority"`},
 		{"victorops", "https://alert.victorops.com/integrations/generic/20131114/alert/k/r", ""},
 		{"pagertree", "not a url", "invalid pagertree channel value"},
+		{"zulip", `{"bot_email": "bot@example.org", "api_key": "k1", "site": "https://z.example.org", "to": "ops", "mtype": "group"}`, `field "mtype"`},
+		{"zulip", `{"bot_email": "bot", "api_key": "k1", "site": "https://z.example.org", "to": "ops"}`, `field "bot_email"`},
+		{"zulip", `{"bot_email": "bot@example.org", "api_key": "k1", "site": "https://z.example.org"}`, `field "to": is missing`},
+		{"matrix", `{"room_id": "#ops:example.org", "access_token": "t"}`, `field "room_id": is not a room ID`},
+		{"matrix", `{"room_id": "!ops:example.org"}`, `field "access_token": is missing`},
+		{"matrix", `{"room_id": "!ops:example.org", "access_token": "t", "homeserver": "matrix.org"}`, `field "homeserver"`},
 		{"carrier-pigeon", "x", `unknown channel kind "carrier-pigeon": send one of email, sms, sns, webhook, slack`},
 		{"", "x", "channel kind is missing"},
 	} {
