@@ -38,6 +38,9 @@ type kind struct {
 	validate func(value string) error
 	// request renders the request for one delivery.
 	request func(c call) (outgoing, error)
+	// downOnly kinds send nothing for up (a phone call, a Trello card: Healthchecks' is_noop);
+	// their up deliveries are recorded as sent without a request.
+	downOnly bool
 }
 
 // call is what a kind's request is made from.
@@ -88,6 +91,11 @@ var serviceKinds = []*kind{
 	pagerTreeKind,
 	zulipKind,
 	matrixKind,
+	pushbulletKind,
+	spikeKind,
+	trelloKind,
+	callKind,
+	whatsAppKind,
 }
 
 // lookupKind is the registered service kind named name, or nil.
@@ -280,6 +288,9 @@ func (s *service) Send(ctx context.Context, ch *check.Channel, m *Message, deliv
 	k := s.kind
 	if err := k.validate(ch.Value); err != nil {
 		return Permanent(err)
+	}
+	if k.downOnly && !m.card.Down {
+		return nil
 	}
 	out, err := k.request(call{Value: ch.Value, Base: s.base, Card: m.card, Delivery: deliveryID})
 	if err != nil {

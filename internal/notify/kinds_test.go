@@ -257,6 +257,11 @@ func TestValidateChannel(t *testing.T) {
 		{"matrix", `{"room_id": "#ops:example.org", "access_token": "t"}`, `field "room_id": is not a room ID`},
 		{"matrix", `{"room_id": "!ops:example.org"}`, `field "access_token": is missing`},
 		{"matrix", `{"room_id": "!ops:example.org", "access_token": "t", "homeserver": "matrix.org"}`, `field "homeserver"`},
+		{"pushbullet", "short", "not a Pushbullet access token"},
+		{"spike", "x", "invalid spike channel value"},
+		{"trello", `{"key": "0123456789abcdef0123456789abcdef", "token": "0123456789abcdef0123456789abcdef"}`, `field "list_id": is missing`},
+		{"call", `{"account_sid": "XX0123456789abcdef0123456789abcdef", "auth_token": "0123456789abcdef0123", "from": "+14155550100", "to": "+14155550101"}`, `field "account_sid"`},
+		{"whatsapp", `{"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "0123456789abcdef0123", "from": "+14155550100", "to": "14155550101"}`, `field "to": is not an E.164`},
 		{"carrier-pigeon", "x", `unknown channel kind "carrier-pigeon": send one of email, sms, sns, webhook, slack`},
 		{"", "x", "channel kind is missing"},
 	} {
