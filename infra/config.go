@@ -12,10 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+
+	"github.com/overduehq/overdue/internal/notify"
 )
 
 // Context keys the app reads (`cdk synth -c key=value`, or "context" in cdk.json).
@@ -72,6 +75,10 @@ type Stage struct {
 	// URLs and webhooks with, instead of one the stack generates: to keep the key of an install
 	// moved from `overdue serve`, so the badge URLs it published stay valid. Optional.
 	SigningSecretARN string `json:"signingSecretArn"`
+	// ServiceURLs overrides channel services' base URLs by kind, e.g. {"pd":
+	// "https://events.eu.pagerduty.com"}: the notify function gets each as OVERDUE_URL_<KIND>.
+	// Optional; for a regional endpoint or a proxy.
+	ServiceURLs map[string]string `json:"serviceUrls"`
 	// ThrottleRate (requests per second, steady) and ThrottleBurst bound the API stage.
 	ThrottleRate  float64 `json:"throttleRate"`
 	ThrottleBurst int     `json:"throttleBurst"`
@@ -275,6 +282,20 @@ func (s Stage) validate() error {
 	if s.SigningSecretARN != "" && !secretARN.MatchString(s.SigningSecretARN) {
 		errs = append(errs, fmt.Errorf("signingSecretArn %q: want a secret's complete ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>", s.SigningSecretARN))
 	}
+	if len(s.ServiceURLs) > 0 {
+		vars := map[string]string{}
+		for kind, u := range s.ServiceURLs {
+			if !slices.Contains(notify.BaseURLVariables(), notify.BaseURLVariable(kind)) {
+				errs = append(errs, fmt.Errorf("serviceUrls.%s: not a channel kind with a service URL; use one of %s",
+					kind, strings.Join(serviceURLKinds(), ", ")))
+				continue
+			}
+			vars[notify.BaseURLVariable(kind)] = u
+		}
+		if _, err := notify.ParseBaseURLs(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }); err != nil {
+			errs = append(errs, fmt.Errorf("serviceUrls: %w", err))
+		}
+	}
 	if s.ThrottleRate <= 0 || s.ThrottleBurst <= 0 {
 		errs = append(errs, fmt.Errorf("throttleRate (%v) and throttleBurst (%d) must be positive", s.ThrottleRate, s.ThrottleBurst))
 	}
@@ -292,6 +313,17 @@ func (s Stage) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// serviceURLKinds are the kinds ServiceURLs may name.
+func serviceURLKinds() []string {
+	var out []string
+	for _, kind := range notify.ServiceKinds() {
+		if slices.Contains(notify.BaseURLVariables(), notify.BaseURLVariable(kind)) {
+			out = append(out, kind)
+		}
+	}
+	return out
 }
 
 // secretARN is a secret's complete ARN: the name ends in a dash and six random characters.

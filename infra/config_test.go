@@ -61,6 +61,18 @@ func TestLoadStage(t *testing.T) {
 				s.EmailFrom, s.LogLevel, s.Dist, s.Migrate, s.Build = "Overdue <alerts@example.org>", "debug", "dist", false, "unversioned"
 			}),
 		},
+		{
+			name: "service URLs",
+			ctx:  map[string]any{"stages": map[string]any{"dev": map[string]any{"emailFrom": "alerts@example.org", "serviceUrls": map[string]any{"pd": "https://events.eu.pagerduty.com"}}}},
+			want: withName(devStage("dev"), func(s *Stage) {
+				s.Dist, s.EmailFrom, s.Migrate, s.Build = "dist", "alerts@example.org", true, "unversioned"
+				s.ServiceURLs = map[string]string{"pd": "https://events.eu.pagerduty.com"}
+			}),
+		},
+		{name: "service URL of a kind without one", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"serviceUrls": map[string]any{"slack": "https://x.example"}}}},
+			wantErr: "serviceUrls.slack: not a channel kind with a service URL; use one of pd, opsgenie"},
+		{name: "service URL not a URL", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"serviceUrls": map[string]any{"pd": "events.eu.pagerduty.com"}}}},
+			wantErr: `serviceUrls: environment variable OVERDUE_URL_PD is "events.eu.pagerduty.com"`},
 		{name: "no sender", wantErr: `emailFrom is not set`},
 		{name: "bad stage name", ctx: map[string]any{"stage": "Prod_1"}, wantErr: `stage "Prod_1"`},
 		{name: "unknown setting", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"alarmMail": "x@example.org"}}}, wantErr: `unknown field "alarmMail"`},

@@ -150,6 +150,7 @@ var (
 			"emailFrom":      "Overdue <alerts@example.org>",
 			"domainName":     "status.example.org",
 			"certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+			"serviceUrls":    map[string]any{"pd": "https://events.eu.pagerduty.com/"},
 		}},
 	}
 )

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 )
 
@@ -73,6 +74,9 @@ func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notif
 		"SECRET_ARN": props.Data.Secret.SecretArn(),
 		"EMAIL_FROM": jsii.String(st.EmailFrom),
 		"SITE_ROOT":  props.SiteRoot,
+	}
+	for kind, u := range st.ServiceURLs {
+		env[notify.BaseURLVariable(kind)] = jsii.String(strings.TrimRight(u, "/"))
 	}
 	fn := newFunction(c, "Function", functionProps{
 		Stage:       st,

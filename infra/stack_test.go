@@ -275,6 +275,9 @@ func TestGrants(t *testing.T) {
 	if got := props(notify)["Environment"].(map[string]any)["Variables"].(map[string]any)["EMAIL_FROM"]; got != "Overdue <alerts@example.org>" {
 		t.Errorf("notify EMAIL_FROM = %v, want the stage's emailFrom", got)
 	}
+	if got := props(notify)["Environment"].(map[string]any)["Variables"].(map[string]any)["OVERDUE_URL_PD"]; got != "https://events.eu.pagerduty.com" {
+		t.Errorf("notify OVERDUE_URL_PD = %v, want the stage's serviceUrls.pd without its trailing slash", got)
+	}
 }
 
 func mustID(t *testing.T, s *synthesized, what string) string {

@@ -96,6 +96,7 @@ var serviceKinds = []*kind{
 	trelloKind,
 	callKind,
 	whatsAppKind,
+	signalKind,
 }
 
 // lookupKind is the registered service kind named name, or nil.

@@ -262,6 +262,9 @@ func TestValidateChannel(t *testing.T) {
 		{"trello", `{"key": "0123456789abcdef0123456789abcdef", "token": "0123456789abcdef0123456789abcdef"}`, `field "list_id": is missing`},
 		{"call", `{"account_sid": "XX0123456789abcdef0123456789abcdef", "auth_token": "0123456789abcdef0123", "from": "+14155550100", "to": "+14155550101"}`, `field "account_sid"`},
 		{"whatsapp", `{"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "0123456789abcdef0123", "from": "+14155550100", "to": "14155550101"}`, `field "to": is not an E.164`},
+		{"signal", `{"from": "+14155550100", "to": "group.YWJjZA=="}`, ""},
+		{"signal", `{"from": "4155550100", "to": "+14155550101"}`, `field "from"`},
+		{"signal", `{"from": "+14155550100", "to": "ops"}`, `field "to": is neither`},
 		{"carrier-pigeon", "x", `unknown channel kind "carrier-pigeon": send one of email, sms, sns, webhook, slack`},
 		{"", "x", "channel kind is missing"},
 	} {
