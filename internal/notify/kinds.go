@@ -252,30 +252,37 @@ func NewServices(cfg ServicesConfig) map[string]Transport {
 	if now == nil {
 		now = time.Now
 	}
+	client := func(rt http.RoundTripper) *http.Client {
+		return &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: sameOriginRedirect}
+	}
 	out := map[string]Transport{}
 	for _, k := range serviceKinds {
-		rt := open
-		if k.userHost {
-			rt = guarded
-		}
 		base := k.base
 		if b := cfg.BaseURLs[k.name]; b != "" {
 			base = b
 		}
-		out[k.name] = &service{
-			kind: k, base: strings.TrimRight(base, "/"), now: now,
-			client: &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: sameOriginRedirect},
-		}
+		out[k.name] = &service{kind: k, base: strings.TrimRight(base, "/"), now: now,
+			open: client(open), guarded: client(guarded)}
 	}
 	return out
 }
 
 // service sends one kind's messages.
 type service struct {
-	kind   *kind
-	base   string
-	client *http.Client
-	now    func() time.Time
+	kind *kind
+	base string
+	// open reaches the service's base URL, which is the operator's; guarded reaches hosts a
+	// channel's value names, refusing private addresses where BlockPrivate asks it to.
+	open, guarded *http.Client
+	now           func() time.Time
+}
+
+// client is the HTTP client for a request to u: guarded unless u is under the base URL.
+func (s *service) client(u string) *http.Client {
+	if s.kind.userHost && (s.base == "" || !strings.HasPrefix(u, s.base+"/")) {
+		return s.guarded
+	}
+	return s.open
 }
 
 // MaxRetryAfter caps the wait a service's Retry-After can ask for: an alert later than this is
@@ -305,7 +312,7 @@ func (s *service) Send(ctx context.Context, ch *check.Channel, m *Message, deliv
 		req.Header[name] = vs
 	}
 	req.Header.Set("User-Agent", "Overdue")
-	resp, err := s.client.Do(req)
+	resp, err := s.client(out.URL).Do(req)
 	if err != nil {
 		switch {
 		case errors.Is(err, errPrivateAddress):

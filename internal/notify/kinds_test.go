@@ -213,6 +213,21 @@ func TestServiceBlockPrivate(t *testing.T) {
 	}
 }
 
+// TestServiceBaseURLNotGuarded: with BlockPrivate, an ntfy channel naming a loopback server is
+// refused, but the operator's OVERDUE_URL_NTFY on loopback is reached.
+func TestServiceBaseURLNotGuarded(t *testing.T) {
+	s := newService(t, 200, "")
+	tr := notify.NewServices(notify.ServicesConfig{BlockPrivate: true, BaseURLs: map[string]string{"ntfy": s.URL}})["ntfy"]
+	m := messageOf(t, downAlert())
+	if err := tr.Send(t.Context(), &check.Channel{Kind: "ntfy", Value: `{"topic": "t"}`}, m, "d"); err != nil {
+		t.Errorf("Send to the configured server = %v, want it reached", err)
+	}
+	s.one(t)
+	if err := tr.Send(t.Context(), &check.Channel{Kind: "ntfy", Value: `{"topic": "t", "url": "http://127.0.0.1:1"}`}, m, "d"); !notify.IsPermanent(err) {
+		t.Errorf("Send to a server the value names on loopback = %v, want a permanent refusal", err)
+	}
+}
+
 func TestValidateChannel(t *testing.T) {
 	for _, tc := range []struct {
 		kind, value string
