@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 5
+const Current = 6
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -102,6 +102,11 @@ var migrations = []Migration{
 		Version: 5, MinReader: 3, Phase: Contract,
 		Description: "ping body sizes and badge key lookups required (SQLite: pings.body_size NOT NULL, its trigger dropped; " +
 			"DynamoDB: both backfills run again); builds before version 3 do not write them",
+	},
+	{
+		Version: 6, MinReader: 3, Phase: Expand,
+		Description: "people: users, project memberships with a role, invitations, set-password links, sessions and personal API tokens " +
+			"(SQLite: new tables; DynamoDB: new item types, no change to existing items)",
 	},
 }
 

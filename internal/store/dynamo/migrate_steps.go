@@ -20,6 +20,8 @@ var steps = map[int]func(ctx context.Context, s *Store) error{
 	3: func(ctx context.Context, s *Store) error { return s.backfillBadgeLookups(ctx) },
 	4: noChange,
 	5: requireBodySizeAndBadgeLookups,
+	// Version 6 (people) adds item types of its own (people.go) and changes no existing item.
+	6: noChange,
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.

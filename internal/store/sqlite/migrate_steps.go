@@ -16,6 +16,7 @@ var steps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	3: addBadgeKeyIndexes,
 	4: addDeliveries,
 	5: requirePingBodySize,
+	6: addPeople,
 }
 
 // addPingBodySize is version 2, an expand step: pings gain body_size, the body's length in
@@ -150,6 +151,22 @@ func requirePingBodySize(ctx context.Context, tx *sql.Tx) error {
 	} {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("require pings.body_size: %w", err)
+		}
+	}
+	return nil
+}
+
+// addPeople is version 6, an expand step: the tables of accounts (package people): users,
+// memberships of projects with a role, invitations, set-password links, sessions and personal
+// API tokens (peopleSchema).
+//
+// Expand, so the minimum reader stays 3: the tables are new, and builds that do not know them
+// never read or write them. The memberships and invitations refer to projects with ON DELETE
+// CASCADE; no build deletes projects, so older builds cannot trip over the references.
+func addPeople(ctx context.Context, tx *sql.Tx) error {
+	for _, stmt := range peopleSchema {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("people tables: %w", err)
 		}
 	}
 	return nil

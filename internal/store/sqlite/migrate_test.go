@@ -302,6 +302,7 @@ func TestMigrateV1(t *testing.T) {
 		{Version: 3, MinReader: 1, Build: "v-test", At: t0},
 		{Version: 4, MinReader: 1, Build: "v-test", At: t0},
 		{Version: 5, MinReader: 3, Build: "v-test", At: t0},
+		{Version: 6, MinReader: 3, Build: "v-test", At: t0},
 	}
 	if diff := cmp.Diff(wantHist, hist); diff != "" {
 		t.Errorf("History (-want +got):\n%s", diff)
@@ -671,18 +672,26 @@ func expandOpts() schema.RunOptions {
 	return o
 }
 
-// TestContractPingBodySize is version 5 on SQLite, in the deploy's order: the expand phase takes
-// version 1 data to 4 and leaves the contract; this build uses that data as it is, and a writer
-// that leaves body_size out (a version 1 or 2 build still running) still gets it filled; the
-// contract phase then makes the column NOT NULL with every row kept, drops the trigger, and
-// raises the minimum reader to 3, which the guard of a version 2 build refuses.
+// build5 is the release that shipped the body-size contract (version 5), as it migrated.
+func build5() schema.Build {
+	return schema.Build{Current: 5, Oldest: 1, Migrations: schema.This().Migrations[:4]}
+}
+
+// TestContractPingBodySize is version 5 on SQLite, in the deploy of its release (build5): the
+// expand phase takes version 1 data to 4 and leaves the contract; that release uses the data as
+// it is, and a writer that leaves body_size out (a version 1 or 2 build still running) still
+// gets it filled; the contract phase then makes the column NOT NULL with every row kept, drops
+// the trigger, and raises the minimum reader to 3, which the guard of a version 2 build refuses.
+// This build, one release later, waits for the contract: its own expand step (6) comes after it.
 func TestContractPingBodySize(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "overdue.db")
 	loadV1(t, path)
 	m := NewMigrator(path)
 
-	rep, err := schema.Run(ctx, m, expandOpts())
+	expand := expandOpts()
+	expand.Build = build5()
+	rep, err := schema.Run(ctx, m, expand)
 	if err != nil {
 		t.Fatalf("expand phase = %v", err)
 	}
@@ -692,23 +701,18 @@ func TestContractPingBodySize(t *testing.T) {
 	// The old build's insert during the deploy, column for column.
 	exec(t, path, `INSERT INTO pings (check_id, n, created, kind, scheme, remote_addr, method, ua, body, exit_status, rid)
 		VALUES ('`+fixtureCheck2+`', 7, 1, 'success', 'https', '192.0.2.1', 'POST', '', x'00ff00', NULL, '')`)
-	s, err := Open(path, store.Options{})
-	if err != nil {
-		t.Fatalf("Open between the phases = %v, want this build to use data awaiting only its contract", err)
+	if err := schema.Ready(rep.After, build5()); err != nil {
+		t.Errorf("Ready between the phases for the version 5 release = %v, want it to use data awaiting only its contract", err)
 	}
-	if _, err := s.UpdateCheck(ctx, fixtureCheck2, func(c *check.Check) (store.Change, error) {
-		p, f := c.ApplyPing(check.Signal{Kind: check.PingSuccess, Body: []byte("hello")}, t0.Add(72*time.Hour), nil)
-		return store.Change{Ping: p, Flip: f}, nil
-	}); err != nil {
-		t.Fatalf("UpdateCheck between the phases = %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
+	var pe *schema.PendingError
+	if _, err := Open(path, store.Options{}); !errors.As(err, &pe) {
+		t.Errorf("Open between the phases by this build = %v, want a *PendingError: its expand step 6 waits for the contract", err)
 	}
 	pingCols := tableColumns(t, path)["pings"]
 	before := dump(t, path, map[string][]string{"pings": pingCols})
 
 	contract := runOpts(false)
+	contract.Build = build5()
 	contract.Phase = schema.Contract
 	contract.Name = "v0.4.0"
 	rep, err = schema.Run(ctx, m, contract)

@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/overduehq/overdue/internal/people"
+)
+
+// ErrLastOwner refuses a change that would leave a project with members but no owner: removing
+// or demoting its last owner. Stores check it in the same transaction (SQLite) or conditional
+// write (DynamoDB) as the change, so two managers demoting two owners at once cannot both win.
+var ErrLastOwner = errors.New("the project's last owner cannot be removed or demoted; make another member owner first")
+
+// People stores accounts (package people): the storage contract of package account, beside
+// Store rather than in it, as Deliveries is. The SQLite store (sqlite.Store.People) and the
+// DynamoDB store (dynamo.Store.People) implement it, and both pass peopletest.Run.
+//
+// Errors: ErrNotFound for anything missing (an expired or used token included), ErrConflict
+// for a taken ID, email or token hash, ErrLastOwner as above. Instants come back in UTC,
+// truncated to the microsecond. Tokens are found by their hash (SHA-256 of 256 random bits):
+// an exact key lookup, never a comparison of secrets in a loop.
+type People interface {
+	// CreateUser stores a new user. ErrConflict if the ID or the email is taken, however
+	// many create at once.
+	CreateUser(ctx context.Context, u *people.User) error
+	// User loads a user by ID.
+	User(ctx context.Context, id string) (*people.User, error)
+	// UserByEmail loads a user by normalised email.
+	UserByEmail(ctx context.Context, email string) (*people.User, error)
+	// Users lists every user, oldest first.
+	Users(ctx context.Context) ([]*people.User, error)
+	// SetPasswordHash replaces a user's password hash. ErrNotFound if the user is missing.
+	SetPasswordHash(ctx context.Context, userID, hash string) error
+
+	// SetMembership gives the user the role in the project, creating the membership or changing
+	// its role (Created is kept from the first). ErrLastOwner if it demotes the last owner.
+	SetMembership(ctx context.Context, m people.Membership) error
+	// RemoveMembership removes the user from the project. ErrNotFound if not a member,
+	// ErrLastOwner if the user is its last owner.
+	RemoveMembership(ctx context.Context, projectID, userID string) error
+	// Memberships lists the user's memberships, by project ID.
+	Memberships(ctx context.Context, userID string) ([]people.Membership, error)
+	// Members lists the project's memberships, by user ID.
+	Members(ctx context.Context, projectID string) ([]people.Membership, error)
+
+	// CreateInvitation stores an invitation. ErrConflict if its token hash is taken.
+	CreateInvitation(ctx context.Context, inv *people.Invitation) error
+	// ConsumeInvitation removes and returns the invitation with the token hash if it has not
+	// expired at now. Of any number of concurrent calls, one gets it; the others, and calls
+	// for an expired invitation, get ErrNotFound.
+	ConsumeInvitation(ctx context.Context, tokenHash string, now time.Time) (*people.Invitation, error)
+	// CreatePasswordReset stores a one-time set-password link. ErrConflict if its hash is taken.
+	CreatePasswordReset(ctx context.Context, r *people.PasswordReset) error
+	// ConsumePasswordReset removes and returns the link with the token hash if it has not
+	// expired at now; exactly once, like ConsumeInvitation.
+	ConsumePasswordReset(ctx context.Context, tokenHash string, now time.Time) (*people.PasswordReset, error)
+
+	// CreateSession stores a session. ErrConflict if its ID hash is taken.
+	CreateSession(ctx context.Context, s *people.Session) error
+	// Session loads the session with the ID hash if it has not expired at now.
+	Session(ctx context.Context, idHash string, now time.Time) (*people.Session, error)
+	// TouchSession sets the session's LastSeen and Expires. ErrNotFound if it is gone.
+	TouchSession(ctx context.Context, idHash string, lastSeen, expires time.Time) error
+	// DeleteSession removes one session (sign out); no error if it is gone already.
+	DeleteSession(ctx context.Context, idHash string) error
+	// DeleteSessions removes every session of the user (sign out everywhere, a password
+	// change) and says how many there were.
+	DeleteSessions(ctx context.Context, userID string) (int, error)
+	// Sessions lists the user's sessions that have not expired at now, newest first.
+	Sessions(ctx context.Context, userID string, now time.Time) ([]*people.Session, error)
+
+	// CreateAPIToken stores a personal API token. ErrConflict if its ID or hash is taken.
+	CreateAPIToken(ctx context.Context, t *people.APIToken) error
+	// APITokenByHash finds a token by its hash.
+	APITokenByHash(ctx context.Context, hash string) (*people.APIToken, error)
+	// RevokeAPIToken removes the user's token with the ID. ErrNotFound if the user has none
+	// with that ID.
+	RevokeAPIToken(ctx context.Context, userID, tokenID string) error
+}
