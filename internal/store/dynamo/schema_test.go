@@ -284,7 +284,7 @@ func TestSeedScenario(t *testing.T) {
 	}
 }
 
-// TestMigrateV1: version 1 data is migrated to version 5 with nothing lost: the same items,
+// TestMigrateV1: version 1 data is migrated to version 6 with nothing lost: the same items,
 // each with the same attributes, plus bs on every ping with its body's size (version 2), bkl on
 // every check with a badge key and a BADGEKEY# lookup for each check and project with one
 // (version 3), plus META.
@@ -298,8 +298,8 @@ func TestMigrateV1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if rep.Before != unversioned || rep.After != (schema.Version{Version: 5, MinReader: 3}) || len(rep.Applied) != 4 {
-		t.Errorf("Run = %+v, want 1 → 5 (min reader 3) with four migrations applied", rep)
+	if rep.Before != unversioned || rep.After != (schema.Version{Version: 6, MinReader: 3}) || len(rep.Applied) != 5 {
+		t.Errorf("Run = %+v, want 1 → 6 (min reader 3) with five migrations applied", rep)
 	}
 	after := scanAll(t, s)
 	var meta map[string]any
@@ -372,9 +372,10 @@ func TestMigrateV1(t *testing.T) {
 		{Version: 3, MinReader: 1, Build: "v0.2.0", At: t0},
 		{Version: 4, MinReader: 1, Build: "v0.2.0", At: t0},
 		{Version: 5, MinReader: 3, Build: "v0.2.0", At: t0},
+		{Version: 6, MinReader: 3, Build: "v0.2.0", At: t0},
 	}
 	if diff := cmp.Diff(wantHist, hist); err != nil || diff != "" {
-		t.Errorf("History = %v; want an entry for versions 2 to 5 by v0.2.0 (-want +got):\n%s", err, diff)
+		t.Errorf("History = %v; want an entry for versions 2 to 6 by v0.2.0 (-want +got):\n%s", err, diff)
 	}
 
 	// Again: nothing to do, nothing written.
@@ -602,7 +603,13 @@ func TestListedBodySizes(t *testing.T) {
 	}
 }
 
-// TestContract is version 5 on DynamoDB in the deploy's order: the expand phase stops at 4;
+// build5 is the release that shipped the body-size contract (version 5), as it migrated.
+func build5() schema.Build {
+	return schema.Build{Current: 5, Oldest: 1, Migrations: schema.This().Migrations[:4]}
+}
+
+// TestContract is version 5 on DynamoDB in the deploy of its release (build5): the expand
+// phase stops at 4;
 // a version 1 or 2 build still running writes a ping without bs and a check without its badge
 // lookup; the contract phase runs both backfills again, so every ping has its size and every
 // badged check its lookup, and raises the minimum reader to 3.
@@ -611,6 +618,7 @@ func TestContract(t *testing.T) {
 	s := newBareStore(t) // seeded as a version 1 build wrote it
 	seedV1(t, s, 2, 3)
 	expand := runOpts("v0.4.0")
+	expand.Build = build5()
 	expand.Phase = schema.Expand
 	rep, err := schema.Run(ctx, s, expand)
 	if err != nil {
@@ -619,8 +627,13 @@ func TestContract(t *testing.T) {
 	if rep.After != (schema.Version{Version: 4, MinReader: 1}) || len(rep.Deferred) != 1 {
 		t.Fatalf("expand phase = %+v, want version 4 (min reader 1), the contract deferred", rep)
 	}
-	if err := schema.NewGate(s.Version, schema.GateConfig{}).Check(ctx); err != nil {
+	if err := schema.NewGate(s.Version, schema.GateConfig{Build: build5()}).Check(ctx); err != nil {
 		t.Errorf("Guard between the phases = %v, want the new code to use the data", err)
+	}
+	// A build one release later waits for the contract: its own expand step (6) comes after it.
+	var pe *schema.PendingError
+	if err := schema.NewGate(s.Version, schema.GateConfig{}).Check(ctx); !errors.As(err, &pe) {
+		t.Errorf("this build's guard between the phases = %v, want a *PendingError", err)
 	}
 	// The old build's writes during the deploy: a ping without bs, a badged check without bkl
 	// or lookup.
@@ -647,6 +660,7 @@ func TestContract(t *testing.T) {
 	}
 
 	contract := runOpts("v0.4.0")
+	contract.Build = build5()
 	contract.Phase = schema.Contract
 	if rep, err = schema.Run(ctx, s, contract); err != nil {
 		t.Fatal(err)
