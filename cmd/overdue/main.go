@@ -1,6 +1,6 @@
 // Command overdue is Overdue's command line and local server: `overdue serve` runs the ping API,
 // the sweep and a console notifier over an embedded SQLite store; the other commands manage
-// projects and checks and preview schedules.
+// projects, checks and users and preview schedules.
 //
 // Exit statuses: 0 success, 1 a runtime failure, 2 a bad command, flag or argument, 3 data newer
 // than this build can read.
@@ -31,7 +31,7 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runIO(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // usageError is a bad command line; it exits with status 2.
@@ -57,6 +57,10 @@ const usageText = `usage: overdue <command> [flags]
 commands:
   serve                          run the ping API, the sweep and a console notifier
   project create --name NAME     create a project and print its keys once
+  project members --project ID   list a project's members and their roles
+  user create --email E ...      create a user (--password-stdin, or a printed set-password link)
+  user list                      list the users and their projects
+  user reset-password --email E  print a one-time link to set a new password
   check create --project ID ...  create a check
   check list --project ID        list a project's checks
   channel add --project ID ...   add an alert channel (email, sms, sns, webhook)
@@ -72,9 +76,14 @@ Every command that touches data takes --data DIR (default ./data) for the embedd
 Run 'overdue <command> -h' for a command's flags.
 `
 
-// run executes one command line and returns the exit status.
+// run executes one command line with nothing on standard input and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := dispatch(ctx, args, stdout, stderr)
+	return runIO(ctx, args, strings.NewReader(""), stdout, stderr)
+}
+
+// runIO executes one command line and returns the exit status.
+func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	err := dispatch(ctx, args, stdin, stdout, stderr)
 	if err == nil || errors.Is(err, errHelp) {
 		return exitOK
 	}
@@ -92,7 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitFailure
 }
 
-func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usageText)
 		return usagef("missing command: try 'overdue serve'")
@@ -103,7 +112,14 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdServe(ctx, rest, stdout, stderr)
 	case "project":
 		return subcommand("project", rest, stdout, map[string]func() error{
-			"create": func() error { return cmdProjectCreate(ctx, rest[1:], stdout, stderr) },
+			"create":  func() error { return cmdProjectCreate(ctx, rest[1:], stdout, stderr) },
+			"members": func() error { return cmdProjectMembers(ctx, rest[1:], stdout, stderr) },
+		})
+	case "user":
+		return subcommand("user", rest, stdout, map[string]func() error{
+			"create":         func() error { return cmdUserCreate(ctx, rest[1:], stdin, stdout, stderr) },
+			"list":           func() error { return cmdUserList(ctx, rest[1:], stdout, stderr) },
+			"reset-password": func() error { return cmdUserResetPassword(ctx, rest[1:], stdout, stderr) },
 		})
 	case "check":
 		return subcommand("check", rest, stdout, map[string]func() error{
@@ -138,7 +154,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprint(stdout, usageText)
 			return nil
 		}
-		return dispatch(ctx, append(rest, "--help"), stdout, stderr)
+		return dispatch(ctx, append(rest, "--help"), stdin, stdout, stderr)
 	}
 	return usagef("unknown command %q: run 'overdue help' for the list", cmd)
 }
@@ -159,7 +175,7 @@ func subcommand(name string, args []string, stdout io.Writer, cmds map[string]fu
 
 func keys(m map[string]func() error) string {
 	out := ""
-	for _, k := range []string{"create", "list", "add"} {
+	for _, k := range []string{"create", "list", "add", "members", "reset-password"} {
 		if _, ok := m[k]; ok {
 			if out != "" {
 				out += ", "
