@@ -107,7 +107,8 @@ func TestMigrateStatusJSON(t *testing.T) {
 		Build:    buildJSON{Name: version, Current: schema.Current, Oldest: schema.Oldest, MinReader: schema.This().MinReader()},
 		Decision: "migrate",
 		Pending: []migrationJSON{toMigrationJSON(schema.This().Migrations[0]), toMigrationJSON(schema.This().Migrations[1]),
-			toMigrationJSON(schema.This().Migrations[2]), toMigrationJSON(schema.This().Migrations[3])},
+			toMigrationJSON(schema.This().Migrations[2]), toMigrationJSON(schema.This().Migrations[3]),
+			toMigrationJSON(schema.This().Migrations[4])},
 		History: []entryJSON{},
 	}
 	st.Message = ""
@@ -117,8 +118,9 @@ func TestMigrateStatusJSON(t *testing.T) {
 	if want.Pending[0].Version != 2 || want.Pending[0].Phase != "expand" || want.Pending[0].MinReader != 1 ||
 		want.Pending[1].Version != 3 || want.Pending[1].Phase != "expand" || want.Pending[1].MinReader != 1 ||
 		want.Pending[2].Version != 4 || want.Pending[2].Phase != "expand" || want.Pending[2].MinReader != 1 ||
-		want.Pending[3].Version != 5 || want.Pending[3].Phase != "contract" || want.Pending[3].MinReader != 3 {
-		t.Errorf("pending = %+v, want v2, v3 and v4 expand with min reader 1, v5 contract with min reader 3", want.Pending)
+		want.Pending[3].Version != 5 || want.Pending[3].Phase != "contract" || want.Pending[3].MinReader != 3 ||
+		want.Pending[4].Version != 6 || want.Pending[4].Phase != "expand" || want.Pending[4].MinReader != 3 {
+		t.Errorf("pending = %+v, want v2, v3 and v4 expand with min reader 1, v5 contract with min reader 3, v6 expand with min reader 3", want.Pending)
 	}
 }
 
@@ -160,13 +162,13 @@ func TestMigrateUp(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("migrate up: exit %d %s", code, stderr)
 	}
-	for _, want := range []string{"backed up " + path + " to " + path + ".bak-v1", "applied v2 expand", "applied v3 expand", "applied v4 expand", "applied v5 contract", "now version 5 (min reader 3)"} {
+	for _, want := range []string{"backed up " + path + " to " + path + ".bak-v1", "applied v2 expand", "applied v3 expand", "applied v4 expand", "applied v5 contract", "applied v6 expand", "now version 6 (min reader 3)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("migrate up output %q lacks %q", out, want)
 		}
 	}
 	st := statusOf(t, dir)
-	if st.Decision != "use" || st.Data != (versionJSON{5, 3}) || len(st.History) != 4 || st.History[0].Build != version {
+	if st.Decision != "use" || st.Data != (versionJSON{6, 3}) || len(st.History) != 5 || st.History[0].Build != version {
 		t.Errorf("status after migrating = %+v", st)
 	}
 	code, out, _ = migrateCmd(ctx, "up", "--data", dir)
@@ -176,8 +178,8 @@ func TestMigrateUp(t *testing.T) {
 
 	// The text status names the versions and the history.
 	code, out, _ = migrateCmd(ctx, "status", "--data", dir)
-	for _, want := range []string{"version 5, readable by builds of version 3 or newer", "use: up to date",
-		"version 2 (min reader 1) by " + version, "version 5 (min reader 3) by " + version} {
+	for _, want := range []string{"version 6, readable by builds of version 3 or newer", "use: up to date",
+		"version 2 (min reader 1) by " + version, "version 5 (min reader 3) by " + version, "version 6 (min reader 3) by " + version} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("migrate status: exit %d, output %q lacks %q", code, out, want)
 		}
@@ -425,7 +427,7 @@ func TestMigrateDynamoDB(t *testing.T) {
 
 	seedVersion1Table(t, client, table)
 	st = dynamoStatus(t, table)
-	if st.Decision != "migrate" || st.Data != (versionJSON{1, 1}) || len(st.Pending) != 4 || st.Pending[0].Version != 2 ||
+	if st.Decision != "migrate" || st.Data != (versionJSON{1, 1}) || len(st.Pending) != 5 || st.Pending[0].Version != 2 ||
 		!strings.Contains(st.Message, "overdue migrate up --store dynamodb --table "+table) {
 		t.Errorf("status of version 1 data = %+v", st)
 	}
@@ -445,17 +447,17 @@ func TestMigrateDynamoDB(t *testing.T) {
 	}
 
 	code, out, stderr = migrateCmd(ctx, "up", "--store", "dynamodb", "--table", table)
-	for _, want := range []string{"applied v2 expand", "applied v3 expand", "applied v5 contract", "data model is now version 5 (min reader 3)"} {
+	for _, want := range []string{"applied v2 expand", "applied v3 expand", "applied v5 contract", "applied v6 expand", "data model is now version 6 (min reader 3)"} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("migrate up: exit %d, output %q lacks %q (%s)", code, out, want, stderr)
 		}
 	}
 	st = dynamoStatus(t, table)
-	if st.Decision != "use" || st.Data != (versionJSON{5, 3}) || len(st.History) != 4 || st.History[0].Build != version {
+	if st.Decision != "use" || st.Data != (versionJSON{6, 3}) || len(st.History) != 5 || st.History[0].Build != version {
 		t.Errorf("status after migrating = %+v", st)
 	}
 	code, out, _ = migrateCmd(ctx, "up", "--store", "dynamodb", "--table", table)
-	if code != exitOK || !strings.Contains(out, "table "+table+" is at data model version 5, this build's: nothing to do") {
+	if code != exitOK || !strings.Contains(out, "table "+table+" is at data model version 6, this build's: nothing to do") {
 		t.Errorf("migrate up again: exit %d %q", code, out)
 	}
 	code, out, _ = migrateCmd(ctx, "status", "--store", "dynamodb", "--table", table)
