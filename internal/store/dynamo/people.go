@@ -876,4 +876,3 @@ func (p *People) RevokeAPIToken(ctx context.Context, userID, tokenID string) err
 	}
 	return nil
 }
-
