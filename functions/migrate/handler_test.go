@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -399,43 +400,35 @@ func TestTableFromEnvironment(t *testing.T) {
 	}
 }
 
-// TestPhases is one deploy of this build over version 1 data, as CloudFormation runs it: the
-// expand resource before the functions (the contract step waits, and the functions' guard
-// accepts the data as it is), then the contract resource after them. Each history entry names
-// the build from the resource's properties.
-func TestPhases(t *testing.T) {
-	db := motoDB(t)
-	table := newTable(t, db)
-	seedVersion1(t, db, table)
-	st := dynamo.New(db, table, store.Options{})
+// build5 is the release that shipped the body-size contract (version 5).
+func build5() schema.Build {
+	return schema.Build{Current: 5, Oldest: 1, Migrations: schema.This().Migrations[:4]}
+}
+
+// phases runs one deploy as CloudFormation does: the expand resource, then (after the
+// functions) the contract resource, both with the build name given.
+func phases(t *testing.T, db *dynamodb.Client, table, build string, between func(expand response, logs string)) response {
+	t.Helper()
 	var logs bytes.Buffer
 	req, _ := readRequest(t, "update.json")
 	req = forTable(req, table)
-	req.ResourceProperties[propBuild] = "v0.4.0"
-
+	req.ResourceProperties[propBuild] = build
 	resp, err := newHandler(db, &logs).handle(t.Context(), req)
 	if err != nil {
 		t.Fatalf("expand Update = %v", err)
 	}
-	if resp.Data["Version"] != "4" || resp.Data["MinReader"] != "1" {
-		t.Errorf("expand response = %+v, want version 4, min reader 1: the contract to 5 waits", resp)
-	}
-	if !strings.Contains(logs.String(), `"deferred_to_contract":"5"`) {
-		t.Errorf("logs %s do not say what waits for the contract phase", logs.String())
-	}
-	if err := schema.NewGate(st.Version, schema.GateConfig{}).Check(t.Context()); err != nil {
-		t.Errorf("the functions' guard between the phases = %v, want the new code to use the data", err)
-	}
-
+	between(resp, logs.String())
 	req.ResourceProperties = clone(req.ResourceProperties)
 	req.ResourceProperties[propPhase] = "contract"
 	resp, err = newHandler(db, &logs).handle(t.Context(), req)
 	if err != nil {
 		t.Fatalf("contract Update = %v", err)
 	}
-	if resp.Data["Version"] != "5" || resp.Data["MinReader"] != "3" {
-		t.Errorf("contract response = %+v, want version 5, min reader 3", resp)
-	}
+	return resp
+}
+
+func historyOf(t *testing.T, st *dynamo.Store) []string {
+	t.Helper()
 	hist, err := st.History(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -444,8 +437,67 @@ func TestPhases(t *testing.T) {
 	for _, e := range hist {
 		got = append(got, fmt.Sprintf("%d/%d by %s", e.Version, e.MinReader, e.Build))
 	}
-	want := []string{"2/1 by v0.4.0", "3/1 by v0.4.0", "4/1 by v0.4.0", "5/3 by v0.4.0"}
-	if !slices.Equal(got, want) {
+	return got
+}
+
+// TestPhases is one deploy of this build over the previous release's data (version 5), as
+// CloudFormation runs it: the expand resource before the functions applies the expand step 6
+// (accounts), the functions' guard accepts the result, and the contract resource after them
+// finds nothing left. Each history entry names the build from the resource's properties.
+func TestPhases(t *testing.T) {
+	db := motoDB(t)
+	table := newTable(t, db)
+	seedVersion1(t, db, table)
+	st := dynamo.New(db, table, store.Options{})
+	if _, err := schema.Run(t.Context(), st, schema.RunOptions{Build: build5(), Name: "v0.4.0", Now: func() time.Time { return t0 }}); err != nil {
+		t.Fatal(err)
+	}
+	resp := phases(t, db, table, "v0.5.0", func(resp response, logs string) {
+		if resp.Data["Version"] != "6" || resp.Data["MinReader"] != "3" {
+			t.Errorf("expand response = %+v, want version 6, min reader 3", resp)
+		}
+		if !strings.Contains(logs, `"applied":"6"`) {
+			t.Errorf("logs %s do not say the expand phase applied 6", logs)
+		}
+		if err := schema.NewGate(st.Version, schema.GateConfig{}).Check(t.Context()); err != nil {
+			t.Errorf("the functions' guard between the phases = %v, want the new code to use the data", err)
+		}
+	})
+	if resp.Data["Version"] != "6" || resp.Data["MinReader"] != "3" {
+		t.Errorf("contract response = %+v, want version 6, min reader 3", resp)
+	}
+	want := []string{"2/1 by v0.4.0", "3/1 by v0.4.0", "4/1 by v0.4.0", "5/3 by v0.4.0", "6/3 by v0.5.0"}
+	if got := historyOf(t, st); !slices.Equal(got, want) {
+		t.Errorf("History = %q, want %q", got, want)
+	}
+}
+
+// TestPhasesSkippingARelease is a deploy of this build over version 1 data, skipping the
+// release with the contract (README, "A deploy that skips a release"): the expand phase stops
+// before the contract to 5, so this build's expand step 6 waits with it, and the new
+// functions refuse the data (a *PendingError, 503) until the contract phase has run both.
+func TestPhasesSkippingARelease(t *testing.T) {
+	db := motoDB(t)
+	table := newTable(t, db)
+	seedVersion1(t, db, table)
+	st := dynamo.New(db, table, store.Options{})
+	resp := phases(t, db, table, "v0.5.0", func(resp response, logs string) {
+		if resp.Data["Version"] != "4" || resp.Data["MinReader"] != "1" {
+			t.Errorf("expand response = %+v, want version 4, min reader 1: the contract to 5 waits", resp)
+		}
+		if !strings.Contains(logs, `"deferred_to_contract":"5,6"`) {
+			t.Errorf("logs %s do not say what waits for the contract phase", logs)
+		}
+		var pe *schema.PendingError
+		if err := schema.NewGate(st.Version, schema.GateConfig{}).Check(t.Context()); !errors.As(err, &pe) {
+			t.Errorf("the functions' guard between the phases = %v, want a *PendingError until the contract phase", err)
+		}
+	})
+	if resp.Data["Version"] != "6" || resp.Data["MinReader"] != "3" {
+		t.Errorf("contract response = %+v, want version 6, min reader 3", resp)
+	}
+	want := []string{"2/1 by v0.5.0", "3/1 by v0.5.0", "4/1 by v0.5.0", "5/3 by v0.5.0", "6/3 by v0.5.0"}
+	if got := historyOf(t, st); !slices.Equal(got, want) {
 		t.Errorf("History = %q, want %q", got, want)
 	}
 }
