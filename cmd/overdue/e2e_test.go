@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -251,6 +252,25 @@ func testServeEndToEnd(t *testing.T, dataDir string, storeArgs []string) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop within 20s of SIGTERM")
+	}
+}
+
+// TestServeHeartbeat: with --heartbeat-url, serve pings the URL (GET) after a successful sweep;
+// that it pings at most once a minute is internal/sweep's TestHeartbeat, on an injected clock.
+func TestServeHeartbeat(t *testing.T) {
+	hits := make(chan string, 100)
+	monitor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits <- r.Method + " " + r.URL.Path
+	}))
+	defer monitor.Close()
+	startServer(t, t.TempDir(), "--heartbeat-url", monitor.URL+"/ping/outside-uuid")
+	select {
+	case got := <-hits:
+		if got != "GET /ping/outside-uuid" {
+			t.Errorf("heartbeat = %s, want GET /ping/outside-uuid", got)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no heartbeat within 20s of start")
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -42,6 +43,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	smtpPort := fs.Int("smtp-port", 25, "SMTP port")
 	smtpUser := fs.String("smtp-user", "", "SMTP user name (password from OVERDUE_SMTP_PASSWORD)")
 	smtpNoTLS := fs.Bool("smtp-no-tls", false, "do not use STARTTLS (a local relay only)")
+	heartbeatURL := fs.String("heartbeat-url", "", "ping this URL (any Healthchecks-compatible ping URL) after a successful sweep, at most once a minute: an outside monitor of this one")
 	useAWS := fs.Bool("aws", false, "send SMS and SNS channels through SNS, and email through SES unless --smtp-host is set (AWS configuration from the environment)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -58,6 +60,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *smtpPort < 1 || *smtpPort > 65535 {
 		return usagef("serve: --smtp-port %d: want 1 to 65535", *smtpPort)
+	}
+	if *heartbeatURL != "" {
+		if u, err := url.Parse(*heartbeatURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("serve: --heartbeat-url: want an absolute http:// or https:// URL")
+		}
 	}
 	if *siteRoot != "" && !validSiteRoot(*siteRoot) {
 		return usagef("serve: --site-root %q: want an http:// or https:// URL", *siteRoot)
@@ -125,13 +132,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		IdleTimeout:       2 * time.Minute,
 	}
 	sw := &sweep.Sweeper{Store: st, Now: now, Logger: logger}
+	// The sweep runs every --interval; an outside monitor needs no more than a ping a minute.
+	beat := &sweep.Heartbeat{URL: *heartbeatURL, Every: time.Minute, Now: now, Logger: logger}
 	disp := &notify.Dispatcher{Store: st, Deliveries: deliveries, Transports: transports,
 		Undeliverable: undeliverable, Notifier: notify.Console{W: stdout}, SiteRoot: root, Now: now, Logger: logger}
 
 	loopCtx, stopLoops := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); sweepAndNotify(loopCtx, *interval, sw, disp, logger) }()
+	go func() { defer wg.Done(); sweepAndNotify(loopCtx, *interval, sw, beat, disp, logger) }()
 
 	fmt.Fprintf(stdout, "listening on %s\n", root)
 	errc := make(chan error, 1)
@@ -292,13 +301,18 @@ func undeliverableKinds(transports map[string]notify.Transport) map[string]strin
 // order: a flip the sweep writes is delivered in the same round instead of waiting a further
 // interval (BENCHMARKS.md measured that wait when the two ran as separate loops), and flips
 // from pings go out within one interval. Errors are logged, never fatal: the next round tries
-// again.
-func sweepAndNotify(ctx context.Context, interval time.Duration, sw *sweep.Sweeper, disp *notify.Dispatcher, logger *slog.Logger) {
+// again. A successful sweep pings the heartbeat (at most once a minute; a failure is logged by
+// Beat).
+func sweepAndNotify(ctx context.Context, interval time.Duration, sw *sweep.Sweeper, beat *sweep.Heartbeat, disp *notify.Dispatcher, logger *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := sw.Run(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("sweep failed", "error", err.Error())
+		if _, err := sw.Run(ctx); err != nil {
+			if ctx.Err() == nil {
+				logger.Error("sweep failed", "error", err.Error())
+			}
+		} else {
+			_ = beat.Beat(ctx)
 		}
 		if _, err := disp.Run(ctx); err != nil && ctx.Err() == nil {
 			logger.Error("delivery failed", "error", err.Error())

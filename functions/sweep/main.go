@@ -8,7 +8,12 @@
 // migrated yet, or moved past this build) sweeps nothing, fails its invocation the same way and
 // counts in the DataModelRefused metric, until the data fits.
 //
-// Environment: TABLE_NAME, LOG_LEVEL. Build with `make build` (dist/sweep/bootstrap).
+// Each run reports how late it started after its scheduled time as the SweepLag metric
+// (Embedded Metric Format, namespace Overdue), which the stack alarms on; and after each
+// successful run it pings HEARTBEAT_URL when set, an outside monitor that alerts when Overdue
+// stops sweeping (a failed ping is logged, never fails the sweep).
+//
+// Environment: TABLE_NAME, LOG_LEVEL, HEARTBEAT_URL (optional). Build with `make build` (dist/sweep/bootstrap).
 package main
 
 import (
@@ -30,22 +35,30 @@ func main() { lambdaenv.Main(build) }
 
 // build is the function's cold start: the shared root and the handler.
 func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
+	heartbeat := env.URL(lambdaenv.HeartbeatURL)
 	root, err := lambdaenv.Build(ctx, env, needs)
 	if err != nil {
 		return nil, err
 	}
-	return newHandler(root).handle, nil
+	return newHandler(root, heartbeat).handle, nil
 }
 
 // handler runs one sweep per scheduled event.
 type handler struct {
-	root    *lambdaenv.Root
-	sweeper *sweep.Sweeper
+	root      *lambdaenv.Root
+	sweeper   *sweep.Sweeper
+	heartbeat *sweep.Heartbeat
 }
 
-// newHandler returns the handler over the root's store and clock (tests pin it).
-func newHandler(root *lambdaenv.Root) *handler {
-	return &handler{root: root, sweeper: &sweep.Sweeper{Store: root.Store, Now: root.Now, Logger: root.Log}}
+// newHandler returns the handler over the root's store and clock (tests pin it), pinging
+// heartbeat ("" for none) after every successful sweep: the schedule already spaces them a
+// minute apart.
+func newHandler(root *lambdaenv.Root, heartbeat string) *handler {
+	return &handler{
+		root:      root,
+		sweeper:   &sweep.Sweeper{Store: root.Store, Now: root.Now, Logger: root.Log},
+		heartbeat: &sweep.Heartbeat{URL: heartbeat, Now: root.Now, Logger: root.Log},
+	}
 }
 
 // handle sweeps at the handler's clock, not at the event's time: a delayed or retried
@@ -58,8 +71,12 @@ func (h *handler) handle(ctx context.Context, ev events.EventBridgeEvent) error 
 		return fmt.Errorf("sweep: %w", err)
 	}
 	start := h.root.Now()
+	lag := start.Sub(ev.Time)
+	if h.root.Metrics != nil && !ev.Time.IsZero() {
+		h.root.Metrics.Put(lambdaenv.SweepLagMetric, "Milliseconds", float64(lag.Milliseconds()))
+	}
 	res, err := h.sweeper.Run(ctx)
-	attrs := []any{"event", ev.ID, "scheduled", ev.Time, "lag", start.Sub(ev.Time).Round(time.Millisecond).String(),
+	attrs := []any{"event", ev.ID, "scheduled", ev.Time, "lag", lag.Round(time.Millisecond).String(),
 		"examined", res.Examined, "flipped", res.Flipped}
 	if err != nil {
 		// The data model can move between the guard and a write: the write refuses, and counts.
@@ -68,5 +85,6 @@ func (h *handler) handle(ctx context.Context, ev events.EventBridgeEvent) error 
 		return fmt.Errorf("sweep: %w", err)
 	}
 	log.InfoContext(ctx, "swept", attrs...)
+	_ = h.heartbeat.Beat(ctx) // logged by Beat; an outside monitor's failure is not ours
 	return nil
 }

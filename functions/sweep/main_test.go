@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -127,6 +130,83 @@ func TestSweepFlipsOverdueCheck(t *testing.T) {
 	}
 }
 
+// TestSweepLagAndHeartbeat: every sweep writes its lag behind the scheduled time as one
+// Embedded Metric Format line (namespace Overdue, metric SweepLag in milliseconds, dimension
+// Function), and each successful one pings the heartbeat URL on a loopback server; a heartbeat
+// that fails is logged and does not fail the sweep; a sweep that fails does not ping.
+func TestSweepLagAndHeartbeat(t *testing.T) {
+	st := newStore(t)
+	seed(t, st)
+	ev, _ := readEvent(t)
+	var hits atomic.Int32
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || r.URL.Path != "/ping/heartbeat-uuid" {
+			t.Errorf("heartbeat %s %s, want GET /ping/heartbeat-uuid", r.Method, r.URL.Path)
+		}
+		hits.Add(1)
+		w.WriteHeader(status)
+	}))
+	defer srv.Close()
+
+	now := ev.Time.Add(1500 * time.Millisecond)
+	var logs bytes.Buffer
+	h, metrics := testHandlerBeating(st, func() time.Time { return now }, lambdaenv.Logger(&logs, slog.LevelInfo), srv.URL+"/ping/heartbeat-uuid")
+	if err := h.handle(t.Context(), ev); err != nil {
+		t.Fatalf("handle() = %v", err)
+	}
+	if got := hits.Load(); got != 1 {
+		t.Errorf("heartbeat pings after a sweep = %d, want 1", got)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(metrics.Bytes(), &line); err != nil {
+		t.Fatalf("metric line %q: %v", metrics.String(), err)
+	}
+	want := map[string]any{
+		"_aws": map[string]any{
+			"Timestamp": float64(now.UnixMilli()),
+			"CloudWatchMetrics": []any{map[string]any{
+				"Namespace":  "Overdue",
+				"Dimensions": []any{[]any{"Function"}},
+				"Metrics":    []any{map[string]any{"Name": "SweepLag", "Unit": "Milliseconds"}},
+			}},
+		},
+		"Function": "overdue-dev-sweep",
+		"SweepLag": float64(1500),
+	}
+	if diff := cmp.Diff(want, line); diff != "" {
+		t.Errorf("metric line (-want +got):\n%s", diff)
+	}
+
+	status = http.StatusInternalServerError
+	now = now.Add(time.Minute)
+	if err := h.handle(t.Context(), ev); err != nil {
+		t.Fatalf("handle() with a failing heartbeat = %v, want nil", err)
+	}
+	if got := hits.Load(); got != 2 || !strings.Contains(logs.String(), "heartbeat failed") {
+		t.Errorf("pings = %d, logs %s; want 2 and a \"heartbeat failed\" line", got, logs.String())
+	}
+
+	failing, _ := testHandlerBeating(dynamo.New(motoDB(t), "overdue-no-such-table", store.Options{}),
+		func() time.Time { return now }, slog.New(slog.DiscardHandler), srv.URL+"/ping/heartbeat-uuid")
+	if err := failing.handle(t.Context(), ev); err == nil {
+		t.Fatal("handle() on a missing table = nil error")
+	}
+	if got := hits.Load(); got != 2 {
+		t.Errorf("pings = %d after a failed sweep, want still 2", got)
+	}
+}
+
+// TestHeartbeatSetting: HEARTBEAT_URL must be an absolute http(s) URL.
+func TestHeartbeatSetting(t *testing.T) {
+	env := lambdaenv.New(func(k string) (string, bool) {
+		return map[string]string{lambdaenv.HeartbeatURL: "hc-ping.com/secret"}[k], k == lambdaenv.HeartbeatURL
+	})
+	if _, err := build(t.Context(), env); err == nil || !strings.Contains(err.Error(), "HEARTBEAT_URL") || strings.Contains(err.Error(), "secret") {
+		t.Errorf("build(HEARTBEAT_URL without a scheme) = %v, want an error naming the variable and not its value", err)
+	}
+}
+
 // TestSweepFailureIsReturned: a sweep that cannot read the table fails the invocation, so
 // Lambda counts the error.
 func TestSweepFailureIsReturned(t *testing.T) {
@@ -190,9 +270,15 @@ func TestSettings(t *testing.T) {
 // testHandler is the handler over st with the clock now, logging to log; the second result
 // receives its metric lines.
 func testHandler(st *dynamo.Store, now func() time.Time, log *slog.Logger) (*handler, *bytes.Buffer) {
+	return testHandlerBeating(st, now, log, "")
+}
+
+// testHandlerBeating is testHandler pinging heartbeat after each successful sweep.
+func testHandlerBeating(st *dynamo.Store, now func() time.Time, log *slog.Logger, heartbeat string) (*handler, *bytes.Buffer) {
 	var metrics bytes.Buffer
 	return newHandler(&lambdaenv.Root{Store: st, Now: now, Log: log,
-		Refusals: &lambdaenv.Refusals{W: &metrics, Function: "overdue-dev-sweep", Now: now}}), &metrics
+		Refusals: &lambdaenv.Refusals{W: &metrics, Function: "overdue-dev-sweep", Now: now},
+		Metrics:  &lambdaenv.Metrics{W: &metrics, Function: "overdue-dev-sweep", Now: now}}, heartbeat), &metrics
 }
 
 // seed stores a project and the check, then pings it (success) at t0.

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -52,6 +53,9 @@ const (
 	// one costs one more read of META per interval per writing instance. CDK leaves it unset;
 	// the emulator tests set it to 1ns, so that every write reads META.
 	GuardMaxAge = "GUARD_MAX_AGE"
+	// HeartbeatURL is an outside monitor's ping URL (any Healthchecks-compatible one) that the
+	// sweep requests after every successful run: the monitor of the monitor. Optional.
+	HeartbeatURL = "HEARTBEAT_URL"
 )
 
 // MinSecretLen is the shortest signing secret accepted, as `overdue serve` requires.
@@ -113,6 +117,20 @@ func (e *Env) Duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// URL returns name as an absolute http(s) URL, "" when unset, and records an error when it is
+// something else. The error does not repeat the value: a ping URL can carry a key.
+func (e *Env) URL(name string) string {
+	v := e.Get(name)
+	if v == "" {
+		return ""
+	}
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		e.errs = append(e.errs, fmt.Errorf("environment variable %s is not an absolute http:// or https:// URL", name))
+		return ""
+	}
+	return v
 }
 
 // Level returns LOG_LEVEL as a slog level: debug, info (the default), warn or error, in any case.

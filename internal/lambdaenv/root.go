@@ -44,6 +44,8 @@ type Root struct {
 	Secret []byte
 	// Refusals emits the DataModelRefused metric.
 	Refusals *Refusals
+	// Metrics emits the function's other metrics (the sweep's lag).
+	Metrics *Metrics
 	// Now is the clock: UTC wall time.
 	Now func() time.Time
 }
@@ -70,6 +72,7 @@ func Build(ctx context.Context, env *Env, needs Needs) (*Root, error) {
 	}
 	r.Log = Logger(os.Stdout, level)
 	r.Refusals = &Refusals{W: os.Stdout, Function: function, Now: r.Now}
+	r.Metrics = &Metrics{W: os.Stdout, Function: function, Now: r.Now}
 	var err error
 	if r.AWS, err = config.LoadDefaultConfig(ctx); err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
