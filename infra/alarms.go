@@ -9,18 +9,23 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/overduehq/overdue/internal/lambdaenv"
 )
 
 // AlarmsProps configures the Alarms construct.
 type AlarmsProps struct {
 	// Stage is the stage being deployed.
 	Stage Stage
+	// Data is the table whose throttles and errors are watched.
+	Data *Data
 	// API, Sweep and Notify are the parts watched.
 	API    *API
 	Sweep  *Sweep
@@ -39,6 +44,20 @@ type Alarms struct {
 	Topic awssns.Topic
 	// All lists the alarms.
 	All []awscloudwatch.Alarm
+	// Parked counts the deliveries the notifier parked (from its log).
+	Parked awslogs.MetricFilter
+}
+
+// sweepLagMetric is the SweepLag metric the sweep function emits (lambdaenv.SweepLagMetric).
+func sweepLagMetric(sw *Sweep, period awscdk.Duration, statistic string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String(refusedNamespace),
+		MetricName:    jsii.String(lambdaenv.SweepLagMetric),
+		DimensionsMap: &map[string]*string{refusedDimension: sw.Function.FunctionName()},
+		Period:        period,
+		Statistic:     jsii.String(statistic),
+		Unit:          awscloudwatch.Unit_MILLISECONDS,
+	})
 }
 
 // The metric a function emits, in Embedded Metric Format, each time it refuses the data model
@@ -49,6 +68,28 @@ const (
 	refusedMetric    = "DataModelRefused"
 	refusedDimension = "Function"
 )
+
+// Thresholds of the alarms added for issue 17.
+const (
+	// apiLatencyP99Ms: the API's 99th percentile latency, over five minutes, three times in a
+	// row. A ping is one conditional write and a few reads: well under 100 ms when healthy.
+	apiLatencyP99Ms = 1000
+	// sweepLagMs: how late a sweep started after its scheduled minute (the SweepLag metric);
+	// EventBridge is usually within seconds. Beyond 30 s, "down" is noticed late.
+	sweepLagMs = 30_000
+	// sesBounceRate and sesComplaintRate are below where SES reviews an account (5 % bounces,
+	// 0.1 % complaints) and, later, pauses its sending: alarm before that happens.
+	sesBounceRate    = 0.04
+	sesComplaintRate = 0.0008
+)
+
+// tableOperations are the DynamoDB operations the store calls: the table's throttle and
+// system-error alarms sum them (CloudWatch reports both per operation).
+var tableOperations = []awsdynamodb.Operation{
+	awsdynamodb.Operation_GET_ITEM, awsdynamodb.Operation_BATCH_GET_ITEM, awsdynamodb.Operation_QUERY,
+	awsdynamodb.Operation_SCAN, awsdynamodb.Operation_PUT_ITEM, awsdynamodb.Operation_UPDATE_ITEM,
+	awsdynamodb.Operation_DELETE_ITEM, awsdynamodb.Operation_BATCH_WRITE_ITEM, awsdynamodb.Operation_TRANSACT_WRITE_ITEMS,
+}
 
 // apiErrorRatePercent is the share of API requests answered 5xx, over five minutes, that
 // raises the alarm; apiErrorMinRequests keeps one failed request in a quiet five minutes from
@@ -166,7 +207,7 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 	// A delivery failed every retry and was parked: an alert did not reach its channel. The
 	// notifier logs each one as "delivery parked" (internal/notify); the API lists them at
 	// GET /api/v3/deliveries/parked/.
-	parked := awslogs.NewMetricFilter(c, jsii.String("ParkedDeliveries"), &awslogs.MetricFilterProps{
+	a.Parked = awslogs.NewMetricFilter(c, jsii.String("ParkedDeliveries"), &awslogs.MetricFilterProps{
 		LogGroup:        props.Notify.Function.LogGroup(),
 		FilterPattern:   awslogs.FilterPattern_StringValue(jsii.String("$.msg"), jsii.String("="), jsii.String("delivery parked")),
 		MetricNamespace: jsii.String("Overdue/" + st.Name),
@@ -176,7 +217,7 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 	add("NotifyParked",
 		"An alert delivery failed every retry and was parked: a channel did not get its alert. List them with GET /api/v3/deliveries/parked/ and fix the channel.",
 		awscloudwatch.AlarmProps{
-			Metric:             parked.Metric(sum(minutes(5))),
+			Metric:             a.Parked.Metric(sum(minutes(5))),
 			Threshold:          jsii.Number(1),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 			EvaluationPeriods:  jsii.Number(1),
@@ -198,6 +239,82 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 				Period: period,
 			}),
 			Threshold:          jsii.Number(apiErrorRatePercent),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+
+	// The API is slow: pings may time out in the jobs that send them.
+	add("ApiLatencyP99",
+		fmt.Sprintf("The API's 99th percentile latency has been over %d ms for 15 minutes: pings are slow and may time out. Check the api function's duration, its throttles, and the table's.", apiLatencyP99Ms),
+		awscloudwatch.AlarmProps{
+			Metric:             props.API.HTTPAPI.MetricLatency(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("p99")}),
+			Threshold:          jsii.Number(apiLatencyP99Ms),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(3),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+
+	// The table refused requests: pings, sweeps or deliveries failed or were retried.
+	table := props.Data.Table
+	add("TableThrottles",
+		"DynamoDB throttled requests to the table in the last 5 minutes: pings, sweeps or deliveries were slowed or failed. On-demand tables throttle past twice their previous peak or the account's table limits; check the table's metrics.",
+		awscloudwatch.AlarmProps{
+			Metric: table.MetricThrottledRequestsForOperations(&awsdynamodb.OperationsMetricOptions{
+				Operations: &tableOperations, Period: period, Statistic: jsii.String("Sum"),
+			}),
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+	add("TableSystemErrors",
+		"DynamoDB answered requests to the table with internal errors (HTTP 500) in the last 5 minutes: a problem on AWS's side. Check the AWS Health Dashboard; the functions retry.",
+		awscloudwatch.AlarmProps{
+			Metric: table.MetricSystemErrorsForOperations(&awsdynamodb.SystemErrorsForOperationsMetricOptions{
+				Operations: &tableOperations, Period: period, Statistic: jsii.String("Sum"),
+			}),
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+
+	// The sweep starts late: checks go down later than they should. Each sweep reports its lag
+	// (functions/sweep, Embedded Metric Format).
+	add("SweepLag",
+		fmt.Sprintf("Sweeps have started more than %d s after their scheduled minute for 15 minutes: checks go down late. Check the sweep function's duration and throttles, and EventBridge.", sweepLagMs/1000),
+		awscloudwatch.AlarmProps{
+			Metric:             sweepLagMetric(props.Sweep, period, "Maximum"),
+			Threshold:          jsii.Number(sweepLagMs),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(3),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+
+	// SES reputation: an account whose bounce or complaint rate climbs is reviewed, then paused,
+	// and then no email alert goes out at all. The rates are the account's in this region
+	// (AWS/SES has no per-identity dimension for them).
+	ses := func(name string) awscloudwatch.Metric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String("AWS/SES"), MetricName: jsii.String(name),
+			Period: awscdk.Duration_Hours(jsii.Number(1)), Statistic: jsii.String("Maximum"),
+		})
+	}
+	add("SesBounceRate",
+		fmt.Sprintf("The account's SES bounce rate is over %.0f%%: SES reviews the account at 5%% and may pause its sending, and then no email alert goes out. Find the email channels that bounce (parked deliveries) and fix or remove them.", sesBounceRate*100),
+		awscloudwatch.AlarmProps{
+			Metric:             ses("Reputation.BounceRate"),
+			Threshold:          jsii.Number(sesBounceRate),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+	add("SesComplaintRate",
+		fmt.Sprintf("The account's SES complaint rate is over %.2f%%: SES reviews the account at 0.1%% and may pause its sending. Find who marks alerts as spam and remove that channel.", sesComplaintRate*100),
+		awscloudwatch.AlarmProps{
+			Metric:             ses("Reputation.ComplaintRate"),
+			Threshold:          jsii.Number(sesComplaintRate),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 			EvaluationPeriods:  jsii.Number(1),
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,

@@ -8,8 +8,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53targets"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/overduehq/overdue/internal/store/dynamo"
 )
 
 // APIProps configures the API construct.
@@ -26,6 +31,10 @@ type API struct {
 	constructs.Construct
 	// Function is the api function.
 	Function awslambda.Function
+	// Alias is its live alias, which the API invokes.
+	Alias awslambda.Alias
+	// AccessLogs receives one JSON line per request (accessLogFormat).
+	AccessLogs awslogs.LogGroup
 	// HTTPAPI is the API Gateway HTTP API.
 	HTTPAPI awsapigatewayv2.HttpApi
 	// Stage is the API's $default stage, which carries the throttling.
@@ -50,16 +59,31 @@ var apiRoutes = []string{
 	"/projects/{proxy+}", // Prometheus metrics
 }
 
+// accessLogFormat is the access log line: who asked for which route, and what came of it. It
+// never holds the path, the query string or the body: a ping path can carry the project's ping
+// key (/ping/<key>/<slug>), and a query string or body anything. The route key names the
+// route pattern (ANY /ping/{proxy+}), not the path.
+var accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
+	`"requestTime":"$context.requestTime","method":"$context.httpMethod","routeKey":"$context.routeKey",` +
+	`"status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength",` +
+	`"latency":"$context.responseLatency","integrationLatency":"$context.integrationLatency",` +
+	`"integrationStatus":"$context.integrationStatus","integrationError":"$context.integrationErrorMessage"}`
+
 // NewAPI creates the api function and the HTTP API in front of it.
+//
+// X-Ray tracing is on in the function only: API Gateway HTTP APIs do not support X-Ray (REST
+// APIs do), so a trace starts at the function. The access logs and the API's metrics cover
+// the part before it.
 func NewAPI(scope constructs.Construct, id string, props *APIProps) *API {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	st := props.Stage
 
-	fn := newFunction(c, "Function", functionProps{
-		Stage:       st,
-		Name:        "api",
-		Description: fmt.Sprintf("Overdue %s: ping, management and badge API", st.Name),
-		MemoryMB:    st.Memory.API,
+	fn, alias := newFunction(c, "Function", functionProps{
+		Stage:               st,
+		Name:                "api",
+		Description:         fmt.Sprintf("Overdue %s: ping, management and badge API", st.Name),
+		MemoryMB:            st.Memory.API,
+		ReservedConcurrency: st.ReservedConcurrency.API,
 		// API Gateway gives up on an integration after 30 s.
 		Timeout: awscdk.Duration_Seconds(jsii.Number(29)),
 		Environment: map[string]*string{
@@ -67,7 +91,9 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) *API {
 		},
 		Data: props.Data,
 	})
-	props.Data.Table.GrantReadWriteData(fn)
+	// The management API does everything the store offers: it lists a project's checks and
+	// channels (the project index) and its parked deliveries (the unprocessed index).
+	props.Data.GrantItems(fn, concat(readActions, writeActions, manageActions), dynamo.ProjectIndex, dynamo.UnprocessedIndex)
 	props.Data.Secret.GrantRead(fn, nil)
 
 	httpAPI := awsapigatewayv2.NewHttpApi(c, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
@@ -75,6 +101,9 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) *API {
 		Description: jsii.String(fmt.Sprintf("Overdue %s", st.Name)),
 		// The $default stage is made below, with throttling, which HttpApiProps cannot set.
 		CreateDefaultStage: jsii.Bool(false),
+		// With a custom domain, the domain is the only way in: the execute-api endpoint would
+		// be a second address that bypasses whatever is in front of the domain.
+		DisableExecuteApiEndpoint: jsii.Bool(st.DomainName != ""),
 	})
 
 	var domain awsapigatewayv2.DomainName
@@ -85,7 +114,26 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) *API {
 			Certificate: awscertificatemanager.Certificate_FromCertificateArn(c, jsii.String("Certificate"), jsii.String(st.CertificateARN)),
 		})
 		mapping = &awsapigatewayv2.DomainMappingOptions{DomainName: domain}
+		if st.HostedZoneID != "" {
+			zone := awsroute53.HostedZone_FromHostedZoneAttributes(c, jsii.String("Zone"), &awsroute53.HostedZoneAttributes{
+				HostedZoneId: jsii.String(st.HostedZoneID),
+				ZoneName:     jsii.String(st.HostedZoneName),
+			})
+			awsroute53.NewARecord(c, jsii.String("DomainRecord"), &awsroute53.ARecordProps{
+				Zone:       zone,
+				RecordName: jsii.String(st.DomainName + "."),
+				Target: awsroute53.RecordTarget_FromAlias(awsroute53targets.NewApiGatewayv2DomainProperties(
+					domain.RegionalDomainName(), domain.RegionalHostedZoneId())),
+				Comment: jsii.String(fmt.Sprintf("Overdue %s API", st.Name)),
+			})
+		}
 	}
+
+	retention, _ := st.logRetention() // validated by loadStage
+	accessLogs := awslogs.NewLogGroup(c, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
+		Retention:     retention,
+		RemovalPolicy: st.removalPolicy(),
+	})
 
 	stage := awsapigatewayv2.NewHttpStage(c, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
 		HttpApi:    httpAPI,
@@ -97,8 +145,14 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) *API {
 		},
 		DomainMapping: mapping,
 	})
+	// HttpStageProps' AccessLogSettings wants an interface that Go code cannot implement
+	// through jsii; the CloudFormation property is set on the stage resource directly.
+	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+		DestinationArn: accessLogs.LogGroupArn(),
+		Format:         jsii.String(accessLogFormat),
+	})
 
-	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("Lambda"), fn, nil)
+	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("Lambda"), alias, nil)
 	for _, path := range apiRoutes {
 		httpAPI.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(path),
@@ -113,14 +167,16 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) *API {
 	// that is no cycle: the API resource itself refers to nothing, and the integration, routes
 	// and permissions that refer to the function are separate resources, created after both.
 	// ApiEndpoint has no trailing slash, unlike the stage's URL.
-	url := httpAPI.ApiEndpoint()
+	var url *string
 	switch {
 	case st.SiteRoot != "":
 		url = jsii.String(st.SiteRoot)
 	case st.DomainName != "":
 		url = jsii.String("https://" + st.DomainName)
+	default:
+		url = httpAPI.ApiEndpoint()
 	}
 	fn.AddEnvironment(jsii.String("SITE_ROOT"), url, nil)
 
-	return &API{Construct: c, Function: fn, HTTPAPI: httpAPI, Stage: stage, Domain: domain, URL: url}
+	return &API{Construct: c, Function: fn, Alias: alias, AccessLogs: accessLogs, HTTPAPI: httpAPI, Stage: stage, Domain: domain, URL: url}
 }

@@ -67,6 +67,12 @@ type Stage struct {
 	// certificate is an ACM certificate in the stack's region covering the domain.
 	DomainName     string `json:"domainName"`
 	CertificateARN string `json:"certificateArn"`
+	// HostedZoneID and HostedZoneName name the Route 53 public hosted zone that holds
+	// DomainName (both or neither, only with DomainName): the stack then creates the alias
+	// record pointing the domain at the API. Without them, point DNS at the ApiDomainTarget
+	// output yourself.
+	HostedZoneID   string `json:"hostedZoneId"`
+	HostedZoneName string `json:"hostedZoneName"`
 	// SiteRoot is the base URL the API hands out in ping and badge URLs (SITE_ROOT), for an API
 	// reached through a CDN or proxy. Optional: the default is https://<DomainName>, or the
 	// API's own endpoint without a custom domain.
@@ -89,6 +95,14 @@ type Stage struct {
 	LogLevel string `json:"logLevel"`
 	// Memory is each function's memory size in MB.
 	Memory Memory `json:"memory"`
+	// ReservedConcurrency is each function's reserved concurrency: the most instances it runs
+	// at once, and a share of the account's concurrency kept for it. 0 leaves a function
+	// unreserved, sharing the account's pool (the default for every stage but prod).
+	ReservedConcurrency Concurrency `json:"reservedConcurrency"`
+	// HeartbeatURL is an outside monitor's ping URL (any Healthchecks-compatible one, another
+	// Overdue's included) that the sweep requests after every successful run, so that someone
+	// hears when Overdue itself stops. Optional; it reaches the sweep as HEARTBEAT_URL.
+	HeartbeatURL string `json:"heartbeatUrl"`
 
 	// Dist is the directory holding <fn>/bootstrap (-c dist=..., else $OVERDUE_DIST, else
 	// "dist").
@@ -103,6 +117,14 @@ type Stage struct {
 
 // Memory is the memory size of each function, in MB. Lambda gives CPU in proportion to it.
 type Memory struct {
+	API     int `json:"api"`
+	Sweep   int `json:"sweep"`
+	Notify  int `json:"notify"`
+	Migrate int `json:"migrate"`
+}
+
+// Concurrency is the reserved concurrency of each function; 0 reserves none.
+type Concurrency struct {
 	API     int `json:"api"`
 	Sweep   int `json:"sweep"`
 	Notify  int `json:"notify"`
@@ -132,6 +154,13 @@ func prodStage() Stage {
 	s.ThrottleRate = 200
 	s.ThrottleBurst = 400
 	s.LogRetentionDays = 90
+	// Reserved, so that a runaway function elsewhere in the account cannot starve the ping API,
+	// and a flood of pings cannot starve the sweep and the notifier. The API's share is what the
+	// stage's throttle (200 requests/s) needs at the API's ~50 ms per request, with headroom;
+	// the sweep runs once a minute (two may overlap); notify runs one instance per stream shard
+	// plus the retry schedule; migrate runs during deploys. 114 in all: the account keeps at
+	// least 100 unreserved, so a default account (1000) has room, a new one (often 10) does not.
+	s.ReservedConcurrency = Concurrency{API: 100, Sweep: 2, Notify: 10, Migrate: 2}
 	return s
 }
 
@@ -270,6 +299,29 @@ func (s Stage) validate() error {
 	}
 	if (s.DomainName == "") != (s.CertificateARN == "") {
 		errs = append(errs, errors.New("domainName and certificateArn go together: set both for a custom domain, or neither"))
+	}
+	if (s.HostedZoneID == "") != (s.HostedZoneName == "") {
+		errs = append(errs, errors.New("hostedZoneId and hostedZoneName go together: set both for a Route 53 record, or neither"))
+	}
+	if s.HostedZoneID != "" && s.DomainName == "" {
+		errs = append(errs, errors.New("hostedZoneId is set without domainName: the record is the custom domain's"))
+	}
+	if s.HostedZoneName != "" && s.DomainName != "" {
+		zone := strings.TrimSuffix(s.HostedZoneName, ".")
+		if s.DomainName != zone && !strings.HasSuffix(s.DomainName, "."+zone) {
+			errs = append(errs, fmt.Errorf("domainName %q is not in hostedZoneName %q", s.DomainName, s.HostedZoneName))
+		}
+	}
+	if s.HeartbeatURL != "" {
+		// The URL may carry a ping key: the message does not repeat it.
+		if u, err := url.Parse(s.HeartbeatURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, errors.New("heartbeatUrl: want an absolute http(s) URL, e.g. https://hc-ping.com/<uuid>"))
+		}
+	}
+	for fn, n := range map[string]int{"api": s.ReservedConcurrency.API, "sweep": s.ReservedConcurrency.Sweep, "notify": s.ReservedConcurrency.Notify, "migrate": s.ReservedConcurrency.Migrate} {
+		if n < 0 {
+			errs = append(errs, fmt.Errorf("reservedConcurrency.%s = %d: want 0 (none reserved) or more", fn, n))
+		}
 	}
 	if s.CertificateARN != "" && !strings.HasPrefix(s.CertificateARN, "arn:") {
 		errs = append(errs, fmt.Errorf("certificateArn %q is not an ARN", s.CertificateARN))

@@ -33,7 +33,7 @@ func TestLoadStage(t *testing.T) {
 			want: withName(prodStage(), func(s *Stage) {
 				s.Account, s.Region, s.Dist, s.EmailFrom, s.Migrate = "123456789012", "eu-west-1", "/tmp/d", "alerts@example.org", true
 				s.Build = "v0.3.0-2-gabc1234"
-				if !s.Retain || s.LogRetentionDays != 90 {
+				if !s.Retain || s.LogRetentionDays != 90 || s.ReservedConcurrency.API == 0 {
 					panic("prod defaults changed: update this test")
 				}
 			}),
@@ -80,6 +80,11 @@ func TestLoadStage(t *testing.T) {
 		{name: "retention CloudWatch lacks", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"logRetentionDays": 10}}}, wantErr: "logRetentionDays 10"},
 		{name: "sender not an address", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"emailFrom": "alerts"}}}, wantErr: `emailFrom "alerts"`},
 		{name: "memory out of range", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"memory": map[string]any{"sweep": 64}}}}, wantErr: "memory.sweep = 64"},
+		{name: "zone without domain", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"hostedZoneId": "Z123", "hostedZoneName": "example.org"}}}, wantErr: "hostedZoneId is set without domainName"},
+		{name: "zone id without name", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"hostedZoneId": "Z123"}}}, wantErr: "hostedZoneId and hostedZoneName go together"},
+		{name: "domain outside the zone", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"domainName": "status.example.org", "certificateArn": "arn:aws:acm:us-east-1:1:certificate/x", "hostedZoneId": "Z123", "hostedZoneName": "example.com"}}}, wantErr: `domainName "status.example.org" is not in hostedZoneName "example.com"`},
+		{name: "heartbeat not a URL", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"heartbeatUrl": "hc-ping.com/secret-uuid"}}}, wantErr: "heartbeatUrl: want an absolute http(s) URL"},
+		{name: "negative concurrency", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"reservedConcurrency": map[string]any{"notify": -1}}}}, wantErr: "reservedConcurrency.notify = -1"},
 		{name: "empty build", ctx: map[string]any{"build": " "}, wantErr: `context "build"`},
 		{name: "migrate not a bool", ctx: map[string]any{"migrate": "yes please"}, wantErr: `context "migrate"`},
 	} {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -97,4 +98,52 @@ func NewData(scope constructs.Construct, id string, props *DataProps) *Data {
 	}
 
 	return &Data{Construct: c, Table: table, Secret: secret}
+}
+
+// The DynamoDB actions the store (internal/store/dynamo) calls, by what they are for; each
+// function is granted the ones its code reaches (see the construct of each function).
+// TransactWriteItems is authorized per item, as the Put, Update and ConditionCheck it holds.
+var (
+	// readActions: GetItem (checks, META for the data-model guard), BatchGetItem (lists load
+	// the items an index names), Query (a check's pings and flips, and the indexes), and Scan:
+	// the data-model guard scans three keys when META is missing, to tell an empty table from
+	// an unversioned one (internal/store/dynamo, hasData), so every function may need it.
+	readActions = []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan"}
+	// writeActions: PutItem and UpdateItem, alone and inside transactions.
+	writeActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}
+	// manageActions: what only the management API (deleting checks with their pings and
+	// channels, creating checks and projects under a condition) and the migrations do.
+	manageActions = []string{"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"}
+)
+
+// GrantItems allows grantee exactly actions on the table's items, and dynamodb:Query on the
+// named indexes: never the table's own management (DescribeTable, UpdateTable, ...) nor its
+// stream, and only the indexes the grantee's code queries.
+func (d *Data) GrantItems(grantee awsiam.IGrantable, actions []string, indexes ...string) {
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings(actions...),
+		ResourceArns: &[]*string{d.Table.TableArn()},
+	})
+	if len(indexes) == 0 {
+		return
+	}
+	arns := make([]*string, len(indexes))
+	for i, name := range indexes {
+		arns[i] = jsii.String(*d.Table.TableArn() + "/index/" + name)
+	}
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("dynamodb:Query"),
+		ResourceArns: &arns,
+	})
+}
+
+// concat joins lists of actions.
+func concat(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
 }

@@ -20,6 +20,8 @@ type functionProps struct {
 	Description string
 	// MemoryMB is the memory size.
 	MemoryMB int
+	// ReservedConcurrency is the function's reserved concurrency; 0 reserves none.
+	ReservedConcurrency int
 	// Timeout bounds one invocation.
 	Timeout awscdk.Duration
 	// Environment is added to the one every function gets (TABLE_NAME, LOG_LEVEL).
@@ -30,9 +32,14 @@ type functionProps struct {
 
 // newFunction makes a Go function from Stage.Dist/<name>/bootstrap, built by `make build` for
 // the provided.al2023 runtime on arm64 (Graviton: cheaper per millisecond than x86 and as fast
-// for this code), with its own log group so retention and removal follow the stage. Grants are
-// the caller's.
-func newFunction(scope constructs.Construct, id string, p functionProps) awslambda.Function {
+// for this code), with its own log group so retention and removal follow the stage, X-Ray
+// tracing, and the stage's reserved concurrency. Grants are the caller's.
+//
+// The second result is the function's alias "live" (LiveAlias) on a version published from the
+// current code and configuration: everything that invokes the function (the API, the schedules,
+// the stream mapping, the migrate provider) invokes the alias, so that what runs is a version
+// named in the stack, and a deploy moves every caller to the new code in one step.
+func newFunction(scope constructs.Construct, id string, p functionProps) (awslambda.Function, awslambda.Alias) {
 	retention, err := p.Stage.logRetention()
 	if err != nil {
 		// loadStage validated the stage; reaching this is a programming error.
@@ -52,7 +59,7 @@ func newFunction(scope constructs.Construct, id string, p functionProps) awslamb
 	for k, v := range p.Environment {
 		env[k] = v
 	}
-	return awslambda.NewFunction(scope, jsii.String(id), &awslambda.FunctionProps{
+	props := &awslambda.FunctionProps{
 		Description:  jsii.String(p.Description),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
@@ -62,8 +69,27 @@ func newFunction(scope constructs.Construct, id string, p functionProps) awslamb
 		Timeout:      p.Timeout,
 		Environment:  &env,
 		LogGroup:     logs,
+		// Traces every invocation and the AWS SDK calls it makes (the role gets the X-Ray
+		// actions, which IAM allows on no narrower resource than "*").
+		Tracing: awslambda.Tracing_ACTIVE,
+		// A replaced version is deleted: the stack's rollback is a deploy of the older build
+		// (README, "Upgrades and rollbacks"), which publishes its code again; retained ones
+		// would pile up in the account's code storage.
+		CurrentVersionOptions: &awslambda.VersionOptions{RemovalPolicy: awscdk.RemovalPolicy_DESTROY},
+	}
+	if p.ReservedConcurrency > 0 {
+		props.ReservedConcurrentExecutions = jsii.Number(float64(p.ReservedConcurrency))
+	}
+	fn := awslambda.NewFunction(scope, jsii.String(id), props)
+	alias := awslambda.NewAlias(scope, jsii.String(id+"Live"), &awslambda.AliasProps{
+		AliasName: jsii.String(LiveAlias),
+		Version:   fn.CurrentVersion(),
 	})
+	return fn, alias
 }
+
+// LiveAlias is the name of every function's alias, the one its callers invoke.
+const LiveAlias = "live"
 
 // removalPolicy is what happens to stateful resources when the stack is deleted or they are
 // replaced: retained for a stage that keeps its data (prod), destroyed otherwise.

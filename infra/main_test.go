@@ -212,6 +212,21 @@ func (s *synthesized) function(t *testing.T, what string) (string, map[string]an
 	return id, fn
 }
 
+// alias returns the logical ID of the live alias of the function whose Description contains
+// what.
+func (s *synthesized) alias(t *testing.T, what string) string {
+	t.Helper()
+	fnID, _ := s.function(t, what)
+	for id, r := range s.resources("AWS::Lambda::Alias") {
+		p := props(r)
+		if fmt.Sprint(p["FunctionName"]) == fmt.Sprint(ref(fnID)) && p["Name"] == LiveAlias {
+			return id
+		}
+	}
+	t.Fatalf("no alias %q of the function described as %q", LiveAlias, what)
+	return ""
+}
+
 // props is a resource's Properties.
 func props(r map[string]any) map[string]any {
 	p, _ := r["Properties"].(map[string]any)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/store/dynamo"
 )
 
 // MigrateProps configures the Migrate construct.
@@ -57,6 +58,8 @@ type Migrate struct {
 	constructs.Construct
 	// Function is the migrate function (functions/migrate).
 	Function awslambda.Function
+	// Alias is its live alias, which the provider invokes.
+	Alias awslambda.Alias
 	// Resource is the expand phase; functions that need migrated data depend on it.
 	Resource awscdk.CustomResource
 	// Contract is the contract phase; it must depend on every function (see NewStack).
@@ -68,21 +71,24 @@ func NewMigrate(scope constructs.Construct, id string, props *MigrateProps) *Mig
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	st := props.Stage
 
-	fn := newFunction(c, "Function", functionProps{
-		Stage:       st,
-		Name:        "migrate",
-		Description: fmt.Sprintf("Overdue %s: data-model guard and migrations, run by cdk deploy", st.Name),
-		MemoryMB:    st.Memory.Migrate,
+	fn, alias := newFunction(c, "Function", functionProps{
+		Stage:               st,
+		Name:                "migrate",
+		Description:         fmt.Sprintf("Overdue %s: data-model guard and migrations, run by cdk deploy", st.Name),
+		MemoryMB:            st.Memory.Migrate,
+		ReservedConcurrency: st.ReservedConcurrency.Migrate,
 		// Lambda's limit. A migration that needs longer must be resumable and run again
 		// (migrations are idempotent and resumable by contract).
 		Timeout: awscdk.Duration_Minutes(jsii.Number(15)),
 		Data:    props.Data,
 	})
-	props.Data.Table.GrantReadWriteData(fn)
+	// Migrations scan the table, rewrite and delete items, in batches, and query any index.
+	props.Data.GrantItems(fn, concat(readActions, writeActions, manageActions), dynamo.DueIndex, dynamo.ProjectIndex, dynamo.UnprocessedIndex)
 
 	retention, _ := st.logRetention() // validated by loadStage
 	provider := customresources.NewProvider(c, jsii.String("Provider"), &customresources.ProviderProps{
-		OnEventHandler: fn,
+		// The alias: the provider invokes the version this deploy published, never $LATEST.
+		OnEventHandler: alias,
 		LogGroup: awslogs.NewLogGroup(c, jsii.String("ProviderLogs"), &awslogs.LogGroupProps{
 			Retention:     retention,
 			RemovalPolicy: st.removalPolicy(),
@@ -107,6 +113,7 @@ func NewMigrate(scope constructs.Construct, id string, props *MigrateProps) *Mig
 	return &Migrate{
 		Construct: c,
 		Function:  fn,
+		Alias:     alias,
 		Resource:  resource("Schema", schema.Expand),
 		Contract:  resource("Contract", schema.Contract),
 	}

@@ -37,6 +37,8 @@ type Notify struct {
 	constructs.Construct
 	// Function is the notify function.
 	Function awslambda.Function
+	// Alias is its live alias, which the stream mapping and the retry schedule invoke.
+	Alias awslambda.Alias
 	// DeadLetterQueue receives the records of batches that failed every retry.
 	DeadLetterQueue awssqs.Queue
 	// RetryRule invokes the function every minute to retry failed sends.
@@ -78,20 +80,22 @@ func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notif
 	for kind, u := range st.ServiceURLs {
 		env[notify.BaseURLVariable(kind)] = jsii.String(strings.TrimRight(u, "/"))
 	}
-	fn := newFunction(c, "Function", functionProps{
-		Stage:       st,
-		Name:        "notify",
-		Description: fmt.Sprintf("Overdue %s: delivers flips by email, SMS, SNS and webhook", st.Name),
-		MemoryMB:    st.Memory.Notify,
+	fn, alias := newFunction(c, "Function", functionProps{
+		Stage:               st,
+		Name:                "notify",
+		Description:         fmt.Sprintf("Overdue %s: delivers flips by email, SMS, SNS and webhook", st.Name),
+		MemoryMB:            st.Memory.Notify,
+		ReservedConcurrency: st.ReservedConcurrency.Notify,
 		// A batch is up to ten flips, each to a few channels, and one send may take up to 30 s
 		// (internal/notify's send timeout) before it is recorded for a retry.
 		Timeout:     awscdk.Duration_Minutes(jsii.Number(5)),
 		Environment: env,
 		Data:        props.Data,
 	})
-	// Read and write: the notifier reads checks and channels, marks flips processed and keeps a
-	// delivery record per channel so a retried batch never alerts twice.
-	props.Data.Table.GrantReadWriteData(fn)
+	// Read and write: the notifier reads checks and channels (the project index), finds flips
+	// and deliveries still to do (the unprocessed index), marks flips processed and keeps a
+	// delivery record per channel so a retried batch never alerts twice. It deletes nothing.
+	props.Data.GrantItems(fn, concat(readActions, writeActions), dynamo.ProjectIndex, dynamo.UnprocessedIndex)
 	props.Data.Secret.GrantRead(fn, nil)
 
 	sender, _ := st.sender() // validated by loadStage
@@ -108,13 +112,16 @@ func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notif
 	}))
 	// SMS goes to phone numbers, which have no ARN: SNS Publish to a phone number can only be
 	// allowed on resource "*". The sns channel kind publishes to topics the channel names,
-	// which are not known when deploying. The action stays exactly sns:Publish.
+	// which are not known when deploying. The action stays exactly sns:Publish, the one
+	// statement on "*" besides X-Ray's (which has no resources either).
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("sns:Publish"),
 		Resources: jsii.Strings("*"),
 	}))
 
 	dlq := awssqs.NewQueue(c, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
+		// What it holds is the record of lost alerts: kept with the stage's data.
+		RemovalPolicy: st.removalPolicy(),
 		// Stream records live 24 hours, so what the queue holds (shard, sequence numbers of the
 		// failed batch) is for diagnosis; two weeks gives time to look.
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
@@ -122,7 +129,12 @@ func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notif
 		EnforceSSL:      jsii.Bool(true),
 	})
 
-	fn.AddEventSource(awslambdaeventsources.NewDynamoEventSource(props.Data.Table, &awslambdaeventsources.DynamoEventSourceProps{
+	// The mapping is made directly rather than with DynamoEventSource, whose grant adds
+	// dynamodb:ListStreams on every resource; the stream's own actions are granted below,
+	// scoped to this table's streams.
+	awslambda.NewEventSourceMapping(c, jsii.String("Stream"), &awslambda.EventSourceMappingProps{
+		Target:         alias,
+		EventSourceArn: props.Data.Table.TableStreamArn(),
 		// From the oldest record the stream holds, so flips written while the mapping is being
 		// created, or disabled, are still delivered.
 		StartingPosition: awslambda.StartingPosition_TRIM_HORIZON,
@@ -141,7 +153,12 @@ func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notif
 		RetryAttempts: jsii.Number(10),
 		MaxRecordAge:  awscdk.Duration_Hours(jsii.Number(6)),
 		OnFailure:     awslambdaeventsources.NewSqsDlq(dlq),
-	}))
+	})
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      fn,
+		Actions:      jsii.Strings("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"),
+		ResourceArns: jsii.Strings(*props.Data.Table.TableArn() + "/stream/*"),
+	})
 
 	// Sends that failed transiently are recorded with their next attempt (the first after 30 s);
 	// nothing else would make that attempt until the next flip.
@@ -149,11 +166,11 @@ func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notif
 		Description: jsii.String(fmt.Sprintf("Overdue %s: retry failed notification sends", st.Name)),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
 	})
-	retry.AddTarget(awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+	retry.AddTarget(awseventstargets.NewLambdaFunction(alias, &awseventstargets.LambdaFunctionProps{
 		// The next run retries whatever this one missed.
 		RetryAttempts: jsii.Number(0),
 		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(60)),
 	}))
 
-	return &Notify{Construct: c, Function: fn, DeadLetterQueue: dlq, RetryRule: retry}
+	return &Notify{Construct: c, Function: fn, Alias: alias, DeadLetterQueue: dlq, RetryRule: retry}
 }

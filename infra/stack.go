@@ -28,6 +28,8 @@ type Stack struct {
 	// Migrate is nil unless the stage has Migrate set (see migrate.go).
 	Migrate *Migrate
 	Alarms  *Alarms
+	// Dashboard is the stage's CloudWatch dashboard.
+	Dashboard *Dashboard
 }
 
 // StackName is the name of a stage's stack: Overdue-<stage>.
@@ -87,14 +89,18 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 	}
 
 	s.Alarms = NewAlarms(s.Stack, "Alarms", &AlarmsProps{
-		Stage: st, API: s.API, Sweep: s.Sweep, Notify: s.Notify, Functions: functions,
+		Stage: st, Data: s.Data, API: s.API, Sweep: s.Sweep, Notify: s.Notify, Functions: functions,
+	})
+	s.Dashboard = NewDashboard(s.Stack, "Dashboard", &DashboardProps{
+		Stage: st, API: s.API, Sweep: s.Sweep, Alarms: s.Alarms, Functions: functions,
 	})
 
 	if s.Migrate != nil {
 		// The contract phase raises the minimum reader: it runs only once every function runs
-		// the new code, and after everything else in the stack, so that a deploy failing
+		// the new code (the constructs hold the functions, their new versions and the live
+		// aliases moved onto them), and after everything else in the stack, so that a deploy failing
 		// anywhere else rolls back to old code over data that old code can still use.
-		s.Migrate.Contract.Node().AddDependency(s.API.Construct, s.Sweep.Construct, s.Notify.Construct, s.Alarms.Construct)
+		s.Migrate.Contract.Node().AddDependency(s.API.Construct, s.Sweep.Construct, s.Notify.Construct, s.Alarms.Construct, s.Dashboard.Construct)
 	}
 
 	// A stage that keeps its data is one people rely on: say that nobody hears its alarms.

@@ -213,9 +213,9 @@ func TestGrants(t *testing.T) {
 			}
 			if st["Resource"] == "*" {
 				for _, a := range actions(st) {
-					// sns:Publish: phone numbers have no ARN. dynamodb:ListStreams: IAM
-					// supports no resource for it; the event source mapping's grant adds it.
-					if a != "sns:Publish" && a != "dynamodb:ListStreams" {
+					// sns:Publish: phone numbers have no ARN. X-Ray's actions have no
+					// resources at all.
+					if a != "sns:Publish" && a != "xray:PutTraceSegments" && a != "xray:PutTelemetryRecords" {
 						t.Errorf("role %s is allowed %s on every resource", role, a)
 					}
 				}
@@ -234,13 +234,17 @@ func TestGrants(t *testing.T) {
 		what      string
 		want, not []string
 	}{
-		{"badge API", []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "secretsmanager:GetSecretValue"},
-			[]string{"ses:SendEmail", "sns:Publish"}},
-		{"overdue checks", []string{"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"},
-			[]string{"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish"}},
+		{"badge API", []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem",
+			"dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "secretsmanager:GetSecretValue"},
+			[]string{"ses:SendEmail", "sns:Publish", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
+		{"overdue checks", []string{"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchGetItem", "dynamodb:GetItem"},
+			[]string{"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish", "dynamodb:DeleteItem",
+				"dynamodb:BatchWriteItem", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
 		{"delivers flips", []string{"dynamodb:UpdateItem", "dynamodb:GetRecords", "dynamodb:DescribeStream",
-			"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish", "sqs:SendMessage"}, nil},
-		{"migrations", []string{"dynamodb:UpdateItem", "dynamodb:Query"}, []string{"ses:SendEmail", "sns:Publish"}},
+			"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish", "sqs:SendMessage"},
+			[]string{"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"}},
+		{"migrations", []string{"dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchWriteItem"},
+			[]string{"ses:SendEmail", "sns:Publish", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
 	} {
 		id, _ := s.function(t, tc.what)
 		got := allowed(id)
@@ -253,6 +257,49 @@ func TestGrants(t *testing.T) {
 			if slices.Contains(got, a) {
 				t.Errorf("%s: %s allowed, want not", tc.what, a)
 			}
+		}
+	}
+
+	// DynamoDB: each statement on the table, the named indexes, or the table's streams.
+	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
+	for _, tc := range []struct {
+		what    string
+		indexes []string
+	}{
+		{"badge API", []string{dynamo.ProjectIndex, dynamo.UnprocessedIndex}},
+		{"overdue checks", []string{dynamo.DueIndex}},
+		{"delivers flips", []string{dynamo.ProjectIndex, dynamo.UnprocessedIndex}},
+		{"migrations", []string{dynamo.DueIndex, dynamo.ProjectIndex, dynamo.UnprocessedIndex}},
+	} {
+		var queried []string
+		for _, st := range statements[roleOf(mustID(t, s, tc.what))] {
+			if !strings.HasPrefix(actions(st)[0], "dynamodb:") {
+				continue
+			}
+			b, _ := json.Marshal(st["Resource"])
+			if !strings.Contains(string(b), tableID) {
+				t.Errorf("%s: DynamoDB statement on %s, want the table's ARN in it", tc.what, b)
+			}
+			for _, name := range []string{dynamo.DueIndex, dynamo.ProjectIndex, dynamo.UnprocessedIndex} {
+				if strings.Contains(string(b), "/index/"+name) {
+					queried = append(queried, name)
+					if got := actions(st); len(got) != 1 || got[0] != "dynamodb:Query" {
+						t.Errorf("%s: %v on index %s, want only dynamodb:Query", tc.what, got, name)
+					}
+				}
+			}
+			if strings.Contains(string(b), "/index/*") {
+				t.Errorf("%s: a statement on every index: %s", tc.what, b)
+			}
+			if slices.Contains(actions(st), "dynamodb:GetRecords") && !strings.Contains(string(b), "/stream/*") {
+				t.Errorf("%s: stream actions on %s, want the table's streams", tc.what, b)
+			}
+		}
+		slices.Sort(queried)
+		want := slices.Clone(tc.indexes)
+		slices.Sort(want)
+		if !slices.Equal(queried, want) {
+			t.Errorf("%s may query indexes %v, want %v", tc.what, queried, want)
 		}
 	}
 
@@ -299,11 +346,11 @@ func TestAPI(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("routes (-want +got):\n%s", diff)
 			}
-			apiFn := mustID(t, s, "badge API")
-			expect(t, "routes go to the api function", func() {
+			apiAlias := s.alias(t, "badge API")
+			expect(t, "routes go to the api function's live alias", func() {
 				s.AllResourcesProperties(jsii.String("AWS::ApiGatewayV2::Integration"), obj{
 					"IntegrationType":      "AWS_PROXY",
-					"IntegrationUri":       getAtt(apiFn, "Arn"),
+					"IntegrationUri":       ref(apiAlias),
 					"PayloadFormatVersion": "2.0",
 				})
 			})
@@ -355,20 +402,20 @@ func TestAPICustomDomain(t *testing.T) {
 
 func TestSweepRule(t *testing.T) {
 	s := synth(t, devContext)
-	sweep := mustID(t, s, "overdue checks")
+	sweep := s.alias(t, "overdue checks")
 	expect(t, "rule", func() {
 		s.HasResourceProperties(jsii.String("AWS::Events::Rule"), obj{
 			"ScheduleExpression": "rate(1 minute)",
 			"State":              "ENABLED",
 			"Targets": arr{like(obj{
-				"Arn":         getAtt(sweep, "Arn"),
+				"Arn":         ref(sweep),
 				"RetryPolicy": obj{"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60},
 			})},
 		})
 	})
 	expect(t, "EventBridge may invoke the sweep", func() {
 		s.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), obj{
-			"FunctionName": getAtt(sweep, "Arn"),
+			"FunctionName": ref(sweep),
 			"Principal":    "events.amazonaws.com",
 		})
 	})
@@ -378,10 +425,10 @@ func TestNotifyStream(t *testing.T) {
 	s := synth(t, devContext)
 	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
 	queueID, _ := s.only(t, "AWS::SQS::Queue")
-	notify := mustID(t, s, "delivers flips")
+	notify := s.alias(t, "delivers flips")
 	expect(t, "event source mapping", func() {
 		s.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), obj{
-			"FunctionName":               ref(notify),
+			"FunctionName":               assertions.Match_AnyValue(), // below
 			"EventSourceArn":             getAtt(tableID, "StreamArn"),
 			"StartingPosition":           "TRIM_HORIZON",
 			"FunctionResponseTypes":      arr{"ReportBatchItemFailures"},
@@ -396,16 +443,28 @@ func TestNotifyStream(t *testing.T) {
 			}}},
 		})
 	})
+	_, esm := s.only(t, "AWS::Lambda::EventSourceMapping")
+	if b, _ := json.Marshal(props(esm)["FunctionName"]); !strings.Contains(string(b), ref(notify)["Ref"].(string)) || !strings.Contains(string(b), `":live"`) {
+		t.Errorf("stream mapping's FunctionName = %s, want the notify function's live alias", b)
+	}
 	expect(t, "retry schedule", func() {
 		s.HasResourceProperties(jsii.String("AWS::Events::Rule"), obj{
 			"ScheduleExpression": "rate(1 minute)",
-			"Targets":            arr{like(obj{"Arn": getAtt(notify, "Arn")})},
+			"Targets":            arr{like(obj{"Arn": ref(notify)})},
 		})
 	})
 	expect(t, "dead-letter queue", func() {
-		s.HasResourceProperties(jsii.String("AWS::SQS::Queue"), obj{
-			"MessageRetentionPeriod": 14 * 24 * 3600,
-			"SqsManagedSseEnabled":   true,
+		s.HasResource(jsii.String("AWS::SQS::Queue"), obj{
+			"DeletionPolicy": "Delete",
+			"Properties": like(obj{
+				"MessageRetentionPeriod": 14 * 24 * 3600,
+				"SqsManagedSseEnabled":   true,
+			}),
+		})
+	})
+	expect(t, "dead-letter queue retained in prod", func() {
+		synth(t, prodContext).HasResource(jsii.String("AWS::SQS::Queue"), obj{
+			"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
 		})
 	})
 }
@@ -416,11 +475,12 @@ func TestAlarms(t *testing.T) {
 		alarms  int
 		email   string
 	}{
-		// sweep, data model refused, dead letters, notify lag, parked, 5xx rate, errors and
+		// sweep, data model refused, dead letters, notify lag, parked, 5xx rate, p99 latency,
+		// table throttles and system errors, sweep lag, SES bounces and complaints, errors and
 		// throttles of each function
-		{devContext, 6 + 2*4, ""},
-		{prodContext, 6 + 2*4, "oncall@example.org"},
-		{fullContext, 6 + 2*4, "ops@example.org"},
+		{devContext, 12 + 2*4, ""},
+		{prodContext, 12 + 2*4, "oncall@example.org"},
+		{fullContext, 12 + 2*4, "ops@example.org"},
 	} {
 		s := synth(t, tc.context)
 		t.Run(s.Stage.Name, func(t *testing.T) {
@@ -544,6 +604,47 @@ func TestAlarms(t *testing.T) {
 					"ComparisonOperator": "GreaterThanThreshold",
 				})
 			})
+			alarmMetric := func(what, name string, want obj) {
+				p := obj{"AlarmName": "Overdue-" + s.Stage.Name + "-" + name}
+				for k, v := range want {
+					p[k] = v
+				}
+				expect(t, what, func() { s.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), p) })
+			}
+			alarmMetric("API p99 latency", "ApiLatencyP99", obj{
+				"Namespace": "AWS/ApiGateway", "MetricName": "Latency", "ExtendedStatistic": "p99",
+				"Dimensions": arr{obj{"Name": "ApiId", "Value": ref(apiID)}},
+				"Threshold":  apiLatencyP99Ms, "ComparisonOperator": "GreaterThanThreshold",
+			})
+			alarmMetric("sweep lag", "SweepLag", obj{
+				"Namespace": "Overdue", "MetricName": "SweepLag", "Statistic": "Maximum", "Unit": "Milliseconds",
+				"Dimensions": arr{obj{"Name": "Function", "Value": ref(sweep)}},
+				"Threshold":  sweepLagMs, "ComparisonOperator": "GreaterThanThreshold",
+			})
+			alarmMetric("SES bounce rate", "SesBounceRate", obj{
+				"Namespace": "AWS/SES", "MetricName": "Reputation.BounceRate", "Statistic": "Maximum",
+				"Threshold": sesBounceRate, "ComparisonOperator": "GreaterThanThreshold",
+			})
+			alarmMetric("SES complaint rate", "SesComplaintRate", obj{
+				"Namespace": "AWS/SES", "MetricName": "Reputation.ComplaintRate", "Statistic": "Maximum",
+				"Threshold": sesComplaintRate, "ComparisonOperator": "GreaterThanThreshold",
+			})
+			tableID, _ := s.only(t, "AWS::DynamoDB::Table")
+			for name, metricName := range map[string]string{"TableThrottles": "ThrottledRequests", "TableSystemErrors": "SystemErrors"} {
+				var ops []assertions.Matcher
+				for _, op := range []string{"GetItem", "Query", "UpdateItem", "TransactWriteItems"} {
+					ops = append(ops, like(obj{"MetricStat": like(obj{"Metric": obj{
+						"Namespace":  "AWS/DynamoDB",
+						"MetricName": metricName,
+						"Dimensions": assertions.Match_ArrayWith(&arr{
+							obj{"Name": "Operation", "Value": op},
+							obj{"Name": "TableName", "Value": ref(tableID)},
+						}),
+					}})}))
+				}
+				alarmHas("table "+metricName+" summed over the store's operations", name,
+					obj{"Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold"}, ops...)
+			}
 			for _, id := range s.goFunctions() {
 				for _, m := range []string{"Errors", "Throttles"} {
 					expect(t, m+" of "+id, func() {
@@ -717,13 +818,17 @@ func TestStagesSideBySide(t *testing.T) {
 			t.FailNow()
 		}
 		for id, r := range tmpl["Resources"].(map[string]any) {
+			if r.(map[string]any)["Type"] == "AWS::Lambda::Alias" {
+				continue // an alias's name is its function's own: every function has a "live"
+			}
 			p, _ := r.(map[string]any)["Properties"].(map[string]any)
-			for _, k := range []string{"TableName", "AlarmName", "Name"} {
+			for _, k := range []string{"TableName", "AlarmName", "Name", "DashboardName"} {
 				if n, ok := p[k].(string); ok {
-					if other, dup := names[n]; dup {
+					key := fmt.Sprint(r.(map[string]any)["Type"], " ", n)
+					if other, dup := names[key]; dup {
 						t.Errorf("%s %s of %s is also used by %s", k, n, stage, other)
 					}
-					names[n] = stage + "/" + id
+					names[key] = stage + "/" + id
 				}
 			}
 		}

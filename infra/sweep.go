@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/overduehq/overdue/internal/store/dynamo"
 )
 
 // SweepProps configures the Sweep construct.
@@ -25,6 +27,8 @@ type Sweep struct {
 	constructs.Construct
 	// Function is the sweep function.
 	Function awslambda.Function
+	// Alias is its live alias, which the schedule invokes.
+	Alias awslambda.Alias
 	// Rule is the schedule.
 	Rule awsevents.Rule
 }
@@ -37,28 +41,36 @@ func NewSweep(scope constructs.Construct, id string, props *SweepProps) *Sweep {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	st := props.Stage
 
-	fn := newFunction(c, "Function", functionProps{
-		Stage:       st,
-		Name:        "sweep",
-		Description: fmt.Sprintf("Overdue %s: finds overdue checks every minute", st.Name),
-		MemoryMB:    st.Memory.Sweep,
+	env := map[string]*string{}
+	if st.HeartbeatURL != "" {
+		env["HEARTBEAT_URL"] = jsii.String(st.HeartbeatURL)
+	}
+	fn, alias := newFunction(c, "Function", functionProps{
+		Stage:               st,
+		Name:                "sweep",
+		Description:         fmt.Sprintf("Overdue %s: finds overdue checks every minute", st.Name),
+		MemoryMB:            st.Memory.Sweep,
+		ReservedConcurrency: st.ReservedConcurrency.Sweep,
+		Environment:         env,
 		// Shorter than the schedule, so one sweep ends before the next starts in the usual case;
 		// two at once are safe anyway (conditional writes never double-flip a check).
 		Timeout: awscdk.Duration_Seconds(jsii.Number(50)),
 		Data:    props.Data,
 	})
-	props.Data.Table.GrantReadWriteData(fn)
+	// The sweep queries the due index, loads the checks it names, and writes each flip with its
+	// check's update in one transaction (Update and Put); it deletes nothing.
+	props.Data.GrantItems(fn, concat(readActions, writeActions), dynamo.DueIndex)
 
 	rule := awsevents.NewRule(c, jsii.String("Schedule"), &awsevents.RuleProps{
 		Description: jsii.String(fmt.Sprintf("Overdue %s: run the sweep", st.Name)),
 		Schedule:    sweepRate,
 	})
-	rule.AddTarget(awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+	rule.AddTarget(awseventstargets.NewLambdaFunction(alias, &awseventstargets.LambdaFunctionProps{
 		// A failed or late sweep is not worth retrying: the next one starts within a minute
 		// and does the same work with a fresher clock.
 		RetryAttempts: jsii.Number(0),
 		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(60)),
 	}))
 
-	return &Sweep{Construct: c, Function: fn, Rule: rule}
+	return &Sweep{Construct: c, Function: fn, Alias: alias, Rule: rule}
 }
