@@ -146,11 +146,15 @@ var (
 		contextMigrate: true,
 		contextBuild:   "v0.9.0-test",
 		contextStages: map[string]any{"full": map[string]any{
-			"alarmEmail":     "ops@example.org",
-			"emailFrom":      "Overdue <alerts@example.org>",
-			"domainName":     "status.example.org",
-			"certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
-			"serviceUrls":    map[string]any{"pd": "https://events.eu.pagerduty.com/"},
+			"alarmEmail":          "ops@example.org",
+			"emailFrom":           "Overdue <alerts@example.org>",
+			"domainName":          "status.example.org",
+			"certificateArn":      "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+			"serviceUrls":         map[string]any{"pd": "https://events.eu.pagerduty.com/"},
+			"hostedZoneId":        "Z0123456789ABCDEFGHIJ",
+			"hostedZoneName":      "example.org",
+			"heartbeatUrl":        "https://hc-ping.com/0f3a6e8c-1111-4222-8333-944444444444",
+			"reservedConcurrency": map[string]any{"api": 50, "sweep": 3},
 		}},
 	}
 )
