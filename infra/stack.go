@@ -32,6 +32,9 @@ type Stack struct {
 	Dashboard *Dashboard
 }
 
+// stageTag is the tag every resource of the stack carries, with the stage's name.
+const stageTag = "overdue:stage"
+
 // StackName is the name of a stage's stack: Overdue-<stage>.
 func StackName(stage string) string { return "Overdue-" + stage }
 
@@ -63,7 +66,7 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 		sp.TerminationProtection = jsii.Bool(st.Retain)
 	}
 	s := &Stack{Stack: awscdk.NewStack(scope, jsii.String(StackName(st.Name)), &sp)}
-	awscdk.Tags_Of(s.Stack).Add(jsii.String("overdue:stage"), jsii.String(st.Name), nil)
+	awscdk.Tags_Of(s.Stack).Add(jsii.String(stageTag), jsii.String(st.Name), nil)
 
 	s.Data = NewData(s.Stack, "Data", &DataProps{Stage: st})
 	s.API = NewAPI(s.Stack, "Api", &APIProps{Stage: st, Data: s.Data})
