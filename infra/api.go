@@ -31,8 +31,8 @@ type API struct {
 	constructs.Construct
 	// Function is the api function.
 	Function awslambda.Function
-	// Alias is its live alias, which the API invokes.
-	Alias awslambda.Alias
+	// Live is its live alias (the function itself when the stage turns aliases off), which the API invokes.
+	Live awslambda.IFunction
 	// AccessLogs receives one JSON line per request (accessLogFormat).
 	AccessLogs awslogs.LogGroup
 	// HTTPAPI is the API Gateway HTTP API.
@@ -78,7 +78,7 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) *API {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	st := props.Stage
 
-	fn, alias := newFunction(c, "Function", functionProps{
+	fn, live := newFunction(c, "Function", functionProps{
 		Stage:               st,
 		Name:                "api",
 		Description:         fmt.Sprintf("Overdue %s: ping, management and badge API", st.Name),
@@ -152,7 +152,7 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) *API {
 		Format:         jsii.String(accessLogFormat),
 	})
 
-	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("Lambda"), alias, nil)
+	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("Lambda"), live, nil)
 	for _, path := range apiRoutes {
 		httpAPI.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(path),
@@ -178,5 +178,5 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) *API {
 	}
 	fn.AddEnvironment(jsii.String("SITE_ROOT"), url, nil)
 
-	return &API{Construct: c, Function: fn, Alias: alias, AccessLogs: accessLogs, HTTPAPI: httpAPI, Stage: stage, Domain: domain, URL: url}
+	return &API{Construct: c, Function: fn, Live: live, AccessLogs: accessLogs, HTTPAPI: httpAPI, Stage: stage, Domain: domain, URL: url}
 }

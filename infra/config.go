@@ -99,6 +99,10 @@ type Stage struct {
 	// at once, and a share of the account's concurrency kept for it. 0 leaves a function
 	// unreserved, sharing the account's pool (the default for every stage but prod).
 	ReservedConcurrency Concurrency `json:"reservedConcurrency"`
+	// Aliases puts every function behind its alias "live" on a version published by the deploy,
+	// which every caller invokes (on by default). Off makes callers invoke the functions
+	// directly: only for the moto smoke deploy, whose CloudFormation cannot create aliases.
+	Aliases bool `json:"aliases"`
 	// HeartbeatURL is an outside monitor's ping URL (any Healthchecks-compatible one, another
 	// Overdue's included) that the sweep requests after every successful run, so that someone
 	// hears when Overdue itself stops. Optional; it reaches the sweep as HEARTBEAT_URL.
@@ -142,7 +146,8 @@ func devStage(name string) Stage {
 		LogLevel:         "info",
 		// The API answers people and their jobs: more memory is more CPU and lower latency.
 		// The sweep and the notifier are background work that waits on the network.
-		Memory: Memory{API: 256, Sweep: 128, Notify: 128, Migrate: 256},
+		Memory:  Memory{API: 256, Sweep: 128, Notify: 128, Migrate: 256},
+		Aliases: true,
 	}
 }
 

@@ -35,11 +35,13 @@ type functionProps struct {
 // for this code), with its own log group so retention and removal follow the stage, X-Ray
 // tracing, and the stage's reserved concurrency. Grants are the caller's.
 //
-// The second result is the function's alias "live" (LiveAlias) on a version published from the
-// current code and configuration: everything that invokes the function (the API, the schedules,
-// the stream mapping, the migrate provider) invokes the alias, so that what runs is a version
-// named in the stack, and a deploy moves every caller to the new code in one step.
-func newFunction(scope constructs.Construct, id string, p functionProps) (awslambda.Function, awslambda.Alias) {
+// The second result is what callers invoke: the function's alias "live" (LiveAlias) on a version
+// published from the current code and configuration. Everything that invokes the function (the
+// API, the schedules, the stream mapping, the migrate provider) invokes the alias, so that what
+// runs is a version named in the stack, and a deploy moves every caller to the new code in one
+// step. With Stage.Aliases off (the moto smoke deploy: moto's CloudFormation has no
+// AWS::Lambda::Alias), it is the function itself.
+func newFunction(scope constructs.Construct, id string, p functionProps) (awslambda.Function, awslambda.IFunction) {
 	retention, err := p.Stage.logRetention()
 	if err != nil {
 		// loadStage validated the stage; reaching this is a programming error.
@@ -81,6 +83,9 @@ func newFunction(scope constructs.Construct, id string, p functionProps) (awslam
 		props.ReservedConcurrentExecutions = jsii.Number(float64(p.ReservedConcurrency))
 	}
 	fn := awslambda.NewFunction(scope, jsii.String(id), props)
+	if !p.Stage.Aliases {
+		return fn, fn
+	}
 	alias := awslambda.NewAlias(scope, jsii.String(id+"Live"), &awslambda.AliasProps{
 		AliasName: jsii.String(LiveAlias),
 		Version:   fn.CurrentVersion(),

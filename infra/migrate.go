@@ -58,8 +58,8 @@ type Migrate struct {
 	constructs.Construct
 	// Function is the migrate function (functions/migrate).
 	Function awslambda.Function
-	// Alias is its live alias, which the provider invokes.
-	Alias awslambda.Alias
+	// Live is its live alias (the function itself when the stage turns aliases off), which the provider invokes.
+	Live awslambda.IFunction
 	// Resource is the expand phase; functions that need migrated data depend on it.
 	Resource awscdk.CustomResource
 	// Contract is the contract phase; it must depend on every function (see NewStack).
@@ -71,7 +71,7 @@ func NewMigrate(scope constructs.Construct, id string, props *MigrateProps) *Mig
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	st := props.Stage
 
-	fn, alias := newFunction(c, "Function", functionProps{
+	fn, live := newFunction(c, "Function", functionProps{
 		Stage:               st,
 		Name:                "migrate",
 		Description:         fmt.Sprintf("Overdue %s: data-model guard and migrations, run by cdk deploy", st.Name),
@@ -88,7 +88,7 @@ func NewMigrate(scope constructs.Construct, id string, props *MigrateProps) *Mig
 	retention, _ := st.logRetention() // validated by loadStage
 	provider := customresources.NewProvider(c, jsii.String("Provider"), &customresources.ProviderProps{
 		// The alias: the provider invokes the version this deploy published, never $LATEST.
-		OnEventHandler: alias,
+		OnEventHandler: live,
 		LogGroup: awslogs.NewLogGroup(c, jsii.String("ProviderLogs"), &awslogs.LogGroupProps{
 			Retention:     retention,
 			RemovalPolicy: st.removalPolicy(),
@@ -113,7 +113,7 @@ func NewMigrate(scope constructs.Construct, id string, props *MigrateProps) *Mig
 	return &Migrate{
 		Construct: c,
 		Function:  fn,
-		Alias:     alias,
+		Live:      live,
 		Resource:  resource("Schema", schema.Expand),
 		Contract:  resource("Contract", schema.Contract),
 	}

@@ -37,8 +37,8 @@ type Notify struct {
 	constructs.Construct
 	// Function is the notify function.
 	Function awslambda.Function
-	// Alias is its live alias, which the stream mapping and the retry schedule invoke.
-	Alias awslambda.Alias
+	// Live is its live alias (the function itself when the stage turns aliases off), which the stream mapping and the retry schedule invoke.
+	Live awslambda.IFunction
 	// DeadLetterQueue receives the records of batches that failed every retry.
 	DeadLetterQueue awssqs.Queue
 	// RetryRule invokes the function every minute to retry failed sends.
@@ -80,7 +80,7 @@ func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notif
 	for kind, u := range st.ServiceURLs {
 		env[notify.BaseURLVariable(kind)] = jsii.String(strings.TrimRight(u, "/"))
 	}
-	fn, alias := newFunction(c, "Function", functionProps{
+	fn, live := newFunction(c, "Function", functionProps{
 		Stage:               st,
 		Name:                "notify",
 		Description:         fmt.Sprintf("Overdue %s: delivers flips by email, SMS, SNS and webhook", st.Name),
@@ -133,7 +133,7 @@ func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notif
 	// dynamodb:ListStreams on every resource; the stream's own actions are granted below,
 	// scoped to this table's streams.
 	awslambda.NewEventSourceMapping(c, jsii.String("Stream"), &awslambda.EventSourceMappingProps{
-		Target:         alias,
+		Target:         live,
 		EventSourceArn: props.Data.Table.TableStreamArn(),
 		// From the oldest record the stream holds, so flips written while the mapping is being
 		// created, or disabled, are still delivered.
@@ -166,11 +166,11 @@ func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notif
 		Description: jsii.String(fmt.Sprintf("Overdue %s: retry failed notification sends", st.Name)),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
 	})
-	retry.AddTarget(awseventstargets.NewLambdaFunction(alias, &awseventstargets.LambdaFunctionProps{
+	retry.AddTarget(awseventstargets.NewLambdaFunction(live, &awseventstargets.LambdaFunctionProps{
 		// The next run retries whatever this one missed.
 		RetryAttempts: jsii.Number(0),
 		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(60)),
 	}))
 
-	return &Notify{Construct: c, Function: fn, Alias: alias, DeadLetterQueue: dlq, RetryRule: retry}
+	return &Notify{Construct: c, Function: fn, Live: live, DeadLetterQueue: dlq, RetryRule: retry}
 }

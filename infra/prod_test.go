@@ -75,6 +75,22 @@ func TestLiveAliases(t *testing.T) {
 	}
 }
 
+// TestAliasesOff: with "aliases": false (the moto smoke deploy) there are no versions or
+// aliases, and the callers invoke the functions.
+func TestAliasesOff(t *testing.T) {
+	s := synth(t, map[string]any{contextStage: "dev", contextStages: map[string]any{"dev": map[string]any{
+		"emailFrom": "alerts@dev.example.org", "aliases": false,
+	}}})
+	if n := len(s.resources("AWS::Lambda::Alias")) + len(s.resources("AWS::Lambda::Version")); n != 0 {
+		t.Errorf("%d aliases and versions with aliases off, want 0", n)
+	}
+	expect(t, "the sweep rule invokes the function", func() {
+		s.HasResourceProperties(jsii.String("AWS::Events::Rule"), obj{
+			"Targets": arr{like(obj{"Arn": getAtt(mustID(t, s, "overdue checks"), "Arn")})},
+		})
+	})
+}
+
 // TestAccessLogs: the API stage logs one JSON line per request to a log group with the stage's
 // retention, with the fields an operator needs and never the path, query string or body.
 func TestAccessLogs(t *testing.T) {

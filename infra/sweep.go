@@ -27,8 +27,8 @@ type Sweep struct {
 	constructs.Construct
 	// Function is the sweep function.
 	Function awslambda.Function
-	// Alias is its live alias, which the schedule invokes.
-	Alias awslambda.Alias
+	// Live is its live alias (the function itself when the stage turns aliases off), which the schedule invokes.
+	Live awslambda.IFunction
 	// Rule is the schedule.
 	Rule awsevents.Rule
 }
@@ -45,7 +45,7 @@ func NewSweep(scope constructs.Construct, id string, props *SweepProps) *Sweep {
 	if st.HeartbeatURL != "" {
 		env["HEARTBEAT_URL"] = jsii.String(st.HeartbeatURL)
 	}
-	fn, alias := newFunction(c, "Function", functionProps{
+	fn, live := newFunction(c, "Function", functionProps{
 		Stage:               st,
 		Name:                "sweep",
 		Description:         fmt.Sprintf("Overdue %s: finds overdue checks every minute", st.Name),
@@ -65,12 +65,12 @@ func NewSweep(scope constructs.Construct, id string, props *SweepProps) *Sweep {
 		Description: jsii.String(fmt.Sprintf("Overdue %s: run the sweep", st.Name)),
 		Schedule:    sweepRate,
 	})
-	rule.AddTarget(awseventstargets.NewLambdaFunction(alias, &awseventstargets.LambdaFunctionProps{
+	rule.AddTarget(awseventstargets.NewLambdaFunction(live, &awseventstargets.LambdaFunctionProps{
 		// A failed or late sweep is not worth retrying: the next one starts within a minute
 		// and does the same work with a fresher clock.
 		RetryAttempts: jsii.Number(0),
 		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(60)),
 	}))
 
-	return &Sweep{Construct: c, Function: fn, Alias: alias, Rule: rule}
+	return &Sweep{Construct: c, Function: fn, Live: live, Rule: rule}
 }
