@@ -143,7 +143,8 @@ expect "bisect, retries" "True	10" "$(esm '[BisectBatchOnFunctionError, MaximumR
 dlq=$(resource AWS::SQS::Queue) # its URL
 dlq_arn=$(esm DestinationConfig.OnFailure.Destination)
 expect "dead-letter queue" "${dlq##*/}" "${dlq_arn##*:}"
-expect "log retention (days)" "14 14 14" \
+# The three functions' log groups and the API's access logs.
+expect "log retention (days)" "14 14 14 14" \
   "$(awsq logs describe-log-groups --log-group-name-prefix "$stack-" --query 'logGroups[].retentionInDays' | tr '\t' ' ')"
 topic=$(resource AWS::SNS::Topic)
 expect "ops topic" "$topic" "$(awsq sns get-topic-attributes --topic-arn "$topic" --query Attributes.TopicArn)"
