@@ -195,7 +195,7 @@ if [ -n "${prof_samples:-}" ] && [ -n "$server_samples" ]; then
   share_http=$(share 'net/http.(*conn).serve')
 fi
 # bench_metric FILE UNIT prints the value before UNIT on the benchmark's result line.
-bench_metric() { sed -n "s/.*[[:space:]]\([0-9.]*\) $2.*/\1/p" "$1" 2>/dev/null | head -n 1; }
+bench_metric() { sed -n "s|.*[[:space:]]\([0-9.]*\) $2.*|\1|p" "$1" 2>/dev/null | head -n 1 || true; }
 pings_per_s=$(bench_metric "$work/pingserver.out" 'pings/s')
 cpu_per_ping=$(bench_metric "$work/pingserver.out" 'cpu-µs/ping')
 per_txn=$(bench_metric "$work/pingserver.out" 'pings/txn')
@@ -294,7 +294,7 @@ together), ${per_txn:-?} pings per transaction. The same over one busy check
 (\`BenchmarkPingServer/checks=1\`): ${pings_per_s1:-?} pings/s, ${cpu_per_ping1:-?} µs of CPU per
 ping, ${per_txn1:-?} pings per transaction. The server's goroutines, the committer's among them,
 carry the profiler label \`side=server\`, so the client is cut out.
-${busy:+The profile holds ${prof_samples} of CPU samples in ${prof_duration} on $(nproc) vCPUs: the process (server and client together) kept ${busy}% of the machine busy, ${server_samples} of them the server's.}
+${busy:+The profile holds ${prof_samples} of CPU samples in ${prof_duration} on $(nproc) vCPUs: the process (server and client together) kept ${busy}% of the machine busy, ${server_samples} of it in the server.}
 
 \`\`\`sh
 go test -run '^\$' -bench 'PingServer/checks=16\$' -benchtime 5s -cpuprofile cpu.prof -o httpapi.test ./internal/httpapi/

@@ -29,9 +29,12 @@ var (
 )
 
 const (
-	// pingsTrim keeps a check's newest ?2 pings by number: it deletes from the (?2+1)th newest down.
-	pingsTrim = `DELETE FROM pings WHERE check_id = ?1 AND n <=
-		(SELECT n FROM pings WHERE check_id = ?1 ORDER BY n DESC LIMIT 1 OFFSET ?2)`
+	// pingsTrim deletes a check's pings numbered ?2 or lower: given n_pings - PingLimit, it keeps
+	// the numbers in (n_pings - PingLimit, n_pings], as Healthchecks prunes and as the DynamoDB
+	// store shows them. It starts at the oldest entry of the check's index and stops at the first
+	// one kept: a ping in steady state deletes one row, where finding "the 101st newest" walked
+	// a hundred index entries per ping.
+	pingsTrim  = `DELETE FROM pings WHERE check_id = ?1 AND n <= ?2`
 	flipInsert = `INSERT INTO flips (check_id, created, processed, old_status, new_status, reason)
 		VALUES (?, ?, ?, ?, ?, ?)`
 	// flipsExpire leaves unprocessed flips however old they are: they are the notifier's outbox,
@@ -151,10 +154,11 @@ func (s *Store) CheckByBadgeKey(ctx context.Context, key string) (*check.Check, 
 // are applied one after another in the order they arrived, each seeing the check as the one
 // before left it, and no other writer can change the check in between; fn may run more than
 // once only if another update in its transaction failed. The flip's ID is set once committed.
-// After writing a ping, it trims the check's pings to the newest PingLimit; after writing a ping
-// or a flip, it deletes the check's processed flips older than FlipRetention before that ping's
-// or flip's time, and a few final deliveries (of any check) last updated before then. The
-// returned check is as a later load would return it.
+// After writing a ping, it deletes the check's pings numbered n_pings - PingLimit or lower
+// (with pings numbered by n_pings, the newest PingLimit stay); after writing a ping or a flip,
+// it deletes the check's processed flips older than FlipRetention before that ping's or flip's
+// time, and a few final deliveries (of any check) last updated before then. The returned check
+// is as a later load would return it.
 func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Check) (store.Change, error)) (*check.Check, error) {
 	u := &update{ctx: ctx, id: id, fn: fn, done: make(chan struct{})}
 	s.cm.submit(u)

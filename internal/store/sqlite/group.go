@@ -276,7 +276,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update) error {
 	}
 
 	// What one transaction per update would have done after each, once per check: the last
-	// state of the check, the newest PingLimit pings (pings only ever get newer numbers, so
+	// state of the check, the pings numbered within PingLimit of n_pings (n_pings only grows, so
 	// trimming once keeps the same ones), processed flips older than the retention before the
 	// latest write (the latest cut-off removes what every earlier one would have); then, once for
 	// the transaction, a few final deliveries (of any check) older than the latest cut-off.
@@ -294,8 +294,8 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update) error {
 		if _, err := stmt(write).ExecContext(ctx, append(args, id)...); err != nil {
 			return fmt.Errorf("write check %s: %w", id, dbErr(err))
 		}
-		if bc.trim {
-			if _, err := stmt(s.u.trimPings).ExecContext(ctx, id, s.opts.PingLimit); err != nil {
+		if bc.trim && bc.cur.NPings > s.opts.PingLimit {
+			if _, err := stmt(s.u.trimPings).ExecContext(ctx, id, bc.cur.NPings-s.opts.PingLimit); err != nil {
 				return fmt.Errorf("trim pings of check %s: %w", id, err)
 			}
 		}

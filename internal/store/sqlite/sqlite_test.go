@@ -332,7 +332,7 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH checks USING INDEX checks_slug (project_id=? AND slug=?)"},
 		{"due checks", checkSelect + ` WHERE alert_after IS NOT NULL AND alert_after <= ? ORDER BY alert_after, rowid LIMIT ?`,
 			"SEARCH checks USING INDEX checks_due (alert_after>? AND alert_after<?)"},
-		{"trim pings", pingsTrim, "SEARCH pings USING COVERING INDEX sqlite_autoindex_pings_1 (check_id=? AND n<?)"},
+		{"trim pings", pingsTrim, "SEARCH pings USING INDEX sqlite_autoindex_pings_1 (check_id=? AND n<?)"},
 		{"list pings", pingListSelect + ` WHERE check_id = ? ORDER BY n DESC LIMIT ?`,
 			"SEARCH pings USING INDEX sqlite_autoindex_pings_1 (check_id=?)"},
 		{"expire flips", flipsExpire, "SEARCH flips USING INDEX flips_check (check_id=? AND created<?)"},
