@@ -226,13 +226,18 @@ func runBinary(t *testing.T, bin string, args ...string) (int, string, string) {
 	return 0, "", ""
 }
 
-// drillData is what the current build wrote: a project and a check.
+// drillData is what the current build wrote: a project, a check, and the project's owner (an
+// account, data model 6).
 type drillData struct {
-	project, check string
+	project, check, owner string
 }
 
-// writeWithCurrent creates a project and a check with the current build, then runs its
-// `migrate up` (nothing left to do: the data is at this build's version).
+// drillOwner is the account the current build makes the project's owner.
+const drillOwner = "owner@example.org"
+
+// writeWithCurrent creates a project, a check and an owner (with a set-password link) with the
+// current build, then runs its `migrate up` (nothing left to do: the data is at this build's
+// version).
 func writeWithCurrent(t *testing.T, storeArgs []string) drillData {
 	t.Helper()
 	var p struct {
@@ -248,8 +253,20 @@ func writeWithCurrent(t *testing.T, storeArgs []string) drillData {
 	if err := json.Unmarshal([]byte(out), &c); err != nil {
 		t.Fatal(err)
 	}
+	runCLI(t, append([]string{"user", "create", "--email", drillOwner, "--project", p.ID, "--role", "owner"}, storeArgs...)...)
 	runCLI(t, append([]string{"migrate", "up"}, storeArgs...)...)
-	return drillData{project: p.ID, check: c.UUID}
+	return drillData{project: p.ID, check: c.UUID, owner: drillOwner}
+}
+
+// ownerKept reports whether the current build still finds the project's owner.
+func ownerKept(t *testing.T, d drillData, storeArgs []string) bool {
+	t.Helper()
+	var m struct{ Members []membershipOutput }
+	out := runCLI(t, append([]string{"project", "members", "--project", d.project, "--json"}, storeArgs...)...)
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	return len(m.Members) == 1 && m.Members[0].Email == d.owner && m.Members[0].Role == "owner"
 }
 
 // dataModel is the data's version and minimum reader, as the current build's `migrate status
@@ -386,6 +403,9 @@ func drill(t *testing.T, rel release, d drillData, storeArgs []string, snapshot 
 	}
 	if code, got, stderr := listed(t, binaryPath(t), d, storeArgs); code != 0 || got[d.check] != "backup, 1 pings" {
 		t.Errorf("current build after release %s pinged: check list exit %d %v %s, want backup with 1 ping", rel.Version, code, got, stderr)
+	}
+	if !ownerKept(t, d, storeArgs) {
+		t.Errorf("current build after release %s ran: project members lacks %s as owner", rel.Version, d.owner)
 	}
 }
 

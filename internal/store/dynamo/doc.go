@@ -16,6 +16,7 @@
 //	channel            CHANNEL#<id>           CHANNEL
 //	delivery record    DELIVERY#<id>          DELIVERY                             one (flip, channel); TTL once final (delivery.go)
 //	data-model version META                   SCHEMA                               version, min reader, history, lock (schema.go)
+//	accounts           USER#, EMAIL#, INVITE#, RESET#, SESSION#, TOKEN#; MEMBER# and OWNERS in PROJECT#<id>  (version 6; people.go)
 //
 // Indexes (global, all eventually consistent):
 //
@@ -23,6 +24,7 @@
 //	project      gpk = PROJECT#<id>,  gsk = CHECK#<slug>      keys only  a project's checks, by slug
 //	             gpk = PROJECT#<id>,  gsk = CHANNEL                      a project's channels
 //	             gpk = PROJECTS,      gsk = PROJECT                      every project
+//	             gpk = USERS,         gsk = USER                         every user (version 6)
 //	unprocessed  upk = FLIPS,         usk = <flip ID>#<check>  all       flips not yet processed
 //	             upk = DELIVERY#DUE,  usk = <next µs>#<ID>               deliveries pending or retrying
 //	             upk = DELIVERY#PARKED#<project>, usk = <updated µs>#<ID> a project's parked deliveries

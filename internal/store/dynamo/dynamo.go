@@ -280,6 +280,12 @@ func (s *Store) update(ctx context.Context, in *dynamodb.UpdateItemInput, model 
 
 // delete runs one DeleteItem; model prices it.
 func (s *Store) delete(ctx context.Context, in *dynamodb.DeleteItemInput, model func() cost) error {
+	_, err := s.deleteOutput(ctx, in, model)
+	return err
+}
+
+// deleteOutput is delete for a caller that needs DynamoDB's answer (ReturnValues).
+func (s *Store) deleteOutput(ctx context.Context, in *dynamodb.DeleteItemInput, model func() cost) (*dynamodb.DeleteItemOutput, error) {
 	in.TableName = &s.table
 	in.ReturnConsumedCapacity = s.capacity()
 	res, err := s.db.DeleteItem(ctx, in)
@@ -290,7 +296,7 @@ func (s *Store) delete(ctx context.Context, in *dynamodb.DeleteItemInput, model 
 		}
 		s.Meter.add(u)
 	}
-	return err
+	return res, err
 }
 
 // transact runs one TransactWriteItems on this table; model prices it. A cancelled

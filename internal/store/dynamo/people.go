@@ -535,23 +535,13 @@ func (p *People) consume(ctx context.Context, k item, now time.Time) (item, erro
 	if err := p.s.guardWrite(ctx); err != nil {
 		return nil, err
 	}
-	in := &dynamodb.DeleteItemInput{
-		TableName:                 &p.s.table,
+	res, err := p.s.deleteOutput(ctx, &dynamodb.DeleteItemInput{
 		Key:                       k,
 		ConditionExpression:       aws.String("attribute_exists(#pk) AND #ex > :now"),
 		ExpressionAttributeNames:  map[string]string{"#pk": PartitionKey, "#ex": "ex"},
 		ExpressionAttributeValues: item{":now": num(micros(now))},
 		ReturnValues:              types.ReturnValueAllOld,
-		ReturnConsumedCapacity:    p.s.capacity(),
-	}
-	res, err := p.s.db.DeleteItem(ctx, in)
-	if p.s.metered() {
-		u := Usage{Requests: 1, WCU: 1}
-		if err == nil {
-			u.ReportedWCU = reportedOne(res.ConsumedCapacity)
-		}
-		p.s.Meter.add(u)
-	}
+	}, func() cost { return cost{table: 1} })
 	if isConditionFailed(err) {
 		return nil, store.ErrNotFound
 	}
