@@ -61,7 +61,8 @@ type People interface {
 	CreateSession(ctx context.Context, s *people.Session) error
 	// Session loads the session with the ID hash if it has not expired at now.
 	Session(ctx context.Context, idHash string, now time.Time) (*people.Session, error)
-	// TouchSession sets the session's LastSeen and Expires. ErrNotFound if it is gone.
+	// TouchSession sets the session's LastSeen and Expires if it is still live at lastSeen.
+	// ErrNotFound if it is gone or expired: an expired session is never brought back.
 	TouchSession(ctx context.Context, idHash string, lastSeen, expires time.Time) error
 	// DeleteSession removes one session (sign out); no error if it is gone already.
 	DeleteSession(ctx context.Context, idHash string) error

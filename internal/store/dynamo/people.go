@@ -650,8 +650,8 @@ func (p *People) Session(ctx context.Context, idHash string, now time.Time) (*pe
 	return s, nil
 }
 
-// TouchSession updates the session and its pointer's TTL in one transaction, so the pointer
-// lives as long as the session.
+// TouchSession updates the session, if it is live at lastSeen, and its pointer's TTL in one
+// transaction, so the pointer lives as long as the session.
 func (p *People) TouchSession(ctx context.Context, idHash string, lastSeen, expires time.Time) error {
 	if err := p.s.guardWrite(ctx); err != nil {
 		return fmt.Errorf("touch session: %w", err)
@@ -672,7 +672,7 @@ func (p *People) TouchSession(ctx context.Context, idHash string, lastSeen, expi
 		{Update: &types.Update{
 			Key:                       key(sessionPrefix+idHash, sessionSK),
 			UpdateExpression:          aws.String("SET #ls = :ls, #ex = :ex, #ttl = :ttl"),
-			ConditionExpression:       exists,
+			ConditionExpression:       aws.String("attribute_exists(#pk) AND #ex > :ls"),
 			ExpressionAttributeNames:  map[string]string{"#pk": PartitionKey, "#ls": "ls", "#ex": "ex", "#ttl": TTLAttribute},
 			ExpressionAttributeValues: item{":ls": num(micros(lastSeen)), ":ex": num(micros(expires)), ":ttl": num(ttlOf(expires))},
 		}},
@@ -684,7 +684,7 @@ func (p *People) TouchSession(ctx context.Context, idHash string, lastSeen, expi
 		}},
 	})
 	if conditionFailed(err, 0) {
-		err = store.ErrNotFound // deleted since we read it: signed out
+		err = store.ErrNotFound // signed out since we read it, or expired: never brought back
 	}
 	if err != nil {
 		return fmt.Errorf("touch session: %w", err)

@@ -482,6 +482,10 @@ func testSessions(t *testing.T, s Stores) {
 		t.Errorf("after TouchSession, Session = %+v, %v; want last seen %v, expiry %v", got, err, seen, expires)
 	}
 	wantErr(t, "TouchSession(missing)", s.People.TouchSession(ctx, "hash-none", seen, expires), store.ErrNotFound)
+	// An expired session stays expired: touching it is refused, not a way back in.
+	wantErr(t, "TouchSession(expired)", s.People.TouchSession(ctx, short.IDHash, now, now.Add(time.Hour)), store.ErrNotFound)
+	_, err = s.People.Session(ctx, short.IDHash, now)
+	wantErr(t, "Session(expired, after a refused touch)", err, store.ErrNotFound)
 
 	if err := s.People.DeleteSession(ctx, s2.IDHash); err != nil {
 		t.Fatalf("DeleteSession = %v", err)

@@ -402,10 +402,10 @@ func (p *People) Session(ctx context.Context, idHash string, now time.Time) (*pe
 	return s, nil
 }
 
-// TouchSession sets the session's LastSeen and Expires.
+// TouchSession sets the session's LastSeen and Expires if it is live at lastSeen.
 func (p *People) TouchSession(ctx context.Context, idHash string, lastSeen, expires time.Time) error {
 	err := p.s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen = ?, expires = ? WHERE id_hash = ?`,
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen = ?1, expires = ?2 WHERE id_hash = ?3 AND expires > ?1`,
 			instant(lastSeen).Int64, instant(expires).Int64, idHash)
 		if err != nil {
 			return err
