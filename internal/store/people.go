@@ -76,6 +76,10 @@ type People interface {
 	CreateAPIToken(ctx context.Context, t *people.APIToken) error
 	// APITokenByHash finds a token by its hash.
 	APITokenByHash(ctx context.Context, hash string) (*people.APIToken, error)
+	// APITokens lists the user's tokens, oldest first.
+	APITokens(ctx context.Context, userID string) ([]*people.APIToken, error)
+	// TouchAPIToken sets the token's LastUsed. ErrNotFound if it is gone (revoked).
+	TouchAPIToken(ctx context.Context, hash string, at time.Time) error
 	// RevokeAPIToken removes the user's token with the ID. ErrNotFound if the user has none
 	// with that ID.
 	RevokeAPIToken(ctx context.Context, userID, tokenID string) error

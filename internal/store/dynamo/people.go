@@ -836,6 +836,56 @@ func (p *People) APITokenByHash(ctx context.Context, hash string) (*people.APITo
 		Created: fromMicros(it.Created), LastUsed: fromMicros(it.LastUsed)}, nil
 }
 
+// APITokens reads the tokens the user's partition points to, oldest first.
+func (p *People) APITokens(ctx context.Context, userID string) ([]*people.APIToken, error) {
+	ptrs, err := p.pointers(ctx, userID, tokenPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("list API tokens of user %s: %w", userID, err)
+	}
+	keys := make([]item, len(ptrs))
+	for i, ptr := range ptrs {
+		keys[i] = key(tokenPrefix+ptr.Hash, tokenSK)
+	}
+	items, err := p.s.batchGet(ctx, keys, true)
+	if err != nil {
+		return nil, fmt.Errorf("list API tokens of user %s: %w", userID, err)
+	}
+	var out []*people.APIToken
+	for _, m := range items {
+		it, err := unmarshal[tokenItem](m)
+		if err != nil {
+			return nil, fmt.Errorf("list API tokens of user %s: %w", userID, err)
+		}
+		out = append(out, &people.APIToken{ID: it.ID, Hash: strings.TrimPrefix(it.PK, tokenPrefix), UserID: it.UserID,
+			Name: it.Name, Created: fromMicros(it.Created), LastUsed: fromMicros(it.LastUsed)})
+	}
+	slices.SortFunc(out, func(a, b *people.APIToken) int {
+		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// TouchAPIToken sets the token's last use, on the condition that it still exists.
+func (p *People) TouchAPIToken(ctx context.Context, hash string, at time.Time) error {
+	if err := p.s.guardWrite(ctx); err != nil {
+		return fmt.Errorf("touch API token: %w", err)
+	}
+	_, err := p.s.update(ctx, &dynamodb.UpdateItemInput{
+		Key:                       key(tokenPrefix+hash, tokenSK),
+		UpdateExpression:          aws.String("SET #lu = :lu"),
+		ConditionExpression:       exists,
+		ExpressionAttributeNames:  map[string]string{"#pk": PartitionKey, "#lu": "lu"},
+		ExpressionAttributeValues: item{":lu": num(micros(at))},
+	}, func() cost { return cost{table: 1} })
+	if isConditionFailed(err) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("touch API token: %w", err)
+	}
+	return nil
+}
+
 // RevokeAPIToken finds the token through the user's pointer and deletes both in one
 // transaction, on the condition that the pointer is still there.
 func (p *People) RevokeAPIToken(ctx context.Context, userID, tokenID string) error {

@@ -533,6 +533,28 @@ func testAPITokens(t *testing.T, s Stores) {
 	_, err = s.People.APITokenByHash(ctx, "hash-unknown")
 	wantErr(t, "APITokenByHash(unknown)", err, store.ErrNotFound)
 
+	used := t0.Add(time.Hour)
+	if err := s.People.TouchAPIToken(ctx, tok.Hash, used); err != nil {
+		t.Fatalf("TouchAPIToken = %v", err)
+	}
+	tok2 := &people.APIToken{ID: "tok0", Hash: "hash-token-2", UserID: u.ID, Name: "backup script", Created: t0.Add(time.Minute)}
+	theirs := &people.APIToken{ID: "tok3", Hash: "hash-token-3", UserID: other.ID, Name: "theirs", Created: t0}
+	for _, x := range []*people.APIToken{tok2, theirs} {
+		if err := s.People.CreateAPIToken(ctx, x); err != nil {
+			t.Fatalf("CreateAPIToken(%s) = %v", x.ID, err)
+		}
+	}
+	list, err := s.People.APITokens(ctx, u.ID)
+	if err != nil {
+		t.Fatalf("APITokens = %v", err)
+	}
+	want1, want2 := *tok, *tok2
+	want1.Created, want1.LastUsed, want2.Created = tr(t0), tr(used), tr(tok2.Created)
+	if diff := cmp.Diff([]*people.APIToken{&want1, &want2}, list); diff != "" {
+		t.Errorf("APITokens, oldest first, the user's only, with the last use (-want +got):\n%s", diff)
+	}
+	wantErr(t, "TouchAPIToken(unknown)", s.People.TouchAPIToken(ctx, "hash-unknown", used), store.ErrNotFound)
+
 	wantErr(t, "RevokeAPIToken(by another user)", s.People.RevokeAPIToken(ctx, other.ID, tok.ID), store.ErrNotFound)
 	if _, err := s.People.APITokenByHash(ctx, tok.Hash); err != nil {
 		t.Errorf("after another user's revoke, APITokenByHash = %v, want the token kept", err)
@@ -543,4 +565,8 @@ func testAPITokens(t *testing.T, s Stores) {
 	_, err = s.People.APITokenByHash(ctx, tok.Hash)
 	wantErr(t, "APITokenByHash(revoked)", err, store.ErrNotFound)
 	wantErr(t, "RevokeAPIToken(again)", s.People.RevokeAPIToken(ctx, u.ID, tok.ID), store.ErrNotFound)
+	wantErr(t, "TouchAPIToken(revoked)", s.People.TouchAPIToken(ctx, tok.Hash, used), store.ErrNotFound)
+	if list, err := s.People.APITokens(ctx, u.ID); err != nil || len(list) != 1 || list[0].ID != tok2.ID {
+		t.Errorf("APITokens after revoking %s = %v, %v; want only %s", tok.ID, list, err, tok2.ID)
+	}
 }

@@ -482,18 +482,59 @@ func (p *People) CreateAPIToken(ctx context.Context, t *people.APIToken) error {
 	return nil
 }
 
-// APITokenByHash finds a token by its hash.
-func (p *People) APITokenByHash(ctx context.Context, hash string) (*people.APIToken, error) {
+const tokenSelect = `SELECT id, hash, user_id, name, created, last_used FROM api_tokens`
+
+func scanToken(sc scanner) (*people.APIToken, error) {
 	var t people.APIToken
 	var created, used sql.NullInt64
-	err := p.s.r.QueryRowContext(ctx, `SELECT id, hash, user_id, name, created, last_used FROM api_tokens WHERE hash = ?`, hash).
-		Scan(&t.ID, &t.Hash, &t.UserID, &t.Name, &created, &used)
+	if err := sc.Scan(&t.ID, &t.Hash, &t.UserID, &t.Name, &created, &used); err != nil {
+		return nil, err
+	}
+	t.Created, t.LastUsed = fromInstant(created), fromInstant(used)
+	return &t, nil
+}
+
+// APITokenByHash finds a token by its hash.
+func (p *People) APITokenByHash(ctx context.Context, hash string) (*people.APIToken, error) {
+	t, err := scanToken(p.s.r.QueryRowContext(ctx, tokenSelect+` WHERE hash = ?`, hash))
 	if err != nil {
 		// Never the hash in the message: it identifies the token.
 		return nil, fmt.Errorf("find API token: %w", dbErr(err))
 	}
-	t.Created, t.LastUsed = fromInstant(created), fromInstant(used)
-	return &t, nil
+	return t, nil
+}
+
+// APITokens lists the user's tokens, oldest first.
+func (p *People) APITokens(ctx context.Context, userID string) ([]*people.APIToken, error) {
+	rows, err := p.s.r.QueryContext(ctx, tokenSelect+` WHERE user_id = ? ORDER BY created, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list API tokens of user %s: %w", userID, err)
+	}
+	defer rows.Close()
+	var out []*people.APIToken
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list API tokens of user %s: %w", userID, err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// TouchAPIToken sets the token's LastUsed.
+func (p *People) TouchAPIToken(ctx context.Context, hash string, at time.Time) error {
+	err := p.s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used = ? WHERE hash = ?`, instant(at), hash)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res)
+	})
+	if err != nil {
+		return fmt.Errorf("touch API token: %w", err)
+	}
+	return nil
 }
 
 // RevokeAPIToken removes the user's token with the ID.
