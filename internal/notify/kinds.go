@@ -136,6 +136,9 @@ func DefaultChannelName(kind, value string) string {
 	if k := lookupKind(kind); k != nil {
 		return k.title
 	}
+	if kind == check.ChannelWebhook && isWebhookJSON(value) {
+		return "Webhook" // its headers may hold tokens
+	}
 	return value
 }
 
@@ -160,6 +163,10 @@ func (e *ValueError) Error() string {
 // core kinds are checked by check.ValidateChannel; a service kind by its own validator, whose
 // error names the bad field. It does no I/O.
 func ValidateChannel(kind, value string) error {
+	if kind == check.ChannelWebhook && isWebhookJSON(value) {
+		_, _, err := parseWebhookJSON(value)
+		return err
+	}
 	if slices.Contains(check.ChannelKinds, kind) {
 		return check.ValidateChannel(kind, value)
 	}

@@ -19,12 +19,16 @@ type Alert struct {
 	LastPing *check.Ping
 	// URL links to the check; "" for none.
 	URL string
+	// SiteRoot is the server's public root URL, for the URLs in a Healthchecks webhook's $JSON;
+	// "" when unknown.
+	SiteRoot string
 }
 
 // Message is everything the transports send about one flip, rendered once per flip and shared
 // by its channels. It holds no secrets. Only the facts the service kinds lay out (card) carry an
-// excerpt of the last ping's body, as Healthchecks' chat messages do: the job's own output, sent
-// to its owners' channel, and never logged.
+// excerpt of the last ping's body, as Healthchecks' chat messages do, and a Healthchecks-style
+// webhook's $BODY the whole body: the job's own output, sent to its owners' channel, and never
+// logged.
 type Message struct {
 	Subject string // "DOWN | backup"
 	Text    string // plain-text body (email text part, console, SMTP)
@@ -35,6 +39,9 @@ type Message struct {
 	// card is the alert as facts, for the kinds that lay messages out in their service's own
 	// format (Slack blocks, Discord embeds, …).
 	card card
+	// hook holds the values of a Healthchecks-style webhook's placeholders; its $BODY is the
+	// last ping's whole body, sent only where the channel's own template asks for it.
+	hook webhookFacts
 }
 
 // Event is the JSON document POSTed to webhooks and published to SNS topics. Its field names are
@@ -87,6 +94,7 @@ func NewMessage(a Alert) (*Message, error) {
 	}
 	return &Message{
 		card:    newCard(a),
+		hook:    newWebhookFacts(a),
 		Subject: v.Subject,
 		Text:    Text(a),
 		HTML:    html.String(),

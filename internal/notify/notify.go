@@ -188,7 +188,7 @@ func (d *Dispatcher) markProcessed(ctx context.Context, f *check.Flip) error {
 // alert gathers what the messages about f say: the check, its newest ping at or before the flip,
 // and the link.
 func (d *Dispatcher) alert(ctx context.Context, f *check.Flip, c *check.Check) (Alert, error) {
-	a := Alert{Flip: f, Check: c}
+	a := Alert{Flip: f, Check: c, SiteRoot: strings.TrimRight(d.SiteRoot, "/")}
 	if d.SiteRoot != "" {
 		a.URL = strings.TrimRight(d.SiteRoot, "/") + "/api/v3/checks/" + c.ID
 	}

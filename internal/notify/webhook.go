@@ -121,20 +121,47 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 	}, nil
 }
 
-// Send POSTs the event.
+// Send POSTs the event to a channel whose value is a URL. A channel in Healthchecks' JSON form
+// (kind_webhook.go) gets its own request for the flip's direction instead, or nothing when that
+// direction's URL is empty. Either way the request carries the signature of its body (of no
+// bytes for a GET) and the delivery ID.
 func (w *Webhook) Send(ctx context.Context, ch *check.Channel, m *Message, deliveryID string) error {
-	body, err := m.JSON(deliveryID)
-	if err != nil {
-		return fmt.Errorf("encode event: %w", err)
+	out := outgoing{Method: http.MethodPost, URL: ch.Value, Header: http.Header{"Content-Type": {"application/json"}}}
+	if isWebhookJSON(ch.Value) {
+		down, up, err := parseWebhookJSON(ch.Value)
+		if err != nil {
+			return Permanent(err)
+		}
+		spec := up
+		if m.Event.Flip.New == string(check.StatusDown) {
+			spec = down
+		}
+		var ok bool
+		if out, ok = spec.request(m.hook); !ok {
+			return nil // Healthchecks' is_noop: no URL for this direction
+		}
+	} else {
+		body, err := m.JSON(deliveryID)
+		if err != nil {
+			return fmt.Errorf("encode event: %w", err)
+		}
+		out.Body = body
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ch.Value, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, out.Method, out.URL, bytes.NewReader(out.Body))
 	if err != nil {
 		// Not the URL itself: it may carry a token.
 		return Permanent(errors.New("the webhook URL is not valid"))
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Overdue")
-	req.Header.Set(SignatureHeader, Sign(WebhookSecret(w.secret, ch.ID), body))
+	if len(out.Body) == 0 {
+		req.Body, req.ContentLength = nil, 0 // a GET with no body, not an empty chunked one
+	}
+	for name, vs := range out.Header {
+		req.Header[name] = vs
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", "Overdue")
+	}
+	req.Header.Set(SignatureHeader, Sign(WebhookSecret(w.secret, ch.ID), out.Body))
 	req.Header.Set(DeliveryHeader, deliveryID)
 	resp, err := w.client.Do(req)
 	if err != nil {
