@@ -58,6 +58,15 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer st.Close()
+	if *kind == notify.ChannelGroup {
+		project, err := st.Channels(ctx, *projectID)
+		if err != nil {
+			return fmt.Errorf("list channels: %w", err)
+		}
+		if err := notify.ValidateGroup(*value, project); err != nil {
+			return usagef("channel add: %s", err)
+		}
+	}
 	ch := &check.Channel{
 		ID: uuid.NewString(), ProjectID: *projectID, Kind: *kind, Name: *name, Value: *value,
 		Created: time.Now().UTC(),

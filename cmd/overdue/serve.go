@@ -285,8 +285,8 @@ var enableHints = map[string]string{
 func undeliverableKinds(transports map[string]notify.Transport) map[string]string {
 	out := map[string]string{}
 	for _, kind := range notify.ChannelKinds() {
-		if transports[kind] != nil {
-			continue
+		if transports[kind] != nil || kind == notify.ChannelGroup {
+			continue // a group is delivered through its targets' transports
 		}
 		hint, ok := enableHints[kind]
 		if !ok {

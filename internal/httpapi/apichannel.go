@@ -90,6 +90,18 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v i
 		s.writeAPIError(w, r, &clientError{http.StatusBadRequest, err.Error()})
 		return
 	}
+	if kind == notify.ChannelGroup {
+		// Its targets must be this project's channels, and not groups.
+		project, err := s.store.Channels(ctx, p.ID)
+		if err != nil {
+			s.writeAPIError(w, r, fmt.Errorf("list channels of project %s: %w", p.ID, err), "project", p.ID)
+			return
+		}
+		if err := notify.ValidateGroup(value, project); err != nil {
+			s.writeAPIError(w, r, &clientError{http.StatusBadRequest, err.Error()})
+			return
+		}
+	}
 	if name == "" {
 		// As the CLI does: a listing shows something recognisable, but never a service's key.
 		name = notify.DefaultChannelName(kind, value)

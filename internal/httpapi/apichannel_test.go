@@ -152,3 +152,29 @@ func TestChannelLifecycle(t *testing.T) {
 		t.Errorf("channels after delete = %v, want one", list)
 	}
 }
+
+// TestCreateGroupChannel: a group's targets must be channels of its own project, and not groups.
+func TestCreateGroupChannel(t *testing.T) {
+	f := newAPIFixture(t)
+	email := decode(t, f.api("POST", "/api/v3/channels/", `{"kind":"email","value":"ops@example.org"}`, keyA))["id"].(string)
+	theirs := decode(t, f.api("POST", "/api/v3/channels/", `{"kind":"email","value":"b@example.org"}`, keyB))["id"].(string)
+	rec := f.api("POST", "/api/v3/channels/", `{"kind":"group","value":"`+email+`"}`, keyA)
+	if rec.Code != 201 {
+		t.Fatalf("group of the project's email channel = %d %s, want 201", rec.Code, rec.Body)
+	}
+	group := decode(t, rec)
+	if group["name"] != "Group" || group["kind"] != "group" {
+		t.Errorf("created %v, want name Group, kind group", group)
+	}
+	for _, tc := range []struct{ value, want string }{
+		{group["id"].(string), "is a group; a group cannot contain groups"},
+		{email + "," + theirs, "channel " + theirs + " is not a channel of this project"},
+		{"", "invalid group channel value: it names no channel"},
+		{email + ",nope", `invalid group channel value: "nope" is not a channel ID`},
+	} {
+		rec := f.api("POST", "/api/v3/channels/", `{"kind":"group","value":"`+tc.value+`"}`, keyA)
+		if msg, _ := decode(t, rec)["error"].(string); rec.Code != 400 || !strings.Contains(msg, tc.want) {
+			t.Errorf("group of %q = %d %s, want 400 containing %q", tc.value, rec.Code, msg, tc.want)
+		}
+	}
+}

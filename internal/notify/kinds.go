@@ -110,13 +110,13 @@ func lookupKind(name string) *kind {
 }
 
 // ChannelKinds lists every channel kind this build can be configured with: the core kinds of
-// package check (email, sms, sns, webhook), then the service kinds.
+// package check (email, sms, sns, webhook), then the service kinds, then group.
 func ChannelKinds() []string {
 	out := slices.Clone(check.ChannelKinds)
 	for _, k := range serviceKinds {
 		out = append(out, k.name)
 	}
-	return out
+	return append(out, ChannelGroup)
 }
 
 // ServiceKinds lists the kinds sent to a service over HTTP (slack, pd, …): the kinds
@@ -138,6 +138,9 @@ func DefaultChannelName(kind, value string) string {
 	}
 	if kind == check.ChannelWebhook && isWebhookJSON(value) {
 		return "Webhook" // its headers may hold tokens
+	}
+	if kind == ChannelGroup {
+		return "Group"
 	}
 	return value
 }
@@ -169,6 +172,9 @@ func ValidateChannel(kind, value string) error {
 	}
 	if slices.Contains(check.ChannelKinds, kind) {
 		return check.ValidateChannel(kind, value)
+	}
+	if kind == ChannelGroup {
+		return validateGroup(value)
 	}
 	k := lookupKind(kind)
 	switch {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -221,18 +222,47 @@ func (d *Dispatcher) channels(ctx context.Context, c *check.Check) ([]*check.Cha
 		byID[ch.ID] = ch
 	}
 	var out []*check.Channel
-	for _, id := range c.Channels {
-		ch := byID[id]
+	add := func(ch *check.Channel) {
 		switch {
-		case ch == nil, ch.Disabled:
-			continue
+		case ch == nil, ch.Disabled, slices.Contains(out, ch):
+			// A channel reached directly and through a group, or through two groups, is
+			// delivered once: its record is per (flip, channel) either way.
+			return
 		case d.Transports[ch.Kind] == nil && d.Deliveries == nil:
 			// Without delivery records there is nowhere to park it.
 			d.logger().Warn("no transport for channel kind; not delivered",
 				"check", c.ID, "channel", ch.ID, "kind", ch.Kind)
-			continue
+			return
 		}
 		out = append(out, ch)
+	}
+	for _, id := range c.Channels {
+		ch := byID[id]
+		if ch == nil || ch.Kind != ChannelGroup {
+			add(ch)
+			continue
+		}
+		if ch.Disabled {
+			continue
+		}
+		// A group is not delivered itself: its targets are, each with its own record, so a
+		// retry resends only to the target that failed. byID holds only this project's
+		// channels, so a target in another project is never reached; nor is a group in a
+		// group, so fan-out cannot loop. Validation refuses both; this covers values written
+		// before, and targets deleted or changed since.
+		for _, tid := range groupTargets(ch.Value) {
+			t := byID[tid]
+			switch {
+			case t == nil:
+				d.logger().Warn("group target is not a channel of the project; skipped",
+					"check", c.ID, "channel", ch.ID, "target", tid)
+			case t.Kind == ChannelGroup:
+				d.logger().Warn("group target is a group; skipped",
+					"check", c.ID, "channel", ch.ID, "target", tid)
+			default:
+				add(t)
+			}
+		}
 	}
 	return out, nil
 }
