@@ -127,7 +127,8 @@ func cmdChannelList(ctx context.Context, args []string, stdout, _ io.Writer) err
 	}
 	outs := make([]channelOutput, 0, len(chans))
 	for _, ch := range chans {
-		outs = append(outs, channelOutput{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Value: ch.Value})
+		// A listing never shows a key or token: only a hint of it (notify.ValueHint).
+		outs = append(outs, channelOutput{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Value: notify.ValueHint(ch.Kind, ch.Value)})
 	}
 	if *asJSON {
 		return writeJSON(stdout, map[string]any{"channels": outs})

@@ -494,3 +494,35 @@ func TestChannelAddWarns(t *testing.T) {
 		t.Errorf("webhook: stderr %q, want nothing", stderr)
 	}
 }
+
+// TestChannelListHidesSecrets: `channel list` shows a hint of a key-bearing value, never the
+// value; addresses show whole; a group is checked against the project's channels.
+func TestChannelListHidesSecrets(t *testing.T) {
+	data := t.TempDir()
+	_, out, _ := runIn("project", "create", "--data", data, "--name", "Ops", "--json")
+	var p map[string]string
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	const hook = "https://hooks.slack.com/services/T0/B0/SECRETKEYa1b2"
+	_, out, _ = runIn("channel", "add", "--data", data, "--project", p["id"], "--kind", "slack", "--value", hook, "--json")
+	var slack map[string]string
+	if err := json.Unmarshal([]byte(out), &slack); err != nil {
+		t.Fatalf("channel add slack = %s", out)
+	}
+	runIn("channel", "add", "--data", data, "--project", p["id"], "--kind", "email", "--value", "ops@example.org")
+	if code, _, stderr := runIn("channel", "add", "--data", data, "--project", p["id"], "--kind", "group",
+		"--value", "c0000000-0000-4000-8000-000000000099"); code != exitUsage || !strings.Contains(stderr, "is not a channel of this project") {
+		t.Errorf("group of an unknown channel: exit %d %q, want 2 naming the target", code, stderr)
+	}
+	if code, _, stderr := runIn("channel", "add", "--data", data, "--project", p["id"], "--kind", "group", "--value", slack["id"]); code != 0 {
+		t.Errorf("group of the slack channel: exit %d %s", code, stderr)
+	}
+	for _, args := range [][]string{{}, {"--json"}} {
+		code, out, _ := runIn(append([]string{"channel", "list", "--data", data, "--project", p["id"]}, args...)...)
+		if code != 0 || strings.Contains(out, "SECRETKEY") || !strings.Contains(out, "…a1b2") ||
+			!strings.Contains(out, "ops@example.org") || !strings.Contains(out, slack["id"]) {
+			t.Errorf("channel list %v = %s, want the slack value as …a1b2, the address whole", args, out)
+		}
+	}
+}

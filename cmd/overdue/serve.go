@@ -123,7 +123,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	recordServe(*stf.data, serveRecord{SiteRoot: root, Store: *stf.kind, Table: *stf.table, Undeliverable: undeliverable}, logger)
 	handler := httpapi.New(httpapi.Config{Store: st, Now: now, SiteRoot: root, Logger: logger, SecretKey: secret,
-		Deliveries: deliveries, Undeliverable: undeliverable})
+		Deliveries: deliveries, Undeliverable: undeliverable,
+		Tester: &notify.Tester{Transports: transports, Undeliverable: undeliverable, SiteRoot: root}})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

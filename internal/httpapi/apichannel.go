@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/notify"
@@ -178,5 +180,62 @@ func (s *Server) byChannelID(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		h(w, r)
+	}
+}
+
+// ChannelTester sends a test notification through a channel now (notify.Tester). A failure it
+// returns as a *notify.TestFailure is shown to the client; any other error is internal.
+type ChannelTester interface {
+	TestChannel(ctx context.Context, ch *check.Channel, project []*check.Channel) error
+}
+
+// testedChannelJSON is the answer to a successful channel test.
+type testedChannelJSON struct {
+	channelJSON
+	Result string `json:"result"` // "sent": the service accepted the test notification
+}
+
+// handleTestChannel serves POST /api/v3/channels/{id}/test, an Overdue extension: sends a test
+// notification through the channel now and answers 200 when the service accepted it; 400 with
+// the service's refusal (or why this server cannot send the kind), 502 when the service could not
+// be reached or failed. Nothing is recorded, and the channel is not disabled by a refusal.
+func (s *Server) handleTestChannel(w http.ResponseWriter, r *http.Request, v int) {
+	ctx := r.Context()
+	p, _, err := s.authenticate(ctx, r, nil, readWrite)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	chans, err := s.store.Channels(ctx, p.ID)
+	if err != nil {
+		s.writeAPIError(w, r, fmt.Errorf("list channels of project %s: %w", p.ID, err), "project", p.ID)
+		return
+	}
+	i := slices.IndexFunc(chans, func(ch *check.Channel) bool { return ch.ID == id })
+	if i < 0 {
+		s.writeAPINotFound(w)
+		return
+	}
+	ch := chans[i]
+	if s.tester == nil {
+		s.writeAPIError(w, r, &clientError{http.StatusNotImplemented, "this server cannot send test notifications"})
+		return
+	}
+	err = s.tester.TestChannel(ctx, ch, chans)
+	var tf *notify.TestFailure
+	switch {
+	case err == nil:
+		s.log.InfoContext(ctx, "channel tested", "channel", ch.ID, "kind", ch.Kind, "project", p.ID)
+		writeJSON(w, http.StatusOK, testedChannelJSON{channelJSON: renderChannel(ch), Result: "sent"})
+	case errors.As(err, &tf):
+		s.log.InfoContext(ctx, "channel test failed", "channel", ch.ID, "kind", ch.Kind, "project", p.ID, "error", tf.Message)
+		status := http.StatusBadGateway
+		if tf.Refused {
+			status = http.StatusBadRequest
+		}
+		s.writeAPIError(w, r, &clientError{status, tf.Message})
+	default:
+		s.writeAPIError(w, r, fmt.Errorf("test channel %s: %w", ch.ID, err), "channel", ch.ID)
 	}
 }

@@ -71,6 +71,9 @@ type Config struct {
 	// StatusProbeInterval is how long the status endpoint reuses its last read-and-write probe
 	// of the store, by the Now clock. Zero means DefaultStatusProbeInterval.
 	StatusProbeInterval time.Duration
+	// Tester, when set, sends test notifications (POST /api/v3/channels/{id}/test); without it
+	// that endpoint answers 501.
+	Tester ChannelTester
 }
 
 // Server is the API handler. Build it with New.
@@ -86,6 +89,7 @@ type Server struct {
 	deliveries store.Deliveries
 	// undeliverable is Config.Undeliverable.
 	undeliverable map[string]string
+	tester        ChannelTester
 	mux           *http.ServeMux
 
 	probeInterval time.Duration
@@ -105,6 +109,7 @@ func New(cfg Config) *Server {
 		secret:        cfg.SecretKey,
 		deliveries:    cfg.Deliveries,
 		undeliverable: cfg.Undeliverable,
+		tester:        cfg.Tester,
 		mux:           http.NewServeMux(),
 
 		probeInterval: cfg.StatusProbeInterval,
@@ -176,6 +181,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/v2/channels/{$}", s.api(2, get(s.handleListChannels)))
 	s.mux.HandleFunc("/api/v3/channels/{$}", s.api(3, post(s.handleCreateChannel), get(s.handleListChannels)))
 	s.mux.HandleFunc("/api/v3/channels/{id}", s.byChannelID(s.api(3, del(s.handleDeleteChannel))))
+	s.mux.HandleFunc("/api/v3/channels/{id}/test", s.byChannelID(s.api(3, post(s.handleTestChannel))))
 	// Parked deliveries: alerts that kept failing, an Overdue extension.
 	s.mux.HandleFunc("/api/v3/deliveries/parked/{$}", s.api(3, get(s.handleListParked)))
 

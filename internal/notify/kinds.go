@@ -145,6 +145,28 @@ func DefaultChannelName(kind, value string) string {
 	return value
 }
 
+// ValueHint is how a listing shows a channel's value: whole for the kinds whose value is an
+// address (email, sms, sns, group), else "…" and the last four characters of its longest part
+// (the key, token or URL segment), since the value holds a secret.
+func ValueHint(kind, value string) string {
+	switch kind {
+	case check.ChannelEmail, check.ChannelSMS, check.ChannelSNS, ChannelGroup:
+		return value
+	}
+	part := value
+	for _, p := range secretsOf(value) {
+		if p != value {
+			part = p
+			break
+		}
+	}
+	r := []rune(part)
+	if len(r) < 8 {
+		return "…" // too short to show any of it
+	}
+	return "…" + string(r[len(r)-4:])
+}
+
 // ValueError says which part of a channel's value is wrong and what to send instead.
 type ValueError struct {
 	Kind string
