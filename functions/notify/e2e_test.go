@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/overduehq/overdue/functions/internal/streamtest"
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/lambdaenv"
@@ -220,7 +221,11 @@ func (e *env) streamEvent(t *testing.T) json.RawMessage {
 				break // an open shard's iterator never ends; no records means caught up
 			}
 			for _, r := range out.Records {
-				ev.Records = append(ev.Records, lambdaRecord(t, r, *arn))
+				rec, err := streamtest.LambdaRecord(r, *arn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ev.Records = append(ev.Records, rec)
 			}
 			iter = out.NextShardIterator
 		}
@@ -230,76 +235,6 @@ func (e *env) streamEvent(t *testing.T) json.RawMessage {
 		t.Fatal(err)
 	}
 	return raw
-}
-
-// lambdaRecord is a Streams API record as Lambda hands it to the function.
-func lambdaRecord(t *testing.T, r streamtypes.Record, arn string) events.DynamoDBEventRecord {
-	t.Helper()
-	d := r.Dynamodb
-	rec := events.DynamoDBEventRecord{
-		AWSRegion:      aws.ToString(r.AwsRegion),
-		EventID:        aws.ToString(r.EventID),
-		EventName:      string(r.EventName),
-		EventSource:    aws.ToString(r.EventSource),
-		EventVersion:   aws.ToString(r.EventVersion),
-		EventSourceArn: arn,
-		Change: events.DynamoDBStreamRecord{
-			Keys:           lambdaImage(t, d.Keys),
-			NewImage:       lambdaImage(t, d.NewImage),
-			OldImage:       lambdaImage(t, d.OldImage),
-			SequenceNumber: aws.ToString(d.SequenceNumber),
-			SizeBytes:      aws.ToInt64(d.SizeBytes),
-			StreamViewType: string(d.StreamViewType),
-		},
-	}
-	if d.ApproximateCreationDateTime != nil {
-		rec.Change.ApproximateCreationDateTime = events.SecondsEpochTime{Time: *d.ApproximateCreationDateTime}
-	}
-	return rec
-}
-
-func lambdaImage(t *testing.T, m map[string]streamtypes.AttributeValue) map[string]events.DynamoDBAttributeValue {
-	t.Helper()
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]events.DynamoDBAttributeValue, len(m))
-	for k, v := range m {
-		out[k] = lambdaValue(t, v)
-	}
-	return out
-}
-
-func lambdaValue(t *testing.T, v streamtypes.AttributeValue) events.DynamoDBAttributeValue {
-	t.Helper()
-	switch v := v.(type) {
-	case *streamtypes.AttributeValueMemberS:
-		return events.NewStringAttribute(v.Value)
-	case *streamtypes.AttributeValueMemberN:
-		return events.NewNumberAttribute(v.Value)
-	case *streamtypes.AttributeValueMemberB:
-		return events.NewBinaryAttribute(v.Value)
-	case *streamtypes.AttributeValueMemberBOOL:
-		return events.NewBooleanAttribute(v.Value)
-	case *streamtypes.AttributeValueMemberNULL:
-		return events.NewNullAttribute()
-	case *streamtypes.AttributeValueMemberSS:
-		return events.NewStringSetAttribute(v.Value)
-	case *streamtypes.AttributeValueMemberNS:
-		return events.NewNumberSetAttribute(v.Value)
-	case *streamtypes.AttributeValueMemberBS:
-		return events.NewBinarySetAttribute(v.Value)
-	case *streamtypes.AttributeValueMemberL:
-		l := make([]events.DynamoDBAttributeValue, len(v.Value))
-		for i, x := range v.Value {
-			l[i] = lambdaValue(t, x)
-		}
-		return events.NewListAttribute(l)
-	case *streamtypes.AttributeValueMemberM:
-		return events.NewMapAttribute(lambdaImage(t, v.Value))
-	}
-	t.Fatalf("unexpected stream attribute %T", v)
-	return events.DynamoDBAttributeValue{}
 }
 
 // notify hands the stream's records to the function's entry point and wants no failures.
