@@ -148,19 +148,8 @@ func (s *Server) handleDeleteChannel(w http.ResponseWriter, r *http.Request, v i
 		return
 	}
 	id := r.PathValue("id")
-	chans, err := s.store.Channels(ctx, p.ID)
-	if err != nil {
-		s.writeAPIError(w, r, fmt.Errorf("list channels of project %s: %w", p.ID, err), "project", p.ID)
-		return
-	}
-	var found *check.Channel
-	for _, ch := range chans {
-		if ch.ID == id {
-			found = ch
-		}
-	}
-	if found == nil {
-		s.writeAPINotFound(w)
+	found, _, ok := s.projectChannel(w, r, p.ID, id)
+	if !ok {
 		return
 	}
 	if err := s.store.DeleteChannel(ctx, p.ID, id); err != nil {
@@ -169,6 +158,23 @@ func (s *Server) handleDeleteChannel(w http.ResponseWriter, r *http.Request, v i
 	}
 	s.log.InfoContext(ctx, "channel deleted", "channel", id, "project", p.ID)
 	writeJSON(w, http.StatusOK, renderChannel(found))
+}
+
+// projectChannel finds channel id among project's channels and returns it with all of them.
+// When it is not there, or the channels cannot be listed, it has answered the request and ok is
+// false: a channel of another project is not found, as an unknown one is.
+func (s *Server) projectChannel(w http.ResponseWriter, r *http.Request, project, id string) (ch *check.Channel, chans []*check.Channel, ok bool) {
+	chans, err := s.store.Channels(r.Context(), project)
+	if err != nil {
+		s.writeAPIError(w, r, fmt.Errorf("list channels of project %s: %w", project, err), "project", project)
+		return nil, nil, false
+	}
+	i := slices.IndexFunc(chans, func(ch *check.Channel) bool { return ch.ID == id })
+	if i < 0 {
+		s.writeAPINotFound(w)
+		return nil, nil, false
+	}
+	return chans[i], chans, true
 }
 
 // byChannelID routes /api/v3/channels/{id} when {id} is a channel UUID; anything else is an
@@ -206,18 +212,10 @@ func (s *Server) handleTestChannel(w http.ResponseWriter, r *http.Request, v int
 		s.writeAPIError(w, r, err)
 		return
 	}
-	id := r.PathValue("id")
-	chans, err := s.store.Channels(ctx, p.ID)
-	if err != nil {
-		s.writeAPIError(w, r, fmt.Errorf("list channels of project %s: %w", p.ID, err), "project", p.ID)
+	ch, chans, ok := s.projectChannel(w, r, p.ID, r.PathValue("id"))
+	if !ok {
 		return
 	}
-	i := slices.IndexFunc(chans, func(ch *check.Channel) bool { return ch.ID == id })
-	if i < 0 {
-		s.writeAPINotFound(w)
-		return
-	}
-	ch := chans[i]
 	if s.tester == nil {
 		s.writeAPIError(w, r, &clientError{http.StatusNotImplemented, "this server cannot send test notifications"})
 		return
