@@ -11,6 +11,8 @@ import (
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/lambdaenv"
+	"github.com/overduehq/overdue/internal/notify"
+	"github.com/overduehq/overdue/internal/store"
 )
 
 // dispatcher is what the handler needs of the notifier; *notify.Dispatcher has it. DeliverFlip
@@ -21,9 +23,16 @@ type dispatcher interface {
 	RetryDue(ctx context.Context) (int, error)
 }
 
+// channelMarker records what SES said about an email channel; dynamo.Deliveries has it.
+type channelMarker interface {
+	MarkChannelError(ctx context.Context, projectID, channelID, msg string, disable bool) error
+}
+
 // handler turns Lambda events into dispatcher calls.
 type handler struct {
 	disp dispatcher
+	// channels takes SES bounces and complaints (nil: such events fail).
+	channels channelMarker
 	log  *slog.Logger
 	// guard is the data-model check made before each invocation (lambdaenv.Root.Guard); nil
 	// for none, in tests of the dispatching alone.
@@ -32,15 +41,18 @@ type handler struct {
 	refusals *lambdaenv.Refusals
 }
 
-// invoke is the function's entry point. It takes the two events the function is subscribed to:
-// DynamoDB Streams batches of flip items, and an EventBridge schedule that retries deliveries
+// invoke is the function's entry point. It takes the three events the function is subscribed
+// to: DynamoDB Streams batches of flip items; an EventBridge schedule that retries deliveries
 // whose send failed transiently (a send failure is recorded, not returned, so without the
-// schedule nothing would try again until the next flip).
+// schedule nothing would try again until the next flip); and SNS messages carrying SES bounces
+// and complaints.
 func (h *handler) invoke(ctx context.Context, raw json.RawMessage) (any, error) {
 	var probe struct {
-		Records    []json.RawMessage `json:"Records"`
-		Source     string            `json:"source"`
-		DetailType string            `json:"detail-type"`
+		Records []struct {
+			EventSource string `json:"EventSource"` // "aws:sns"; a stream record's is eventSource
+		} `json:"Records"`
+		Source     string `json:"source"`
+		DetailType string `json:"detail-type"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return nil, fmt.Errorf("decode event: %w", err)
@@ -53,6 +65,12 @@ func (h *handler) invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 	}
 	switch {
+	case len(probe.Records) > 0 && probe.Records[0].EventSource == "aws:sns":
+		var ev events.SNSEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("decode SNS event: %w", err)
+		}
+		return nil, h.handleSESFeedback(ctx, ev)
 	case probe.Records != nil:
 		var ev events.DynamoDBEvent
 		if err := json.Unmarshal(raw, &ev); err != nil {
@@ -66,7 +84,7 @@ func (h *handler) invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 		return nil, h.handleSchedule(ctx, ev)
 	}
-	return nil, errors.New("unrecognised event: want a DynamoDB stream batch or an EventBridge Scheduled Event")
+	return nil, errors.New("unrecognised event: want a DynamoDB stream batch, an EventBridge Scheduled Event or SES feedback through SNS")
 }
 
 // handleStream delivers every flip a batch inserted, in order, and ignores every other record.
@@ -126,5 +144,37 @@ func (h *handler) handleSchedule(ctx context.Context, ev events.EventBridgeEvent
 		return fmt.Errorf("retry due deliveries: %w", err)
 	}
 	h.log.InfoContext(ctx, "retried due deliveries", "event", ev.ID, "sent", n)
+	return nil
+}
+
+// handleSESFeedback applies SES bounces and complaints (notify.ParseSESFeedback) to the email
+// channels their tags name: a permanent bounce or a complaint disables the channel with the
+// reason as its last error, as a permanent send failure does; a transient bounce notes it. An
+// error fails the invocation, and Lambda retries the SNS delivery.
+func (h *handler) handleSESFeedback(ctx context.Context, ev events.SNSEvent) error {
+	if h.channels == nil {
+		return errors.New("SES feedback: no channel store")
+	}
+	for _, rec := range ev.Records {
+		fb, err := notify.ParseSESFeedback([]byte(rec.SNS.Message))
+		if err != nil {
+			return fmt.Errorf("SES feedback %s: %w", rec.SNS.MessageID, err)
+		}
+		if fb == nil {
+			h.log.InfoContext(ctx, "SES event ignored: no Overdue channel", "message", rec.SNS.MessageID)
+			continue
+		}
+		err = h.channels.MarkChannelError(ctx, fb.ProjectID, fb.ChannelID, fb.Reason, fb.Disable)
+		if errors.Is(err, store.ErrNotFound) {
+			h.log.InfoContext(ctx, "SES feedback for a channel that is gone", "project", fb.ProjectID, "channel", fb.ChannelID)
+			continue
+		}
+		if err != nil {
+			lambdaenv.Refuse(ctx, err, h.log, h.refusals)
+			return fmt.Errorf("SES feedback for channel %s: %w", fb.ChannelID, err)
+		}
+		h.log.WarnContext(ctx, "SES feedback applied", "project", fb.ProjectID, "channel", fb.ChannelID,
+			"disabled", fb.Disable, "reason", fb.Reason)
+	}
 	return nil
 }

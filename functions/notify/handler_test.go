@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/lambdaenv"
+	"github.com/overduehq/overdue/internal/store"
 )
 
 // readFixture returns a fixture's bytes.
@@ -326,5 +328,55 @@ func TestNewDispatcherRejectsBadSender(t *testing.T) {
 	_, err := newDispatcher(settings{EmailFrom: "alerts"}, clients{}, []byte("0123456789abcdef"), time.Now, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "EMAIL_FROM") {
 		t.Errorf("newDispatcher(EMAIL_FROM=alerts) = %v, want an error naming EMAIL_FROM", err)
+	}
+}
+
+// fakeMarker records MarkChannelError calls and answers err.
+type fakeMarker struct {
+	calls []string
+	err   error
+}
+
+func (f *fakeMarker) MarkChannelError(_ context.Context, projectID, channelID, msg string, disable bool) error {
+	f.calls = append(f.calls, fmt.Sprintf("%s/%s disable=%v: %s", projectID, channelID, disable, msg))
+	return f.err
+}
+
+// TestSESFeedback: SES's bounce, through SNS (the fixture is an SNS event carrying an SES
+// event-publishing record; it is not in TestEventsRoundTrip because SNS sends "Subject": null,
+// which events.SNSEntity encodes back as ""), disables the channel its tags name; a channel that is gone is
+// skipped; a store failure fails the invocation so Lambda retries it; an SES event for mail that
+// was not Overdue's is ignored.
+func TestSESFeedback(t *testing.T) {
+	raw := readFixture(t, "ses-feedback.json")
+	m := &fakeMarker{}
+	h := &handler{disp: &fakeDispatcher{}, channels: m, log: slog.New(slog.DiscardHandler)}
+	if _, err := h.invoke(t.Context(), raw); err != nil {
+		t.Fatalf("invoke(SES bounce) = %v", err)
+	}
+	want := []string{"8f14e45f-ceea-467f-a0e6-6d4b2f3c1a20/c1d2e3f4-0000-4000-8000-000000000001 disable=true: " +
+		"SES: the address bounced (permanent, General); the channel is disabled: fix the address and enable it again"}
+	if diff := cmp.Diff(want, m.calls); diff != "" {
+		t.Errorf("MarkChannelError calls (-want +got):\n%s", diff)
+	}
+
+	m.err = fmt.Errorf("channel: %w", store.ErrNotFound)
+	if _, err := h.invoke(t.Context(), raw); err != nil {
+		t.Errorf("invoke(SES bounce of a deleted channel) = %v, want nil", err)
+	}
+	m.err = errors.New("table unavailable")
+	if _, err := h.invoke(t.Context(), raw); err == nil {
+		t.Error("invoke(SES bounce) with a failing store = nil error")
+	}
+
+	var ev events.SNSEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.Records[0].SNS.Message = `{"eventType":"Bounce","bounce":{"bounceType":"Permanent"},"mail":{"tags":{}}}`
+	other, _ := json.Marshal(ev)
+	m.calls, m.err = nil, nil
+	if _, err := h.invoke(t.Context(), other); err != nil || len(m.calls) != 0 {
+		t.Errorf("invoke(bounce of untagged mail) = %v with calls %v, want nil and none", err, m.calls)
 	}
 }

@@ -9,7 +9,11 @@
 // one this build must not use, every invocation delivers nothing and fails, so Lambda retries
 // the batch and counts the error, and each refusal counts in the DataModelRefused metric.
 //
-// Environment: TABLE_NAME, EMAIL_FROM, SECRET_ARN (or OVERDUE_SECRET_KEY for local runs; it
+// Email goes through the SES configuration set SES_CONFIGURATION_SET when set, tagged with its
+// project and channel; the set publishes bounces and complaints to an SNS topic that invokes
+// this function too, and a permanent bounce or a complaint disables the channel it came from.
+//
+// Environment: TABLE_NAME, EMAIL_FROM, SES_CONFIGURATION_SET (optional), SECRET_ARN (or OVERDUE_SECRET_KEY for local runs; it
 // derives webhook signing secrets), SITE_ROOT (optional: the link in messages), LOG_LEVEL, and
 // optionally OVERDUE_URL_<KIND> (OVERDUE_URL_PD, …) to override a service's base URL.
 // Build with `make build` (dist/notify/bootstrap).
@@ -36,6 +40,8 @@ import (
 type settings struct {
 	EmailFrom string
 	SiteRoot  string
+	// ConfigurationSet is the SES configuration set email goes through ("" for none).
+	ConfigurationSet string
 	// BaseURLs overrides service base URLs by kind (OVERDUE_URL_<KIND>).
 	BaseURLs map[string]string
 }
@@ -45,7 +51,8 @@ type settings struct {
 func loadSettings(env *lambdaenv.Env) settings {
 	urls, err := notify.ParseBaseURLs(env.Lookup)
 	env.Fail(err)
-	return settings{EmailFrom: env.Require(lambdaenv.EmailFrom), SiteRoot: env.Get(lambdaenv.SiteRoot), BaseURLs: urls}
+	return settings{EmailFrom: env.Require(lambdaenv.EmailFrom), SiteRoot: env.Get(lambdaenv.SiteRoot), BaseURLs: urls,
+		ConfigurationSet: env.Get(lambdaenv.SESConfigurationSet)}
 }
 
 // needs are the shared pieces the function uses: the table and the signing secret.
@@ -68,7 +75,7 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{disp: disp, log: root.Log, guard: root.Guard, refusals: root.Refusals}
+	h := &handler{disp: disp, channels: root.Store.Deliveries(), log: root.Log, guard: root.Guard, refusals: root.Refusals}
 	return h.invoke, nil
 }
 
@@ -82,7 +89,7 @@ type clients struct {
 // newDispatcher builds the notifier: the store, the delivery records and a transport for each
 // channel kind. Tests build it the same way against moto.
 func newDispatcher(cfg settings, c clients, secret []byte, now func() time.Time, log *slog.Logger) (*notify.Dispatcher, error) {
-	email, err := notify.NewSES(c.ses, notify.SESConfig{From: cfg.EmailFrom})
+	email, err := notify.NewSES(c.ses, notify.SESConfig{From: cfg.EmailFrom, ConfigurationSet: cfg.ConfigurationSet})
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %s: %w", lambdaenv.EmailFrom, err)
 	}

@@ -53,6 +53,9 @@ const (
 	// one costs one more read of META per interval per writing instance. CDK leaves it unset;
 	// the emulator tests set it to 1ns, so that every write reads META.
 	GuardMaxAge = "GUARD_MAX_AGE"
+	// SESConfigurationSet names the SES configuration set the notifier sends email through,
+	// whose event destination brings bounces and complaints back to it. Optional.
+	SESConfigurationSet = "SES_CONFIGURATION_SET"
 	// HeartbeatURL is an outside monitor's ping URL (any Healthchecks-compatible one) that the
 	// sweep requests after every successful run: the monitor of the monitor. Optional.
 	HeartbeatURL = "HEARTBEAT_URL"

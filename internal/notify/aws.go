@@ -74,6 +74,12 @@ func (s *SES) Send(ctx context.Context, ch *check.Channel, m *Message, deliveryI
 	}
 	if s.cfgSet != "" {
 		in.ConfigurationSetName = aws.String(s.cfgSet)
+		// The configuration set publishes bounces and complaints; the tags say whose they are
+		// (ParseSESFeedback).
+		in.EmailTags = []sestypes.MessageTag{
+			{Name: aws.String(SESTagProject), Value: aws.String(ch.ProjectID)},
+			{Name: aws.String(SESTagChannel), Value: aws.String(ch.ID)},
+		}
 	}
 	_, err := s.client.SendEmail(ctx, in)
 	if err == nil {
