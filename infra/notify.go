@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -43,7 +45,18 @@ type Notify struct {
 	DeadLetterQueue awssqs.Queue
 	// RetryRule invokes the function every minute to retry failed sends.
 	RetryRule awsevents.Rule
+	// EmailEvents is the SES configuration set alert email goes through; it publishes
+	// bounces and complaints to Feedback, which invokes the function: a permanent bounce or a
+	// complaint disables the email channel it came from.
+	EmailEvents awsses.ConfigurationSet
+	// Feedback is the SNS topic of SES bounces and complaints.
+	Feedback awssns.Topic
 }
+
+// ConfigurationSetName is the name of the stage's SES configuration set: overdue-<stage>. It is
+// given, not generated, so the function's environment and its SES permission name it without
+// a reference to the set (emulators that cannot create one still deploy the rest).
+func ConfigurationSetName(stage string) string { return "overdue-" + stage }
 
 // flipPrefix begins the sort key of every flip item (internal/store/dynamo: FLIP#<id>).
 const flipPrefix = "FLIP#"
@@ -72,10 +85,12 @@ func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notif
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	st := props.Stage
 
+	cfgSet := ConfigurationSetName(st.Name)
 	env := map[string]*string{
-		"SECRET_ARN": props.Data.Secret.SecretArn(),
-		"EMAIL_FROM": jsii.String(st.EmailFrom),
-		"SITE_ROOT":  props.SiteRoot,
+		"SECRET_ARN":            props.Data.Secret.SecretArn(),
+		"EMAIL_FROM":            jsii.String(st.EmailFrom),
+		"SES_CONFIGURATION_SET": jsii.String(cfgSet),
+		"SITE_ROOT":             props.SiteRoot,
 	}
 	for kind, u := range st.ServiceURLs {
 		env[notify.BaseURLVariable(kind)] = jsii.String(strings.TrimRight(u, "/"))
@@ -107,9 +122,28 @@ func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notif
 	// or its domain when the whole domain is verified. Either may be the one.
 	domain := sender[strings.LastIndex(sender, "@")+1:]
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("ses:SendEmail"),
-		Resources: &[]*string{identity(sender), identity(domain)},
+		Actions: jsii.Strings("ses:SendEmail"),
+		// Sending through a configuration set is authorized against the set too.
+		Resources: &[]*string{identity(sender), identity(domain), stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("ses"), Resource: jsii.String("configuration-set"), ResourceName: jsii.String(cfgSet),
+		})},
 	}))
+
+	// Bounces and complaints come back: SES publishes them for the configuration set to the
+	// feedback topic, which invokes the function's alias.
+	feedback := awssns.NewTopic(c, jsii.String("SesFeedback"), &awssns.TopicProps{
+		DisplayName: jsii.String(fmt.Sprintf("Overdue %s SES bounces and complaints", st.Name)),
+	})
+	emailEvents := awsses.NewConfigurationSet(c, jsii.String("EmailEvents"), &awsses.ConfigurationSetProps{
+		ConfigurationSetName: jsii.String(cfgSet),
+		// The account-level reputation metrics (the SesBounceRate and SesComplaintRate alarms)
+		// plus this set's own.
+		ReputationMetrics: jsii.Bool(true),
+	})
+	emailEvents.AddEventDestination(jsii.String("Feedback"), &awsses.ConfigurationSetEventDestinationOptions{
+		Destination: awsses.EventDestination_SnsTopic(feedback),
+		Events:      &[]awsses.EmailSendingEvent{awsses.EmailSendingEvent_BOUNCE, awsses.EmailSendingEvent_COMPLAINT},
+	})
 	// SMS goes to phone numbers, which have no ARN: SNS Publish to a phone number can only be
 	// allowed on resource "*". The sns channel kind publishes to topics the channel names,
 	// which are not known when deploying. The action stays exactly sns:Publish, the one
@@ -172,5 +206,25 @@ func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notif
 		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(60)),
 	}))
 
-	return &Notify{Construct: c, Function: fn, Live: live, DeadLetterQueue: dlq, RetryRule: retry}
+	// The subscription is made directly, not with LambdaSubscription: its endpoint is the
+	// live alias's ARN, written as the function's ARN and the alias's name, because the CDK's
+	// template validation warns (W3694) when a lambda subscription's endpoint refers to an alias
+	// resource, though SNS invokes an alias like a function.
+	endpoint := fn.FunctionArn()
+	if st.Aliases {
+		endpoint = jsii.String(*fn.FunctionArn() + ":" + LiveAlias)
+	}
+	sub := awssns.NewSubscription(c, jsii.String("FeedbackSubscription"), &awssns.SubscriptionProps{
+		Topic:    feedback,
+		Protocol: awssns.SubscriptionProtocol_LAMBDA,
+		Endpoint: endpoint,
+	})
+	sub.Node().AddDependency(live)
+	live.AddPermission(jsii.String("SesFeedback"), &awslambda.Permission{
+		Principal: awsiam.NewServicePrincipal(jsii.String("sns.amazonaws.com"), nil),
+		SourceArn: feedback.TopicArn(),
+	})
+
+	return &Notify{Construct: c, Function: fn, Live: live, DeadLetterQueue: dlq, RetryRule: retry,
+		EmailEvents: emailEvents, Feedback: feedback}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestTracingAndConcurrency: every Go function is traced by X-Ray, and runs with the stage's
@@ -199,5 +200,58 @@ func TestDashboard(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("dashboard body lacks %s:\n%s", want, body)
 		}
+	}
+}
+
+// TestSESFeedbackLoop: alert email goes through the stage's configuration set (the notify
+// function's SES_CONFIGURATION_SET, and its ses:SendEmail allows the set), which publishes
+// bounces and complaints to a topic SES may publish to and the notify function's live alias is
+// subscribed to.
+func TestSESFeedbackLoop(t *testing.T) {
+	s := synth(t, devContext)
+	expect(t, "configuration set", func() {
+		s.HasResourceProperties(jsii.String("AWS::SES::ConfigurationSet"), obj{
+			"Name": "overdue-dev", "ReputationOptions": obj{"ReputationMetricsEnabled": true},
+		})
+	})
+	setID, _ := s.only(t, "AWS::SES::ConfigurationSet")
+	_, dest := s.only(t, "AWS::SES::ConfigurationSetEventDestination")
+	ed := props(dest)["EventDestination"].(map[string]any)
+	topic, _ := ed["SnsDestination"].(map[string]any)["TopicARN"].(map[string]any)["Ref"].(string)
+	if diff := cmp.Diff([]any{"bounce", "complaint"}, ed["MatchingEventTypes"]); diff != "" || ed["Enabled"] != true || fmt.Sprint(props(dest)["ConfigurationSetName"]) != fmt.Sprint(ref(setID)) {
+		t.Errorf("event destination %v, want bounces and complaints of the set to a topic (-want +got types):\n%s", props(dest), diff)
+	}
+	expect(t, "SES may publish to the topic", func() {
+		s.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), obj{
+			"Topics": arr{ref(topic)},
+			"PolicyDocument": like(obj{"Statement": arr{like(obj{
+				"Action": "sns:Publish", "Principal": obj{"Service": "ses.amazonaws.com"}, "Resource": ref(topic),
+			})}}),
+		})
+	})
+	notifyID := mustID(t, s, "delivers flips")
+	expect(t, "the notify alias is subscribed", func() {
+		s.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), obj{
+			"Protocol": "lambda", "TopicArn": ref(topic),
+			"Endpoint": obj{"Fn::Join": arr{"", arr{getAtt(notifyID, "Arn"), ":live"}}},
+		})
+		s.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), obj{
+			"Action": "lambda:InvokeFunction", "FunctionName": ref(s.alias(t, "delivers flips")),
+			"Principal": "sns.amazonaws.com", "SourceArn": ref(topic),
+		})
+	})
+	_, fn := s.function(t, "delivers flips")
+	if got := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)["SES_CONFIGURATION_SET"]; got != "overdue-dev" {
+		t.Errorf("notify SES_CONFIGURATION_SET = %v, want overdue-dev", got)
+	}
+	var sendOn string
+	for _, p := range s.resources("AWS::IAM::Policy") {
+		b, _ := json.Marshal(props(p)["PolicyDocument"])
+		if strings.Contains(string(b), "ses:SendEmail") {
+			sendOn = string(b)
+		}
+	}
+	if !strings.Contains(sendOn, ":configuration-set/overdue-dev") {
+		t.Errorf("ses:SendEmail policy %s does not allow the configuration set", sendOn)
 	}
 }
