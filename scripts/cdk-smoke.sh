@@ -3,7 +3,8 @@
 # `cdk bootstrap`, `cdk deploy Overdue-dev`, and `cdk diff` (which must find nothing left to
 # change); then checks through the AWS CLI that the table, the three functions, the two
 # schedules (sweep, notification retries), the stream subscription with its filter and
-# dead-letter queue, the log groups and the ops topic exist as configured. Set SMOKE_TRACE=1 to
+# dead-letter queue, the log groups, the ops topic and the SES feedback topic's subscription
+# exist as configured. Set SMOKE_TRACE=1 to
 # see when each cdk step starts.
 #
 # Uses the moto that ./scripts/with-moto.sh started (OVERDUE_MOTO_URL), or starts one.
@@ -146,8 +147,15 @@ expect "dead-letter queue" "${dlq##*/}" "${dlq_arn##*:}"
 # The three functions' log groups and the API's access logs.
 expect "log retention (days)" "14 14 14 14" \
   "$(awsq logs describe-log-groups --log-group-name-prefix "$stack-" --query 'logGroups[].retentionInDays' | tr '\t' ' ')"
-topic=$(resource AWS::SNS::Topic)
+topics=$(resource AWS::SNS::Topic)
+topic=$(grep AlarmsTopic <<<"$topics" || true)
 expect "ops topic" "$topic" "$(awsq sns get-topic-attributes --topic-arn "$topic" --query Attributes.TopicArn)"
+# SES bounces and complaints reach notify through the feedback topic (moto skips the SES
+# configuration set that publishes to it).
+feedback=$(grep SesFeedback <<<"$topics" || true)
+notify_arn=$(tr ' ' '\n' <<<"$arns" | sed -n "s|^$notify=||p")
+expect "SES feedback topic invokes notify" "lambda	$notify_arn" \
+  "$(awsq sns list-subscriptions-by-topic --topic-arn "$feedback" --query 'Subscriptions[0].[Protocol, Endpoint]')"
 
 echo "cdk-smoke: bootstrap, deploy and diff $((deployed - started)) s, checks $(($(date +%s) - deployed)) s"
 if [ "$failures" -gt 0 ]; then
