@@ -33,7 +33,7 @@ type handler struct {
 	disp dispatcher
 	// channels takes SES bounces and complaints (nil: such events fail).
 	channels channelMarker
-	log  *slog.Logger
+	log      *slog.Logger
 	// guard is the data-model check made before each invocation (lambdaenv.Root.Guard); nil
 	// for none, in tests of the dispatching alone.
 	guard func(context.Context) error
