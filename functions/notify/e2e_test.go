@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
-	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
@@ -186,51 +185,15 @@ func (e *env) ping(t *testing.T, path string, at time.Time) {
 	}
 }
 
-// streamEvent reads the table's whole stream through the DynamoDB Streams API, as Lambda's
-// poller does (DescribeStream, GetShardIterator from TRIM_HORIZON, GetRecords), and returns the
-// records as the Lambda event's JSON.
+// streamEvent reads the table's whole stream as Lambda's poller does (streamtest.Records) and
+// returns the records as the Lambda event's JSON.
 func (e *env) streamEvent(t *testing.T) json.RawMessage {
 	t.Helper()
-	ctx := t.Context()
-	td, err := e.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &e.table})
+	recs, err := streamtest.Records(t.Context(), e.db, e.streams, e.table)
 	if err != nil {
 		t.Fatal(err)
 	}
-	arn := td.Table.LatestStreamArn
-	if arn == nil {
-		t.Fatalf("table %s has no stream", e.table)
-	}
-	desc, err := e.streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev events.DynamoDBEvent
-	for _, shard := range desc.StreamDescription.Shards {
-		it, err := e.streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
-			StreamArn: arn, ShardId: shard.ShardId, ShardIteratorType: streamtypes.ShardIteratorTypeTrimHorizon,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for iter := it.ShardIterator; iter != nil; {
-			out, err := e.streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(out.Records) == 0 {
-				break // an open shard's iterator never ends; no records means caught up
-			}
-			for _, r := range out.Records {
-				rec, err := streamtest.LambdaRecord(r, *arn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ev.Records = append(ev.Records, rec)
-			}
-			iter = out.NextShardIterator
-		}
-	}
-	raw, err := json.Marshal(ev)
+	raw, err := json.Marshal(events.DynamoDBEvent{Records: recs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
-	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/overduehq/overdue/functions/internal/streamtest"
@@ -189,54 +188,20 @@ func apiEvent(t *testing.T, name string, edit func(*events.APIGatewayV2HTTPReque
 	return ev
 }
 
-// streamEvent reads the records of the table's stream this world has not read yet, through
-// the DynamoDB Streams API as Lambda's poller does (DescribeStream, GetShardIterator from
-// TRIM_HORIZON, GetRecords until a page comes back empty), and returns them as the Lambda
-// event notify receives, with the number of records.
+// streamEvent reads the records of the table's stream this world has not read yet, as Lambda's
+// poller does (streamtest.Records), and returns them as the Lambda event notify receives, with
+// the number of records.
 func (w *world) streamEvent(t *testing.T) (events.DynamoDBEvent, int) {
 	t.Helper()
-	ctx := t.Context()
-	td, err := w.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &w.table})
-	if err != nil {
-		t.Fatal(err)
-	}
-	arn := td.Table.LatestStreamArn
-	if arn == nil {
-		t.Fatalf("table %s has no stream", w.table)
-	}
-	desc, err := w.streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
+	recs, err := streamtest.Records(t.Context(), w.db, w.streams, w.table)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ev := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{}}
-	for _, shard := range desc.StreamDescription.Shards {
-		it, err := w.streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
-			StreamArn: arn, ShardId: shard.ShardId, ShardIteratorType: streamtypes.ShardIteratorTypeTrimHorizon,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for iter := it.ShardIterator; iter != nil; {
-			out, err := w.streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(out.Records) == 0 {
-				break // an open shard's iterator never ends; an empty page means caught up
-			}
-			for _, r := range out.Records {
-				seqNo := aws.ToString(r.Dynamodb.SequenceNumber)
-				if w.seen[seqNo] {
-					continue
-				}
-				w.seen[seqNo] = true
-				rec, err := streamtest.LambdaRecord(r, *arn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ev.Records = append(ev.Records, rec)
-			}
-			iter = out.NextShardIterator
+	for _, rec := range recs {
+		if seq := rec.Change.SequenceNumber; !w.seen[seq] {
+			w.seen[seq] = true
+			ev.Records = append(ev.Records, rec)
 		}
 	}
 	return ev, len(ev.Records)

@@ -5,10 +5,13 @@
 package streamtest
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 )
 
@@ -98,4 +101,61 @@ func value(v streamtypes.AttributeValue) (events.DynamoDBAttributeValue, error) 
 		return events.NewMapAttribute(m), nil
 	}
 	return events.DynamoDBAttributeValue{}, fmt.Errorf("unexpected stream attribute type %T", v)
+}
+
+// TableAPI is the DynamoDB call Records makes: finding the table's stream.
+type TableAPI interface {
+	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+}
+
+// StreamsAPI is the DynamoDB Streams calls Records makes.
+type StreamsAPI interface {
+	DescribeStream(ctx context.Context, in *dynamodbstreams.DescribeStreamInput, opts ...func(*dynamodbstreams.Options)) (*dynamodbstreams.DescribeStreamOutput, error)
+	GetShardIterator(ctx context.Context, in *dynamodbstreams.GetShardIteratorInput, opts ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetShardIteratorOutput, error)
+	GetRecords(ctx context.Context, in *dynamodbstreams.GetRecordsInput, opts ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetRecordsOutput, error)
+}
+
+// Records reads every record of table's stream as Lambda's poller does (DescribeStream,
+// GetShardIterator from TRIM_HORIZON, GetRecords until a page comes back empty: an open shard's
+// iterator never ends) and returns them as Lambda hands them to a function, oldest first per shard.
+func Records(ctx context.Context, db TableAPI, streams StreamsAPI, table string) ([]events.DynamoDBEventRecord, error) {
+	td, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table})
+	if err != nil {
+		return nil, fmt.Errorf("describe table %s: %w", table, err)
+	}
+	arn := td.Table.LatestStreamArn
+	if arn == nil {
+		return nil, fmt.Errorf("table %s has no stream", table)
+	}
+	desc, err := streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
+	if err != nil {
+		return nil, fmt.Errorf("describe stream of %s: %w", table, err)
+	}
+	recs := []events.DynamoDBEventRecord{}
+	for _, shard := range desc.StreamDescription.Shards {
+		it, err := streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
+			StreamArn: arn, ShardId: shard.ShardId, ShardIteratorType: streamtypes.ShardIteratorTypeTrimHorizon,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("shard iterator of %s: %w", aws.ToString(shard.ShardId), err)
+		}
+		for iter := it.ShardIterator; iter != nil; {
+			out, err := streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
+			if err != nil {
+				return nil, fmt.Errorf("records of %s: %w", aws.ToString(shard.ShardId), err)
+			}
+			if len(out.Records) == 0 {
+				break
+			}
+			for _, r := range out.Records {
+				rec, err := LambdaRecord(r, *arn)
+				if err != nil {
+					return nil, err
+				}
+				recs = append(recs, rec)
+			}
+			iter = out.NextShardIterator
+		}
+	}
+	return recs, nil
 }
