@@ -103,26 +103,13 @@ func cmdPing(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 
-	bare, bareURL, err := startBare()
-	if err != nil {
-		return err
-	}
-	defer bare.stop()
-	srv, err := startOverdue(*bin, dir, *interval)
-	if err != nil {
-		return err
-	}
-	defer srv.stop()
-
 	// One check per connection, as many jobs would ping: each connection pings its own.
-	var ids []string
-	for i := range maxOf(conns) {
-		id, err := srv.createCheck(ctx, fmt.Sprintf("load-%d", i), 24*time.Hour, time.Hour)
-		if err != nil {
-			return err
-		}
-		ids = append(ids, id)
+	servers, err := startPair(ctx, *bin, dir, *interval, maxOf(conns), "load")
+	if err != nil {
+		return err
 	}
+	defer servers.stop()
+	bareURL, srv, ids := servers.bareURL, servers.srv, servers.ids
 	urlsOf := func(base string) []string {
 		var us []string
 		for _, id := range ids {

@@ -159,3 +159,43 @@ func cmdBare(args []string, stdout io.Writer) error {
 	}
 	return err
 }
+
+// pair is what a throughput comparison runs against: the bare server and `overdue serve`,
+// started side by side so both see the same moments of the machine, and n checks on the latter.
+type pair struct {
+	bare    *child
+	bareURL string
+	srv     *overdue
+	ids     []string // the checks' UUIDs, in creation order
+}
+
+// startPair starts the bare server and `overdue serve` (data under dir) and creates n checks
+// named prefix-0 … prefix-<n-1> that will not go down during a run. On an error nothing is left
+// running.
+func startPair(ctx context.Context, bin, dir string, interval time.Duration, n int, prefix string) (*pair, error) {
+	bare, bareURL, err := startBare()
+	if err != nil {
+		return nil, err
+	}
+	srv, err := startOverdue(bin, dir, interval)
+	if err != nil {
+		bare.stop()
+		return nil, err
+	}
+	p := &pair{bare: bare, bareURL: bareURL, srv: srv}
+	for i := range n {
+		id, err := srv.createCheck(ctx, fmt.Sprintf("%s-%d", prefix, i), 24*time.Hour, time.Hour)
+		if err != nil {
+			p.stop()
+			return nil, err
+		}
+		p.ids = append(p.ids, id)
+	}
+	return p, nil
+}
+
+// stop stops both servers.
+func (p *pair) stop() {
+	p.srv.stop()
+	p.bare.stop()
+}

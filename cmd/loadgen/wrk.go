@@ -169,24 +169,12 @@ func cmdWrk(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 
-	bare, bareURL, err := startBare()
+	servers, err := startPair(ctx, *bin, dir, *interval, maxOf(checkCounts), "wrk")
 	if err != nil {
 		return err
 	}
-	defer bare.stop()
-	srv, err := startOverdue(*bin, dir, *interval)
-	if err != nil {
-		return err
-	}
-	defer srv.stop()
-	var ids []string
-	for i := range maxOf(checkCounts) {
-		id, err := srv.createCheck(ctx, fmt.Sprintf("wrk-%d", i), 24*time.Hour, time.Hour)
-		if err != nil {
-			return err
-		}
-		ids = append(ids, id)
-	}
+	defer servers.stop()
+	bareURL, srv, ids := servers.bareURL, servers.srv, servers.ids
 
 	// run runs wrk once with the script for the first n checks.
 	run := func(base string, n, c int, d time.Duration) (wrkRun, error) {
