@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,6 +39,10 @@ type Service struct {
 	Now    func() time.Time
 	Rand   io.Reader // crypto/rand.Reader in production
 	Params Argon2Params
+	// Mailer sends invitation and reset links; nil sends nothing (the callers show the link).
+	Mailer Mailer
+	// SiteRoot is the public base URL the links in mail begin with, e.g. https://overdue.example.com.
+	SiteRoot string
 }
 
 // NewUser is what creating a user takes.
@@ -129,6 +134,28 @@ func (s *Service) ResetPassword(ctx context.Context, email string) (*people.User
 	}
 	tok, err := s.issueLink(ctx, u.ID, s.Now())
 	return u, tok, err
+}
+
+// SendPasswordReset mails a set-password link to the email if it has an account, and does
+// nothing otherwise: the reset form answers the same either way, so it tells no one which
+// emails have accounts. Only a failure to store or to send is an error.
+func (s *Service) SendPasswordReset(ctx context.Context, email string) error {
+	u, tok, err := s.ResetPassword(ctx, email)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, ErrInvalid) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if s.Mailer == nil {
+		return errors.New("no mailer to send the reset link with")
+	}
+	link := strings.TrimRight(s.SiteRoot, "/") + SetPasswordPath + tok + "/"
+	return s.Mailer.SendMail(ctx, Mail{To: u.Email, Subject: "Set your Overdue password", Text: fmt.Sprintf(
+		"Someone (we hope you) asked to set a new password for %s on Overdue.\n\n"+
+			"To set it, open this link within %d hours:\n\n%s\n\n"+
+			"It works once, and signs you out everywhere. If you did not ask, ignore this message: "+
+			"your password stays as it is.\n", u.Email, int(SetPasswordTTL/time.Hour), link)})
 }
 
 func (s *Service) issueLink(ctx context.Context, userID string, now time.Time) (string, error) {

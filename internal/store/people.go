@@ -47,6 +47,9 @@ type People interface {
 
 	// CreateInvitation stores an invitation. ErrConflict if its token hash is taken.
 	CreateInvitation(ctx context.Context, inv *people.Invitation) error
+	// Invitation loads the invitation with the token hash if it has not expired at now,
+	// without consuming it: the acceptance page shows what it invites to first.
+	Invitation(ctx context.Context, tokenHash string, now time.Time) (*people.Invitation, error)
 	// ConsumeInvitation removes and returns the invitation with the token hash if it has not
 	// expired at now. Of any number of concurrent calls, one gets it; the others, and calls
 	// for an expired invitation, get ErrNotFound.

@@ -565,6 +565,26 @@ func (p *People) CreateInvitation(ctx context.Context, inv *people.Invitation) e
 	return nil
 }
 
+// Invitation reads the invitation (strongly consistent, one read) if it has not expired.
+func (p *People) Invitation(ctx context.Context, tokenHash string, now time.Time) (*people.Invitation, error) {
+	m, err := p.s.get(ctx, key(invitePrefix+tokenHash, inviteSK), true)
+	if err != nil {
+		return nil, fmt.Errorf("load invitation: %w", err)
+	}
+	if m == nil {
+		return nil, fmt.Errorf("load invitation: %w", store.ErrNotFound)
+	}
+	it, err := unmarshal[inviteItem](m)
+	if err != nil {
+		return nil, fmt.Errorf("load invitation: %w", err)
+	}
+	inv := it.invitation(tokenHash)
+	if inv.Expired(now) {
+		return nil, fmt.Errorf("load invitation: %w", store.ErrNotFound)
+	}
+	return inv, nil
+}
+
 // ConsumeInvitation deletes and returns the invitation if it has not expired.
 func (p *People) ConsumeInvitation(ctx context.Context, tokenHash string, now time.Time) (*people.Invitation, error) {
 	m, err := p.consume(ctx, key(invitePrefix+tokenHash, inviteSK), now)
@@ -575,8 +595,12 @@ func (p *People) ConsumeInvitation(ctx context.Context, tokenHash string, now ti
 	if err != nil {
 		return nil, fmt.Errorf("consume invitation: %w", err)
 	}
+	return it.invitation(tokenHash), nil
+}
+
+func (it *inviteItem) invitation(tokenHash string) *people.Invitation {
 	return &people.Invitation{TokenHash: tokenHash, ProjectID: it.ProjectID, Email: it.Email, Role: people.Role(it.Role),
-		InviterID: it.InviterID, Created: fromMicros(it.Created), Expires: fromMicros(it.Expires)}, nil
+		InviterID: it.InviterID, Created: fromMicros(it.Created), Expires: fromMicros(it.Expires)}
 }
 
 // CreatePasswordReset puts the link on the condition that its hash is free.

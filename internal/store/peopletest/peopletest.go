@@ -370,8 +370,25 @@ func testInvitations(t *testing.T, s Stores) {
 	}
 	wantErr(t, "CreateInvitation(same hash)", s.People.CreateInvitation(ctx, inv), store.ErrConflict)
 
+	// Looking an invitation up leaves it in place, until its expiry.
+	want := *inv
+	want.Created, want.Expires = tr(want.Created), tr(want.Expires)
+	for range 2 {
+		got, err := s.People.Invitation(ctx, inv.TokenHash, inv.Expires.Add(-time.Microsecond))
+		if err != nil {
+			t.Fatalf("Invitation(before expiry) = %v", err)
+		}
+		if diff := cmp.Diff(&want, got); diff != "" {
+			t.Errorf("Invitation mismatch (-want +got):\n%s", diff)
+		}
+	}
+	_, err := s.People.Invitation(ctx, inv.TokenHash, inv.Expires)
+	wantErr(t, "Invitation(at expiry)", err, store.ErrNotFound)
+	_, err = s.People.Invitation(ctx, "hash-unknown", t0)
+	wantErr(t, "Invitation(unknown)", err, store.ErrNotFound)
+
 	// At its expiry an invitation is gone, whoever asks.
-	_, err := s.People.ConsumeInvitation(ctx, inv.TokenHash, inv.Expires)
+	_, err = s.People.ConsumeInvitation(ctx, inv.TokenHash, inv.Expires)
 	wantErr(t, "ConsumeInvitation(at expiry)", err, store.ErrNotFound)
 	_, err = s.People.ConsumeInvitation(ctx, "hash-unknown", t0)
 	wantErr(t, "ConsumeInvitation(unknown)", err, store.ErrNotFound)
@@ -393,8 +410,6 @@ func testInvitations(t *testing.T, s Stores) {
 		switch {
 		case errs[i] == nil:
 			won++
-			want := *inv
-			want.Created, want.Expires = tr(want.Created), tr(want.Expires)
 			if diff := cmp.Diff(&want, got[i]); diff != "" {
 				t.Errorf("ConsumeInvitation mismatch (-want +got):\n%s", diff)
 			}

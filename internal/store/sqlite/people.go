@@ -305,6 +305,21 @@ func (p *People) CreateInvitation(ctx context.Context, inv *people.Invitation) e
 	return nil
 }
 
+// Invitation loads the invitation if it has not expired.
+func (p *People) Invitation(ctx context.Context, tokenHash string, now time.Time) (*people.Invitation, error) {
+	var inv people.Invitation
+	var role string
+	var created, expires sql.NullInt64
+	err := p.s.r.QueryRowContext(ctx, `SELECT token_hash, project_id, email, role, inviter_id, created, expires
+		FROM invitations WHERE token_hash = ? AND expires > ?`, tokenHash, instant(now).Int64).
+		Scan(&inv.TokenHash, &inv.ProjectID, &inv.Email, &role, &inv.InviterID, &created, &expires)
+	if err != nil {
+		return nil, fmt.Errorf("load invitation: %w", dbErr(err))
+	}
+	inv.Role, inv.Created, inv.Expires = people.Role(role), fromInstant(created), fromInstant(expires)
+	return &inv, nil
+}
+
 // ConsumeInvitation deletes the invitation and returns it, if it has not expired: one DELETE …
 // RETURNING, so of two callers exactly one gets the row.
 func (p *People) ConsumeInvitation(ctx context.Context, tokenHash string, now time.Time) (*people.Invitation, error) {
