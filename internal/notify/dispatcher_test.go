@@ -261,6 +261,31 @@ func TestSilentFlips(t *testing.T) {
 	}
 }
 
+// TestProcessedFlipIsHistory: a down flip written already processed, as an import writes a
+// moved check's history, alerts no one, from the outbox or from a stream record of its insert.
+func TestProcessedFlipIsHistory(t *testing.T) {
+	e := newEnv(t)
+	d := e.dispatcher()
+	e.ping(t, check.PingSuccess)
+	e.run(t, d)
+	past := e.now.Add(-time.Hour)
+	f := &check.Flip{CheckID: e.check.ID, Created: past, Processed: past, OldStatus: check.StatusUp, NewStatus: check.StatusDown, Reason: check.ReasonTimeout}
+	if _, err := e.st.UpdateCheck(t.Context(), e.check.ID, func(*check.Check) (store.Change, error) {
+		return store.Change{Flip: f}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.run(t, d); n != 0 {
+		t.Errorf("Run after a processed down flip = %d, want 0", n)
+	}
+	if n, err := d.DeliverFlip(t.Context(), f); n != 0 || err != nil {
+		t.Errorf("DeliverFlip(processed down flip) = %d, %v; want 0, nil", n, err)
+	}
+	if got := e.sends(); !mapsEqual(got, map[string]int{"email": 0, "sms": 0, "sns": 0, "webhook": 0}) || len(e.console.sent) != 0 {
+		t.Errorf("sends = %v, console %d; want none", got, len(e.console.sent))
+	}
+}
+
 // TestOnlyAssignedEnabledChannels: a disabled channel, a channel of the project the check does
 // not use, and a kind without a transport get nothing.
 func TestOnlyAssignedEnabledChannels(t *testing.T) {

@@ -93,6 +93,12 @@ func (d *Dispatcher) DeliverFlip(ctx context.Context, f *check.Flip) (int, error
 		// new→up, paused→up, and pause/resume flips alert no one.
 		return 0, d.markProcessed(ctx, f)
 	}
+	if !f.Processed.IsZero() {
+		// A flip written already processed is history, not news: `overdue import` writes a
+		// moved check's past flips so, and DynamoDB's stream hands their inserts here too.
+		// (Live flips are inserted unprocessed; a stream record carries the inserted image.)
+		return 0, nil
+	}
 	c, err := d.Store.Check(ctx, f.CheckID)
 	if errors.Is(err, store.ErrNotFound) {
 		log.Info("check deleted before its flip was delivered")
