@@ -1,0 +1,270 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/store"
+)
+
+// history is what a check of the file adds to the check's history in the store.
+type history struct {
+	checkID string
+	pings   []*check.Ping
+	flips   []*check.Flip
+}
+
+// importPlan is what Import writes, decided by reading the store before any write.
+type importPlan struct {
+	projects    []*check.Project
+	channels    []*check.Channel
+	checks      []*check.Check
+	history     []history
+	users       []*people.User
+	memberships []people.Membership
+	tokens      []*people.APIToken
+}
+
+type flipKey struct {
+	created  int64
+	old, new check.Status
+}
+
+func keyOf(f *check.Flip) flipKey {
+	return flipKey{f.Created.UnixMicro(), f.OldStatus, f.NewStatus}
+}
+
+// plan reads the store and decides what to write, counting it in rep.Created. Every conflict
+// is found here, before anything is written.
+func plan(ctx context.Context, f *parsed, st store.Store, ppl store.People, rep *Report) (*importPlan, error) {
+	p := &importPlan{}
+	existed := map[string]bool{}
+	for _, pr := range f.projects {
+		_, err := st.Project(ctx, pr.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			p.projects = append(p.projects, pr)
+		case err != nil:
+			return nil, fmt.Errorf("load project %s: %w", pr.ID, err)
+		default:
+			existed[pr.ID] = true
+		}
+		rep.Projects = append(rep.Projects, ProjectSummary{ID: pr.ID, Name: pr.Name, Existed: existed[pr.ID]})
+	}
+
+	// The channels of each project, in the store or about to be.
+	chans := map[string]map[string]bool{}
+	for id := range existed {
+		have, err := st.Channels(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("list channels of project %s: %w", id, err)
+		}
+		chans[id] = map[string]bool{}
+		for _, ch := range have {
+			chans[id][ch.ID] = true
+		}
+	}
+	for _, ch := range f.channels {
+		if chans[ch.ProjectID][ch.ID] {
+			continue
+		}
+		if chans[ch.ProjectID] == nil {
+			chans[ch.ProjectID] = map[string]bool{}
+		}
+		chans[ch.ProjectID][ch.ID] = true
+		p.channels = append(p.channels, ch)
+	}
+
+	for _, e := range f.checks {
+		c := e.c
+		have, err := st.Check(ctx, c.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			for _, id := range c.Channels {
+				if !chans[c.ProjectID][id] {
+					return nil, fmt.Errorf("line %d: check %s is assigned channel %s, which is not a channel of its project %s", e.line, c.ID, id, c.ProjectID)
+				}
+			}
+			p.checks = append(p.checks, c)
+			p.history = append(p.history, history{checkID: c.ID, pings: e.pings, flips: e.flips})
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("load check %s: %w", c.ID, err)
+		}
+		if have.ProjectID != c.ProjectID {
+			return nil, fmt.Errorf("line %d: check %s already exists in project %s of this store, not in project %s: "+
+				"a check's UUID is its ping URL, so it can be in one project only; delete it there first, or import into another store",
+				e.line, c.ID, have.ProjectID, c.ProjectID)
+		}
+		h, err := missingHistory(ctx, st, e)
+		if err != nil {
+			return nil, err
+		}
+		if len(h.pings)+len(h.flips) > 0 {
+			p.history = append(p.history, h)
+		}
+	}
+
+	if err := planPeople(ctx, f, ppl, existed, p); err != nil {
+		return nil, err
+	}
+
+	rep.Created = Counts{Projects: len(p.projects), Channels: len(p.channels), Checks: len(p.checks),
+		Users: len(p.users), Memberships: len(p.memberships), APITokens: len(p.tokens)}
+	for _, h := range p.history {
+		rep.Created.Pings += len(h.pings)
+		rep.Created.Flips += len(h.flips)
+	}
+	return p, nil
+}
+
+// missingHistory is the pings (by number) and flips (by instant and statuses) of the file's
+// check that the store's check lacks.
+func missingHistory(ctx context.Context, st store.Store, e *checkEntry) (history, error) {
+	h := history{checkID: e.c.ID}
+	pings, err := st.Pings(ctx, e.c.ID, maxPings)
+	if err != nil {
+		return h, fmt.Errorf("list pings of check %s: %w", e.c.ID, err)
+	}
+	haveN := map[int]bool{}
+	for _, p := range pings {
+		haveN[p.N] = true
+	}
+	for _, p := range e.pings {
+		if !haveN[p.N] {
+			h.pings = append(h.pings, p)
+		}
+	}
+	flips, err := st.Flips(ctx, e.c.ID, store.FlipQuery{})
+	if err != nil {
+		return h, fmt.Errorf("list flips of check %s: %w", e.c.ID, err)
+	}
+	haveF := map[flipKey]bool{}
+	for _, f := range flips {
+		haveF[keyOf(f)] = true
+	}
+	for _, f := range e.flips {
+		if !haveF[keyOf(f)] {
+			h.flips = append(h.flips, f)
+		}
+	}
+	return h, nil
+}
+
+func planPeople(ctx context.Context, f *parsed, ppl store.People, existed map[string]bool, p *importPlan) error {
+	if ppl == nil {
+		return nil
+	}
+	for _, u := range f.users {
+		_, err := ppl.User(ctx, u.ID)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("load user %s: %w", u.ID, err)
+		}
+		other, err := ppl.UserByEmail(ctx, u.Email)
+		switch {
+		case err == nil:
+			return fmt.Errorf("user %s: the email %s belongs to another account of this store (%s); "+
+				"remove that account or change its email first", u.ID, u.Email, other.ID)
+		case !errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("find user by email: %w", err)
+		}
+		p.users = append(p.users, u)
+	}
+	members := map[string]map[string]bool{}
+	for _, m := range f.memberships {
+		if members[m.ProjectID] == nil {
+			members[m.ProjectID] = map[string]bool{}
+			if existed[m.ProjectID] {
+				have, err := ppl.Members(ctx, m.ProjectID)
+				if err != nil {
+					return fmt.Errorf("list members of project %s: %w", m.ProjectID, err)
+				}
+				for _, h := range have {
+					members[m.ProjectID][h.UserID] = true
+				}
+			}
+		}
+		if !members[m.ProjectID][m.UserID] {
+			members[m.ProjectID][m.UserID] = true
+			p.memberships = append(p.memberships, m)
+		}
+	}
+	for _, t := range f.tokens {
+		_, err := ppl.APITokenByHash(ctx, t.Hash)
+		switch {
+		case err == nil:
+			continue
+		case !errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("find API token %s: %w", t.ID, err)
+		}
+		p.tokens = append(p.tokens, t)
+	}
+	return nil
+}
+
+// apply writes the plan: projects, channels, checks, then each check's history, then people.
+// A failure stops it; what was written stays, and running the import again finishes it.
+func (p *importPlan) apply(ctx context.Context, st store.Store, ppl store.People) error {
+	for _, pr := range p.projects {
+		if err := st.CreateProject(ctx, pr); err != nil {
+			return fmt.Errorf("create project %s: %w", pr.ID, err)
+		}
+	}
+	for _, ch := range p.channels {
+		if err := st.CreateChannel(ctx, ch); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("create channel %s: its ID is taken by a channel of another project of this store", ch.ID)
+			}
+			return fmt.Errorf("create channel %s: %w", ch.ID, err)
+		}
+	}
+	for _, c := range p.checks {
+		if err := st.CreateCheck(ctx, c); err != nil {
+			return fmt.Errorf("create check %s: %w", c.ID, err)
+		}
+	}
+	for _, h := range p.history {
+		for _, ping := range h.pings {
+			ping := ping
+			if _, err := st.UpdateCheck(ctx, h.checkID, func(*check.Check) (store.Change, error) {
+				return store.Change{Ping: ping}, nil
+			}); err != nil {
+				return fmt.Errorf("add ping %d to check %s: %w", ping.N, h.checkID, err)
+			}
+		}
+		for _, f := range h.flips {
+			fl := *f
+			if fl.Processed.IsZero() {
+				// History, not news: the source has alerted, or will, for this flip.
+				fl.Processed = fl.Created
+			}
+			if _, err := st.UpdateCheck(ctx, h.checkID, func(*check.Check) (store.Change, error) {
+				return store.Change{Flip: &fl}, nil
+			}); err != nil {
+				return fmt.Errorf("add a flip to check %s: %w", h.checkID, err)
+			}
+		}
+	}
+	for _, u := range p.users {
+		if err := ppl.CreateUser(ctx, u); err != nil {
+			return fmt.Errorf("create user %s: %w", u.ID, err)
+		}
+	}
+	for _, m := range p.memberships {
+		if err := ppl.SetMembership(ctx, m); err != nil {
+			return fmt.Errorf("add user %s to project %s: %w", m.UserID, m.ProjectID, err)
+		}
+	}
+	for _, t := range p.tokens {
+		if err := ppl.CreateAPIToken(ctx, t); err != nil {
+			return fmt.Errorf("create API token %s: %w", t.ID, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,282 @@
+package transfer
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/store"
+)
+
+// maxPings is how many of a check's newest pings an export asks the store for: more than any
+// store keeps (store.Options.PingLimit, 100 by default).
+const maxPings = 100000
+
+// Counts says how many records of each kind a file held or an import wrote.
+type Counts struct {
+	Projects, Channels, Checks, Pings, Flips, Users, Memberships, APITokens int
+}
+
+// String is "2 projects, 3 channels, …", leaving out kinds with none.
+func (c Counts) String() string {
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		name string
+	}{
+		{c.Projects, "projects"}, {c.Channels, "channels"}, {c.Checks, "checks"}, {c.Pings, "pings"},
+		{c.Flips, "flips"}, {c.Users, "users"}, {c.Memberships, "memberships"}, {c.APITokens, "API tokens"},
+	} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.name))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ExportOptions choose what Export writes.
+type ExportOptions struct {
+	// ProjectID limits the file to one project and the users who are its members; "" exports
+	// the whole install.
+	ProjectID string
+}
+
+// Export writes the file: the projects of st (or the one chosen), their channels, checks,
+// pings and flips, and the users of ppl with their memberships and API tokens. ppl may be nil
+// for a store without accounts. Records of one kind are ordered by creation time and ID, so
+// two stores holding the same data give the same file byte for byte.
+func Export(ctx context.Context, w io.Writer, st store.Store, ppl store.People, opts ExportOptions) (Counts, error) {
+	var n Counts
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	b := schema.This()
+	scope := ScopeInstall
+	if opts.ProjectID != "" {
+		scope = ScopeProject
+	}
+	if err := enc.Encode(header{Type: TypeHeader, Format: Format, DataModel: b.Current, MinReader: b.MinReader(), Scope: scope}); err != nil {
+		return n, err
+	}
+
+	var projects []*check.Project
+	if opts.ProjectID != "" {
+		p, err := st.Project(ctx, opts.ProjectID)
+		if err != nil {
+			return n, fmt.Errorf("load project %s: %w", opts.ProjectID, err)
+		}
+		projects = []*check.Project{p}
+	} else {
+		ps, err := st.Projects(ctx)
+		if err != nil {
+			return n, fmt.Errorf("list projects: %w", err)
+		}
+		projects = ps
+	}
+	sortByCreated(projects, func(p *check.Project) (time.Time, string) { return p.Created, p.ID })
+	for _, p := range projects {
+		if err := exportProject(ctx, enc, st, p, &n); err != nil {
+			return n, err
+		}
+	}
+	if ppl != nil {
+		if err := exportPeople(ctx, enc, ppl, projects, opts.ProjectID != "", &n); err != nil {
+			return n, err
+		}
+	}
+	return n, bw.Flush()
+}
+
+func exportProject(ctx context.Context, enc *json.Encoder, st store.Store, p *check.Project, n *Counts) error {
+	if err := enc.Encode(projectRec{
+		Type: TypeProject, ID: p.ID, Name: p.Name, Created: fmtTime(p.Created),
+		APIKeyHash: p.APIKeyHash, ReadOnlyKeyHash: p.ReadOnlyKeyHash, PingKeyHash: p.PingKeyHash, BadgeKey: p.BadgeKey,
+	}); err != nil {
+		return err
+	}
+	n.Projects++
+	chans, err := st.Channels(ctx, p.ID)
+	if err != nil {
+		return fmt.Errorf("list channels of project %s: %w", p.ID, err)
+	}
+	sortByCreated(chans, func(c *check.Channel) (time.Time, string) { return c.Created, c.ID })
+	for _, c := range chans {
+		if err := enc.Encode(channelRec{
+			Type: TypeChannel, ID: c.ID, Project: p.ID, Kind: c.Kind, Name: c.Name, Value: c.Value,
+			Created: fmtTime(c.Created), Disabled: c.Disabled, LastError: c.LastError,
+		}); err != nil {
+			return err
+		}
+		n.Channels++
+	}
+	checks, err := st.Checks(ctx, p.ID)
+	if err != nil {
+		return fmt.Errorf("list checks of project %s: %w", p.ID, err)
+	}
+	sortByCreated(checks, func(c *check.Check) (time.Time, string) { return c.Created, c.ID })
+	for _, c := range checks {
+		if err := exportCheck(ctx, enc, st, c, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func exportCheck(ctx context.Context, enc *json.Encoder, st store.Store, c *check.Check, n *Counts) error {
+	rec := checkToRec(c)
+	if err := enc.Encode(rec); err != nil {
+		return err
+	}
+	n.Checks++
+	pings, err := st.Pings(ctx, c.ID, maxPings)
+	if err != nil {
+		return fmt.Errorf("list pings of check %s: %w", c.ID, err)
+	}
+	slices.Reverse(pings)
+	for _, listed := range pings {
+		// Listings leave bodies out; a ping with a body is loaded whole.
+		p := listed
+		if p.BodySize != 0 && len(p.Body) == 0 {
+			if p, err = st.Ping(ctx, c.ID, listed.N); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					continue // trimmed since the listing
+				}
+				return fmt.Errorf("load ping %d of check %s: %w", listed.N, c.ID, err)
+			}
+		}
+		if err := enc.Encode(pingRec{
+			Type: TypePing, Check: c.ID, N: p.N, Created: fmtTime(p.Created), Kind: string(p.Kind),
+			Scheme: p.Scheme, RemoteAddr: p.RemoteAddr, Method: p.Method, UA: p.UA, Body: p.Body,
+			BodySize: p.BodySize, ExitStatus: p.ExitStatus, RID: p.RID,
+		}); err != nil {
+			return err
+		}
+		n.Pings++
+	}
+	flips, err := st.Flips(ctx, c.ID, store.FlipQuery{})
+	if err != nil {
+		return fmt.Errorf("list flips of check %s: %w", c.ID, err)
+	}
+	slices.Reverse(flips)
+	for _, f := range flips {
+		if err := enc.Encode(flipRec{
+			Type: TypeFlip, Check: c.ID, Created: fmtTime(f.Created), Processed: fmtTime(f.Processed),
+			OldStatus: string(f.OldStatus), NewStatus: string(f.NewStatus), Reason: f.Reason,
+		}); err != nil {
+			return err
+		}
+		n.Flips++
+	}
+	return nil
+}
+
+func checkToRec(c *check.Check) checkRec {
+	chans := c.Channels
+	if chans == nil {
+		chans = []string{}
+	}
+	return checkRec{
+		Type: TypeCheck, ID: c.ID, Project: c.ProjectID, Name: c.Name, Slug: c.Slug, Tags: c.Tags,
+		Desc: c.Desc, Created: fmtTime(c.Created), Kind: string(c.Kind), Timeout: secs(c.Timeout),
+		Schedule: c.Schedule, TZ: c.TZ, Grace: secs(c.Grace), Methods: c.Methods,
+		ManualResume: c.ManualResume, StartKw: c.StartKw, SuccessKw: c.SuccessKw, FailureKw: c.FailureKw,
+		FilterSubject: c.FilterSubject, FilterBody: c.FilterBody, FilterHTTPBody: c.FilterHTTPBody,
+		FilterDefaultFail: c.FilterDefaultFail, BadgeKey: c.BadgeKey, Channels: chans,
+		Status: string(c.Status), NPings: c.NPings, LastPing: fmtTime(c.LastPing),
+		LastStart: fmtTime(c.LastStart), LastStartRID: c.LastStartRID,
+		LastDuration: secs(c.LastDuration), AlertAfter: fmtTime(c.AlertAfter),
+	}
+}
+
+// exportPeople writes the users (all, or the members of the one project), then the
+// memberships in the exported projects, then the users' API tokens.
+func exportPeople(ctx context.Context, enc *json.Encoder, ppl store.People, projects []*check.Project, oneProject bool, n *Counts) error {
+	inScope := map[string]bool{}
+	for _, p := range projects {
+		inScope[p.ID] = true
+	}
+	users, err := ppl.Users(ctx)
+	if err != nil {
+		return fmt.Errorf("list users: %w", err)
+	}
+	sortByCreated(users, func(u *people.User) (time.Time, string) { return u.Created, u.ID })
+	var members []people.Membership
+	var kept []*people.User
+	for _, u := range users {
+		ms, err := ppl.Memberships(ctx, u.ID)
+		if err != nil {
+			return fmt.Errorf("list memberships of user %s: %w", u.ID, err)
+		}
+		ms = slices.DeleteFunc(ms, func(m people.Membership) bool { return !inScope[m.ProjectID] })
+		if oneProject && len(ms) == 0 {
+			continue
+		}
+		kept = append(kept, u)
+		members = append(members, ms...)
+	}
+	for _, u := range kept {
+		if err := enc.Encode(userRec{
+			Type: TypeUser, ID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: u.PasswordHash,
+			TimeZone: u.TimeZone, Created: fmtTime(u.Created),
+		}); err != nil {
+			return err
+		}
+		n.Users++
+	}
+	slices.SortStableFunc(members, func(a, b people.Membership) int {
+		if c := strings.Compare(a.ProjectID, b.ProjectID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.UserID, b.UserID)
+	})
+	for _, m := range members {
+		if err := enc.Encode(membershipRec{
+			Type: TypeMembership, Project: m.ProjectID, User: m.UserID, Role: string(m.Role), Created: fmtTime(m.Created),
+		}); err != nil {
+			return err
+		}
+		n.Memberships++
+	}
+	for _, u := range kept {
+		toks, err := ppl.APITokens(ctx, u.ID)
+		if err != nil {
+			return fmt.Errorf("list API tokens of user %s: %w", u.ID, err)
+		}
+		sortByCreated(toks, func(t *people.APIToken) (time.Time, string) { return t.Created, t.ID })
+		for _, t := range toks {
+			if err := enc.Encode(tokenRec{
+				Type: TypeAPIToken, ID: t.ID, Hash: t.Hash, User: t.UserID, Name: t.Name,
+				Created: fmtTime(t.Created), LastUsed: fmtTime(t.LastUsed),
+			}); err != nil {
+				return err
+			}
+			n.APITokens++
+		}
+	}
+	return nil
+}
+
+// sortByCreated orders records by creation time, then ID: the order does not depend on how a
+// store breaks ties.
+func sortByCreated[T any](s []T, key func(T) (time.Time, string)) {
+	slices.SortStableFunc(s, func(a, b T) int {
+		ta, ia := key(a)
+		tb, ib := key(b)
+		if c := ta.Compare(tb); c != 0 {
+			return c
+		}
+		return strings.Compare(ia, ib)
+	})
+}

@@ -1,0 +1,342 @@
+package transfer_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/httpapi"
+	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/dynamo"
+	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
+	"github.com/overduehq/overdue/internal/store/sqlite"
+	"github.com/overduehq/overdue/internal/transfer"
+)
+
+// The data the tests move: one project with known keys, two channels, three checks (simple
+// with a slug, cron in a zone, paused with filters), pings with bodies, flips, and an account.
+const (
+	projectID = "0b5d7e7c-3a4e-4f59-9d6f-0c1e2a3b4c5d"
+	simpleID  = "6f1d3c2a-9b8e-4d7c-a6f5-e4d3c2b1a091"
+	cronID    = "7a2e4d3b-0c9f-4e8d-b7a6-f5e4d3c2b1a0"
+	pausedID  = "8b3f5e4c-1d0a-4f9e-8c7b-a6f5e4d3c2b1"
+	emailChan = "c1111111-2222-4333-8444-555555555555"
+	hookChan  = "c2222222-3333-4444-8555-666666666666"
+)
+
+var (
+	keys = check.Keys{APIKey: "hcw_aaaaaaaaaaaaaaaaaaaaaaaaaaaa", ReadOnlyKey: "hcr_bbbbbbbbbbbbbbbbbbbbbbbbbbbb", PingKey: "pingkeypingkeypingkey1"}
+	t0   = time.Date(2026, 11, 30, 8, 0, 0, 123456000, time.UTC)
+)
+
+func openSQLite(t *testing.T) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func openDynamo(t *testing.T) *dynamo.Store {
+	t.Helper()
+	client := dynamotest.Client(t)
+	st := dynamo.New(client, dynamotest.ReadyTable(t, client, "transfer"), store.Options{})
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// seed fills st through the store and through the ping API at a pinned clock, as a running
+// server would have.
+func seed(t *testing.T, st *sqlite.Store) {
+	t.Helper()
+	ctx := context.Background()
+	p := &check.Project{ID: projectID, Name: "Backups", Created: t0, APIKeyHash: check.HashKey(keys.APIKey),
+		ReadOnlyKeyHash: check.HashKey(keys.ReadOnlyKey), PingKeyHash: check.HashKey(keys.PingKey), BadgeKey: "badgekey1"}
+	must(t, st.CreateProject(ctx, p))
+	must(t, st.CreateChannel(ctx, &check.Channel{ID: emailChan, ProjectID: projectID, Kind: "email", Name: "Ops", Value: "ops@example.org", Created: t0.Add(time.Minute)}))
+	must(t, st.CreateChannel(ctx, &check.Channel{ID: hookChan, ProjectID: projectID, Kind: "webhook", Name: "Hook", Value: "https://hooks.example.org/x?token=s3cret", Created: t0.Add(2 * time.Minute)}))
+
+	simple := check.New(simpleID, projectID, t0.Add(3*time.Minute))
+	simple.Name, simple.Slug, simple.Tags, simple.Desc = "Nightly backup", "nightly-backup", "prod db", "pg_dump\nto S3"
+	simple.Timeout, simple.Grace = time.Hour, 5*time.Minute
+	simple.Channels = []string{hookChan, emailChan}
+	simple.BadgeKey = "checkbadge1"
+	must(t, st.CreateCheck(ctx, simple))
+
+	cron := check.New(cronID, projectID, t0.Add(4*time.Minute))
+	cron.Name, cron.Slug, cron.Kind, cron.Schedule, cron.TZ = "Reports", "reports", check.KindCron, "30 2 * * 1-5", "Europe/Riga"
+	cron.Methods, cron.Channels = "POST", []string{emailChan}
+	must(t, st.CreateCheck(ctx, cron))
+
+	paused := check.New(pausedID, projectID, t0.Add(5*time.Minute))
+	paused.Name, paused.ManualResume, paused.FilterBody, paused.FilterSubject = "Paused one", true, true, true
+	paused.SuccessKw, paused.FailureKw, paused.StartKw, paused.FilterDefaultFail = "ok,done", "error", "begin", true
+	must(t, st.CreateCheck(ctx, paused))
+
+	now := t0.Add(time.Hour)
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Store: st, Now: func() time.Time { return now }, SecretKey: []byte("k")}))
+	defer srv.Close()
+	for _, step := range []struct {
+		advance      time.Duration
+		method, path string
+		body         string
+	}{
+		{0, "GET", "/ping/" + simpleID + "/start", ""},
+		{time.Minute, "POST", "/ping/" + simpleID, "backup done\x00\xff"},
+		{time.Hour, "POST", "/ping/" + simpleID + "/fail", "disk full"},
+		{time.Minute, "GET", "/ping/" + keys.PingKey + "/nightly-backup/0", ""},
+		{time.Minute, "POST", "/ping/" + cronID + "?rid=2ad1a0fa-7a5c-4c6a-9b0e-3f1c2d4e5f60", "report"},
+		{time.Minute, "GET", "/ping/" + cronID + "/7", ""},
+	} {
+		now = now.Add(step.advance)
+		mustPing(t, srv.URL, step.method, step.path, step.body)
+	}
+	if _, err := st.UpdateCheck(ctx, pausedID, func(c *check.Check) (store.Change, error) {
+		return store.Change{Flip: c.Pause(now)}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The notifier has handled every flip (an export of a live install may hold unhandled ones:
+	// TestUnprocessedFlipsArriveProcessed).
+	flips, err := st.UnprocessedFlips(ctx, 100)
+	must(t, err)
+	for _, f := range flips {
+		if _, err := st.MarkFlipProcessed(ctx, f, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ppl := st.People()
+	must(t, ppl.CreateUser(ctx, &people.User{ID: "u1", Email: "alice@example.org", Name: "Alice", PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", TimeZone: "Europe/Riga", Created: t0}))
+	must(t, ppl.CreateUser(ctx, &people.User{ID: "u2", Email: "bob@example.org", Created: t0.Add(time.Second)}))
+	must(t, ppl.SetMembership(ctx, people.Membership{ProjectID: projectID, UserID: "u1", Role: people.RoleOwner, Created: t0}))
+	must(t, ppl.SetMembership(ctx, people.Membership{ProjectID: projectID, UserID: "u2", Role: people.RoleReadOnly, Created: t0.Add(time.Second)}))
+	must(t, ppl.CreateAPIToken(ctx, &people.APIToken{ID: "t1", Hash: check.HashKey("token"), UserID: "u1", Name: "ci", Created: t0, LastUsed: now}))
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustPing(t *testing.T, base, method, path, body string) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	must(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	must(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "OK" {
+		t.Fatalf("%s %s = %d %q, want 200 OK", method, path, resp.StatusCode, b)
+	}
+}
+
+func export(t *testing.T, st store.Store, ppl store.People, opts transfer.ExportOptions) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := transfer.Export(context.Background(), &buf, st, ppl, opts); err != nil {
+		t.Fatalf("Export: %v", err)
+	}
+	return buf.Bytes()
+}
+
+func importFile(t *testing.T, file []byte, st store.Store, ppl store.People, opts transfer.ImportOptions) *transfer.Report {
+	t.Helper()
+	rep, err := transfer.Import(context.Background(), bytes.NewReader(file), st, ppl, opts)
+	if err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	return rep
+}
+
+// TestRoundTrip moves an install SQLite → DynamoDB → SQLite: every export is the same file,
+// a second import changes nothing, and the ping URLs work against the imported data.
+func TestRoundTrip(t *testing.T) {
+	src := openSQLite(t)
+	seed(t, src)
+	file1 := export(t, src, src.People(), transfer.ExportOptions{})
+
+	want := transfer.Counts{Projects: 1, Channels: 2, Checks: 3, Pings: 6, Flips: 5, Users: 2, Memberships: 2, APITokens: 1}
+	fresh := openSQLite(t)
+	if rep := importFile(t, file1, fresh, fresh.People(), transfer.ImportOptions{DryRun: true}); rep.File != want || rep.Created != want {
+		t.Errorf("dry run into an empty store: file %v, created %v; want %v for both", rep.File, rep.Created, want)
+	}
+	if got := export(t, fresh, fresh.People(), transfer.ExportOptions{}); bytes.Count(got, []byte("\n")) != 1 {
+		t.Errorf("a dry run wrote data:\n%s", got)
+	}
+
+	dyn := openDynamo(t)
+	if rep := importFile(t, file1, dyn, dyn.People(), transfer.ImportOptions{}); rep.Created != want {
+		t.Errorf("import into DynamoDB created %v, want %v", rep.Created, want)
+	}
+	file2 := export(t, dyn, dyn.People(), transfer.ExportOptions{})
+	if diff := lineDiff(file1, file2); diff != "" {
+		t.Errorf("SQLite and DynamoDB exports differ:\n%s", diff)
+	}
+	if rep := importFile(t, file1, dyn, dyn.People(), transfer.ImportOptions{}); rep.Created != (transfer.Counts{}) {
+		t.Errorf("second import created %v, want nothing", rep.Created)
+	}
+	if file3 := export(t, dyn, dyn.People(), transfer.ExportOptions{}); !bytes.Equal(file2, file3) {
+		t.Errorf("a second import changed the data:\n%s", lineDiff(file2, file3))
+	}
+
+	back := openSQLite(t)
+	importFile(t, file2, back, back.People(), transfer.ImportOptions{})
+	if file4 := export(t, back, back.People(), transfer.ExportOptions{}); !bytes.Equal(file1, file4) {
+		t.Errorf("SQLite → DynamoDB → SQLite changed the export:\n%s", lineDiff(file1, file4))
+	}
+
+	// The imported check answers its UUID and slug URLs, and counts the new ping.
+	now := t0.Add(24 * time.Hour)
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Store: dyn, Now: func() time.Time { return now }, SecretKey: []byte("k")}))
+	defer srv.Close()
+	mustPing(t, srv.URL, "GET", "/ping/"+simpleID, "")
+	mustPing(t, srv.URL, "GET", "/ping/"+keys.PingKey+"/nightly-backup", "")
+	c, err := dyn.Check(context.Background(), simpleID)
+	must(t, err)
+	if c.NPings != 6 || c.Status != check.StatusUp {
+		t.Errorf("after two pings to the imported check: n_pings %d, status %s; want 6, up", c.NPings, c.Status)
+	}
+	if p, _, err := dyn.ProjectByAPIKey(context.Background(), check.HashKey(keys.APIKey)); err != nil || p.ID != projectID {
+		t.Errorf("ProjectByAPIKey(the project's key) = %v, %v; want project %s", p, err, projectID)
+	}
+}
+
+func lineDiff(a, b []byte) string {
+	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	var out strings.Builder
+	for i := 0; i < max(len(al), len(bl)); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			out.WriteString("- " + x + "\n+ " + y + "\n")
+		}
+	}
+	return out.String()
+}
+
+// TestRefusals: a file this build cannot read, or one that clashes with the store, is refused
+// with what was wrong, and nothing is written.
+func TestRefusals(t *testing.T) {
+	src := openSQLite(t)
+	seed(t, src)
+	good := export(t, src, src.People(), transfer.ExportOptions{})
+	head, rest, _ := bytes.Cut(good, []byte("\n"))
+
+	newer := schema.VersionError{Data: schema.Version{Version: schema.Current + 2, MinReader: schema.Current + 1}, Current: schema.Current, Oldest: schema.Oldest}
+	tests := []struct {
+		name string
+		file string
+		want string
+	}{
+		{"newer data model", fmt.Sprintf(`{"type":"header","format":1,"data_model":%d,"min_reader":%d,"scope":"install"}`+"\n", schema.Current+2, schema.Current+1) + string(rest),
+			newer.Error()},
+		{"newer format", strings.Replace(string(good), `"format":1`, `"format":2`, 1), "file format 2: this build reads format 1"},
+		{"not an export", "hello\n", "line 1: not JSON: this is not an Overdue export"},
+		{"empty", "", "the file is empty"},
+		{"unknown field", string(head) + "\n" + `{"type":"project","id":"p","name":"x","colour":"red"}` + "\n", `line 2: not a valid record: json: unknown field "colour"`},
+		{"unknown type", string(head) + "\n" + `{"type":"team","id":"p"}` + "\n", `line 2: unknown record type "team"`},
+		{"orphan check", string(head) + "\n" + `{"type":"check","id":"c","project":"nope","name":"","slug":"","tags":"","desc":"","kind":"simple","timeout":60,"schedule":"","tz":"UTC","grace":60,"methods":"","manual_resume":false,"start_kw":"","success_kw":"","failure_kw":"","filter_subject":false,"filter_body":false,"filter_http_body":false,"filter_default_fail":false,"channels":[],"status":"new","n_pings":0}` + "\n",
+			`line 2: check c: project "nope" does not come before it in the file`},
+		{"bad instant", strings.Replace(string(good), `"created":"2026-11-30T08:00:00.123456Z"`, `"created":"yesterday"`, 1), "line 2: field created is not an RFC 3339 instant"},
+		{"ping out of place", string(head) + "\n" + `{"type":"ping","check":"c","n":1,"created":"2026-11-30T08:00:00.000000Z","kind":"success","body_size":0}` + "\n", "line 2: ping 1 of check c does not follow its check"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dst := openSQLite(t)
+			_, err := transfer.Import(context.Background(), strings.NewReader(tt.file), dst, dst.People(), transfer.ImportOptions{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Import = %v, want an error containing %q", err, tt.want)
+			}
+			if ps, _ := dst.Projects(context.Background()); len(ps) != 0 {
+				t.Errorf("a refused import wrote %d projects", len(ps))
+			}
+		})
+	}
+
+	// A check UUID taken by another project of the target: refused before any write.
+	dst := openSQLite(t)
+	must(t, dst.CreateProject(context.Background(), &check.Project{ID: "other", Name: "Other", Created: t0}))
+	must(t, dst.CreateCheck(context.Background(), check.New(cronID, "other", t0)))
+	_, err := transfer.Import(context.Background(), bytes.NewReader(good), dst, dst.People(), transfer.ImportOptions{})
+	if want := "check " + cronID + " already exists in project other"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Import over a taken UUID = %v, want an error containing %q", err, want)
+	}
+	if _, err := dst.Project(context.Background(), projectID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after the refusal, the file's project is in the store (%v)", err)
+	}
+}
+
+// TestUnprocessedFlipsArriveProcessed: a flip the source's notifier had not handled yet is
+// imported as processed at its own instant, so the target never alerts for history.
+func TestUnprocessedFlipsArriveProcessed(t *testing.T) {
+	ctx := context.Background()
+	src := openSQLite(t)
+	must(t, src.CreateProject(ctx, &check.Project{ID: projectID, Name: "P", Created: t0}))
+	c := check.New(simpleID, projectID, t0)
+	must(t, src.CreateCheck(ctx, c))
+	down := t0.Add(time.Hour)
+	if _, err := src.UpdateCheck(ctx, simpleID, func(c *check.Check) (store.Change, error) {
+		c.Status = check.StatusDown
+		return store.Change{Flip: &check.Flip{CheckID: c.ID, Created: down, OldStatus: check.StatusUp, NewStatus: check.StatusDown, Reason: check.ReasonTimeout}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	file := export(t, src, nil, transfer.ExportOptions{})
+	if !bytes.Contains(file, []byte(`"type":"flip"`)) || bytes.Contains(file, []byte(`"processed"`)) {
+		t.Fatalf("export of an unprocessed flip:\n%s", file)
+	}
+	dst := openSQLite(t)
+	importFile(t, file, dst, nil, transfer.ImportOptions{})
+	if un, err := dst.UnprocessedFlips(ctx, 10); err != nil || len(un) != 0 {
+		t.Errorf("UnprocessedFlips after import = %v, %v; want none", un, err)
+	}
+	flips, err := dst.Flips(ctx, simpleID, store.FlipQuery{})
+	if err != nil || len(flips) != 1 || !flips[0].Processed.Equal(down) || flips[0].NewStatus != check.StatusDown {
+		t.Errorf("imported flips = %+v, %v; want one down flip processed at %v", flips, err, down)
+	}
+}
+
+// TestProjectScope: --project exports one project and its members only; importing it next to
+// another project leaves that one alone.
+func TestProjectScope(t *testing.T) {
+	ctx := context.Background()
+	src := openSQLite(t)
+	seed(t, src)
+	must(t, src.CreateProject(ctx, &check.Project{ID: "other", Name: "Other", Created: t0.Add(time.Hour)}))
+	must(t, src.CreateCheck(ctx, check.New("9c4a6f5d-2e1b-4a0f-9d8c-b7a6f5e4d3c2", "other", t0)))
+	must(t, src.People().CreateUser(ctx, &people.User{ID: "u3", Email: "carol@example.org", Created: t0}))
+	must(t, src.People().SetMembership(ctx, people.Membership{ProjectID: "other", UserID: "u3", Role: people.RoleOwner, Created: t0}))
+
+	file := export(t, src, src.People(), transfer.ExportOptions{ProjectID: "other"})
+	dst := openSQLite(t)
+	rep := importFile(t, file, dst, dst.People(), transfer.ImportOptions{})
+	want := transfer.Counts{Projects: 1, Checks: 1, Users: 1, Memberships: 1}
+	if rep.Created != want || rep.Scope != transfer.ScopeProject {
+		t.Errorf("import of one project: created %v, scope %s; want %v, project", rep.Created, rep.Scope, want)
+	}
+	if _, err := dst.People().UserByEmail(ctx, "alice@example.org"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a member of another project came along (%v)", err)
+	}
+}
