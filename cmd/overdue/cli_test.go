@@ -316,6 +316,9 @@ func TestHelp(t *testing.T) {
 		{[]string{"migrate", "status"}, "-json"},
 		{[]string{"migrate", "up"}, "-dry-run"},
 		{[]string{"schedule"}, "-after"},
+		{[]string{"export"}, "-out"},
+		{[]string{"import"}, "import overdue [--dry-run] FILE"},
+		{[]string{"import", "overdue"}, "-dry-run"},
 		{[]string{"version"}, "print the build's version"},
 	}
 	for _, tt := range tests {

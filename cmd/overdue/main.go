@@ -66,6 +66,8 @@ commands:
   channel add --project ID ...   add an alert channel (email, sms, sns, webhook)
   channel list --project ID      list a project's channels
   table create --table NAME      create a DynamoDB table for --store dynamodb
+  export [--project ID] [--out FILE]  write the install, or one project, as an Overdue export file
+  import overdue [--dry-run] FILE     add what an export file holds and this store lacks
   migrate status [--json]        show the data model's version, this build's, and what is pending
   migrate up [--dry-run]         create or migrate the data model (SQLite: after a backup)
   schedule [flags] EXPR          preview the next fire times of a cron or OnCalendar expression
@@ -135,6 +137,12 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return subcommand("table", rest, stdout, map[string]func() error{
 			"create": func() error { return cmdTableCreate(ctx, rest[1:], stdout, stderr) },
 		})
+	case "export":
+		return cmdExport(ctx, rest, stdout, stderr)
+	case "import":
+		return subcommand("import", rest, stdout, map[string]func() error{
+			"overdue": func() error { return cmdImportOverdue(ctx, rest[1:], stdin, stdout) },
+		})
 	case "migrate":
 		return cmdMigrate(ctx, rest, stdout, stderr)
 	case "schedule":
@@ -175,7 +183,7 @@ func subcommand(name string, args []string, stdout io.Writer, cmds map[string]fu
 
 func keys(m map[string]func() error) string {
 	out := ""
-	for _, k := range []string{"create", "list", "add", "members", "reset-password"} {
+	for _, k := range []string{"create", "list", "add", "members", "reset-password", "overdue", "healthchecks"} {
 		if _, ok := m[k]; ok {
 			if out != "" {
 				out += ", "

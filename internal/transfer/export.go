@@ -26,18 +26,21 @@ type Counts struct {
 	Projects, Channels, Checks, Pings, Flips, Users, Memberships, APITokens int
 }
 
-// String is "2 projects, 3 channels, …", leaving out kinds with none.
+// String is "1 project, 3 channels, …", leaving out kinds with none.
 func (c Counts) String() string {
 	var parts []string
 	for _, p := range []struct {
 		n    int
 		name string
 	}{
-		{c.Projects, "projects"}, {c.Channels, "channels"}, {c.Checks, "checks"}, {c.Pings, "pings"},
-		{c.Flips, "flips"}, {c.Users, "users"}, {c.Memberships, "memberships"}, {c.APITokens, "API tokens"},
+		{c.Projects, "project"}, {c.Channels, "channel"}, {c.Checks, "check"}, {c.Pings, "ping"},
+		{c.Flips, "flip"}, {c.Users, "user"}, {c.Memberships, "membership"}, {c.APITokens, "API token"},
 	} {
-		if p.n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.name))
+		switch {
+		case p.n == 1:
+			parts = append(parts, "1 "+p.name)
+		case p.n > 1:
+			parts = append(parts, fmt.Sprintf("%d %ss", p.n, p.name))
 		}
 	}
 	if len(parts) == 0 {

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExportImportCommands moves a project SQLite → DynamoDB → SQLite with the commands: the
+// export file is private, never overwritten, a dry run writes nothing, a second import adds
+// nothing, and every export is the same file.
+func TestExportImportCommands(t *testing.T) {
+	dir := t.TempDir()
+	d1, d2, d3 := filepath.Join(dir, "d1"), filepath.Join(dir, "d2"), filepath.Join(dir, "d3")
+	code, out, stderr := runIn("project", "create", "--data", d1, "--name", "Ops", "--json")
+	if code != 0 {
+		t.Fatalf("project create: %d %s", code, stderr)
+	}
+	var p map[string]string
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"check", "create", "--data", d1, "--project", p["id"], "--name", "backup", "--slug", "backup", "--timeout", "1h"},
+		{"channel", "add", "--data", d1, "--project", p["id"], "--kind", "webhook", "--value", "https://hooks.example.org/s3cret"},
+	} {
+		if code, _, stderr := runIn(args...); code != 0 {
+			t.Fatalf("%v: %d %s", args, code, stderr)
+		}
+	}
+
+	f1 := filepath.Join(dir, "one.jsonl")
+	code, _, stderr = runIn("export", "--data", d1, "--out", f1)
+	if code != 0 || !strings.Contains(stderr, "Exported 1 project, 1 channel, 1 check to "+f1) || !strings.Contains(stderr, "secrets") {
+		t.Fatalf("export = %d %q, want 0 and what it wrote, with a warning about secrets", code, stderr)
+	}
+	info, err := os.Stat(f1)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("export file mode = %v (%v), want 0600", info.Mode().Perm(), err)
+	}
+	first, _ := os.ReadFile(f1)
+	if !bytes.Contains(first, []byte("https://hooks.example.org/s3cret")) {
+		t.Errorf("the export lacks the channel's value:\n%s", first)
+	}
+	if code, _, stderr := runIn("export", "--data", d1, "--out", f1); code != exitUsage || !strings.Contains(stderr, "the file exists") {
+		t.Errorf("export over an existing file = %d %q, want 2 and why", code, stderr)
+	}
+	if again, _ := os.ReadFile(f1); !bytes.Equal(first, again) {
+		t.Errorf("a refused export changed the file")
+	}
+
+	code, out, stderr = runIn("import", "overdue", "--dry-run", "--data", d2, f1)
+	if code != 0 || !strings.Contains(out, "Would import 1 project, 1 channel, 1 check.") {
+		t.Errorf("import --dry-run = %d %q %q", code, out, stderr)
+	}
+	if _, err := os.Stat(d2); !os.IsNotExist(err) {
+		t.Errorf("a dry run created %s (%v)", d2, err)
+	}
+
+	_, table := motoTable(t)
+	dyn := []string{"--store", "dynamodb", "--table", table}
+	code, out, stderr = runIn(append([]string{"import", "overdue", f1}, dyn...)...)
+	if code != 0 || !strings.Contains(out, "Imported 1 project, 1 channel, 1 check.") {
+		t.Fatalf("import into DynamoDB = %d %q %q", code, out, stderr)
+	}
+	code, out, _ = runIn(append([]string{"import", "overdue", f1}, dyn...)...)
+	if code != 0 || !strings.Contains(out, "Imported nothing: nothing was missing.") || !strings.Contains(out, "already here") {
+		t.Errorf("second import = %d %q, want nothing imported", code, out)
+	}
+	f2 := filepath.Join(dir, "two.jsonl")
+	if code, _, stderr := runIn(append([]string{"export", "--out", f2}, dyn...)...); code != 0 {
+		t.Fatalf("export from DynamoDB: %d %s", code, stderr)
+	}
+	if second, _ := os.ReadFile(f2); !bytes.Equal(first, second) {
+		t.Errorf("DynamoDB's export differs from SQLite's:\n%s\n%s", first, second)
+	}
+
+	// Back to SQLite, through standard input, one project.
+	var stdout, errOut strings.Builder
+	second, _ := os.ReadFile(f2)
+	if code := runIO(t.Context(), []string{"import", "overdue", "--data", d3, "-"}, bytes.NewReader(second), &stdout, &errOut); code != 0 {
+		t.Fatalf("import from stdin: %d %s", code, errOut.String())
+	}
+	code, out, _ = runIn("export", "--data", d3, "--project", p["id"])
+	if code != 0 || out != strings.Replace(string(first), `"scope":"install"`, `"scope":"project"`, 1) {
+		t.Errorf("export --project after the round trip = %d\n%s\nwant\n%s", code, out, first)
+	}
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"import", "overdue", "--data", d3}, "want one FILE"},
+		{[]string{"import", "overdue", "--data", d3, filepath.Join(dir, "nope.jsonl")}, "no such file"},
+		{[]string{"import", "overdue", "--data", d3, d1 + "/overdue.db"}, "not an Overdue export"},
+		{[]string{"export", "--data", filepath.Join(dir, "empty")}, "there is no database"},
+		{[]string{"export", "--data", d1, "--project", "nosuch"}, "no such project"},
+	} {
+		if code, _, stderr := runIn(tt.args...); code == 0 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v = %d %q, want an error containing %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}
