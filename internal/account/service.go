@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,7 +21,7 @@ import (
 const SetPasswordTTL = 24 * time.Hour
 
 // SetPasswordPath is the path of a set-password link, followed by the token and a slash. The
-// page that serves it comes with the sign-in pages.
+// page that serves it is in package web.
 const SetPasswordPath = "/accounts/set-password/"
 
 // ErrInvalid marks an error in what the caller asked for (a bad email, a bad role, a short
@@ -43,6 +44,11 @@ type Service struct {
 	Mailer Mailer
 	// SiteRoot is the public base URL the links in mail begin with, e.g. https://overdue.example.com.
 	SiteRoot string
+	// SessionIdle and SessionMax bound sessions (zero: DefaultSessionIdle, DefaultSessionMax).
+	SessionIdle, SessionMax time.Duration
+
+	pwOnce sync.Once
+	pw     *Passwords
 }
 
 // NewUser is what creating a user takes.
