@@ -1,0 +1,115 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+)
+
+//go:embed templates/*.html static/style.css
+var files embed.FS
+
+// pageNames are the templates under templates/, each rendered inside layout.html.
+var pageNames = []string{"message", "login", "home", "sessions", "reset", "setpassword", "invite", "first"}
+
+// loadAssets parses each page with the layout, and names the stylesheet by its content's hash
+// so that it can be cached for a year and still change with a release.
+func (s *Server) loadAssets() error {
+	css, err := files.ReadFile("static/style.css")
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(css)
+	s.css, s.cssName = css, "style."+hex.EncodeToString(sum[:6])+".css"
+	funcs := template.FuncMap{
+		"stylesheet": func() string { return StaticPrefix + s.cssName },
+		"field": func(p *page, id, label, typ, value, autocomplete string) fieldView {
+			return fieldView{ID: id, Label: label, Type: typ, Value: value, Autocomplete: autocomplete, Error: p.ErrorFor(id)}
+		},
+		"fieldHint": func(p *page, id, label, typ, value, autocomplete, hint string) fieldView {
+			return fieldView{ID: id, Label: label, Type: typ, Value: value, Autocomplete: autocomplete, Hint: hint, Error: p.ErrorFor(id)}
+		},
+	}
+	s.pages = map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/field.html", "templates/"+name+".html")
+		if err != nil {
+			return fmt.Errorf("web: parse template %s: %w", name, err)
+		}
+		s.pages[name] = t
+	}
+	return nil
+}
+
+// handleStatic serves GET /static/{name}: the stylesheet under its hashed name, cached for a
+// year (a new release has a new name). Any other name is 404.
+func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("name") != s.cssName {
+		s.handleNotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Header().Set("Content-Length", strconv.Itoa(len(s.css)))
+	_, _ = w.Write(s.css)
+}
+
+// page is what the layout shows around a page's own data.
+type page struct {
+	Title  string
+	Viewer *viewer
+	// Errors summarise what was wrong with a form, at the top, each linking to its field.
+	Errors []fieldError
+	// Message, Link and LinkText are the body of the message page.
+	Message  string
+	Link     string
+	LinkText string
+	// Data is the page's own view struct.
+	Data any
+}
+
+// fieldView is one input with its label above, its hint, and its error next to it (GOV.UK's
+// question pattern).
+type fieldView struct {
+	ID, Label, Type, Value, Autocomplete, Hint, Error string
+}
+
+// fieldError is one thing wrong with a form: the field's id and what to do.
+type fieldError struct {
+	Field string
+	Text  string
+}
+
+// ErrorFor returns the error text of a field, "" when it has none: the templates show it next
+// to the field.
+func (p *page) ErrorFor(field string) string {
+	for _, e := range p.Errors {
+		if e.Field == field {
+			return e.Text
+		}
+	}
+	return ""
+}
+
+// render executes the page into a buffer first, so that a template error becomes a clean 500
+// and never half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
+	var buf bytes.Buffer
+	if err := s.pages[name].Execute(&buf, p); err != nil {
+		s.log.ErrorContext(r.Context(), "render page", "page", name, "error", err.Error())
+		http.Error(w, "The page could not be shown. Try again in a moment.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// Pages show who is signed in and carry one-time tokens: never stored by a cache.
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}

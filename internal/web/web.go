@@ -1,0 +1,307 @@
+// Package web serves the pages people use in a browser: today signing in and out, the list of
+// one's sessions, password reset, invitations and the first-start page; the dashboard grows
+// here later. Pages are server-rendered html/template, one handler method per page, with the
+// templates and the one stylesheet embedded in the binary, so `overdue serve` and the api Lambda
+// function serve them alike with nothing fetched at run time.
+//
+// Every response carries a strict Content-Security-Policy (no scripts, no inline styles, nothing
+// from another origin), refuses framing, and sends no Referer (links carry one-time tokens).
+// Every state-changing request passes Go's http.CrossOriginProtection.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/overduehq/overdue/internal/account"
+	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/store"
+)
+
+// Config is what the pages need; the composition root builds it once.
+type Config struct {
+	// Accounts runs sign-in, sessions, links and invitations over the store; its Now is the
+	// pages' clock, its Mailer sends links, its SiteRoot begins them. Required.
+	Accounts *account.Service
+	// SiteRoot is the public base URL. When it is https, cookies are Secure (and named with
+	// the __Host- prefix), and its origin is trusted for form posts.
+	SiteRoot string
+	// Logger receives structured logs (never a token, a password or an email). Default: discard.
+	Logger *slog.Logger
+	// Limiter counts failed sign-ins. Default: NewMemoryLimiter(DefaultLimits).
+	Limiter *Limiter
+	// ClientIP finds the address a request came from, for the per-address limit and the
+	// sessions list. Default: the host of RemoteAddr (which httpadapter sets from API
+	// Gateway's sourceIp).
+	ClientIP func(*http.Request) string
+	// FirstStart, when set, serves the one-time link that creates the first account.
+	FirstStart *FirstStart
+}
+
+// Server is the pages' handler. Build it with New.
+type Server struct {
+	acc      *account.Service
+	siteRoot string
+	secure   bool
+	log      *slog.Logger
+	limiter  *Limiter
+	clientIP func(*http.Request) string
+	first    *FirstStart
+	firstMu  sync.Mutex // one first account, however many submit at once
+
+	pages   map[string]*template.Template
+	css     []byte
+	cssName string // style.<hash>.css
+	mux     *http.ServeMux
+	handler http.Handler
+}
+
+// New parses the embedded templates and returns the pages' handler.
+func New(cfg Config) (*Server, error) {
+	if cfg.Accounts == nil {
+		return nil, errors.New("web: Config.Accounts is required")
+	}
+	s := &Server{
+		acc:      cfg.Accounts,
+		siteRoot: strings.TrimRight(cfg.SiteRoot, "/"),
+		secure:   strings.HasPrefix(cfg.SiteRoot, "https://"),
+		log:      cfg.Logger,
+		limiter:  cfg.Limiter,
+		clientIP: cfg.ClientIP,
+		first:    cfg.FirstStart,
+		mux:      http.NewServeMux(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.limiter == nil {
+		s.limiter = NewMemoryLimiter(DefaultLimits)
+	}
+	if s.clientIP == nil {
+		s.clientIP = RemoteIP
+	}
+	if err := s.loadAssets(); err != nil {
+		return nil, err
+	}
+	s.routes()
+	cop := http.NewCrossOriginProtection()
+	if s.siteRoot != "" {
+		// Behind a proxy that rewrites Host, the browser's Origin is still the site root's.
+		if err := cop.AddTrustedOrigin(origin(s.siteRoot)); err != nil {
+			return nil, fmt.Errorf("web: site root %q: %w", s.siteRoot, err)
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(s.handleCrossOrigin))
+	s.handler = securityHeaders(cop.Handler(s.mux))
+	return s, nil
+}
+
+// origin is the scheme and host of a URL, without path.
+func origin(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		if j := strings.IndexByte(u[i+3:], '/'); j >= 0 {
+			return u[:i+3+j]
+		}
+	}
+	return u
+}
+
+// ServeHTTP serves the pages.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Paths the pages answer. Mount sends exactly these to the pages and everything else to the API,
+// so neither shadows the other.
+const (
+	// AccountsPrefix holds every account page.
+	AccountsPrefix = "/accounts/"
+	// StaticPrefix holds the stylesheet (and later scripts), under hashed names.
+	StaticPrefix = "/static/"
+	// LoginPath is the sign-in form (fields email and password).
+	LoginPath = "/accounts/login/"
+)
+
+// routes is the pages' route table.
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /{$}", s.handleHome)
+	s.mux.HandleFunc("GET "+StaticPrefix+"{name}", s.handleStatic)
+	s.mux.HandleFunc("GET /accounts/login/{$}", s.handleLogin)
+	s.mux.HandleFunc("POST /accounts/login/{$}", s.handleLoginPost)
+	s.mux.HandleFunc("POST /accounts/logout/{$}", s.handleLogout)
+	s.mux.HandleFunc("POST /accounts/logout-everywhere/{$}", s.handleLogoutEverywhere)
+	s.mux.HandleFunc("GET /accounts/sessions/{$}", s.handleSessions)
+	s.mux.HandleFunc("POST /accounts/sessions/revoke/{$}", s.handleRevokeSession)
+	s.mux.HandleFunc("GET /accounts/reset/{$}", s.handleReset)
+	s.mux.HandleFunc("POST /accounts/reset/{$}", s.handleResetPost)
+	s.mux.HandleFunc("GET /accounts/set-password/{token}/{$}", s.handleSetPassword)
+	s.mux.HandleFunc("POST /accounts/set-password/{token}/{$}", s.handleSetPasswordPost)
+	s.mux.HandleFunc("GET /accounts/invite/{token}/{$}", s.handleInvite)
+	s.mux.HandleFunc("POST /accounts/invite/{token}/{$}", s.handleInvitePost)
+	s.mux.HandleFunc("GET /accounts/first/{token}/{$}", s.handleFirst)
+	s.mux.HandleFunc("POST /accounts/first/{token}/{$}", s.handleFirstPost)
+	s.mux.HandleFunc(AccountsPrefix, s.handleNotFound)
+	s.mux.HandleFunc(StaticPrefix, s.handleNotFound)
+}
+
+// Mount combines the pages and the API into the one handler both edges serve: the home page,
+// /accounts/ and /static/ go to the pages, everything else to api, which keeps its own 404s
+// and its answers to every Healthchecks URL.
+func Mount(pages http.Handler, api http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/{$}", pages)
+	mux.Handle(AccountsPrefix, pages)
+	mux.Handle(StaticPrefix, pages)
+	mux.Handle("/", api)
+	return mux
+}
+
+// contentSecurityPolicy allows nothing but our own stylesheet, images and form posts. Scripts,
+// when the dashboard adds them, will be 'self' files; inline scripts and styles stay forbidden.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; " +
+	"frame-ancestors 'none'; base-uri 'none'"
+
+// securityHeaders sets the headers every page response carries.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", contentSecurityPolicy)
+		hd.Set("X-Frame-Options", "DENY")
+		// Links carry one-time tokens in their paths: send no Referer anywhere.
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// RemoteIP is the host part of the request's RemoteAddr: the peer of `overdue serve`, or on API
+// Gateway the sourceIp the gateway saw (httpadapter copies it there).
+func RemoteIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// ForwardedIP returns a ClientIP function for `overdue serve` behind a reverse proxy that
+// appends the peer's address to header (X-Forwarded-For): the last address in it is the one
+// the proxy saw, the only one a client cannot forge. Without the header, RemoteIP.
+func ForwardedIP(header string) func(*http.Request) string {
+	return func(r *http.Request) string {
+		vals := r.Header.Values(header)
+		if len(vals) == 0 {
+			return RemoteIP(r)
+		}
+		parts := strings.Split(vals[len(vals)-1], ",")
+		if ip := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(ip) != nil {
+			return ip
+		}
+		return RemoteIP(r)
+	}
+}
+
+// viewer is who is looking at a page.
+type viewer struct {
+	User    *people.User
+	Session *people.Session
+	token   string
+}
+
+// sessionCookie is the cookie's name: with the __Host- prefix over https, which makes browsers
+// refuse it unless it is Secure, for the whole host and set by it.
+func (s *Server) sessionCookie() string {
+	if s.secure {
+		return "__Host-overdue_session"
+	}
+	return "overdue_session"
+}
+
+// viewerOf finds the signed-in user of a request; nil when there is none.
+func (s *Server) viewerOf(r *http.Request) (*viewer, error) {
+	c, err := r.Cookie(s.sessionCookie())
+	if err != nil {
+		return nil, nil
+	}
+	u, sess, err := s.acc.Authenticate(r.Context(), c.Value)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &viewer{User: u, Session: sess, token: c.Value}, nil
+}
+
+// setSession puts a new session's token in the cookie: HttpOnly, SameSite=Lax, Secure over
+// https, until the session's absolute end.
+func (s *Server) setSession(w http.ResponseWriter, in *account.SignedIn) {
+	http.SetCookie(w, &http.Cookie{Name: s.sessionCookie(), Value: in.Token, Path: "/",
+		Expires: in.Session.Created.Add(s.acc.SessionLifetime()), HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+}
+
+// clearSession removes the cookie.
+func (s *Server) clearSession(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: s.sessionCookie(), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+}
+
+// signIn starts the session and sets the cookie, ending any session the request came with
+// first: a session ID is never carried over a sign-in (fixation).
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, in *account.SignedIn) {
+	if c, err := r.Cookie(s.sessionCookie()); err == nil {
+		if err := s.acc.SignOut(r.Context(), c.Value); err != nil {
+			s.log.ErrorContext(r.Context(), "end previous session", "error", err.Error())
+		}
+	}
+	s.setSession(w, in)
+}
+
+// client summarises the request's browser for the sessions list.
+func (s *Server) client(r *http.Request) string {
+	return people.SummarizeClient(r.UserAgent(), s.clientIP(r))
+}
+
+// fail answers a failure of ours: logged, and a page that says to try again.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "error", err.Error())
+	s.render(w, r, http.StatusInternalServerError, "message", &page{Title: "Something went wrong",
+		Message: "The server could not complete this request. Nothing was lost; try again in a moment."})
+}
+
+// handleNotFound answers unknown account and static URLs.
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusNotFound, "message", &page{Title: "Page not found",
+		Message: "There is no page at this address.", Link: LoginPath, LinkText: "Sign in"})
+}
+
+// handleCrossOrigin refuses a state-changing request from another origin.
+func (s *Server) handleCrossOrigin(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusForbidden, "message", &page{Title: "Request refused",
+		Message: "This form was sent from another site, so it was refused (cross-site request forgery protection). " +
+			"Open the page on this site and send it from there."})
+}
+
+// safeNext is where to go after signing in: a local path, or the home page.
+func safeNext(next string) string {
+	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, "/\\") &&
+		!strings.ContainsAny(next, "\r\n") {
+		return next
+	}
+	return "/"
+}
+
+// redirect answers 303 See Other: after a POST, the browser GETs the location.
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// readForm parses a posted form of at most 64 KiB.
+func readForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	return r.ParseForm()
+}
