@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
@@ -57,6 +58,9 @@ var apiRoutes = []string{
 	"/badge/{proxy+}",    // project and tag badges
 	"/b/{proxy+}",        // per-check badges
 	"/projects/{proxy+}", // Prometheus metrics
+	"/",                  // the home page (signed in: one's projects; else the sign-in form)
+	"/accounts/{proxy+}", // the sign-in pages (internal/web)
+	"/static/{proxy+}",   // the pages' stylesheet, under hashed names
 }
 
 // accessLogFormat is the access log line: who asked for which route, and what came of it. It
@@ -88,9 +92,18 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) *API {
 		Timeout: awscdk.Duration_Seconds(jsii.Number(29)),
 		Environment: map[string]*string{
 			"SECRET_ARN": props.Data.Secret.SecretArn(),
+			// The sign-in pages mail reset and invitation links from the stage's sender.
+			"EMAIL_FROM": jsii.String(st.EmailFrom),
 		},
 		Data: props.Data,
 	})
+	// Account mail goes out without the configuration set: a bounce of it is no channel's
+	// fault, and the feedback the set publishes is about channels.
+	senders := senderIdentities(c, st)
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ses:SendEmail"),
+		Resources: &senders,
+	}))
 	// The management API does everything the store offers: it lists a project's checks and
 	// channels (the project index) and its parked deliveries (the unprocessed index).
 	props.Data.GrantItems(fn, concat(readActions, writeActions, manageActions), dynamo.ProjectIndex, dynamo.UnprocessedIndex)

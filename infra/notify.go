@@ -79,6 +79,18 @@ func flipFilter() *map[string]interface{} {
 	})
 }
 
+// senderIdentities are the ARNs of the SES identities a send from the stage's sender may be
+// authorized against: the address itself, or its domain when the whole domain is verified.
+// Either may be the one.
+func senderIdentities(scope constructs.Construct, st Stage) []*string {
+	sender, _ := st.sender() // validated by loadStage
+	stack := awscdk.Stack_Of(scope)
+	identity := func(name string) *string {
+		return stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ses"), Resource: jsii.String("identity"), ResourceName: jsii.String(name)})
+	}
+	return []*string{identity(sender), identity(sender[strings.LastIndex(sender, "@")+1:])}
+}
+
 // NewNotify creates the notify function, its stream subscription, its dead-letter queue and
 // its retry schedule.
 func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notify {
@@ -113,20 +125,14 @@ func NewNotify(scope constructs.Construct, id string, props *NotifyProps) *Notif
 	props.Data.GrantItems(fn, concat(readActions, writeActions), dynamo.ProjectIndex, dynamo.UnprocessedIndex)
 	props.Data.Secret.GrantRead(fn, nil)
 
-	sender, _ := st.sender() // validated by loadStage
 	stack := awscdk.Stack_Of(c)
-	identity := func(name string) *string {
-		return stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ses"), Resource: jsii.String("identity"), ResourceName: jsii.String(name)})
-	}
-	// SES authorizes a send against the identity that verified the sender: the address itself,
-	// or its domain when the whole domain is verified. Either may be the one.
-	domain := sender[strings.LastIndex(sender, "@")+1:]
+	// Sending through a configuration set is authorized against the set too.
+	sendOn := append(senderIdentities(c, st), stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("ses"), Resource: jsii.String("configuration-set"), ResourceName: jsii.String(cfgSet),
+	}))
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("ses:SendEmail"),
-		// Sending through a configuration set is authorized against the set too.
-		Resources: &[]*string{identity(sender), identity(domain), stack.FormatArn(&awscdk.ArnComponents{
-			Service: jsii.String("ses"), Resource: jsii.String("configuration-set"), ResourceName: jsii.String(cfgSet),
-		})},
+		Actions:   jsii.Strings("ses:SendEmail"),
+		Resources: &sendOn,
 	}))
 
 	// Bounces and complaints come back: SES publishes them for the configuration set to the

@@ -244,10 +244,13 @@ func TestSESFeedbackLoop(t *testing.T) {
 	if got := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)["SES_CONFIGURATION_SET"]; got != "overdue-dev" {
 		t.Errorf("notify SES_CONFIGURATION_SET = %v, want overdue-dev", got)
 	}
+	// The notify function's policy (the api's sends account mail without the set).
+	notifyRole, _ := json.Marshal(props(fn)["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0])
 	var sendOn string
 	for _, p := range s.resources("AWS::IAM::Policy") {
 		b, _ := json.Marshal(props(p)["PolicyDocument"])
-		if strings.Contains(string(b), "ses:SendEmail") {
+		roles, _ := json.Marshal(props(p)["Roles"])
+		if strings.Contains(string(b), "ses:SendEmail") && strings.Contains(string(roles), string(notifyRole)) {
 			sendOn = string(b)
 		}
 	}

@@ -143,6 +143,7 @@ func TestFunctions(t *testing.T) {
 				{"badge API", s.Stage.Memory.API, obj{
 					"TABLE_NAME": ref(tableID),
 					"SECRET_ARN": ref(secretID),
+					"EMAIL_FROM": s.Stage.EmailFrom,
 					"SITE_ROOT":  getAtt(apiID, "ApiEndpoint"),
 					"LOG_LEVEL":  "info",
 				}},
@@ -237,8 +238,8 @@ func TestGrants(t *testing.T) {
 		want, not []string
 	}{
 		{"badge API", []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem",
-			"dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "secretsmanager:GetSecretValue"},
-			[]string{"ses:SendEmail", "sns:Publish", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
+			"dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "secretsmanager:GetSecretValue", "ses:SendEmail"},
+			[]string{"sns:Publish", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
 		{"overdue checks", []string{"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchGetItem", "dynamodb:GetItem"},
 			[]string{"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish", "dynamodb:DeleteItem",
 				"dynamodb:BatchWriteItem", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
@@ -305,20 +306,32 @@ func TestGrants(t *testing.T) {
 		}
 	}
 
-	// SES: only the sender's identities, the address and its domain.
+	// SES: only the sender's identities, the address and its domain; notify's alert mail
+	// through the configuration set, the api's account mail (reset and invitation links)
+	// without it.
 	_, notify := s.function(t, "delivers flips")
-	for _, st := range statements[roleOf(mustID(t, s, "delivers flips"))] {
-		if !slices.Contains(actions(st), "ses:SendEmail") {
-			continue
-		}
-		b, _ := json.Marshal(st["Resource"])
-		for _, want := range []string{":identity/alerts@example.org", ":identity/example.org"} {
-			if !strings.Contains(string(b), want) {
-				t.Errorf("ses:SendEmail resources %s lack %q", b, want)
+	for what, viaSet := range map[string]bool{"delivers flips": true, "badge API": false} {
+		sends := 0
+		for _, st := range statements[roleOf(mustID(t, s, what))] {
+			if !slices.Contains(actions(st), "ses:SendEmail") {
+				continue
+			}
+			sends++
+			b, _ := json.Marshal(st["Resource"])
+			for _, want := range []string{":identity/alerts@example.org", ":identity/example.org"} {
+				if !strings.Contains(string(b), want) {
+					t.Errorf("%s: ses:SendEmail resources %s lack %q", what, b, want)
+				}
+			}
+			if strings.Contains(string(b), `"*"`) {
+				t.Errorf("%s: ses:SendEmail on every resource: %s", what, b)
+			}
+			if got := strings.Contains(string(b), ":configuration-set/"); got != viaSet {
+				t.Errorf("%s: ses:SendEmail on the configuration set = %v, want %v: %s", what, got, viaSet, b)
 			}
 		}
-		if strings.Contains(string(b), `"*"`) {
-			t.Errorf("ses:SendEmail on every resource: %s", b)
+		if sends != 1 {
+			t.Errorf("%s: %d ses:SendEmail statements, want 1", what, sends)
 		}
 	}
 	if got := props(notify)["Environment"].(map[string]any)["Variables"].(map[string]any)["EMAIL_FROM"]; got != "Overdue <alerts@example.org>" {
@@ -344,7 +357,8 @@ func TestAPI(t *testing.T) {
 				got = append(got, props(r)["RouteKey"].(string))
 			}
 			slices.Sort(got)
-			want := []string{"ANY /api/{proxy+}", "ANY /b/{proxy+}", "ANY /badge/{proxy+}", "ANY /ping/{proxy+}", "ANY /projects/{proxy+}"}
+			want := []string{"ANY /", "ANY /accounts/{proxy+}", "ANY /api/{proxy+}", "ANY /b/{proxy+}", "ANY /badge/{proxy+}",
+				"ANY /ping/{proxy+}", "ANY /projects/{proxy+}", "ANY /static/{proxy+}"}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("routes (-want +got):\n%s", diff)
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/google/uuid"
 
+	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/notify"
@@ -27,6 +29,7 @@ import (
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/sqlite"
 	"github.com/overduehq/overdue/internal/sweep"
+	"github.com/overduehq/overdue/internal/web"
 )
 
 // cmdServe is `overdue serve [--addr 127.0.0.1:8000]`: the ping API, the sweep loop and a console
@@ -44,6 +47,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	smtpUser := fs.String("smtp-user", "", "SMTP user name (password from OVERDUE_SMTP_PASSWORD)")
 	smtpNoTLS := fs.Bool("smtp-no-tls", false, "do not use STARTTLS (a local relay only)")
 	heartbeatURL := fs.String("heartbeat-url", "", "ping this URL (any Healthchecks-compatible ping URL) after a successful sweep, at most once a minute: an outside monitor of this one")
+	proxyHeader := fs.String("proxy-header", "", "behind a reverse proxy: the header it appends the client's address to (e.g. X-Forwarded-For), for sign-in rate limits; off by default")
 	useAWS := fs.Bool("aws", false, "send SMS and SNS channels through SNS, and email through SES unless --smtp-host is set (AWS configuration from the environment)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -95,6 +99,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
+	mailer := accountMailer(transports[check.ChannelEmail], stdout)
+
 	st, err := stf.openMigrating(ctx, fs.Name(), true, stdout)
 	if err != nil {
 		return err
@@ -122,9 +128,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	recordServe(*stf.data, serveRecord{SiteRoot: root, Store: *stf.kind, Table: *stf.table, Undeliverable: undeliverable}, logger)
-	handler := httpapi.New(httpapi.Config{Store: st, Now: now, SiteRoot: root, Logger: logger, SecretKey: secret,
+	api := httpapi.New(httpapi.Config{Store: st, Now: now, SiteRoot: root, Logger: logger, SecretKey: secret,
 		Deliveries: deliveries, Undeliverable: undeliverable,
 		Tester: &notify.Tester{Transports: transports, Undeliverable: undeliverable, SiteRoot: root}})
+	pages, err := servePages(ctx, st, root, *proxyHeader, mailer, logger, stdout)
+	if err != nil {
+		return err
+	}
+	handler := web.Mount(pages, api)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -188,6 +199,61 @@ func firstStart(ctx context.Context, st store.Store, root string, stdout io.Writ
 	}
 	fmt.Fprintf(stdout, "Try a ping:\n  curl -fsS %s/ping/%s\n  curl -fsS %s/ping/%s/example\n\n", root, c.ID, root, keys.PingKey)
 	return nil
+}
+
+// accountMailer sends account mail (reset and invitation links) through the email transport,
+// or, without one, prints it on the console of the server.
+func accountMailer(email notify.Transport, stdout io.Writer) account.Mailer {
+	if email == nil {
+		return &account.ConsoleMailer{W: stdout}
+	}
+	return account.MailerFunc(func(ctx context.Context, m account.Mail) error {
+		return notify.SendText(ctx, email, m.To, m.Subject, m.Text)
+	})
+}
+
+// servePages builds the sign-in pages. While the data has no account, it prints a one-time
+// link that creates the first one, owner of every project without members (the Default project
+// of a first start, or all projects of data from before accounts).
+func servePages(ctx context.Context, st store.Store, root, proxyHeader string, mailer account.Mailer, logger *slog.Logger, stdout io.Writer) (*web.Server, error) {
+	acc, err := accounts(st)
+	if err != nil {
+		return nil, err
+	}
+	acc.Mailer, acc.SiteRoot = mailer, root
+	cfg := web.Config{Accounts: acc, SiteRoot: root, Logger: logger}
+	if proxyHeader != "" {
+		cfg.ClientIP = web.ForwardedIP(proxyHeader)
+	}
+	users, err := acc.People.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	if len(users) == 0 {
+		first := &web.FirstStart{}
+		projects, err := st.Projects(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list projects: %w", err)
+		}
+		for _, p := range projects {
+			members, err := acc.People.Members(ctx, p.ID)
+			if err != nil {
+				return nil, fmt.Errorf("list members of project %s: %w", p.ID, err)
+			}
+			if len(members) == 0 {
+				first.ProjectIDs = append(first.ProjectIDs, p.ID)
+			}
+		}
+		tok, hash, err := account.NewToken(rand.Reader, "")
+		if err != nil {
+			return nil, err
+		}
+		first.TokenHash = hash
+		cfg.FirstStart = first
+		fmt.Fprintf(stdout, "No account yet. Create the first one, owner of %d project(s), at this one-time link:\n  %s%s%s/\n\n",
+			len(first.ProjectIDs), root, web.FirstPath, tok)
+	}
+	return web.New(cfg)
 }
 
 // displayAddr turns a listener address into one a browser can reach: an unspecified host

@@ -1,5 +1,5 @@
 // Command api is the Lambda function behind the API Gateway HTTP API: the ping API, the
-// management API, badges and metrics. It adapts each payload 2.0 event to the one http.Handler
+// management API, badges, metrics and the sign-in pages (internal/web). It adapts each payload 2.0 event to the one http.Handler
 // in internal/httpapi with aws-lambda-go-api-proxy's httpadapter, so the handler never sees a
 // Lambda event, and `overdue serve` runs the very same code over net/http.
 //
@@ -9,34 +9,42 @@
 // the data fits, without a cold start (lambdaenv.Root.Guard).
 //
 // Environment: TABLE_NAME, SITE_ROOT, SECRET_ARN (or OVERDUE_SECRET_KEY for local runs),
-// LOG_LEVEL. Build with `make build` (dist/api/bootstrap, linux/arm64, provided.al2023).
+// LOG_LEVEL, and EMAIL_FROM, the sender of account mail (reset and invitation links) through
+// SES; without it the pages cannot send those links. Build with `make build` (dist/api/bootstrap, linux/arm64, provided.al2023).
 package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 	_ "time/tzdata" // Lambda's provided.al2023 image has no zone database; schedules need one.
 
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/lambdaenv"
+	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store/dynamo"
+	"github.com/overduehq/overdue/internal/web"
 )
 
 // settings is the function's own configuration, read once per cold start.
 type settings struct {
-	SiteRoot string
+	SiteRoot  string
+	EmailFrom string // "" sends no account mail
 }
 
 // loadSettings reads the function's own variables; lambdaenv.Build reports what is wrong with
 // them together with the shared ones.
 func loadSettings(env *lambdaenv.Env) settings {
-	return settings{SiteRoot: env.Require(lambdaenv.SiteRoot)}
+	return settings{SiteRoot: env.Require(lambdaenv.SiteRoot), EmailFrom: env.Get(lambdaenv.EmailFrom)}
 }
 
 // needs are the shared pieces the function uses: the table and the signing secret.
@@ -51,15 +59,30 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := guarded(newHandler(root.Store, cfg, root.Secret, root.Log, root.Now), root.Guard)
-	return httpadapter.NewV2(h).ProxyWithContext, nil
+	var mailer account.Mailer
+	if cfg.EmailFrom != "" {
+		ses, err := notify.NewSES(sesv2.NewFromConfig(root.AWS), notify.SESConfig{From: cfg.EmailFrom})
+		if err != nil {
+			return nil, fmt.Errorf("configuration: %s %w", lambdaenv.EmailFrom, err)
+		}
+		mailer = account.MailerFunc(func(ctx context.Context, m account.Mail) error {
+			return notify.SendText(ctx, ses, m.To, m.Subject, m.Text)
+		})
+	}
+	h, err := newHandler(root.Store, cfg, root.Secret, root.Log, root.Now, mailer)
+	if err != nil {
+		return nil, err
+	}
+	return httpadapter.NewV2(guarded(h, root.Guard)).ProxyWithContext, nil
 }
 
-// newHandler is the HTTP handler the function serves; the tests drive it through httpadapter
-// with recorded API Gateway events. The table's delivery records serve the parked-deliveries
-// listing.
-func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger, now func() time.Time) http.Handler {
-	return httpapi.New(httpapi.Config{
+// newHandler is the HTTP handler the function serves: the API and the pages, mounted as in
+// `overdue serve`. The tests drive it through httpadapter with recorded API Gateway events. The
+// table's delivery records serve the parked-deliveries listing; mailer (nil: none) sends reset
+// and invitation links. Failed sign-ins are counted per instance (web.Limiter; the README's
+// "Sign-in" says what that means on Lambda).
+func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger, now func() time.Time, mailer account.Mailer) (http.Handler, error) {
+	api := httpapi.New(httpapi.Config{
 		Store:      st,
 		Deliveries: st.Deliveries(),
 		Now:        now,
@@ -67,6 +90,13 @@ func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger,
 		Logger:     log,
 		SecretKey:  secret,
 	})
+	acc := &account.Service{People: st.People(), Projects: st, Now: now, Rand: rand.Reader,
+		Params: account.DefaultParams, Mailer: mailer, SiteRoot: cfg.SiteRoot}
+	pages, err := web.New(web.Config{Accounts: acc, SiteRoot: cfg.SiteRoot, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return web.Mount(pages, api), nil
 }
 
 // guarded serves h while guard lets the build use the data, and answers 503 naming both

@@ -91,7 +91,7 @@ func TestPingFail(t *testing.T) {
 	ctx := t.Context()
 	seed(t, st)
 	var logs bytes.Buffer
-	h := httpadapter.NewV2(newHandler(st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
+	h := httpadapter.NewV2(handler(t, st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
 		slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), fixedClock))
 
 	ev, _ := readEvent(t, "ping-fail.json")
@@ -141,7 +141,7 @@ func TestListChecks(t *testing.T) {
 	st := newStore(t)
 	seed(t, st)
 	var logs bytes.Buffer
-	h := httpadapter.NewV2(newHandler(st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
+	h := httpadapter.NewV2(handler(t, st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
 		slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), fixedClock))
 
 	ev, _ := readEvent(t, "list-checks.json")
@@ -212,7 +212,7 @@ func TestWarmInstanceRefusesAndRecovers(t *testing.T) {
 	var metrics bytes.Buffer
 	root := &lambdaenv.Root{Log: slog.New(slog.DiscardHandler), Store: st, Now: fixedClock,
 		Refusals: &lambdaenv.Refusals{W: &metrics, Function: "overdue-dev-api", Now: fixedClock}}
-	h := httpadapter.NewV2(guarded(newHandler(st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
+	h := httpadapter.NewV2(guarded(handler(t, st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
 		slog.New(slog.DiscardHandler), fixedClock), root.Guard))
 	ev, _ := readEvent(t, "ping-fail.json")
 	if resp, err := h.ProxyWithContext(t.Context(), ev); err != nil || resp.StatusCode != http.StatusOK {
@@ -249,6 +249,16 @@ func TestWarmInstanceRefusesAndRecovers(t *testing.T) {
 }
 
 func fixedClock() time.Time { return t0 }
+
+// handler is newHandler without mail, failing the test if it cannot be built.
+func handler(t *testing.T, st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger, now func() time.Time) http.Handler {
+	t.Helper()
+	h, err := newHandler(st, cfg, secret, log, now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
 
 func testSettings() settings {
 	return settings{SiteRoot: "https://hc.example.com"}
@@ -305,7 +315,7 @@ func newStoreTable(t *testing.T) (*dynamo.Store, *dynamodb.Client, string) {
 func TestStatusTableGone(t *testing.T) {
 	st, db, table := newStoreTable(t)
 	now := t0
-	h := httpadapter.NewV2(newHandler(st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
+	h := httpadapter.NewV2(handler(t, st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
 		slog.New(slog.DiscardHandler), func() time.Time { return now }))
 	ev, _ := readEvent(t, "list-checks.json")
 	ev.RawPath, ev.RequestContext.HTTP.Path = "/api/v3/status/", "/api/v3/status/"
@@ -356,7 +366,7 @@ func TestParkedDeliveries(t *testing.T) {
 	if err := ds.Update(t.Context(), d); err != nil {
 		t.Fatal(err)
 	}
-	h := httpadapter.NewV2(newHandler(st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
+	h := httpadapter.NewV2(handler(t, st, testSettings(), []byte("0123456789abcdef0123456789abcdef"),
 		slog.New(slog.DiscardHandler), fixedClock))
 	ev, _ := readEvent(t, "list-checks.json")
 	ev.RawPath, ev.RequestContext.HTTP.Path = "/api/v3/deliveries/parked/", "/api/v3/deliveries/parked/"
