@@ -319,6 +319,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"export"}, "-out"},
 		{[]string{"import"}, "import overdue [--dry-run] FILE"},
 		{[]string{"import", "overdue"}, "-dry-run"},
+		{[]string{"import", "healthchecks"}, "-api-key"},
 		{[]string{"version"}, "print the build's version"},
 	}
 	for _, tt := range tests {

@@ -68,6 +68,7 @@ commands:
   table create --table NAME      create a DynamoDB table for --store dynamodb
   export [--project ID] [--out FILE]  write the install, or one project, as an Overdue export file
   import overdue [--dry-run] FILE     add what an export file holds and this store lacks
+  import healthchecks --url BASE --api-key KEY [--project ID] [--dry-run]  a Healthchecks project's checks, UUIDs kept
   migrate status [--json]        show the data model's version, this build's, and what is pending
   migrate up [--dry-run]         create or migrate the data model (SQLite: after a backup)
   schedule [flags] EXPR          preview the next fire times of a cron or OnCalendar expression
@@ -141,7 +142,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return cmdExport(ctx, rest, stdout, stderr)
 	case "import":
 		return subcommand("import", rest, stdout, map[string]func() error{
-			"overdue": func() error { return cmdImportOverdue(ctx, rest[1:], stdin, stdout) },
+			"overdue":      func() error { return cmdImportOverdue(ctx, rest[1:], stdin, stdout) },
+			"healthchecks": func() error { return cmdImportHealthchecks(ctx, rest[1:], stdout) },
 		})
 	case "migrate":
 		return cmdMigrate(ctx, rest, stdout, stderr)

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,5 +104,60 @@ func TestExportImportCommands(t *testing.T) {
 		if code, _, stderr := runIn(tt.args...); code == 0 || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v = %d %q, want an error containing %q", tt.args, code, stderr, tt.want)
 		}
+	}
+}
+
+// TestImportHealthchecksCommand imports from a loopback server answering Healthchecks' API
+// shapes (internal/hcimport/testdata/api): the keys are printed once, a dry run writes
+// nothing, a second run adds nothing, and the output ends with what to change.
+func TestImportHealthchecksCommand(t *testing.T) {
+	const key = "hcw_0123456789abcdef0123456789ab"
+	hc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Api-Key") != key {
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"error": "wrong api key"}`))
+			return
+		}
+		name := map[string]string{"/api/v3/checks/": "checks.json", "/api/v3/channels/": "channels.json"}[r.URL.Path]
+		b, err := os.ReadFile(filepath.Join("..", "..", "internal", "hcimport", "testdata", "api", name))
+		if name == "" || err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(b)
+	}))
+	defer hc.Close()
+	data := filepath.Join(t.TempDir(), "data")
+	args := []string{"import", "healthchecks", "--data", data, "--url", hc.URL, "--api-key", key, "--site-root", "https://overdue.example.org"}
+
+	code, out, stderr := runIn(append(args, "--dry-run")...)
+	if code != 0 || !strings.Contains(out, "Would create project") || !strings.Contains(out, "Checks: 3 to create, 0 already here.") {
+		t.Fatalf("dry run = %d %q %q", code, out, stderr)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("a dry run created %s", data)
+	}
+	code, out, stderr = runIn(args...)
+	if code != 0 || !strings.Contains(out, "Checks: 3 created, 0 already here.") || !strings.Contains(out, "  API key:           hcw_") {
+		t.Fatalf("import = %d %q %q", code, out, stderr)
+	}
+	for _, want := range []string{
+		`overdue channel add --project `, `--kind email --name "Email Alice" --value '<address>'`,
+		`check 8b5dafa0-6e7c-4d9b-8f1a-2c3d4e5f6a7b ("Bad zone"): tz "Mars/Olympus"`,
+		"https://overdue.example.org/ping/",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("import output lacks %q:\n%s", want, out)
+		}
+	}
+	if i, j := strings.Index(out, "Could not be carried over:"), strings.Index(out, "What to change"); i < 0 || j < i {
+		t.Errorf("the output does not end with what could not be carried over, then what to change:\n%s", out)
+	}
+	code, out, _ = runIn(args...)
+	if code != 0 || !strings.Contains(out, "Checks: 0 created, 3 already here.") || strings.Contains(out, "API key:") {
+		t.Errorf("second import = %d %q, want nothing created and no new keys", code, out)
+	}
+	if code, _, stderr := runIn("import", "healthchecks", "--data", data, "--url", hc.URL, "--api-key", "hcw_ffffffffffffffffffffffffffff"); code != exitFailure || !strings.Contains(stderr, "refused the API key") || strings.Contains(stderr, "hcw_ffff") {
+		t.Errorf("a wrong key = %d %q, want 1 and the refusal without the key", code, stderr)
 	}
 }
