@@ -80,10 +80,15 @@ func NewMigrate(scope constructs.Construct, id string, props *MigrateProps) *Mig
 		// Lambda's limit. A migration that needs longer must be resumable and run again
 		// (migrations are idempotent and resumable by contract).
 		Timeout: awscdk.Duration_Minutes(jsii.Number(15)),
-		Data:    props.Data,
+		// Migration 8 seals channel values under a key derived from the secret.
+		Environment: map[string]*string{
+			"SECRET_ARN": props.Data.Secret.SecretArn(),
+		},
+		Data: props.Data,
 	})
 	// Migrations scan the table, rewrite and delete items, in batches, and query any index.
 	props.Data.GrantItems(fn, concat(readActions, writeActions, manageActions), dynamo.DueIndex, dynamo.ProjectIndex, dynamo.UnprocessedIndex)
+	props.Data.Secret.GrantRead(fn, nil)
 
 	retention, _ := st.logRetention() // validated by loadStage
 	provider := customresources.NewProvider(c, jsii.String("Provider"), &customresources.ProviderProps{

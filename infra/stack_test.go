@@ -157,6 +157,12 @@ func TestFunctions(t *testing.T) {
 
 					"SES_CONFIGURATION_SET": "overdue-" + s.Stage.Name,
 				}},
+				// Migration 8 seals channel values under the secret.
+				{"data-model guard", s.Stage.Memory.Migrate, obj{
+					"TABLE_NAME": ref(tableID),
+					"SECRET_ARN": ref(secretID),
+					"LOG_LEVEL":  "info",
+				}},
 			} {
 				_, fn := s.function(t, tc.what)
 				p := props(fn)
@@ -246,7 +252,8 @@ func TestGrants(t *testing.T) {
 		{"delivers flips", []string{"dynamodb:UpdateItem", "dynamodb:GetRecords", "dynamodb:DescribeStream",
 			"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish", "sqs:SendMessage"},
 			[]string{"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"}},
-		{"migrations", []string{"dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchWriteItem"},
+		// Migration 8 seals channel values under the secret.
+		{"migrations", []string{"dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchWriteItem", "secretsmanager:GetSecretValue"},
 			[]string{"ses:SendEmail", "sns:Publish", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
 	} {
 		id, _ := s.function(t, tc.what)

@@ -530,3 +530,44 @@ func TestChannelListHidesSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelValuesSealedOnDisk: channels added through the CLI keep no value in clear text in
+// any file of the data directory; the listing shows only a hint; and with the data directory's
+// secret.key replaced, the listing fails naming the cause, without the value.
+func TestChannelValuesSealedOnDisk(t *testing.T) {
+	data := t.TempDir()
+	_, out, _ := runIn("project", "create", "--data", data, "--name", "Ops", "--json")
+	var p map[string]string
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	const token = "xoxbSeCrEtToKeN0042"
+	hook := "https://hooks.slack.com/services/T000/B000/" + token
+	if code, _, stderr := runIn("channel", "add", "--data", data, "--project", p["id"], "--kind", "slack", "--value", hook); code != 0 {
+		t.Fatalf("channel add: exit %d %s", code, stderr)
+	}
+	code, out, _ := runIn("channel", "list", "--data", data, "--project", p["id"])
+	if code != 0 || strings.Contains(out, token) || !strings.Contains(out, "…0042") {
+		t.Errorf("channel list = %d %q, want the hint …0042 and not the token", code, out)
+	}
+	files, err := os.ReadDir(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(data, f.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), token) {
+			t.Errorf("%s holds the channel's token in clear text", f.Name())
+		}
+	}
+	if err := os.WriteFile(filepath.Join(data, "secret.key"), []byte(strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runIn("channel", "list", "--data", data, "--project", p["id"])
+	if code == 0 || !strings.Contains(stderr, "sealed under another server secret") || strings.Contains(stderr, token) {
+		t.Errorf("channel list under another secret = exit %d %q, want a failure naming the cause", code, stderr)
+	}
+}

@@ -276,12 +276,13 @@ func (sf *storeFlags) migrationTarget(ctx context.Context, cmd string) (*migrati
 		if err != nil {
 			return nil, err
 		}
-		st := dynamo.New(client, *sf.table, store.Options{})
+		st := dynamo.New(client, *sf.table, store.Options{Box: sf.box()})
 		st.LockWait = migrateLockWait
 		return &migrationTarget{m: st, kind: "dynamodb", table: *sf.table}, nil
 	}
 	path := filepath.Join(*sf.data, dbName)
 	m := sqlite.NewMigrator(path)
+	m.Box = sf.box()
 	return &migrationTarget{m: m, kind: "sqlite", sqlite: m, dir: *sf.data, path: path}, nil
 }
 
@@ -317,6 +318,7 @@ func openSQLite(ctx context.Context, dir string, autoMigrate bool, stdout io.Wri
 	}
 	path := filepath.Join(dir, dbName)
 	m := sqlite.NewMigrator(path)
+	m.Box = sqliteBox(dir)
 	v, err := m.Version(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -337,7 +339,7 @@ func openSQLite(ctx context.Context, dir string, autoMigrate bool, stdout io.Wri
 				path, rep.Before.Version, rep.After.Version, rep.Backup)
 		}
 	}
-	st, err := sqlite.Open(path, store.Options{})
+	st, err := sqlite.Open(path, store.Options{Box: m.Box})
 	if err != nil {
 		// Open names the file itself. It refuses here only if another process changed the
 		// data since the check above.
@@ -358,7 +360,7 @@ func openSQLite(ctx context.Context, dir string, autoMigrate bool, stdout io.Wri
 // deploy, with a backfill that may take longer than a server's start should. Migrating is an
 // explicit step: the deploy, or `overdue migrate up --store dynamodb`.
 func openDynamo(ctx context.Context, client *dynamodb.Client, table string, stdout io.Writer) (store.Store, error) {
-	st := dynamo.New(client, table, store.Options{})
+	st := dynamo.New(client, table, store.Options{Box: dynamoBox(table)})
 	v, err := st.Version(ctx)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/overduehq/overdue/internal/seal"
 )
 
 // secretEnv overrides the secret file, for installs that keep secrets out of the data directory.
@@ -61,4 +63,34 @@ func loadSecret(dir string) ([]byte, error) {
 		return nil, fmt.Errorf("write secret: %w", err)
 	}
 	return []byte(key), nil
+}
+
+// sqliteBox seals the channel values of the SQLite store in dir under the server's secret
+// (loadSecret), loaded the first time a channel is written or read, so that commands that never
+// touch a channel never need it.
+func sqliteBox(dir string) *seal.Box {
+	return seal.Deferred(func() ([]byte, error) { return loadSecret(dir) })
+}
+
+// dynamoBox seals the channel values of a DynamoDB table under OVERDUE_SECRET_KEY, which must
+// be the secret the stage's functions use: no file is made up for it, since a secret that is
+// not the functions' would seal values they cannot open.
+func dynamoBox(table string) *seal.Box {
+	return seal.Deferred(func() ([]byte, error) {
+		v := os.Getenv(secretEnv)
+		if v == "" {
+			return nil, fmt.Errorf("channel values of table %s are sealed under the stage's secret: set %s to it "+
+				"(aws secretsmanager get-secret-value --secret-id <the stack's SigningSecret ARN> --query SecretString --output text)",
+				table, secretEnv)
+		}
+		return []byte(v), nil
+	})
+}
+
+// box is the seal.Box of the chosen store's channel values.
+func (sf *storeFlags) box() *seal.Box {
+	if *sf.kind == "dynamodb" {
+		return dynamoBox(*sf.table)
+	}
+	return sqliteBox(*sf.data)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
+	"github.com/overduehq/overdue/internal/store/storetest"
 )
 
 // The fixtures' check, project key and the instant the tests pretend it is.
@@ -306,7 +307,7 @@ func newStoreTable(t *testing.T) (*dynamo.Store, *dynamodb.Client, string) {
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
 	table := dynamotest.ReadyTable(t, db, "overdue-fn-api")
-	return dynamo.New(db, table, store.Options{}), db, table
+	return dynamo.New(db, table, store.Options{Box: storetest.BoxOf(t, "0123456789abcdef0123456789abcdef")}), db, table
 }
 
 // TestStatusTableGone: /api/v3/status/ probes the table with a real write; with the table

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/seal"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 )
@@ -69,6 +70,7 @@ type handler struct {
 	now      func() time.Time
 	lockWait time.Duration // how long to wait for another migration (an operator's) to finish
 	log      *slog.Logger
+	box      *seal.Box // seals channel values (migration 8)
 }
 
 // handle answers one custom resource request.
@@ -106,7 +108,7 @@ func (h *handler) handle(ctx context.Context, req request) (response, error) {
 		return response{}, err
 	}
 	log = log.With("table", props.table, "build", props.build, "phase", string(props.phase))
-	st := dynamo.New(h.db, props.table, store.Options{})
+	st := dynamo.New(h.db, props.table, store.Options{Box: h.box})
 	st.LockWait = h.lockWait
 
 	if props.schemaVersion != h.build.Current {

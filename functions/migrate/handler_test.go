@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
@@ -23,6 +24,7 @@ import (
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/lambdaenv"
 	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/seal"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
@@ -124,8 +126,18 @@ func newHandler(db *dynamodb.Client, logs *bytes.Buffer) *handler {
 		build: schema.This(),
 		now:   func() time.Time { return t0 },
 		log:   lambdaenv.Logger(logs, slog.LevelInfo),
+		box:   testBox,
 	}
 }
+
+// testBox seals channel values as the function's would under the tests' secret.
+var testBox = func() *seal.Box {
+	b, err := seal.New([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
 
 // forTable points a fixture at the test's table.
 func forTable(req request, table string) request {
@@ -147,7 +159,7 @@ func clone(m map[string]any) map[string]any {
 func seedVersion1(t *testing.T, db *dynamodb.Client, table string) {
 	t.Helper()
 	ctx := t.Context()
-	st := dynamo.New(db, table, store.Options{})
+	st := dynamo.New(db, table, store.Options{Box: testBox})
 	st.Gate = nil // that release had no write guard
 	p := &check.Project{ID: "a0000000-0000-4000-8000-000000000001", Name: "Legacy", Created: t0,
 		APIKeyHash: check.HashKey("hcw_legacy"), PingKeyHash: check.HashKey("legacy")}
@@ -212,7 +224,7 @@ func TestCreateOnEmptyTable(t *testing.T) {
 	if diff := cmp.Diff(want, resp); diff != "" {
 		t.Errorf("response mismatch (-want +got):\n%s", diff)
 	}
-	st := dynamo.New(db, table, store.Options{})
+	st := dynamo.New(db, table, store.Options{Box: testBox})
 	if v, err := st.Version(t.Context()); err != nil || v.Version != schema.Current {
 		t.Errorf("Version after Create = %v, %v; want %d", v, err, schema.Current)
 	}
@@ -241,7 +253,7 @@ func TestUpdateMigratesVersion1(t *testing.T) {
 	if resp.PhysicalResourceID != table || resp.Data["Version"] != strconv.Itoa(last) || resp.Data["MinReader"] != "1" {
 		t.Errorf("response = %+v, want version %d, min reader 1", resp, last)
 	}
-	st := dynamo.New(db, table, store.Options{})
+	st := dynamo.New(db, table, store.Options{Box: testBox})
 	hist, err := st.History(t.Context())
 	if err != nil || len(hist) != last-1 || hist[0].Version != 2 || hist[len(hist)-1].Version != last ||
 		hist[0].Build != "v0.2.1" {
@@ -440,33 +452,84 @@ func historyOf(t *testing.T, st *dynamo.Store) []string {
 	return got
 }
 
-// TestPhases is one deploy of this build over the previous release's data (version 5), as
-// CloudFormation runs it: the expand resource before the functions applies the expand step 6
-// (accounts), the functions' guard accepts the result, and the contract resource after them
-// finds nothing left. Each history entry names the build from the resource's properties.
+// build6 is the release before sealed channel values (v0.2.0).
+func build6() schema.Build {
+	return schema.Build{Current: 6, Oldest: 1, Migrations: schema.This().Migrations[:5]}
+}
+
+// TestPhases is one deploy of this build over the previous release's data (version 6, with a
+// channel whose value that release wrote in clear text), as CloudFormation runs it: the expand
+// resource before the functions applies the expand step 7, after which the new functions' store
+// reads the clear value as it is; the contract resource after them seals it (8, min reader 7).
+// Each history entry names the build from the resource's properties.
 func TestPhases(t *testing.T) {
+	ctx := t.Context()
 	db := motoDB(t)
 	table := newTable(t, db)
 	seedVersion1(t, db, table)
-	st := dynamo.New(db, table, store.Options{})
-	if _, err := schema.Run(t.Context(), st, schema.RunOptions{Build: build5(), Name: "v0.4.0", Now: func() time.Time { return t0 }}); err != nil {
+	st := dynamo.New(db, table, store.Options{Box: testBox})
+	if _, err := schema.Run(ctx, st, schema.RunOptions{Build: build6(), Name: "v0.2.0", Now: func() time.Time { return t0 }}); err != nil {
 		t.Fatal(err)
 	}
-	resp := phases(t, db, table, "v0.5.0", func(resp response, logs string) {
-		if resp.Data["Version"] != "6" || resp.Data["MinReader"] != "3" {
-			t.Errorf("expand response = %+v, want version 6, min reader 3", resp)
+	const project, channel, secret = "a0000000-0000-4000-8000-000000000001", "e0000000-0000-4000-8000-000000000001",
+		"https://hooks.slack.com/services/T0/B0/cLeArSeCrEt"
+	channelKey := map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "CHANNEL#" + channel},
+		"sk": &types.AttributeValueMemberS{Value: "CHANNEL"},
+	}
+	item := maps.Clone(channelKey)
+	for k, v := range map[string]string{"pid": project, "kind": "slack", "name": "ops", "val": secret,
+		"gpk": "PROJECT#" + project, "gsk": "CHANNEL"} {
+		item[k] = &types.AttributeValueMemberS{Value: v}
+	}
+	item["cr"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(t0.UnixMicro(), 10)}
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: item}); err != nil {
+		t.Fatal(err)
+	}
+	storedValue := func() string {
+		t.Helper()
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: channelKey, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if !strings.Contains(logs, `"applied":"6"`) {
-			t.Errorf("logs %s do not say the expand phase applied 6", logs)
+		return out.Item["val"].(*types.AttributeValueMemberS).Value
+	}
+	openedValue := func() string {
+		t.Helper()
+		chans, err := st.Channels(ctx, project)
+		if err != nil || len(chans) != 1 {
+			t.Fatalf("Channels = %v, %v; want the one channel", chans, err)
 		}
-		if err := schema.NewGate(st.Version, schema.GateConfig{}).Check(t.Context()); err != nil {
+		return chans[0].Value
+	}
+
+	resp := phases(t, db, table, "v0.3.0", func(resp response, logs string) {
+		if resp.Data["Version"] != "7" || resp.Data["MinReader"] != "3" {
+			t.Errorf("expand response = %+v, want version 7, min reader 3", resp)
+		}
+		if !strings.Contains(logs, `"applied":"7"`) || !strings.Contains(logs, `"deferred_to_contract":"8"`) {
+			t.Errorf("logs %s do not say the expand phase applied 7 and left 8", logs)
+		}
+		if err := schema.NewGate(st.Version, schema.GateConfig{}).Check(ctx); err != nil {
 			t.Errorf("the functions' guard between the phases = %v, want the new code to use the data", err)
 		}
+		if err := schema.NewGate(st.Version, schema.GateConfig{Build: build6()}).Check(ctx); err != nil {
+			t.Errorf("the previous release's guard between the phases = %v, want it to keep working", err)
+		}
+		if got := openedValue(); got != secret {
+			t.Errorf("the new code reads the clear value as %q, want %q", got, secret)
+		}
 	})
-	if resp.Data["Version"] != "6" || resp.Data["MinReader"] != "3" {
-		t.Errorf("contract response = %+v, want version 6, min reader 3", resp)
+	if resp.Data["Version"] != "8" || resp.Data["MinReader"] != "7" {
+		t.Errorf("contract response = %+v, want version 8, min reader 7", resp)
 	}
-	want := []string{"2/1 by v0.4.0", "3/1 by v0.4.0", "4/1 by v0.4.0", "5/3 by v0.4.0", "6/3 by v0.5.0"}
+	if v := storedValue(); !seal.IsSealed(v) || strings.Contains(v, "cLeArSeCrEt") {
+		t.Errorf("the stored value after the contract = %q, want it sealed", v)
+	}
+	if got := openedValue(); got != secret {
+		t.Errorf("the sealed value opens to %q, want %q", got, secret)
+	}
+	want := []string{"2/1 by v0.2.0", "3/1 by v0.2.0", "4/1 by v0.2.0", "5/3 by v0.2.0", "6/3 by v0.2.0", "7/3 by v0.3.0", "8/7 by v0.3.0"}
 	if got := historyOf(t, st); !slices.Equal(got, want) {
 		t.Errorf("History = %q, want %q", got, want)
 	}
@@ -480,12 +543,12 @@ func TestPhasesSkippingARelease(t *testing.T) {
 	db := motoDB(t)
 	table := newTable(t, db)
 	seedVersion1(t, db, table)
-	st := dynamo.New(db, table, store.Options{})
+	st := dynamo.New(db, table, store.Options{Box: testBox})
 	resp := phases(t, db, table, "v0.5.0", func(resp response, logs string) {
 		if resp.Data["Version"] != "4" || resp.Data["MinReader"] != "1" {
 			t.Errorf("expand response = %+v, want version 4, min reader 1: the contract to 5 waits", resp)
 		}
-		if !strings.Contains(logs, `"deferred_to_contract":"5,6"`) {
+		if !strings.Contains(logs, `"deferred_to_contract":"5,6,7,8"`) {
 			t.Errorf("logs %s do not say what waits for the contract phase", logs)
 		}
 		var pe *schema.PendingError
@@ -493,10 +556,10 @@ func TestPhasesSkippingARelease(t *testing.T) {
 			t.Errorf("the functions' guard between the phases = %v, want a *PendingError until the contract phase", err)
 		}
 	})
-	if resp.Data["Version"] != "6" || resp.Data["MinReader"] != "3" {
-		t.Errorf("contract response = %+v, want version 6, min reader 3", resp)
+	if resp.Data["Version"] != "8" || resp.Data["MinReader"] != "7" {
+		t.Errorf("contract response = %+v, want version 8, min reader 7", resp)
 	}
-	want := []string{"2/1 by v0.5.0", "3/1 by v0.5.0", "4/1 by v0.5.0", "5/3 by v0.5.0", "6/3 by v0.5.0"}
+	want := []string{"2/1 by v0.5.0", "3/1 by v0.5.0", "4/1 by v0.5.0", "5/3 by v0.5.0", "6/3 by v0.5.0", "7/3 by v0.5.0", "8/7 by v0.5.0"}
 	if got := historyOf(t, st); !slices.Equal(got, want) {
 		t.Errorf("History = %q, want %q", got, want)
 	}

@@ -5,8 +5,10 @@
 // the resource with the guard's message, CloudFormation rolls the deploy back, and the data is
 // untouched. Delete does nothing. See handle for the rules.
 //
-// Environment: TABLE_NAME (used when the resource names no TableName), LOG_LEVEL. It needs
-// dynamodb:GetItem, Scan and UpdateItem on the table. Give it the longest timeout (15 minutes):
+// Environment: TABLE_NAME (used when the resource names no TableName), SECRET_ARN (or
+// OVERDUE_SECRET_KEY for local runs: migration 8 seals channel values under it), LOG_LEVEL. It
+// needs dynamodb:GetItem, Scan and UpdateItem on the table and secretsmanager:GetSecretValue on
+// the secret. Give it the longest timeout (15 minutes):
 // a backfill runs as long as the table is large, and a run cut short is finished by the next.
 // Build with `make build` (dist/migrate/bootstrap, linux/arm64, provided.al2023, lambda.norpc).
 package main
@@ -43,7 +45,8 @@ func main() { lambdaenv.Main(build) }
 // the DataModelRefused metric.
 func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 	cfg := loadSettings(env)
-	root, err := lambdaenv.Build(ctx, env, lambdaenv.Needs{})
+	// The secret: migration 8 seals channel values under it.
+	root, err := lambdaenv.Build(ctx, env, lambdaenv.Needs{Secret: true})
 	if err != nil {
 		return nil, err
 	}
@@ -54,6 +57,7 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 		now:      root.Now,
 		lockWait: lockWait,
 		log:      root.Log,
+		box:      root.Box,
 	}
 	return func(ctx context.Context, req request) (response, error) {
 		resp, err := h.handle(ctx, req)

@@ -33,6 +33,7 @@ import (
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
+	"github.com/overduehq/overdue/internal/store/storetest"
 	"github.com/overduehq/overdue/internal/sweep"
 )
 
@@ -86,7 +87,7 @@ func (e *env) instance(t *testing.T) *handler {
 // instanceAt is instance with the clock at now.
 func (e *env) instanceAt(t *testing.T, now time.Time) *handler {
 	t.Helper()
-	st := dynamo.New(e.db, e.table, store.Options{})
+	st := dynamo.New(e.db, e.table, store.Options{Box: storetest.BoxOf(t, "0123456789abcdef0123456789abcdef")})
 	disp, err := newDispatcher(e.cfg, clients{st: st, ses: e.ses, sns: e.sns},
 		[]byte("0123456789abcdef0123456789abcdef"), func() time.Time { return now }, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -127,7 +128,7 @@ func newEnv(t *testing.T) *env {
 	if _, err := sesClient.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)}); err != nil {
 		t.Fatalf("verify %s in SES: %v", domain, err)
 	}
-	e.st = dynamo.New(e.db, e.table, store.Options{})
+	e.st = dynamo.New(e.db, e.table, store.Options{Box: storetest.BoxOf(t, "0123456789abcdef0123456789abcdef")})
 	e.cfg = settings{EmailFrom: "Overdue <alerts@" + domain + ">", SiteRoot: "https://hc.example.com"}
 	e.ses, e.sns, e.unique = sesClient, sns.NewFromConfig(cfg), unique
 	e.h = e.instance(t)

@@ -30,6 +30,7 @@ import (
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
+	"github.com/overduehq/overdue/internal/store/storetest"
 )
 
 // The fixtures' check and project key, and a second check the tests let go overdue.
@@ -74,7 +75,7 @@ func newWorld(t *testing.T) *world {
 		seen:    map[string]bool{},
 	}
 	w.table = dynamotest.Table(t, w.db, "overdue-rie")
-	w.st = dynamo.New(w.db, w.table, store.Options{})
+	w.st = dynamo.New(w.db, w.table, store.Options{Box: storetest.BoxOf(t, secretKey)})
 	domain := "overdue-rie-" + unique + ".example.com"
 	if _, err := sesv2.NewFromConfig(cfg).CreateEmailIdentity(t.Context(), &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)}); err != nil {
 		t.Fatalf("verify %s in SES: %v", domain, err)
@@ -102,6 +103,8 @@ func (w *world) env(fn string) map[string]string {
 		env["SITE_ROOT"] = "https://hc.example.com"
 		env["OVERDUE_SECRET_KEY"] = secretKey
 		env["EMAIL_FROM"] = w.from
+	case "migrate":
+		env["OVERDUE_SECRET_KEY"] = secretKey // migration 8 seals channel values
 	}
 	return env
 }

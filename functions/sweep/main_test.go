@@ -25,6 +25,7 @@ import (
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
+	"github.com/overduehq/overdue/internal/store/storetest"
 )
 
 const checkID = "5d3c6e5e-5a3b-4c1e-9f7a-2b1e8f0c9d41"
@@ -187,7 +188,7 @@ func TestSweepLagAndHeartbeat(t *testing.T) {
 		t.Errorf("pings = %d, logs %s; want 2 and a \"heartbeat failed\" line", got, logs.String())
 	}
 
-	failing, _ := testHandlerBeating(dynamo.New(motoDB(t), "overdue-no-such-table", store.Options{}),
+	failing, _ := testHandlerBeating(dynamo.New(motoDB(t), "overdue-no-such-table", store.Options{Box: storetest.BoxOf(t, "0123456789abcdef0123456789abcdef")}),
 		func() time.Time { return now }, slog.New(slog.DiscardHandler), srv.URL+"/ping/heartbeat-uuid")
 	if err := failing.handle(t.Context(), ev); err == nil {
 		t.Fatal("handle() on a missing table = nil error")
@@ -211,7 +212,7 @@ func TestHeartbeatSetting(t *testing.T) {
 // Lambda counts the error.
 func TestSweepFailureIsReturned(t *testing.T) {
 	db := motoDB(t)
-	h, _ := testHandler(dynamo.New(db, "overdue-no-such-table", store.Options{}), func() time.Time { return t0 },
+	h, _ := testHandler(dynamo.New(db, "overdue-no-such-table", store.Options{Box: storetest.BoxOf(t, "0123456789abcdef0123456789abcdef")}), func() time.Time { return t0 },
 		slog.New(slog.DiscardHandler))
 	ev, _ := readEvent(t)
 	if err := h.handle(t.Context(), ev); err == nil {
@@ -226,7 +227,7 @@ func TestSweepFailureIsReturned(t *testing.T) {
 func TestSweepRefusalFails(t *testing.T) {
 	db := motoDB(t)
 	table := dynamotest.ReadyTable(t, db, "overdue-fn-sweep")
-	st := dynamo.New(db, table, store.Options{})
+	st := dynamo.New(db, table, store.Options{Box: storetest.BoxOf(t, "0123456789abcdef0123456789abcdef")})
 	seed(t, st)
 	now := t0.Add(3 * time.Minute) // the check is overdue
 	st.Gate = schema.NewGate(st.Version, schema.GateConfig{Now: func() time.Time { return now }})
@@ -327,5 +328,5 @@ func newStore(t *testing.T) *dynamo.Store {
 	t.Helper()
 	db := motoDB(t)
 	table := dynamotest.ReadyTable(t, db, "overdue-fn-sweep")
-	return dynamo.New(db, table, store.Options{})
+	return dynamo.New(db, table, store.Options{Box: storetest.BoxOf(t, "0123456789abcdef0123456789abcdef")})
 }

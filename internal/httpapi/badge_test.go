@@ -22,6 +22,7 @@ import (
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
+	"github.com/overduehq/overdue/internal/store/storetest"
 )
 
 // badgeNow is the pinned clock of the badge and metrics tests.
@@ -42,7 +43,7 @@ type badgeEnv struct {
 // newBadgeEnv builds a badgeEnv; secret "" leaves the server without a signing secret.
 func newBadgeEnv(t *testing.T, secret string) *badgeEnv {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{})
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{Box: storetest.Box(t)})
 	if err != nil {
 		t.Fatalf("sqlite.Open: %v", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
+	"github.com/overduehq/overdue/internal/store/storetest"
 )
 
 // pingBenchConns is the connection count of the ping throughput target (issue 8).
@@ -47,7 +48,7 @@ func benchPingServer(b *testing.B, checks int) {
 	var st *sqlite.Store
 	var err error
 	pprof.Do(ctx, pprof.Labels("side", "server"), func(context.Context) {
-		st, err = sqlite.Open(filepath.Join(b.TempDir(), "overdue.db"), store.Options{})
+		st, err = sqlite.Open(filepath.Join(b.TempDir(), "overdue.db"), store.Options{Box: storetest.Box(b)})
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
+	"github.com/overduehq/overdue/internal/store/storetest"
 )
 
 // t0 is the pinned clock of every test: the instant of the observed v3.13 session.
@@ -41,7 +42,7 @@ type fixture struct {
 // newFixture builds a fixture; opts adjust the Config before the Server is built.
 func newFixture(t *testing.T, opts ...func(*Config)) *fixture {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{})
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{Box: storetest.Box(t)})
 	if err != nil {
 		t.Fatalf("sqlite.Open: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
+	"github.com/overduehq/overdue/internal/store/storetest"
 )
 
 // probeStore is the real store with its Probe counted, and failing on demand the way a store
@@ -136,7 +137,7 @@ func TestStatusRealProbe(t *testing.T) {
 // fits again, OK, with no restart.
 func TestStatusDataModelTooNew(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "overdue.db")
-	st, err := sqlite.Open(path, store.Options{})
+	st, err := sqlite.Open(path, store.Options{Box: storetest.Box(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

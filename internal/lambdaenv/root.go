@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/seal"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 )
@@ -22,7 +23,9 @@ import (
 type Needs struct {
 	// Store: TABLE_NAME is required, and the root has the DynamoDB store with its write guard.
 	Store bool
-	// Secret: SECRET_ARN (or OVERDUE_SECRET_KEY) is required, and the root has the secret.
+	// Secret: SECRET_ARN (or OVERDUE_SECRET_KEY) is required, and the root has the secret and
+	// the Box of channel values; the store gets the Box (a store without one cannot write or
+	// read channels).
 	Secret bool
 }
 
@@ -42,6 +45,9 @@ type Root struct {
 	Store *dynamo.Store
 	// Secret is the signing secret (nil without Needs.Secret).
 	Secret []byte
+	// Box seals and opens channel values under a key derived from Secret (nil without
+	// Needs.Secret); the store has it.
+	Box *seal.Box
 	// Refusals emits the DataModelRefused metric.
 	Refusals *Refusals
 	// Metrics emits the function's other metrics (the sweep's lag).
@@ -85,9 +91,12 @@ func Build(ctx context.Context, env *Env, needs Needs) (*Root, error) {
 		if r.Secret, err = secret.Load(ctx, secrets); err != nil {
 			return nil, err
 		}
+		if r.Box, err = seal.New(r.Secret); err != nil {
+			return nil, err
+		}
 	}
 	if needs.Store {
-		r.Store = dynamo.New(dynamodb.NewFromConfig(r.AWS), r.Table, store.Options{})
+		r.Store = dynamo.New(dynamodb.NewFromConfig(r.AWS), r.Table, store.Options{Box: r.Box})
 		r.Store.Gate = schema.NewGate(r.Store.Version, schema.GateConfig{MaxAge: maxAge})
 		if err := r.Guard(ctx); err != nil && schema.Refused(err) == nil {
 			return nil, err

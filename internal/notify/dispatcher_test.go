@@ -16,8 +16,10 @@ import (
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/notify"
+	"github.com/overduehq/overdue/internal/seal"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
+	"github.com/overduehq/overdue/internal/store/storetest"
 )
 
 // fakeTransport records what it sends and fails as scripted.
@@ -71,6 +73,7 @@ func (r *recorder) Notify(_ context.Context, a notify.Alert) error {
 // env is a SQLite store with one project, one check and a channel of each kind, and a
 // dispatcher over fake transports with a clock the test moves.
 type env struct {
+	path    string
 	st      *sqlite.Store
 	ds      *sqlite.Deliveries
 	now     time.Time
@@ -84,14 +87,15 @@ const projectID = "a0000000-0000-4000-8000-000000000001"
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{})
+	path := filepath.Join(t.TempDir(), "overdue.db")
+	st, err := sqlite.Open(path, store.Options{Box: storetest.Box(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	ctx := t.Context()
 	ds := st.Deliveries()
-	e := &env{st: st, ds: ds, now: t0, fakes: map[string]*fakeTransport{}, console: &recorder{},
+	e := &env{path: path, st: st, ds: ds, now: t0, fakes: map[string]*fakeTransport{}, console: &recorder{},
 		chans: map[string]*check.Channel{}}
 	if err := st.CreateProject(ctx, &check.Project{ID: projectID, Name: "P", Created: t0,
 		APIKeyHash: "a", ReadOnlyKeyHash: "b", PingKeyHash: "c"}); err != nil {
@@ -690,5 +694,36 @@ func TestWebhookEndToEnd(t *testing.T) {
 	}
 	if all[0].delivery != store.DeliveryID(e.check.ID, f.ID, ch.ID) {
 		t.Errorf("delivery header = %q, want the delivery ID", all[0].delivery)
+	}
+}
+
+// TestOtherSecretSendsNothing: a server whose secret is not the one the channel values were
+// sealed with (a lost or changed secret.key) cannot open them: its Run fails, naming the cause,
+// sends nothing and leaves the flip in the outbox; the server with the right secret then
+// delivers it once.
+func TestOtherSecretSendsNothing(t *testing.T) {
+	e := newEnv(t)
+	e.ping(t, check.PingSuccess)
+	e.run(t, e.dispatcher()) // new→up: silent
+	e.now = e.now.Add(time.Minute)
+	e.ping(t, check.PingFail)
+
+	other, err := sqlite.Open(e.path, store.Options{Box: storetest.BoxOf(t, "another server secret, 32 chars!")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	d := e.dispatcher()
+	d.Store, d.Deliveries = other, other.Deliveries()
+	if n, err := d.Run(t.Context()); !errors.Is(err, seal.ErrOtherKey) || n != 0 {
+		t.Errorf("Run under another secret = %d, %v; want 0 and seal.ErrOtherKey", n, err)
+	}
+	for kind, n := range e.sends() {
+		if n != 0 {
+			t.Errorf("%d sends to %s under another secret, want none", n, kind)
+		}
+	}
+	if n := e.run(t, e.dispatcher()); n != 5 {
+		t.Errorf("Run with the right secret sent %d, want 5 (4 channels + console): the flip waited", n)
 	}
 }

@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 6
+const Current = 8
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -107,6 +107,16 @@ var migrations = []Migration{
 		Version: 6, MinReader: 3, Phase: Expand,
 		Description: "people: users, project memberships with a role, invitations, set-password links, sessions and personal API tokens " +
 			"(SQLite: new tables; DynamoDB: new item types, no change to existing items)",
+	},
+	{
+		Version: 7, MinReader: 3, Phase: Expand,
+		Description: "builds read sealed channel values (encrypted under the server secret) as well as clear ones; " +
+			"no change to the data: the version the contract below names as its minimum reader",
+	},
+	{
+		Version: 8, MinReader: 7, Phase: Contract,
+		Description: "every channel value sealed (AES-256-GCM under a key derived from the server secret); " +
+			"builds before version 7 would take a sealed value for a target and must not read channels",
 	},
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/seal"
 )
 
 // Errors every store translates its own failures into.
@@ -55,6 +56,9 @@ type Options struct {
 	// FlipRetention is how long processed flips are kept (default 90 days). Unprocessed flips are
 	// the notifier's outbox and are never removed for age.
 	FlipRetention time.Duration
+	// Box seals channel values at rest (SealValue, OpenValue). A store without one cannot write
+	// channels, nor read a sealed value: ErrNoBox.
+	Box *seal.Box
 }
 
 // Defaults for Options.

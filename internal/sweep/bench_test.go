@@ -11,6 +11,7 @@ import (
 	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
+	"github.com/overduehq/overdue/internal/store/storetest"
 	"github.com/overduehq/overdue/internal/sweep"
 )
 
@@ -40,7 +41,7 @@ func checkID(i int) string { return fmt.Sprintf("c0000000-0000-4000-8000-%012d",
 func seedFleet(b *testing.B, total, due int) *fleet {
 	b.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(filepath.Join(b.TempDir(), "overdue.db"), store.Options{})
+	st, err := sqlite.Open(filepath.Join(b.TempDir(), "overdue.db"), store.Options{Box: storetest.Box(b)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,13 +11,14 @@ import (
 	"github.com/overduehq/overdue/internal/schedule"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
+	"github.com/overduehq/overdue/internal/store/storetest"
 )
 
 var t0 = time.Date(2026, 11, 24, 20, 0, 0, 0, time.UTC)
 
 func openStore(t *testing.T) store.Store {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{})
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{Box: storetest.Box(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func TestDeliveryReplayedWrites(t *testing.T) {
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 		HTTPClient:  &http.Client{Transport: rt},
 	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(os.Getenv("OVERDUE_MOTO_URL")) })
-	s := New(db, newReadyTable(t), store.Options{})
+	s := New(db, newReadyTable(t), store.Options{Box: testBox})
 	ds := s.Deliveries()
 
 	d := deliverytest.Delivery(1, "p", "ch")

@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/seal"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/storetest"
 )
@@ -105,14 +106,14 @@ func newTable(tb testing.TB) string {
 // deploy's migrate step leaves it: its writes pass the guard.
 func newStore(tb testing.TB) *Store {
 	tb.Helper()
-	return New(motoClient(tb), newReadyTable(tb), store.Options{})
+	return New(motoClient(tb), newReadyTable(tb), store.Options{Box: testBox})
 }
 
 // newReadyTable is newTable with the data model created at this build's version.
 func newReadyTable(tb testing.TB) string {
 	tb.Helper()
 	name := newTable(tb)
-	if err := New(motoClient(tb), name, store.Options{}).Create(context.Background(), "test", t0); err != nil {
+	if err := New(motoClient(tb), name, store.Options{Box: testBox}).Create(context.Background(), "test", t0); err != nil {
 		tb.Fatalf("Create(%s) = %v", name, err)
 	}
 	return name
@@ -123,7 +124,7 @@ func newReadyTable(tb testing.TB) string {
 // and migrations.
 func newBareStore(tb testing.TB) *Store {
 	tb.Helper()
-	s := New(motoClient(tb), newTable(tb), store.Options{})
+	s := New(motoClient(tb), newTable(tb), store.Options{Box: testBox})
 	s.Gate = nil
 	return s
 }
@@ -340,7 +341,7 @@ func TestUnknownAttributesSurvive(t *testing.T) {
 func TestRing(t *testing.T) {
 	table := newReadyTable(t)
 	ctx := t.Context()
-	s5 := New(motoClient(t), table, store.Options{PingLimit: 5})
+	s5 := New(motoClient(t), table, store.Options{PingLimit: 5, Box: testBox})
 	c := setup(t, s5)
 	for i := range 12 {
 		if _, _, err := ping(ctx, s5, c.ID, check.Signal{Kind: check.PingLog}, t0.Add(time.Duration(i)*time.Second)); err != nil {
@@ -359,8 +360,8 @@ func TestRing(t *testing.T) {
 		}
 		return ns
 	}
-	s100 := New(motoClient(t), table, store.Options{})
-	s3 := New(motoClient(t), table, store.Options{PingLimit: 3})
+	s100 := New(motoClient(t), table, store.Options{Box: testBox})
+	s3 := New(motoClient(t), table, store.Options{PingLimit: 3, Box: testBox})
 	for _, tt := range []struct {
 		name  string
 		s     *Store
@@ -418,7 +419,7 @@ func TestRing(t *testing.T) {
 func TestConcurrentPings(t *testing.T) {
 	table := newReadyTable(t)
 	meter := &Meter{}
-	s := New(motoClient(t), table, store.Options{})
+	s := New(motoClient(t), table, store.Options{Box: testBox})
 	c := setup(t, s)
 
 	const n = 50
@@ -427,7 +428,7 @@ func TestConcurrentPings(t *testing.T) {
 	var most atomic.Int64 // requests of the unluckiest ping
 	for i := range n {
 		wg.Go(func() {
-			own := New(motoClient(t), table, store.Options{})
+			own := New(motoClient(t), table, store.Options{Box: testBox})
 			own.Meter = &Meter{}
 			_, f, err := ping(t.Context(), own, c.ID, check.Signal{Kind: check.PingSuccess}, t0.Add(time.Duration(i)*time.Second))
 			if err != nil {
@@ -641,3 +642,12 @@ func BenchmarkPingCapacity(b *testing.B) {
 		}
 	}
 }
+
+// testBox seals channel values in this package's tests, under storetest.Box's secret.
+var testBox = func() *seal.Box {
+	b, err := seal.New([]byte("storetest server secret, 32 chars"))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()

@@ -22,7 +22,7 @@ func (c *testClock) now() time.Time { return c.t }
 func guardedStore(t *testing.T) (*Store, *testClock) {
 	t.Helper()
 	clock := &testClock{t0}
-	s := New(motoClient(t), newReadyTable(t), store.Options{})
+	s := New(motoClient(t), newReadyTable(t), store.Options{Box: testBox})
 	s.Gate = schema.NewGate(s.Version, schema.GateConfig{Now: clock.now})
 	return s, clock
 }

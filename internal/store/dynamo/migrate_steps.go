@@ -22,6 +22,9 @@ var steps = map[int]func(ctx context.Context, s *Store) error{
 	5: requireBodySizeAndBadgeLookups,
 	// Version 6 (people) adds item types of its own (people.go) and changes no existing item.
 	6: noChange,
+	// Versions 7 and 8 seal channel values (migrate_seal.go).
+	7: noChange,
+	8: func(ctx context.Context, s *Store) error { return s.sealChannelValues(ctx) },
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.

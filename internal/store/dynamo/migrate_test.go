@@ -18,7 +18,7 @@ import (
 func TestLock(t *testing.T) {
 	ctx := t.Context()
 	a := newBareStore(t)
-	b := New(a.db, a.table, store.Options{})
+	b := New(a.db, a.table, store.Options{Box: testBox})
 	if err := a.Lock(ctx, t0); err != nil {
 		t.Fatalf("a.Lock = %v", err)
 	}
@@ -54,7 +54,7 @@ func TestRunWhileLocked(t *testing.T) {
 	ctx := t.Context()
 	s := newBareStore(t)
 	seedV1(t, s, 1, 4)
-	holder := New(s.db, s.table, store.Options{})
+	holder := New(s.db, s.table, store.Options{Box: testBox})
 	if err := holder.Lock(ctx, t0); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestConcurrentMigrations(t *testing.T) {
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range migrators {
-		s := New(first.db, first.table, store.Options{})
+		s := New(first.db, first.table, store.Options{Box: testBox})
 		s.LockWait = time.Minute
 		wg.Go(func() {
 			<-start

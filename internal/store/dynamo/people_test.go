@@ -41,7 +41,9 @@ func TestPeopleByMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rep, err := schema.Run(ctx, s, runOpts("v0.5.0"))
+	v6 := runOpts("v0.5.0")
+	v6.Build = build6()
+	rep, err := schema.Run(ctx, s, v6)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -214,14 +215,19 @@ func (s *Store) putProjectBadgeLookup(ctx context.Context, it *projectItem) erro
 	return err
 }
 
-// CreateChannel stores a new channel. It is store.ErrConflict if the ID is taken (in any
+// CreateChannel stores a new channel, its value sealed (store.SealValue). It is store.ErrConflict if the ID is taken (in any
 // project) and store.ErrNotFound if the project does not exist.
 func (s *Store) CreateChannel(ctx context.Context, ch *check.Channel) error {
 	if err := s.guardWrite(ctx); err != nil {
 		return fmt.Errorf("create channel %s: %w", ch.ID, err)
 	}
-	m := marshal(channelToItem(ch))
-	err := s.transact(ctx, []types.TransactWriteItem{
+	it := channelToItem(ch)
+	var err error
+	if it.Value, err = store.SealValue(s.opts.Box, ch); err != nil {
+		return fmt.Errorf("create channel %s: %w", ch.ID, err)
+	}
+	m := marshal(it)
+	err = s.transact(ctx, []types.TransactWriteItem{
 		{ConditionCheck: &types.ConditionCheck{
 			Key:                      projectKey(ch.ProjectID),
 			ConditionExpression:      aws.String("attribute_exists(#pk)"),
@@ -241,12 +247,26 @@ func (s *Store) CreateChannel(ctx context.Context, ch *check.Channel) error {
 		return fmt.Errorf("create channel %s: project %s: %w", ch.ID, ch.ProjectID, store.ErrNotFound)
 	case reasonIs(reasons, 1, codeConditionFailed):
 		// A retried request whose first attempt was applied finds our own channel: success.
-		if stored, gerr := s.get(ctx, channelKey(ch.ID), true); gerr == nil && reflect.DeepEqual(stored, m) {
+		if stored, gerr := s.get(ctx, channelKey(ch.ID), true); gerr == nil && s.sameChannel(stored, m, ch) {
 			return nil
 		}
 		return fmt.Errorf("create channel %s: %w", ch.ID, store.ErrConflict)
 	}
 	return fmt.Errorf("create channel %s: %w", ch.ID, err)
+}
+
+// sameChannel reports whether the stored item is the channel ch, whose item is m: the same
+// attributes, and a value that opens to ch's (each sealing of a value differs).
+func (s *Store) sameChannel(stored, m item, ch *check.Channel) bool {
+	sealed := stringOf(stored["val"])
+	a, b := maps.Clone(stored), maps.Clone(m)
+	delete(a, "val")
+	delete(b, "val")
+	if !reflect.DeepEqual(a, b) || s.opts.Box == nil {
+		return false
+	}
+	v, err := s.opts.Box.Open(ch.ID, sealed)
+	return err == nil && v == ch.Value
 }
 
 // Channels lists a project's channels, oldest first, through the project index.
@@ -273,6 +293,9 @@ func (s *Store) Channels(ctx context.Context, projectID string) ([]*check.Channe
 			return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
 		}
 		if ch := it.channel(); ch.ProjectID == projectID {
+			if err := store.OpenValue(s.opts.Box, ch); err != nil {
+				return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
+			}
 			out = append(out, ch)
 		}
 	}

@@ -298,8 +298,8 @@ func TestMigrateV1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if rep.Before != unversioned || rep.After != (schema.Version{Version: 6, MinReader: 3}) || len(rep.Applied) != 5 {
-		t.Errorf("Run = %+v, want 1 → 6 (min reader 3) with five migrations applied", rep)
+	if rep.Before != unversioned || rep.After != (schema.Version{Version: 8, MinReader: 7}) || len(rep.Applied) != 7 {
+		t.Errorf("Run = %+v, want 1 → 8 (min reader 7) with seven migrations applied", rep)
 	}
 	after := scanAll(t, s)
 	var meta map[string]any
@@ -373,9 +373,11 @@ func TestMigrateV1(t *testing.T) {
 		{Version: 4, MinReader: 1, Build: "v0.2.0", At: t0},
 		{Version: 5, MinReader: 3, Build: "v0.2.0", At: t0},
 		{Version: 6, MinReader: 3, Build: "v0.2.0", At: t0},
+		{Version: 7, MinReader: 3, Build: "v0.2.0", At: t0},
+		{Version: 8, MinReader: 7, Build: "v0.2.0", At: t0},
 	}
 	if diff := cmp.Diff(wantHist, hist); err != nil || diff != "" {
-		t.Errorf("History = %v; want an entry for versions 2 to 6 by v0.2.0 (-want +got):\n%s", err, diff)
+		t.Errorf("History = %v; want an entry for versions 2 to 8 by v0.2.0 (-want +got):\n%s", err, diff)
 	}
 
 	// Again: nothing to do, nothing written.
@@ -606,6 +608,11 @@ func TestListedBodySizes(t *testing.T) {
 // build5 is the release that shipped the body-size contract (version 5), as it migrated.
 func build5() schema.Build {
 	return schema.Build{Current: 5, Oldest: 1, Migrations: schema.This().Migrations[:4]}
+}
+
+// build6 is the release before sealed channel values (v0.2.0).
+func build6() schema.Build {
+	return schema.Build{Current: 6, Oldest: 1, Migrations: schema.This().Migrations[:5]}
 }
 
 // TestContract is version 5 on DynamoDB in the deploy of its release (build5): the expand

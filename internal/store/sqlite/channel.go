@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/store"
 )
 
 var (
@@ -14,11 +15,16 @@ var (
 	channelSelect = `SELECT ` + columns(channelColumns) + ` FROM channels`
 )
 
-// CreateChannel stores a new channel. It is store.ErrConflict if the ID is taken and
+// CreateChannel stores a new channel, its value sealed (store.SealValue). It is store.ErrConflict if the ID is taken and
 // store.ErrNotFound if the project does not exist.
 func (s *Store) CreateChannel(ctx context.Context, ch *check.Channel) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, channelInsert, channelToRow(ch).fields()...)
+	row := channelToRow(ch)
+	var err error
+	if row.Value, err = store.SealValue(s.opts.Box, ch); err != nil {
+		return fmt.Errorf("create channel %s: %w", ch.ID, err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, channelInsert, row.fields()...)
 		return dbErr(err)
 	})
 	if err != nil {
@@ -40,7 +46,11 @@ func (s *Store) Channels(ctx context.Context, projectID string) ([]*check.Channe
 		if err := rows.Scan(r.fields()...); err != nil {
 			return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
 		}
-		out = append(out, r.channel())
+		ch := r.channel()
+		if err := store.OpenValue(s.opts.Box, ch); err != nil {
+			return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
+		}
+		out = append(out, ch)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)

@@ -42,7 +42,7 @@ func setVersion(t *testing.T, path string, v schema.Version) {
 func TestWriteGuard(t *testing.T) {
 	storetest.RunGuard(t, func(t *testing.T) (store.Store, storetest.GuardHooks) {
 		path := filepath.Join(t.TempDir(), "overdue.db")
-		s, err := Open(path, store.Options{})
+		s, err := Open(path, store.Options{Box: testBox})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +56,7 @@ func TestWriteGuard(t *testing.T) {
 // TestWriteGuardDeliveries: the delivery records' writes are guarded like the store's.
 func TestWriteGuardDeliveries(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "overdue.db")
-	s, err := Open(path, store.Options{})
+	s, err := Open(path, store.Options{Box: testBox})
 	if err != nil {
 		t.Fatal(err)
 	}

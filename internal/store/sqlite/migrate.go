@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/seal"
 )
 
 // Migrator guards and migrates one database file, for schema.Run and `overdue migrate`. It
@@ -26,6 +27,10 @@ import (
 // transaction back, and the next run starts the step again.
 type Migrator struct {
 	path string
+
+	// Box seals the channel values that version 8 finds in clear text (migrate_seal.go).
+	// Without it, that step fails, saying the server secret is needed; the others run.
+	Box *seal.Box
 }
 
 var (
@@ -155,7 +160,7 @@ func (m *Migrator) Create(ctx context.Context, build string, now time.Time) erro
 // transaction. A database already at mig.Version or later is left alone; one more than a
 // version behind, or one this build may not touch, is an error.
 func (m *Migrator) Apply(ctx context.Context, mig schema.Migration, build string, now time.Time) error {
-	step, ok := steps[mig.Version]
+	step, ok := stepFor(mig.Version, m.Box)
 	if !ok {
 		return fmt.Errorf("no SQLite step for data model version %d", mig.Version)
 	}

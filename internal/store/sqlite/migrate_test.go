@@ -138,12 +138,20 @@ func TestEveryMigrationHasAStep(t *testing.T) {
 	for _, m := range b.Migrations {
 		if m.Version > b.Oldest {
 			want[m.Version] = true
-			if steps[m.Version] == nil {
+			if steps[m.Version] == nil && boxSteps[m.Version] == nil {
 				t.Errorf("migration %d (%s) has no SQLite step", m.Version, m.Description)
 			}
 		}
 	}
 	for v := range steps {
+		if !want[v] {
+			t.Errorf("SQLite step %d matches no migration this build can run (versions %d..%d)", v, b.Oldest+1, b.Current)
+		}
+	}
+	for v := range boxSteps {
+		if _, both := steps[v]; both {
+			t.Errorf("SQLite step %d is in both steps and boxSteps", v)
+		}
 		if !want[v] {
 			t.Errorf("SQLite step %d matches no migration this build can run (versions %d..%d)", v, b.Oldest+1, b.Current)
 		}
@@ -155,7 +163,7 @@ func TestFreshAtCurrent(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "data", "overdue.db")
-	m := NewMigrator(path)
+	m := boxed(NewMigrator(path))
 	if v, err := m.Version(ctx); err != nil || v != (schema.Version{}) {
 		t.Fatalf("Version of a missing database = %v, %v; want the zero Version", v, err)
 	}
@@ -200,7 +208,7 @@ func TestFreshAtCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	hist, err = NewMigrator(path2).History(ctx)
+	hist, err = boxed(NewMigrator(path2)).History(ctx)
 	if err != nil || len(hist) != 1 || hist[0].Version != schema.Current || hist[0].Build != "" {
 		t.Errorf("History of a database Open created = %+v, %v; want one entry at %d", hist, err, schema.Current)
 	}
@@ -227,10 +235,10 @@ func TestFreshEqualsMigrated(t *testing.T) {
 	dir := t.TempDir()
 	old, fresh := filepath.Join(dir, "old.db"), filepath.Join(dir, "fresh.db")
 	loadV1(t, old)
-	if _, err := schema.Run(t.Context(), NewMigrator(old), runOpts(false)); err != nil {
+	if _, err := schema.Run(t.Context(), boxed(NewMigrator(old)), runOpts(false)); err != nil {
 		t.Fatal(err)
 	}
-	if err := NewMigrator(fresh).Create(t.Context(), "v-test", t0); err != nil {
+	if err := boxed(NewMigrator(fresh)).Create(t.Context(), "v-test", t0); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(schemaSQL(t, fresh), schemaSQL(t, old)); diff != "" {
@@ -245,12 +253,16 @@ func TestMigrateV1(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "overdue.db")
 	loadV1(t, path)
-	m := NewMigrator(path)
+	m := boxed(NewMigrator(path))
 	if v, err := m.Version(ctx); err != nil || v != (schema.Version{Version: 1, MinReader: 1}) {
 		t.Fatalf("Version of the v1 fixture = %v, %v; want version 1 (min reader 1)", v, err)
 	}
 	v1Cols := tableColumns(t, path)
 	before := dump(t, path, v1Cols)
+	// Version 8 seals the channel values (TestSealByMigration): every other column stays.
+	kept := maps.Clone(v1Cols)
+	kept["channels"] = slices.DeleteFunc(slices.Clone(kept["channels"]), func(c string) bool { return c == "value" })
+	keptBefore := dump(t, path, kept)
 
 	// Open refuses to run this build's code on the old data.
 	if s, err := Open(path, store.Options{}); err == nil {
@@ -274,7 +286,7 @@ func TestMigrateV1(t *testing.T) {
 
 	// Nothing lost: every row of every version 1 column is as it was, in the database and in
 	// the backup.
-	if diff := cmp.Diff(before, dump(t, path, v1Cols)); diff != "" {
+	if diff := cmp.Diff(keptBefore, dump(t, path, kept)); diff != "" {
 		t.Errorf("version 1 data changed by the migration (-before +after):\n%s", diff)
 	}
 	if diff := cmp.Diff(before, dump(t, rep.Backup, v1Cols)); diff != "" {
@@ -303,17 +315,23 @@ func TestMigrateV1(t *testing.T) {
 		{Version: 4, MinReader: 1, Build: "v-test", At: t0},
 		{Version: 5, MinReader: 3, Build: "v-test", At: t0},
 		{Version: 6, MinReader: 3, Build: "v-test", At: t0},
+		{Version: 7, MinReader: 3, Build: "v-test", At: t0},
+		{Version: 8, MinReader: 7, Build: "v-test", At: t0},
 	}
 	if diff := cmp.Diff(wantHist, hist); diff != "" {
 		t.Errorf("History (-want +got):\n%s", diff)
 	}
 
 	// The store reads the migrated data and keeps writing it.
-	s, err := Open(path, store.Options{})
+	s, err := Open(path, store.Options{Box: testBox})
 	if err != nil {
 		t.Fatalf("Open after migrating = %v", err)
 	}
 	defer s.Close()
+	chans, err := s.Channels(ctx, "a0000000-0000-4000-8000-000000000001")
+	if err != nil || len(chans) != 1 || chans[0].Value != "ops@example.org" {
+		t.Errorf("Channels after migrating = %+v, %v; want the fixture's channel, its value opened", chans, err)
+	}
 	c, err := s.Check(ctx, fixtureCheck1)
 	if err != nil || c.Name != "backup" || c.NPings != 4 || !slices.Equal(c.Channels, []string{"e0000000-0000-4000-8000-000000000001"}) {
 		t.Fatalf("Check = %+v, %v", c, err)
@@ -370,7 +388,7 @@ func bodySize(t *testing.T, path, checkID string, n int) string {
 func TestBodySizeTrigger(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "overdue.db")
 	loadV1(t, path)
-	if _, err := schema.Run(t.Context(), NewMigrator(path), expandOpts()); err != nil {
+	if _, err := schema.Run(t.Context(), boxed(NewMigrator(path)), expandOpts()); err != nil {
 		t.Fatal(err)
 	}
 	exec(t, path,
@@ -396,7 +414,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "overdue.db")
 	loadV1(t, path)
-	m := NewMigrator(path)
+	m := boxed(NewMigrator(path))
 	if _, err := schema.Run(ctx, m, runOpts(false)); err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +453,7 @@ func TestMigrateResumes(t *testing.T) {
 			}
 			return errors.New("power cut")
 		}
-		_, err := schema.Run(ctx, NewMigrator(path), runOpts(false))
+		_, err := schema.Run(ctx, boxed(NewMigrator(path)), runOpts(false))
 		steps[2] = real
 		if err == nil || !strings.Contains(err.Error(), "power cut") {
 			t.Fatalf("Run with a failing step = %v, want the failure", err)
@@ -443,7 +461,7 @@ func TestMigrateResumes(t *testing.T) {
 		if diff := cmp.Diff(before, schemaSQL(t, path)); diff != "" {
 			t.Errorf("a failed step left changes behind:\n%s", diff)
 		}
-		rep, err := schema.Run(ctx, NewMigrator(path), runOpts(false))
+		rep, err := schema.Run(ctx, boxed(NewMigrator(path)), runOpts(false))
 		if err != nil || rep.After.Version != schema.Current {
 			t.Fatalf("Run after the failure = %+v, %v; want it migrated", rep, err)
 		}
@@ -459,7 +477,7 @@ func TestMigrateResumes(t *testing.T) {
 			`ALTER TABLE pings ADD COLUMN body_size INTEGER`,
 			`UPDATE pings SET body_size = length(body) WHERE n = 2`,
 		)
-		if _, err := schema.Run(ctx, NewMigrator(path), runOpts(false)); err != nil {
+		if _, err := schema.Run(ctx, boxed(NewMigrator(path)), runOpts(false)); err != nil {
 			t.Fatalf("Run on a half-migrated database = %v", err)
 		}
 		db := rawDB(t, path)
@@ -561,7 +579,7 @@ func TestSeedScenario(t *testing.T) {
 		s.Close()
 	}
 	checkRefusal("Open", err)
-	m := NewMigrator(path)
+	m := boxed(NewMigrator(path))
 	if v, err := m.Version(ctx); err != nil || v != (schema.Version{Version: schema.Current + 1, MinReader: schema.Current + 1}) {
 		t.Errorf("Version = %v, %v", v, err)
 	}
@@ -595,7 +613,7 @@ func TestNewerButReadable(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "overdue.db")
 	newerData(t, path, 1, `ALTER TABLE checks ADD COLUMN future_note TEXT`)
-	m := NewMigrator(path)
+	m := boxed(NewMigrator(path))
 	histBefore, err := m.History(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -638,7 +656,7 @@ func TestDryRun(t *testing.T) {
 	loadV1(t, path)
 	exec(t, path, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	sums := fileSums(t, dir)
-	rep, err := schema.Run(t.Context(), NewMigrator(path), runOpts(true))
+	rep, err := schema.Run(t.Context(), boxed(NewMigrator(path)), runOpts(true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -660,7 +678,7 @@ func TestDryRun(t *testing.T) {
 func TestNotOurs(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "notes.db")
 	exec(t, path, `CREATE TABLE notes (body TEXT)`)
-	if _, err := NewMigrator(path).Version(t.Context()); err == nil || !strings.Contains(err.Error(), "not created by Overdue") {
+	if _, err := boxed(NewMigrator(path)).Version(t.Context()); err == nil || !strings.Contains(err.Error(), "not created by Overdue") {
 		t.Errorf("Version of a foreign database = %v, want a refusal", err)
 	}
 }
@@ -677,6 +695,11 @@ func build5() schema.Build {
 	return schema.Build{Current: 5, Oldest: 1, Migrations: schema.This().Migrations[:4]}
 }
 
+// build6 is the release before sealed channel values (v0.2.0).
+func build6() schema.Build {
+	return schema.Build{Current: 6, Oldest: 1, Migrations: schema.This().Migrations[:5]}
+}
+
 // TestContractPingBodySize is version 5 on SQLite, in the deploy of its release (build5): the
 // expand phase takes version 1 data to 4 and leaves the contract; that release uses the data as
 // it is, and a writer that leaves body_size out (a version 1 or 2 build still running) still
@@ -687,7 +710,7 @@ func TestContractPingBodySize(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "overdue.db")
 	loadV1(t, path)
-	m := NewMigrator(path)
+	m := boxed(NewMigrator(path))
 
 	expand := expandOpts()
 	expand.Build = build5()
@@ -774,7 +797,7 @@ func TestDeliveriesByMigration(t *testing.T) {
 	path := filepath.Join(dir, "overdue.db")
 	loadV1(t, path)
 	v3 := schema.Build{Current: 3, Oldest: 1, Migrations: schema.This().Migrations[:2]}
-	if _, err := schema.Run(ctx, NewMigrator(path), schema.RunOptions{Build: v3, Name: "v0.3.0", Now: func() time.Time { return t0 }}); err != nil {
+	if _, err := schema.Run(ctx, boxed(NewMigrator(path)), schema.RunOptions{Build: v3, Name: "v0.3.0", Now: func() time.Time { return t0 }}); err != nil {
 		t.Fatal(err)
 	}
 	// What the version 3 build's OpenDeliveries did, and a delivery it recorded.
@@ -783,14 +806,14 @@ func TestDeliveriesByMigration(t *testing.T) {
 		'email', 'sent', 1, NULL, '', 1, 2, 2)`)
 	before := dump(t, path, map[string][]string{"deliveries": tableColumns(t, path)["deliveries"]})
 
-	if _, err := schema.Run(ctx, NewMigrator(path), runOpts(false)); err != nil {
+	if _, err := schema.Run(ctx, boxed(NewMigrator(path)), runOpts(false)); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(before, dump(t, path, map[string][]string{"deliveries": tableColumns(t, path)["deliveries"]})); diff != "" {
 		t.Errorf("deliveries changed by the migration (-before +after):\n%s", diff)
 	}
 	fresh := filepath.Join(dir, "fresh.db")
-	if err := NewMigrator(fresh).Create(ctx, "v-test", t0); err != nil {
+	if err := boxed(NewMigrator(fresh)).Create(ctx, "v-test", t0); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(schemaSQL(t, fresh), schemaSQL(t, path)); diff != "" {

@@ -275,7 +275,7 @@ func createSchema(ctx context.Context, db *sql.DB, build string, now time.Time) 
 	// The same steps an old database goes through, so that created and migrated databases are
 	// the same; on empty tables the backfills cost nothing.
 	for _, m := range b.Pending(1) {
-		step, ok := steps[m.Version]
+		step, ok := stepFor(m.Version, nil) // no channels to seal yet
 		if !ok {
 			return fmt.Errorf("create schema: no SQLite step for data model version %d", m.Version)
 		}

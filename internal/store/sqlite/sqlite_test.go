@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/seal"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/storetest"
 )
@@ -24,6 +26,9 @@ var t0 = time.Date(2026, 11, 24, 20, 0, 0, 0, time.UTC)
 
 func openStore(t testing.TB, opts store.Options) *Store {
 	t.Helper()
+	if opts.Box == nil {
+		opts.Box = storetest.Box(t)
+	}
 	// A directory that does not exist yet: Open creates it.
 	s, err := Open(filepath.Join(t.TempDir(), "data", "overdue.db"), opts)
 	if err != nil {
@@ -36,6 +41,32 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return openStore(t, store.Options{})
 	})
+}
+
+// TestSealing: channel values are sealed in the database file, including its WAL.
+func TestSealing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "overdue.db")
+	storetest.Sealing(t, func(t *testing.T, box *seal.Box) store.Store {
+		s, err := Open(path, store.Options{Box: box})
+		if err != nil {
+			t.Fatalf("Open = %v", err)
+		}
+		return s
+	}, func(t *testing.T) []byte { return fileBytes(t, path) })
+}
+
+// fileBytes is the database file at path and its WAL, if any, as they are on disk.
+func fileBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	var all []byte
+	for _, p := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(p)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
 }
 
 // rawDB opens path with no store in between, for setting up and inspecting files.
@@ -410,4 +441,19 @@ func BenchmarkUpdateCheckPingParallel(b *testing.B) {
 			wg.Wait()
 		})
 	}
+}
+
+// testBox seals channel values in this package's tests, under storetest.Box's secret.
+var testBox = func() *seal.Box {
+	b, err := seal.New([]byte("storetest server secret, 32 chars"))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
+// boxed gives m the test box, so that it can seal channel values (version 8).
+func boxed(m *Migrator) *Migrator {
+	m.Box = testBox
+	return m
 }

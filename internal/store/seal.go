@@ -1,0 +1,41 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/seal"
+)
+
+// ErrNoBox is the error of a channel write, or of a read that meets a sealed value, on a store
+// opened without Options.Box: channel values are kept sealed under the server secret, and such a
+// store has no way to seal or open them.
+var ErrNoBox = errors.New("this store was opened without the server secret that channel values are sealed with")
+
+// SealValue is ch's value as a store keeps it: sealed under box for ch's ID. Every store calls it
+// on every channel it writes, so that no channel value reaches the data in clear text.
+func SealValue(box *seal.Box, ch *check.Channel) (string, error) {
+	if box == nil {
+		return "", fmt.Errorf("channel %s: %w", ch.ID, ErrNoBox)
+	}
+	return box.Seal(ch.ID, ch.Value)
+}
+
+// OpenValue replaces ch's value, as a store read it, by its plaintext. A value that is not
+// sealed is left as it is: channels written before data model 8 sealed them, which only a
+// data model 7 store still holds (the deploy's contract phase seals them).
+func OpenValue(box *seal.Box, ch *check.Channel) error {
+	if !seal.IsSealed(ch.Value) {
+		return nil
+	}
+	if box == nil {
+		return fmt.Errorf("channel %s: %w", ch.ID, ErrNoBox)
+	}
+	v, err := box.Open(ch.ID, ch.Value)
+	if err != nil {
+		return err
+	}
+	ch.Value = v
+	return nil
+}
