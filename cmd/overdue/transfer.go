@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/overduehq/overdue/internal/seal"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
 	"github.com/overduehq/overdue/internal/transfer"
@@ -148,7 +150,13 @@ func (sf *storeFlags) openForImport(ctx context.Context, cmd string, dry bool) (
 			if err != nil {
 				return nil, nil, err
 			}
-			st, err := sqlite.Open(filepath.Join(dir, dbName), store.Options{})
+			// A key of its own: the plan's channels are sealed in a file that is removed after.
+			box, err := seal.New([]byte(rand.Text()))
+			if err != nil {
+				os.RemoveAll(dir)
+				return nil, nil, err
+			}
+			st, err := sqlite.Open(filepath.Join(dir, dbName), store.Options{Box: box})
 			if err != nil {
 				os.RemoveAll(dir)
 				return nil, nil, err

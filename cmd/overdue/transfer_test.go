@@ -64,6 +64,8 @@ func TestExportImportCommands(t *testing.T) {
 
 	_, table := motoTable(t)
 	dyn := []string{"--store", "dynamodb", "--table", table}
+	// The CLI seals a table's channel values under the stage's secret, which it must be given.
+	t.Setenv("OVERDUE_SECRET_KEY", "the stage's secret, 32 characters")
 	code, out, stderr = runIn(append([]string{"import", "overdue", f1}, dyn...)...)
 	if code != 0 || !strings.Contains(out, "Imported 1 project, 1 channel, 1 check.") {
 		t.Fatalf("import into DynamoDB = %d %q %q", code, out, stderr)

@@ -21,6 +21,7 @@ import (
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
 	"github.com/overduehq/overdue/internal/store/sqlite"
+	"github.com/overduehq/overdue/internal/store/storetest"
 	"github.com/overduehq/overdue/internal/transfer"
 )
 
@@ -42,7 +43,7 @@ var (
 
 func openSQLite(t *testing.T) *sqlite.Store {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{})
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{Box: storetest.Box(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func openSQLite(t *testing.T) *sqlite.Store {
 func openDynamo(t *testing.T) *dynamo.Store {
 	t.Helper()
 	client := dynamotest.Client(t)
-	st := dynamo.New(client, dynamotest.ReadyTable(t, client, "transfer"), store.Options{})
+	st := dynamo.New(client, dynamotest.ReadyTable(t, client, "transfer"), store.Options{Box: storetest.Box(t)})
 	t.Cleanup(func() { st.Close() })
 	return st
 }
