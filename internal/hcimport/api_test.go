@@ -19,6 +19,7 @@ import (
 	"github.com/overduehq/overdue/internal/hcimport"
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/store/storetest"
 	"github.com/overduehq/overdue/internal/store/sqlite"
 )
 
@@ -66,7 +67,7 @@ func fakeHealthchecks(t *testing.T) *httptest.Server {
 
 func openStore(t *testing.T) *sqlite.Store {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{})
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{Box: storetest.Box(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
