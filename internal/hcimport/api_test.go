@@ -19,8 +19,8 @@ import (
 	"github.com/overduehq/overdue/internal/hcimport"
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/store"
-	"github.com/overduehq/overdue/internal/store/storetest"
 	"github.com/overduehq/overdue/internal/store/sqlite"
+	"github.com/overduehq/overdue/internal/store/storetest"
 )
 
 const (
