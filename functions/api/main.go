@@ -79,8 +79,8 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 // newHandler is the HTTP handler the function serves: the API and the pages, mounted as in
 // `overdue serve`. The tests drive it through httpadapter with recorded API Gateway events. The
 // table's delivery records serve the parked-deliveries listing; mailer (nil: none) sends reset
-// and invitation links. Failed sign-ins are counted per instance (web.Limiter; the README's
-// "Sign-in" says what that means on Lambda).
+// and invitation links. Failed sign-ins are counted in the table (dynamo.Store.Attempts), so
+// the limits hold across every instance of the function.
 func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger, now func() time.Time, mailer account.Mailer) (http.Handler, error) {
 	api := httpapi.New(httpapi.Config{
 		Store:      st,
@@ -92,7 +92,8 @@ func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger,
 	})
 	acc := &account.Service{People: st.People(), Projects: st, Now: now, Rand: rand.Reader,
 		Params: account.DefaultParams, Mailer: mailer, SiteRoot: cfg.SiteRoot}
-	pages, err := web.New(web.Config{Accounts: acc, SiteRoot: cfg.SiteRoot, Logger: log})
+	pages, err := web.New(web.Config{Accounts: acc, SiteRoot: cfg.SiteRoot, Logger: log,
+		Limiter: web.NewLimiter(web.DefaultLimits, st.Attempts())})
 	if err != nil {
 		return nil, err
 	}

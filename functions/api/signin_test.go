@@ -11,6 +11,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/web"
 )
 
 // TestSignInThroughAPIGateway sends a browser's recorded sign-in POST through the adapter: the
@@ -66,5 +67,33 @@ func TestSignInThroughAPIGateway(t *testing.T) {
 	}
 	if csp := resp.Headers["Content-Security-Policy"]; !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("Content-Security-Policy = %q", csp)
+	}
+}
+
+// TestSignInLimitHeldInTable: failed sign-ins counted by one instance of the function block the
+// same account on another, as both count in the table.
+func TestSignInLimitHeldInTable(t *testing.T) {
+	st := newStore(t)
+	seed(t, st)
+	newInstance := func() *httpadapter.HandlerAdapterV2 {
+		return httpadapter.NewV2(handler(t, st, testSettings(), []byte("0123456789abcdef0123456789abcdef"), slog.New(slog.DiscardHandler), fixedClock))
+	}
+	one, two := newInstance(), newInstance()
+	ev, _ := readEvent(t, "login.json") // alice@example.org has no account: every try fails
+	for i := range web.DefaultLimits.PerAccount {
+		inst := one
+		if i%2 == 1 {
+			inst = two
+		}
+		resp, err := inst.ProxyWithContext(t.Context(), ev)
+		if err != nil || resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("failure %d = %d, %v; want 422", i+1, resp.StatusCode, err)
+		}
+	}
+	for name, inst := range map[string]*httpadapter.HandlerAdapterV2{"one": one, "two": two, "a new one": newInstance()} {
+		resp, err := inst.ProxyWithContext(t.Context(), ev)
+		if err != nil || resp.StatusCode != http.StatusTooManyRequests || resp.Headers["Retry-After"] == "" {
+			t.Errorf("instance %s past the limit = %d (Retry-After %q), %v; want 429", name, resp.StatusCode, resp.Headers["Retry-After"], err)
+		}
 	}
 }

@@ -41,11 +41,16 @@ func (s *Server) handleResetPost(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.acc.Now()
 	acct, addr := limitKey(email), s.clientIP(r)
-	if blocked, until := s.limiter.Blocked(acct, addr, now); blocked {
+	blocked, until, err := s.limiter.Blocked(r.Context(), acct, addr, now)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if blocked {
 		s.tooMany(w, r, "reset", p, now, until)
 		return
 	}
-	s.limiter.Fail(acct, addr, now)
+	s.countFailure(r, acct, addr, now)
 	if err := s.acc.SendPasswordReset(r.Context(), email); err != nil {
 		s.fail(w, r, err)
 		return

@@ -65,13 +65,18 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) {
 
 	now := s.acc.Now()
 	acct, addr := limitKey(email), s.clientIP(r)
-	if blocked, until := s.limiter.Blocked(acct, addr, now); blocked {
+	blocked, until, err := s.limiter.Blocked(r.Context(), acct, addr, now)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if blocked {
 		s.tooMany(w, r, "login", p, now, until)
 		return
 	}
 	in, err := s.acc.SignIn(r.Context(), email, password, s.client(r))
 	if errors.Is(err, account.ErrBadCredentials) {
-		s.limiter.Fail(acct, addr, now)
+		s.countFailure(r, acct, addr, now)
 		p.Errors = append(p.Errors, fieldError{"password", "The email or the password is not right. Check both and try again, or reset your password."})
 		s.render(w, r, http.StatusUnprocessableEntity, "login", p)
 		return
@@ -80,9 +85,19 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.limiter.Succeed(acct, now)
+	if err := s.limiter.Succeed(r.Context(), acct, now); err != nil {
+		s.log.ErrorContext(r.Context(), "reset sign-in failures", "error", err.Error())
+	}
 	s.signIn(w, r, in)
 	redirect(w, r, view.Next)
+}
+
+// countFailure counts a failure against the account and the address. A counter that cannot be
+// written is logged, not shown: the person's answer does not depend on it.
+func (s *Server) countFailure(r *http.Request, acct, addr string, now time.Time) {
+	if err := s.limiter.Fail(r.Context(), acct, addr, now); err != nil {
+		s.log.ErrorContext(r.Context(), "count sign-in failure", "error", err.Error())
+	}
 }
 
 // limitKey is the account a sign-in counts against: the email as normalised, or as typed when

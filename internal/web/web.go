@@ -34,7 +34,8 @@ type Config struct {
 	SiteRoot string
 	// Logger receives structured logs (never a token, a password or an email). Default: discard.
 	Logger *slog.Logger
-	// Limiter counts failed sign-ins. Default: NewMemoryLimiter(DefaultLimits).
+	// Limiter counts failed sign-ins and reset requests. Default: NewMemoryLimiter(DefaultLimits);
+	// on AWS, NewLimiter over the table's counters (dynamo.Store.Attempts).
 	Limiter *Limiter
 	// ClientIP finds the address a request came from, for the per-address limit and the
 	// sessions list. Default: the host of RemoteAddr (which httpadapter sets from API

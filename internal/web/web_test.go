@@ -70,9 +70,10 @@ type env struct {
 }
 
 type envOptions struct {
-	limits Limits
-	tls    bool
-	first  *FirstStart
+	limits   Limits
+	counters Counters // nil: in memory, the server's own
+	tls      bool
+	first    *FirstStart
 }
 
 func newEnv(t *testing.T, opts envOptions) *env {
@@ -101,7 +102,10 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	}
 	e.acc = &account.Service{People: st.People(), Projects: st, Now: e.clock, Rand: rand.Reader, Params: fast,
 		Mailer: e.box, SiteRoot: root}
-	e.pages, err = New(Config{Accounts: e.acc, SiteRoot: root, Limiter: NewMemoryLimiter(opts.limits), FirstStart: opts.first})
+	if opts.counters == nil {
+		opts.counters = NewMemoryCounters()
+	}
+	e.pages, err = New(Config{Accounts: e.acc, SiteRoot: root, Limiter: NewLimiter(opts.limits, opts.counters), FirstStart: opts.first})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,4 +515,27 @@ func TestHeadersStylesheetAndMount(t *testing.T) {
 			t.Errorf("GET %s = %d %q, want the API's answer", path, r.StatusCode, r.body)
 		}
 	}
+}
+
+// TestSignInRateLimitsSharedCounters: two servers over one set of Counters (two instances of
+// the api function over one table) share the limit: failures on one block the other.
+func TestSignInRateLimitsSharedCounters(t *testing.T) {
+	counters := NewMemoryCounters()
+	limits := Limits{Window: 15 * time.Minute, PerAccount: 2, PerAddress: 100}
+	e := newEnv(t, envOptions{counters: counters, limits: limits})
+	e.user("alice@example.org", "correct horse", "")
+	other, err := New(Config{Accounts: e.acc, SiteRoot: e.srv.URL, Limiter: NewLimiter(limits, counters)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv2 := httptest.NewServer(other)
+	t.Cleanup(srv2.Close)
+
+	b := e.browser()
+	wantStatus(t, "failure on instance 1", b.login("alice@example.org", "wrong"), http.StatusUnprocessableEntity)
+	req, _ := http.NewRequest(http.MethodPost, srv2.URL+"/accounts/login/",
+		strings.NewReader(url.Values{"email": {"alice@example.org"}, "password": {"wrong"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	wantStatus(t, "failure on instance 2", b.do(req), http.StatusUnprocessableEntity)
+	wantStatus(t, "instance 1 after two failures in all", b.login("alice@example.org", "correct horse"), http.StatusTooManyRequests)
 }
