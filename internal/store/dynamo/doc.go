@@ -17,6 +17,7 @@
 //	delivery record    DELIVERY#<id>          DELIVERY                             one (flip, channel); TTL once final (delivery.go)
 //	data-model version META                   SCHEMA                               version, min reader, history, lock (schema.go)
 //	accounts           USER#, EMAIL#, INVITE#, RESET#, SESSION#, TOKEN#; MEMBER# and OWNERS in PROJECT#<id>  (version 6; people.go)
+//	sign-in failures   LIMIT#<sha256 hex>     W#<window start, unix s>             n; TTL at the window's end (attempts.go)
 //
 // Indexes (global, all eventually consistent):
 //
