@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -12,16 +13,21 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/hcimport"
+	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/transfer"
 )
 
 // cmdImportHealthchecks is `overdue import healthchecks --url BASE --api-key KEY [--project ID]
-// [--dry-run]`: a Healthchecks project's checks, with their UUIDs, into this store.
+// [--dry-run]`: a Healthchecks project's checks, with their UUIDs, into this store; or, with
+// --db FILE, everything a Healthchecks database holds.
 func cmdImportHealthchecks(ctx context.Context, args []string, stdout io.Writer) error {
 	fset := newFlags("import healthchecks")
 	stf := addStoreFlags(fset)
 	base := fset.String("url", "", "the Healthchecks site root, such as https://healthchecks.io")
+	dbPath := fset.String("db", "", "a Healthchecks SQLite database file (hc.sqlite) to import instead of --url")
 	apiKey := fset.String("api-key", "", "the Healthchecks project's read-write API key (hcw_…)")
 	projectID := fset.String("project", "", "the Overdue project to import into (default: the one holding an earlier import, or a new one)")
 	siteRoot := fset.String("site-root", "", "this Overdue's public URL, for the advice printed at the end")
@@ -33,9 +39,18 @@ func cmdImportHealthchecks(ctx context.Context, args []string, stdout io.Writer)
 	if err := noPositional(fset, pos); err != nil {
 		return err
 	}
+	if *dbPath != "" {
+		switch {
+		case *base != "" || *apiKey != "":
+			return usagef("import healthchecks: --db reads the database; it goes without --url and --api-key")
+		case *projectID != "":
+			return usagef("import healthchecks: --db imports every project of the database under its own UUID; it goes without --project")
+		}
+		return importHealthchecksDB(ctx, stf, *dbPath, *siteRoot, *dry, stdout)
+	}
 	switch {
 	case *base == "":
-		return usagef("import healthchecks: --url is required (the Healthchecks site root, such as https://healthchecks.io)")
+		return usagef("import healthchecks: --url is required (the Healthchecks site root, such as https://healthchecks.io), or --db FILE")
 	case *apiKey == "":
 		return usagef("import healthchecks: --api-key is required (the project's read-write key, Settings → API Access)")
 	}
@@ -139,4 +154,88 @@ func valueHint(kind string) string {
 		return "<URL>"
 	}
 	return "<the " + kind + " value: see README \"Alerts\">"
+}
+
+// importHealthchecksDB is `overdue import healthchecks --db FILE`: everything of a Healthchecks
+// database, through an export file in memory, into the store.
+func importHealthchecksDB(ctx context.Context, stf *storeFlags, path, siteRoot string, dry bool, stdout io.Writer) error {
+	const cmd = "import healthchecks"
+	if err := stf.check(cmd); err != nil {
+		return err
+	}
+	db, err := hcimport.ReadDB(ctx, path, hcimport.DBOptions{ValidateChannel: notify.ValidateChannel, Now: time.Now, Rand: rand.Reader})
+	if err != nil {
+		return usagef("%s: %v", cmd, err)
+	}
+	var file bytes.Buffer
+	if err := db.WriteExport(&file); err != nil {
+		return err
+	}
+	st, ppl, err := stf.openForImport(ctx, cmd, dry)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rep, err := transfer.Import(ctx, &file, st, ppl, transfer.ImportOptions{DryRun: dry})
+	if err != nil {
+		return fmt.Errorf("%s: %w", cmd, err)
+	}
+	root, _ := stf.linkRoot(siteRoot)
+	verb := "Imported"
+	if dry {
+		verb = "Would import"
+	}
+	fmt.Fprintf(stdout, "Read %s from %s.\n", rep.File, path)
+	if rep.Created == (transfer.Counts{}) {
+		fmt.Fprintf(stdout, "%s nothing: everything is here already.\n", verb)
+	} else {
+		fmt.Fprintf(stdout, "%s %s.\n", verb, rep.Created)
+	}
+	var missing, skipped []string
+	for i, p := range db.Projects {
+		existed := i < len(rep.Projects) && rep.Projects[i].Existed
+		state := "new"
+		if existed {
+			state = "already here: only what it lacks is added"
+		}
+		fmt.Fprintf(stdout, "\nProject %q, id %s: %s.\n", p.Project.Name, p.Project.ID, state)
+		if !existed && !dry && p.NewKeys != (check.Keys{}) {
+			fmt.Fprintln(stdout, "  New keys (the database's could not be carried over), shown once:")
+			if p.NewKeys.APIKey != "" {
+				fmt.Fprintf(stdout, "    API key:           %s\n", p.NewKeys.APIKey)
+				fmt.Fprintf(stdout, "    read-only API key: %s\n", p.NewKeys.ReadOnlyKey)
+			}
+			if p.NewKeys.PingKey != "" {
+				fmt.Fprintf(stdout, "    ping key:          %s\n", p.NewKeys.PingKey)
+			}
+		}
+		for _, ch := range p.Missing {
+			missing = append(missing, fmt.Sprintf("channel %q (%s) of project %q: %s", ch.Name, ch.Kind, p.Project.Name, ch.Value))
+		}
+		for _, m := range p.Members {
+			skipped = append(skipped, fmt.Sprintf("%s (%s of %q): overdue user create --email %s --project %s --role %s",
+				m.Email, m.Role, p.Project.Name, m.Email, p.Project.ID, m.Role))
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintln(stdout, "\nChannels:")
+		for _, s := range missing {
+			fmt.Fprintf(stdout, "  - %s\n", s)
+		}
+	}
+	fmt.Fprintln(stdout, "\nCould not be carried over:")
+	for _, s := range db.Skipped {
+		fmt.Fprintf(stdout, "  - %s\n", s)
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintln(stdout, "  - people: Healthchecks' password hashes are not Overdue's, and a link signs each in; create them with")
+		for _, s := range skipped {
+			fmt.Fprintf(stdout, "      %s\n", s)
+		}
+	}
+	fmt.Fprintln(stdout, "\nWhat to change so that no client needs editing:")
+	fmt.Fprintf(stdout, "  - Ping URLs keep their UUIDs, and slug URLs their ping keys: point the hostname your clients ping\n"+
+		"    (Healthchecks' PING_ENDPOINT) at this server, which answers them at %s/ping/.\n", root)
+	fmt.Fprintln(stdout, "  - Start overdue serve with --site-root set to Healthchecks' SITE_ROOT (siteRoot on AWS), so the URLs it shows are the old ones.")
+	return nil
 }

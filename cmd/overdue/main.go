@@ -69,6 +69,7 @@ commands:
   export [--project ID] [--out FILE]  write the install, or one project, as an Overdue export file
   import overdue [--dry-run] FILE     add what an export file holds and this store lacks
   import healthchecks --url BASE --api-key KEY [--project ID] [--dry-run]  a Healthchecks project's checks, UUIDs kept
+  import healthchecks --db hc.sqlite [--dry-run]  everything of a Healthchecks database: projects, keys, channels, history
   migrate status [--json]        show the data model's version, this build's, and what is pending
   migrate up [--dry-run]         create or migrate the data model (SQLite: after a backup)
   schedule [flags] EXPR          preview the next fire times of a cron or OnCalendar expression

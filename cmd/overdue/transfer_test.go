@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -161,5 +162,68 @@ func TestImportHealthchecksCommand(t *testing.T) {
 	}
 	if code, _, stderr := runIn("import", "healthchecks", "--data", data, "--url", hc.URL, "--api-key", "hcw_ffffffffffffffffffffffffffff"); code != exitFailure || !strings.Contains(stderr, "refused the API key") || strings.Contains(stderr, "hcw_ffff") {
 		t.Errorf("a wrong key = %d %q, want 1 and the refusal without the key", code, stderr)
+	}
+}
+
+// TestImportHealthchecksDBCommand imports a Healthchecks database built from
+// internal/hcimport/testdata/db: a dry run writes nothing, the import says what it brought,
+// the new keys once, how to bring the people, and a second run adds nothing.
+func TestImportHealthchecksDBCommand(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hc.sqlite")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"schema.sql", "data.sql"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "internal", "hcimport", "testdata", "db", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	data := filepath.Join(dir, "data")
+	args := []string{"import", "healthchecks", "--db", path, "--data", data}
+
+	code, out, stderr := runIn(append(args, "--dry-run")...)
+	if code != 0 || !strings.Contains(out, "Would import 2 projects, 3 channels, 3 checks, 4 pings, 4 flips.") || strings.Contains(out, "API key:") {
+		t.Fatalf("dry run = %d %q %q", code, out, stderr)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("a dry run created %s", data)
+	}
+	code, out, stderr = runIn(args...)
+	if code != 0 {
+		t.Fatalf("import = %d %q", code, stderr)
+	}
+	for _, want := range []string{
+		"Imported 2 projects, 3 channels, 3 checks, 4 pings, 4 flips.",
+		`Project "alice@example.org", id 1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a: new.`, "    API key:           hcw_",
+		`channel "Apprise" (apprise) of project "Backups": unknown channel kind "apprise"`,
+		"overdue user create --email bob@example.org --project 0c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f --role readonly",
+		"What to change so that no client needs editing:",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("import output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runIn(args...)
+	if code != 0 || !strings.Contains(out, "Imported nothing: everything is here already.") || strings.Contains(out, "API key:") {
+		t.Errorf("second import = %d %q, want nothing and no keys", code, out)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{append(args, "--url", "https://healthchecks.io"), "--db reads the database; it goes without --url"},
+		{append(args, "--project", "p"), "it goes without --project"},
+		{[]string{"import", "healthchecks", "--db", filepath.Join(dir, "none.sqlite"), "--data", data}, "no such file"},
+	} {
+		if code, _, stderr := runIn(tt.args...); code != exitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v = %d %q, want 2 and %q", tt.args, code, stderr, tt.want)
+		}
 	}
 }

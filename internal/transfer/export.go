@@ -62,15 +62,12 @@ type ExportOptions struct {
 // two stores holding the same data give the same file byte for byte.
 func Export(ctx context.Context, w io.Writer, st store.Store, ppl store.People, opts ExportOptions) (Counts, error) {
 	var n Counts
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	b := schema.This()
 	scope := ScopeInstall
 	if opts.ProjectID != "" {
 		scope = ScopeProject
 	}
-	if err := enc.Encode(header{Type: TypeHeader, Format: Format, DataModel: b.Current, MinReader: b.MinReader(), Scope: scope}); err != nil {
+	fw, err := NewWriter(w, scope)
+	if err != nil {
 		return n, err
 	}
 
@@ -90,23 +87,20 @@ func Export(ctx context.Context, w io.Writer, st store.Store, ppl store.People, 
 	}
 	sortByCreated(projects, func(p *check.Project) (time.Time, string) { return p.Created, p.ID })
 	for _, p := range projects {
-		if err := exportProject(ctx, enc, st, p, &n); err != nil {
+		if err := exportProject(ctx, fw, st, p, &n); err != nil {
 			return n, err
 		}
 	}
 	if ppl != nil {
-		if err := exportPeople(ctx, enc, ppl, projects, opts.ProjectID != "", &n); err != nil {
+		if err := exportPeople(ctx, fw.enc, ppl, projects, opts.ProjectID != "", &n); err != nil {
 			return n, err
 		}
 	}
-	return n, bw.Flush()
+	return n, fw.Flush()
 }
 
-func exportProject(ctx context.Context, enc *json.Encoder, st store.Store, p *check.Project, n *Counts) error {
-	if err := enc.Encode(projectRec{
-		Type: TypeProject, ID: p.ID, Name: p.Name, Created: fmtTime(p.Created),
-		APIKeyHash: p.APIKeyHash, ReadOnlyKeyHash: p.ReadOnlyKeyHash, PingKeyHash: p.PingKeyHash, BadgeKey: p.BadgeKey,
-	}); err != nil {
+func exportProject(ctx context.Context, fw *Writer, st store.Store, p *check.Project, n *Counts) error {
+	if err := fw.Project(p); err != nil {
 		return err
 	}
 	n.Projects++
@@ -116,10 +110,7 @@ func exportProject(ctx context.Context, enc *json.Encoder, st store.Store, p *ch
 	}
 	sortByCreated(chans, func(c *check.Channel) (time.Time, string) { return c.Created, c.ID })
 	for _, c := range chans {
-		if err := enc.Encode(channelRec{
-			Type: TypeChannel, ID: c.ID, Project: p.ID, Kind: c.Kind, Name: c.Name, Value: c.Value,
-			Created: fmtTime(c.Created), Disabled: c.Disabled, LastError: c.LastError,
-		}); err != nil {
+		if err := fw.Channel(c); err != nil {
 			return err
 		}
 		n.Channels++
@@ -130,16 +121,15 @@ func exportProject(ctx context.Context, enc *json.Encoder, st store.Store, p *ch
 	}
 	sortByCreated(checks, func(c *check.Check) (time.Time, string) { return c.Created, c.ID })
 	for _, c := range checks {
-		if err := exportCheck(ctx, enc, st, c, n); err != nil {
+		if err := exportCheck(ctx, fw, st, c, n); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func exportCheck(ctx context.Context, enc *json.Encoder, st store.Store, c *check.Check, n *Counts) error {
-	rec := checkToRec(c)
-	if err := enc.Encode(rec); err != nil {
+func exportCheck(ctx context.Context, fw *Writer, st store.Store, c *check.Check, n *Counts) error {
+	if err := fw.Check(c); err != nil {
 		return err
 	}
 	n.Checks++
@@ -159,11 +149,7 @@ func exportCheck(ctx context.Context, enc *json.Encoder, st store.Store, c *chec
 				return fmt.Errorf("load ping %d of check %s: %w", listed.N, c.ID, err)
 			}
 		}
-		if err := enc.Encode(pingRec{
-			Type: TypePing, Check: c.ID, N: p.N, Created: fmtTime(p.Created), Kind: string(p.Kind),
-			Scheme: p.Scheme, RemoteAddr: p.RemoteAddr, Method: p.Method, UA: p.UA, Body: p.Body,
-			BodySize: p.BodySize, ExitStatus: p.ExitStatus, RID: p.RID,
-		}); err != nil {
+		if err := fw.Ping(p); err != nil {
 			return err
 		}
 		n.Pings++
@@ -174,10 +160,7 @@ func exportCheck(ctx context.Context, enc *json.Encoder, st store.Store, c *chec
 	}
 	slices.Reverse(flips)
 	for _, f := range flips {
-		if err := enc.Encode(flipRec{
-			Type: TypeFlip, Check: c.ID, Created: fmtTime(f.Created), Processed: fmtTime(f.Processed),
-			OldStatus: string(f.OldStatus), NewStatus: string(f.NewStatus), Reason: f.Reason,
-		}); err != nil {
+		if err := fw.Flip(f); err != nil {
 			return err
 		}
 		n.Flips++
@@ -283,3 +266,62 @@ func sortByCreated[T any](s []T, key func(T) (time.Time, string)) {
 		return strings.Compare(ia, ib)
 	})
 }
+
+// Writer writes an export file record by record: Export uses it, and so can any other source
+// of Overdue's data (package hcimport turns a Healthchecks database into a file Import reads).
+// The records must come in the file's order (see the package documentation).
+type Writer struct {
+	bw  *bufio.Writer
+	enc *json.Encoder
+}
+
+// NewWriter writes the header of a file of the scope (ScopeInstall or ScopeProject).
+func NewWriter(w io.Writer, scope string) (*Writer, error) {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	b := schema.This()
+	if err := enc.Encode(header{Type: TypeHeader, Format: Format, DataModel: b.Current, MinReader: b.MinReader(), Scope: scope}); err != nil {
+		return nil, err
+	}
+	return &Writer{bw: bw, enc: enc}, nil
+}
+
+// Project writes a project.
+func (w *Writer) Project(p *check.Project) error {
+	return w.enc.Encode(projectRec{
+		Type: TypeProject, ID: p.ID, Name: p.Name, Created: fmtTime(p.Created),
+		APIKeyHash: p.APIKeyHash, ReadOnlyKeyHash: p.ReadOnlyKeyHash, PingKeyHash: p.PingKeyHash, BadgeKey: p.BadgeKey,
+	})
+}
+
+// Channel writes a channel of the project written last.
+func (w *Writer) Channel(c *check.Channel) error {
+	return w.enc.Encode(channelRec{
+		Type: TypeChannel, ID: c.ID, Project: c.ProjectID, Kind: c.Kind, Name: c.Name, Value: c.Value,
+		Created: fmtTime(c.Created), Disabled: c.Disabled, LastError: c.LastError,
+	})
+}
+
+// Check writes a check; its pings and flips follow it.
+func (w *Writer) Check(c *check.Check) error { return w.enc.Encode(checkToRec(c)) }
+
+// Ping writes a ping of the check written last.
+func (w *Writer) Ping(p *check.Ping) error {
+	return w.enc.Encode(pingRec{
+		Type: TypePing, Check: p.CheckID, N: p.N, Created: fmtTime(p.Created), Kind: string(p.Kind),
+		Scheme: p.Scheme, RemoteAddr: p.RemoteAddr, Method: p.Method, UA: p.UA, Body: p.Body,
+		BodySize: p.BodySize, ExitStatus: p.ExitStatus, RID: p.RID,
+	})
+}
+
+// Flip writes a flip of the check written last.
+func (w *Writer) Flip(f *check.Flip) error {
+	return w.enc.Encode(flipRec{
+		Type: TypeFlip, Check: f.CheckID, Created: fmtTime(f.Created), Processed: fmtTime(f.Processed),
+		OldStatus: string(f.OldStatus), NewStatus: string(f.NewStatus), Reason: f.Reason,
+	})
+}
+
+// Flush writes out what is buffered.
+func (w *Writer) Flush() error { return w.bw.Flush() }
