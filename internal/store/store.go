@@ -49,6 +49,12 @@ type Change struct {
 // Precision: instants come back in UTC, truncated to the microsecond; durations exactly. Every
 // method taking a limit requires it to be positive.
 
+// Due is one entry of the due index: the check's AlertAfter, when the sweep must look at it.
+type Due struct {
+	CheckID string
+	At      time.Time
+}
+
 // Options are the retention settings a store applies.
 type Options struct {
 	// PingLimit is how many of each check's newest pings are kept (default 100).
@@ -144,6 +150,12 @@ type Store interface {
 	// limit. Only checks that can go down by themselves have AlertAfter set, so the cost of
 	// this follows the number of due checks, not the number of checks.
 	DueChecks(ctx context.Context, now time.Time, limit int) ([]*check.Check, error)
+	// Upcoming lists the entries of the due index with At in (after, until], soonest first (ties
+	// by check ID), at most limit: the checks that will be due in that window unless a ping
+	// comes first. It reads the index alone, not the checks, so its cost follows the number of
+	// entries returned; the index may lag a write by a moment (DynamoDB's is eventually
+	// consistent), which is why whoever acts on an entry reads the check again.
+	Upcoming(ctx context.Context, after, until time.Time, limit int) ([]Due, error)
 
 	// CreateChannel stores a new channel. ErrConflict if the ID is taken.
 	CreateChannel(ctx context.Context, ch *check.Channel) error

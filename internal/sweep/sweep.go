@@ -27,27 +27,41 @@ type Sweeper struct {
 	Store  store.Store
 	Now    func() time.Time
 	Logger *slog.Logger
-	// Batch is how many due checks one store query returns (default 100).
+	// Batch is how many due checks (or upcoming ones) one store query returns (default 100).
 	Batch int
+	// Timers, when set, gets a precise timer for every check due within Lookahead after each
+	// sweep (see Fire); nil leaves the resolution of "down" to the sweeps' interval.
+	Timers Timers
+	// Lookahead is how far ahead timers are armed (default DefaultLookahead).
+	Lookahead time.Duration
 }
 
 // Result counts what one sweep did.
 type Result struct {
 	Examined int // due checks looked at
 	Flipped  int // checks that went down
+	Armed    int // timers armed for checks due within the lookahead
 }
 
 // errSkip aborts an UpdateCheck whose check is no longer due: another writer got there first.
 var errSkip = errors.New("no longer due")
 
-// Run performs one sweep at s.Now(): every check due by then is examined once.
+// Run performs one sweep at s.Now(): every check due by then is examined once; then, with
+// Timers set, a timer is armed for every check due within the lookahead.
 func (s *Sweeper) Run(ctx context.Context) (Result, error) {
-	var res Result
 	now := s.Now()
-	batch := s.Batch
-	if batch <= 0 {
-		batch = 100
+	res, err := s.flipDue(ctx, now)
+	if err != nil || s.Timers == nil {
+		return res, err
 	}
+	res.Armed, err = s.arm(ctx, now)
+	return res, err
+}
+
+// flipDue examines every check due by now once and flips those that went down.
+func (s *Sweeper) flipDue(ctx context.Context, now time.Time) (Result, error) {
+	var res Result
+	batch := s.batch()
 	seen := make(map[string]bool)
 	for {
 		due, err := s.Store.DueChecks(ctx, now, batch)
@@ -108,6 +122,14 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time) (
 		s.logger().Info("check went down", "check", c.ID, "at", flip.Created, "from", flip.OldStatus)
 	}
 	return flip != nil, nil
+}
+
+// batch is how many entries one store query returns.
+func (s *Sweeper) batch() int {
+	if s.Batch <= 0 {
+		return 100
+	}
+	return s.Batch
 }
 
 func (s *Sweeper) logger() *slog.Logger {

@@ -588,6 +588,60 @@ func (s *Store) DeleteCheck(ctx context.Context, id string) error {
 	return nil
 }
 
+// Upcoming lists due-index entries with AlertAfter in (after, until], soonest first. It queries
+// every shard of the due index over that range and reads nothing else: the index's keys carry
+// the check's key and its AlertAfter.
+func (s *Store) Upcoming(ctx context.Context, after, until time.Time, limit int) ([]store.Due, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("list upcoming checks: limit %d is not positive", limit)
+	}
+	// Stored instants are truncated to the microsecond: "> after" is ">= after + 1 µs".
+	lo, hi := after.UnixMicro()+1, until.UnixMicro()
+	if lo > hi {
+		return nil, nil
+	}
+	shards := make([][]item, DueShards)
+	errs := make([]error, DueShards)
+	var wg sync.WaitGroup
+	for i := range DueShards {
+		wg.Go(func() {
+			shards[i], errs[i] = s.query(ctx, &dynamodb.QueryInput{
+				IndexName:              aws.String(DueIndex),
+				KeyConditionExpression: aws.String("#dsh = :dsh AND #aa BETWEEN :lo AND :hi"),
+				ExpressionAttributeNames: map[string]string{
+					"#dsh": DueShardAttribute, "#aa": AlertAfterAttribute,
+				},
+				ExpressionAttributeValues: item{
+					":dsh": str(fmt.Sprintf("%s%02d", duePrefix, i)),
+					":lo":  num(lo),
+					":hi":  num(hi),
+				},
+			}, limit)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("list upcoming checks: %w", err)
+	}
+	var out []store.Due
+	for _, shard := range shards {
+		for _, m := range shard {
+			at, err := numberOf(m[AlertAfterAttribute])
+			if err != nil {
+				return nil, fmt.Errorf("list upcoming checks: %w", err)
+			}
+			out = append(out, store.Due{
+				CheckID: strings.TrimPrefix(stringOf(m[PartitionKey]), checkPrefix),
+				At:      time.UnixMicro(at).UTC(),
+			})
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Due) int {
+		return cmp.Or(a.At.Compare(b.At), strings.Compare(a.CheckID, b.CheckID))
+	})
+	return out[:min(len(out), limit)], nil
+}
+
 // DueChecks lists checks whose AlertAfter is set and not after now, soonest first, at most
 // limit. It queries every shard of the due index (at once) for entries up to now, keeps the
 // soonest limit of them and fetches those checks; a check whose AlertAfter moved since the

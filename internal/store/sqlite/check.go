@@ -202,6 +202,34 @@ func (s *Store) DueChecks(ctx context.Context, now time.Time, limit int) ([]*che
 	return out, nil
 }
 
+// Upcoming lists due-index entries with alert_after in (after, until], soonest first.
+func (s *Store) Upcoming(ctx context.Context, after, until time.Time, limit int) ([]store.Due, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("list upcoming checks: limit %d is not positive", limit)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, alert_after FROM checks
+		WHERE alert_after IS NOT NULL AND alert_after > ? AND alert_after <= ?
+		ORDER BY alert_after, id LIMIT ?`, after.UnixMicro(), until.UnixMicro(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list upcoming checks: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Due
+	for rows.Next() {
+		var d store.Due
+		var at int64
+		if err := rows.Scan(&d.CheckID, &at); err != nil {
+			return nil, fmt.Errorf("list upcoming checks: %w", err)
+		}
+		d.At = time.UnixMicro(at).UTC()
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list upcoming checks: %w", err)
+	}
+	return out, nil
+}
+
 func insertChannels(ctx context.Context, tx *sql.Tx, checkID string, ids []string) error {
 	for i, chID := range ids {
 		_, err := tx.ExecContext(ctx,

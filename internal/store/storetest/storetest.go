@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Flips", testFlips},
 		{"UnprocessedFlips", testUnprocessedFlips},
 		{"DueChecks", testDueChecks},
+		{"Upcoming", testUpcoming},
 		{"DeleteCheck", testDeleteCheck},
 		{"Channels", testChannels},
 		{"ConcurrentPings", testConcurrentPings},
