@@ -10,6 +10,8 @@ require (
 
 require golang.org/x/crypto v0.59.0
 
+require github.com/aws/aws-sdk-go-v2/service/sqs v1.53.0 // indirect
+
 require (
 	github.com/Masterminds/semver/v3 v3.5.0 // indirect
 	github.com/aws/aws-cdk-go/awscdk/v2 v2.275.0

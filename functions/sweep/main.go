@@ -13,7 +13,12 @@
 // successful run it pings HEARTBEAT_URL when set, an outside monitor that alerts when Overdue
 // stops sweeping (a failed ping is logged, never fails the sweep).
 //
-// Environment: TABLE_NAME, LOG_LEVEL, HEARTBEAT_URL (optional). Build with `make build` (dist/sweep/bootstrap).
+// With TIMER_QUEUE_URL set, each run also arms a precise timer for every check due within the
+// next 90 s (a delayed SQS message, internal/sweep/sqstimers), which the timer function turns
+// into a flip within seconds of the deadline; a timer that is lost is this sweep's again a
+// minute later.
+//
+// Environment: TABLE_NAME, LOG_LEVEL, HEARTBEAT_URL (optional), TIMER_QUEUE_URL (optional). Build with `make build` (dist/sweep/bootstrap).
 package main
 
 import (
@@ -23,9 +28,11 @@ import (
 	_ "time/tzdata" // cron and OnCalendar checks are evaluated in their zones; Lambda has no zone database.
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/overduehq/overdue/internal/lambdaenv"
 	"github.com/overduehq/overdue/internal/sweep"
+	"github.com/overduehq/overdue/internal/sweep/sqstimers"
 )
 
 // needs are the shared pieces the function uses: the table.
@@ -36,11 +43,16 @@ func main() { lambdaenv.Main(build) }
 // build is the function's cold start: the shared root and the handler.
 func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 	heartbeat := env.URL(lambdaenv.HeartbeatURL)
+	queue := env.URL(lambdaenv.TimerQueueURL)
 	root, err := lambdaenv.Build(ctx, env, needs)
 	if err != nil {
 		return nil, err
 	}
-	return newHandler(root, heartbeat).handle, nil
+	var timers sweep.Timers
+	if queue != "" {
+		timers = &sqstimers.Queue{Client: sqs.NewFromConfig(root.AWS), URL: queue}
+	}
+	return newHandler(root, heartbeat, timers).handle, nil
 }
 
 // handler runs one sweep per scheduled event.
@@ -52,11 +64,11 @@ type handler struct {
 
 // newHandler returns the handler over the root's store and clock (tests pin it), pinging
 // heartbeat ("" for none) after every successful sweep: the schedule already spaces them a
-// minute apart.
-func newHandler(root *lambdaenv.Root, heartbeat string) *handler {
+// minute apart. With timers (nil for none), each sweep arms the checks due before the next.
+func newHandler(root *lambdaenv.Root, heartbeat string, timers sweep.Timers) *handler {
 	return &handler{
 		root:      root,
-		sweeper:   &sweep.Sweeper{Store: root.Store, Now: root.Now, Logger: root.Log},
+		sweeper:   &sweep.Sweeper{Store: root.Store, Now: root.Now, Logger: root.Log, Timers: timers},
 		heartbeat: &sweep.Heartbeat{URL: heartbeat, Now: root.Now, Logger: root.Log},
 	}
 }
@@ -77,7 +89,7 @@ func (h *handler) handle(ctx context.Context, ev events.EventBridgeEvent) error 
 	}
 	res, err := h.sweeper.Run(ctx)
 	attrs := []any{"event", ev.ID, "scheduled", ev.Time, "lag", lag.Round(time.Millisecond).String(),
-		"examined", res.Examined, "flipped", res.Flipped}
+		"examined", res.Examined, "flipped", res.Flipped, "armed", res.Armed}
 	if err != nil {
 		// The data model can move between the guard and a write: the write refuses, and counts.
 		lambdaenv.Refuse(ctx, err, log, h.root.Refusals)

@@ -26,6 +26,8 @@ import (
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
 	"github.com/overduehq/overdue/internal/store/storetest"
+	"github.com/overduehq/overdue/internal/sweep/sqstimers"
+	"github.com/overduehq/overdue/internal/sweep/sqstimers/sqstest"
 )
 
 const checkID = "5d3c6e5e-5a3b-4c1e-9f7a-2b1e8f0c9d41"
@@ -279,7 +281,7 @@ func testHandlerBeating(st *dynamo.Store, now func() time.Time, log *slog.Logger
 	var metrics bytes.Buffer
 	return newHandler(&lambdaenv.Root{Store: st, Now: now, Log: log,
 		Refusals: &lambdaenv.Refusals{W: &metrics, Function: "overdue-dev-sweep", Now: now},
-		Metrics:  &lambdaenv.Metrics{W: &metrics, Function: "overdue-dev-sweep", Now: now}}, heartbeat), &metrics
+		Metrics:  &lambdaenv.Metrics{W: &metrics, Function: "overdue-dev-sweep", Now: now}}, heartbeat, nil), &metrics
 }
 
 // seed stores a project and the check, then pings it (success) at t0.
@@ -329,4 +331,26 @@ func newStore(t *testing.T) *dynamo.Store {
 	db := motoDB(t)
 	table := dynamotest.ReadyTable(t, db, "overdue-fn-sweep")
 	return dynamo.New(db, table, store.Options{Box: storetest.BoxOf(t, "0123456789abcdef0123456789abcdef")})
+}
+
+// TestSweepArmsTimers: with the timer queue configured, a sweep 30 s before the check's
+// deadline flips nothing and leaves one timer on the queue, delayed until the deadline.
+func TestSweepArmsTimers(t *testing.T) {
+	st := newStore(t)
+	seed(t, st)
+	ev, _ := readEvent(t)
+	q := sqstest.New(t, "overdue-fn-sweep")
+	now := t0.Add(90 * time.Second) // the check is due at t0+2m
+	var logs bytes.Buffer
+	h, _ := testHandler(st, func() time.Time { return now }, lambdaenv.Logger(&logs, slog.LevelInfo))
+	h.sweeper.Timers = &sqstimers.Queue{Client: q.Client, URL: q.URL}
+	if err := h.handle(t.Context(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if visible, delayed := q.Count(t); visible+delayed != 1 {
+		t.Errorf("queue holds %d visible and %d delayed messages, want the one timer", visible, delayed)
+	}
+	if !strings.Contains(logs.String(), `"armed":1`) {
+		t.Errorf("logs = %s, want the sweep's line with armed 1", logs.String())
+	}
 }

@@ -59,6 +59,12 @@ const (
 	// HeartbeatURL is an outside monitor's ping URL (any Healthchecks-compatible one) that the
 	// sweep requests after every successful run: the monitor of the monitor. Optional.
 	HeartbeatURL = "HEARTBEAT_URL"
+	// TimerQueueURL is the URL of the SQS queue of precise timers (internal/sweep/sqstimers):
+	// the sweep sends a delayed message to it for each check due before the next sweep, and
+	// the timer function receives them and re-reads each check at its deadline. Optional for
+	// the sweep (without it, checks go down at the next sweep, within a minute); required for
+	// the timer function, which arms a timer that came early again.
+	TimerQueueURL = "TIMER_QUEUE_URL"
 )
 
 // MinSecretLen is the shortest signing secret accepted, as `overdue serve` requires.

@@ -10,8 +10,12 @@ import (
 // The sweep's lag metric: how late each sweep started after the time EventBridge scheduled it,
 // in milliseconds, in RefusedNamespace with the dimension RefusedDimension (the function's
 // name). The stack alarms on it and graphs it on the dashboard.
+//
+// TimerLagMetric is the timers' lateness: how long after a check's deadline the timer function
+// looked at it, in milliseconds, the largest of each invocation's batch.
 const (
 	SweepLagMetric = "SweepLag"
+	TimerLagMetric = "TimerLag"
 )
 
 // Metrics writes CloudWatch metrics as Embedded Metric Format lines to the function's log, like
