@@ -26,9 +26,10 @@ type AlarmsProps struct {
 	Stage Stage
 	// Data is the table whose throttles and errors are watched.
 	Data *Data
-	// API, Sweep and Notify are the parts watched.
+	// API, Sweep, Timers and Notify are the parts watched.
 	API    *API
 	Sweep  *Sweep
+	Timers *Timers
 	Notify *Notify
 	// Functions are the functions whose errors and throttles are watched, by their name
 	// (api, sweep, notify, migrate).
@@ -60,6 +61,18 @@ func sweepLagMetric(sw *Sweep, period awscdk.Duration, statistic string) awsclou
 	})
 }
 
+// timerLagMetric is the TimerLag metric the timer function emits (lambdaenv.TimerLagMetric).
+func timerLagMetric(tm *Timers, period awscdk.Duration, statistic string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String(refusedNamespace),
+		MetricName:    jsii.String(lambdaenv.TimerLagMetric),
+		DimensionsMap: &map[string]*string{refusedDimension: tm.Function.FunctionName()},
+		Period:        period,
+		Statistic:     jsii.String(statistic),
+		Unit:          awscloudwatch.Unit_MILLISECONDS,
+	})
+}
+
 // The metric a function emits, in Embedded Metric Format, each time it refuses the data model
 // (schema.Ready fails): namespace, name and dimension, whose value is the function's name as
 // Lambda gives it (AWS_LAMBDA_FUNCTION_NAME), so stages in one account do not mix.
@@ -77,6 +90,13 @@ const (
 	// sweepLagMs: how late a sweep started after its scheduled minute (the SweepLag metric);
 	// EventBridge is usually within seconds. Beyond 30 s, "down" is noticed late.
 	sweepLagMs = 30_000
+	// timerLagMs: how long after a check's deadline its timer fired (the TimerLag metric).
+	// By design within 1–2 s (a whole-second delay and the queue's poll); past 5 s, alerts
+	// miss the promise.
+	timerLagMs = 5_000
+	// timerAgeSeconds: the oldest message on the timer queue. Timers are delayed at most 90 s
+	// by the sweep (15 min when re-armed); one waiting longer is not being consumed.
+	timerAgeSeconds = 20 * 60
 	// sesBounceRate and sesComplaintRate are below where SES reviews an account (5 % bounces,
 	// 0.1 % complaints) and, later, pauses its sending: alarm before that happens.
 	sesBounceRate    = 0.04
@@ -190,6 +210,38 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 			Threshold:          jsii.Number(1),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+
+	// Precise timers failed five receives: their checks went down at the next sweep instead.
+	add("TimerDeadLetters",
+		"Precise timers failed five times and were dead-lettered: their checks went down up to a minute late, at the sweep. Read the timer function's errors and logs.",
+		awscloudwatch.AlarmProps{
+			Metric:             props.Timers.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(maximum(minutes(1))),
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+	// Timers fire late: checks go down later than the 5 s the stack promises.
+	add("TimerLag",
+		fmt.Sprintf("Precise timers have fired more than %d s after their deadline for 3 of the last 5 minutes: checks go down late. Check the timer function's duration, throttles and errors.", timerLagMs/1000),
+		awscloudwatch.AlarmProps{
+			Metric:             timerLagMetric(props.Timers, minutes(1), "Maximum"),
+			Threshold:          jsii.Number(timerLagMs),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(5),
+			DatapointsToAlarm:  jsii.Number(3),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+	// Timers wait on the queue: the timer function is not consuming them.
+	add("TimersNotConsumed",
+		fmt.Sprintf("A precise timer has waited on its queue for more than %d minutes: the timer function is not consuming the queue, and checks go down only at the sweep. Check the event source mapping and the function.", timerAgeSeconds/60),
+		awscloudwatch.AlarmProps{
+			Metric:             props.Timers.Queue.MetricApproximateAgeOfOldestMessage(maximum(minutes(1))),
+			Threshold:          jsii.Number(timerAgeSeconds),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(3),
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
 

@@ -125,6 +125,7 @@ type Memory struct {
 	Sweep   int `json:"sweep"`
 	Notify  int `json:"notify"`
 	Migrate int `json:"migrate"`
+	Timer   int `json:"timer"`
 }
 
 // Concurrency is the reserved concurrency of each function; 0 reserves none.
@@ -133,6 +134,7 @@ type Concurrency struct {
 	Sweep   int `json:"sweep"`
 	Notify  int `json:"notify"`
 	Migrate int `json:"migrate"`
+	Timer   int `json:"timer"`
 }
 
 // devStage is the default for every stage but prod: everything can be destroyed, logs are
@@ -146,7 +148,7 @@ func devStage(name string) Stage {
 		LogLevel:         "info",
 		// The API answers people and their jobs: more memory is more CPU and lower latency.
 		// The sweep and the notifier are background work that waits on the network.
-		Memory:  Memory{API: 256, Sweep: 128, Notify: 128, Migrate: 256},
+		Memory:  Memory{API: 256, Sweep: 128, Notify: 128, Migrate: 256, Timer: 128},
 		Aliases: true,
 	}
 }
@@ -163,9 +165,12 @@ func prodStage() Stage {
 	// and a flood of pings cannot starve the sweep and the notifier. The API's share is what the
 	// stage's throttle (200 requests/s) needs at the API's ~50 ms per request, with headroom;
 	// the sweep runs once a minute (two may overlap); notify runs one instance per stream shard
-	// plus the retry schedule; migrate runs during deploys. 114 in all: the account keeps at
-	// least 100 unreserved, so a default account (1000) has room, a new one (often 10) does not.
-	s.ReservedConcurrency = Concurrency{API: 100, Sweep: 2, Notify: 10, Migrate: 2}
+	// plus the retry schedule; migrate runs during deploys; the timer function gets the five
+	// instances the SQS event source mapping starts with (its maximum concurrency, so that it
+	// is never throttled: a throttled timer waits out its visibility timeout). 119 in all: the
+	// account keeps at least 100 unreserved, so a default account (1000) has room, a new one
+	// (often 10) does not.
+	s.ReservedConcurrency = Concurrency{API: 100, Sweep: 2, Notify: 10, Migrate: 2, Timer: 5}
 	return s
 }
 
@@ -323,7 +328,7 @@ func (s Stage) validate() error {
 			errs = append(errs, errors.New("heartbeatUrl: want an absolute http(s) URL, e.g. https://hc-ping.com/<uuid>"))
 		}
 	}
-	for fn, n := range map[string]int{"api": s.ReservedConcurrency.API, "sweep": s.ReservedConcurrency.Sweep, "notify": s.ReservedConcurrency.Notify, "migrate": s.ReservedConcurrency.Migrate} {
+	for fn, n := range map[string]int{"api": s.ReservedConcurrency.API, "sweep": s.ReservedConcurrency.Sweep, "notify": s.ReservedConcurrency.Notify, "migrate": s.ReservedConcurrency.Migrate, "timer": s.ReservedConcurrency.Timer} {
 		if n < 0 {
 			errs = append(errs, fmt.Errorf("reservedConcurrency.%s = %d: want 0 (none reserved) or more", fn, n))
 		}
@@ -364,7 +369,7 @@ func (s Stage) validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("logLevel %q: want debug, info, warn or error", s.LogLevel))
 	}
-	for fn, mb := range map[string]int{"api": s.Memory.API, "sweep": s.Memory.Sweep, "notify": s.Memory.Notify, "migrate": s.Memory.Migrate} {
+	for fn, mb := range map[string]int{"api": s.Memory.API, "sweep": s.Memory.Sweep, "notify": s.Memory.Notify, "migrate": s.Memory.Migrate, "timer": s.Memory.Timer} {
 		if mb < 128 || mb > 10240 {
 			errs = append(errs, fmt.Errorf("memory.%s = %d MB: Lambda allows 128 to 10240", fn, mb))
 		}
@@ -418,7 +423,7 @@ func (s Stage) logRetention() (awslogs.RetentionDays, error) {
 
 // functions lists the Lambda functions this stage deploys, by their directory under Dist.
 func (s Stage) functions() []string {
-	fns := []string{"api", "sweep", "notify"}
+	fns := []string{"api", "sweep", "notify", "timer"}
 	if s.Migrate {
 		fns = append(fns, "migrate")
 	}

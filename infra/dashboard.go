@@ -16,9 +16,10 @@ import (
 type DashboardProps struct {
 	// Stage is the stage being deployed.
 	Stage Stage
-	// API, Sweep and Alarms are graphed.
+	// API, Sweep, Timers and Alarms are graphed.
 	API    *API
 	Sweep  *Sweep
+	Timers *Timers
 	Alarms *Alarms
 	// Functions are the functions whose errors and refusals are graphed, by name.
 	Functions map[string]awslambda.IFunction
@@ -77,9 +78,10 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 					api.MetricIntegrationLatency(opts("p99", "integration p99"))),
 			},
 			{
-				graph("Sweep lag behind its schedule (ms)",
+				graph("Sweep lag behind its schedule, timers behind their deadline (ms)",
 					sweepLagMetric(props.Sweep, minute, "Maximum"),
-					props.Sweep.Function.MetricDuration(opts("Maximum", "sweep duration"))),
+					props.Sweep.Function.MetricDuration(opts("Maximum", "sweep duration")),
+					timerLagMetric(props.Timers, minute, "Maximum")),
 				graph("Function errors and throttles", errs...),
 			},
 			{

@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 func fakeDist(t *testing.T) string {
 	t.Helper()
 	dist := filepath.Join(testRoot, "dist")
-	for _, fn := range []string{"api", "sweep", "notify", "migrate"} {
+	for _, fn := range []string{"api", "sweep", "notify", "migrate", "timer"} {
 		p := filepath.Join(dist, fn, "bootstrap")
 		if _, err := os.Stat(p); err == nil {
 			continue
@@ -195,6 +195,39 @@ func (s *synthesized) only(t *testing.T, typ string) (string, map[string]any) {
 		return id, r
 	}
 	panic("unreachable")
+}
+
+// mapping returns the event source mapping reading source (an EventSourceArn matcher value).
+func (s *synthesized) mapping(t *testing.T, source any) map[string]any {
+	t.Helper()
+	for _, r := range s.resources("AWS::Lambda::EventSourceMapping") {
+		if fmt.Sprint(props(r)["EventSourceArn"]) == fmt.Sprint(source) {
+			return r
+		}
+	}
+	t.Fatalf("no event source mapping reads %v", source)
+	return nil
+}
+
+// notifyDLQ is the logical ID of the queue the stream mapping sends failed batches to.
+func (s *synthesized) notifyDLQ(t *testing.T) string {
+	t.Helper()
+	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
+	dest := props(s.mapping(t, getAtt(tableID, "StreamArn")))["DestinationConfig"].(map[string]any)["OnFailure"].(map[string]any)["Destination"]
+	return dest.(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+}
+
+// timerQueue is the logical ID of the timer queue: the queue the timer function's environment
+// names.
+func (s *synthesized) timerQueue(t *testing.T) string {
+	t.Helper()
+	_, fn := s.function(t, "timer queue")
+	v := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)["TIMER_QUEUE_URL"]
+	id, _ := v.(map[string]any)["Ref"].(string)
+	if _, ok := s.resources("AWS::SQS::Queue")[id]; !ok {
+		t.Fatalf("TIMER_QUEUE_URL of the timer function = %v, want a queue's URL", v)
+	}
+	return id
 }
 
 // function returns the Lambda function whose Description contains what, and its logical ID.

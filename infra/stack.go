@@ -24,6 +24,7 @@ type Stack struct {
 	Data   *Data
 	API    *API
 	Sweep  *Sweep
+	Timers *Timers
 	Notify *Notify
 	// Migrate is nil unless the stage has Migrate set (see migrate.go).
 	Migrate *Migrate
@@ -70,13 +71,15 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 
 	s.Data = NewData(s.Stack, "Data", &DataProps{Stage: st})
 	s.API = NewAPI(s.Stack, "Api", &APIProps{Stage: st, Data: s.Data})
-	s.Sweep = NewSweep(s.Stack, "Sweep", &SweepProps{Stage: st, Data: s.Data})
+	s.Timers = NewTimers(s.Stack, "Timers", &TimersProps{Stage: st, Data: s.Data})
+	s.Sweep = NewSweep(s.Stack, "Sweep", &SweepProps{Stage: st, Data: s.Data, Timers: s.Timers})
 	s.Notify = NewNotify(s.Stack, "Notify", &NotifyProps{Stage: st, Data: s.Data, SiteRoot: s.API.URL})
 
 	functions := map[string]awslambda.IFunction{
 		"api":    s.API.Function,
 		"sweep":  s.Sweep.Function,
 		"notify": s.Notify.Function,
+		"timer":  s.Timers.Function,
 	}
 	if st.Migrate {
 		code, err := st.codeSHA256()
@@ -92,10 +95,10 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 	}
 
 	s.Alarms = NewAlarms(s.Stack, "Alarms", &AlarmsProps{
-		Stage: st, Data: s.Data, API: s.API, Sweep: s.Sweep, Notify: s.Notify, Functions: functions,
+		Stage: st, Data: s.Data, API: s.API, Sweep: s.Sweep, Notify: s.Notify, Timers: s.Timers, Functions: functions,
 	})
 	s.Dashboard = NewDashboard(s.Stack, "Dashboard", &DashboardProps{
-		Stage: st, API: s.API, Sweep: s.Sweep, Alarms: s.Alarms, Functions: functions,
+		Stage: st, API: s.API, Sweep: s.Sweep, Timers: s.Timers, Alarms: s.Alarms, Functions: functions,
 	})
 
 	if s.Migrate != nil {
@@ -103,7 +106,7 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 		// the new code (the constructs hold the functions, their new versions and the live
 		// aliases moved onto them), and after everything else in the stack, so that a deploy failing
 		// anywhere else rolls back to old code over data that old code can still use.
-		s.Migrate.Contract.Node().AddDependency(s.API.Construct, s.Sweep.Construct, s.Notify.Construct, s.Alarms.Construct, s.Dashboard.Construct)
+		s.Migrate.Contract.Node().AddDependency(s.API.Construct, s.Sweep.Construct, s.Timers.Construct, s.Notify.Construct, s.Alarms.Construct, s.Dashboard.Construct)
 	}
 
 	// A stage that keeps its data is one people rely on: say that nobody hears its alarms.
@@ -124,5 +127,6 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 	output("TableName", s.Data.Table.TableName(), "The DynamoDB table")
 	output("OpsTopicArn", s.Alarms.Topic.TopicArn(), "SNS topic the alarms publish to")
 	output("DeadLetterQueueUrl", s.Notify.DeadLetterQueue.QueueUrl(), "Flip batches that failed delivery")
+	output("TimerDeadLetterQueueUrl", s.Timers.DeadLetterQueue.QueueUrl(), "Precise timers that failed five times")
 	return s, nil
 }

@@ -119,10 +119,10 @@ func TestFunctions(t *testing.T) {
 	for _, context := range []map[string]any{devContext, prodContext} {
 		s := synth(t, context)
 		t.Run(s.Stage.Name, func(t *testing.T) {
-			// Overdue's four functions (api, sweep, notify, migrate); the CDK's custom-resource
-			// provider adds one of its own, in Node.js.
-			if ids := s.goFunctions(); len(ids) != 4 {
-				t.Errorf("Go functions = %v, want 4 (api, sweep, notify, migrate)", ids)
+			// Overdue's five functions (api, sweep, notify, migrate, timer); the CDK's
+			// custom-resource provider adds one of its own, in Node.js.
+			if ids := s.goFunctions(); len(ids) != 5 {
+				t.Errorf("Go functions = %v, want 5 (api, sweep, notify, migrate, timer)", ids)
 			}
 			expect(t, "runtime and architecture", func() {
 				s.ResourcePropertiesCountIs(jsii.String("AWS::Lambda::Function"), obj{
@@ -130,7 +130,7 @@ func TestFunctions(t *testing.T) {
 					"Architectures": arr{"arm64"},
 					"Handler":       "bootstrap",
 					"LoggingConfig": obj{"LogGroup": assertions.Match_AnyValue()},
-				}, jsii.Number(4))
+				}, jsii.Number(5))
 			})
 			tableID, _ := s.only(t, "AWS::DynamoDB::Table")
 			secretID, _ := s.only(t, "AWS::SecretsManager::Secret")
@@ -147,7 +147,10 @@ func TestFunctions(t *testing.T) {
 					"SITE_ROOT":  getAtt(apiID, "ApiEndpoint"),
 					"LOG_LEVEL":  "info",
 				}},
-				{"overdue checks", s.Stage.Memory.Sweep, obj{"TABLE_NAME": ref(tableID), "LOG_LEVEL": "info"}},
+				{"overdue checks", s.Stage.Memory.Sweep, obj{"TABLE_NAME": ref(tableID), "LOG_LEVEL": "info",
+					"TIMER_QUEUE_URL": ref(s.timerQueue(t))}},
+				{"timer queue", s.Stage.Memory.Timer, obj{"TABLE_NAME": ref(tableID), "LOG_LEVEL": "info",
+					"TIMER_QUEUE_URL": ref(s.timerQueue(t))}},
 				{"delivers flips", s.Stage.Memory.Notify, obj{
 					"TABLE_NAME": ref(tableID),
 					"SECRET_ARN": ref(secretID),
@@ -246,9 +249,13 @@ func TestGrants(t *testing.T) {
 		{"badge API", []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem",
 			"dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "secretsmanager:GetSecretValue", "ses:SendEmail"},
 			[]string{"sns:Publish", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
-		{"overdue checks", []string{"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchGetItem", "dynamodb:GetItem"},
+		{"overdue checks", []string{"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchGetItem", "dynamodb:GetItem", "sqs:SendMessage"},
 			[]string{"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish", "dynamodb:DeleteItem",
-				"dynamodb:BatchWriteItem", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
+				"dynamodb:BatchWriteItem", "dynamodb:GetRecords", "dynamodb:DescribeTable", "sqs:ReceiveMessage", "sqs:DeleteMessage"}},
+		{"timer queue", []string{"dynamodb:GetItem", "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem",
+			"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:SendMessage"},
+			[]string{"dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+				"dynamodb:GetRecords", "dynamodb:DescribeTable", "secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish"}},
 		{"delivers flips", []string{"dynamodb:UpdateItem", "dynamodb:GetRecords", "dynamodb:DescribeStream",
 			"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish", "sqs:SendMessage"},
 			[]string{"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"}},
@@ -278,6 +285,7 @@ func TestGrants(t *testing.T) {
 	}{
 		{"badge API", []string{dynamo.ProjectIndex, dynamo.UnprocessedIndex}},
 		{"overdue checks", []string{dynamo.DueIndex}},
+		{"timer queue", nil},
 		{"delivers flips", []string{dynamo.ProjectIndex, dynamo.UnprocessedIndex}},
 		{"migrations", []string{dynamo.DueIndex, dynamo.ProjectIndex, dynamo.UnprocessedIndex}},
 	} {
@@ -447,7 +455,7 @@ func TestSweepRule(t *testing.T) {
 func TestNotifyStream(t *testing.T) {
 	s := synth(t, devContext)
 	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
-	queueID, _ := s.only(t, "AWS::SQS::Queue")
+	queueID := s.notifyDLQ(t)
 	notify := s.alias(t, "delivers flips")
 	expect(t, "event source mapping", func() {
 		s.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), obj{
@@ -466,7 +474,7 @@ func TestNotifyStream(t *testing.T) {
 			}}},
 		})
 	})
-	_, esm := s.only(t, "AWS::Lambda::EventSourceMapping")
+	esm := s.mapping(t, getAtt(tableID, "StreamArn"))
 	if b, _ := json.Marshal(props(esm)["FunctionName"]); !strings.Contains(string(b), ref(notify)["Ref"].(string)) || !strings.Contains(string(b), `":live"`) {
 		t.Errorf("stream mapping's FunctionName = %s, want the notify function's live alias", b)
 	}
@@ -476,20 +484,14 @@ func TestNotifyStream(t *testing.T) {
 			"Targets":            arr{like(obj{"Arn": ref(notify)})},
 		})
 	})
-	expect(t, "dead-letter queue", func() {
-		s.HasResource(jsii.String("AWS::SQS::Queue"), obj{
-			"DeletionPolicy": "Delete",
-			"Properties": like(obj{
-				"MessageRetentionPeriod": 14 * 24 * 3600,
-				"SqsManagedSseEnabled":   true,
-			}),
-		})
-	})
-	expect(t, "dead-letter queue retained in prod", func() {
-		synth(t, prodContext).HasResource(jsii.String("AWS::SQS::Queue"), obj{
-			"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-		})
-	})
+	dlq := s.resources("AWS::SQS::Queue")[queueID]
+	if dlq["DeletionPolicy"] != "Delete" || props(dlq)["MessageRetentionPeriod"] != float64(14*24*3600) || props(dlq)["SqsManagedSseEnabled"] != true {
+		t.Errorf("dead-letter queue = %v, want deleted with the dev stack, 14 days' retention, encrypted", dlq)
+	}
+	prod := synth(t, prodContext)
+	if dlq := prod.resources("AWS::SQS::Queue")[prod.notifyDLQ(t)]; dlq["DeletionPolicy"] != "Retain" || dlq["UpdateReplacePolicy"] != "Retain" {
+		t.Errorf("prod dead-letter queue = %v, want retained", dlq)
+	}
 }
 
 func TestAlarms(t *testing.T) {
@@ -499,11 +501,11 @@ func TestAlarms(t *testing.T) {
 		email   string
 	}{
 		// sweep, data model refused, dead letters, notify lag, parked, 5xx rate, p99 latency,
-		// table throttles and system errors, sweep lag, SES bounces and complaints, errors and
-		// throttles of each function
-		{devContext, 12 + 2*4, ""},
-		{prodContext, 12 + 2*4, "oncall@example.org"},
-		{fullContext, 12 + 2*4, "ops@example.org"},
+		// table throttles and system errors, sweep lag, SES bounces and complaints, timer dead
+		// letters, lag and queue age, errors and throttles of each function
+		{devContext, 15 + 2*5, ""},
+		{prodContext, 15 + 2*5, "oncall@example.org"},
+		{fullContext, 15 + 2*5, "ops@example.org"},
 	} {
 		s := synth(t, tc.context)
 		t.Run(s.Stage.Name, func(t *testing.T) {
@@ -585,7 +587,7 @@ func TestAlarms(t *testing.T) {
 					"TreatMissingData":   "notBreaching",
 				},
 				refused...)
-			queueID, _ := s.only(t, "AWS::SQS::Queue")
+			queueID := s.notifyDLQ(t)
 			expect(t, "dead-letter queue not empty", func() {
 				s.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), obj{
 					"Namespace":          "AWS/SQS",
@@ -743,12 +745,12 @@ func TestMigrate(t *testing.T) {
 	if expandID == "" || contractID == "" {
 		t.Fatalf("migrate resources by phase: %v, want expand and contract", phases)
 	}
-	if n := len(s.goFunctions()); n != 4 {
-		t.Errorf("%d Go functions, want 4 (api, sweep, notify, migrate)", n)
+	if n := len(s.goFunctions()); n != 5 {
+		t.Errorf("%d Go functions, want 5 (api, sweep, notify, migrate, timer)", n)
 	}
 	contract := s.resources("Custom::OverdueSchema")[contractID]
 	contractDeps, _ := contract["DependsOn"].([]any)
-	for _, what := range []string{"badge API", "overdue checks", "delivers flips"} {
+	for _, what := range []string{"badge API", "overdue checks", "delivers flips", "timer queue"} {
 		fnID, fn := s.function(t, what)
 		deps, _ := fn["DependsOn"].([]any)
 		if !slices.Contains(deps, any(expandID)) {
@@ -792,7 +794,7 @@ func TestMigrateRunsOnEveryDeploy(t *testing.T) {
 		return "", ""
 	}
 	dist := t.TempDir()
-	for _, fn := range []string{"api", "sweep", "notify", "migrate"} {
+	for _, fn := range []string{"api", "sweep", "notify", "migrate", "timer"} {
 		if err := os.MkdirAll(filepath.Join(dist, fn), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -19,10 +19,13 @@ type SweepProps struct {
 	Stage Stage
 	// Data is the table the sweep reads and writes.
 	Data *Data
+	// Timers is where the sweep arms precise timers.
+	Timers *Timers
 }
 
 // Sweep finds overdue checks: an EventBridge rule runs the sweep function every minute, and it
-// queries the due index and writes flips for the checks that went down.
+// queries the due index, writes flips for the checks that went down, and arms a precise timer
+// (Timers) for each check due within the next 90 s.
 type Sweep struct {
 	constructs.Construct
 	// Function is the sweep function.
@@ -41,7 +44,7 @@ func NewSweep(scope constructs.Construct, id string, props *SweepProps) *Sweep {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	st := props.Stage
 
-	env := map[string]*string{}
+	env := map[string]*string{"TIMER_QUEUE_URL": props.Timers.Queue.QueueUrl()}
 	if st.HeartbeatURL != "" {
 		env["HEARTBEAT_URL"] = jsii.String(st.HeartbeatURL)
 	}
@@ -60,6 +63,8 @@ func NewSweep(scope constructs.Construct, id string, props *SweepProps) *Sweep {
 	// The sweep queries the due index, loads the checks it names, and writes each flip with its
 	// check's update in one transaction (Update and Put); it deletes nothing.
 	props.Data.GrantItems(fn, concat(readActions, writeActions), dynamo.DueIndex)
+	// It sends timers (SendMessageBatch is authorized as sqs:SendMessage).
+	props.Timers.Queue.GrantSendMessages(fn)
 
 	rule := awsevents.NewRule(c, jsii.String("Schedule"), &awsevents.RuleProps{
 		Description: jsii.String(fmt.Sprintf("Overdue %s: run the sweep", st.Name)),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Deploys the dev stage into moto_server (the AWS emulator) the way a team deploys it into AWS:
 # `cdk bootstrap`, `cdk deploy Overdue-dev`, and `cdk diff` (which must find nothing left to
-# change); then checks through the AWS CLI that the table, the three functions, the two
+# change); then checks through the AWS CLI that the table, the four functions, the two
 # schedules (sweep, notification retries), the stream subscription with its filter and
 # dead-letter queue, the log groups, the ops topic and the SES feedback topic exist as
 # configured. Set SMOKE_TRACE=1 to
@@ -100,9 +100,10 @@ resource() { # type -> physical IDs, one per line
     --query "StackResources[?ResourceType=='$1'].PhysicalResourceId" | tr '\t' '\n'
 }
 functions=$(resource AWS::Lambda::Function)
-expect "functions" 3 "$(grep -c . <<<"$functions")"
+expect "functions" 4 "$(grep -c . <<<"$functions")"
 sweep=""
 notify=""
+timer=""
 arns=""
 for fn in $functions; do
   cfg=$(awsq lambda get-function-configuration --function-name "$fn" \
@@ -115,10 +116,12 @@ for fn in $functions; do
   case "$cfg" in
   *"overdue checks"*) sweep=$fn ;;
   *"delivers flips"*) notify=$fn ;;
+  *"timer queue"*) timer=$fn ;;
   esac
 done
 [ -n "$sweep" ] || fail "no sweep function among: $functions"
 [ -n "$notify" ] || fail "no notify function among: $functions"
+[ -n "$timer" ] || fail "no timer function among: $functions"
 
 # Two schedules: the sweep, and the notifier's retry of failed sends.
 rules=$(resource AWS::Events::Rule)
@@ -141,11 +144,19 @@ expect "notify reads the table's stream" "$stream" "$(esm EventSourceArn)"
 expect "stream filter" '{"dynamodb":{"Keys":{"sk":{"S":[{"prefix":"FLIP#"}]}}},"eventName":["INSERT"]}' \
   "$(esm 'FilterCriteria.Filters[0].Pattern')"
 expect "bisect, retries" "True	10" "$(esm '[BisectBatchOnFunctionError, MaximumRetryAttempts]')"
-dlq=$(resource AWS::SQS::Queue) # its URL
+queues=$(resource AWS::SQS::Queue) # their URLs: notify's dead letters, the timers and theirs
+expect "queues" 3 "$(grep -c . <<<"$queues")"
 dlq_arn=$(esm DestinationConfig.OnFailure.Destination)
-expect "dead-letter queue" "${dlq##*/}" "${dlq_arn##*:}"
-# The three functions' log groups and the API's access logs.
-expect "log retention (days)" "14 14 14 14" \
+expect "dead-letter queue" 1 "$(grep -c "/${dlq_arn##*:}\$" <<<"$queues")"
+# Precise timers: the sweep sends to the queue the timer function reads.
+timer_queue=$(awsq lambda get-function-configuration --function-name "$sweep" --query Environment.Variables.TIMER_QUEUE_URL)
+expect "sweep and timer function share the timer queue" "$timer_queue" \
+  "$(awsq lambda get-function-configuration --function-name "$timer" --query Environment.Variables.TIMER_QUEUE_URL)"
+expect "timer queue is the stack's" 1 "$(grep -c "/${timer_queue##*/}\$" <<<"$queues")"
+timer_arn=$(awsq lambda list-event-source-mappings --function-name "$timer" --query 'EventSourceMappings[0].EventSourceArn')
+expect "timer function reads the timer queue" "${timer_queue##*/}" "${timer_arn##*:}"
+# The four functions' log groups and the API's access logs.
+expect "log retention (days)" "14 14 14 14 14" \
   "$(awsq logs describe-log-groups --log-group-name-prefix "$stack-" --query 'logGroups[].retentionInDays' | tr '\t' ' ')"
 topics=$(resource AWS::SNS::Topic)
 topic=$(grep AlarmsTopic <<<"$topics" || true)

@@ -1,4 +1,4 @@
-// Package rie runs the four Lambda functions as Lambda runs them: each function's bootstrap,
+// Package rie runs the five Lambda functions as Lambda runs them: each function's bootstrap,
 // built for this machine as `make build` builds it for Lambda (-tags lambda.norpc, CGO off,
 // static), is started by the AWS Lambda Runtime Interface Emulator, which serves the Lambda
 // Runtime API to it and takes invocations on its local endpoint, against DynamoDB, SES and SNS
