@@ -72,7 +72,7 @@ lint:
 	$(GO) vet ./...
 
 ## bench: measure everything BENCHMARKS.md claims on this machine and rewrite it (~5 min; moto for the AWS parts)
-bench:
+bench: rie
 	GO=$(GO) ./scripts/bench.sh
 
 STAGE    ?= dev

@@ -150,12 +150,14 @@ type Store interface {
 	// limit. Only checks that can go down by themselves have AlertAfter set, so the cost of
 	// this follows the number of due checks, not the number of checks.
 	DueChecks(ctx context.Context, now time.Time, limit int) ([]*check.Check, error)
-	// Upcoming lists the entries of the due index with At in (after, until], soonest first (ties
-	// by check ID), at most limit: the checks that will be due in that window unless a ping
-	// comes first. It reads the index alone, not the checks, so its cost follows the number of
-	// entries returned; the index may lag a write by a moment (DynamoDB's is eventually
-	// consistent), which is why whoever acts on an entry reads the check again.
-	Upcoming(ctx context.Context, after, until time.Time, limit int) ([]Due, error)
+	// Upcoming lists every entry of the due index with At in (after, until], soonest first
+	// (ties by check ID): the checks that will be due in that window unless a ping comes first.
+	// It has no limit, so that no cursor has to step through the many checks that share one
+	// instant (cron checks of one schedule do): callers keep the window short. It reads the
+	// index alone, not the checks, so its cost follows the number of entries; the index may lag
+	// a write by a moment (DynamoDB's is eventually consistent), which is why whoever acts on an
+	// entry reads the check again.
+	Upcoming(ctx context.Context, after, until time.Time) ([]Due, error)
 
 	// CreateChannel stores a new channel. ErrConflict if the ID is taken.
 	CreateChannel(ctx context.Context, ch *check.Channel) error

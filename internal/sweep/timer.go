@@ -32,38 +32,31 @@ type Timers interface {
 
 // arm arms a timer for every check due in (now, now+lookahead]: the ones this sweep did not
 // flip and that will be due before (or soon after) the next sweep runs. It reads only the due
-// index, page by page.
+// index, the whole window at once (many checks can share one instant: a page boundary there
+// would need a cursor the index does not give across its shards), and hands the timers over
+// in chunks of Batch.
 func (s *Sweeper) arm(ctx context.Context, now time.Time) (int, error) {
 	ahead := s.Lookahead
 	if ahead <= 0 {
 		ahead = DefaultLookahead
 	}
-	until := now.Add(ahead)
-	after, armed, batch := now, 0, s.batch()
-	for {
-		due, err := s.Store.Upcoming(ctx, after, until, batch)
-		if err != nil {
-			return armed, fmt.Errorf("list upcoming checks: %w", err)
-		}
-		if len(due) == 0 {
-			return armed, nil
-		}
-		ts := make([]Timer, len(due))
-		for i, d := range due {
+	due, err := s.Store.Upcoming(ctx, now, now.Add(ahead))
+	if err != nil {
+		return 0, fmt.Errorf("list upcoming checks: %w", err)
+	}
+	armed, batch := 0, s.batch()
+	for start := 0; start < len(due); start += batch {
+		chunk := due[start:min(start+batch, len(due))]
+		ts := make([]Timer, len(chunk))
+		for i, d := range chunk {
 			ts[i] = Timer{CheckID: d.CheckID, Due: d.At}
 		}
 		if err := s.Timers.Arm(ctx, now, ts); err != nil {
 			return armed, fmt.Errorf("arm %d timers: %w", len(ts), err)
 		}
 		armed += len(ts)
-		if len(due) < batch {
-			return armed, nil
-		}
-		// The next page starts after the last instant read. Entries sharing that instant past
-		// the page's end (checks due in the same microsecond) are not armed: the next sweep
-		// finds them, late by up to a minute, never lost.
-		after = due[len(due)-1].At
 	}
+	return armed, nil
 }
 
 // Fired says what Fire did with one timer.

@@ -60,13 +60,14 @@ func TestSweepArmsTimersWithinLookahead(t *testing.T) {
 	}
 }
 
-// TestSweepArmsPageByPage: more upcoming checks than a page all get their timer, once each.
-func TestSweepArmsPageByPage(t *testing.T) {
+// TestSweepArmsInChunks: more upcoming checks than a batch, most of them due at one instant
+// (as the checks of one cron schedule are), all get their timer, once each, in chunks.
+func TestSweepArmsInChunks(t *testing.T) {
 	st := openStore(t)
 	var want []string
 	for i := range 7 {
 		id := string(rune('a' + i))
-		seed(t, st, id, minuteCheck, t0.Add(time.Duration(i)*time.Second))
+		seed(t, st, id, minuteCheck, t0.Add(time.Duration(i/5)*time.Second)) // a–e at one instant
 		want = append(want, id)
 	}
 	timers := &recordingTimers{}

@@ -591,10 +591,7 @@ func (s *Store) DeleteCheck(ctx context.Context, id string) error {
 // Upcoming lists due-index entries with AlertAfter in (after, until], soonest first. It queries
 // every shard of the due index over that range and reads nothing else: the index's keys carry
 // the check's key and its AlertAfter.
-func (s *Store) Upcoming(ctx context.Context, after, until time.Time, limit int) ([]store.Due, error) {
-	if limit <= 0 {
-		return nil, fmt.Errorf("list upcoming checks: limit %d is not positive", limit)
-	}
+func (s *Store) Upcoming(ctx context.Context, after, until time.Time) ([]store.Due, error) {
 	// Stored instants are truncated to the microsecond: "> after" is ">= after + 1 µs".
 	lo, hi := after.UnixMicro()+1, until.UnixMicro()
 	if lo > hi {
@@ -616,7 +613,7 @@ func (s *Store) Upcoming(ctx context.Context, after, until time.Time, limit int)
 					":lo":  num(lo),
 					":hi":  num(hi),
 				},
-			}, limit)
+			}, 0)
 		})
 	}
 	wg.Wait()
@@ -639,7 +636,7 @@ func (s *Store) Upcoming(ctx context.Context, after, until time.Time, limit int)
 	slices.SortFunc(out, func(a, b store.Due) int {
 		return cmp.Or(a.At.Compare(b.At), strings.Compare(a.CheckID, b.CheckID))
 	})
-	return out[:min(len(out), limit)], nil
+	return out, nil
 }
 
 // DueChecks lists checks whose AlertAfter is set and not after now, soonest first, at most

@@ -203,13 +203,10 @@ func (s *Store) DueChecks(ctx context.Context, now time.Time, limit int) ([]*che
 }
 
 // Upcoming lists due-index entries with alert_after in (after, until], soonest first.
-func (s *Store) Upcoming(ctx context.Context, after, until time.Time, limit int) ([]store.Due, error) {
-	if limit <= 0 {
-		return nil, fmt.Errorf("list upcoming checks: limit %d is not positive", limit)
-	}
+func (s *Store) Upcoming(ctx context.Context, after, until time.Time) ([]store.Due, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, alert_after FROM checks
 		WHERE alert_after IS NOT NULL AND alert_after > ? AND alert_after <= ?
-		ORDER BY alert_after, id LIMIT ?`, after.UnixMicro(), until.UnixMicro(), limit)
+		ORDER BY alert_after, id`, after.UnixMicro(), until.UnixMicro())
 	if err != nil {
 		return nil, fmt.Errorf("list upcoming checks: %w", err)
 	}

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,11 +27,11 @@ func testUpcoming(t *testing.T, s store.Store) {
 	past := dueCheck(t, s, 5, p.ID, at(-time.Second))
 	createCheck(t, s, newCheck(6, p.ID, t0)) // new: never in the index
 
-	upcoming := func(after, until time.Time, limit int) []store.Due {
+	upcoming := func(after, until time.Time) []store.Due {
 		t.Helper()
-		got, err := s.Upcoming(ctx, after, until, limit)
+		got, err := s.Upcoming(ctx, after, until)
 		if err != nil {
-			t.Fatalf("Upcoming(%v, %v, %d) = %v", after, until, limit, err)
+			t.Fatalf("Upcoming(%v, %v) = %v", after, until, err)
 		}
 		return got
 	}
@@ -41,25 +43,33 @@ func testUpcoming(t *testing.T, s store.Store) {
 	tests := []struct {
 		name         string
 		after, until time.Time
-		limit        int
 		want         []store.Due
 	}{
-		{"a minute ahead", t0, t0.Add(time.Minute), 10, append([]store.Due{entry(a)}, bc...)},
-		{"after excluded, until included", a.AlertAfter, b.AlertAfter, 10, bc},
-		{"limit", t0, t0.Add(2 * time.Minute), 2, append([]store.Due{entry(a)}, bc[0])},
-		{"wider", t0.Add(-time.Minute), t0.Add(2 * time.Minute), 10, append(append([]store.Due{entry(past), entry(a)}, bc...), entry(d))},
-		{"empty window", t0.Add(31 * time.Second), t0.Add(89 * time.Second), 10, nil},
-		{"until before after", t0.Add(time.Minute), t0, 10, nil},
+		{"a minute ahead", t0, t0.Add(time.Minute), append([]store.Due{entry(a)}, bc...)},
+		{"after excluded, until included", a.AlertAfter, b.AlertAfter, bc},
+		{"wider", t0.Add(-time.Minute), t0.Add(2 * time.Minute), append(append([]store.Due{entry(past), entry(a)}, bc...), entry(d))},
+		{"empty window", t0.Add(31 * time.Second), t0.Add(89 * time.Second), nil},
+		{"until before after", t0.Add(time.Minute), t0, nil},
 	}
 	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, upcoming(tt.after, tt.until, tt.limit), equateEmpty); diff != "" {
-			t.Errorf("Upcoming %s (%v, %v, %d) mismatch (-want +got):\n%s", tt.name, tt.after, tt.until, tt.limit, diff)
+		if diff := cmp.Diff(tt.want, upcoming(tt.after, tt.until), equateEmpty); diff != "" {
+			t.Errorf("Upcoming %s (%v, %v) mismatch (-want +got):\n%s", tt.name, tt.after, tt.until, diff)
 		}
+	}
+
+	// Many checks due at one instant (cron checks of one schedule are) all come back.
+	var same []store.Due
+	for n := 10; n < 40; n++ {
+		same = append(same, entry(dueCheck(t, s, n, p.ID, at(5*time.Minute))))
+	}
+	slices.SortFunc(same, func(x, y store.Due) int { return strings.Compare(x.CheckID, y.CheckID) })
+	if diff := cmp.Diff(same, upcoming(t0.Add(4*time.Minute), t0.Add(6*time.Minute)), equateEmpty); diff != "" {
+		t.Errorf("Upcoming of 30 checks due at one instant mismatch (-want +got):\n%s", diff)
 	}
 
 	// A check that goes down leaves the index, and the window.
 	update(t, s, a.ID, func(c *check.Check) *check.Flip { return c.Sweep(a.AlertAfter, nil) })
-	if diff := cmp.Diff(bc, upcoming(t0, t0.Add(time.Minute), 10), equateEmpty); diff != "" {
+	if diff := cmp.Diff(bc, upcoming(t0, t0.Add(time.Minute)), equateEmpty); diff != "" {
 		t.Errorf("Upcoming after a went down mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,8 +30,12 @@ import (
 // armed again for the rest when it fires early.
 const MaxDelay = 15 * time.Minute
 
-// batchSize is the most entries one SendMessageBatch takes.
-const batchSize = 10
+// batchSize is the most entries one SendMessageBatch takes; parallel is how many requests Arm
+// has in flight at once.
+const (
+	batchSize = 10
+	parallel  = 8
+)
 
 // Client is the part of the SQS client the queue uses; *sqs.Client has it.
 type Client interface {
@@ -62,10 +67,21 @@ func Delay(now, due time.Time) time.Duration {
 	return min(time.Duration(secs)*time.Second, MaxDelay)
 }
 
-// Arm sends ts, ten to a request, each delayed until its Due as seen from now. A timer SQS did
-// not take is reported in the error with the others' count; the ones it took stay armed.
+// Arm sends ts, ten to a request and up to eight requests at once (a thousand timers take a
+// hundred requests), each delayed until its Due as seen from now. A timer SQS did not take is
+// reported in the error with the others' count; the ones it took stay armed.
 func (q *Queue) Arm(ctx context.Context, now time.Time, ts []sweep.Timer) error {
-	var failed []error
+	var (
+		mu     sync.Mutex
+		failed []error
+		wg     sync.WaitGroup
+		slots  = make(chan struct{}, parallel)
+	)
+	report := func(err error) {
+		mu.Lock()
+		failed = append(failed, err)
+		mu.Unlock()
+	}
 	for start := 0; start < len(ts); start += batchSize {
 		chunk := ts[start:min(start+batchSize, len(ts))]
 		entries := make([]types.SendMessageBatchRequestEntry, len(chunk))
@@ -80,21 +96,26 @@ func (q *Queue) Arm(ctx context.Context, now time.Time, ts []sweep.Timer) error 
 				DelaySeconds: int32(Delay(now, t.Due) / time.Second),
 			}
 		}
-		out, err := q.Client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.URL), Entries: entries})
-		if err != nil {
-			return fmt.Errorf("send %d timers: %w", len(chunk), err)
-		}
-		for _, f := range out.Failed {
-			i, _ := strconv.Atoi(aws.ToString(f.Id))
-			id := ""
-			if i >= 0 && i < len(chunk) {
-				id = chunk[i].CheckID
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			out, err := q.Client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.URL), Entries: entries})
+			if err != nil {
+				report(fmt.Errorf("send %d timers: %w", len(chunk), err))
+				return
 			}
-			failed = append(failed, fmt.Errorf("timer of check %s: %s %s", id, aws.ToString(f.Code), aws.ToString(f.Message)))
-		}
+			for _, f := range out.Failed {
+				id := ""
+				if i, err := strconv.Atoi(aws.ToString(f.Id)); err == nil && i >= 0 && i < len(chunk) {
+					id = chunk[i].CheckID
+				}
+				report(fmt.Errorf("timer of check %s: %s %s", id, aws.ToString(f.Code), aws.ToString(f.Message)))
+			}
+		})
 	}
+	wg.Wait()
 	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d timers not sent: %w", len(failed), len(ts), errors.Join(failed...))
+		return fmt.Errorf("%d requests or timers of %d timers failed: %w", len(failed), len(ts), errors.Join(failed...))
 	}
 	return nil
 }
