@@ -221,7 +221,7 @@ func servePages(ctx context.Context, st store.Store, root, proxyHeader string, m
 		return nil, err
 	}
 	acc.Mailer, acc.SiteRoot = mailer, root
-	cfg := web.Config{Accounts: acc, SiteRoot: root, Logger: logger}
+	cfg := web.Config{Accounts: acc, SiteRoot: root, Logger: logger, MailInBackground: true}
 	if proxyHeader != "" {
 		cfg.ClientIP = web.ForwardedIP(proxyHeader)
 	}

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/people"
@@ -51,7 +53,18 @@ func (s *Server) handleResetPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.countFailure(r, acct, addr, now)
-	if err := s.acc.SendPasswordReset(r.Context(), email); err != nil {
+	if s.mailBG {
+		// Detached from the request, which ends with the answer; bounded, so that a stuck mail
+		// server holds no goroutine for ever. A failure is logged: the answer could not say it
+		// without telling that the email has an account.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
+		go func() {
+			defer cancel()
+			if err := s.acc.SendPasswordReset(ctx, email); err != nil {
+				s.log.ErrorContext(ctx, "send reset link", "error", err.Error())
+			}
+		}()
+	} else if err := s.acc.SendPasswordReset(r.Context(), email); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/people"
@@ -43,6 +44,11 @@ type Config struct {
 	ClientIP func(*http.Request) string
 	// FirstStart, when set, serves the one-time link that creates the first account.
 	FirstStart *FirstStart
+	// MailInBackground sends reset links after answering, so that how long the form takes
+	// does not tell whether the email has an account (an SMTP conversation takes a while; an
+	// unknown email costs nothing). For a long-running server only: a Lambda function is
+	// frozen once it has answered, so there the mail is sent before the answer.
+	MailInBackground bool
 }
 
 // Server is the pages' handler. Build it with New.
@@ -55,6 +61,7 @@ type Server struct {
 	clientIP func(*http.Request) string
 	first    *FirstStart
 	firstMu  sync.Mutex // one first account, however many submit at once
+	mailBG   bool
 
 	pages   map[string]*template.Template
 	css     []byte
@@ -76,6 +83,7 @@ func New(cfg Config) (*Server, error) {
 		limiter:  cfg.Limiter,
 		clientIP: cfg.ClientIP,
 		first:    cfg.FirstStart,
+		mailBG:   cfg.MailInBackground,
 		mux:      http.NewServeMux(),
 	}
 	if s.log == nil {
@@ -274,7 +282,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		Message: "The server could not complete this request. Nothing was lost; try again in a moment."})
 }
 
-// handleNotFound answers unknown account and static URLs.
+// handleNotFound answers unknown account and static URLs. (A page's URL without its trailing
+// slash never gets here: ServeMux redirects it to the page with 307, which keeps a form's
+// method and body.)
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusNotFound, "message", &page{Title: "Page not found",
 		Message: "There is no page at this address.", Link: LoginPath, LinkText: "Sign in"})
@@ -289,11 +299,13 @@ func (s *Server) handleCrossOrigin(w http.ResponseWriter, r *http.Request) {
 
 // safeNext is where to go after signing in: a local path, or the home page.
 func safeNext(next string) string {
-	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, "/\\") &&
-		!strings.ContainsAny(next, "\r\n") {
-		return next
+	// Browsers drop tabs and newlines from URLs ("/\t/evil.example" is "//evil.example" to
+	// them) and read a backslash as a slash: no control character, no "//" or "/\" start.
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.IndexFunc(next, unicode.IsControl) >= 0 {
+		return "/"
 	}
-	return "/"
+	return next
 }
 
 // redirect answers 303 See Other: after a POST, the browser GETs the location.

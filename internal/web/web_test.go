@@ -278,6 +278,8 @@ func TestSignInRedirectsOnlyToLocalPaths(t *testing.T) {
 		"/accounts/sessions/":   "/accounts/sessions/",
 		"https://evil.example/": "/",
 		"//evil.example/":       "/",
+		"/\t/evil.example":      "/",
+		"/\n/evil.example":      "/",
 		"/\\evil.example":       "/",
 		"":                      "/",
 	} {
@@ -507,6 +509,13 @@ func TestHeadersStylesheetAndMount(t *testing.T) {
 	}
 	wantStatus(t, "a stale stylesheet name", b.get("/static/style.000000000000.css"), http.StatusNotFound)
 	wantStatus(t, "an unknown account page", b.get("/accounts/nope/"), http.StatusNotFound)
+	// A page's URL without its slash is redirected with 307, which keeps a form's method and body.
+	for _, r := range []*resp{b.get("/accounts/login?next=/accounts/sessions/"), b.post("/accounts/login?next=/accounts/sessions/", nil)} {
+		if r.StatusCode != http.StatusTemporaryRedirect || r.Header.Get("Location") != "/accounts/login/?next=/accounts/sessions/" {
+			t.Errorf("%s /accounts/login = %d to %q, want 307 to the page with its slash", r.Request.Method, r.StatusCode, r.Header.Get("Location"))
+		}
+	}
+	wantStatus(t, "an unknown account page without its slash", b.get("/accounts/nope"), http.StatusNotFound)
 
 	// Everything outside the pages' paths reaches the API.
 	for _, path := range []string{"/api/v3/checks/", "/ping/abc", "/accountsx", "/badge/x/y.svg"} {
