@@ -62,4 +62,32 @@ func TestAttempts(t *testing.T) {
 	if raw := it.PK + it.SK; strings.Contains(raw, "bob") || strings.Contains(raw, "example.org") {
 		t.Errorf("count item key %q holds the email", raw)
 	}
+
+	// What a sign-in pays for its limits (the README's figures): the check before it one
+	// request of 1 RCU (two eventually consistent reads of small items), a failure two
+	// UpdateItems of 1 WCU each, a success one DeleteItem.
+	for _, tc := range []struct {
+		what string
+		run  func() error
+		want Usage
+	}{
+		{"check", func() error {
+			_, err := one.Count(ctx, w, "account:bob@example.org", "address:198.51.100.7")
+			return err
+		},
+			Usage{Requests: 1, RCU: 1}},
+		{"failure", func() error { return one.Add(ctx, w, end, "account:bob@example.org", "address:198.51.100.7") },
+			Usage{Requests: 2, WCU: 2}},
+		{"success", func() error { return one.Reset(ctx, w, "account:bob@example.org") }, Usage{Requests: 1, WCU: 1}},
+	} {
+		s.Meter = &Meter{}
+		if err := tc.run(); err != nil {
+			t.Fatalf("%s: %v", tc.what, err)
+		}
+		got := s.Meter.Usage()
+		got.ReportedRCU, got.ReportedWCU = 0, 0 // moto reports a constant per request
+		if got != tc.want {
+			t.Errorf("%s costs %+v, want %+v", tc.what, got, tc.want)
+		}
+	}
 }
