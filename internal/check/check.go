@@ -105,9 +105,33 @@ type Check struct {
 	LastStart    time.Time // zero: not running
 	LastStartRID string
 	LastDuration time.Duration // zero: unknown
-	// AlertAfter caches GoingDownAfter: when the sweep must look at the check again. Zero means
-	// the check cannot go down by itself (new, paused, down).
+	// AlertAfter caches NextDue: when the sweep must look at the check again. Zero means
+	// nothing about the check is due (new, paused, down without a held alert).
 	AlertAfter time.Time
+
+	// Alert rules, Overdue's extensions (rules.go). Their zero values are Healthchecks'
+	// behaviour, so a check that sets none behaves exactly as before.
+
+	// StartGrace, when set, is how long after the expected time the start ping may come; a
+	// check not started by then goes down as "did not start" (ReasonNoStart).
+	StartGrace time.Duration
+	// MaxRuntime, when set, is how long a started run may take; past it the check goes down as
+	// "running too long" (ReasonRuntime). Unset, Grace bounds a run, as in Healthchecks.
+	MaxRuntime time.Duration
+	// MinRuntime, when set, is the shortest plausible run: a success that comes sooner after
+	// its start counts as a failure, "finished too fast" (ReasonTooFast).
+	MinRuntime time.Duration
+	// FailureTolerance is how many consecutive failure signals take the check down: it goes
+	// down at the FailureTolerance-th. 0 and 1 both mean the first, as in Healthchecks.
+	FailureTolerance int
+	// SnoozeUntil holds the check's down alerts until then; zero or past: not snoozed.
+	SnoozeUntil time.Time
+
+	// FailStreak counts the failure signals since the last success (state, not configuration).
+	FailStreak int
+	// HeldReason is the reason of a down flip a snooze kept silent: while the check stays down,
+	// an alert with this reason is owed when the snooze ends. Empty when none is owed.
+	HeldReason string
 }
 
 // New returns a check with Healthchecks' defaults: simple, timeout one day, grace one hour,
@@ -167,13 +191,10 @@ func (c *Check) GraceStart(sched Schedule, withStarted bool) time.Time {
 }
 
 // GoingDownAfter is when the check goes down if no further ping arrives, or the zero Time when it
-// cannot go down by itself. It is the value AlertAfter caches.
+// cannot go down by itself. NextDue, which AlertAfter caches, starts from it.
 func (c *Check) GoingDownAfter(sched Schedule) time.Time {
-	g := c.GraceStart(sched, true)
-	if g.IsZero() {
-		return g
-	}
-	return g.Add(c.Grace)
+	at, _ := c.deadline(sched)
+	return at
 }
 
 // NextPing is the API's next_ping: the grace start including a run in progress (Healthchecks
@@ -186,9 +207,13 @@ func (c *Check) NextPing(sched Schedule) time.Time {
 // "started" (API v1); v2 and later report the underlying status and a separate started flag.
 // Boundaries are inclusive, as in Healthchecks: exactly at the expected time the check is in
 // grace, exactly at expected + grace it is down.
+//
+// With MaxRuntime set, a run in progress is bounded by it alone: the check is up until then,
+// whatever the schedule says. With StartGrace set and no run in progress, the check is down at
+// the expected time plus StartGrace instead of plus Grace.
 func (c *Check) StatusAt(now time.Time, sched Schedule, withStarted bool) Status {
 	if !c.LastStart.IsZero() {
-		if !now.Before(c.LastStart.Add(c.Grace)) {
+		if !now.Before(c.LastStart.Add(c.runLimit())) {
 			return StatusDown
 		}
 		if withStarted {
@@ -198,11 +223,14 @@ func (c *Check) StatusAt(now time.Time, sched Schedule, withStarted bool) Status
 	if c.Status == StatusNew || c.Status == StatusPaused || c.Status == StatusDown {
 		return c.Status
 	}
+	if c.MaxRuntime > 0 && !c.LastStart.IsZero() {
+		return StatusUp
+	}
 	g := c.GraceStart(sched, false)
 	if g.IsZero() {
 		return StatusUp
 	}
-	if !now.Before(g.Add(c.Grace)) {
+	if !now.Before(g.Add(c.startLimit())) {
 		return StatusDown
 	}
 	if !now.Before(g) {
@@ -226,6 +254,7 @@ func (c *Check) Pause(now time.Time) *Flip {
 	c.LastStart = time.Time{}
 	c.LastStartRID = ""
 	c.AlertAfter = time.Time{}
+	c.HeldReason = "" // a paused check owes no one an alert
 	return f
 }
 
@@ -244,34 +273,42 @@ func (c *Check) Resume(now time.Time) (*Flip, error) {
 	c.LastStartRID = ""
 	c.LastPing = time.Time{}
 	c.AlertAfter = time.Time{}
+	c.FailStreak = 0
 	return f, nil
 }
 
-// Sweep decides at now whether a check found through its AlertAfter has gone down by itself. If it
-// has, the check is marked down and the returned flip (reason timeout) carries the instant the
-// check went down, not now. Otherwise AlertAfter is refreshed and nil is returned.
+// Sweep decides at now what is due for a check found through its AlertAfter: whether it has gone
+// down by itself, or whether a down alert a snooze held is now owed. A check that went down gets
+// the returned flip, which carries the instant the check went down (not now) and why (timeout,
+// or with the run-time bounds nostart or runtime); while snoozed, that flip is silent (recorded
+// as processed) and the alert is held. A check still down when its snooze ends gets a down→down
+// flip at the snooze's end, with the held reason: the alert it was owed. Otherwise AlertAfter is
+// refreshed and nil is returned.
 func (c *Check) Sweep(now time.Time, sched Schedule) *Flip {
 	if c.Status == StatusDown {
-		c.AlertAfter = time.Time{}
-		return nil
+		f := c.releaseHeld(now)
+		c.AlertAfter = c.NextDue(sched)
+		return f
 	}
 	if c.StatusAt(now, sched, false) != StatusDown {
-		c.AlertAfter = c.GoingDownAfter(sched)
+		c.AlertAfter = c.NextDue(sched)
 		return nil
 	}
+	at, reason := c.deadline(sched)
 	f := &Flip{
 		CheckID:   c.ID,
-		Created:   c.GoingDownAfter(sched),
+		Created:   at,
 		OldStatus: c.Status,
 		NewStatus: StatusDown,
-		Reason:    ReasonTimeout,
+		Reason:    reason,
 	}
 	if f.Created.IsZero() || f.Created.After(now) {
 		// Cannot happen for a check StatusAt calls down; keep the flip honest anyway.
 		f.Created = now
 	}
 	c.Status = StatusDown
-	c.AlertAfter = time.Time{}
+	c.hold(f, now)
+	c.AlertAfter = c.NextDue(sched)
 	return f
 }
 

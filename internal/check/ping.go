@@ -22,6 +22,9 @@ const (
 	ReasonNone    = ""
 	ReasonTimeout = "timeout" // the ping did not arrive in time
 	ReasonFail    = "fail"    // a failure signal arrived
+	ReasonNoStart = "nostart" // the start ping did not arrive within StartGrace
+	ReasonRuntime = "runtime" // a started run did not finish within MaxRuntime
+	ReasonTooFast = "toofast" // a success came sooner than MinRuntime after its start
 )
 
 // Ping is one received signal. N is its 1-based sequence number within the check.
@@ -157,17 +160,14 @@ func (c *Check) ApplyPing(s Signal, now time.Time, sched Schedule) (*Ping, *Flip
 				// A success of another run: the run that started is still going.
 			}
 		}
-		newStatus := StatusUp
-		reason := ReasonNone
-		if kind == PingFail {
-			newStatus, reason = StatusDown, ReasonFail
-		}
+		newStatus, reason := c.afterSignal(kind)
 		if c.Status != newStatus {
 			flip = &Flip{CheckID: c.ID, Created: now, OldStatus: c.Status, NewStatus: newStatus, Reason: reason}
 			c.Status = newStatus
+			c.hold(flip, now)
 		}
 	}
-	c.AlertAfter = c.GoingDownAfter(sched)
+	c.AlertAfter = c.NextDue(sched)
 	c.NPings++
 	p := &Ping{
 		CheckID:    c.ID,

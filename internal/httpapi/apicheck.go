@@ -110,7 +110,7 @@ func (s *Server) handleCreateCheck(w http.ResponseWriter, r *http.Request, v int
 	c.BadgeKey = s.newID()
 	spec.apply(c, v, channels)
 	sched, _ := scheduleFor(c) // validated: cannot fail
-	c.AlertAfter = c.GoingDownAfter(sched)
+	c.AlertAfter = c.NextDue(sched)
 	if err := s.store.CreateCheck(ctx, c); err != nil {
 		s.writeAPIError(w, r, fmt.Errorf("create check %s: %w", c.ID, err), "project", p.ID)
 		return
@@ -217,7 +217,7 @@ func (s *Server) updateCheck(w http.ResponseWriter, r *http.Request, v int, p *c
 		}
 		spec.apply(c, v, channels)
 		sched, _ := scheduleFor(c) // validated: cannot fail
-		c.AlertAfter = c.GoingDownAfter(sched)
+		c.AlertAfter = c.NextDue(sched)
 		return store.Change{}, nil
 	})
 	if err != nil {
