@@ -97,7 +97,7 @@ func Build(ctx context.Context, env *Env, needs Needs) (*Root, error) {
 	}
 	if needs.Store {
 		r.Store = dynamo.New(dynamodb.NewFromConfig(r.AWS), r.Table, store.Options{Box: r.Box})
-		r.Store.Gate = schema.NewGate(r.Store.Version, schema.GateConfig{MaxAge: maxAge})
+		r.Store.Gate = schema.NewGate(r.Store.Version, schema.GateConfig{Build: dynamo.GateBuild(), MaxAge: maxAge})
 		if err := r.Guard(ctx); err != nil && schema.Refused(err) == nil {
 			return nil, err
 		}

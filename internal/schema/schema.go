@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 8
+const Current = 9
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -117,6 +117,11 @@ var migrations = []Migration{
 		Version: 8, MinReader: 7, Phase: Contract,
 		Description: "every channel value sealed (AES-256-GCM under a key derived from the server secret); " +
 			"builds before version 7 would take a sealed value for a target and must not read channels",
+	},
+	{
+		Version: 9, MinReader: 7, Phase: Expand,
+		Description: "alert rules of checks: run-time bounds, failure tolerance, snooze and their state " +
+			"(SQLite: new columns of checks with defaults; DynamoDB: new optional attributes of check items, nothing to migrate)",
 	},
 }
 

@@ -50,7 +50,7 @@ var _ store.Store = (*Store)(nil)
 // New returns a store over table, which CreateTable (or the CDK app) made. It does no I/O.
 func New(client *dynamodb.Client, table string, opts store.Options) *Store {
 	s := &Store{db: client, table: table, opts: opts.WithDefaults()}
-	s.Gate = schema.NewGate(s.Version, schema.GateConfig{})
+	s.Gate = schema.NewGate(s.Version, schema.GateConfig{Build: GateBuild()})
 	return s
 }
 

@@ -205,6 +205,16 @@ type checkItem struct {
 	LastDuration      int64    `dynamodbav:"ld,omitempty"`
 	AlertAfter        int64    `dynamodbav:"aa,omitempty"` // the due index sort key
 
+	// The alert rules (data model version 7), absent when off: older builds leave them alone
+	// (checkAttrs is theirs), and a check without them costs not a byte more.
+	StartGrace       int64  `dynamodbav:"sg,omitempty"`
+	MaxRuntime       int64  `dynamodbav:"maxr,omitempty"`
+	MinRuntime       int64  `dynamodbav:"minr,omitempty"`
+	FailureTolerance int64  `dynamodbav:"ftol,omitempty"`
+	SnoozeUntil      int64  `dynamodbav:"snz,omitempty"`
+	FailStreak       int64  `dynamodbav:"fst,omitempty"`
+	HeldReason       string `dynamodbav:"held,omitempty"`
+
 	// DueShard is set exactly when AlertAfter is: the due index is sparse.
 	DueShard string `dynamodbav:"dsh,omitempty"`
 	// BadgeLookup says that the check's badge lookup item exists (version 3). Set with the
@@ -260,6 +270,13 @@ func checkToItem(c *check.Check, version int64, ring int) *checkItem {
 		LastStartRID:      c.LastStartRID,
 		LastDuration:      int64(c.LastDuration),
 		AlertAfter:        micros(c.AlertAfter),
+		StartGrace:        int64(c.StartGrace),
+		MaxRuntime:        int64(c.MaxRuntime),
+		MinRuntime:        int64(c.MinRuntime),
+		FailureTolerance:  int64(c.FailureTolerance),
+		SnoozeUntil:       micros(c.SnoozeUntil),
+		FailStreak:        int64(c.FailStreak),
+		HeldReason:        c.HeldReason,
 		GPK:               projectPrefix + c.ProjectID,
 		GSK:               checkPrefix + c.Slug,
 	}
@@ -305,6 +322,13 @@ func (it *checkItem) check() *check.Check {
 		LastStartRID:      it.LastStartRID,
 		LastDuration:      time.Duration(it.LastDuration),
 		AlertAfter:        fromMicros(it.AlertAfter),
+		StartGrace:        time.Duration(it.StartGrace),
+		MaxRuntime:        time.Duration(it.MaxRuntime),
+		MinRuntime:        time.Duration(it.MinRuntime),
+		FailureTolerance:  int(it.FailureTolerance),
+		SnoozeUntil:       fromMicros(it.SnoozeUntil),
+		FailStreak:        int(it.FailStreak),
+		HeldReason:        it.HeldReason,
 	}
 }
 

@@ -3,11 +3,15 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/overduehq/overdue/internal/schema"
 )
 
 // steps are the DynamoDB implementations of the migrations in package schema, by the version
@@ -25,6 +29,9 @@ var steps = map[int]func(ctx context.Context, s *Store) error{
 	// Versions 7 and 8 seal channel values (migrate_seal.go).
 	7: noChange,
 	8: func(ctx context.Context, s *Store) error { return s.sealChannelValues(ctx) },
+	// Version 9 (alert rules) adds optional attributes to check items (checkItem): absent means
+	// off, so there is nothing to fill in.
+	9: noChange,
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.
@@ -204,6 +211,31 @@ func (s *Store) putBadgeLookup(ctx context.Context, m item) error {
 // table, with a TTL once final (delivery.go), which needs no change to the data: the step
 // does nothing, and the version is recorded so that both stores count versions alike.
 func noChange(context.Context, *Store) error { return nil }
+
+// GateBuild is the build the guard of a DynamoDB store judges the data by: this build, except
+// that a step with nothing to do on DynamoDB (noChange) that comes after the last contract step
+// counts like a contract step (schema.Build.AwaitsContract): code cannot depend on a step that
+// changes nothing having run. This keeps the functions serving between the deploy's phases when
+// a release's expand step follows its contract step (version 9, the alert rules' attributes,
+// after version 8's sealing): the expand phase stops before the contract, and the new functions
+// use the data as it is until the contract phase has run both. Only the trailing ones: the
+// no-op steps before a contract still mark data that skipped a release, which must wait.
+func GateBuild() schema.Build {
+	b := schema.This()
+	b.Migrations = slices.Clone(b.Migrations)
+	last := -1
+	for i, m := range b.Migrations {
+		if m.Phase == schema.Contract {
+			last = i
+		}
+	}
+	for i := last + 1; i < len(b.Migrations) && last >= 0; i++ {
+		if step, ok := steps[b.Migrations[i].Version]; ok && reflect.ValueOf(step).Pointer() == reflect.ValueOf(noChange).Pointer() {
+			b.Migrations[i].Phase = schema.Contract
+		}
+	}
+	return b
+}
 
 // requireBodySizeAndBadgeLookups is version 5, a contract step: from here on every ping item
 // has bs and every project and check with a badge key has its lookup, so the next release may

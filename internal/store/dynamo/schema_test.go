@@ -689,3 +689,28 @@ func TestContract(t *testing.T) {
 		t.Errorf("History = %+v, %v; want version 5 last, min reader 3, by v0.4.0", hist, err)
 	}
 }
+
+// TestGateBuild: the DynamoDB guard uses data that lacks only contract steps and the no-op steps
+// after the last of them (between the phases of this release's deploy: version 7 data, 8 and 9
+// pending), and still refuses data that skipped a release (no-op steps before a contract).
+func TestGateBuild(t *testing.T) {
+	b := GateBuild()
+	for _, tt := range []struct {
+		data int
+		use  bool
+	}{
+		{schema.Current, true},
+		{schema.Current - 1, true}, // 9 pending: changes nothing here
+		{7, true},                  // 8 (contract) and 9 pending: between the deploy's phases
+		{6, false},                 // 7 must run first: the expand phase does it
+		{4, false},                 // skipped a release: 5 and 8 wait, with 6 and 7 between them
+	} {
+		err := schema.Ready(schema.Version{Version: tt.data, MinReader: min(tt.data, 3)}, b)
+		if (err == nil) != tt.use {
+			t.Errorf("Ready(data at %d) = %v, want use %v", tt.data, err, tt.use)
+		}
+	}
+	if strict := schema.Ready(schema.Version{Version: 7, MinReader: 3}, schema.This()); strict == nil {
+		t.Errorf("schema.This() uses data at 7: the test of GateBuild proves nothing")
+	}
+}

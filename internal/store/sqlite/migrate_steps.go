@@ -19,6 +19,7 @@ var steps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	6: addPeople,
 	7: readSealedValues,
 	// 8 needs the server secret: boxSteps (migrate_seal.go).
+	9: addCheckRules,
 }
 
 // addPingBodySize is version 2, an expand step: pings gain body_size, the body's length in
@@ -169,6 +170,44 @@ func addPeople(ctx context.Context, tx *sql.Tx) error {
 	for _, stmt := range peopleSchema {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("people tables: %w", err)
+		}
+	}
+	return nil
+}
+
+// ruleColumns are data-model version 9 (addCheckRules): the alert rules of a check (package
+// check, rules.go) and the state they keep. Frozen like the baseline: change them by a later
+// migration. Every column has a default, so an older build's insert, which does not name them,
+// stores a check with every rule off (Healthchecks' behaviour).
+var ruleColumns = []struct{ name, decl string }{
+	{"start_grace", "INTEGER NOT NULL DEFAULT 0"},
+	{"max_runtime", "INTEGER NOT NULL DEFAULT 0"},
+	{"min_runtime", "INTEGER NOT NULL DEFAULT 0"},
+	{"failure_tolerance", "INTEGER NOT NULL DEFAULT 0"},
+	{"snooze_until", "INTEGER"},
+	{"fail_streak", "INTEGER NOT NULL DEFAULT 0"},
+	{"held_reason", "TEXT NOT NULL DEFAULT ''"},
+}
+
+// addCheckRules is version 9, an expand step: checks gain the alert rules' columns
+// (ruleColumns).
+//
+// Expand, so the minimum reader stays 7 (version 8's): older builds list the columns they read and write, so
+// they never see these; their inserts get the defaults, and their updates set only their own
+// columns, so a rule set by this build survives a check rewritten by an older one (which, while
+// it runs, times the check without the rules). Columns already there are skipped, so a step cut
+// short is finished by the next run.
+func addCheckRules(ctx context.Context, tx *sql.Tx) error {
+	for _, col := range ruleColumns {
+		has, err := hasColumn(ctx, tx, "checks", col.name)
+		if err != nil {
+			return err
+		}
+		if has {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE checks ADD COLUMN `+col.name+` `+col.decl); err != nil {
+			return fmt.Errorf("add checks.%s: %w", col.name, err)
 		}
 	}
 	return nil

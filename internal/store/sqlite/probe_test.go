@@ -101,7 +101,8 @@ func TestProbeReasons(t *testing.T) {
 		{context.DeadlineExceeded, "the database did not answer in time"},
 		{fmt.Errorf("update: %w", store.ErrNotFound), "the database has no data model record"},
 		{errors.New("something else"), "the database cannot be written"},
-		{fmt.Errorf("write: %w", &VersionError{Data: schema.Version{Version: 9, MinReader: 9}, Current: SchemaVersion}), "data model version 9 is newer than this build can use"},
+		{fmt.Errorf("write: %w", &VersionError{Data: schema.Version{Version: SchemaVersion + 1, MinReader: SchemaVersion + 1}, Current: SchemaVersion}),
+			fmt.Sprintf("data model version %d is newer than this build can use", SchemaVersion+1)},
 	} {
 		if got := probeReason(tt.err); !strings.HasPrefix(got, tt.want) {
 			t.Errorf("probeReason(%v) = %q, want it to start %q", tt.err, got, tt.want)

@@ -147,6 +147,14 @@ type checkRow struct {
 	LastStartRID      string
 	LastDuration      int64
 	AlertAfter        sql.NullInt64
+	// The alert rules (data model version 7).
+	StartGrace       int64
+	MaxRuntime       int64
+	MinRuntime       int64
+	FailureTolerance int64
+	SnoozeUntil      sql.NullInt64
+	FailStreak       int64
+	HeldReason       string
 
 	Channels []string
 }
@@ -158,6 +166,7 @@ var checkColumns = []string{
 	"filter_subject", "filter_body", "filter_http_body", "filter_default_fail",
 	"badge_key", "status", "n_pings", "last_ping", "last_start", "last_start_rid", "last_duration",
 	"alert_after",
+	"start_grace", "max_runtime", "min_runtime", "failure_tolerance", "snooze_until", "fail_streak", "held_reason",
 }
 
 func (r *checkRow) fields() []any {
@@ -168,18 +177,22 @@ func (r *checkRow) fields() []any {
 		&r.FilterSubject, &r.FilterBody, &r.FilterHTTPBody, &r.FilterDefaultFail,
 		&r.BadgeKey, &r.Status, &r.NPings, &r.LastPing, &r.LastStart, &r.LastStartRID, &r.LastDuration,
 		&r.AlertAfter,
+		&r.StartGrace, &r.MaxRuntime, &r.MinRuntime, &r.FailureTolerance, &r.SnoozeUntil, &r.FailStreak, &r.HeldReason,
 	}
 }
 
 // stateColumns are the columns of checks that pings and flips change (check.ApplyPing and the
 // sweep): the check's state, as opposed to its configuration.
+// A snooze counts as state: it is set and ended like a ping, and the sweep reads it.
 var stateColumns = []string{
 	"status", "n_pings", "last_ping", "last_start", "last_start_rid", "last_duration", "alert_after",
+	"snooze_until", "fail_streak", "held_reason",
 }
 
 // stateFields lists r's state fields in stateColumns' order.
 func (r *checkRow) stateFields() []any {
-	return []any{&r.Status, &r.NPings, &r.LastPing, &r.LastStart, &r.LastStartRID, &r.LastDuration, &r.AlertAfter}
+	return []any{&r.Status, &r.NPings, &r.LastPing, &r.LastStart, &r.LastStartRID, &r.LastDuration, &r.AlertAfter,
+		&r.SnoozeUntil, &r.FailStreak, &r.HeldReason}
 }
 
 // sameConfig reports whether a and b differ at most in their state columns and channels.
@@ -187,6 +200,7 @@ func sameConfig(a, b *checkRow) bool {
 	x, y := *a, *b
 	x.Status, x.NPings, x.LastPing, x.LastStart, x.LastStartRID, x.LastDuration, x.AlertAfter =
 		y.Status, y.NPings, y.LastPing, y.LastStart, y.LastStartRID, y.LastDuration, y.AlertAfter
+	x.SnoozeUntil, x.FailStreak, x.HeldReason = y.SnoozeUntil, y.FailStreak, y.HeldReason
 	x.Channels, y.Channels = nil, nil
 	return reflect.DeepEqual(x, y)
 }
@@ -228,6 +242,13 @@ func checkToRow(c *check.Check) *checkRow {
 		LastStartRID:      c.LastStartRID,
 		LastDuration:      int64(c.LastDuration),
 		AlertAfter:        instant(c.AlertAfter),
+		StartGrace:        int64(c.StartGrace),
+		MaxRuntime:        int64(c.MaxRuntime),
+		MinRuntime:        int64(c.MinRuntime),
+		FailureTolerance:  int64(c.FailureTolerance),
+		SnoozeUntil:       instant(c.SnoozeUntil),
+		FailStreak:        int64(c.FailStreak),
+		HeldReason:        c.HeldReason,
 		Channels:          c.Channels,
 	}
 }
@@ -268,6 +289,13 @@ func (r *checkRow) check() *check.Check {
 		LastStartRID:      r.LastStartRID,
 		LastDuration:      time.Duration(r.LastDuration),
 		AlertAfter:        fromInstant(r.AlertAfter),
+		StartGrace:        time.Duration(r.StartGrace),
+		MaxRuntime:        time.Duration(r.MaxRuntime),
+		MinRuntime:        time.Duration(r.MinRuntime),
+		FailureTolerance:  int(r.FailureTolerance),
+		SnoozeUntil:       fromInstant(r.SnoozeUntil),
+		FailStreak:        int(r.FailStreak),
+		HeldReason:        r.HeldReason,
 	}
 }
 

@@ -49,6 +49,14 @@ func fullCheck(n int, projectID string, channels []string) *check.Check {
 		LastStartRID: "7e0b6b5c-6c58-4a8e-9b1e-3f1a2b3c4d5e",
 		LastDuration: 90*time.Second + 123456789*time.Nanosecond, // durations round-trip exactly
 		AlertAfter:   t0.Add(85 * time.Minute),
+
+		StartGrace:       10 * time.Minute,
+		MaxRuntime:       3*time.Hour + time.Nanosecond,
+		MinRuntime:       30 * time.Second,
+		FailureTolerance: 3,
+		SnoozeUntil:      t0.Add(2*time.Hour + 654321*time.Microsecond),
+		FailStreak:       2,
+		HeldReason:       check.ReasonNoStart,
 	}
 }
 

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ChecksBySlug", testChecksBySlug},
 		{"BadgeKeys", testBadgeKeys},
 		{"UpdateCheck", testUpdateCheck},
+		{"CheckRules", testCheckRules},
 		{"UpdateCheckError", testUpdateCheckError},
 		{"Pings", testPings},
 		{"PingLimit", testPingLimit},
