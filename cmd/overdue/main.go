@@ -63,6 +63,7 @@ commands:
   user reset-password --email E  print a one-time link to set a new password
   check create --project ID ...  create a check
   check list --project ID        list a project's checks
+  check snooze --project ID ...  hold a check's down alerts for --minutes (0 ends it)
   channel add --project ID ...   add an alert channel (email, sms, sns, webhook)
   channel list --project ID      list a project's channels
   table create --table NAME      create a DynamoDB table for --store dynamodb
@@ -129,6 +130,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return subcommand("check", rest, stdout, map[string]func() error{
 			"create": func() error { return cmdCheckCreate(ctx, rest[1:], stdout, stderr) },
 			"list":   func() error { return cmdCheckList(ctx, rest[1:], stdout, stderr) },
+			"snooze": func() error { return cmdCheckSnooze(ctx, rest[1:], stdout, stderr) },
 		})
 	case "channel":
 		return subcommand("channel", rest, stdout, map[string]func() error{

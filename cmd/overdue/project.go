@@ -109,20 +109,22 @@ type checkOutput struct {
 	LastPing *string `json:"last_ping"`
 	NextPing *string `json:"next_ping"`
 	PingURL  string  `json:"ping_url"`
+	ruleOutput
 }
 
 func toCheckOutput(c *check.Check, now time.Time, siteRoot string) checkOutput {
 	sched, _ := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
 	out := checkOutput{
-		UUID:     c.ID,
-		Name:     c.Name,
-		Slug:     c.Slug,
-		Status:   string(c.StatusAt(now, sched, false)),
-		Grace:    int64(c.Grace / time.Second),
-		NPings:   c.NPings,
-		LastPing: isoTime(c.LastPing),
-		NextPing: isoTime(c.NextPing(sched)),
-		PingURL:  strings.TrimRight(siteRoot, "/") + "/ping/" + c.ID,
+		UUID:       c.ID,
+		Name:       c.Name,
+		Slug:       c.Slug,
+		Status:     string(c.StatusAt(now, sched, false)),
+		Grace:      int64(c.Grace / time.Second),
+		NPings:     c.NPings,
+		LastPing:   isoTime(c.LastPing),
+		NextPing:   isoTime(c.NextPing(sched)),
+		PingURL:    strings.TrimRight(siteRoot, "/") + "/ping/" + c.ID,
+		ruleOutput: toRuleOutput(c, now),
 	}
 	if c.Kind == check.KindSimple {
 		t := int64(c.Timeout / time.Second)
@@ -156,6 +158,7 @@ func cmdCheckCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.Var(&grace, "grace", "grace time (seconds or a duration; default 1 hour)")
 	expr := fs.String("schedule", "", "cron or OnCalendar expression (instead of --timeout)")
 	tz := fs.String("tz", "", "time zone of --schedule (default UTC)")
+	rules := addRuleFlags(fs)
 	siteRoot := fs.String("site-root", "", siteRootUsage)
 	asJSON := fs.Bool("json", false, "print the check as JSON")
 	pos, err := parseFlags(fs, args, stdout)
@@ -211,6 +214,9 @@ func cmdCheckCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 			return usagef("check create: --schedule %q: %s", *expr, scheduleReason(err))
 		}
 		c.Kind, c.Schedule, c.TZ = check.Kind(s.Kind()), *expr, zone
+	}
+	if err := rules.apply(fs.Name(), c); err != nil {
+		return err
 	}
 	st, err := stf.openProject(ctx, fs.Name(), *projectID)
 	if err != nil {

@@ -249,7 +249,10 @@ func writeWithCurrent(t *testing.T, storeArgs []string) drillData {
 	var c struct {
 		UUID string `json:"uuid"`
 	}
-	out := runCLI(t, append([]string{"check", "create", "--project", p.ID, "--name", "backup", "--timeout", "1h", "--json"}, storeArgs...)...)
+	// With alert rules (data model 7), which a release that does not know them must not drop
+	// when it rewrites the check.
+	out := runCLI(t, append([]string{"check", "create", "--project", p.ID, "--name", "backup", "--timeout", "1h",
+		"--max-runtime", "30m", "--failure-tolerance", "3", "--json"}, storeArgs...)...)
 	if err := json.Unmarshal([]byte(out), &c); err != nil {
 		t.Fatal(err)
 	}
@@ -407,6 +410,31 @@ func drill(t *testing.T, rel release, d drillData, storeArgs []string, snapshot 
 	if !ownerKept(t, d, storeArgs) {
 		t.Errorf("current build after release %s ran: project members lacks %s as owner", rel.Version, d.owner)
 	}
+	if got := rulesKept(t, d, storeArgs); got != "max_runtime 1800, failure_tolerance 3" {
+		t.Errorf("current build after release %s pinged the check: rules %q, want max_runtime 1800, failure_tolerance 3", rel.Version, got)
+	}
+}
+
+// rulesKept is the check's alert rules as the current build lists them.
+func rulesKept(t *testing.T, d drillData, storeArgs []string) string {
+	t.Helper()
+	var l struct {
+		Checks []struct {
+			UUID             string `json:"uuid"`
+			MaxRuntime       int    `json:"max_runtime"`
+			FailureTolerance int    `json:"failure_tolerance"`
+		} `json:"checks"`
+	}
+	out := runCLI(t, append([]string{"check", "list", "--project", d.project, "--json"}, storeArgs...)...)
+	if err := json.Unmarshal([]byte(out), &l); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range l.Checks {
+		if c.UUID == d.check {
+			return fmt.Sprintf("max_runtime %d, failure_tolerance %d", c.MaxRuntime, c.FailureTolerance)
+		}
+	}
+	return "check not listed"
 }
 
 func binaryPath(t *testing.T) string {

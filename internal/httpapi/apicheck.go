@@ -79,7 +79,7 @@ func (s *Server) handleCreateCheck(w http.ResponseWriter, r *http.Request, v int
 		s.writeAPIError(w, r, err)
 		return
 	}
-	spec, err := parseCheckSpec(body)
+	spec, err := parseCheckSpec(body, v)
 	if err != nil {
 		s.writeAPIError(w, r, err)
 		return
@@ -109,6 +109,10 @@ func (s *Server) handleCreateCheck(w http.ResponseWriter, r *http.Request, v int
 	c := check.New(s.newID(), p.ID, now)
 	c.BadgeKey = s.newID()
 	spec.apply(c, v, channels)
+	if err := spec.rules.apply(c); err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
 	sched, _ := scheduleFor(c) // validated: cannot fail
 	c.AlertAfter = c.NextDue(sched)
 	if err := s.store.CreateCheck(ctx, c); err != nil {
@@ -194,7 +198,7 @@ func (s *Server) handleUpdateCheck(w http.ResponseWriter, r *http.Request, v int
 		s.writeAPIError(w, r, err, "check", id)
 		return
 	}
-	spec, err := parseCheckSpec(body)
+	spec, err := parseCheckSpec(body, v)
 	if err != nil {
 		s.writeAPIError(w, r, err)
 		return
@@ -208,7 +212,8 @@ func (s *Server) handleUpdateCheck(w http.ResponseWriter, r *http.Request, v int
 }
 
 // updateCheck applies a validated request to check id of project p and answers 200 with the
-// result. Everything that can fail was checked before: nothing invalid reaches the store.
+// result. Everything that can fail was checked before, but for the rules taken together with
+// the check's (a 400 that writes nothing): nothing invalid reaches the store.
 func (s *Server) updateCheck(w http.ResponseWriter, r *http.Request, v int, p *check.Project, id string, spec *checkSpec, channels []string) {
 	now := s.now()
 	c, err := s.store.UpdateCheck(r.Context(), id, func(c *check.Check) (store.Change, error) {
@@ -216,6 +221,10 @@ func (s *Server) updateCheck(w http.ResponseWriter, r *http.Request, v int, p *c
 			return store.Change{}, store.ErrNotFound
 		}
 		spec.apply(c, v, channels)
+		// The rules are checked together with the check's own (min_runtime below max_runtime).
+		if err := spec.rules.apply(c); err != nil {
+			return store.Change{}, err
+		}
 		sched, _ := scheduleFor(c) // validated: cannot fail
 		c.AlertAfter = c.NextDue(sched)
 		return store.Change{}, nil

@@ -60,6 +60,12 @@ type checkJSON struct {
 	Timeout  *int64  `json:"timeout,omitempty"`
 	Schedule *string `json:"schedule,omitempty"`
 	TZ       *string `json:"tz,omitempty"`
+	// Overdue's alert rules (apirules.go): v3 only, each only when on.
+	StartGrace       *int64   `json:"start_grace,omitempty"`
+	MaxRuntime       *int64   `json:"max_runtime,omitempty"`
+	MinRuntime       *int64   `json:"min_runtime,omitempty"`
+	FailureTolerance *int     `json:"failure_tolerance,omitempty"`
+	SnoozedUntil     *isoTime `json:"snoozed_until,omitempty"`
 }
 
 // pingJSON is one entry of the pings list.
@@ -202,6 +208,9 @@ func (s *Server) renderCheck(c *check.Check, v int, readOnly bool, now time.Time
 		t := seconds(c.Timeout)
 		j.Timeout = &t
 	}
+	if v >= 3 {
+		renderRules(&j, c, now)
+	}
 	return j
 }
 
@@ -237,10 +246,15 @@ func (s *Server) renderPings(checkID string, pings []*check.Ping, v int) []pingJ
 	return out
 }
 
-// renderFlips is the flips list, flips newest first.
+// renderFlips is the flips list, flips newest first. The alert a snooze held and released at its
+// end is recorded as a down→down flip (check.Check.Sweep); it changed no status, so it is not
+// listed: the list stays Healthchecks' list of status changes.
 func renderFlips(flips []*check.Flip) []flipJSON {
 	out := make([]flipJSON, 0, len(flips))
 	for _, f := range flips {
+		if f.OldStatus == f.NewStatus {
+			continue
+		}
 		j := flipJSON{Timestamp: isoTime(f.Created)}
 		if f.NewStatus == check.StatusUp {
 			j.Up = 1

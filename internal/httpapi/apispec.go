@@ -54,6 +54,7 @@ type checkSpec struct {
 	timeout           *time.Duration
 	tz                *string // canonical name (legacy aliases rewritten)
 	unique            []string
+	rules             ruleSpec // v3 only (apirules.go)
 }
 
 // specField validates one member of the request body. It is called only for members that are
@@ -89,9 +90,10 @@ var specFields = []specField{
 	{"unique", parseUnique},
 }
 
-// parseCheckSpec validates a create or update request body. Members it does not know, api_key
-// among them, are ignored. Nothing is coerced: "60" is not a number and null is never a value.
-func parseCheckSpec(body map[string]json.RawMessage) (*checkSpec, error) {
+// parseCheckSpec validates a create or update request body of API version v. Members it does not
+// know, api_key among them, are ignored; before v3 the alert rules are among them. Nothing is
+// coerced: "60" is not a number and null is never a value.
+func parseCheckSpec(body map[string]json.RawMessage, v int) (*checkSpec, error) {
 	sp := &checkSpec{}
 	for _, f := range specFields {
 		raw, ok := body[f.name]
@@ -106,6 +108,13 @@ func parseCheckSpec(body map[string]json.RawMessage) (*checkSpec, error) {
 			return nil, validationError("an item in 'unique' has unexpected value")
 		}
 		return nil, validationError(f.name + " " + reason)
+	}
+	if v >= 3 {
+		rules, err := parseRuleSpec(body)
+		if err != nil {
+			return nil, err
+		}
+		sp.rules = rules
 	}
 	return sp, nil
 }

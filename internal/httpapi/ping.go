@@ -29,6 +29,9 @@ type pingTarget struct {
 // noExit marks a URL without an exit status.
 const noExit = -1
 
+// snoozeAction is the last path segment of a ping URL that snoozes the check (pingSnooze).
+const snoozeAction = "snooze"
+
 // handlePingUUID serves /ping/{code} and /ping/{code}/: a success ping by check UUID.
 func (s *Server) handlePingUUID(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
@@ -40,11 +43,16 @@ func (s *Server) handlePingUUID(w http.ResponseWriter, r *http.Request) {
 }
 
 // handlePingPair serves /ping/{first}/{second}: /ping/<uuid>/<action> when first is a check UUID
-// and second an action (start, fail, log or an exit status), otherwise /ping/<ping-key>/<slug>.
+// and second an action (start, fail, log or an exit status), /ping/<uuid>/snooze (pingSnooze),
+// otherwise /ping/<ping-key>/<slug>.
 // As in Healthchecks, /ping/<uuid>/abc is therefore a slug ping with the UUID as ping key, and
 // ends in 404 "not found".
 func (s *Server) handlePingPair(w http.ResponseWriter, r *http.Request) {
 	first, second := r.PathValue("first"), r.PathValue("second")
+	if isCheckUUID(first) && second == snoozeAction {
+		s.pingSnooze(w, r, pingTarget{code: first})
+		return
+	}
 	if isCheckUUID(first) {
 		if kind, exit, ok := parseAction(second); ok {
 			s.ping(w, r, pingTarget{code: first, kind: kind, exit: exit})
@@ -59,9 +67,13 @@ func (s *Server) handlePingPair(w http.ResponseWriter, r *http.Request) {
 }
 
 // handlePingSlugAction serves /ping/{key}/{slug}/{action}: start, fail, log or an exit status by
-// ping key and slug.
+// ping key and slug, or snooze (pingSnooze).
 func (s *Server) handlePingSlugAction(w http.ResponseWriter, r *http.Request) {
 	key, slug := r.PathValue("key"), r.PathValue("slug")
+	if r.PathValue("action") == snoozeAction && isSlug(key) && isSlug(slug) {
+		s.pingSnooze(w, r, pingTarget{pingKey: key, slug: slug})
+		return
+	}
 	kind, exit, ok := parseAction(r.PathValue("action"))
 	if !ok || !isSlug(key) || !isSlug(slug) {
 		s.handleNotFound(w, r)

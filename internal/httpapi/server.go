@@ -182,6 +182,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/v3/channels/{$}", s.api(3, post(s.handleCreateChannel), get(s.handleListChannels)))
 	s.mux.HandleFunc("/api/v3/channels/{id}", s.byChannelID(s.api(3, del(s.handleDeleteChannel))))
 	s.mux.HandleFunc("/api/v3/channels/{id}/test", s.byChannelID(s.api(3, post(s.handleTestChannel))))
+	// Snooze: an Overdue extension (alert rules, apirules.go).
+	s.mux.HandleFunc("/api/v3/checks/{code}/snooze", s.byCode(s.api(3, post(s.handleSnoozeCheck)), nil))
 	// Parked deliveries: alerts that kept failing, an Overdue extension.
 	s.mux.HandleFunc("/api/v3/deliveries/parked/{$}", s.api(3, get(s.handleListParked)))
 

@@ -56,6 +56,12 @@ func newCard(a Alert) card {
 			if a.LastPing != nil && a.LastPing.Kind == check.PingFail {
 				c.Why = "A failure signal arrived (" + PingType(a.LastPing) + ")."
 			}
+		case check.ReasonNoStart:
+			c.Why = "The start signal did not arrive within the start grace time."
+		case check.ReasonRuntime:
+			c.Why = "The run started but did not finish within the maximum run time."
+		case check.ReasonTooFast:
+			c.Why = "The run finished sooner than the minimum run time."
 		}
 	}
 	if a.LastPing != nil && len(a.LastPing.Body) > 0 {

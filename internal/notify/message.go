@@ -67,7 +67,7 @@ type EventCheck struct {
 type EventFlip struct {
 	Old    string `json:"old"`
 	New    string `json:"new"`
-	Reason string `json:"reason"` // "timeout", "fail" or ""
+	Reason string `json:"reason"` // "timeout", "fail", "nostart", "runtime", "toofast" or ""
 	At     string `json:"at"`     // RFC 3339, UTC, whole seconds
 }
 
@@ -160,6 +160,12 @@ func fields(a Alert) []field {
 			out = append(out, field{"Reason", "success signal did not arrive on time, grace time passed."})
 		case check.ReasonFail:
 			out = append(out, field{"Reason", "received a failure signal."})
+		case check.ReasonNoStart:
+			out = append(out, field{"Reason", "did not start: the start signal did not arrive within the start grace time."})
+		case check.ReasonRuntime:
+			out = append(out, field{"Reason", "running too long: the run did not finish within the maximum run time."})
+		case check.ReasonTooFast:
+			out = append(out, field{"Reason", "finished too fast: the run took less than the minimum run time."})
 		}
 	}
 	if a.Check.Tags != "" {
@@ -249,6 +255,12 @@ func ShortText(a Alert) string {
 		format = `UP: "%s" is up again (` + a.Flip.Created.UTC().Format(stamp) + `)`
 	case a.Flip.Reason == check.ReasonFail:
 		format = `DOWN: "%s" received a failure signal (` + a.Flip.Created.UTC().Format(stamp) + `)`
+	case a.Flip.Reason == check.ReasonNoStart:
+		format = `DOWN: "%s" did not start (` + a.Flip.Created.UTC().Format(stamp) + `)`
+	case a.Flip.Reason == check.ReasonRuntime:
+		format = `DOWN: "%s" is running too long (` + a.Flip.Created.UTC().Format(stamp) + `)`
+	case a.Flip.Reason == check.ReasonTooFast:
+		format = `DOWN: "%s" finished too fast (` + a.Flip.Created.UTC().Format(stamp) + `)`
 	case !a.Check.LastPing.IsZero():
 		format = `DOWN: "%s" is overdue (last ping ` + a.Check.LastPing.UTC().Format(stamp) + `)`
 	default:

@@ -298,8 +298,8 @@ func TestMigrateV1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if rep.Before != unversioned || rep.After != (schema.Version{Version: 8, MinReader: 7}) || len(rep.Applied) != 7 {
-		t.Errorf("Run = %+v, want 1 → 8 (min reader 7) with seven migrations applied", rep)
+	if rep.Before != unversioned || rep.After != (schema.Version{Version: 9, MinReader: 7}) || len(rep.Applied) != 8 {
+		t.Errorf("Run = %+v, want 1 → 9 (min reader 7) with eight migrations applied", rep)
 	}
 	after := scanAll(t, s)
 	var meta map[string]any
@@ -375,9 +375,10 @@ func TestMigrateV1(t *testing.T) {
 		{Version: 6, MinReader: 3, Build: "v0.2.0", At: t0},
 		{Version: 7, MinReader: 3, Build: "v0.2.0", At: t0},
 		{Version: 8, MinReader: 7, Build: "v0.2.0", At: t0},
+		{Version: 9, MinReader: 7, Build: "v0.2.0", At: t0},
 	}
 	if diff := cmp.Diff(wantHist, hist); err != nil || diff != "" {
-		t.Errorf("History = %v; want an entry for versions 2 to 8 by v0.2.0 (-want +got):\n%s", err, diff)
+		t.Errorf("History = %v; want an entry for versions 2 to 9 by v0.2.0 (-want +got):\n%s", err, diff)
 	}
 
 	// Again: nothing to do, nothing written.
