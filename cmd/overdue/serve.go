@@ -36,6 +36,12 @@ import (
 // notifier in one process. It records its site root and the channel kinds it cannot deliver in
 // the data directory (serveRecord) for the other commands.
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return serveWithClock(ctx, args, stdout, stderr, func() time.Time { return time.Now().UTC() })
+}
+
+// serveWithClock is cmdServe with the clock that the API, the sweep and the notifier read: the
+// real one, or a test's, so that end-to-end tests can move time past a deadline without waiting.
+func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) error {
 	fs := newFlags("serve")
 	stf := addStoreFlags(fs)
 	addr := fs.String("addr", defaultAddr, "address to listen on (port 0 picks a free one)")
@@ -116,7 +122,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	now := func() time.Time { return time.Now().UTC() }
 	deliveries, err := addWebhooks(ctx, st, secret, baseURLs, transports)
 	if err != nil {
 		return err
