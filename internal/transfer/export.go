@@ -183,6 +183,9 @@ func checkToRec(c *check.Check) checkRec {
 		Status: string(c.Status), NPings: c.NPings, LastPing: fmtTime(c.LastPing),
 		LastStart: fmtTime(c.LastStart), LastStartRID: c.LastStartRID,
 		LastDuration: secs(c.LastDuration), AlertAfter: fmtTime(c.AlertAfter),
+		StartGrace: secs(c.StartGrace), MaxRuntime: secs(c.MaxRuntime), MinRuntime: secs(c.MinRuntime),
+		FailureTolerance: c.FailureTolerance, SnoozeUntil: fmtTime(c.SnoozeUntil),
+		FailStreak: c.FailStreak, HeldReason: c.HeldReason,
 	}
 }
 

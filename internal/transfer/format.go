@@ -157,6 +157,14 @@ type checkRec struct {
 	LastStartRID      string   `json:"last_start_rid,omitempty"`
 	LastDuration      int64    `json:"last_duration,omitempty"`
 	AlertAfter        string   `json:"alert_after,omitempty"`
+	// The alert rules (data model 7), absent when off, and their state.
+	StartGrace       int64  `json:"start_grace,omitempty"`
+	MaxRuntime       int64  `json:"max_runtime,omitempty"`
+	MinRuntime       int64  `json:"min_runtime,omitempty"`
+	FailureTolerance int    `json:"failure_tolerance,omitempty"`
+	SnoozeUntil      string `json:"snooze_until,omitempty"`
+	FailStreak       int    `json:"fail_streak,omitempty"`
+	HeldReason       string `json:"held_reason,omitempty"`
 }
 
 type pingRec struct {

@@ -334,6 +334,8 @@ func recToCheck(r checkRec) (*check.Check, error) {
 		FilterHTTPBody: r.FilterHTTPBody, FilterDefaultFail: r.FilterDefaultFail, BadgeKey: r.BadgeKey,
 		Channels: r.Channels, Status: check.Status(r.Status), NPings: r.NPings, LastStartRID: r.LastStartRID,
 		LastDuration: dur(r.LastDuration),
+		StartGrace:   dur(r.StartGrace), MaxRuntime: dur(r.MaxRuntime), MinRuntime: dur(r.MinRuntime),
+		FailureTolerance: r.FailureTolerance, FailStreak: r.FailStreak, HeldReason: r.HeldReason,
 	}
 	if c.ID == "" {
 		return nil, errors.New("no id")
@@ -359,6 +361,12 @@ func recToCheck(r checkRec) (*check.Check, error) {
 		return nil, err
 	}
 	if c.AlertAfter, err = parseTime("alert_after", r.AlertAfter); err != nil {
+		return nil, err
+	}
+	if c.SnoozeUntil, err = parseTime("snooze_until", r.SnoozeUntil); err != nil {
+		return nil, err
+	}
+	if err := c.ValidateRules(); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -80,11 +80,14 @@ func seed(t *testing.T, st *sqlite.Store) {
 	cron := check.New(cronID, projectID, t0.Add(4*time.Minute))
 	cron.Name, cron.Slug, cron.Kind, cron.Schedule, cron.TZ = "Reports", "reports", check.KindCron, "30 2 * * 1-5", "Europe/Riga"
 	cron.Methods, cron.Channels = "POST", []string{emailChan}
+	cron.StartGrace, cron.MaxRuntime, cron.MinRuntime, cron.FailureTolerance = 10*time.Minute, 2*time.Hour, 30*time.Second, 3
+	cron.SnoozeUntil = t0.Add(48 * time.Hour)
 	must(t, st.CreateCheck(ctx, cron))
 
 	paused := check.New(pausedID, projectID, t0.Add(5*time.Minute))
 	paused.Name, paused.ManualResume, paused.FilterBody, paused.FilterSubject = "Paused one", true, true, true
 	paused.SuccessKw, paused.FailureKw, paused.StartKw, paused.FilterDefaultFail = "ok,done", "error", "begin", true
+	paused.FailStreak = 2 // failures seen before it was paused
 	must(t, st.CreateCheck(ctx, paused))
 
 	now := t0.Add(time.Hour)
@@ -213,6 +216,17 @@ func TestRoundTrip(t *testing.T) {
 	must(t, err)
 	if c.NPings != 6 || c.Status != check.StatusUp {
 		t.Errorf("after two pings to the imported check: n_pings %d, status %s; want 6, up", c.NPings, c.Status)
+	}
+	// The alert rules moved with the check.
+	c, err = dyn.Check(context.Background(), cronID)
+	must(t, err)
+	if c.StartGrace != 10*time.Minute || c.MaxRuntime != 2*time.Hour || c.MinRuntime != 30*time.Second ||
+		c.FailureTolerance != 3 || !c.SnoozeUntil.Equal(t0.Add(48*time.Hour)) {
+		t.Errorf("imported rules: %v %v %v %d %v; want 10m 2h 30s 3, snoozed until t0+48h",
+			c.StartGrace, c.MaxRuntime, c.MinRuntime, c.FailureTolerance, c.SnoozeUntil)
+	}
+	if c, err := dyn.Check(context.Background(), pausedID); err != nil || c.FailStreak != 2 {
+		t.Errorf("imported paused check = %+v, %v; want its failure streak 2", c, err)
 	}
 	if p, _, err := dyn.ProjectByAPIKey(context.Background(), check.HashKey(keys.APIKey)); err != nil || p.ID != projectID {
 		t.Errorf("ProjectByAPIKey(the project's key) = %v, %v; want project %s", p, err, projectID)
