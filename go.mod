@@ -8,7 +8,12 @@ require (
 	modernc.org/sqlite v1.62.0
 )
 
-require golang.org/x/crypto v0.59.0
+require (
+	github.com/emersion/go-smtp v0.26.0
+	golang.org/x/crypto v0.59.0
+)
+
+require github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
 
 require github.com/aws/aws-sdk-go-v2/service/sqs v1.53.0 // indirect
 

@@ -53,6 +53,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"check", "create", "--data", data, "--project", "nosuch", "--name", "x"}, "no such project"},
 		{[]string{"check", "list", "--data", data}, "--project is required"},
 		{[]string{"serve", "--data", data, "--heartbeat-url", "hc-ping.com/secret"}, "--heartbeat-url: want an absolute http:// or https:// URL"},
+		{[]string{"serve", "--data", data, "--ping-domain", "ping.example.org"}, "--ping-domain goes with --smtp-listen ADDR"},
 		{[]string{"schedule"}, "missing expression"},
 		{[]string{"schedule", "-n", "0", "* * * * *"}, "-n 0"},
 		{[]string{"schedule", "--tz", "Mars/Olympus", "* * * * *"}, `--tz "Mars/Olympus"`},

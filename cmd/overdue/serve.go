@@ -24,6 +24,7 @@ import (
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/httpapi"
+	"github.com/overduehq/overdue/internal/mailping"
 	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
@@ -54,6 +55,8 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	smtpNoTLS := fs.Bool("smtp-no-tls", false, "do not use STARTTLS (a local relay only)")
 	heartbeatURL := fs.String("heartbeat-url", "", "ping this URL (any Healthchecks-compatible ping URL) after a successful sweep, at most once a minute: an outside monitor of this one")
 	proxyHeader := fs.String("proxy-header", "", "behind a reverse proxy: the header it appends the client's address to (e.g. X-Forwarded-For), for sign-in rate limits; off by default")
+	smtpListen := fs.String("smtp-listen", "", "receive email pings over SMTP on this address (e.g. :25 or 127.0.0.1:2525)")
+	pingDomain := fs.String("ping-domain", "", "with --smtp-listen: the domain of ping addresses, <uuid>@DOMAIN (default: the site root's host)")
 	useAWS := fs.Bool("aws", false, "send SMS and SNS channels through SNS, and email through SES unless --smtp-host is set (AWS configuration from the environment)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -80,6 +83,10 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usagef("serve: --site-root %q: want an http:// or https:// URL", *siteRoot)
 	}
 
+	if *pingDomain != "" && *smtpListen == "" {
+		return usagef("serve: --ping-domain goes with --smtp-listen ADDR")
+	}
+
 	// Everything the command line can get wrong is refused before the store is opened, so a
 	// bad --addr or --email-from leaves no data directory behind.
 	ln, err := net.Listen("tcp", *addr)
@@ -92,6 +99,17 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 		root = "http://" + displayAddr(ln.Addr().String())
 	}
 	root = strings.TrimRight(root, "/")
+	var smtpLn net.Listener
+	if *smtpListen != "" {
+		if smtpLn, err = net.Listen("tcp", *smtpListen); err != nil {
+			return usagef("serve: --smtp-listen %s: %s", *smtpListen, err)
+		}
+		defer smtpLn.Close()
+		if *pingDomain == "" {
+			u, _ := url.Parse(root)
+			*pingDomain = u.Hostname()
+		}
+	}
 	// Service base URLs (OVERDUE_URL_PD, …) are read here, once, and passed down.
 	baseURLs, err := notify.ParseBaseURLs(os.LookupEnv)
 	if err != nil {
@@ -159,6 +177,12 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	wg.Add(1)
 	go func() { defer wg.Done(); sweepAndNotify(loopCtx, *interval, sw, beat, disp, logger) }()
 
+	if smtpLn != nil {
+		mail := mailping.NewServer(&mailping.Receiver{Store: st, Now: now, Domain: *pingDomain, Logger: logger})
+		go mail.Serve(smtpLn)
+		defer mail.Close()
+		fmt.Fprintf(stdout, "receiving email pings on %s for <uuid>@%s and <ping key>+<slug>@%s\n", smtpLn.Addr(), *pingDomain, *pingDomain)
+	}
 	fmt.Fprintf(stdout, "listening on %s\n", root)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

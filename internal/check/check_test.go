@@ -291,6 +291,13 @@ func TestClassifyKeywords(t *testing.T) {
 		}, Signal{Kind: PingSuccess, Body: []byte("SUCCESS")}, PingIgnored},
 		{"methods=POST beats default fail", func(c *Check) { c.Methods, c.FilterHTTPBody, c.FilterDefaultFail = "POST", true, true }, Signal{Kind: PingSuccess, Method: "GET"}, PingIgnored},
 		{"email filters do not apply to HTTP", func(c *Check) { c.FilterSubject, c.FilterBody, c.SuccessKw = true, true, "SUCCESS" }, Signal{Kind: PingSuccess, Method: "GET", Body: []byte("x")}, PingSuccess},
+		{"email: success without filters", func(c *Check) { c.FailureKw = "ERROR" }, Signal{Kind: PingSuccess, Email: true, Subject: "ERROR"}, PingSuccess},
+		{"email: subject filter", func(c *Check) { c.FilterSubject, c.FailureKw = true, "ERROR" }, Signal{Kind: PingSuccess, Email: true, Subject: "backup ERROR", Text: "fine"}, PingFail},
+		{"email: subject filter ignores the body", func(c *Check) { c.FilterSubject, c.FailureKw = true, "ERROR" }, Signal{Kind: PingSuccess, Email: true, Subject: "backup", Text: "ERROR"}, PingIgnored},
+		{"email: body filter", func(c *Check) { c.FilterBody, c.StartKw = true, "begin" }, Signal{Kind: PingSuccess, Email: true, Subject: "x", Text: "we begin"}, PingStart},
+		{"email: keywords do not span subject and body", func(c *Check) { c.FilterSubject, c.FilterBody, c.SuccessKw = true, true, "a b" }, Signal{Kind: PingSuccess, Email: true, Subject: "a", Text: "b"}, PingIgnored},
+		{"email: methods and the HTTP filter do not apply", func(c *Check) { c.Methods, c.FilterHTTPBody, c.FilterDefaultFail = "POST", true, true }, Signal{Kind: PingSuccess, Email: true}, PingSuccess},
+		{"email: manual resume", func(c *Check) { c.Status, c.ManualResume = StatusPaused, true }, Signal{Kind: PingSuccess, Email: true}, PingIgnored},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -86,21 +86,44 @@ type Signal struct {
 	Scheme     string
 	RemoteAddr string
 	UA         string
+	// Email marks a ping that came by email: Subject and Text (the plain-text parts and a
+	// text rendering of the HTML parts) are what its keyword filters read, Body the whole message.
+	Email   bool
+	Subject string
+	Text    string
 }
 
 // Classify turns the URL's action into the ping kind this check records, in Healthchecks' order:
 // a non-POST request to a POST-only check is ignored; otherwise, with filter_http_body, the body's
 // keywords replace the URL's action entirely; a paused check with manual resume ignores
 // everything.
+//
+// An email ping is a success unless the subject or body filter is on: then the subject (with
+// filter_subject) and the text (with filter_body), joined by a newline, decide as above.
+// Allowed methods and the HTTP body filter do not apply to email.
 func (c *Check) Classify(s Signal) PingKind {
 	kind := s.Kind
-	if c.Methods == "POST" && s.Method != "POST" {
-		kind = PingIgnored
-	}
-	if kind != PingIgnored && c.FilterHTTPBody {
-		// Healthchecks decodes strictly and fails with a 500 on invalid UTF-8; we match bytes,
-		// which gives the same answer for every valid body and no error for the others.
-		kind = c.classifyText(string(s.Body))
+	switch {
+	case s.Email:
+		if c.FilterSubject || c.FilterBody {
+			var parts []string
+			if c.FilterSubject {
+				parts = append(parts, s.Subject)
+			}
+			if c.FilterBody {
+				parts = append(parts, s.Text)
+			}
+			kind = c.classifyText(strings.Join(parts, "\n"))
+		}
+	default:
+		if c.Methods == "POST" && s.Method != "POST" {
+			kind = PingIgnored
+		}
+		if kind != PingIgnored && c.FilterHTTPBody {
+			// Healthchecks decodes strictly and fails with a 500 on invalid UTF-8; we match bytes,
+			// which gives the same answer for every valid body and no error for the others.
+			kind = c.classifyText(string(s.Body))
+		}
 	}
 	if c.Status == StatusPaused && c.ManualResume {
 		kind = PingIgnored
