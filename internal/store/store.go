@@ -107,6 +107,16 @@ type Store interface {
 	// projects. ErrNotFound when none has it, and for "". Badge keys are random and public;
 	// stores do not enforce their uniqueness, and with two projects sharing one it finds either.
 	ProjectByBadgeKey(ctx context.Context, key string) (*check.Project, error)
+	// UpdateProject loads the project, calls fn, and writes what fn changed (name, key hashes,
+	// badge key; not the ID) atomically, key lookups included: a key whose hash changed or
+	// became "" stops finding the project at once. ErrNotFound if the project is missing,
+	// ErrConflict if a new key hash is taken. An error from fn aborts without writing and is
+	// returned as is; fn may be called more than once.
+	UpdateProject(ctx context.Context, id string, fn func(p *check.Project) error) (*check.Project, error)
+	// DeleteProject removes a project that has no checks and no channels (ErrConflict while it
+	// has any: delete those first), with its key lookups and its memberships. ErrNotFound if
+	// missing.
+	DeleteProject(ctx context.Context, id string) error
 
 	// CreateCheck stores a new check. ErrConflict if the ID is taken.
 	CreateCheck(ctx context.Context, c *check.Check) error

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"ConcurrentSignUp", testConcurrentSignUp},
 		{"Password", testPassword},
 		{"Memberships", testMemberships},
+		{"ProjectDeleteMembers", testProjectDeleteMembers},
 		{"LastOwner", testLastOwner},
 		{"ConcurrentDemotion", testConcurrentDemotion},
 		{"Invitations", testInvitations},
@@ -583,5 +584,38 @@ func testAPITokens(t *testing.T, s Stores) {
 	wantErr(t, "TouchAPIToken(revoked)", s.People.TouchAPIToken(ctx, tok.Hash, used), store.ErrNotFound)
 	if list, err := s.People.APITokens(ctx, u.ID); err != nil || len(list) != 1 || list[0].ID != tok2.ID {
 		t.Errorf("APITokens after revoking %s = %v, %v; want only %s", tok.ID, list, err, tok2.ID)
+	}
+}
+
+// testProjectDeleteMembers: a deleted project takes its memberships with it, on both sides
+// (its member list and each user's list), and leaves other projects' alone.
+func testProjectDeleteMembers(t *testing.T, s Stores) {
+	ctx := t.Context()
+	p1, p2 := createProject(t, s, 1), createProject(t, s, 2)
+	u1, u2 := newUser(1, t0), newUser(2, t0)
+	createUser(t, s, u1)
+	createUser(t, s, u2)
+	setMember(t, s, member(p1, u1.ID, people.RoleOwner, t0))
+	setMember(t, s, member(p1, u2.ID, people.RoleMember, t0))
+	setMember(t, s, member(p2, u2.ID, people.RoleOwner, t0))
+
+	if err := s.Store.DeleteProject(ctx, p1); err != nil {
+		t.Fatalf("DeleteProject(%s) = %v", p1, err)
+	}
+	if ms, err := s.People.Members(ctx, p1); err != nil || len(ms) != 0 {
+		t.Errorf("Members(deleted project) = %v, %v, want none", ms, err)
+	}
+	if ms, err := s.People.Memberships(ctx, u1.ID); err != nil || len(ms) != 0 {
+		t.Errorf("Memberships(owner of the deleted project) = %v, %v, want none", ms, err)
+	}
+	want := []people.Membership{member(p2, u2.ID, people.RoleOwner, tr(t0))}
+	if ms, err := s.People.Memberships(ctx, u2.ID); err != nil || !cmp.Equal(want, ms) {
+		t.Errorf("Memberships(%s) = %v, %v, want only project 2's", u2.ID, ms, err)
+	}
+	// A project made again under the ID starts with no owner count left over.
+	p1again := createProject(t, s, 1)
+	setMember(t, s, member(p1again, u2.ID, people.RoleOwner, t0))
+	if err := s.People.RemoveMembership(ctx, p1again, u2.ID); !errors.Is(err, store.ErrLastOwner) {
+		t.Errorf("RemoveMembership(only owner of the new project) = %v, want ErrLastOwner", err)
 	}
 }

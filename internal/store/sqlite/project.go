@@ -99,3 +99,55 @@ func (s *Store) ProjectByBadgeKey(ctx context.Context, key string) (*check.Proje
 	}
 	return p, nil
 }
+
+// UpdateProject changes a project in a transaction: store.ErrConflict if a new key hash is
+// taken, store.ErrNotFound if the project is missing.
+func (s *Store) UpdateProject(ctx context.Context, id string, fn func(p *check.Project) error) (*check.Project, error) {
+	var out *check.Project
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		p, err := scanProject(tx.QueryRowContext(ctx, projectSelect+` WHERE id = ?`, id))
+		if err != nil {
+			return dbErr(err)
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+		p.ID = id
+		r := projectToRow(p)
+		_, err = tx.ExecContext(ctx, `UPDATE projects SET name = ?, api_key_hash = ?, read_only_key_hash = ?,
+			ping_key_hash = ?, badge_key = ? WHERE id = ?`, r.Name, r.APIKeyHash, r.ReadOnlyKeyHash, r.PingKeyHash, r.BadgeKey, id)
+		if err != nil {
+			return dbErr(err)
+		}
+		out = p
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update project %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// DeleteProject removes a project without checks or channels; its memberships and
+// invitations go with it (ON DELETE CASCADE).
+func (s *Store) DeleteProject(ctx context.Context, id string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM checks WHERE project_id = ?1) +
+			(SELECT count(*) FROM channels WHERE project_id = ?1)`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("it still has %d checks and channels: %w", n, store.ErrConflict)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM projects WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res)
+	})
+	if err != nil {
+		return fmt.Errorf("delete project %s: %w", id, err)
+	}
+	return nil
+}

@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Projects", testProjects},
 		{"ProjectKeys", testProjectKeys},
 		{"ProjectConflict", testProjectConflict},
+		{"UpdateProject", testUpdateProject},
+		{"DeleteProject", testDeleteProject},
 		{"NotFound", testNotFound},
 		{"CheckRoundTrip", testCheckRoundTrip},
 		{"TimePrecision", testTimePrecision},
