@@ -61,6 +61,9 @@ commands:
   user create --email E ...      create a user (--password-stdin, or a printed set-password link)
   user list                      list the users and their projects
   user reset-password --email E  print a one-time link to set a new password
+  token create --email E         create a personal API token for the user and print it once
+  token list --email E           list the user's personal API tokens
+  token revoke --email E --id ID  revoke a personal API token
   check create --project ID ...  create a check
   check list --project ID        list a project's checks
   check snooze --project ID ...  hold a check's down alerts for --minutes (0 ends it)
@@ -126,6 +129,12 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			"list":           func() error { return cmdUserList(ctx, rest[1:], stdout, stderr) },
 			"reset-password": func() error { return cmdUserResetPassword(ctx, rest[1:], stdout, stderr) },
 		})
+	case "token":
+		return subcommand("token", rest, stdout, map[string]func() error{
+			"create": func() error { return cmdTokenCreate(ctx, rest[1:], stdout, stderr) },
+			"list":   func() error { return cmdTokenList(ctx, rest[1:], stdout, stderr) },
+			"revoke": func() error { return cmdTokenRevoke(ctx, rest[1:], stdout, stderr) },
+		})
 	case "check":
 		return subcommand("check", rest, stdout, map[string]func() error{
 			"create": func() error { return cmdCheckCreate(ctx, rest[1:], stdout, stderr) },
@@ -188,7 +197,7 @@ func subcommand(name string, args []string, stdout io.Writer, cmds map[string]fu
 
 func keys(m map[string]func() error) string {
 	out := ""
-	for _, k := range []string{"create", "list", "add", "members", "reset-password", "overdue", "healthchecks"} {
+	for _, k := range []string{"create", "list", "add", "members", "reset-password", "revoke", "overdue", "healthchecks"} {
 		if _, ok := m[k]; ok {
 			if out != "" {
 				out += ", "

@@ -151,9 +151,17 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 	}
 	recordServe(*stf.data, serveRecord{SiteRoot: root, Store: *stf.kind, Table: *stf.table, Undeliverable: undeliverable}, logger)
+	// The API's account service (personal tokens, the projects API, invitations) sends links
+	// as the pages' does.
+	svc, err := accounts(st)
+	if err != nil {
+		return err
+	}
+	svc.Mailer, svc.SiteRoot = mailer, root
 	api := httpapi.New(httpapi.Config{Store: st, Now: now, SiteRoot: root, Logger: logger, SecretKey: secret,
 		Deliveries: deliveries, Undeliverable: undeliverable,
-		Tester: &notify.Tester{Transports: transports, Undeliverable: undeliverable, SiteRoot: root}})
+		Tester:   &notify.Tester{Transports: transports, Undeliverable: undeliverable, SiteRoot: root},
+		Accounts: svc})
 	pages, err := servePages(ctx, st, root, *proxyHeader, mailer, logger, stdout)
 	if err != nil {
 		return err

@@ -82,6 +82,8 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 // and invitation links. Failed sign-ins are counted in the table (dynamo.Store.Attempts), so
 // the limits hold across every instance of the function.
 func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger, now func() time.Time, mailer account.Mailer) (http.Handler, error) {
+	acc := &account.Service{People: st.People(), Projects: st, Now: now, Rand: rand.Reader,
+		Params: account.DefaultParams, Mailer: mailer, SiteRoot: cfg.SiteRoot}
 	api := httpapi.New(httpapi.Config{
 		Store:      st,
 		Deliveries: st.Deliveries(),
@@ -89,9 +91,8 @@ func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger,
 		SiteRoot:   cfg.SiteRoot,
 		Logger:     log,
 		SecretKey:  secret,
+		Accounts:   acc,
 	})
-	acc := &account.Service{People: st.People(), Projects: st, Now: now, Rand: rand.Reader,
-		Params: account.DefaultParams, Mailer: mailer, SiteRoot: cfg.SiteRoot}
 	pages, err := web.New(web.Config{Accounts: acc, SiteRoot: cfg.SiteRoot, Logger: log,
 		Limiter: web.NewLimiter(web.DefaultLimits, st.Attempts())})
 	if err != nil {

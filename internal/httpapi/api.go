@@ -186,36 +186,6 @@ const (
 	readOnlyOK
 )
 
-// authenticate finds the project of the request's API key and says whether the key is the
-// read-only one. The key comes from the X-Api-Key header when the request has one (even empty);
-// otherwise, for POST requests, from the body's api_key (body is the parsed body, nil for other
-// methods). A key that is not 32 characters long is "missing"; one that matches no project, or a
-// read-only key where access is readWrite, is "wrong". The key is hashed and looked up by its
-// hash, so no plaintext key is ever compared or stored; keys never reach the log.
-func (s *Server) authenticate(ctx context.Context, r *http.Request, body map[string]json.RawMessage, access keyAccess) (*check.Project, bool, error) {
-	key, ok := "", false
-	if v, found := r.Header["X-Api-Key"]; found && len(v) > 0 {
-		key, ok = v[0], true
-	}
-	if !ok && body != nil {
-		key = bodyKey(body["api_key"])
-	}
-	// Healthchecks counts characters, not bytes.
-	if utf8.RuneCountInString(key) != 32 {
-		return nil, false, errMissingKey
-	}
-	p, readOnly, err := s.store.ProjectByAPIKey(ctx, check.HashKey(key))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, false, errWrongKey
-	case err != nil:
-		return nil, false, fmt.Errorf("authenticate API key: %w", err)
-	case readOnly && access == readWrite:
-		return nil, false, errWrongKey
-	}
-	return p, readOnly, nil
-}
-
 // bodyKey is the api_key member of a request body as Healthchecks reads it (str() of whatever
 // value is there): a string's value, any other value's JSON text, "" when absent.
 func bodyKey(raw json.RawMessage) string {

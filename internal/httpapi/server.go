@@ -8,6 +8,7 @@
 package httpapi
 
 import (
+	"crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -74,6 +76,12 @@ type Config struct {
 	// Tester, when set, sends test notifications (POST /api/v3/channels/{id}/test); without it
 	// that endpoint answers 501.
 	Tester ChannelTester
+	// Accounts, when set, authenticates personal API tokens and serves the projects, members
+	// and tokens APIs; without it those answer 501 and only project keys are accepted. Its
+	// People must be the accounts of Store.
+	Accounts *account.Service
+	// Rand is the source of new project keys (crypto/rand.Reader in production, the default).
+	Rand io.Reader
 }
 
 // Server is the API handler. Build it with New.
@@ -90,6 +98,8 @@ type Server struct {
 	// undeliverable is Config.Undeliverable.
 	undeliverable map[string]string
 	tester        ChannelTester
+	accounts      *account.Service
+	rand          io.Reader
 	mux           *http.ServeMux
 
 	probeInterval time.Duration
@@ -110,12 +120,17 @@ func New(cfg Config) *Server {
 		deliveries:    cfg.Deliveries,
 		undeliverable: cfg.Undeliverable,
 		tester:        cfg.Tester,
+		accounts:      cfg.Accounts,
+		rand:          cfg.Rand,
 		mux:           http.NewServeMux(),
 
 		probeInterval: cfg.StatusProbeInterval,
 	}
 	if s.probeInterval <= 0 {
 		s.probeInterval = DefaultStatusProbeInterval
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -186,6 +201,17 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/v3/checks/{code}/snooze", s.byCode(s.api(3, post(s.handleSnoozeCheck)), nil))
 	// Parked deliveries: alerts that kept failing, an Overdue extension.
 	s.mux.HandleFunc("/api/v3/deliveries/parked/{$}", s.api(3, get(s.handleListParked)))
+
+	// Projects, their keys and members, and personal API tokens: Overdue extensions for
+	// people, authenticated by a personal API token (authz.go).
+	s.mux.HandleFunc("/api/v3/projects/{$}", s.api(3, get(s.handleListProjects), post(s.handleCreateProject)))
+	s.mux.HandleFunc("/api/v3/projects/{project}", s.api(3, get(s.handleGetProject), post(s.handleRenameProject), del(s.handleDeleteProject)))
+	s.mux.HandleFunc("/api/v3/projects/{project}/keys/{$}", s.api(3, get(s.handleListKeys), post(s.handleCreateKey)))
+	s.mux.HandleFunc("/api/v3/projects/{project}/keys/{kind}", s.api(3, del(s.handleRevokeKey)))
+	s.mux.HandleFunc("/api/v3/projects/{project}/members/{$}", s.api(3, get(s.handleListMembers)))
+	s.mux.HandleFunc("/api/v3/projects/{project}/members/{user}", s.api(3, post(s.handleSetMember), del(s.handleRemoveMember)))
+	s.mux.HandleFunc("/api/v3/tokens/{$}", s.api(3, get(s.handleListTokens), post(s.handleCreateToken)))
+	s.mux.HandleFunc("/api/v3/tokens/{id}", s.api(3, del(s.handleRevokeToken)))
 
 	// Badges: project and tag badges are signed with the secret key; a check's own badge is
 	// addressed by its unguessable badge key. Methods are dispatched inside the handlers.

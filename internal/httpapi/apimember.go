@@ -1,0 +1,181 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/store"
+)
+
+// A project's members through the projects API: every member sees the team; owners and
+// managers change roles and remove members, managers never granting or touching the owner
+// role; anyone may leave; the last owner stays (store.ErrLastOwner).
+
+// memberJSON is a member of a project.
+type memberJSON struct {
+	User    string  `json:"user"`
+	Email   string  `json:"email"`
+	Name    string  `json:"name"`
+	Role    string  `json:"role"`
+	Created isoTime `json:"created"`
+}
+
+// handleListMembers serves GET /api/v3/projects/{project}/members/ (every member): the members,
+// by user ID, with their email, name and role.
+func (s *Server) handleListMembers(w http.ResponseWriter, r *http.Request, _ int) {
+	ctx := r.Context()
+	c, err := s.authorizeUser(ctx, r, r.PathValue("project"), needView)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	ms, err := s.accounts.People.Members(ctx, c.project.ID)
+	if err != nil {
+		s.writeAPIError(w, r, fmt.Errorf("list members of project %s: %w", c.project.ID, err))
+		return
+	}
+	out := struct {
+		Members []memberJSON `json:"members"`
+	}{Members: make([]memberJSON, 0, len(ms))}
+	for _, m := range ms {
+		u, err := s.accounts.People.User(ctx, m.UserID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			s.writeAPIError(w, r, fmt.Errorf("load user %s: %w", m.UserID, err))
+			return
+		}
+		out.Members = append(out.Members, memberJSON{User: u.ID, Email: u.Email, Name: u.Name,
+			Role: string(m.Role), Created: isoTime(m.Created)})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// errNotMember is a user who is not a member of the project.
+var errNotMember = &clientError{http.StatusNotFound, "no such member of this project (list them with GET /api/v3/projects/{project}/members/)"}
+
+// errLastOwner is store.ErrLastOwner as the API answers it.
+var errLastOwner = &clientError{http.StatusConflict, store.ErrLastOwner.Error()}
+
+// errTouchOwner refuses a manager's change to an owner.
+var errTouchOwner = &clientError{http.StatusForbidden, "only an owner may change or remove an owner, or make someone owner"}
+
+// targetRole is the role of user in the caller's project: errNotMember if none.
+func (s *Server) targetRole(r *http.Request, c *caller, userID string) (people.Role, error) {
+	ms, err := s.accounts.People.Members(r.Context(), c.project.ID)
+	if err != nil {
+		return "", fmt.Errorf("list members of project %s: %w", c.project.ID, err)
+	}
+	for _, m := range ms {
+		if m.UserID == userID {
+			return m.Role, nil
+		}
+	}
+	return "", errNotMember
+}
+
+// handleSetMember serves POST /api/v3/projects/{project}/members/{user} {"role": …} (owners and
+// managers): the member's new role. Managers may grant every role but owner, and may not
+// change an owner's role.
+func (s *Server) handleSetMember(w http.ResponseWriter, r *http.Request, _ int) {
+	ctx := r.Context()
+	body, err := readJSONObject(r)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	c, err := s.authorizeUser(ctx, r, r.PathValue("project"), needMembers)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	raw, err := requiredString(body, "role")
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	role, err := people.ParseRole(raw)
+	if err != nil {
+		s.writeAPIError(w, r, &clientError{http.StatusBadRequest, err.Error()})
+		return
+	}
+	userID := r.PathValue("user")
+	cur, err := s.targetRole(r, c, userID)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	if !c.role.CanGrant(role) || (cur == people.RoleOwner && c.role != people.RoleOwner) {
+		s.writeAPIError(w, r, errTouchOwner)
+		return
+	}
+	m := people.Membership{ProjectID: c.project.ID, UserID: userID, Role: role, Created: s.now()}
+	err = s.accounts.People.SetMembership(ctx, m)
+	switch {
+	case errors.Is(err, store.ErrLastOwner):
+		s.writeAPIError(w, r, errLastOwner)
+		return
+	case errors.Is(err, store.ErrNotFound):
+		s.writeAPIError(w, r, errNotMember)
+		return
+	case err != nil:
+		s.writeAPIError(w, r, fmt.Errorf("set role in project %s: %w", c.project.ID, err))
+		return
+	}
+	ms, _ := s.accounts.People.Members(ctx, c.project.ID)
+	for _, got := range ms {
+		if got.UserID == userID {
+			m = got
+		}
+	}
+	u, err := s.accounts.People.User(ctx, userID)
+	if err != nil {
+		s.writeAPIError(w, r, fmt.Errorf("load user %s: %w", userID, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, memberJSON{User: u.ID, Email: u.Email, Name: u.Name, Role: string(m.Role), Created: isoTime(m.Created)})
+}
+
+// handleRemoveMember serves DELETE /api/v3/projects/{project}/members/{user}: owners and
+// managers remove members (managers not owners); anyone removes themselves (leaves). The last
+// owner cannot go (409). 204.
+func (s *Server) handleRemoveMember(w http.ResponseWriter, r *http.Request, _ int) {
+	ctx := r.Context()
+	c, err := s.authorizeUser(ctx, r, r.PathValue("project"), needView)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	userID := r.PathValue("user")
+	if userID != c.user.ID {
+		if err := permit(c.role, needMembers); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+	}
+	cur, err := s.targetRole(r, c, userID)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	if cur == people.RoleOwner && c.role != people.RoleOwner {
+		s.writeAPIError(w, r, errTouchOwner)
+		return
+	}
+	err = s.accounts.People.RemoveMembership(ctx, c.project.ID, userID)
+	switch {
+	case errors.Is(err, store.ErrLastOwner):
+		s.writeAPIError(w, r, errLastOwner)
+		return
+	case errors.Is(err, store.ErrNotFound):
+		s.writeAPIError(w, r, errNotMember)
+		return
+	case err != nil:
+		s.writeAPIError(w, r, fmt.Errorf("remove a member of project %s: %w", c.project.ID, err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
