@@ -246,7 +246,10 @@ func TestGrants(t *testing.T) {
 		what      string
 		want, not []string
 	}{
-		{"badge API", []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem",
+		// The projects API: GetItem (tokens, memberships, projects), TransactWriteItems of Put,
+		// Delete and ConditionCheck (project updates, memberships), UpdateItem (a token's last
+		// use), DeleteItem (revoked tokens), BatchWriteItem (a deleted project's members).
+		{"badge API", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem",
 			"dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "secretsmanager:GetSecretValue", "ses:SendEmail"},
 			[]string{"sns:Publish", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
 		{"overdue checks", []string{"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchGetItem", "dynamodb:GetItem", "sqs:SendMessage"},

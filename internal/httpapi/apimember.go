@@ -3,8 +3,10 @@ package httpapi
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 
+	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/people"
 	"github.com/overduehq/overdue/internal/store"
 )
@@ -178,4 +180,73 @@ func (s *Server) handleRemoveMember(w http.ResponseWriter, r *http.Request, _ in
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// inviteJSON is the answer to an invitation. Link is there only when the mail did not go out
+// (no mail transport on this server, or the send failed): then the inviter passes it on. It
+// works only for the invited email.
+type inviteJSON struct {
+	Email   string  `json:"email"`
+	Role    string  `json:"role"`
+	Expires isoTime `json:"expires"`
+	Sent    bool    `json:"sent"`
+	Link    string  `json:"link,omitempty"`
+	Warning string  `json:"warning,omitempty"`
+}
+
+// handleInvite serves POST /api/v3/projects/{project}/members/ {"email": …, "role": …} (owners
+// and managers; managers cannot invite owners): an invitation by email, valid a week, used once.
+// 201.
+func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request, _ int) {
+	ctx := r.Context()
+	body, err := readJSONObject(r)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	c, err := s.authorizeUser(ctx, r, r.PathValue("project"), needMembers)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	email, err := requiredString(body, "email")
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	raw, err := requiredString(body, "role")
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	role, err := people.ParseRole(raw)
+	if err != nil {
+		s.writeAPIError(w, r, &clientError{http.StatusBadRequest, err.Error()})
+		return
+	}
+	inv, err := s.accounts.Invite(ctx, account.NewInvitation{ProjectID: c.project.ID, Email: email, Role: role, InviterID: c.user.ID})
+	var warning string
+	switch {
+	case errors.Is(err, account.ErrInvalid):
+		s.writeAPIError(w, r, invalidRequest(err))
+		return
+	case errors.Is(err, account.ErrForbidden):
+		s.writeAPIError(w, r, errTouchOwner)
+		return
+	case errors.Is(err, account.ErrAlreadyMember):
+		s.writeAPIError(w, r, &clientError{http.StatusConflict, "they are a member of the project already: change their role instead"})
+		return
+	case err != nil && inv != nil:
+		s.log.WarnContext(ctx, "invitation mail not sent", "project", c.project.ID, slog.Any("error", err))
+		warning = "the invitation mail could not be sent: give them the link"
+	case err != nil:
+		s.writeAPIError(w, r, fmt.Errorf("invite to project %s: %w", c.project.ID, err))
+		return
+	}
+	out := inviteJSON{Email: inv.Invitation.Email, Role: string(inv.Invitation.Role),
+		Expires: isoTime(inv.Invitation.Expires), Sent: inv.Sent, Warning: warning}
+	if !inv.Sent {
+		out.Link = inv.Link
+	}
+	writeJSON(w, http.StatusCreated, out)
 }

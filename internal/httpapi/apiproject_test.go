@@ -128,6 +128,24 @@ func TestMembersAPI(t *testing.T) {
 		{cOwner, "DELETE", cOwner, "", 204}, // another owner now: leaving is fine
 		{cReadOnly, "DELETE", cReadOnly, "", 204},
 	}
+	invite := []struct {
+		caller, body string
+		status       int
+	}{
+		{cManager, `{"email":"carol@example.org","role":"owner"}`, 403},
+		{cManager, `{"email":"not an email","role":"member"}`, 400},
+		{cManager, `{"email":"member@example.org","role":"member"}`, 409},
+		{cManager, `{"email":"Carol@example.org","role":"member"}`, 201},
+	}
+	for _, tt := range invite {
+		rec := f.do("POST", base, tt.body, as(tt.caller)...)
+		if rec.Code != tt.status {
+			t.Errorf("invite %s as %s = %d %s, want %d", tt.body, tt.caller, rec.Code, rec.Body.String(), tt.status)
+		}
+		if rec.Code == 201 && !strings.Contains(rec.Body.String(), `"link": "http://localhost:8000/accounts/invite/`) {
+			t.Errorf("invite without a mailer = %s, want the link for the inviter", rec.Body.String())
+		}
+	}
 	for _, tt := range tests {
 		rec := f.do(tt.method, base+f.users[tt.user].ID, tt.body, as(tt.caller)...)
 		if rec.Code != tt.status {

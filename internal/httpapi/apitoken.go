@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/people"
@@ -71,7 +72,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, _ int
 	}
 	tok, t, err := s.accounts.CreateAPIToken(ctx, c.user.ID, name)
 	if errors.Is(err, account.ErrInvalid) {
-		s.writeAPIError(w, r, &clientError{http.StatusBadRequest, errors.Unwrap(err).Error()})
+		s.writeAPIError(w, r, invalidRequest(err))
 		return
 	}
 	if err != nil {
@@ -117,4 +118,10 @@ func requiredString(body map[string]json.RawMessage, name string) (string, error
 		return "", &clientError{http.StatusBadRequest, name + " is not a string"}
 	}
 	return v, nil
+}
+
+// invalidRequest is the 400 for an account.ErrInvalid: the service's message, which says what
+// to fix, without the sentinel's prefix.
+func invalidRequest(err error) error {
+	return &clientError{http.StatusBadRequest, strings.TrimPrefix(err.Error(), account.ErrInvalid.Error()+": ")}
 }

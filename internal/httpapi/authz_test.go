@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -62,7 +63,7 @@ func newPeopleFixture(t *testing.T) *peopleFixture {
 	f := &peopleFixture{users: map[string]*people.User{}, tokens: map[string]string{}, tokenID: map[string]string{}}
 	f.apiFixture = newAPIFixture(t, func(cfg *Config) {
 		svc = &account.Service{People: cfg.Store.(*sqlite.Store).People(), Projects: cfg.Store,
-			Now: cfg.Now, Rand: rand.Reader, Params: account.DefaultParams}
+			Now: cfg.Now, Rand: rand.Reader, Params: account.DefaultParams, SiteRoot: cfg.SiteRoot}
 		cfg.Accounts = svc
 	})
 	f.svc = svc
@@ -174,6 +175,7 @@ func TestRouteRoleTable(t *testing.T) {
 		route{"POST", "/api/v3/projects/" + P + "/keys/", `{"kind":"ping"}`, mayKeys, true, true},
 		route{"DELETE", "/api/v3/projects/" + P + "/keys/read-only", "", mayKeys, true, true},
 		route{"GET", "/api/v3/projects/" + P + "/members/", "", mayTeam, true, true},
+		route{"POST", "/api/v3/projects/" + P + "/members/", `{"email":"new@example.org","role":"member"}`, mayManage, true, true},
 		route{"POST", "/api/v3/projects/" + P + "/members/" + M, `{"role":"manager"}`, mayManage, true, true},
 		// The member removing themselves is leaving, which anyone may.
 		route{"DELETE", "/api/v3/projects/" + P + "/members/" + M, "", []string{cOwner, cManager, cMember}, true, true},
@@ -258,6 +260,25 @@ func TestTokenNeedsProject(t *testing.T) {
 	if rec.Code != 200 {
 		t.Errorf("outsider in own project = %d %s", rec.Code, rec.Body.String())
 	}
+	// The tokens API: a blank name says so; a new token works, is listed without its secret,
+	// and stops working when revoked.
+	owner := []string{"Authorization", "Bearer " + f.tokens[cOwner]}
+	wantError(t, f.do("POST", "/api/v3/tokens/", `{"name":"  "}`, owner...), 400, "API token needs a name")
+	rec = f.do("POST", "/api/v3/tokens/", `{"name":"ci"}`, owner...)
+	var made struct{ ID, Token string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &made); rec.Code != 201 || err != nil || !account.LooksLikeAPIToken(made.Token) {
+		t.Fatalf("create token = %d %s", rec.Code, rec.Body.String())
+	}
+	if rec := f.do("GET", "/api/v3/tokens/", "", "Authorization", "Bearer "+made.Token); rec.Code != 200 ||
+		!strings.Contains(rec.Body.String(), made.ID) || strings.Contains(rec.Body.String(), made.Token) {
+		t.Errorf("list with the new token = %d %s", rec.Code, rec.Body.String())
+	}
+	if rec := f.do("DELETE", "/api/v3/tokens/"+made.ID, "", owner...); rec.Code != 204 {
+		t.Errorf("revoke = %d %s", rec.Code, rec.Body.String())
+	}
+	wantError(t, f.do("GET", "/api/v3/tokens/", "", "Authorization", "Bearer "+made.Token), 401, errBadToken.message)
+	wantError(t, f.do("DELETE", "/api/v3/tokens/"+f.tokenID[cManager], "", owner...), 404, "token not found (list yours with GET /api/v3/tokens/)")
+
 	// Last use is recorded.
 	f.now = t0.Add(time.Hour)
 	f.do("GET", "/api/v3/tokens/", "", "Authorization", "Bearer "+f.tokens[cOwner])

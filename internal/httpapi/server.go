@@ -208,7 +208,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/v3/projects/{project}", s.api(3, get(s.handleGetProject), post(s.handleRenameProject), del(s.handleDeleteProject)))
 	s.mux.HandleFunc("/api/v3/projects/{project}/keys/{$}", s.api(3, get(s.handleListKeys), post(s.handleCreateKey)))
 	s.mux.HandleFunc("/api/v3/projects/{project}/keys/{kind}", s.api(3, del(s.handleRevokeKey)))
-	s.mux.HandleFunc("/api/v3/projects/{project}/members/{$}", s.api(3, get(s.handleListMembers)))
+	s.mux.HandleFunc("/api/v3/projects/{project}/members/{$}", s.api(3, get(s.handleListMembers), post(s.handleInvite)))
 	s.mux.HandleFunc("/api/v3/projects/{project}/members/{user}", s.api(3, post(s.handleSetMember), del(s.handleRemoveMember)))
 	s.mux.HandleFunc("/api/v3/tokens/{$}", s.api(3, get(s.handleListTokens), post(s.handleCreateToken)))
 	s.mux.HandleFunc("/api/v3/tokens/{id}", s.api(3, del(s.handleRevokeToken)))
