@@ -37,17 +37,19 @@ type fixture struct {
 	project *check.Project
 	logs    *bytes.Buffer
 	secret  []byte // the server secret (Config.SecretKey)
+	dbPath  string // the store's database file
 }
 
 // newFixture builds a fixture; opts adjust the Config before the Server is built.
 func newFixture(t *testing.T, opts ...func(*Config)) *fixture {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{Box: storetest.Box(t)})
+	path := filepath.Join(t.TempDir(), "overdue.db")
+	st, err := sqlite.Open(path, store.Options{Box: storetest.Box(t)})
 	if err != nil {
 		t.Fatalf("sqlite.Open: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	f := &fixture{t: t, store: st, now: t0, logs: new(bytes.Buffer), secret: []byte("test-server-secret")}
+	f := &fixture{t: t, store: st, now: t0, logs: new(bytes.Buffer), secret: []byte("test-server-secret"), dbPath: path}
 	f.project = f.addProject(testPingKey)
 	cfg := Config{
 		Store:     st,
