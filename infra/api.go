@@ -57,10 +57,11 @@ var apiRoutes = []string{
 	"/api/{proxy+}",      // the management API v1-v3
 	"/badge/{proxy+}",    // project and tag badges
 	"/b/{proxy+}",        // per-check badges
-	"/projects/{proxy+}", // Prometheus metrics
+	"/projects/{proxy+}", // Prometheus metrics, and the dashboard's checks lists
 	"/",                  // the home page (signed in: one's projects; else the sign-in form)
 	"/accounts/{proxy+}", // the sign-in pages (internal/web)
-	"/static/{proxy+}",   // the pages' stylesheet, under hashed names
+	"/static/{proxy+}",   // the pages' stylesheet and scripts, under hashed names
+	"/checks/{proxy+}",   // the dashboard's check pages (/projects/{proxy+} has the checks lists)
 }
 
 // accessLogFormat is the access log line: who asked for which route, and what came of it. It

@@ -375,7 +375,7 @@ func TestAPI(t *testing.T) {
 				got = append(got, props(r)["RouteKey"].(string))
 			}
 			slices.Sort(got)
-			want := []string{"ANY /", "ANY /accounts/{proxy+}", "ANY /api/{proxy+}", "ANY /b/{proxy+}", "ANY /badge/{proxy+}",
+			want := []string{"ANY /", "ANY /accounts/{proxy+}", "ANY /api/{proxy+}", "ANY /b/{proxy+}", "ANY /badge/{proxy+}", "ANY /checks/{proxy+}",
 				"ANY /ping/{proxy+}", "ANY /projects/{proxy+}", "ANY /static/{proxy+}"}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("routes (-want +got):\n%s", diff)

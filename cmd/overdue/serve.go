@@ -258,7 +258,7 @@ func servePages(ctx context.Context, st store.Store, root, proxyHeader string, m
 		return nil, err
 	}
 	acc.Mailer, acc.SiteRoot = mailer, root
-	cfg := web.Config{Accounts: acc, SiteRoot: root, Logger: logger, MailInBackground: true}
+	cfg := web.Config{Accounts: acc, SiteRoot: root, Logger: logger, MailInBackground: true, Checks: st}
 	if proxyHeader != "" {
 		cfg.ClientIP = web.ForwardedIP(proxyHeader)
 	}

@@ -94,7 +94,7 @@ func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger,
 		Accounts:   acc,
 	})
 	pages, err := web.New(web.Config{Accounts: acc, SiteRoot: cfg.SiteRoot, Logger: log,
-		Limiter: web.NewLimiter(web.DefaultLimits, st.Attempts())})
+		Limiter: web.NewLimiter(web.DefaultLimits, st.Attempts()), Checks: st})
 	if err != nil {
 		return nil, err
 	}

@@ -9,13 +9,26 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
-//go:embed templates/*.html static/style.css
+//go:embed templates/*.html static/style.css static/*.js
 var files embed.FS
 
 // pageNames are the templates under templates/, each rendered inside layout.html.
-var pageNames = []string{"message", "login", "home", "sessions", "reset", "setpassword", "invite", "first"}
+var pageNames = []string{"message", "login", "home", "sessions", "reset", "setpassword", "invite", "first",
+	"checks", "details", "ping"}
+
+// scriptNames are the dashboard's scripts under static/, served like the stylesheet under
+// hashed names; they only add to pages that work without them.
+var scriptNames = []string{"live.js", "copy.js", "preview.js", "times.js"}
+
+// asset is a static file under its hashed name.
+type asset struct {
+	name string // e.g. live.<hash>.js
+	body []byte
+	typ  string
+}
 
 // loadAssets parses each page with the layout, and names the stylesheet by its content's hash
 // so that it can be cached for a year and still change with a release.
@@ -26,8 +39,21 @@ func (s *Server) loadAssets() error {
 	}
 	sum := sha256.Sum256(css)
 	s.css, s.cssName = css, "style."+hex.EncodeToString(sum[:6])+".css"
+	s.scripts = map[string]asset{}
+	s.scriptPath = map[string]string{}
+	for _, name := range scriptNames {
+		body, err := files.ReadFile("static/" + name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		hashed := strings.TrimSuffix(name, ".js") + "." + hex.EncodeToString(sum[:6]) + ".js"
+		s.scripts[hashed] = asset{name: hashed, body: body, typ: "text/javascript; charset=utf-8"}
+		s.scriptPath[name] = StaticPrefix + hashed
+	}
 	funcs := template.FuncMap{
 		"stylesheet": func() string { return StaticPrefix + s.cssName },
+		"script":     func(name string) string { return s.scriptPath[name] },
 		"field": func(p *page, id, label, typ, value, autocomplete string) fieldView {
 			return fieldView{ID: id, Label: label, Type: typ, Value: value, Autocomplete: autocomplete, Error: p.ErrorFor(id)}
 		},
@@ -37,7 +63,7 @@ func (s *Server) loadAssets() error {
 	}
 	s.pages = map[string]*template.Template{}
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/field.html", "templates/"+name+".html")
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/field.html", "templates/icons.html", "templates/"+name+".html")
 		if err != nil {
 			return fmt.Errorf("web: parse template %s: %w", name, err)
 		}
@@ -46,9 +72,16 @@ func (s *Server) loadAssets() error {
 	return nil
 }
 
-// handleStatic serves GET /static/{name}: the stylesheet under its hashed name, cached for a
-// year (a new release has a new name). Any other name is 404.
+// handleStatic serves GET /static/{name}: the stylesheet and the scripts under their hashed
+// names, cached for a year (a new release has new names). Any other name is 404.
 func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
+	if a, ok := s.scripts[r.PathValue("name")]; ok {
+		w.Header().Set("Content-Type", a.typ)
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		w.Header().Set("Content-Length", strconv.Itoa(len(a.body)))
+		_, _ = w.Write(a.body)
+		return
+	}
 	if r.PathValue("name") != s.cssName {
 		s.handleNotFound(w, r)
 		return
@@ -71,6 +104,8 @@ type page struct {
 	LinkText string
 	// Data is the page's own view struct.
 	Data any
+	// Wide lets a page use the window's width (the dashboard's tables).
+	Wide bool
 }
 
 // fieldView is one input with its label above, its hint, and its error next to it (GOV.UK's

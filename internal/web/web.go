@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"github.com/overduehq/overdue/internal/account"
@@ -49,6 +50,11 @@ type Config struct {
 	// unknown email costs nothing). For a long-running server only: a Lambda function is
 	// frozen once it has answered, so there the mail is sent before the answer.
 	MailInBackground bool
+	// Checks is the store of projects, checks, pings and flips the dashboard shows and
+	// changes. Without it the dashboard's pages answer 404 (the sign-in pages still work).
+	Checks store.Store
+	// Refresh is how often an open checks page asks for its rows again. Default: 10 seconds.
+	Refresh time.Duration
 }
 
 // Server is the pages' handler. Build it with New.
@@ -63,11 +69,16 @@ type Server struct {
 	firstMu  sync.Mutex // one first account, however many submit at once
 	mailBG   bool
 
-	pages   map[string]*template.Template
-	css     []byte
-	cssName string // style.<hash>.css
-	mux     *http.ServeMux
-	handler http.Handler
+	st      store.Store
+	refresh time.Duration
+
+	pages      map[string]*template.Template
+	css        []byte
+	cssName    string            // style.<hash>.css
+	scripts    map[string]asset  // by hashed name
+	scriptPath map[string]string // live.js → /static/live.<hash>.js
+	mux        *http.ServeMux
+	handler    http.Handler
 }
 
 // New parses the embedded templates and returns the pages' handler.
@@ -84,7 +95,12 @@ func New(cfg Config) (*Server, error) {
 		clientIP: cfg.ClientIP,
 		first:    cfg.FirstStart,
 		mailBG:   cfg.MailInBackground,
+		st:       cfg.Checks,
+		refresh:  cfg.Refresh,
 		mux:      http.NewServeMux(),
+	}
+	if s.refresh <= 0 {
+		s.refresh = 10 * time.Second
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -155,24 +171,30 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /accounts/first/{token}/{$}", s.handleFirstPost)
 	s.mux.HandleFunc(AccountsPrefix, s.handleNotFound)
 	s.mux.HandleFunc(StaticPrefix, s.handleNotFound)
+	s.dashboardRoutes()
 }
 
 // Mount combines the pages and the API into the one handler both edges serve: the home page,
-// /accounts/ and /static/ go to the pages, everything else to api, which keeps its own 404s
+// /accounts/, /static/, /checks/ and the project pages (projectPages) go to the pages,
+// everything else (the Prometheus URLs under /projects/ among it) to api, which keeps its own 404s
 // and its answers to every Healthchecks URL.
 func Mount(pages http.Handler, api http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/{$}", pages)
 	mux.Handle(AccountsPrefix, pages)
 	mux.Handle(StaticPrefix, pages)
+	mux.Handle(ChecksPrefix, pages)
+	for _, p := range projectPages {
+		mux.Handle(p, pages)
+	}
 	mux.Handle("/", api)
 	return mux
 }
 
-// contentSecurityPolicy allows nothing but our own stylesheet, images and form posts. Scripts,
-// when the dashboard adds them, will be 'self' files; inline scripts and styles stay forbidden.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; " +
-	"frame-ancestors 'none'; base-uri 'none'"
+// contentSecurityPolicy allows nothing but our own stylesheet, images, script files, form
+// posts and the scripts' requests back to us; inline scripts and styles stay forbidden.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // securityHeaders sets the headers every page response carries.
 func securityHeaders(h http.Handler) http.Handler {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/people"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
@@ -74,6 +75,10 @@ type envOptions struct {
 	counters Counters // nil: in memory, the server's own
 	tls      bool
 	first    *FirstStart
+	// dashboard serves the dashboard over the store, beside the real API on the same clock
+	// (instead of a stand-in API that answers 418), refreshing live pages every refresh.
+	dashboard bool
+	refresh   time.Duration
 }
 
 func newEnv(t *testing.T, opts envOptions) *env {
@@ -91,7 +96,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	if opts.limits.Window == 0 {
 		opts.limits = DefaultLimits
 	}
-	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var api http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTeapot)
 		io.WriteString(w, "api "+r.URL.Path)
 	})
@@ -105,7 +110,12 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	if opts.counters == nil {
 		opts.counters = NewMemoryCounters()
 	}
-	e.pages, err = New(Config{Accounts: e.acc, SiteRoot: root, Limiter: NewLimiter(opts.limits, opts.counters), FirstStart: opts.first})
+	cfg := Config{Accounts: e.acc, SiteRoot: root, Limiter: NewLimiter(opts.limits, opts.counters), FirstStart: opts.first}
+	if opts.dashboard {
+		cfg.Checks, cfg.Refresh = st, opts.refresh
+		api = httpapi.New(httpapi.Config{Store: st, Now: e.clock, SiteRoot: root, SecretKey: []byte("test secret")})
+	}
+	e.pages, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

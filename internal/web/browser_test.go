@@ -1,0 +1,257 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// The browser tests drive Debian's chromium, headless, through the DevTools protocol
+// (chromedp): one browser per test binary, started by the first test that needs it, and a
+// fresh incognito context per test so that no cookie crosses from one test's server to
+// another's. A missing browser fails these tests; it never skips them (`make test` installs
+// chromium first: scripts/chromium.sh).
+//
+// OVERDUE_CHROMIUM names the browser binary; without it, chromium, chromium-browser,
+// google-chrome and google-chrome-stable are looked for on PATH. OVERDUE_SCREENSHOTS, when
+// set to a folder, makes the tests write a PNG of each page they pass, light and dark, desktop
+// and phone width (`make screenshots`).
+
+var chrome struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel func()
+	err    error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if chrome.cancel != nil {
+		chrome.cancel()
+	}
+	os.Exit(code)
+}
+
+// chromiumPath finds the browser binary.
+func chromiumPath() (string, error) {
+	if p := os.Getenv("OVERDUE_CHROMIUM"); p != "" {
+		return p, nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no chromium on PATH: the browser tests need Debian's chromium; install it with " +
+		"`apt-get install chromium` (as root, or with sudo; `make test` runs scripts/chromium.sh, which does), " +
+		"or set OVERDUE_CHROMIUM to a Chromium or Chrome binary")
+}
+
+// tab opens a new tab in a new incognito context of the one browser, closed when the test ends.
+func tab(t *testing.T) context.Context {
+	t.Helper()
+	chrome.once.Do(func() {
+		path, err := chromiumPath()
+		if err != nil {
+			chrome.err = err
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path),
+			chromedp.NoSandbox, // root in a container has no user namespace to sandbox with
+			chromedp.WindowSize(1280, 900))
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelBrowser := chromedp.NewContext(alloc)
+		if err := chromedp.Do(ctx); err != nil {
+			cancelBrowser()
+			cancelAlloc()
+			chrome.err = fmt.Errorf("start %s: %w", path, err)
+			return
+		}
+		chrome.ctx, chrome.cancel = ctx, func() { cancelBrowser(); cancelAlloc() }
+	})
+	if chrome.err != nil {
+		t.Fatal(chrome.err)
+	}
+	ctx, cancel := chromedp.NewContext(chrome.ctx, chromedp.WithNewBrowserContext())
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel() })
+	return ctx
+}
+
+// act runs browser actions and fails the test with what was being done.
+func act(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// read runs one browser action that gives a value (a text, a location, a script's result).
+func read[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// screenshot writes the current page as PNGs when OVERDUE_SCREENSHOTS names a folder: light
+// and dark, 1280 px desktop and 390 px phone, each the full page. It leaves the tab as it was
+// (desktop, the system's colour scheme).
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("OVERDUE_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, scheme := range []string{"light", "dark"} {
+		for _, size := range []struct {
+			name   string
+			w, h   int64
+			mobile bool
+		}{{"desktop", 1280, 900, false}, {"phone", 390, 844, true}} {
+			if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}}); err != nil {
+				t.Fatalf("emulate %s: %v", scheme, err)
+			}
+			var opts []chromedp.EmulateViewportOption
+			if size.mobile {
+				opts = append(opts, chromedp.EmulateMobile)
+			}
+			act(t, ctx, "emulate "+size.name, chromedp.EmulateViewport(size.w, size.h, opts...))
+			png := read(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
+			file := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.png", name, scheme, size.name))
+			if err := os.WriteFile(file, png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatalf("reset colour scheme: %v", err)
+	}
+	act(t, ctx, "reset viewport", chromedp.EmulateReset())
+}
+
+// TestBrowserCheckLifecycle is issue 14's acceptance, as a person would do it: sign in, create a
+// check from the dashboard, ping it with an HTTP client, watch it turn up without a reload, make
+// it fail and see it turn down, open the event log and read the body, edit its schedule and see
+// the preview change.
+func TestBrowserCheckLifecycle(t *testing.T) {
+	e := newEnv(t, envOptions{dashboard: true, refresh: 100 * time.Millisecond})
+	e.user("ann@example.com", "correct horse battery", "owner")
+	ctx := tab(t)
+	checks := e.srv.URL + "/projects/" + e.project + "/checks/"
+
+	act(t, ctx, "sign in",
+		chromedp.Navigate(checks),
+		chromedp.WaitVisible(`#email`),
+		chromedp.SendKeys(`#email`, "ann@example.com"),
+		chromedp.SendKeys(`#password`, "correct horse battery"),
+		chromedp.Submit(`#password`),
+		chromedp.WaitVisible(`table.checks`))
+	screenshot(t, ctx, "checks-empty")
+
+	act(t, ctx, "create a check",
+		chromedp.SendKeys(`#name`, "Nightly backup"),
+		chromedp.SendKeys(`#slug`, "nightly-backup"),
+		chromedp.SendKeys(`#tags`, "db prod"),
+		chromedp.Submit(`#name`),
+		chromedp.WaitVisible(`#ping-url`))
+	pingURL := read(t, ctx, "ping URL", chromedp.Text(`#ping-url`))
+	detailsURL := read(t, ctx, "details URL", chromedp.Location())
+	if !strings.HasPrefix(pingURL, e.srv.URL+"/ping/") {
+		t.Fatalf("ping URL on the details page = %q, want one under %s/ping/", pingURL, e.srv.URL)
+	}
+	id := strings.TrimPrefix(pingURL, e.srv.URL+"/ping/")
+	row := `tr[data-check="` + id + `"]`
+
+	act(t, ctx, "open the checks list", chromedp.Navigate(checks), chromedp.WaitVisible(row))
+	if status := read(t, ctx, "status", chromedp.Text(row+` .c-status`)); strings.TrimSpace(status) != "New" {
+		t.Fatalf("status of the new check = %q, want New", status)
+	}
+	// A mark on the window: a reload would lose it.
+	read(t, ctx, "mark the page", chromedp.Evaluate[bool](`window.notReloaded = true`))
+	watch := func(what, class, want string) {
+		t.Helper()
+		act(t, ctx, what, chromedp.WaitVisible(row+class))
+		status := read(t, ctx, "status", chromedp.Text(row+` .c-status`))
+		kept := read(t, ctx, "the mark", chromedp.Evaluate[bool](`window.notReloaded === true`))
+		if strings.TrimSpace(status) != want || !kept {
+			t.Fatalf("%s: status %q, page not reloaded %v; want %s, true", what, status, kept, want)
+		}
+	}
+
+	e.advance(time.Minute)
+	b := e.browser()
+	if r := b.get(strings.TrimPrefix(pingURL, e.srv.URL)); r.StatusCode != 200 {
+		t.Fatalf("ping answered %d %s", r.StatusCode, r.body)
+	}
+	watch("watch it turn up", ".row-up", "Up")
+	screenshot(t, ctx, "checks")
+
+	e.advance(time.Minute)
+	if r := b.get(strings.TrimPrefix(pingURL, e.srv.URL) + "/fail"); r.StatusCode != 200 {
+		t.Fatalf("fail ping answered %d %s", r.StatusCode, r.body)
+	}
+	watch("see it turn down", ".row-down", "Down")
+	e.advance(time.Minute)
+
+	// A failure with a body, as `curl --data-raw "$output" <url>/$?` sends it.
+	const failure = "backup failed: disk /var is full\nexit 28"
+	resp, err := b.c.Post(pingURL+"/28", "text/plain", strings.NewReader(failure))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("exit-status ping answered %d", resp.StatusCode)
+	}
+
+	act(t, ctx, "open the event log", chromedp.Click(row+` .c-name a`), chromedp.WaitVisible(`table.log`))
+	logText := read(t, ctx, "event log", chromedp.Text(`table.log`))
+	for _, want := range []string{"#3 Failure (exit 28)", "#2 Failure", "#1 Success", "was Up: a failure was reported", "was New", "Go-http-client"} {
+		if !strings.Contains(logText, want) {
+			t.Errorf("event log lacks %q:\n%s", want, logText)
+		}
+	}
+	screenshot(t, ctx, "details")
+	act(t, ctx, "open the body", chromedp.Click(`a[href="/checks/`+id+`/pings/3/"]`), chromedp.WaitVisible(`#ping-body`))
+	if body := read(t, ctx, "body", chromedp.Text(`#ping-body`)); body != failure {
+		t.Fatalf("body shown = %q, want %q", body, failure)
+	}
+	screenshot(t, ctx, "ping")
+
+	act(t, ctx, "open the schedule form", chromedp.Navigate(detailsURL), chromedp.WaitVisible(`#schedule`),
+		chromedp.Click(`#kind-schedule`))
+	typeSchedule := func(expr, want string) {
+		t.Helper()
+		read(t, ctx, "clear the schedule", chromedp.Evaluate[bool](`document.getElementById("schedule").value = ""; true`))
+		act(t, ctx, "type "+expr+" and watch the preview", chromedp.SendKeys(`#schedule`, expr),
+			chromedp.WaitVisible(`//div[@id="preview"]//li[contains(., "`+want+`")]`))
+	}
+	typeSchedule("0 3 * * *", "Wed 2026-12-02 03:00")
+	typeSchedule("30 4 * * 1", "Mon 2026-12-07 04:30")
+	if preview := read(t, ctx, "preview", chromedp.Text(`#preview`)); strings.Contains(preview, "03:00") {
+		t.Fatalf("preview still lists the old schedule's runs:\n%s", preview)
+	}
+	act(t, ctx, "save the schedule",
+		chromedp.Click(`form.timing button[type=submit]:not([formmethod])`),
+		chromedp.WaitVisible(`//dd[@id="check-period"][not(contains(., "every"))]`)) // the page after saving
+	if period, want := read(t, ctx, "period", chromedp.Text(`#check-period`)), "cron 30 4 * * 1 (UTC), grace 1 hour"; period != want {
+		t.Fatalf("period after saving = %q, want %q", period, want)
+	}
+	screenshot(t, ctx, "details-schedule")
+}

@@ -1,0 +1,466 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/schedule"
+	"github.com/overduehq/overdue/internal/store"
+)
+
+// ChecksPrefix holds the pages of one check (/checks/<uuid>/details/ and its forms).
+const ChecksPrefix = "/checks/"
+
+// projectPages are the page patterns under /projects/, which the API shares (its Prometheus
+// URLs): Mount sends exactly these to the pages.
+var projectPages = []string{
+	"/projects/{project}/checks/{$}",
+	"/projects/{project}/checks/add/{$}",
+}
+
+// stripRuns is how many of a check's newest pings the checks page reads for its run strip.
+const stripRuns = 20
+
+// dashboardRoutes adds the dashboard's pages to the route table.
+func (s *Server) dashboardRoutes() {
+	s.mux.HandleFunc("GET /projects/{project}/checks/{$}", s.handleChecks)
+	s.mux.HandleFunc("POST /projects/{project}/checks/add/{$}", s.handleAddCheck)
+	s.mux.HandleFunc("GET /checks/{code}/details/{$}", s.handleDetails)
+	s.mux.HandleFunc("GET /checks/{code}/pings/{n}/{$}", s.handlePingBody)
+	s.mux.HandleFunc("GET /checks/{code}/preview/{$}", s.handlePreview)
+	s.mux.HandleFunc("POST /checks/{code}/name/{$}", s.handleEditName)
+	s.mux.HandleFunc("POST /checks/{code}/timeout/{$}", s.handleEditTimeout)
+	s.mux.HandleFunc("POST /checks/{code}/pause/{$}", s.handlePause)
+	s.mux.HandleFunc("POST /checks/{code}/resume/{$}", s.handleResume)
+	s.mux.HandleFunc("POST /checks/{code}/remove/{$}", s.handleRemove)
+	s.mux.HandleFunc(ChecksPrefix, s.handleNotFound)
+}
+
+// membership is the viewer's place in one project.
+type membership struct {
+	Viewer  *viewer
+	Project *check.Project
+	Role    people.Role
+}
+
+// CanWrite, CanSeeSecrets: what the templates ask of the role (people's one permission table,
+// the same the API enforces).
+func (m *membership) CanWrite() bool { return m.Role.CanWrite() }
+
+// CanSeeSecrets reports whether the viewer may see ping URLs.
+func (m *membership) CanSeeSecrets() bool { return m.Role.CanSeeSecrets() }
+
+// requireMember answers the request unless a signed-in member of the project asks: sign-in
+// first, and 404 for a project the viewer is not a member of (as for one that does not exist:
+// a page never tells an outsider which projects exist).
+func (s *Server) requireMember(w http.ResponseWriter, r *http.Request, projectID string) (*membership, bool) {
+	if s.st == nil {
+		s.handleNotFound(w, r)
+		return nil, false
+	}
+	v, ok := s.requireViewer(w, r)
+	if !ok {
+		return nil, false
+	}
+	ms, err := s.acc.People.Memberships(r.Context(), v.User.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	for _, m := range ms {
+		if m.ProjectID != projectID {
+			continue
+		}
+		p, err := s.st.Project(r.Context(), projectID)
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return nil, false
+		}
+		return &membership{Viewer: v, Project: p, Role: m.Role}, true
+	}
+	s.pageNotFound(w, r, v)
+	return nil, false
+}
+
+// requireCheck loads the check of a /checks/<uuid>/ URL for a member of its project.
+func (s *Server) requireCheck(w http.ResponseWriter, r *http.Request) (*check.Check, *membership, bool) {
+	if s.st == nil {
+		s.handleNotFound(w, r)
+		return nil, nil, false
+	}
+	code := r.PathValue("code")
+	if _, err := uuid.Parse(code); err != nil {
+		s.handleNotFound(w, r)
+		return nil, nil, false
+	}
+	c, err := s.st.Check(r.Context(), code)
+	if errors.Is(err, store.ErrNotFound) {
+		v, ok := s.requireViewer(w, r)
+		if ok {
+			s.pageNotFound(w, r, v)
+		}
+		return nil, nil, false
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, false
+	}
+	m, ok := s.requireMember(w, r, c.ProjectID)
+	if !ok {
+		return nil, nil, false
+	}
+	return c, m, true
+}
+
+// requireWriter is requireCheck for a form that changes the check: read-only members get 403.
+func (s *Server) requireWriter(w http.ResponseWriter, r *http.Request) (*check.Check, *membership, bool) {
+	c, m, ok := s.requireCheck(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	if !m.CanWrite() {
+		s.forbidden(w, r, m)
+		return nil, nil, false
+	}
+	return c, m, true
+}
+
+// pageNotFound is the signed-in 404.
+func (s *Server) pageNotFound(w http.ResponseWriter, r *http.Request, v *viewer) {
+	s.render(w, r, http.StatusNotFound, "message", &page{Title: "Page not found", Viewer: v,
+		Message: "There is no page at this address, or it belongs to a project you are not a member of.",
+		Link:    "/", LinkText: "Your projects"})
+}
+
+// forbidden answers a change a read-only member tried.
+func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, m *membership) {
+	s.render(w, r, http.StatusForbidden, "message", &page{Title: "Not allowed", Viewer: m.Viewer,
+		Message: "Your role in this project is read-only: you can look at its checks but not change them. " +
+			"Ask an owner or a manager of the project for the member role.",
+		Link: checksPath(m.Project.ID), LinkText: "Back to the checks"})
+}
+
+// checksPath is the URL of a project's checks page.
+func checksPath(projectID string) string {
+	return "/projects/" + url.PathEscape(projectID) + "/checks/"
+}
+
+// detailsPath is the URL of a check's details page.
+func detailsPath(id string) string { return "/checks/" + id + "/details/" }
+
+// statusView is how a page shows a status: an icon shape, a word and a colour, never colour
+// alone.
+type statusView struct {
+	Key  string // CSS class and filter value: new, up, late, down, paused, running
+	Word string
+}
+
+// statuses are the filterable statuses in the order the filter lists them.
+var statuses = []statusView{
+	{"down", "Down"}, {"late", "Late"}, {"running", "Running"}, {"up", "Up"}, {"new", "New"}, {"paused", "Paused"},
+}
+
+// statusOf maps the domain's reported status to the page's words: grace is "late", started
+// "running", as in Healthchecks' dashboard.
+func statusOf(st check.Status) statusView {
+	switch st {
+	case check.StatusGrace:
+		return statuses[1]
+	case check.StatusStarted:
+		return statuses[2]
+	case check.StatusUp:
+		return statuses[3]
+	case check.StatusNew:
+		return statuses[4]
+	case check.StatusPaused:
+		return statuses[5]
+	}
+	return statuses[0]
+}
+
+// checkRow is one line of the checks page.
+type checkRow struct {
+	ID       string
+	Name     string
+	Slug     string
+	Tags     []string
+	Status   statusView
+	LastPing timeView
+	Period   string
+	Next     timeView
+	Strip    template.HTML
+}
+
+// timeView is an instant as pages show it: relative text, the exact time on hover, and the
+// machine-readable form the times script turns into the viewer's zone.
+type timeView struct {
+	Set      bool
+	Relative string
+	Exact    string // UTC, for the title
+	ISO      string
+}
+
+// timeOf describes t relative to now; the zero time is "never".
+func timeOf(t, now time.Time) timeView {
+	if t.IsZero() {
+		return timeView{Relative: "never"}
+	}
+	return timeView{Set: true, Relative: relative(t, now), Exact: t.UTC().Format("2006-01-02 15:04:05 UTC"),
+		ISO: t.UTC().Format(time.RFC3339)}
+}
+
+// checksView is the checks page's data.
+type checksView struct {
+	*membership
+	Rows      []checkRow
+	Total     int
+	Statuses  []statusView
+	Tags      []string
+	Status    string // the filter's values, as asked
+	Tag       string
+	Query     string
+	Refresh   int64 // milliseconds between live refreshes
+	Counts    map[string]int
+	Add       addForm
+	Filtering bool
+}
+
+// addForm is the create-check form's values.
+type addForm struct {
+	Name, Slug, Tags, Period, Grace string
+}
+
+// handleChecks serves GET /projects/{project}/checks/: every check of the project with its
+// status, filtered by ?status=, ?tag= and ?q= (name or slug, case-insensitive) without scripts.
+func (s *Server) handleChecks(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.requireMember(w, r, r.PathValue("project"))
+	if !ok {
+		return
+	}
+	s.renderChecks(w, r, m, http.StatusOK, nil, addForm{Period: "1 day", Grace: "1 hour"})
+}
+
+// renderChecks renders the checks page with the create form's values and errors.
+func (s *Server) renderChecks(w http.ResponseWriter, r *http.Request, m *membership, status int, errs []fieldError, add addForm) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	view := &checksView{membership: m, Statuses: statuses, Status: q.Get("status"), Tag: q.Get("tag"),
+		Query: strings.TrimSpace(q.Get("q")), Refresh: s.refresh.Milliseconds(), Counts: map[string]int{}, Add: add}
+	view.Filtering = view.Status != "" || view.Tag != "" || view.Query != ""
+	rows, tags, err := s.checkRows(ctx, m.Project.ID, view)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	view.Rows, view.Tags = rows, tags
+	s.render(w, r, status, "checks", &page{Title: m.Project.Name, Viewer: m.Viewer, Errors: errs, Data: view, Wide: true})
+}
+
+// checkRows builds the rows that pass the view's filter, and the project's tags.
+func (s *Server) checkRows(ctx context.Context, projectID string, view *checksView) ([]checkRow, []string, error) {
+	checks, err := s.st.Checks(ctx, projectID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list checks of project %s: %w", projectID, err)
+	}
+	view.Total = len(checks)
+	now := s.acc.Now()
+	query := strings.ToLower(view.Query)
+	tagSet := map[string]bool{}
+	rows := make([]checkRow, 0, len(checks))
+	for _, c := range checks {
+		tags := c.TagList()
+		for _, t := range tags {
+			tagSet[t] = true
+		}
+		sched, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
+		if err != nil {
+			sched = nil // a stored schedule was validated; show the check as if simple
+		}
+		st := statusOf(c.StatusAt(now, asSchedule(sched), true))
+		view.Counts[st.Key]++
+		if view.Status != "" && st.Key != view.Status {
+			continue
+		}
+		if view.Tag != "" && !contains(tags, view.Tag) {
+			continue
+		}
+		if query != "" && !strings.Contains(strings.ToLower(c.Name), query) && !strings.Contains(strings.ToLower(c.Slug), query) {
+			continue
+		}
+		pings, err := s.st.Pings(ctx, c.ID, stripRuns)
+		if err != nil {
+			return nil, nil, fmt.Errorf("list pings of check %s: %w", c.ID, err)
+		}
+		row := checkRow{ID: c.ID, Name: c.Name, Slug: c.Slug, Tags: tags, Status: st,
+			LastPing: timeOf(c.LastPing, now), Period: periodWords(c), Strip: runStrip(pings)}
+		if c.Status != check.StatusPaused && c.Status != check.StatusNew {
+			row.Next = timeOf(c.NextPing(asSchedule(sched)), now)
+		}
+		rows = append(rows, row)
+	}
+	tagList := make([]string, 0, len(tagSet))
+	for t := range tagSet {
+		tagList = append(tagList, t)
+	}
+	sort.Strings(tagList)
+	return rows, tagList, nil
+}
+
+// asSchedule turns ForCheck's answer into the domain's Schedule: nil stays an untyped nil.
+func asSchedule(n schedule.Nexter) check.Schedule {
+	if n == nil {
+		return nil
+	}
+	return n
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// handleAddCheck serves POST /projects/{project}/checks/add/ (fields name, slug, tags, period,
+// grace; an empty slug stays empty, as in API v3): creates a simple check and opens its details page, where its schedule can be set.
+// The values are validated as the API validates them; errors show next to their fields.
+func (s *Server) handleAddCheck(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.requireMember(w, r, r.PathValue("project"))
+	if !ok {
+		return
+	}
+	if !m.CanWrite() {
+		s.forbidden(w, r, m)
+		return
+	}
+	if err := readForm(w, r); err != nil {
+		s.badForm(w, r)
+		return
+	}
+	f := addForm{Name: strings.TrimSpace(r.PostForm.Get("name")), Slug: strings.TrimSpace(r.PostForm.Get("slug")),
+		Tags: strings.Join(strings.Fields(r.PostForm.Get("tags")), " "), Period: strings.TrimSpace(r.PostForm.Get("period")),
+		Grace: strings.TrimSpace(r.PostForm.Get("grace"))}
+	now := s.acc.Now()
+	c := check.New(uuid.NewString(), m.Project.ID, now)
+	c.BadgeKey = uuid.NewString()
+	c.Name, c.Tags = f.Name, f.Tags
+	c.Slug = f.Slug // as in API v3: no slug unless given
+	var errs []fieldError
+	errs = append(errs, textErrors(c)...)
+	if d, err := parsePeriod(f.Period, check.MinTimeout, check.MaxTimeout); err != nil {
+		errs = append(errs, fieldError{"period", "Period " + err.Error()})
+	} else {
+		c.Timeout = d
+	}
+	if d, err := parsePeriod(f.Grace, check.MinTimeout, check.MaxTimeout); err != nil {
+		errs = append(errs, fieldError{"grace", "Grace time " + err.Error()})
+	} else {
+		c.Grace = d
+	}
+	if len(errs) > 0 {
+		s.renderChecks(w, r, m, http.StatusUnprocessableEntity, errs, f)
+		return
+	}
+	c.AlertAfter = c.GoingDownAfter(nil)
+	if err := s.st.CreateCheck(r.Context(), c); err != nil {
+		s.fail(w, r, fmt.Errorf("create check %s: %w", c.ID, err))
+		return
+	}
+	s.log.InfoContext(r.Context(), "check created", "check", c.ID, "project", m.Project.ID, "user", m.Viewer.User.ID)
+	redirect(w, r, detailsPath(c.ID))
+}
+
+// textErrors validates name, slug, tags and description with the API's rules (check.Validate*),
+// each error against its field.
+func textErrors(c *check.Check) []fieldError {
+	var errs []fieldError
+	for _, v := range []struct {
+		field string
+		err   error
+	}{
+		{"name", check.ValidateName(c.Name)},
+		{"slug", check.ValidateSlug(c.Slug)},
+		{"tags", check.ValidateTags(c.Tags)},
+		{"desc", check.ValidateDesc(c.Desc)},
+	} {
+		if v.err != nil {
+			var fe *check.FieldError
+			if errors.As(v.err, &fe) {
+				errs = append(errs, fieldError{v.field, upperFirst(fe.Error()) + ". " + fe.Advice()})
+			} else {
+				errs = append(errs, fieldError{v.field, upperFirst(v.err.Error())})
+			}
+		}
+	}
+	return errs
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// units are the words a period may be written with.
+var units = []struct {
+	names []string
+	d     time.Duration
+}{
+	{[]string{"s", "sec", "second", "seconds"}, time.Second},
+	{[]string{"m", "min", "minute", "minutes"}, time.Minute},
+	{[]string{"h", "hour", "hours"}, time.Hour},
+	{[]string{"d", "day", "days"}, 24 * time.Hour},
+	{[]string{"w", "week", "weeks"}, 7 * 24 * time.Hour},
+}
+
+// parsePeriod reads "90 minutes", "1 day", "2h" or a bare number of seconds, within [lo, hi].
+// Its errors complete a sentence that starts with the field's name.
+func parsePeriod(s string, lo, hi time.Duration) (time.Duration, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	if s == "" {
+		return 0, errors.New("is missing. Enter a duration such as 1 day, 6 hours or 30 minutes")
+	}
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9') {
+		i++
+	}
+	n, err := strconv.Atoi(s[:i])
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration. Write a number and a unit, such as 1 day, 6 hours or 30 minutes", s)
+	}
+	unit := strings.TrimSpace(s[i:])
+	d := time.Duration(-1)
+	if unit == "" {
+		d = time.Second
+	}
+	for _, u := range units {
+		if contains(u.names, unit) {
+			d = u.d
+		}
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("has the unit %q, which is not one of seconds, minutes, hours, days or weeks", unit)
+	}
+	total := time.Duration(n) * d
+	if n > int(hi/d)+1 || total < lo || total > hi {
+		return 0, fmt.Errorf("must be between %s and %s", durationWords(lo), durationWords(hi))
+	}
+	return total, nil
+}
