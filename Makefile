@@ -5,7 +5,7 @@ ADDR     ?= 127.0.0.1:8000
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: run test prereqs install build lint bench clean
+.PHONY: run test prereqs install build lint bench clean chromium screenshots
 
 ## run: build and start `overdue serve` on the embedded SQLite store in $(DATA)
 run: bin/overdue
@@ -13,9 +13,10 @@ run: bin/overdue
 
 ## test: the prerequisites, lint, then every test (moto_server is started on a free loopback port
 ## for the AWS tests; functions/rie runs the function bootstraps under the Lambda Runtime Interface
-## Emulator), the schedule reference tests in a lone clone of HEAD, cfn-lint on the synthesized
-## templates, and a CDK deploy of the dev stage into moto
-test: prereqs lint rie
+## Emulator; internal/web drives headless chromium, installed first when missing), the schedule
+## reference tests in a lone clone of HEAD, cfn-lint on the synthesized templates, and a CDK
+## deploy of the dev stage into moto
+test: prereqs lint rie chromium
 	OVERDUE_RIE=$(CURDIR)/$(RIE) ./scripts/with-moto.sh $(GO) test -count=1 ./...
 	GO=$(GO) ./scripts/clone-test.sh
 	./scripts/cdk-lint.sh
@@ -31,6 +32,17 @@ RIE         := .cache/bin/aws-lambda-rie
 .PHONY: rie
 rie:
 	@GOBIN=$(CURDIR)/.cache/bin CGO_ENABLED=0 $(GO) install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+## chromium: Debian's chromium for the browser tests, installed with apt-get when missing (make test does this)
+chromium:
+	@./scripts/chromium.sh
+
+SCREENSHOTS ?= screenshots
+## screenshots: PNGs of every dashboard page (light and dark, desktop and phone) in $(SCREENSHOTS)/, from the browser tests
+screenshots: chromium
+	rm -rf $(SCREENSHOTS) && mkdir -p $(SCREENSHOTS)
+	OVERDUE_SCREENSHOTS=$(abspath $(SCREENSHOTS)) $(GO) test -count=1 -run 'TestBrowser' ./internal/web/
+	@ls $(SCREENSHOTS) | wc -l | xargs printf '%s PNGs in $(SCREENSHOTS)/\n'
 
 ## prereqs: the tools `make test` needs and does not install itself; one line for each missing,
 ## with the command that installs it
