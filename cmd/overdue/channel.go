@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,6 +99,90 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if out.Secret != "" {
 		fmt.Fprintf(stdout, "Signing secret (verify X-Overdue-Signature with it): %s\n", out.Secret)
 	}
+	return nil
+}
+
+// cmdChannelUpdate is `overdue channel update --project ID --id ID [--name N] [--value V] [--json]`:
+// the API's channel update (POST /api/v3/channels/{id}) on the store. A value given, even the one
+// the channel has, re-enables a channel a service's permanent refusal disabled.
+func cmdChannelUpdate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("channel update")
+	stf := addStoreFlags(fs)
+	projectID := fs.String("project", "", "project id (required)")
+	id := fs.String("id", "", "channel id (required; see overdue channel list)")
+	value := fs.String("value", "", "the new target or configuration, as channel add takes it (default: unchanged)")
+	name := fs.String("name", "", "the new name (default: unchanged)")
+	asJSON := fs.Bool("json", false, "print the channel as JSON")
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if err := noPositional(fs, pos); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case *projectID == "":
+		return usagef("channel update: --project is required")
+	case *id == "":
+		return usagef("channel update: --id is required (overdue channel list --project %s shows the IDs)", *projectID)
+	case !set["value"] && !set["name"]:
+		return usagef("channel update: nothing to change: give --name, --value or both")
+	}
+	if set["name"] {
+		if err := check.ValidateChannelName(*name); err != nil {
+			return nameUsage(fs.Name(), err)
+		}
+	}
+	st, err := stf.openProject(ctx, fs.Name(), *projectID)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	chans, err := st.Channels(ctx, *projectID)
+	if err != nil {
+		return fmt.Errorf("list channels: %w", err)
+	}
+	i := slices.IndexFunc(chans, func(ch *check.Channel) bool { return ch.ID == *id })
+	if i < 0 {
+		return usagef("channel update: --id: project %s has no channel %s (overdue channel list --project %s shows them)", *projectID, *id, *projectID)
+	}
+	found := chans[i]
+	if set["value"] {
+		if err := notify.ValidateChannel(found.Kind, *value); err != nil {
+			return usagef("channel update: --value: %s", err)
+		}
+		if found.Kind == notify.ChannelGroup {
+			others := slices.DeleteFunc(slices.Clone(chans), func(ch *check.Channel) bool { return ch.ID == found.ID })
+			if err := notify.ValidateGroup(*value, others); err != nil {
+				return usagef("channel update: --value: %s", err)
+			}
+		}
+	}
+	ch, err := st.UpdateChannel(ctx, *projectID, *id, func(ch *check.Channel) error {
+		if set["name"] {
+			ch.Name = *name
+		}
+		if set["value"] {
+			ch.Value, ch.Disabled, ch.LastError = *value, false, ""
+		}
+		if strings.TrimSpace(ch.Name) == "" {
+			ch.Name = notify.DefaultChannelName(ch.Kind, ch.Value)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update channel: %w", err)
+	}
+	out := channelOutput{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Value: notify.ValueHint(ch.Kind, ch.Value)}
+	if warning := stf.deliveryWarning(ch.Kind); warning != "" {
+		fmt.Fprintln(stderr, warning)
+	}
+	if *asJSON {
+		return writeJSON(stdout, out)
+	}
+	fmt.Fprintf(stdout, "Channel %q (%s) updated: %s\n", out.Name, out.Kind, out.ID)
 	return nil
 }
 

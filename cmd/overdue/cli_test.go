@@ -572,3 +572,47 @@ func TestChannelValuesSealedOnDisk(t *testing.T) {
 		t.Errorf("channel list under another secret = exit %d %q, want a failure naming the cause", code, stderr)
 	}
 }
+
+// TestChannelUpdateCommand: `channel update` renames and changes a value, validating it for the
+// channel's kind and naming the flag at fault; a value re-enables the channel; the listing shows
+// only the new value's hint.
+func TestChannelUpdateCommand(t *testing.T) {
+	data := t.TempDir()
+	_, out, _ := runIn("project", "create", "--data", data, "--name", "Ops", "--json")
+	var p map[string]string
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ = runIn("channel", "add", "--data", data, "--project", p["id"], "--kind", "pd", "--value", "oLdInTeGrAtIoNkEy0001", "--json")
+	var ch map[string]string
+	if err := json.Unmarshal([]byte(out), &ch); err != nil {
+		t.Fatalf("channel add: %s (%v)", out, err)
+	}
+	base := []string{"channel", "update", "--data", data, "--project", p["id"]}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--name", "x"}, "--id is required"},
+		{[]string{"--id", ch["id"]}, "nothing to change"},
+		{[]string{"--id", "e0000000-0000-4000-8000-000000000009", "--name", "x"}, "--id: project " + p["id"] + " has no channel"},
+		{[]string{"--id", ch["id"], "--value", `{"service_key": ""}`}, `--value: invalid pd channel value: field "service_key"`},
+	} {
+		code, _, stderr := runIn(append(base, tc.args...)...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("channel update %v = exit %d %q, want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	code, out, stderr := runIn(append(base, "--id", ch["id"], "--name", "Pager", "--value", "nEwInTeGrAtIoNkEy0002", "--json")...)
+	if code != 0 {
+		t.Fatalf("channel update: exit %d %s", code, stderr)
+	}
+	var got map[string]string
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got["name"] != "Pager" || got["value"] != "…0002" || got["kind"] != "pd" {
+		t.Errorf("channel update printed %s (%v), want name Pager and the hint …0002", out, err)
+	}
+	_, out, _ = runIn("channel", "list", "--data", data, "--project", p["id"])
+	if !strings.Contains(out, "Pager") || !strings.Contains(out, "…0002") || strings.Contains(out, "0001") {
+		t.Errorf("channel list after the update = %q", out)
+	}
+}

@@ -67,7 +67,9 @@ commands:
   check create --project ID ...  create a check
   check list --project ID        list a project's checks
   check snooze --project ID ...  hold a check's down alerts for --minutes (0 ends it)
-  channel add --project ID ...   add an alert channel (email, sms, sns, webhook)
+  channel add --project ID ...   add an alert channel of any kind (email, sms, slack, pd, …)
+  channel update --project ID --id ID [--name N] [--value V]
+                                 rename a channel or change its value (re-enables it)
   channel list --project ID      list a project's channels
   table create --table NAME      create a DynamoDB table for --store dynamodb
   export [--project ID] [--out FILE]  write the install, or one project, as an Overdue export file
@@ -143,8 +145,9 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		})
 	case "channel":
 		return subcommand("channel", rest, stdout, map[string]func() error{
-			"add":  func() error { return cmdChannelAdd(ctx, rest[1:], stdout, stderr) },
-			"list": func() error { return cmdChannelList(ctx, rest[1:], stdout, stderr) },
+			"add":    func() error { return cmdChannelAdd(ctx, rest[1:], stdout, stderr) },
+			"update": func() error { return cmdChannelUpdate(ctx, rest[1:], stdout, stderr) },
+			"list":   func() error { return cmdChannelList(ctx, rest[1:], stdout, stderr) },
 		})
 	case "table":
 		return subcommand("table", rest, stdout, map[string]func() error{

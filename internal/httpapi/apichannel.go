@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/notify"
@@ -58,51 +59,14 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v i
 		s.writeAPIError(w, r, err)
 		return
 	}
-	var fields [3]string // kind, name, value
-	for i, name := range []string{"kind", "name", "value"} {
-		raw, ok := body[name]
-		if !ok {
-			continue
-		}
-		str, ok := jsonString(raw)
-		if !ok && name == "value" && len(raw) > 0 && raw[0] == '{' {
-			// A kind with several fields (pd, telegram, …) may send its value as an object; it is
-			// stored as the JSON text, as Healthchecks stores Channel.value.
-			var compact bytes.Buffer
-			if json.Compact(&compact, raw) == nil {
-				str, ok = compact.String(), true
-			}
-		}
-		if !ok {
-			s.writeAPIError(w, r, validationError(name+" is not a string"))
-			return
-		}
-		fields[i] = str
-	}
-	kind, name, value := fields[0], fields[1], fields[2]
-	if err := check.ValidateChannelName(name); err != nil {
-		msg := err.Error()
-		if fe := (*check.FieldError)(nil); errors.As(err, &fe) {
-			msg = fe.Advice()
-		}
-		s.writeAPIError(w, r, validationError(msg))
+	f, err := readChannelFields(body)
+	if err != nil {
+		s.writeAPIError(w, r, err)
 		return
 	}
-	if err := notify.ValidateChannel(kind, value); err != nil {
-		s.writeAPIError(w, r, &clientError{http.StatusBadRequest, err.Error()})
+	kind, name, value := f.kind, f.name, f.value
+	if !s.validChannel(w, r, p.ID, "", kind, name, value) {
 		return
-	}
-	if kind == notify.ChannelGroup {
-		// Its targets must be this project's channels, and not groups.
-		project, err := s.store.Channels(ctx, p.ID)
-		if err != nil {
-			s.writeAPIError(w, r, fmt.Errorf("list channels of project %s: %w", p.ID, err), "project", p.ID)
-			return
-		}
-		if err := notify.ValidateGroup(value, project); err != nil {
-			s.writeAPIError(w, r, &clientError{http.StatusBadRequest, err.Error()})
-			return
-		}
 	}
 	if name == "" {
 		// As the CLI does: a listing shows something recognisable, but never a service's key.
@@ -125,6 +89,139 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v i
 		out.Secret = notify.WebhookSecret(s.secret, ch.ID)
 	}
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// channelFields are the fields of a channel create or update, with whether each was sent.
+type channelFields struct {
+	kind, name, value          string
+	hasKind, hasName, hasValue bool
+}
+
+// readChannelFields reads kind, name and value from a request body. Each is a string; value may
+// also be a JSON object (a kind with several fields: pd, telegram, …), kept as its compact JSON
+// text, as Healthchecks stores Channel.value.
+func readChannelFields(body map[string]json.RawMessage) (channelFields, error) {
+	var f channelFields
+	for _, field := range []struct {
+		name string
+		to   *string
+		has  *bool
+	}{{"kind", &f.kind, &f.hasKind}, {"name", &f.name, &f.hasName}, {"value", &f.value, &f.hasValue}} {
+		raw, ok := body[field.name]
+		if !ok {
+			continue
+		}
+		str, ok := jsonString(raw)
+		if !ok && field.name == "value" && len(raw) > 0 && raw[0] == '{' {
+			var compact bytes.Buffer
+			if json.Compact(&compact, raw) == nil {
+				str, ok = compact.String(), true
+			}
+		}
+		if !ok {
+			return f, validationError(field.name + " is not a string")
+		}
+		*field.to, *field.has = str, true
+	}
+	return f, nil
+}
+
+// validChannel checks a channel's name and value of kind for project, as create and update
+// accept them; self is the channel being updated ("" for a new one), which a group may not
+// name. When they are not valid it has answered 400, naming the field, and ok is false.
+func (s *Server) validChannel(w http.ResponseWriter, r *http.Request, project, self, kind, name, value string) (ok bool) {
+	if err := check.ValidateChannelName(name); err != nil {
+		msg := err.Error()
+		if fe := (*check.FieldError)(nil); errors.As(err, &fe) {
+			msg = fe.Advice()
+		}
+		s.writeAPIError(w, r, validationError(msg))
+		return false
+	}
+	if err := notify.ValidateChannel(kind, value); err != nil {
+		s.writeAPIError(w, r, &clientError{http.StatusBadRequest, err.Error()})
+		return false
+	}
+	if kind == notify.ChannelGroup {
+		// Its targets must be this project's channels, and not groups (nor itself).
+		chans, err := s.store.Channels(r.Context(), project)
+		if err != nil {
+			s.writeAPIError(w, r, fmt.Errorf("list channels of project %s: %w", project, err), "project", project)
+			return false
+		}
+		chans = slices.DeleteFunc(chans, func(ch *check.Channel) bool { return ch.ID == self })
+		if err := notify.ValidateGroup(value, chans); err != nil {
+			s.writeAPIError(w, r, &clientError{http.StatusBadRequest, err.Error()})
+			return false
+		}
+	}
+	return true
+}
+
+// handleUpdateChannel serves POST /api/v3/channels/{id}, an Overdue extension (as Healthchecks
+// updates a check by POST to its URL): {"name": …, "value": …}, each optional, with the rules of
+// create; "kind" may be sent but must be the channel's (a channel does not change kind). A value
+// sent, even the one the channel has, re-enables a channel a service's permanent refusal
+// disabled, and clears its last error: sending it is how one says the target is fixed. 200 with
+// the channel, "deliverable" and "warning" as create answers; the value is never in it.
+func (s *Server) handleUpdateChannel(w http.ResponseWriter, r *http.Request, v int) {
+	ctx := r.Context()
+	body, err := readJSONObject(r)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	p, _, err := s.authenticate(ctx, r, body, readWrite)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	f, err := readChannelFields(body)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	found, _, ok := s.projectChannel(w, r, p.ID, id)
+	if !ok {
+		return
+	}
+	if f.hasKind && f.kind != found.Kind {
+		s.writeAPIError(w, r, validationError(fmt.Sprintf("kind: a %s channel cannot become %q; create a new channel and delete this one", found.Kind, f.kind)))
+		return
+	}
+	name, value := found.Name, found.Value
+	if f.hasName {
+		name = f.name
+	}
+	if f.hasValue {
+		value = f.value
+	}
+	if !s.validChannel(w, r, p.ID, id, found.Kind, name, value) {
+		return
+	}
+	if strings.TrimSpace(name) == "" {
+		name = notify.DefaultChannelName(found.Kind, value)
+	}
+	ch, err := s.store.UpdateChannel(ctx, p.ID, id, func(ch *check.Channel) error {
+		ch.Name, ch.Value = name, value
+		if f.hasValue {
+			ch.Disabled, ch.LastError = false, ""
+		}
+		return nil
+	})
+	if err != nil {
+		s.writeAPIError(w, r, fmt.Errorf("update channel %s: %w", id, err), "channel", id)
+		return
+	}
+	// The field names only: a value is never logged.
+	s.log.InfoContext(ctx, "channel updated", "channel", id, "kind", ch.Kind, "project", p.ID,
+		"name_sent", f.hasName, "value_sent", f.hasValue)
+	out := createdChannelJSON{channelJSON: renderChannel(ch), Deliverable: true}
+	if reason, ok := s.undeliverable[ch.Kind]; ok {
+		out.Deliverable, out.Warning = false, reason
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // createdChannelJSON is the answer to a channel create: the channel, whether this server can

@@ -130,7 +130,7 @@ func TestChannelLifecycle(t *testing.T) {
 
 	rec := f.api("DELETE", "/api/v3/channels/"+first["id"].(string), "", keyA)
 	wantResponse(t, rec, 200, `{"id": "`+first["id"].(string)+`", "name": "a@example.org", "kind": "email"}`)
-	wantCORS(t, rec, "OPTIONS, DELETE")
+	wantCORS(t, rec, "OPTIONS, POST, DELETE")
 	if got := f.check(id).Channels; !sameSet(got, []string{second["id"].(string)}) {
 		t.Errorf("after delete, check channels = %v, want the second only", got)
 	}

@@ -685,7 +685,7 @@ func TestOptionsAndMethods(t *testing.T) {
 		{"/api/v3/checks/" + c.ID + "/flips/", corsGet, "POST"},
 		{"/api/v2/channels/", corsGet, "POST"},
 		{"/api/v3/channels/", corsChannels, "DELETE"},
-		{"/api/v3/channels/" + ch.ID, "OPTIONS, DELETE", "GET"},
+		{"/api/v3/channels/" + ch.ID, "OPTIONS, POST, DELETE", "GET"},
 		{"/api/v3/checks/", corsChecks, "HEAD"},
 	}
 	for _, tt := range tests {

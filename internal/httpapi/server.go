@@ -195,7 +195,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/v1/channels/{$}", s.api(1, get(s.handleListChannels)))
 	s.mux.HandleFunc("/api/v2/channels/{$}", s.api(2, get(s.handleListChannels)))
 	s.mux.HandleFunc("/api/v3/channels/{$}", s.api(3, post(s.handleCreateChannel), get(s.handleListChannels)))
-	s.mux.HandleFunc("/api/v3/channels/{id}", s.byChannelID(s.api(3, del(s.handleDeleteChannel))))
+	s.mux.HandleFunc("/api/v3/channels/{id}", s.byChannelID(s.api(3, post(s.handleUpdateChannel), del(s.handleDeleteChannel))))
 	s.mux.HandleFunc("/api/v3/channels/{id}/test", s.byChannelID(s.api(3, post(s.handleTestChannel))))
 	// Snooze: an Overdue extension (alert rules, apirules.go).
 	s.mux.HandleFunc("/api/v3/checks/{code}/snooze", s.byCode(s.api(3, post(s.handleSnoozeCheck)), nil))

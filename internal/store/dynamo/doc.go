@@ -114,6 +114,7 @@
 //	DeleteCheck        Query the check's partition + BatchWriteItem deletes + DeleteItem of the badge
 //	                   lookup IF it names the check + DeleteItem of the check
 //	DeleteChannel      DeleteItem IF pid = project, then UpdateCheck of each check naming it
+//	UpdateChannel      GetItem (consistent) + PutItem IF pid = project AND val = the value read
 //
 // # UpdateCheck: atomic where it matters
 //

@@ -305,6 +305,64 @@ func (s *Store) Channels(ctx context.Context, projectID string) ([]*check.Channe
 	return out, nil
 }
 
+// UpdateChannel loads a project's channel (strongly consistent), lets fn change it and puts the
+// result, its value sealed again, on the condition that the stored value is still the one read:
+// each sealing differs, so an update that came between is caught, and the whole is tried again,
+// a few times. A channel that is not the project's is store.ErrNotFound.
+func (s *Store) UpdateChannel(ctx context.Context, projectID, id string, fn func(ch *check.Channel) error) (*check.Channel, error) {
+	if err := s.guardWrite(ctx); err != nil {
+		return nil, fmt.Errorf("update channel %s: %w", id, err)
+	}
+	for attempt := 0; ; attempt++ {
+		m, err := s.get(ctx, channelKey(id), true)
+		if err != nil {
+			return nil, fmt.Errorf("update channel %s of project %s: %w", id, projectID, err)
+		}
+		it, err := unmarshal[channelItem](m)
+		if err != nil {
+			return nil, fmt.Errorf("update channel %s: %w", id, err)
+		}
+		if it.ProjectID != projectID {
+			return nil, fmt.Errorf("update channel %s of project %s: %w", id, projectID, store.ErrNotFound)
+		}
+		before := *it
+		ch := it.channel()
+		if err := store.OpenValue(s.opts.Box, ch); err != nil {
+			return nil, fmt.Errorf("update channel %s: %w", id, err)
+		}
+		if err := fn(ch); err != nil {
+			return nil, fmt.Errorf("update channel %s: %w", id, err)
+		}
+		ch.ID, ch.ProjectID, ch.Kind, ch.Created = id, before.ProjectID, before.Kind, fromMicros(before.Created)
+		next := channelToItem(ch)
+		if next.Value, err = store.SealValue(s.opts.Box, ch); err != nil {
+			return nil, fmt.Errorf("update channel %s: %w", id, err)
+		}
+		nm := marshal(next)
+		cond, values := "#pid = :pid AND attribute_not_exists(#val)", item{":pid": str(projectID)}
+		if before.Value != "" {
+			cond, values[":val"] = "#pid = :pid AND #val = :val", str(before.Value)
+		}
+		err = s.put(ctx, &dynamodb.PutItemInput{
+			Item:                      nm,
+			ConditionExpression:       aws.String(cond),
+			ExpressionAttributeNames:  map[string]string{"#pid": "pid", "#val": "val"},
+			ExpressionAttributeValues: values,
+		}, func(replaced item) cost { return writeCost(replaced, nm, false) })
+		switch {
+		case err == nil:
+			return ch, nil
+		case !isConditionFailed(err):
+			return nil, fmt.Errorf("update channel %s: %w", id, err)
+		case attempt == 2:
+			return nil, fmt.Errorf("update channel %s: changed by others three times over: %w", id, store.ErrConflict)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return nil, err
+		}
+	}
+}
+
 // DeleteChannel removes a channel, on the condition that it belongs to the project, then
 // unassigns it from the project's checks, one UpdateCheck each. The channel goes first: a
 // delete cut short leaves checks naming a channel that no longer exists, which the notifier

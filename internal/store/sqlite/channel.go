@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/overduehq/overdue/internal/check"
@@ -54,6 +55,42 @@ func (s *Store) Channels(ctx context.Context, projectID string) ([]*check.Channe
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
+	}
+	return out, nil
+}
+
+// UpdateChannel loads a project's channel, lets fn change it and stores the result, its value
+// sealed again, in one transaction. A channel that is not the project's is store.ErrNotFound.
+func (s *Store) UpdateChannel(ctx context.Context, projectID, id string, fn func(ch *check.Channel) error) (*check.Channel, error) {
+	var out *check.Channel
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var r channelRow
+		err := tx.QueryRowContext(ctx, channelSelect+` WHERE id = ? AND project_id = ?`, id, projectID).Scan(r.fields()...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		ch := r.channel()
+		if err := store.OpenValue(s.opts.Box, ch); err != nil {
+			return err
+		}
+		if err := fn(ch); err != nil {
+			return err
+		}
+		ch.ID, ch.ProjectID, ch.Kind, ch.Created = r.ID, r.ProjectID, r.Kind, fromInstant(r.Created)
+		row := channelToRow(ch)
+		if row.Value, err = store.SealValue(s.opts.Box, ch); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE channels SET name = ?, value = ?, disabled = ?, last_error = ? WHERE id = ?`,
+			row.Name, row.Value, row.Disabled, row.LastError, row.ID)
+		out = ch
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update channel %s of project %s: %w", id, projectID, err)
 	}
 	return out, nil
 }

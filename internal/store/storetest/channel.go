@@ -102,3 +102,65 @@ func testChannels(t *testing.T, s store.Store) {
 		t.Errorf("Check(%s).Channels after refused deletes = %v, want %v", z.ID, got, []string{ch3.ID})
 	}
 }
+
+func testUpdateChannel(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	pa, pb := newProject(1, t0), newProject(2, t0)
+	createProject(t, s, pa)
+	createProject(t, s, pb)
+	ch := newChannel(1, pa.ID, t0)
+	ch.Disabled, ch.LastError = true, "Received status code 410"
+	createChannel(t, s, ch)
+	other := newChannel(2, pb.ID, t0)
+	createChannel(t, s, other)
+
+	got, err := s.UpdateChannel(ctx, pa.ID, ch.ID, func(c *check.Channel) error {
+		if c.Value != ch.Value || !c.Disabled {
+			t.Errorf("fn got %+v, want the stored channel, its value opened", c)
+		}
+		c.Name, c.Value, c.Disabled, c.LastError = "Renamed", "new@example.org", false, ""
+		// What fn may not change stays.
+		c.ID, c.ProjectID, c.Kind, c.Created = "x", pb.ID, "sms", t0.Add(time.Hour)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateChannel = %v", err)
+	}
+	want := *ch
+	want.Name, want.Value, want.Disabled, want.LastError = "Renamed", "new@example.org", false, ""
+	if diff := cmp.Diff(&want, got); diff != "" {
+		t.Errorf("UpdateChannel's result (-want +got):\n%s", diff)
+	}
+	list, err := s.Channels(ctx, pa.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]*check.Channel{&want}, list); diff != "" {
+		t.Errorf("Channels after UpdateChannel (-want +got):\n%s", diff)
+	}
+
+	boom := errors.New("refused")
+	if _, err := s.UpdateChannel(ctx, pa.ID, ch.ID, func(c *check.Channel) error {
+		c.Name = "Not stored"
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Errorf("UpdateChannel with a failing fn = %v, want its error", err)
+	}
+	for _, tt := range []struct{ name, project, id string }{
+		{"other project's channel", pa.ID, other.ID},
+		{"unknown channel", pa.ID, channelID(99)},
+	} {
+		called := false
+		if _, err := s.UpdateChannel(ctx, tt.project, tt.id, func(*check.Channel) error { called = true; return nil }); !errors.Is(err, store.ErrNotFound) || called {
+			t.Errorf("UpdateChannel of %s = %v (fn called: %v), want ErrNotFound without calling fn", tt.name, err, called)
+		}
+	}
+	list, _ = s.Channels(ctx, pa.ID)
+	otherList, _ := s.Channels(ctx, pb.ID)
+	if diff := cmp.Diff([]*check.Channel{&want}, list); diff != "" {
+		t.Errorf("Channels after refused updates (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]*check.Channel{other}, otherList); diff != "" {
+		t.Errorf("the other project's channel after refused updates (-want +got):\n%s", diff)
+	}
+}

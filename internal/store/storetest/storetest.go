@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Upcoming", testUpcoming},
 		{"DeleteCheck", testDeleteCheck},
 		{"Channels", testChannels},
+		{"UpdateChannel", testUpdateChannel},
 		{"ConcurrentPings", testConcurrentPings},
 		{"Probe", testProbe},
 	}
