@@ -727,3 +727,35 @@ func TestOtherSecretSendsNothing(t *testing.T) {
 		t.Errorf("Run with the right secret sent %d, want 5 (4 channels + console): the flip waited", n)
 	}
 }
+
+// TestUpAlertKnowsTheDowntime: the dispatcher finds when the check went down from its flips,
+// for a short outage (the first window) and a long one (a wider window), so that the up message
+// says how long it was down.
+func TestUpAlertKnowsTheDowntime(t *testing.T) {
+	for _, outage := range []time.Duration{2*time.Hour + 14*time.Minute, 3*24*time.Hour + 5*time.Minute} {
+		e := newEnv(t)
+		d := e.dispatcher()
+		e.ping(t, check.PingSuccess)
+		e.run(t, d)
+		e.now = e.now.Add(time.Minute)
+		down := e.ping(t, check.PingFail)
+		e.run(t, d)
+		e.now = e.now.Add(outage)
+		e.ping(t, check.PingSuccess)
+		e.run(t, d)
+		if len(e.console.sent) != 2 {
+			t.Fatalf("console told %d times, want twice (down, up)", len(e.console.sent))
+		}
+		up := e.console.sent[1]
+		if !up.DownSince.Equal(down.Created) {
+			t.Errorf("outage %v: up alert's DownSince = %v, want the down flip's %v", outage, up.DownSince, down.Created)
+		}
+		m, err := notify.NewMessage(up)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "it was down for " + notify.Downtime(outage); !strings.Contains(m.Text, want) {
+			t.Errorf("outage %v: up message %q lacks %q", outage, m.Text, want)
+		}
+	}
+}

@@ -22,6 +22,49 @@ type Alert struct {
 	// SiteRoot is the server's public root URL, for the URLs in a Healthchecks webhook's $JSON;
 	// "" when unknown.
 	SiteRoot string
+	// DownSince is when the check went down, for an alert that it is up again: the up message
+	// says how long it was down. Zero when unknown (or for a down alert).
+	DownSince time.Time
+}
+
+// downtime is how long the check of an up alert was down, or 0 when unknown.
+func (a Alert) downtime() time.Duration {
+	if a.Flip.NewStatus != check.StatusUp || a.DownSince.IsZero() || !a.Flip.Created.After(a.DownSince) {
+		return 0
+	}
+	return a.Flip.Created.Sub(a.DownSince)
+}
+
+// Downtime writes how long a check was down as people read it: whole minutes from one minute on
+// ("2 hours 14 minutes"), seconds below ("45 seconds").
+func Downtime(d time.Duration) string {
+	if d >= time.Minute {
+		return HumanDuration(d.Truncate(time.Minute))
+	}
+	return HumanDuration(d.Truncate(time.Second))
+}
+
+// shortDowntime is Downtime for an SMS: the largest unit and the one after it, when not zero
+// ("2 h 14 min", "3 d", "45 s").
+func shortDowntime(d time.Duration) string {
+	units := []struct {
+		name string
+		size time.Duration
+	}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"min", time.Minute}, {"s", time.Second}}
+	for i, u := range units {
+		n := d / u.size
+		if n == 0 && i < len(units)-1 {
+			continue
+		}
+		out := fmt.Sprintf("%d %s", n, u.name)
+		if i+1 < len(units) {
+			if m := (d - n*u.size) / units[i+1].size; m > 0 {
+				out += fmt.Sprintf(" %d %s", m, units[i+1].name)
+			}
+		}
+		return out
+	}
+	return "0 s"
 }
 
 // Message is everything the transports send about one flip, rendered once per flip and shared
@@ -69,6 +112,9 @@ type EventFlip struct {
 	New    string `json:"new"`
 	Reason string `json:"reason"` // "timeout", "fail", "nostart", "runtime", "toofast" or ""
 	At     string `json:"at"`     // RFC 3339, UTC, whole seconds
+	// DownSeconds is how long the check was down, in whole seconds, for a flip to up; absent
+	// when unknown and for other flips.
+	DownSeconds int64 `json:"down_seconds,omitempty"`
 }
 
 // JSON is the event for one delivery.
@@ -110,10 +156,11 @@ func NewMessage(a Alert) (*Message, error) {
 				URL:    a.URL,
 			},
 			Flip: EventFlip{
-				Old:    string(a.Flip.OldStatus),
-				New:    string(a.Flip.NewStatus),
-				Reason: a.Flip.Reason,
-				At:     a.Flip.Created.UTC().Truncate(time.Second).Format(time.RFC3339),
+				Old:         string(a.Flip.OldStatus),
+				New:         string(a.Flip.NewStatus),
+				Reason:      a.Flip.Reason,
+				At:          a.Flip.Created.UTC().Truncate(time.Second).Format(time.RFC3339),
+				DownSeconds: int64(a.downtime() / time.Second),
 			},
 		},
 	}, nil
@@ -148,6 +195,9 @@ func headline(a Alert) string {
 	if a.Flip.NewStatus == check.StatusDown {
 		return fmt.Sprintf("The check %q has gone down.", displayName(a.Check))
 	}
+	if d := a.downtime(); d > 0 {
+		return fmt.Sprintf("The check %q is now up; it was down for %s.", displayName(a.Check), Downtime(d))
+	}
 	return fmt.Sprintf("The check %q is now up.", displayName(a.Check))
 }
 
@@ -167,6 +217,9 @@ func fields(a Alert) []field {
 		case check.ReasonTooFast:
 			out = append(out, field{"Reason", "finished too fast: the run took less than the minimum run time."})
 		}
+	}
+	if d := a.downtime(); d > 0 {
+		out = append(out, field{"Down for", Downtime(d)})
 	}
 	if a.Check.Tags != "" {
 		out = append(out, field{"Tags", strings.Join(a.Check.TagList(), ", ")})
@@ -251,6 +304,8 @@ func ShortText(a Alert) string {
 	const stamp = "Jan 2 15:04 UTC"
 	var format string
 	switch {
+	case a.Flip.NewStatus == check.StatusUp && a.downtime() > 0:
+		format = `UP: "%s" is up again after ` + shortDowntime(a.downtime()) + ` (` + a.Flip.Created.UTC().Format(stamp) + `)`
 	case a.Flip.NewStatus == check.StatusUp:
 		format = `UP: "%s" is up again (` + a.Flip.Created.UTC().Format(stamp) + `)`
 	case a.Flip.Reason == check.ReasonFail:

@@ -20,6 +20,7 @@ type Store interface {
 	Check(ctx context.Context, id string) (*check.Check, error)
 	Channels(ctx context.Context, projectID string) ([]*check.Channel, error)
 	Pings(ctx context.Context, checkID string, limit int) ([]*check.Ping, error)
+	Flips(ctx context.Context, checkID string, q store.FlipQuery) ([]*check.Flip, error)
 	UnprocessedFlips(ctx context.Context, limit int) ([]*check.Flip, error)
 	MarkFlipProcessed(ctx context.Context, f *check.Flip, at time.Time) (bool, error)
 }
@@ -210,7 +211,37 @@ func (d *Dispatcher) alert(ctx context.Context, f *check.Flip, c *check.Check) (
 			break
 		}
 	}
+	if f.NewStatus == check.StatusUp {
+		if a.DownSince, err = d.downSince(ctx, f); err != nil {
+			return a, err
+		}
+	}
 	return a, nil
+}
+
+// downWindows are how far back downSince looks for the flip to down, widening: most outages are
+// short, and a check that flaps has many flips, so the first query is small; the last covers
+// the flips' retention.
+var downWindows = []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, store.DefaultFlipRetention}
+
+// downSince is when the check of up flip f went down: the newest flip to down before f. Zero
+// when there is none within the flips' retention (the up message then says nothing of it).
+func (d *Dispatcher) downSince(ctx context.Context, f *check.Flip) (time.Time, error) {
+	until := f.Created
+	for _, w := range downWindows {
+		since := f.Created.Add(-w)
+		flips, err := d.Store.Flips(ctx, f.CheckID, store.FlipQuery{Since: since, Until: until})
+		if err != nil {
+			return time.Time{}, fmt.Errorf("load flips of check %s: %w", f.CheckID, err)
+		}
+		for _, prev := range flips { // newest first
+			if prev.ID != f.ID && prev.NewStatus == check.StatusDown {
+				return prev.Created, nil
+			}
+		}
+		until = since
+	}
+	return time.Time{}, nil
 }
 
 // channels lists the check's assigned channels that are enabled and have a transport, in the
