@@ -107,6 +107,12 @@ func (s *Store) Lock(ctx context.Context, now time.Time) error {
 		if !errors.As(err, &ccf) {
 			return fmt.Errorf("lock table %s for migration: %w", s.table, err)
 		}
+		if stringOf(ccf.Item[metaLockOwner]) == owner {
+			// The SDK retried a request whose answer was lost after DynamoDB applied it:
+			// the lock is ours already, with the expiry this attempt or the last one set.
+			s.mlock.owner, s.mlock.base, s.mlock.at = owner, cur, time.Now()
+			return nil
+		}
 		held := &LockError{Table: s.table, Owner: stringOf(ccf.Item[metaLockOwner])}
 		if exp, err := numberOf(ccf.Item[metaLockExpires]); err == nil {
 			held.Expires = time.Unix(exp, 0).UTC()
@@ -137,8 +143,15 @@ func (s *Store) Unlock(ctx context.Context) error {
 		ConditionExpression:       aws.String("#o = :o"),
 		ExpressionAttributeNames:  map[string]string{"#o": metaLockOwner, "#e": metaLockExpires},
 		ExpressionAttributeValues: item{":o": str(owner)},
+		// On a refusal, say who holds the lock now: nobody means the SDK retried a release
+		// DynamoDB had applied (its answer was lost), and the lock is released.
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}, func() cost { return cost{table: 1} })
-	if isConditionFailed(err) {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if _, held := ccf.Item[metaLockOwner]; !held {
+			return nil
+		}
 		return fmt.Errorf("unlock table %s: the migration lock expired and is no longer ours", s.table)
 	}
 	if err != nil {

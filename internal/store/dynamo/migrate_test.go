@@ -2,11 +2,15 @@ package dynamo
 
 import (
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/overduehq/overdue/internal/schema"
@@ -136,5 +140,72 @@ func TestConcurrentMigrations(t *testing.T) {
 	}
 	if lookups != 4 { // the badged project's and three of the four checks'
 		t.Errorf("%d badge lookups, want 4", lookups)
+	}
+}
+
+// lostAnswer passes requests on and, for the next UpdateItem after armed is set, applies it
+// and then throws DynamoDB's answer away, answering 500 instead: what the SDK sees when a
+// connection drops after the write went through. The SDK retries that request.
+type lostAnswer struct {
+	next  http.RoundTripper
+	armed atomic.Bool
+}
+
+func (l *lostAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("X-Amz-Target") != "DynamoDB_20120810.UpdateItem" || !l.armed.CompareAndSwap(true, false) {
+		return l.next.RoundTrip(r)
+	}
+	res, err := l.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return &http.Response{
+		StatusCode: http.StatusInternalServerError, Status: "500 Internal Server Error",
+		Header:  http.Header{"Content-Type": {"application/x-amz-json-1.0"}},
+		Body:    io.NopCloser(strings.NewReader(`{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"lost"}`)),
+		Request: r, ProtoMajor: 1, ProtoMinor: 1,
+	}, nil
+}
+
+// TestLockRetried: taking and releasing the migration lock survive the SDK retrying a request
+// whose answer was lost after DynamoDB applied it. The retried take finds the lock already
+// ours (it used to wait out LockWait and fail naming itself as the holder), and the retried
+// release finds it free (it used to say the lock "expired and is no longer ours": a migration
+// that had succeeded failed TestMigrateDynamoDB under load).
+func TestLockRetried(t *testing.T) {
+	ctx := t.Context()
+	bare := newBareStore(t)
+	lost := &lostAnswer{next: http.DefaultTransport}
+	client := dynamodb.New(bare.db.Options(), func(o *dynamodb.Options) {
+		o.HTTPClient = &http.Client{Transport: lost}
+	})
+	s := New(client, bare.table, store.Options{Box: testBox})
+	s.LockWait = 0
+
+	lost.armed.Store(true)
+	if err := s.Lock(ctx, t0); err != nil {
+		t.Fatalf("Lock whose answer was lost and retried = %v, want nil", err)
+	}
+	if lost.armed.Load() {
+		t.Fatal("the take was not sent through the lossy transport")
+	}
+	other := New(bare.db, bare.table, store.Options{Box: testBox})
+	other.LockWait = 0
+	var le *LockError
+	if err := other.Lock(ctx, t0.Add(time.Minute)); !errors.As(err, &le) {
+		t.Fatalf("another migrator's Lock while s holds it = %v, want a *LockError", err)
+	}
+
+	lost.armed.Store(true)
+	if err := s.Unlock(ctx); err != nil {
+		t.Fatalf("Unlock whose answer was lost and retried = %v, want nil", err)
+	}
+	if lost.armed.Load() {
+		t.Fatal("the release was not sent through the lossy transport")
+	}
+	if err := other.Lock(ctx, t0.Add(time.Minute)); err != nil {
+		t.Errorf("another migrator's Lock after s released = %v, want nil", err)
 	}
 }
