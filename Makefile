@@ -82,6 +82,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@./scripts/no-binaries.sh
 
 ## bench: measure everything BENCHMARKS.md claims on this machine and rewrite it (~5 min; moto for the AWS parts)
 bench: rie
