@@ -115,7 +115,7 @@ var (
 	// channels, creating checks and projects under a condition) and the migrations do.
 	manageActions = []string{"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"}
 	// timerActions: the timer function's reads (GetItem; Scan for the guard) and writes.
-	timerActions = []string{"dynamodb:GetItem", "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+	timerActions = []string{"dynamodb:GetItem", "dynamodb:Scan", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"}
 )
 
 // GrantItems allows grantee exactly actions on the table's items, and dynamodb:Query on the

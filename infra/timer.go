@@ -77,8 +77,9 @@ func NewTimers(scope constructs.Construct, id string, props *TimersProps) *Timer
 		Data:    props.Data,
 	})
 	// The function reads a check (GetItem; Scan only for the data-model guard's probe of an
-	// unversioned table) and writes its flip with the check (Put and Update in a transaction).
-	// It queries no index.
+	// unversioned table), the maintenance windows of its project when it is due (Query of the
+	// project's partition in the table), and writes its flip with the check (Put and Update in a
+	// transaction). It queries no index.
 	props.Data.GrantItems(fn, timerActions)
 	// Receive and delete (the event source mapping, with the function's role), and send: a
 	// timer that came early is armed again.

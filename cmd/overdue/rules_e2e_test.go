@@ -174,6 +174,24 @@ func TestServeAlertRules(t *testing.T) {
 	clock.set(t0.Add(2*time.Hour + 10*time.Second))
 	next(ruleDelivery{"snoozed", "down", "timeout"})
 
+	// A maintenance window for the tag "db", one hour from t0+3h: the check misses its deadline
+	// (t0+3h+70s) inside it, silently; one alert at the window's end.
+	maint := create(`{"name": "maint", "tags": "db", ` + hour + `, "grace": 60}`)
+	ping(maint, "")
+	req, _ := http.NewRequest("POST", base+"/api/v3/maintenance/", strings.NewReader(
+		`{"tag": "db", "start": "2026-11-24T23:00:00Z", "end": "2026-11-25T00:00:00Z"}`))
+	req.Header.Set("X-Api-Key", p.APIKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("create window = %v, %v", resp, err)
+	}
+	resp.Body.Close()
+	clock.set(t0.Add(3*time.Hour + 2*time.Minute))
+	waitDownSilently(t, base, p.APIKey, maint)
+	barrier()
+	clock.set(t0.Add(4 * time.Hour))
+	next(ruleDelivery{"maint", "down", "timeout"})
+
 	// And nothing else.
 	barrier()
 }

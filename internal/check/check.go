@@ -129,9 +129,13 @@ type Check struct {
 
 	// FailStreak counts the failure signals since the last success (state, not configuration).
 	FailStreak int
-	// HeldReason is the reason of a down flip a snooze kept silent: while the check stays down,
-	// an alert with this reason is owed when the snooze ends. Empty when none is owed.
+	// HeldReason is the reason of a down flip a snooze or a maintenance window kept silent:
+	// while the check stays down, an alert with this reason is owed at HeldUntil. Empty when
+	// none is owed.
 	HeldReason string
+	// HeldUntil is when the owed alert is due: the end of the snooze or of the maintenance
+	// window that held it.
+	HeldUntil time.Time
 }
 
 // New returns a check with Healthchecks' defaults: simple, timeout one day, grace one hour,
@@ -254,7 +258,7 @@ func (c *Check) Pause(now time.Time) *Flip {
 	c.LastStart = time.Time{}
 	c.LastStartRID = ""
 	c.AlertAfter = time.Time{}
-	c.HeldReason = "" // a paused check owes no one an alert
+	c.HeldReason, c.HeldUntil = "", time.Time{} // a paused check owes no one an alert
 	return f
 }
 

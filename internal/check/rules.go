@@ -92,7 +92,7 @@ func (c *Check) deadline(sched Schedule) (time.Time, string) {
 // held alert is owed. The zero Time means nothing is due. AlertAfter caches it.
 func (c *Check) NextDue(sched Schedule) time.Time {
 	if c.Status == StatusDown && c.HeldReason != "" {
-		return c.SnoozeUntil
+		return c.heldUntil()
 	}
 	return c.GoingDownAfter(sched)
 }
@@ -111,9 +111,17 @@ func (c *Check) Snooze(d time.Duration, now time.Time, sched Schedule) (*Flip, e
 	var f *Flip
 	if d == 0 {
 		c.SnoozeUntil = time.Time{}
+		if c.HeldReason != "" {
+			c.HeldUntil = now
+		}
 		f = c.releaseHeld(now)
 	} else {
 		c.SnoozeUntil = now.Add(d)
+		if c.HeldReason != "" {
+			// An owed alert follows the snooze, longer or shorter (a maintenance window may
+			// hold it again when it comes due).
+			c.HeldUntil = c.SnoozeUntil
+		}
 	}
 	c.AlertAfter = c.NextDue(sched)
 	return f, nil
@@ -130,9 +138,10 @@ func (c *Check) hold(f *Flip, now time.Time) {
 		if c.HeldReason == ReasonNone {
 			c.HeldReason = ReasonFail
 		}
+		c.HeldUntil = c.SnoozeUntil
 	case f.NewStatus != StatusDown && c.HeldReason != "":
 		f.Processed = now
-		c.HeldReason = ""
+		c.HeldReason, c.HeldUntil = "", time.Time{}
 	}
 }
 
@@ -140,15 +149,15 @@ func (c *Check) hold(f *Flip, now time.Time) {
 // a down→down flip at the snooze's end (or now, when it was ended early) with the reason the
 // check went down. Nil when nothing is owed or the snooze still runs.
 func (c *Check) releaseHeld(now time.Time) *Flip {
-	if c.HeldReason == "" || c.Status != StatusDown || c.Snoozed(now) {
+	if c.HeldReason == "" || c.Status != StatusDown || now.Before(c.heldUntil()) {
 		return nil
 	}
-	at := c.SnoozeUntil
+	at := c.heldUntil()
 	if at.IsZero() || at.After(now) {
 		at = now
 	}
 	f := &Flip{CheckID: c.ID, Created: at, OldStatus: StatusDown, NewStatus: StatusDown, Reason: c.HeldReason}
-	c.HeldReason = ""
+	c.HeldReason, c.HeldUntil = "", time.Time{}
 	return f
 }
 
@@ -173,4 +182,13 @@ func (c *Check) afterSignal(kind PingKind) (Status, string) {
 		return StatusUp, ReasonNone
 	}
 	return c.Status, ReasonNone
+}
+
+// heldUntil is when the held alert is due: HeldUntil, or for an alert a version 9 build held
+// (which recorded no HeldUntil), the end of the snooze that held it.
+func (c *Check) heldUntil() time.Time {
+	if c.HeldUntil.IsZero() {
+		return c.SnoozeUntil
+	}
+	return c.HeldUntil
 }

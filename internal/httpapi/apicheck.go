@@ -35,12 +35,19 @@ func (s *Server) handleListChecks(w http.ResponseWriter, r *http.Request, v int)
 	tags := q["tag"]
 	slug, _ := lastValue(q, "slug")
 	now := s.now()
+	windows, err := s.windowsForView(ctx, p.ID, v)
+	if err != nil {
+		s.writeAPIError(w, r, err, "project", p.ID)
+		return
+	}
 	out := checksJSON{Checks: []checkJSON{}}
 	for _, c := range checks {
 		if slug != "" && c.Slug != slug || !hasTags(c, tags) {
 			continue
 		}
-		out.Checks = append(out.Checks, s.renderCheck(c, v, readOnly, now))
+		j := s.renderCheck(c, v, readOnly, now)
+		markMaintenance(&j, c, windows, now)
+		out.Checks = append(out.Checks, j)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -158,7 +165,15 @@ func (s *Server) handleGetCheck(w http.ResponseWriter, r *http.Request, v int) {
 		s.writeAPIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.renderCheck(c, v, readOnly, s.now()))
+	windows, err := s.windowsForView(ctx, p.ID, v)
+	if err != nil {
+		s.writeAPIError(w, r, err, "project", p.ID)
+		return
+	}
+	now := s.now()
+	j := s.renderCheck(c, v, readOnly, now)
+	markMaintenance(&j, c, windows, now)
+	writeJSON(w, http.StatusOK, j)
 }
 
 // handleGetCheckByUniqueKey serves GET /api/v{1,2,3}/checks/{unique_key}: the check of the key's

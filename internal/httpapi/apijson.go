@@ -66,6 +66,8 @@ type checkJSON struct {
 	MinRuntime       *int64   `json:"min_runtime,omitempty"`
 	FailureTolerance *int     `json:"failure_tolerance,omitempty"`
 	SnoozedUntil     *isoTime `json:"snoozed_until,omitempty"`
+	// MaintenanceUntil is the end of the maintenance window covering the check now (v3, GET).
+	MaintenanceUntil *isoTime `json:"maintenance_until,omitempty"`
 }
 
 // pingJSON is one entry of the pings list.

@@ -119,6 +119,19 @@ func renderRules(j *checkJSON, c *check.Check, now time.Time) {
 
 func ptr[T any](v T) *T { return &v }
 
+// markMaintenance adds the v3 view of maintenance to a check's JSON: maintenance_until while a
+// window covering it is open, and the status maintenance instead of down inside it.
+func markMaintenance(j *checkJSON, c *check.Check, windows []*check.Window, now time.Time) {
+	until := maintenanceUntil(c, windows, now)
+	if until.IsZero() {
+		return
+	}
+	j.MaintenanceUntil = isoTimePtr(until)
+	if j.Status == string(check.StatusDown) {
+		j.Status = "maintenance"
+	}
+}
+
 // errSnoozeMinutes is the answer to a snooze without a usable number of minutes.
 var errSnoozeMinutes = &clientError{http.StatusBadRequest,
 	"minutes must be a whole number from 0 (end the snooze) to 10080 (a week)"}
@@ -174,7 +187,8 @@ func (s *Server) handleSnoozeCheck(w http.ResponseWriter, r *http.Request, v int
 // snooze applies a snooze of d to check id, of project projectID when that is not empty, and
 // writes the alert it releases, if any, with it.
 func (s *Server) snooze(r *http.Request, id, projectID string, d time.Duration, now time.Time) (*check.Check, error) {
-	c, err := s.store.UpdateCheck(r.Context(), id, func(c *check.Check) (store.Change, error) {
+	// An alert released by ending the snooze is held again by an open maintenance window.
+	c, err := s.holdingUpdate(r.Context(), id, now, func(c *check.Check, hold func(*check.Flip) *check.Flip) (store.Change, error) {
 		if projectID != "" && c.ProjectID != projectID {
 			return store.Change{}, store.ErrNotFound
 		}
@@ -183,7 +197,7 @@ func (s *Server) snooze(r *http.Request, id, projectID string, d time.Duration, 
 		if err != nil {
 			return store.Change{}, errSnoozeMinutes
 		}
-		return store.Change{Flip: f}, nil
+		return store.Change{Flip: hold(f)}, nil
 	})
 	if err == nil {
 		s.log.InfoContext(r.Context(), "check snoozed", "check", id, "until", c.SnoozeUntil)

@@ -137,7 +137,7 @@ func (s *Server) ping(w http.ResponseWriter, r *http.Request, t pingTarget) {
 	}
 
 	var schedErr error
-	_, err = s.store.UpdateCheck(r.Context(), id, func(c *check.Check) (store.Change, error) {
+	_, err = s.holdingUpdate(r.Context(), id, now, func(c *check.Check, hold func(*check.Flip) *check.Flip) (store.Change, error) {
 		// Validated here, after the store found the check, because Healthchecks answers an
 		// unknown check with 404 before it looks at the exit status or the run id.
 		if t.exit > 255 {
@@ -149,7 +149,7 @@ func (s *Server) ping(w http.ResponseWriter, r *http.Request, t pingTarget) {
 		sched, err := scheduleFor(c)
 		schedErr = err
 		p, f := c.ApplyPing(sig, now, sched)
-		return store.Change{Ping: p, Flip: f}, nil
+		return store.Change{Ping: p, Flip: hold(f)}, nil
 	})
 	if schedErr != nil {
 		// A stored schedule that no longer parses (say, a zone dropped from tzdata) must not

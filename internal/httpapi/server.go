@@ -197,6 +197,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/v3/channels/{$}", s.api(3, post(s.handleCreateChannel), get(s.handleListChannels)))
 	s.mux.HandleFunc("/api/v3/channels/{id}", s.byChannelID(s.api(3, post(s.handleUpdateChannel), del(s.handleDeleteChannel))))
 	s.mux.HandleFunc("/api/v3/channels/{id}/test", s.byChannelID(s.api(3, post(s.handleTestChannel))))
+	// Maintenance windows: an Overdue extension (apiwindow.go).
+	s.mux.HandleFunc("/api/v3/maintenance/{$}", s.api(3, post(s.handleCreateWindow), get(s.handleListWindows)))
+	s.mux.HandleFunc("/api/v3/maintenance/{id}", s.api(3, del(s.handleDeleteWindow)))
 	// Snooze: an Overdue extension (alert rules, apirules.go).
 	s.mux.HandleFunc("/api/v3/checks/{code}/snooze", s.byCode(s.api(3, post(s.handleSnoozeCheck)), nil))
 	// Parked deliveries: alerts that kept failing, an Overdue extension.

@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 9
+const Current = 10
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -122,6 +122,11 @@ var migrations = []Migration{
 		Version: 9, MinReader: 7, Phase: Expand,
 		Description: "alert rules of checks: run-time bounds, failure tolerance, snooze and their state " +
 			"(SQLite: new columns of checks with defaults; DynamoDB: new optional attributes of check items, nothing to migrate)",
+	},
+	{
+		Version: 10, MinReader: 7, Phase: Expand,
+		Description: "maintenance windows, and when a held alert is due (SQLite: a new table and checks.held_until; " +
+			"DynamoDB: a new item type and an optional attribute of check items, nothing to migrate)",
 	},
 }
 

@@ -182,6 +182,15 @@ type Store interface {
 	// missing.
 	DeleteChannel(ctx context.Context, projectID, id string) error
 
+	// CreateWindow stores a maintenance window. ErrConflict if the ID is taken, ErrNotFound if
+	// the project does not exist.
+	CreateWindow(ctx context.Context, w *check.Window) error
+	// Windows lists a project's maintenance windows, oldest first: one read, whatever their
+	// number (at most check.MaxWindows, which the API enforces).
+	Windows(ctx context.Context, projectID string) ([]*check.Window, error)
+	// DeleteWindow removes a project's window. ErrNotFound if the project has none by that ID.
+	DeleteWindow(ctx context.Context, projectID, id string) error
+
 	// Probe proves that the store can be written now: one small write that commits, through the
 	// path every other write takes, so that whatever makes writes fail (a full disk, a read-only
 	// file system, a data model newer than this build) makes it fail too. It changes nothing

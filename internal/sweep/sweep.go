@@ -63,6 +63,7 @@ func (s *Sweeper) flipDue(ctx context.Context, now time.Time) (Result, error) {
 	var res Result
 	batch := s.batch()
 	seen := make(map[string]bool)
+	windows := make(projectWindows)
 	for {
 		due, err := s.Store.DueChecks(ctx, now, batch)
 		if err != nil {
@@ -76,7 +77,7 @@ func (s *Sweeper) flipDue(ctx context.Context, now time.Time) (Result, error) {
 			seen[c.ID] = true
 			progressed = true
 			res.Examined++
-			flipped, err := s.sweepOne(ctx, c, now)
+			flipped, err := s.sweepOne(ctx, c, now, windows)
 			if err != nil {
 				return res, err
 			}
@@ -90,7 +91,7 @@ func (s *Sweeper) flipDue(ctx context.Context, now time.Time) (Result, error) {
 	}
 }
 
-func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time) (bool, error) {
+func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, pw projectWindows) (bool, error) {
 	sched, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
 	if err != nil {
 		s.logger().Warn("schedule cannot be evaluated; pushed ahead",
@@ -104,12 +105,18 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time) (
 		}
 		return false, nil
 	}
+	windows, err := pw.of(ctx, s.Store, c.ProjectID)
+	if err != nil {
+		return false, err
+	}
 	var flip *check.Flip
 	_, err = s.Store.UpdateCheck(ctx, c.ID, func(c *check.Check) (store.Change, error) {
 		if c.AlertAfter.IsZero() || c.AlertAfter.After(now) {
 			return store.Change{}, errSkip
 		}
 		flip = c.Sweep(now, sched)
+		// Inside a maintenance window, the down flip (or the alert a snooze held) waits.
+		flip = c.Hold(flip, check.MaintenanceUntil(c, windows, now, windowSchedule), now)
 		return store.Change{Flip: flip}, nil
 	})
 	switch {
@@ -137,4 +144,29 @@ func (s *Sweeper) logger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return s.Logger
+}
+
+// projectWindows caches, for one sweep, the maintenance windows of each project with a due
+// check: one read per such project and sweep, so the cost still follows the due checks.
+type projectWindows map[string][]*check.Window
+
+func (pw projectWindows) of(ctx context.Context, st store.Store, projectID string) ([]*check.Window, error) {
+	if w, ok := pw[projectID]; ok {
+		return w, nil
+	}
+	w, err := st.Windows(ctx, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("list maintenance windows of project %s: %w", projectID, err)
+	}
+	pw[projectID] = w
+	return w, nil
+}
+
+// windowSchedule evaluates a recurring window's schedule; nil (never open) when it cannot.
+func windowSchedule(w *check.Window) check.Schedule {
+	sched, err := schedule.Parse(w.Schedule, w.TZ)
+	if err != nil {
+		return nil
+	}
+	return sched
 }

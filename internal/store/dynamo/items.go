@@ -214,6 +214,7 @@ type checkItem struct {
 	SnoozeUntil      int64  `dynamodbav:"snz,omitempty"`
 	FailStreak       int64  `dynamodbav:"fst,omitempty"`
 	HeldReason       string `dynamodbav:"held,omitempty"`
+	HeldUntil        int64  `dynamodbav:"hu,omitempty"` // version 10
 
 	// DueShard is set exactly when AlertAfter is: the due index is sparse.
 	DueShard string `dynamodbav:"dsh,omitempty"`
@@ -277,6 +278,7 @@ func checkToItem(c *check.Check, version int64, ring int) *checkItem {
 		SnoozeUntil:       micros(c.SnoozeUntil),
 		FailStreak:        int64(c.FailStreak),
 		HeldReason:        c.HeldReason,
+		HeldUntil:         micros(c.HeldUntil),
 		GPK:               projectPrefix + c.ProjectID,
 		GSK:               checkPrefix + c.Slug,
 	}
@@ -329,6 +331,7 @@ func (it *checkItem) check() *check.Check {
 		SnoozeUntil:       fromMicros(it.SnoozeUntil),
 		FailStreak:        int(it.FailStreak),
 		HeldReason:        it.HeldReason,
+		HeldUntil:         fromMicros(it.HeldUntil),
 	}
 }
 

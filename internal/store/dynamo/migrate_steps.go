@@ -32,6 +32,9 @@ var steps = map[int]func(ctx context.Context, s *Store) error{
 	// Version 9 (alert rules) adds optional attributes to check items (checkItem): absent means
 	// off, so there is nothing to fill in.
 	9: noChange,
+	// Version 10 (maintenance windows, held_until) adds an item type (window.go) and an optional
+	// attribute of check items: nothing to migrate.
+	10: noChange,
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.

@@ -298,8 +298,8 @@ func TestMigrateV1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if rep.Before != unversioned || rep.After != (schema.Version{Version: 9, MinReader: 7}) || len(rep.Applied) != 8 {
-		t.Errorf("Run = %+v, want 1 → 9 (min reader 7) with eight migrations applied", rep)
+	if rep.Before != unversioned || rep.After != (schema.Version{Version: 10, MinReader: 7}) || len(rep.Applied) != 9 {
+		t.Errorf("Run = %+v, want 1 → 10 (min reader 7) with nine migrations applied", rep)
 	}
 	after := scanAll(t, s)
 	var meta map[string]any
@@ -376,9 +376,10 @@ func TestMigrateV1(t *testing.T) {
 		{Version: 7, MinReader: 3, Build: "v0.2.0", At: t0},
 		{Version: 8, MinReader: 7, Build: "v0.2.0", At: t0},
 		{Version: 9, MinReader: 7, Build: "v0.2.0", At: t0},
+		{Version: 10, MinReader: 7, Build: "v0.2.0", At: t0},
 	}
 	if diff := cmp.Diff(wantHist, hist); err != nil || diff != "" {
-		t.Errorf("History = %v; want an entry for versions 2 to 9 by v0.2.0 (-want +got):\n%s", err, diff)
+		t.Errorf("History = %v; want an entry for versions 2 to 10 by v0.2.0 (-want +got):\n%s", err, diff)
 	}
 
 	// Again: nothing to do, nothing written.
@@ -701,8 +702,8 @@ func TestGateBuild(t *testing.T) {
 		use  bool
 	}{
 		{schema.Current, true},
-		{schema.Current - 1, true}, // 9 pending: changes nothing here
-		{7, true},                  // 8 (contract) and 9 pending: between the deploy's phases
+		{schema.Current - 1, true}, // 10 pending: changes nothing here
+		{7, true},                  // 8 (contract), 9 and 10 pending: between the deploy's phases
 		{6, false},                 // 7 must run first: the expand phase does it
 		{4, false},                 // skipped a release: 5 and 8 wait, with 6 and 7 between them
 	} {

@@ -19,7 +19,8 @@ var steps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	6: addPeople,
 	7: readSealedValues,
 	// 8 needs the server secret: boxSteps (migrate_seal.go).
-	9: addCheckRules,
+	9:  addCheckRules,
+	10: addMaintenance,
 }
 
 // addPingBodySize is version 2, an expand step: pings gain body_size, the body's length in
@@ -209,6 +210,28 @@ func addCheckRules(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `ALTER TABLE checks ADD COLUMN `+col.name+` `+col.decl); err != nil {
 			return fmt.Errorf("add checks.%s: %w", col.name, err)
 		}
+	}
+	return nil
+}
+
+// addMaintenance is version 10, an expand step: the maintenance windows' table (windowSchema)
+// and checks.held_until, when an alert a snooze or a window holds is due (NULL: none).
+//
+// Expand, so the minimum reader stays 7: the table is new, and the column nullable; older
+// builds never name either. An alert a version 9 build held has no held_until: it stays due at
+// the end of its snooze (check.Check.NextDue).
+func addMaintenance(ctx context.Context, tx *sql.Tx) error {
+	for _, stmt := range windowSchema {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("maintenance windows: %w", err)
+		}
+	}
+	has, err := hasColumn(ctx, tx, "checks", "held_until")
+	if err != nil || has {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `ALTER TABLE checks ADD COLUMN held_until INTEGER`); err != nil {
+		return fmt.Errorf("add checks.held_until: %w", err)
 	}
 	return nil
 }

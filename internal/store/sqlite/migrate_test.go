@@ -318,6 +318,7 @@ func TestMigrateV1(t *testing.T) {
 		{Version: 7, MinReader: 3, Build: "v-test", At: t0},
 		{Version: 8, MinReader: 7, Build: "v-test", At: t0},
 		{Version: 9, MinReader: 7, Build: "v-test", At: t0},
+		{Version: 10, MinReader: 7, Build: "v-test", At: t0},
 	}
 	if diff := cmp.Diff(wantHist, hist); diff != "" {
 		t.Errorf("History (-want +got):\n%s", diff)

@@ -155,6 +155,7 @@ type checkRow struct {
 	SnoozeUntil      sql.NullInt64
 	FailStreak       int64
 	HeldReason       string
+	HeldUntil        sql.NullInt64 // version 10
 
 	Channels []string
 }
@@ -167,6 +168,7 @@ var checkColumns = []string{
 	"badge_key", "status", "n_pings", "last_ping", "last_start", "last_start_rid", "last_duration",
 	"alert_after",
 	"start_grace", "max_runtime", "min_runtime", "failure_tolerance", "snooze_until", "fail_streak", "held_reason",
+	"held_until",
 }
 
 func (r *checkRow) fields() []any {
@@ -178,6 +180,7 @@ func (r *checkRow) fields() []any {
 		&r.BadgeKey, &r.Status, &r.NPings, &r.LastPing, &r.LastStart, &r.LastStartRID, &r.LastDuration,
 		&r.AlertAfter,
 		&r.StartGrace, &r.MaxRuntime, &r.MinRuntime, &r.FailureTolerance, &r.SnoozeUntil, &r.FailStreak, &r.HeldReason,
+		&r.HeldUntil,
 	}
 }
 
@@ -186,13 +189,13 @@ func (r *checkRow) fields() []any {
 // A snooze counts as state: it is set and ended like a ping, and the sweep reads it.
 var stateColumns = []string{
 	"status", "n_pings", "last_ping", "last_start", "last_start_rid", "last_duration", "alert_after",
-	"snooze_until", "fail_streak", "held_reason",
+	"snooze_until", "fail_streak", "held_reason", "held_until",
 }
 
 // stateFields lists r's state fields in stateColumns' order.
 func (r *checkRow) stateFields() []any {
 	return []any{&r.Status, &r.NPings, &r.LastPing, &r.LastStart, &r.LastStartRID, &r.LastDuration, &r.AlertAfter,
-		&r.SnoozeUntil, &r.FailStreak, &r.HeldReason}
+		&r.SnoozeUntil, &r.FailStreak, &r.HeldReason, &r.HeldUntil}
 }
 
 // sameConfig reports whether a and b differ at most in their state columns and channels.
@@ -200,7 +203,7 @@ func sameConfig(a, b *checkRow) bool {
 	x, y := *a, *b
 	x.Status, x.NPings, x.LastPing, x.LastStart, x.LastStartRID, x.LastDuration, x.AlertAfter =
 		y.Status, y.NPings, y.LastPing, y.LastStart, y.LastStartRID, y.LastDuration, y.AlertAfter
-	x.SnoozeUntil, x.FailStreak, x.HeldReason = y.SnoozeUntil, y.FailStreak, y.HeldReason
+	x.SnoozeUntil, x.FailStreak, x.HeldReason, x.HeldUntil = y.SnoozeUntil, y.FailStreak, y.HeldReason, y.HeldUntil
 	x.Channels, y.Channels = nil, nil
 	return reflect.DeepEqual(x, y)
 }
@@ -249,6 +252,7 @@ func checkToRow(c *check.Check) *checkRow {
 		SnoozeUntil:       instant(c.SnoozeUntil),
 		FailStreak:        int64(c.FailStreak),
 		HeldReason:        c.HeldReason,
+		HeldUntil:         instant(c.HeldUntil),
 		Channels:          c.Channels,
 	}
 }
@@ -296,6 +300,7 @@ func (r *checkRow) check() *check.Check {
 		SnoozeUntil:       fromInstant(r.SnoozeUntil),
 		FailStreak:        int(r.FailStreak),
 		HeldReason:        r.HeldReason,
+		HeldUntil:         fromInstant(r.HeldUntil),
 	}
 }
 

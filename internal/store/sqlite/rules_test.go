@@ -32,7 +32,9 @@ func TestCheckRulesByMigration(t *testing.T) {
 	delete(cols, "schema_meta")
 	before := dump(t, path, cols)
 
-	rep, err := schema.Run(ctx, boxed(NewMigrator(path)), runOpts(false))
+	opts9 := runOpts(false)
+	opts9.Build = schema.Build{Current: 9, Oldest: 1, Migrations: schema.This().Migrations[:8]}
+	rep, err := schema.Run(ctx, boxed(NewMigrator(path)), opts9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +84,12 @@ func TestCheckRulesByMigration(t *testing.T) {
 		t.Errorf("Check(%v) for a version 8 build = %v, %v; want use-newer", v, d, err)
 	}
 
-	// This build sets rules on a check; then writes in the version 8 form (its insert and its
+	// This build (data migrated to its version) sets rules on a check; then writes in the
+	// version 8 form (its insert and its
 	// update name only its own columns) leave them be, and its new checks get the defaults.
+	if _, err := schema.Run(ctx, boxed(NewMigrator(path)), runOpts(false)); err != nil {
+		t.Fatal(err)
+	}
 	s, err := Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)

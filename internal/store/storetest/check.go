@@ -57,6 +57,7 @@ func fullCheck(n int, projectID string, channels []string) *check.Check {
 		SnoozeUntil:      t0.Add(2*time.Hour + 654321*time.Microsecond),
 		FailStreak:       2,
 		HeldReason:       check.ReasonNoStart,
+		HeldUntil:        t0.Add(3*time.Hour + 7*time.Microsecond),
 	}
 }
 

@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"BadgeKeys", testBadgeKeys},
 		{"UpdateCheck", testUpdateCheck},
 		{"CheckRules", testCheckRules},
+		{"Windows", testWindows},
 		{"UpdateCheckError", testUpdateCheckError},
 		{"Pings", testPings},
 		{"PingLimit", testPingLimit},
