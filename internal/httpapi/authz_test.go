@@ -208,6 +208,9 @@ func TestRouteRoleTable(t *testing.T) {
 		route{"DELETE", "/api/v3/channels/" + CH, "", mayWrite, false, false},
 		route{"POST", "/api/v3/channels/" + CH + "/test", "", mayWrite, false, false},
 		route{"GET", "/api/v3/deliveries/parked/", "", mayWrite, false, false},
+		route{"POST", "/api/v3/checks/" + C + "/snooze", `{"minutes":5}`, mayWrite, false, false},
+		route{"GET", "/api/v3/maintenance/", "", mayView, false, false},
+		route{"POST", "/api/v3/maintenance/", `{"start":"2026-11-24T20:00:00Z","end":"2026-11-24T21:00:00Z"}`, mayWrite, false, false},
 
 		route{"GET", "/api/v3/projects/", "", mayAnyUser, true, false},
 		route{"POST", "/api/v3/projects/", `{"name":"Mine"}`, mayAnyUser, true, false},
