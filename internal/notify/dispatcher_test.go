@@ -759,3 +759,43 @@ func TestUpAlertKnowsTheDowntime(t *testing.T) {
 		}
 	}
 }
+
+// TestUpAlertAfterAHeldAlert: a check that failed while snoozed and was still down when the
+// snooze ended had its alert sent then (a down→down flip); the up message counts the downtime
+// from when it went down, not from that alert.
+func TestUpAlertAfterAHeldAlert(t *testing.T) {
+	e := newEnv(t)
+	d := e.dispatcher()
+	e.ping(t, check.PingSuccess)
+	e.run(t, d)
+	update := func(fn func(c *check.Check) *check.Flip) {
+		t.Helper()
+		if _, err := e.st.UpdateCheck(t.Context(), e.check.ID, func(c *check.Check) (store.Change, error) {
+			return store.Change{Flip: fn(c)}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(c *check.Check) *check.Flip {
+		f, err := c.Snooze(time.Hour, e.now, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	})
+	e.now = e.now.Add(time.Minute)
+	down := e.ping(t, check.PingFail)
+	e.run(t, d)
+	e.now = e.now.Add(time.Hour)
+	update(func(c *check.Check) *check.Flip { return c.Sweep(e.now, nil) }) // the snooze's end: the held alert
+	e.run(t, d)
+	e.now = e.now.Add(30 * time.Minute)
+	e.ping(t, check.PingSuccess)
+	e.run(t, d)
+	if len(e.console.sent) != 2 {
+		t.Fatalf("console told %d times, want twice (the held down alert, up)", len(e.console.sent))
+	}
+	if up := e.console.sent[1]; !up.DownSince.Equal(down.Created) {
+		t.Errorf("up alert's DownSince = %v, want the failure's %v", up.DownSince, down.Created)
+	}
+}

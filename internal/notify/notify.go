@@ -224,8 +224,10 @@ func (d *Dispatcher) alert(ctx context.Context, f *check.Flip, c *check.Check) (
 // the flips' retention.
 var downWindows = []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, store.DefaultFlipRetention}
 
-// downSince is when the check of up flip f went down: the newest flip to down before f. Zero
-// when there is none within the flips' retention (the up message then says nothing of it).
+// downSince is when the check of up flip f went down: the newest flip to down from another
+// status before f (an alert a snooze or a maintenance window held and released later is a
+// down→down flip: the check went down before it). Zero when there is none within the flips'
+// retention (the up message then says nothing of it).
 func (d *Dispatcher) downSince(ctx context.Context, f *check.Flip) (time.Time, error) {
 	until := f.Created
 	for _, w := range downWindows {
@@ -235,7 +237,7 @@ func (d *Dispatcher) downSince(ctx context.Context, f *check.Flip) (time.Time, e
 			return time.Time{}, fmt.Errorf("load flips of check %s: %w", f.CheckID, err)
 		}
 		for _, prev := range flips { // newest first
-			if prev.ID != f.ID && prev.NewStatus == check.StatusDown {
+			if prev.ID != f.ID && prev.NewStatus == check.StatusDown && prev.OldStatus != check.StatusDown {
 				return prev.Created, nil
 			}
 		}
