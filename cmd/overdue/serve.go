@@ -158,11 +158,10 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	svc.Mailer, svc.SiteRoot = mailer, root
+	tester := &notify.Tester{Transports: transports, Undeliverable: undeliverable, SiteRoot: root}
 	api := httpapi.New(httpapi.Config{Store: st, Now: now, SiteRoot: root, Logger: logger, SecretKey: secret,
-		Deliveries: deliveries, Undeliverable: undeliverable,
-		Tester:   &notify.Tester{Transports: transports, Undeliverable: undeliverable, SiteRoot: root},
-		Accounts: svc})
-	pages, err := servePages(ctx, st, root, *proxyHeader, mailer, logger, stdout)
+		Deliveries: deliveries, Undeliverable: undeliverable, Tester: tester, Accounts: svc})
+	pages, err := servePages(ctx, st, root, *proxyHeader, mailer, logger, stdout, tester, undeliverable)
 	if err != nil {
 		return err
 	}
@@ -249,16 +248,19 @@ func accountMailer(email notify.Transport, stdout io.Writer) account.Mailer {
 	})
 }
 
-// servePages builds the sign-in pages. While the data has no account, it prints a one-time
+// servePages builds the pages (sign-in and dashboard; tester sends the integrations page's test
+// notifications). While the data has no account, it prints a one-time
 // link that creates the first one, owner of every project without members (the Default project
 // of a first start, or all projects of data from before accounts).
-func servePages(ctx context.Context, st store.Store, root, proxyHeader string, mailer account.Mailer, logger *slog.Logger, stdout io.Writer) (*web.Server, error) {
+func servePages(ctx context.Context, st store.Store, root, proxyHeader string, mailer account.Mailer, logger *slog.Logger, stdout io.Writer,
+	tester web.ChannelTester, undeliverable map[string]string) (*web.Server, error) {
 	acc, err := accounts(st)
 	if err != nil {
 		return nil, err
 	}
 	acc.Mailer, acc.SiteRoot = mailer, root
-	cfg := web.Config{Accounts: acc, SiteRoot: root, Logger: logger, MailInBackground: true, Checks: st}
+	cfg := web.Config{Accounts: acc, SiteRoot: root, Logger: logger, MailInBackground: true, Checks: st,
+		Tester: tester, Undeliverable: undeliverable}
 	if proxyHeader != "" {
 		cfg.ClientIP = web.ForwardedIP(proxyHeader)
 	}

@@ -3,6 +3,9 @@ package web
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -254,4 +257,52 @@ func TestBrowserCheckLifecycle(t *testing.T) {
 		t.Fatalf("period after saving = %q, want %q", period, want)
 	}
 	screenshot(t, ctx, "details-schedule")
+}
+
+// TestBrowserWebhookChannel adds a webhook channel from the integrations page and sends a test
+// notification, which a loopback receiver gets.
+func TestBrowserWebhookChannel(t *testing.T) {
+	got := make(chan string, 4)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- r.Method + " " + r.URL.Path + " " + string(body)
+	}))
+	defer receiver.Close()
+	e := newEnv(t, envOptions{dashboard: true, webhooks: true})
+	e.user("ann@example.com", "correct horse battery", "owner")
+	ctx := tab(t)
+	act(t, ctx, "sign in",
+		chromedp.Navigate(e.srv.URL+"/projects/"+e.project+"/integrations/"),
+		chromedp.WaitVisible(`#email`),
+		chromedp.SendKeys(`#email`, "ann@example.com"),
+		chromedp.SendKeys(`#password`, "correct horse battery"),
+		chromedp.Submit(`#password`),
+		chromedp.WaitVisible(`form.add-channel`))
+	act(t, ctx, "add a webhook with a bad URL",
+		chromedp.SetValue(`#kind`, "webhook"),
+		chromedp.SendKeys(`#name`, "Ops hook"),
+		chromedp.SendKeys(`#value`, "ftp://example.org/x"),
+		chromedp.Submit(`#name`),
+		chromedp.WaitVisible(`#value-error`))
+	if msg := read(t, ctx, "error", chromedp.Text(`#value-error`)); !strings.Contains(msg, "scheme must be http or https") {
+		t.Fatalf("error next to the value = %q", msg)
+	}
+	read(t, ctx, "clear the value", chromedp.Evaluate[bool](`document.getElementById("value").value = ""; true`))
+	act(t, ctx, "add the webhook",
+		chromedp.SendKeys(`#value`, receiver.URL+"/hook"),
+		chromedp.Submit(`#value`),
+		chromedp.WaitVisible(`table.channels`))
+	screenshot(t, ctx, "integrations")
+	act(t, ctx, "send a test", chromedp.Click(`table.channels button.secondary`), chromedp.WaitVisible(`#test-result`))
+	if msg := read(t, ctx, "result", chromedp.Text(`#test-result`)); msg != "A test notification was sent to Ops hook." {
+		t.Fatalf("test result = %q", msg)
+	}
+	select {
+	case req := <-got:
+		if !strings.HasPrefix(req, "POST /hook ") {
+			t.Errorf("the receiver got %q, want a POST to /hook", req)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the receiver got nothing")
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,6 +28,10 @@ const ChecksPrefix = "/checks/"
 var projectPages = []string{
 	"/projects/{project}/checks/{$}",
 	"/projects/{project}/checks/add/{$}",
+	"/projects/{project}/integrations/{$}",
+	"/projects/{project}/integrations/add/{$}",
+	"/projects/{project}/integrations/{id}/test/{$}",
+	"/projects/{project}/integrations/{id}/remove/{$}",
 }
 
 // stripRuns is how many of a check's newest pings the checks page reads for its run strip.
@@ -44,6 +49,10 @@ func (s *Server) dashboardRoutes() {
 	s.mux.HandleFunc("POST /checks/{code}/pause/{$}", s.handlePause)
 	s.mux.HandleFunc("POST /checks/{code}/resume/{$}", s.handleResume)
 	s.mux.HandleFunc("POST /checks/{code}/remove/{$}", s.handleRemove)
+	s.mux.HandleFunc("GET /projects/{project}/integrations/{$}", s.handleChannels)
+	s.mux.HandleFunc("POST /projects/{project}/integrations/add/{$}", s.handleAddChannel)
+	s.mux.HandleFunc("POST /projects/{project}/integrations/{id}/test/{$}", s.handleTestChannel)
+	s.mux.HandleFunc("POST /projects/{project}/integrations/{id}/remove/{$}", s.handleRemoveChannel)
 	s.mux.HandleFunc(ChecksPrefix, s.handleNotFound)
 }
 
@@ -301,16 +310,15 @@ func (s *Server) checkRows(ctx context.Context, projectID string, view *checksVi
 		if query != "" && !strings.Contains(strings.ToLower(c.Name), query) && !strings.Contains(strings.ToLower(c.Slug), query) {
 			continue
 		}
-		pings, err := s.st.Pings(ctx, c.ID, stripRuns)
-		if err != nil {
-			return nil, nil, fmt.Errorf("list pings of check %s: %w", c.ID, err)
-		}
 		row := checkRow{ID: c.ID, Name: c.Name, Slug: c.Slug, Tags: tags, Status: st,
-			LastPing: timeOf(c.LastPing, now), Period: periodWords(c), Strip: runStrip(pings)}
+			LastPing: timeOf(c.LastPing, now), Period: periodWords(c)}
 		if c.Status != check.StatusPaused && c.Status != check.StatusNew {
 			row.Next = timeOf(c.NextPing(asSchedule(sched)), now)
 		}
 		rows = append(rows, row)
+	}
+	if err := s.loadStrips(ctx, rows); err != nil {
+		return nil, nil, err
 	}
 	tagList := make([]string, 0, len(tagSet))
 	for t := range tagSet {
@@ -318,6 +326,50 @@ func (s *Server) checkRows(ctx context.Context, projectID string, view *checksVi
 	}
 	sort.Strings(tagList)
 	return rows, tagList, nil
+}
+
+// stripReaders is how many checks' pings the checks page reads at once: the store answers
+// one check at a time (a SQLite query, a DynamoDB Query), and on DynamoDB each is a round trip.
+const stripReaders = 8
+
+// loadStrips draws each row's run strip from its check's newest pings, stripReaders at a time.
+func (s *Server) loadStrips(ctx context.Context, rows []checkRow) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	errs := make(chan error, stripReaders)
+	var wg sync.WaitGroup
+	for range min(stripReaders, len(rows)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				pings, err := s.st.Pings(ctx, rows[i].ID, stripRuns)
+				if err != nil {
+					errs <- fmt.Errorf("list pings of check %s: %w", rows[i].ID, err)
+					cancel()
+					return
+				}
+				rows[i].Strip = runStrip(pings)
+			}
+		}()
+	}
+feed:
+	for i := range rows {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return ctx.Err()
+	}
 }
 
 // asSchedule turns ForCheck's answer into the domain's Schedule: nil stays an untyped nil.

@@ -390,3 +390,63 @@ func TestDashboardMountAndAssets(t *testing.T) {
 		t.Error("the home page does not link the project's checks")
 	}
 }
+
+func TestIntegrationsPage(t *testing.T) {
+	e := newEnv(t, envOptions{dashboard: true}) // no tester: this server cannot send tests
+	owner := e.signedIn("ann@example.com", people.RoleOwner)
+	page := "/projects/p1/integrations/"
+
+	for _, tc := range []struct {
+		form        url.Values
+		field, text string
+	}{
+		{url.Values{"kind": {"carrier-pigeon"}, "value": {"x"}}, "kind", "carrier-pigeon"},
+		{url.Values{"kind": {"email"}, "value": {"not an address"}}, "value", ""},
+		{url.Values{"kind": {"webhook"}, "name": {"a\x01"}, "value": {"https://example.org/h"}}, "name", "control character"},
+	} {
+		r := owner.post(page+"add/", tc.form)
+		if r.StatusCode != 422 || !strings.Contains(r.body, `id="`+tc.field+`-error"`) || !strings.Contains(r.body, tc.text) {
+			t.Errorf("add %v = %d, want 422 with an error at %s", tc.form, r.StatusCode, tc.field)
+		}
+	}
+	// Named: without a name a plain webhook is named by its URL (notify.DefaultChannelName).
+	if r := owner.post(page+"add/", url.Values{"kind": {"webhook"}, "name": {"Ops hook"}, "value": {"https://example.org/hook?token=s3cret"}}); r.StatusCode != 303 {
+		t.Fatalf("add = %d %s", r.StatusCode, r.body)
+	}
+	chans, _ := e.st.Channels(t.Context(), "p1")
+	if len(chans) != 1 || chans[0].Kind != "webhook" || chans[0].Name != "Ops hook" {
+		t.Fatalf("channels after add: %+v", chans)
+	}
+	id := chans[0].ID
+
+	// No one sees a channel's value on the page: it may carry a key.
+	ro := e.signedIn("rob@example.com", people.RoleReadOnly)
+	for _, b := range []*browser{owner, ro} {
+		if r := b.get(page); r.StatusCode != 200 || strings.Contains(r.body, "s3cret") || !strings.Contains(r.body, `data-channel="`+id+`"`) {
+			t.Errorf("integrations page = %d, shows the value or lacks the channel", r.StatusCode)
+		}
+	}
+	if r := ro.get(page); strings.Contains(r.body, "/test/") || strings.Contains(r.body, "/add/") {
+		t.Error("read-only page has forms")
+	}
+	for _, path := range []string{"add/", id + "/test/", id + "/remove/"} {
+		if r := ro.post(page+path, url.Values{"kind": {"webhook"}, "value": {"https://example.org/x"}}); r.StatusCode != 403 {
+			t.Errorf("read-only POST %s = %d, want 403", path, r.StatusCode)
+		}
+	}
+	if r := e.signedIn("eve@example.com", "").get(page); r.StatusCode != 404 {
+		t.Errorf("outsider = %d, want 404", r.StatusCode)
+	}
+	if r := owner.post(page+id+"/test/", nil); r.StatusCode != 501 || !strings.Contains(r.body, "cannot send test notifications") {
+		t.Errorf("test without a tester = %d", r.StatusCode)
+	}
+	if r := owner.post(page+"00000000-0000-4000-8000-000000000000/remove/", nil); r.StatusCode != 404 {
+		t.Errorf("remove of an unknown channel = %d", r.StatusCode)
+	}
+	if r := owner.post(page+id+"/remove/", nil); r.StatusCode != 303 {
+		t.Fatalf("remove = %d", r.StatusCode)
+	}
+	if chans, _ := e.st.Channels(t.Context(), "p1"); len(chans) != 0 {
+		t.Errorf("after remove: %d channels", len(chans))
+	}
+}

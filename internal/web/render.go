@@ -17,7 +17,7 @@ var files embed.FS
 
 // pageNames are the templates under templates/, each rendered inside layout.html.
 var pageNames = []string{"message", "login", "home", "sessions", "reset", "setpassword", "invite", "first",
-	"checks", "details", "ping"}
+	"checks", "details", "ping", "channels"}
 
 // scriptNames are the dashboard's scripts under static/, served like the stylesheet under
 // hashed names; they only add to pages that work without them.

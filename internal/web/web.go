@@ -55,6 +55,12 @@ type Config struct {
 	Checks store.Store
 	// Refresh is how often an open checks page asks for its rows again. Default: 10 seconds.
 	Refresh time.Duration
+	// Tester sends the integrations page's test notifications (notify.Tester, as the API's);
+	// without it the page says this server cannot send them.
+	Tester ChannelTester
+	// Undeliverable maps each channel kind this server cannot deliver to why and how to enable
+	// it, as the API's Config.Undeliverable; the integrations page shows it on such channels.
+	Undeliverable map[string]string
 }
 
 // Server is the pages' handler. Build it with New.
@@ -69,8 +75,10 @@ type Server struct {
 	firstMu  sync.Mutex // one first account, however many submit at once
 	mailBG   bool
 
-	st      store.Store
-	refresh time.Duration
+	st            store.Store
+	refresh       time.Duration
+	tester        ChannelTester
+	undeliverable map[string]string
 
 	pages      map[string]*template.Template
 	css        []byte
@@ -87,17 +95,19 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: Config.Accounts is required")
 	}
 	s := &Server{
-		acc:      cfg.Accounts,
-		siteRoot: strings.TrimRight(cfg.SiteRoot, "/"),
-		secure:   strings.HasPrefix(cfg.SiteRoot, "https://"),
-		log:      cfg.Logger,
-		limiter:  cfg.Limiter,
-		clientIP: cfg.ClientIP,
-		first:    cfg.FirstStart,
-		mailBG:   cfg.MailInBackground,
-		st:       cfg.Checks,
-		refresh:  cfg.Refresh,
-		mux:      http.NewServeMux(),
+		acc:           cfg.Accounts,
+		siteRoot:      strings.TrimRight(cfg.SiteRoot, "/"),
+		secure:        strings.HasPrefix(cfg.SiteRoot, "https://"),
+		log:           cfg.Logger,
+		limiter:       cfg.Limiter,
+		clientIP:      cfg.ClientIP,
+		first:         cfg.FirstStart,
+		mailBG:        cfg.MailInBackground,
+		st:            cfg.Checks,
+		refresh:       cfg.Refresh,
+		tester:        cfg.Tester,
+		undeliverable: cfg.Undeliverable,
+		mux:           http.NewServeMux(),
 	}
 	if s.refresh <= 0 {
 		s.refresh = 10 * time.Second

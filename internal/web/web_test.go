@@ -18,9 +18,11 @@ import (
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/httpapi"
+	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/people"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
+	"github.com/overduehq/overdue/internal/store/storetest"
 )
 
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -79,11 +81,13 @@ type envOptions struct {
 	// (instead of a stand-in API that answers 418), refreshing live pages every refresh.
 	dashboard bool
 	refresh   time.Duration
+	// webhooks lets the integrations page send test notifications to webhook channels.
+	webhooks bool
 }
 
 func newEnv(t *testing.T, opts envOptions) *env {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{})
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{Box: storetest.Box(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +117,13 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	cfg := Config{Accounts: e.acc, SiteRoot: root, Limiter: NewLimiter(opts.limits, opts.counters), FirstStart: opts.first}
 	if opts.dashboard {
 		cfg.Checks, cfg.Refresh = st, opts.refresh
+		if opts.webhooks {
+			wh, err := notify.NewWebhook(notify.WebhookConfig{ServerSecret: []byte("test secret")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Tester = &notify.Tester{Transports: map[string]notify.Transport{check.ChannelWebhook: wh}, SiteRoot: root, Now: e.clock}
+		}
 		api = httpapi.New(httpapi.Config{Store: st, Now: e.clock, SiteRoot: root, SecretKey: []byte("test secret")})
 	}
 	e.pages, err = New(cfg)

@@ -1,0 +1,208 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/notify"
+	"github.com/overduehq/overdue/internal/store"
+)
+
+// ChannelTester sends a test notification through a channel (notify.Tester); the same the API's
+// POST /api/v3/channels/{id}/test uses.
+type ChannelTester interface {
+	TestChannel(ctx context.Context, ch *check.Channel, project []*check.Channel) error
+}
+
+// channelRow is one line of the integrations page. A channel's value is never shown: it may
+// hold a service's key.
+type channelRow struct {
+	ID, Name, Kind, Warning string
+	Disabled                bool
+	LastError               string
+}
+
+// channelsView is the integrations page's data.
+type channelsView struct {
+	*membership
+	Rows   []channelRow
+	Kinds  []string
+	Add    channelForm
+	Result string // what the last test did
+	Failed bool
+}
+
+// channelForm is the add-channel form's values.
+type channelForm struct {
+	Kind, Name, Value string
+}
+
+// channelsPath is the URL of a project's integrations page.
+func channelsPath(projectID string) string {
+	return "/projects/" + url.PathEscape(projectID) + "/integrations/"
+}
+
+// handleChannels serves GET /projects/{project}/integrations/: the project's channels, a test
+// button and a remove button on each, and the form that adds one.
+func (s *Server) handleChannels(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.requireMember(w, r, r.PathValue("project"))
+	if !ok {
+		return
+	}
+	s.renderChannels(w, r, m, http.StatusOK, nil, channelForm{Kind: check.ChannelWebhook}, "", false)
+}
+
+// renderChannels renders the integrations page with the add form's values and errors, and the
+// outcome of a test when there was one.
+func (s *Server) renderChannels(w http.ResponseWriter, r *http.Request, m *membership, status int, errs []fieldError, add channelForm, result string, failed bool) {
+	chans, err := s.st.Channels(r.Context(), m.Project.ID)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("list channels of project %s: %w", m.Project.ID, err))
+		return
+	}
+	view := &channelsView{membership: m, Kinds: notify.ChannelKinds(), Add: add, Result: result, Failed: failed}
+	sort.Strings(view.Kinds)
+	for _, ch := range chans {
+		view.Rows = append(view.Rows, channelRow{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Warning: s.undeliverable[ch.Kind],
+			Disabled: ch.Disabled, LastError: ch.LastError})
+	}
+	s.render(w, r, status, "channels", &page{Title: "Integrations · " + m.Project.Name, Viewer: m.Viewer, Errors: errs, Data: view, Wide: true})
+}
+
+// handleAddChannel serves POST /projects/{project}/integrations/add/ (fields kind, name,
+// value): validated as the API validates a channel (notify.ValidateChannel, and a group's
+// targets against the project's channels).
+func (s *Server) handleAddChannel(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.requireMember(w, r, r.PathValue("project"))
+	if !ok {
+		return
+	}
+	if !m.CanWrite() {
+		s.forbidden(w, r, m)
+		return
+	}
+	if err := readForm(w, r); err != nil {
+		s.badForm(w, r)
+		return
+	}
+	f := channelForm{Kind: strings.TrimSpace(r.PostForm.Get("kind")), Name: strings.TrimSpace(r.PostForm.Get("name")),
+		Value: strings.TrimSpace(r.PostForm.Get("value"))}
+	var errs []fieldError
+	if err := check.ValidateChannelName(f.Name); err != nil {
+		errs = append(errs, fieldError{"name", upperFirst(err.Error())})
+	}
+	if err := notify.ValidateChannel(f.Kind, f.Value); err != nil {
+		field := "value"
+		if !contains(notify.ChannelKinds(), f.Kind) {
+			field = "kind"
+		}
+		errs = append(errs, fieldError{field, upperFirst(err.Error())})
+	} else if f.Kind == notify.ChannelGroup {
+		chans, err := s.st.Channels(r.Context(), m.Project.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := notify.ValidateGroup(f.Value, chans); err != nil {
+			errs = append(errs, fieldError{"value", upperFirst(err.Error())})
+		}
+	}
+	if len(errs) > 0 {
+		s.renderChannels(w, r, m, http.StatusUnprocessableEntity, errs, f, "", false)
+		return
+	}
+	name := f.Name
+	if name == "" {
+		name = notify.DefaultChannelName(f.Kind, f.Value)
+	}
+	ch := &check.Channel{ID: uuid.NewString(), ProjectID: m.Project.ID, Kind: f.Kind, Name: name, Value: f.Value, Created: s.acc.Now()}
+	if err := s.st.CreateChannel(r.Context(), ch); err != nil {
+		s.fail(w, r, fmt.Errorf("create channel %s: %w", ch.ID, err))
+		return
+	}
+	s.log.InfoContext(r.Context(), "channel created", "channel", ch.ID, "kind", ch.Kind, "project", m.Project.ID, "user", m.Viewer.User.ID)
+	redirect(w, r, channelsPath(m.Project.ID))
+}
+
+// projectChannel finds the channel of the URL among the project's channels.
+func (s *Server) projectChannel(w http.ResponseWriter, r *http.Request, m *membership) (*check.Channel, []*check.Channel, bool) {
+	chans, err := s.st.Channels(r.Context(), m.Project.ID)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("list channels of project %s: %w", m.Project.ID, err))
+		return nil, nil, false
+	}
+	for _, ch := range chans {
+		if ch.ID == r.PathValue("id") {
+			return ch, chans, true
+		}
+	}
+	s.pageNotFound(w, r, m.Viewer)
+	return nil, nil, false
+}
+
+// handleTestChannel serves POST /projects/{project}/integrations/{id}/test/: sends a test
+// notification, as the API's channel test, and shows what came of it.
+func (s *Server) handleTestChannel(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.requireMember(w, r, r.PathValue("project"))
+	if !ok {
+		return
+	}
+	if !m.CanWrite() {
+		s.forbidden(w, r, m)
+		return
+	}
+	ch, chans, ok := s.projectChannel(w, r, m)
+	if !ok {
+		return
+	}
+	if s.tester == nil {
+		s.renderChannels(w, r, m, http.StatusNotImplemented, nil, channelForm{Kind: check.ChannelWebhook},
+			"This server cannot send test notifications.", true)
+		return
+	}
+	err := s.tester.TestChannel(r.Context(), ch, chans)
+	var tf *notify.TestFailure
+	switch {
+	case err == nil:
+		s.log.InfoContext(r.Context(), "channel tested", "channel", ch.ID, "kind", ch.Kind, "project", m.Project.ID)
+		s.renderChannels(w, r, m, http.StatusOK, nil, channelForm{Kind: check.ChannelWebhook}, "A test notification was sent to "+ch.Name+".", false)
+	case errors.As(err, &tf):
+		status := http.StatusBadGateway
+		if tf.Refused {
+			status = http.StatusBadRequest
+		}
+		s.renderChannels(w, r, m, status, nil, channelForm{Kind: check.ChannelWebhook}, "The test notification to "+ch.Name+" failed: "+tf.Message, true)
+	default:
+		s.fail(w, r, fmt.Errorf("test channel %s: %w", ch.ID, err))
+	}
+}
+
+// handleRemoveChannel serves POST /projects/{project}/integrations/{id}/remove/: removes the
+// channel from the project and from its checks.
+func (s *Server) handleRemoveChannel(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.requireMember(w, r, r.PathValue("project"))
+	if !ok {
+		return
+	}
+	if !m.CanWrite() {
+		s.forbidden(w, r, m)
+		return
+	}
+	ch, _, ok := s.projectChannel(w, r, m)
+	if !ok {
+		return
+	}
+	if err := s.st.DeleteChannel(r.Context(), m.Project.ID, ch.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, fmt.Errorf("delete channel %s: %w", ch.ID, err))
+		return
+	}
+	s.log.InfoContext(r.Context(), "channel deleted", "channel", ch.ID, "project", m.Project.ID, "user", m.Viewer.User.ID)
+	redirect(w, r, channelsPath(m.Project.ID))
+}
