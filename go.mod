@@ -9,17 +9,19 @@ require (
 )
 
 require (
+	github.com/aws/aws-sdk-go-v2/service/lambda v1.118.0
+	github.com/chromedp/cdproto v0.160.1
+	github.com/chromedp/chromedp v0.24.0
 	github.com/emersion/go-smtp v0.26.0
 	golang.org/x/crypto v0.59.0
 )
 
 require github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
 
-require github.com/aws/aws-sdk-go-v2/service/sqs v1.53.0 // indirect
+require github.com/aws/aws-sdk-go-v2/service/sqs v1.53.0
 
 require (
-	github.com/chromedp/cdproto v0.160.1 // indirect
-	github.com/chromedp/chromedp v0.24.0 // indirect
+	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.27 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 )
 

@@ -74,6 +74,10 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 	s.Timers = NewTimers(s.Stack, "Timers", &TimersProps{Stage: st, Data: s.Data})
 	s.Sweep = NewSweep(s.Stack, "Sweep", &SweepProps{Stage: st, Data: s.Data, Timers: s.Timers})
 	s.Notify = NewNotify(s.Stack, "Notify", &NotifyProps{Stage: st, Data: s.Data, SiteRoot: s.API.URL})
+	// Channel tests (POST /api/v3/channels/{id}/test) run in the notify function, which has the
+	// transports and the grants to send: the api function may only invoke it.
+	s.API.Function.AddEnvironment(jsii.String("NOTIFY_FUNCTION"), s.Notify.Live.FunctionArn(), nil)
+	s.Notify.Live.GrantInvoke(s.API.Function)
 
 	functions := map[string]awslambda.IFunction{
 		"api":    s.API.Function,

@@ -141,11 +141,12 @@ func TestFunctions(t *testing.T) {
 				env    obj
 			}{
 				{"badge API", s.Stage.Memory.API, obj{
-					"TABLE_NAME": ref(tableID),
-					"SECRET_ARN": ref(secretID),
-					"EMAIL_FROM": s.Stage.EmailFrom,
-					"SITE_ROOT":  getAtt(apiID, "ApiEndpoint"),
-					"LOG_LEVEL":  "info",
+					"TABLE_NAME":      ref(tableID),
+					"SECRET_ARN":      ref(secretID),
+					"EMAIL_FROM":      s.Stage.EmailFrom,
+					"SITE_ROOT":       getAtt(apiID, "ApiEndpoint"),
+					"LOG_LEVEL":       "info",
+					"NOTIFY_FUNCTION": s.notifyLive(t),
 				}},
 				{"overdue checks", s.Stage.Memory.Sweep, obj{"TABLE_NAME": ref(tableID), "LOG_LEVEL": "info",
 					"TIMER_QUEUE_URL": ref(s.timerQueue(t))}},
@@ -250,7 +251,9 @@ func TestGrants(t *testing.T) {
 		// Delete and ConditionCheck (project updates, memberships), UpdateItem (a token's last
 		// use), DeleteItem (revoked tokens), BatchWriteItem (a deleted project's members).
 		{"badge API", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem",
-			"dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "secretsmanager:GetSecretValue", "ses:SendEmail"},
+			"dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "secretsmanager:GetSecretValue", "ses:SendEmail",
+			// Channel tests run in the notify function (TestAPIInvokesOnlyNotify: on it alone).
+			"lambda:InvokeFunction"},
 			[]string{"sns:Publish", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
 		{"overdue checks", []string{"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchGetItem", "dynamodb:GetItem", "sqs:SendMessage"},
 			[]string{"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish", "dynamodb:DeleteItem",
@@ -322,6 +325,26 @@ func TestGrants(t *testing.T) {
 		slices.Sort(want)
 		if !slices.Equal(queried, want) {
 			t.Errorf("%s may query indexes %v, want %v", tc.what, queried, want)
+		}
+	}
+
+	// Lambda: the api function invokes the notify function's live alias (channel tests), and
+	// nothing else; no other function invokes anything.
+	live, _ := json.Marshal(s.notifyLive(t))
+	for _, what := range []string{"badge API", "overdue checks", "delivers flips", "data-model guard"} {
+		invokes := 0
+		for _, st := range statements[roleOf(mustID(t, s, what))] {
+			if !slices.Contains(actions(st), "lambda:InvokeFunction") {
+				continue
+			}
+			invokes++
+			b, _ := json.Marshal(st["Resource"])
+			if !strings.Contains(string(b), string(live)) || strings.Contains(string(b), `"*"`) {
+				t.Errorf("%s: lambda:InvokeFunction on %s, want the notify function alone", what, b)
+			}
+		}
+		if want := map[bool]int{true: 1, false: 0}[what == "badge API"]; invokes != want {
+			t.Errorf("%s: %d statements allow lambda:InvokeFunction, want %d", what, invokes, want)
 		}
 	}
 
@@ -883,4 +906,17 @@ func TestMissingBinaries(t *testing.T) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
 	}
+}
+
+// notifyLive is what the template names the notify function's live alias by: a Ref to the alias,
+// or the function's ARN when the stage has no aliases.
+func (s *synthesized) notifyLive(t *testing.T) any {
+	t.Helper()
+	notifyID, _ := s.function(t, "delivers flips")
+	for id, r := range s.resources("AWS::Lambda::Alias") {
+		if cmp.Equal(props(r)["FunctionName"], ref(notifyID)) {
+			return ref(id)
+		}
+	}
+	return getAtt(notifyID, "Arn")
 }

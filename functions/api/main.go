@@ -9,8 +9,11 @@
 // the data fits, without a cold start (lambdaenv.Root.Guard).
 //
 // Environment: TABLE_NAME, SITE_ROOT, SECRET_ARN (or OVERDUE_SECRET_KEY for local runs),
-// LOG_LEVEL, and EMAIL_FROM, the sender of account mail (reset and invitation links) through
-// SES; without it the pages cannot send those links. Build with `make build` (dist/api/bootstrap, linux/arm64, provided.al2023).
+// LOG_LEVEL, EMAIL_FROM, the sender of account mail (reset and invitation links) through
+// SES (without it the pages cannot send those links), and NOTIFY_FUNCTION, the notify function
+// (its ARN), which runs the channel tests (POST /api/v3/channels/{id}/test): this function has
+// no transports and no permission to send, only lambda:InvokeFunction on that function; without
+// it channel tests answer 501. Build with `make build` (dist/api/bootstrap, linux/arm64, provided.al2023).
 package main
 
 import (
@@ -23,6 +26,7 @@ import (
 	"time"
 	_ "time/tzdata" // Lambda's provided.al2023 image has no zone database; schedules need one.
 
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
@@ -39,12 +43,18 @@ import (
 type settings struct {
 	SiteRoot  string
 	EmailFrom string // "" sends no account mail
+	// NotifyFunction is the ARN of the notify function, which runs channel tests; "" for none.
+	NotifyFunction string
 }
+
+// notifyFunction is the variable naming the notify function.
+const notifyFunction = "NOTIFY_FUNCTION"
 
 // loadSettings reads the function's own variables; lambdaenv.Build reports what is wrong with
 // them together with the shared ones.
 func loadSettings(env *lambdaenv.Env) settings {
-	return settings{SiteRoot: env.Require(lambdaenv.SiteRoot), EmailFrom: env.Get(lambdaenv.EmailFrom)}
+	return settings{SiteRoot: env.Require(lambdaenv.SiteRoot), EmailFrom: env.Get(lambdaenv.EmailFrom),
+		NotifyFunction: env.Get(notifyFunction)}
 }
 
 // needs are the shared pieces the function uses: the table and the signing secret.
@@ -69,7 +79,11 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 			return notify.SendText(ctx, ses, m.To, m.Subject, m.Text)
 		})
 	}
-	h, err := newHandler(root.Store, cfg, root.Secret, root.Log, root.Now, mailer)
+	var tester httpapi.ChannelTester
+	if cfg.NotifyFunction != "" {
+		tester = &notify.RemoteTester{Invoke: invoker(lambda.NewFromConfig(root.AWS), cfg.NotifyFunction)}
+	}
+	h, err := newHandler(root.Store, cfg, root.Secret, root.Log, root.Now, mailer, tester)
 	if err != nil {
 		return nil, err
 	}
@@ -81,11 +95,12 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 // table's delivery records serve the parked-deliveries listing; mailer (nil: none) sends reset
 // and invitation links. Failed sign-ins are counted in the table (dynamo.Store.Attempts), so
 // the limits hold across every instance of the function.
-func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger, now func() time.Time, mailer account.Mailer) (http.Handler, error) {
+func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger, now func() time.Time, mailer account.Mailer, tester httpapi.ChannelTester) (http.Handler, error) {
 	acc := &account.Service{People: st.People(), Projects: st, Now: now, Rand: rand.Reader,
 		Params: account.DefaultParams, Mailer: mailer, SiteRoot: cfg.SiteRoot}
 	api := httpapi.New(httpapi.Config{
 		Store:      st,
+		Tester:     tester,
 		Deliveries: st.Deliveries(),
 		Now:        now,
 		SiteRoot:   cfg.SiteRoot,
@@ -124,4 +139,24 @@ func unavailable(w http.ResponseWriter, refusal error) {
 	w.Header().Set("Retry-After", "30")
 	w.WriteHeader(http.StatusServiceUnavailable)
 	_, _ = w.Write(append(body, '\n'))
+}
+
+// lambdaInvoker is the part of the Lambda client invoker uses; *lambda.Client has it.
+type lambdaInvoker interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
+
+// invoker invokes function synchronously with a payload and returns its answer. A function
+// error (the notify function failed, or refused the data model) is an error here.
+func invoker(client lambdaInvoker, function string) func(ctx context.Context, payload []byte) ([]byte, error) {
+	return func(ctx context.Context, payload []byte) ([]byte, error) {
+		out, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: &function, Payload: payload})
+		if err != nil {
+			return nil, fmt.Errorf("invoke the notify function: %w", err)
+		}
+		if out.FunctionError != nil {
+			return nil, fmt.Errorf("the notify function failed (%s): %s", *out.FunctionError, out.Payload)
+		}
+		return out.Payload, nil
+	}
 }

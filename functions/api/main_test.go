@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -16,12 +17,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/lambdaenv"
+	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
@@ -254,7 +257,7 @@ func fixedClock() time.Time { return t0 }
 // handler is newHandler without mail, failing the test if it cannot be built.
 func handler(t *testing.T, st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger, now func() time.Time) http.Handler {
 	t.Helper()
-	h, err := newHandler(st, cfg, secret, log, now, nil)
+	h, err := newHandler(st, cfg, secret, log, now, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,5 +389,64 @@ func TestParkedDeliveries(t *testing.T) {
 	}
 	if len(got.Deliveries) != 1 || got.Deliveries[0].ID != d.ID || got.Deliveries[0].LastError != d.LastError {
 		t.Errorf("parked deliveries = %+v, want the one parked", got.Deliveries)
+	}
+}
+
+// fakeLambda answers Invoke as the notify function would, recording the payloads.
+type fakeLambda struct {
+	payloads []string
+	answer   string
+	fnErr    string
+}
+
+func (f *fakeLambda) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	f.payloads = append(f.payloads, string(in.Payload))
+	out := &lambda.InvokeOutput{Payload: []byte(f.answer), StatusCode: 200}
+	if f.fnErr != "" {
+		out.FunctionError = &f.fnErr
+	}
+	return out, nil
+}
+
+// TestChannelTestThroughNotify: POST /api/v3/channels/{id}/test asks the notify function (by
+// NOTIFY_FUNCTION) with the project and channel IDs, never the value, and answers what it
+// says: 200 sent, 400 with a refusal, 500 when the function failed.
+func TestChannelTestThroughNotify(t *testing.T) {
+	st := newStore(t)
+	seed(t, st)
+	ch := &check.Channel{ID: "0c1e4a4e-8f5b-4b0e-9a61-3f2d1c0b9a81", ProjectID: "8f14e45f-ceea-467f-a0e6-6d4b2f3c1a20",
+		Kind: "slack", Name: "Slack", Value: "https://hooks.slack.com/services/T0/B0/sEcReT", Created: t0}
+	if err := st.CreateChannel(t.Context(), ch); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		answer, fnErr string
+		status        int
+		body          string
+	}{
+		{`{"sent": true}`, "", http.StatusOK, `"result": "sent"`},
+		{`{"sent": false, "refused": true, "error": "Slack answered 404"}`, "", http.StatusBadRequest, "Slack answered 404"},
+		{`{"errorMessage": "channel test: list channels"}`, "Unhandled", http.StatusInternalServerError, "internal server error"},
+	} {
+		fake := &fakeLambda{answer: tc.answer, fnErr: tc.fnErr}
+		tester := &notify.RemoteTester{Invoke: invoker(fake, "arn:aws:lambda:eu-west-1:123456789012:function:notify:live")}
+		h, err := newHandler(st, testSettings(), []byte("0123456789abcdef0123456789abcdef"), slog.New(slog.DiscardHandler), fixedClock, nil, tester)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, _ := readEvent(t, "list-checks.json")
+		path := "/api/v3/channels/" + ch.ID + "/test"
+		ev.RawPath, ev.RequestContext.HTTP.Path, ev.RequestContext.HTTP.Method = path, path, http.MethodPost
+		resp, err := httpadapter.NewV2(h).ProxyWithContext(t.Context(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != tc.status || !strings.Contains(resp.Body, tc.body) {
+			t.Errorf("answer %s: POST %s = %d %s, want %d containing %q", tc.answer, path, resp.StatusCode, resp.Body, tc.status, tc.body)
+		}
+		want := `{"overdue":"channel-test","project":"8f14e45f-ceea-467f-a0e6-6d4b2f3c1a20","channel":"` + ch.ID + `"}`
+		if len(fake.payloads) != 1 || fake.payloads[0] != want {
+			t.Errorf("the notify function was asked %v, want once with %s", fake.payloads, want)
+		}
 	}
 }

@@ -39,13 +39,17 @@ type handler struct {
 	guard func(context.Context) error
 	// refusals counts refusals met during an invocation; nil for none.
 	refusals *lambdaenv.Refusals
+	// tester runs the api function's channel tests (notify.RemoteTest) over chans, with the
+	// dispatcher's transports; nil: such events fail.
+	tester *notify.Tester
+	chans  notify.ChannelLister
 }
 
 // invoke is the function's entry point. It takes the three events the function is subscribed
 // to: DynamoDB Streams batches of flip items; an EventBridge schedule that retries deliveries
 // whose send failed transiently (a send failure is recorded, not returned, so without the
-// schedule nothing would try again until the next flip); and SNS messages carrying SES bounces
-// and complaints.
+// schedule nothing would try again until the next flip); SNS messages carrying SES bounces
+// and complaints; and the api function's channel tests (notify.RemoteTest), invoked directly.
 func (h *handler) invoke(ctx context.Context, raw json.RawMessage) (any, error) {
 	var probe struct {
 		Records []struct {
@@ -53,6 +57,7 @@ func (h *handler) invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 		} `json:"Records"`
 		Source     string `json:"source"`
 		DetailType string `json:"detail-type"`
+		Overdue    string `json:"overdue"` // notify.RemoteTestEvent
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return nil, fmt.Errorf("decode event: %w", err)
@@ -65,6 +70,12 @@ func (h *handler) invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 	}
 	switch {
+	case probe.Overdue == notify.RemoteTestEvent:
+		var req notify.RemoteTest
+		if err := json.Unmarshal(raw, &req); err != nil {
+			return nil, fmt.Errorf("decode channel test: %w", err)
+		}
+		return h.handleChannelTest(ctx, req)
 	case len(probe.Records) > 0 && probe.Records[0].EventSource == "aws:sns":
 		var ev events.SNSEvent
 		if err := json.Unmarshal(raw, &ev); err != nil {
@@ -84,7 +95,25 @@ func (h *handler) invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 		return nil, h.handleSchedule(ctx, ev)
 	}
-	return nil, errors.New("unrecognised event: want a DynamoDB stream batch, an EventBridge Scheduled Event or SES feedback through SNS")
+	return nil, errors.New("unrecognised event: want a DynamoDB stream batch, an EventBridge Scheduled Event, SES feedback through SNS or a channel test")
+}
+
+// handleChannelTest sends a test notification through a channel for the api function (POST
+// /api/v3/channels/{id}/test), which has no transports of its own, and answers what happened
+// (notify.RemoteResult). A service's refusal or failure is an answer, not an error: only a
+// failure to read the channels fails the invocation.
+func (h *handler) handleChannelTest(ctx context.Context, req notify.RemoteTest) (notify.RemoteResult, error) {
+	if h.tester == nil || h.chans == nil {
+		return notify.RemoteResult{}, errors.New("channel test: this function has no tester")
+	}
+	res, err := h.tester.Run(ctx, h.chans, req)
+	if err != nil {
+		lambdaenv.Refuse(ctx, err, h.log, h.refusals)
+		return res, fmt.Errorf("channel test: %w", err)
+	}
+	h.log.InfoContext(ctx, "channel tested", "project", req.Project, "channel", req.Channel,
+		"sent", res.Sent, "refused", res.Refused, "error", res.Error)
+	return res, nil
 }
 
 // handleStream delivers every flip a batch inserted, in order, and ignores every other record.

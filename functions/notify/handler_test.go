@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/lambdaenv"
+	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -378,5 +381,59 @@ func TestSESFeedback(t *testing.T) {
 	m.calls, m.err = nil, nil
 	if _, err := h.invoke(t.Context(), other); err != nil || len(m.calls) != 0 {
 		t.Errorf("invoke(bounce of untagged mail) = %v with calls %v, want nil and none", err, m.calls)
+	}
+}
+
+// channelList is a project's channels, as the store lists them.
+type channelList []*check.Channel
+
+func (l channelList) Channels(_ context.Context, project string) ([]*check.Channel, error) {
+	var out []*check.Channel
+	for _, ch := range l {
+		if ch.ProjectID == project {
+			out = append(out, ch)
+		}
+	}
+	return out, nil
+}
+
+// TestChannelTestEvent: the api function's channel test, invoked with its JSON, is sent through
+// the function's transports to the service, and the answer says sent or why not; an unknown
+// channel is a refusal, not a failed invocation.
+func TestChannelTestEvent(t *testing.T) {
+	var got []string
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.URL.Path)
+		if strings.HasSuffix(r.URL.Path, "/gone") {
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer svc.Close()
+	chans := channelList{
+		{ID: "e0000000-0000-4000-8000-000000000001", ProjectID: "p1", Kind: "mattermost", Name: "ok", Value: svc.URL + "/hooks/ok"},
+		{ID: "e0000000-0000-4000-8000-000000000002", ProjectID: "p1", Kind: "mattermost", Name: "gone", Value: svc.URL + "/hooks/gone"},
+	}
+	tester := &notify.Tester{Transports: notify.NewServices(notify.ServicesConfig{}), Now: func() time.Time { return t0 }}
+	h := &handler{disp: &fakeDispatcher{}, log: slog.New(slog.DiscardHandler), tester: tester, chans: chans}
+	for _, tc := range []struct {
+		channel string
+		want    notify.RemoteResult
+	}{
+		{chans[0].ID, notify.RemoteResult{Sent: true}},
+		{chans[1].ID, notify.RemoteResult{Refused: true, Error: "Mattermost answered 404"}},
+		{"e0000000-0000-4000-8000-000000000009", notify.RemoteResult{Refused: true, Error: "project p1 has no channel e0000000-0000-4000-8000-000000000009"}},
+	} {
+		raw := `{"overdue": "channel-test", "project": "p1", "channel": "` + tc.channel + `"}`
+		out, err := h.invoke(t.Context(), json.RawMessage(raw))
+		if err != nil {
+			t.Fatalf("invoke(%s) = %v", raw, err)
+		}
+		res, _ := out.(notify.RemoteResult)
+		if res.Sent != tc.want.Sent || res.Refused != tc.want.Refused || res.Error != tc.want.Error {
+			t.Errorf("invoke(%s) = %+v, want %+v", raw, res, tc.want)
+		}
+	}
+	if len(got) != 2 || got[0] != "/hooks/ok" || got[1] != "/hooks/gone" {
+		t.Errorf("the service got %v, want one request to each channel", got)
 	}
 }

@@ -75,7 +75,9 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{disp: disp, channels: root.Store.Deliveries(), log: root.Log, guard: root.Guard, refusals: root.Refusals}
+	h := &handler{disp: disp, channels: root.Store.Deliveries(), log: root.Log, guard: root.Guard, refusals: root.Refusals,
+		// The api function's channel tests run here, where the transports and their grants are.
+		tester: &notify.Tester{Transports: disp.Transports, SiteRoot: cfg.SiteRoot, Now: root.Now}, chans: root.Store}
 	return h.invoke, nil
 }
 
