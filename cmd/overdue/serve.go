@@ -173,7 +173,14 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	sw := &sweep.Sweeper{Store: st, Now: now, Logger: logger}
+	// The canary, pinged through the site root like any job's ping: its pings tell the sweep
+	// when ingestion worked, so that an outage of ours holds timeouts instead of alerting.
+	ingestion, err := ensureCanary(ctx, st, secret, now())
+	if err != nil {
+		return err
+	}
+	sw := &sweep.Sweeper{Store: st, Now: now, Logger: logger, Ingestion: ingestion}
+	canary := &sweep.Heartbeat{URL: root + "/ping/" + ingestion.CanaryID, Every: ingestion.Every, Now: now}
 	// The sweep runs every --interval; an outside monitor needs no more than a ping a minute.
 	beat := &sweep.Heartbeat{URL: *heartbeatURL, Every: time.Minute, Now: now, Logger: logger}
 	disp := &notify.Dispatcher{Store: st, Deliveries: deliveries, Transports: transports,
@@ -182,7 +189,7 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	loopCtx, stopLoops := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); sweepAndNotify(loopCtx, *interval, sw, beat, disp, logger) }()
+	go func() { defer wg.Done(); sweepAndNotify(loopCtx, *interval, sw, canary, beat, disp, logger) }()
 
 	if smtpLn != nil {
 		mail := mailping.NewServer(&mailping.Receiver{Store: st, Now: now, Domain: *pingDomain, Logger: logger})
@@ -408,16 +415,27 @@ func undeliverableKinds(transports map[string]notify.Transport) map[string]strin
 // interval (BENCHMARKS.md measured that wait when the two ran as separate loops), and flips
 // from pings go out within one interval. Errors are logged, never fatal: the next round tries
 // again. A successful sweep pings the heartbeat (at most once a minute; a failure is logged by
-// Beat).
-func sweepAndNotify(ctx context.Context, interval time.Duration, sw *sweep.Sweeper, beat *sweep.Heartbeat, disp *notify.Dispatcher, logger *slog.Logger) {
+// Beat). Before each sweep the canary is pinged through the site root (every 10 s); the first
+// sweep that finds ingestion in an outage logs one error, the operator's alarm, and the first
+// that finds it recovered logs that.
+func sweepAndNotify(ctx context.Context, interval time.Duration, sw *sweep.Sweeper, canary, beat *sweep.Heartbeat, disp *notify.Dispatcher, logger *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var alarm sweep.Alarm
 	for {
-		if _, err := sw.Run(ctx); err != nil {
+		_ = canary.Beat(ctx) // a failure is what the sweep reads as an outage
+		if res, err := sw.Run(ctx); err != nil {
 			if ctx.Err() == nil {
 				logger.Error("sweep failed", "error", err.Error())
 			}
 		} else {
+			switch raised, cleared := alarm.Observe(res); {
+			case raised:
+				logger.Error("ingestion unhealthy: the canary's pings stopped arriving; timeouts that this could cause are held, not alerted",
+					"since", res.Outage.Start)
+			case cleared:
+				logger.Warn("ingestion recovered: held checks get one period to ping before they go down")
+			}
 			_ = beat.Beat(ctx)
 		}
 		if _, err := disp.Run(ctx); err != nil && ctx.Err() == nil {

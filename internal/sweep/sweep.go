@@ -22,7 +22,8 @@ import (
 // one broken check cannot make every sweep fail (Healthchecks does the same).
 const BadSchedulePushback = time.Hour
 
-// Sweeper runs sweeps.
+// Sweeper runs sweeps. One Sweeper serves one loop or one function instance at a time: it
+// keeps the ingestion outages it last read.
 type Sweeper struct {
 	Store  store.Store
 	Now    func() time.Time
@@ -34,6 +35,12 @@ type Sweeper struct {
 	Timers Timers
 	// Lookahead is how far ahead timers are armed (default DefaultLookahead).
 	Lookahead time.Duration
+	// Ingestion, when set, holds timeouts that an outage of Overdue's own ping ingestion could
+	// have caused (see Ingestion); nil sends every timeout down.
+	Ingestion *Ingestion
+
+	outages   []Outage  // as read at outagesAt
+	outagesAt time.Time // zero: not read yet
 }
 
 // Result counts what one sweep did.
@@ -41,6 +48,9 @@ type Result struct {
 	Examined int // due checks looked at
 	Flipped  int // checks that went down
 	Armed    int // timers armed for checks due within the lookahead
+	Held     int // timeouts held because ingestion had an outage in their ping window
+	// Outage is the ongoing outage of ping ingestion, if any (the zero Outage when none).
+	Outage Outage
 }
 
 // errSkip aborts an UpdateCheck whose check is no longer due: another writer got there first.
@@ -50,7 +60,13 @@ var errSkip = errors.New("no longer due")
 // Timers set, a timer is armed for every check due within the lookahead.
 func (s *Sweeper) Run(ctx context.Context) (Result, error) {
 	now := s.Now()
+	if err := s.readOutages(ctx, now, 0); err != nil {
+		return Result{}, err
+	}
 	res, err := s.flipDue(ctx, now)
+	if len(s.outages) > 0 && s.outages[0].Ongoing() {
+		res.Outage = s.outages[0]
+	}
 	if err != nil || s.Timers == nil {
 		return res, err
 	}
@@ -77,12 +93,15 @@ func (s *Sweeper) flipDue(ctx context.Context, now time.Time) (Result, error) {
 			seen[c.ID] = true
 			progressed = true
 			res.Examined++
-			flipped, err := s.sweepOne(ctx, c, now, windows)
+			flipped, held, err := s.sweepOne(ctx, c, now, windows)
 			if err != nil {
 				return res, err
 			}
 			if flipped {
 				res.Flipped++
+			}
+			if held {
+				res.Held++
 			}
 		}
 		if !progressed || len(due) < batch {
@@ -91,7 +110,7 @@ func (s *Sweeper) flipDue(ctx context.Context, now time.Time) (Result, error) {
 	}
 }
 
-func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, pw projectWindows) (bool, error) {
+func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, pw projectWindows) (flipped, held bool, err error) {
 	sched, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
 	if err != nil {
 		s.logger().Warn("schedule cannot be evaluated; pushed ahead",
@@ -101,18 +120,26 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, p
 			return store.Change{}, nil
 		})
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return false, fmt.Errorf("push back check %s: %w", c.ID, err)
+			return false, false, fmt.Errorf("push back check %s: %w", c.ID, err)
 		}
-		return false, nil
+		return false, false, nil
 	}
 	windows, err := pw.of(ctx, s.Store, c.ProjectID)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	var flip *check.Flip
+	var holdUntil time.Time
 	_, err = s.Store.UpdateCheck(ctx, c.ID, func(c *check.Check) (store.Change, error) {
+		flip, holdUntil = nil, time.Time{}
 		if c.AlertAfter.IsZero() || c.AlertAfter.After(now) {
 			return store.Change{}, errSkip
+		}
+		if s.Ingestion != nil && c.ID != s.Ingestion.CanaryID && c.Status != check.StatusDown && c.StatusAt(now, sched, false) == check.StatusDown {
+			if hold, until := s.Ingestion.hold(c, sched, s.outages, now); hold {
+				c.AlertAfter, holdUntil = until, until
+				return store.Change{}, nil
+			}
 		}
 		flip = c.Sweep(now, sched)
 		// Inside a maintenance window, the down flip (or the alert a snooze held) waits.
@@ -121,14 +148,33 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, p
 	})
 	switch {
 	case errors.Is(err, errSkip), errors.Is(err, store.ErrNotFound):
-		return false, nil
+		return false, false, nil
 	case err != nil:
-		return false, fmt.Errorf("sweep check %s: %w", c.ID, err)
+		return false, false, fmt.Errorf("sweep check %s: %w", c.ID, err)
+	}
+	if !holdUntil.IsZero() {
+		s.logger().Info("timeout held: ingestion had an outage", "check", c.ID, "until", holdUntil)
 	}
 	if flip != nil {
 		s.logger().Info("check went down", "check", c.ID, "at", flip.Created, "from", flip.OldStatus)
 	}
-	return flip != nil, nil
+	return flip != nil, !holdUntil.IsZero(), nil
+}
+
+// outagesMaxAge is how long Fire trusts outages it read: timers come in bursts.
+const outagesMaxAge = 5 * time.Second
+
+// readOutages reads the ingestion's outages at now unless they were read less than maxAge ago.
+func (s *Sweeper) readOutages(ctx context.Context, now time.Time, maxAge time.Duration) error {
+	if s.Ingestion == nil || (!s.outagesAt.IsZero() && now.Sub(s.outagesAt) < maxAge && !now.Before(s.outagesAt)) {
+		return nil
+	}
+	outages, err := s.Ingestion.Outages(ctx, s.Store, now)
+	if err != nil {
+		return fmt.Errorf("ingestion health: %w", err)
+	}
+	s.outages, s.outagesAt = outages, now
+	return nil
 }
 
 // batch is how many entries one store query returns.

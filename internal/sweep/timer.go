@@ -89,6 +89,9 @@ func (s *Sweeper) Fire(ctx context.Context, t Timer) (Fired, error) {
 		// One read and no write: pinged since, paused, or down already.
 		return Fired{}, nil
 	}
-	flipped, err := s.sweepOne(ctx, c, now, make(projectWindows))
+	if err := s.readOutages(ctx, now, outagesMaxAge); err != nil {
+		return Fired{}, err
+	}
+	flipped, _, err := s.sweepOne(ctx, c, now, make(projectWindows))
 	return Fired{Flipped: flipped}, err
 }
