@@ -53,6 +53,7 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	smtpPort := fs.Int("smtp-port", 25, "SMTP port")
 	smtpUser := fs.String("smtp-user", "", "SMTP user name (password from OVERDUE_SMTP_PASSWORD)")
 	smtpNoTLS := fs.Bool("smtp-no-tls", false, "do not use STARTTLS (a local relay only)")
+	noCanary := fs.Bool("no-canary", false, "do not ping the ingestion canary: every timeout alerts, even during an outage of this server's own ping intake")
 	heartbeatURL := fs.String("heartbeat-url", "", "ping this URL (any Healthchecks-compatible ping URL) after a successful sweep, at most once a minute: an outside monitor of this one")
 	proxyHeader := fs.String("proxy-header", "", "behind a reverse proxy: the header it appends the client's address to (e.g. X-Forwarded-For), for sign-in rate limits; off by default")
 	smtpListen := fs.String("smtp-listen", "", "receive email pings over SMTP on this address (e.g. :25 or 127.0.0.1:2525)")
@@ -175,12 +176,16 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	// The canary, pinged through the site root like any job's ping: its pings tell the sweep
 	// when ingestion worked, so that an outage of ours holds timeouts instead of alerting.
-	ingestion, err := ensureCanary(ctx, st, secret, now())
-	if err != nil {
-		return err
+	sw := &sweep.Sweeper{Store: st, Now: now, Logger: logger}
+	canary := &sweep.Heartbeat{Now: now} // no URL: off
+	if !*noCanary {
+		ingestion, err := ensureCanary(ctx, st, secret, now())
+		if err != nil {
+			return err
+		}
+		sw.Ingestion = ingestion
+		canary = &sweep.Heartbeat{URL: root + "/ping/" + ingestion.CanaryID, Every: ingestion.Every, Now: now}
 	}
-	sw := &sweep.Sweeper{Store: st, Now: now, Logger: logger, Ingestion: ingestion}
-	canary := &sweep.Heartbeat{URL: root + "/ping/" + ingestion.CanaryID, Every: ingestion.Every, Now: now}
 	// The sweep runs every --interval; an outside monitor needs no more than a ping a minute.
 	beat := &sweep.Heartbeat{URL: *heartbeatURL, Every: time.Minute, Now: now, Logger: logger}
 	disp := &notify.Dispatcher{Store: st, Deliveries: deliveries, Transports: transports,

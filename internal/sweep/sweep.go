@@ -135,10 +135,15 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, p
 		if c.AlertAfter.IsZero() || c.AlertAfter.After(now) {
 			return store.Change{}, errSkip
 		}
-		if s.Ingestion != nil && c.ID != s.Ingestion.CanaryID && c.Status != check.StatusDown && c.StatusAt(now, sched, false) == check.StatusDown {
-			if hold, until := s.Ingestion.hold(c, sched, s.outages, now); hold {
-				c.AlertAfter, holdUntil = until, until
-				return store.Change{}, nil
+		if s.Ingestion != nil && c.ID != s.Ingestion.CanaryID && c.Status != check.StatusDown {
+			// Only a plain timeout can be a ping of ours lost: a run-time bound or another
+			// rule's alert goes out as decided. The decision is tried on a copy.
+			probe := *c
+			if f := probe.Sweep(now, sched); f != nil && f.Reason == check.ReasonTimeout {
+				if hold, until := s.Ingestion.hold(c, sched, s.outages, now); hold {
+					c.AlertAfter, holdUntil = until, until
+					return store.Change{}, nil
+				}
 			}
 		}
 		flip = c.Sweep(now, sched)
