@@ -71,7 +71,7 @@ func TestSignInThroughAPIGateway(t *testing.T) {
 }
 
 // TestSignInLimitHeldInTable: failed sign-ins counted by one instance of the function block the
-// same account on another, as both count in the table.
+// same account from the same address on another, as both count in the table.
 func TestSignInLimitHeldInTable(t *testing.T) {
 	st := newStore(t)
 	seed(t, st)
@@ -80,7 +80,7 @@ func TestSignInLimitHeldInTable(t *testing.T) {
 	}
 	one, two := newInstance(), newInstance()
 	ev, _ := readEvent(t, "login.json") // alice@example.org has no account: every try fails
-	for i := range web.DefaultLimits.PerAccount {
+	for i := range web.DefaultLimits.PerAccountAddress {
 		inst := one
 		if i%2 == 1 {
 			inst = two

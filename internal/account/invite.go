@@ -205,7 +205,7 @@ func (s *Service) AcceptInvitationNewUser(ctx context.Context, token, name, pass
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, nil, err
 	}
-	hash, err := HashPassword(password, s.Rand, s.Params)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return nil, nil, err
 	}

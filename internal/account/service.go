@@ -47,8 +47,13 @@ type Service struct {
 	// SessionIdle and SessionMax bound sessions (zero: DefaultSessionIdle, DefaultSessionMax).
 	SessionIdle, SessionMax time.Duration
 
-	pwOnce sync.Once
-	pw     *Passwords
+	// Hashing bounds the argon2id work running at once (nil: NewHashSlots(0, 0), made on
+	// first use). Share one between services over the same process.
+	Hashing *HashSlots
+
+	pwOnce    sync.Once
+	pw        *Passwords
+	slotsOnce sync.Once
 }
 
 // NewUser is what creating a user takes.
@@ -92,7 +97,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*Created, error) 
 		if err := ValidatePassword(in.Password); err != nil {
 			return nil, invalid(err)
 		}
-		if hash, err = HashPassword(in.Password, s.Rand, s.Params); err != nil {
+		if hash, err = s.hashPassword(ctx, in.Password); err != nil {
 			return nil, err
 		}
 	}
@@ -182,7 +187,7 @@ func (s *Service) SetPassword(ctx context.Context, token, password string) (*peo
 	if err := ValidatePassword(password); err != nil {
 		return nil, invalid(err)
 	}
-	hash, err := HashPassword(password, s.Rand, s.Params)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return nil, err
 	}

@@ -50,11 +50,11 @@ func (s *Service) SignIn(ctx context.Context, email, password, client string) (*
 	if len(password) > MaxPasswordLen {
 		password = password[:MaxPasswordLen] // never hash megabytes; no stored password is longer
 	}
-	if err := s.passwords().Check(hash, password); err != nil {
+	if err := s.hashing(ctx, func() error { return s.passwords().Check(hash, password) }); err != nil {
 		if errors.Is(err, ErrPasswordMismatch) {
 			return nil, ErrBadCredentials
 		}
-		return nil, err // an unreadable stored hash: the operator's problem, not the visitor's
+		return nil, err // ErrBusy, or an unreadable stored hash: the operator's problem, not the visitor's
 	}
 	return s.StartSession(ctx, u, client)
 }

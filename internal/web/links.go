@@ -26,8 +26,8 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
 
 // handleResetPost serves POST /accounts/reset/ (field email): a one-time set-password link
 // goes to the email if it has an account, and the answer is the same whether it has or not.
-// Requests count against the email and the address like failed sign-ins, so the form cannot
-// be used to flood an inbox.
+// Requests count against the email and the address, apart from sign-ins (a reset request never
+// blocks anyone's sign-in), so the form cannot be used to flood an inbox.
 func (s *Server) handleResetPost(w http.ResponseWriter, r *http.Request) {
 	if err := readForm(w, r); err != nil {
 		s.badForm(w, r)
@@ -42,17 +42,15 @@ func (s *Server) handleResetPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.acc.Now()
-	acct, addr := limitKey(email), s.clientIP(r)
-	blocked, until, err := s.limiter.Blocked(r.Context(), acct, addr, now)
+	ok, until, err := s.limiter.ReserveReset(r.Context(), limitKey(email), s.clientIP(r), now)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if blocked {
+	if !ok {
 		s.tooMany(w, r, "reset", p, now, until)
 		return
 	}
-	s.countFailure(r, acct, addr, now)
 	if s.mailBG {
 		// Detached from the request, which ends with the answer; bounded, so that a stuck mail
 		// server holds no goroutine for ever. A failure is logged: the answer could not say it
@@ -161,6 +159,10 @@ func (s *Server) invitation(w http.ResponseWriter, r *http.Request) (*people.Inv
 		return nil, nil, nil, false
 	}
 	proj, err := s.acc.Projects.Project(r.Context(), inv.ProjectID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.deadLink(w, r, "The project of this invitation has been deleted.", LoginPath, "Sign in")
+		return nil, nil, nil, false
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, nil, nil, false

@@ -1,14 +1,21 @@
 package web
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/overduehq/overdue/internal/account"
+	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/store"
 )
 
 // path is the path of an absolute link from a mail.
@@ -73,7 +80,7 @@ func TestPasswordReset(t *testing.T) {
 }
 
 func TestResetRequestsAreLimited(t *testing.T) {
-	e := newEnv(t, envOptions{limits: Limits{Window: time.Hour, PerAccount: 2, PerAddress: 10}})
+	e := newEnv(t, envOptions{limits: Limits{Window: time.Hour, ResetsPerAccount: 2, PerAccountAddress: 1}})
 	e.user("alice@example.org", "old password", "")
 	b := e.browser()
 	for range 2 {
@@ -84,6 +91,9 @@ func TestResetRequestsAreLimited(t *testing.T) {
 	if r.Header.Get("Retry-After") != "3600" || len(e.box.sent) != 2 {
 		t.Errorf("Retry-After %q, %d mails; want 3600 and 2", r.Header.Get("Retry-After"), len(e.box.sent))
 	}
+	// Reset requests have their own count: they lock no one out of signing in, even where one
+	// failure is the limit.
+	wantRedirect(t, "sign-in after refused resets", b.login("alice@example.org", "old password"), "/")
 }
 
 func TestInvitationNewUser(t *testing.T) {
@@ -195,4 +205,69 @@ func TestFirstStartLinkWorksOnce(t *testing.T) {
 	if users, _ := e.st.People().Users(t.Context()); len(users) != 1 {
 		t.Errorf("%d users after the link was used twice, want 1", len(users))
 	}
+}
+
+// TestFailureLogsNoToken: a page that fails on a link logs the route, never the path that
+// carries the link's token.
+func TestFailureLogsNoToken(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	e := newEnv(t, envOptions{log: slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, nil))})
+	e.user("alice@example.org", "old password", "")
+	b := e.browser()
+	wantStatus(t, "reset", b.post("/accounts/reset/", url.Values{"email": {"alice@example.org"}}), 200)
+	link := path(t, e.box.link(t, "alice@example.org"))
+	token := strings.Trim(strings.TrimPrefix(link, account.SetPasswordPath), "/")
+	if err := e.st.Close(); err != nil { // every store call fails from here
+		t.Fatal(err)
+	}
+	wantStatus(t, "set a password over a broken store", b.post(link, url.Values{"password": {"new password"}, "confirm": {"new password"}}),
+		http.StatusInternalServerError)
+	mu.Lock()
+	got := logs.String()
+	mu.Unlock()
+	if !strings.Contains(got, `"route":"POST /accounts/set-password/{token}/{$}"`) {
+		t.Errorf("failure log does not name the route:\n%s", got)
+	}
+	if strings.Contains(got, token) {
+		t.Errorf("failure log carries the link's token %s:\n%s", token, got)
+	}
+}
+
+// TestInvitationToDeletedProject: an invitation whose project was deleted is a dead link,
+// not a failure.
+func TestInvitationToDeletedProject(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	owner := e.user("owner@example.org", "owner password", people.RoleOwner)
+	if _, err := e.acc.Invite(t.Context(), account.NewInvitation{ProjectID: e.project, Email: "new@example.org", Role: people.RoleMember, InviterID: owner.ID}); err != nil {
+		t.Fatal(err)
+	}
+	link := path(t, e.box.link(t, "new@example.org"))
+	// The project is gone but the invitation is not (as a store that kept it, or a deletion
+	// between the two reads, would have it).
+	e.acc.Projects = noProjects{}
+	r := e.browser().get(link)
+	wantStatus(t, "invitation to a deleted project", r, http.StatusNotFound)
+	if !strings.Contains(r.body, "The project of this invitation has been deleted.") {
+		t.Errorf("dead invitation page:\n%s", r.body)
+	}
+}
+
+// noProjects is a project store in which every project has been deleted.
+type noProjects struct{}
+
+func (noProjects) Project(_ context.Context, id string) (*check.Project, error) {
+	return nil, fmt.Errorf("load project %s: %w", id, store.ErrNotFound)
+}
+
+// lockedWriter serialises writes to a builder the test reads.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -40,9 +40,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 
 // handleLoginPost serves POST /accounts/login/ (fields email, password, next). Every failure
 // of the credentials gets the same page, whether the email has an account or not, after the
-// same work (one argon2id verification). Failures count against the email and the client
-// address; past the limit the form answers 429 with Retry-After until the window ends, without
-// checking the password at all.
+// same work (one argon2id verification). Attempts count against the email from the client
+// address, the email and the address (see Limits); past a limit the form answers 429 with
+// Retry-After until the window ends, without checking the password at all. When every hashing
+// slot is busy, 503 with Retry-After.
 func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) {
 	if err := readForm(w, r); err != nil {
 		s.badForm(w, r)
@@ -52,8 +53,13 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 	view := &loginView{Email: email, Next: safeNext(r.PostForm.Get("next"))}
 	p := &page{Title: "Sign in", Data: view}
-	if email == "" {
+	switch {
+	case email == "":
 		p.Errors = append(p.Errors, fieldError{"email", "Enter your email address"})
+	case len(email) > maxEmailLen:
+		// No account has one: refused before it is counted or looked up.
+		view.Email = ""
+		p.Errors = append(p.Errors, fieldError{"email", fmt.Sprintf("This email address is too long (at most %d characters). Check it and try again.", maxEmailLen)})
 	}
 	if password == "" {
 		p.Errors = append(p.Errors, fieldError{"password", "Enter your password"})
@@ -63,20 +69,20 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// The attempt is counted before the password is checked, and refused past a limit, so
+	// that requests arriving together cannot all pass a check that reads the count first.
 	now := s.acc.Now()
-	acct, addr := limitKey(email), s.clientIP(r)
-	blocked, until, err := s.limiter.Blocked(r.Context(), acct, addr, now)
+	res, ok, until, err := s.limiter.ReserveSignIn(r.Context(), limitKey(email), s.clientIP(r), now)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if blocked {
+	if !ok {
 		s.tooMany(w, r, "login", p, now, until)
 		return
 	}
 	in, err := s.acc.SignIn(r.Context(), email, password, s.client(r))
 	if errors.Is(err, account.ErrBadCredentials) {
-		s.countFailure(r, acct, addr, now)
 		p.Errors = append(p.Errors, fieldError{"password", "The email or the password is not right. Check both and try again, or reset your password."})
 		s.render(w, r, http.StatusUnprocessableEntity, "login", p)
 		return
@@ -85,23 +91,19 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.limiter.Succeed(r.Context(), acct, now); err != nil {
-		s.log.ErrorContext(r.Context(), "reset sign-in failures", "error", err.Error())
+	if err := s.limiter.Succeed(r.Context(), res); err != nil {
+		s.log.ErrorContext(r.Context(), "give back sign-in attempt", "error", err.Error())
 	}
 	s.signIn(w, r, in)
 	redirect(w, r, view.Next)
 }
 
-// countFailure counts a failure against the account and the address. A counter that cannot be
-// written is logged, not shown: the person's answer does not depend on it.
-func (s *Server) countFailure(r *http.Request, acct, addr string, now time.Time) {
-	if err := s.limiter.Fail(r.Context(), acct, addr, now); err != nil {
-		s.log.ErrorContext(r.Context(), "count sign-in failure", "error", err.Error())
-	}
-}
+// maxEmailLen is the longest email address there is (RFC 5321's path limit, less the angle
+// brackets); a longer one is refused before anything is counted or looked up.
+const maxEmailLen = 254
 
-// limitKey is the account a sign-in counts against: the email as normalised, or as typed when
-// it is no address at all (it fails anyway, and still counts).
+// limitKey is the account an attempt counts against: the email as normalised, or as typed (at
+// most maxEmailLen bytes) when it is no address at all (it fails anyway, and still counts).
 func limitKey(email string) string {
 	if norm, err := people.NormalizeEmail(email); err == nil {
 		return norm

@@ -307,9 +307,20 @@ func (s *Server) client(r *http.Request) string {
 	return people.SummarizeClient(r.UserAgent(), s.clientIP(r))
 }
 
-// fail answers a failure of ours: logged, and a page that says to try again.
+// busyRetry is the Retry-After of a 503 when every password-hashing slot is taken.
+const busyRetry = "5"
+
+// fail answers a failure of ours: logged, and a page that says to try again; 503 with
+// Retry-After when the server was too busy checking passwords. The log names the route's
+// pattern, never the path: paths carry one-time tokens (set-password, invitation, first start).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "error", err.Error())
+	if errors.Is(err, account.ErrBusy) {
+		w.Header().Set("Retry-After", busyRetry)
+		s.render(w, r, http.StatusServiceUnavailable, "message", &page{Title: "Busy",
+			Message: "The server is checking too many passwords at once. Nothing was changed; try again in a few seconds."})
+		return
+	}
+	s.log.ErrorContext(r.Context(), "page failed", "route", r.Pattern, "error", err.Error())
 	s.render(w, r, http.StatusInternalServerError, "message", &page{Title: "Something went wrong",
 		Message: "The server could not complete this request. Nothing was lost; try again in a moment."})
 }

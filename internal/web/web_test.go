@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -83,6 +84,11 @@ type envOptions struct {
 	refresh   time.Duration
 	// webhooks lets the integrations page send test notifications to webhook channels.
 	webhooks bool
+	// clientIP, hashing and log replace the defaults (the peer's address, 2×GOMAXPROCS hashing
+	// slots, no log).
+	clientIP func(*http.Request) string
+	hashing  *account.HashSlots
+	log      *slog.Logger
 }
 
 func newEnv(t *testing.T, opts envOptions) *env {
@@ -110,11 +116,12 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		root = "https://" + e.srv.Listener.Addr().String()
 	}
 	e.acc = &account.Service{People: st.People(), Projects: st, Now: e.clock, Rand: rand.Reader, Params: fast,
-		Mailer: e.box, SiteRoot: root}
+		Mailer: e.box, SiteRoot: root, Hashing: opts.hashing}
 	if opts.counters == nil {
 		opts.counters = NewMemoryCounters()
 	}
-	cfg := Config{Accounts: e.acc, SiteRoot: root, Limiter: NewLimiter(opts.limits, opts.counters), FirstStart: opts.first}
+	cfg := Config{Accounts: e.acc, SiteRoot: root, Limiter: NewLimiter(opts.limits, opts.counters), FirstStart: opts.first,
+		ClientIP: opts.clientIP, Logger: opts.log}
 	if opts.dashboard {
 		cfg.Checks, cfg.Refresh = st, opts.refresh
 		if opts.webhooks {
@@ -343,17 +350,28 @@ func TestUnknownEmailAnswersLikeWrongPassword(t *testing.T) {
 	}
 }
 
+// from is the X-Forwarded-For header of a client at address addr (the env's clientIP, when
+// set to ForwardedIP, reads it).
+func from(addr string) []string { return []string{"X-Forwarded-For", addr} }
+
+func loginForm(email, password string) url.Values {
+	return url.Values{"email": {email}, "password": {password}}
+}
+
 func TestSignInRateLimits(t *testing.T) {
-	e := newEnv(t, envOptions{limits: Limits{Window: 15 * time.Minute, PerAccount: 3, PerAddress: 5}})
+	e := newEnv(t, envOptions{clientIP: ForwardedIP("X-Forwarded-For"),
+		limits: Limits{Window: 15 * time.Minute, PerAccountAddress: 3, PerAccount: 5, PerAddress: 5}})
 	e.user("alice@example.org", "correct horse", "")
 	e.advance(2 * time.Minute) // 09:02, so the window ends at 09:15, 13 minutes on
 	b := e.browser()
+	const a, other = "198.51.100.1", "198.51.100.2"
 	for i := range 3 {
-		wantStatus(t, "failure "+string(rune('1'+i)), b.login("alice@example.org", "wrong"), http.StatusUnprocessableEntity)
+		wantStatus(t, "failure "+string(rune('1'+i)), b.post(LoginPath, loginForm("alice@example.org", "wrong"), from(a)...), http.StatusUnprocessableEntity)
 	}
-	// The right password, past the limit, is refused without being checked.
-	r := b.login("alice@example.org", "correct horse")
-	wantStatus(t, "sign-in past the account limit", r, http.StatusTooManyRequests)
+	// The right password, past the limit of the email from this address, is refused without
+	// being checked.
+	r := b.post(LoginPath, loginForm("alice@example.org", "correct horse"), from(a)...)
+	wantStatus(t, "sign-in past the limit", r, http.StatusTooManyRequests)
 	if got := r.Header.Get("Retry-After"); got != "780" {
 		t.Errorf("Retry-After = %q, want 780 (13 minutes)", got)
 	}
@@ -363,15 +381,129 @@ func TestSignInRateLimits(t *testing.T) {
 	if b.session() != "" {
 		t.Fatalf("signed in past the limit")
 	}
-	// Another account from the same address still gets its tries, until the address's limit.
+	// Whoever made those failures has not locked the owner out: from another address alice
+	// signs in.
+	owner := e.browser()
+	wantRedirect(t, "alice from another address", owner.post(LoginPath, loginForm("alice@example.org", "correct horse"), from(other)...), "/")
+
+	// The email's ceiling over all addresses still bounds a guesser with many addresses: three
+	// failures counted (the refused one is not, the success was given back), two more from
+	// elsewhere reach 5, and then every address is refused for this email.
+	wantStatus(t, "failure 4 from c", b.post(LoginPath, loginForm("alice@example.org", "wrong"), from("198.51.100.3")...), http.StatusUnprocessableEntity)
+	wantStatus(t, "failure 5 from d", b.post(LoginPath, loginForm("alice@example.org", "wrong"), from("198.51.100.4")...), http.StatusUnprocessableEntity)
+	wantStatus(t, "past the email's ceiling, from e", b.post(LoginPath, loginForm("alice@example.org", "wrong"), from("198.51.100.5")...), http.StatusTooManyRequests)
+
+	// Another account from the first address gets its tries until the address's limit (five
+	// attempts: three failures and one refusal so far).
 	e.user("bob@example.org", "battery staple", "")
-	wantStatus(t, "bob's failure 1", b.login("bob@example.org", "wrong"), http.StatusUnprocessableEntity)
-	wantStatus(t, "bob's failure 2", b.login("bob@example.org", "wrong"), http.StatusUnprocessableEntity)
-	wantStatus(t, "bob past the address limit", b.login("bob@example.org", "battery staple"), http.StatusTooManyRequests)
-	wantStatus(t, "unknown email past the address limit", b.login("carol@example.org", "x"), http.StatusTooManyRequests)
+	wantStatus(t, "bob's failure", b.post(LoginPath, loginForm("bob@example.org", "wrong"), from(a)...), http.StatusUnprocessableEntity)
+	wantStatus(t, "bob past the address limit", b.post(LoginPath, loginForm("bob@example.org", "battery staple"), from(a)...), http.StatusTooManyRequests)
+	wantStatus(t, "unknown email past the address limit", b.post(LoginPath, loginForm("carol@example.org", "x"), from(a)...), http.StatusTooManyRequests)
 
 	e.advance(13 * time.Minute)
-	wantRedirect(t, "sign-in after the window", b.login("alice@example.org", "correct horse"), "/")
+	wantRedirect(t, "sign-in after the window", b.post(LoginPath, loginForm("alice@example.org", "correct horse"), from(a)...), "/")
+}
+
+// barrier holds every Add until n have arrived (or a few seconds have passed), so that n
+// concurrent sign-ins all reach the limiter before any is counted: a check-then-count
+// limiter lets them all through.
+type barrier struct {
+	Counters
+	n       int
+	mu      sync.Mutex
+	arrived int
+	open    chan struct{}
+}
+
+func (b *barrier) Add(ctx context.Context, window, expires time.Time, n int, keys ...string) ([]int, error) {
+	b.mu.Lock()
+	if b.arrived++; b.arrived == b.n {
+		close(b.open)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.open:
+	case <-time.After(5 * time.Second): // fewer than n came: go on rather than hang
+	}
+	return b.Counters.Add(ctx, window, expires, n, keys...)
+}
+
+// TestConcurrentSignInsHonourTheLimit: N wrong passwords posted at once for one email from one
+// address: at most the limit are checked (422), the others refused (429).
+func TestConcurrentSignInsHonourTheLimit(t *testing.T) {
+	const n, limit = 12, 3
+	e := newEnv(t, envOptions{counters: &barrier{Counters: NewMemoryCounters(), n: n, open: make(chan struct{})},
+		limits: Limits{Window: 15 * time.Minute, PerAccountAddress: limit}})
+	e.user("alice@example.org", "correct horse", "")
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			form := loginForm("alice@example.org", "wrong")
+			res, err := e.srv.Client().PostForm(e.srv.URL+LoginPath, form)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			statuses[i] = res.StatusCode
+		})
+	}
+	wg.Wait()
+	checked := 0
+	for _, st := range statuses {
+		switch st {
+		case http.StatusUnprocessableEntity:
+			checked++
+		case http.StatusTooManyRequests:
+		default:
+			t.Errorf("status %d, want 422 or 429", st)
+		}
+	}
+	if checked != limit {
+		t.Errorf("%d concurrent wrong passwords: %d checked (%v), want %d", n, checked, statuses, limit)
+	}
+}
+
+// TestSignInBusy: when every hashing slot stays taken, a sign-in waits, then answers 503 with
+// Retry-After instead of queueing argon2id work without bound; a free slot answers again.
+func TestSignInBusy(t *testing.T) {
+	slots := account.NewHashSlots(1, time.Millisecond)
+	e := newEnv(t, envOptions{hashing: slots})
+	e.user("alice@example.org", "correct horse", "")
+	release, err := slots.Acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	r := b.login("alice@example.org", "correct horse")
+	wantStatus(t, "sign-in with no free slot", r, http.StatusServiceUnavailable)
+	if r.Header.Get("Retry-After") != busyRetry || !strings.Contains(r.body, "try again in a few seconds") {
+		t.Errorf("busy answer: Retry-After %q, body\n%s", r.Header.Get("Retry-After"), r.body)
+	}
+	release()
+	wantRedirect(t, "sign-in with a free slot", b.login("alice@example.org", "correct horse"), "/")
+}
+
+// TestSignInRefusesOverlongEmail: an email longer than any address is refused before it is
+// counted (the counters would otherwise keep up to 64 KiB per posted key).
+func TestSignInRefusesOverlongEmail(t *testing.T) {
+	counters := NewMemoryCounters()
+	e := newEnv(t, envOptions{counters: counters})
+	b := e.browser()
+	long := strings.Repeat("a", 64<<10-100) + "@example.org"
+	r := b.login(long, "wrong")
+	wantStatus(t, "overlong email", r, http.StatusUnprocessableEntity)
+	if !strings.Contains(r.body, "This email address is too long (at most 254 characters)") || strings.Contains(r.body, long[:300]) {
+		t.Errorf("overlong email page does not say what is wrong, or echoes the email:\n%.2000s", r.body)
+	}
+	if got := counters.len(); got != 0 {
+		t.Errorf("counters hold %d keys after an overlong email, want 0", got)
+	}
+	wantStatus(t, "an invalid email of 254 bytes", b.login(strings.Repeat("b", 254), "wrong"), http.StatusUnprocessableEntity)
+	if got := counters.len(); got != 3 {
+		t.Errorf("counters hold %d keys after one attempt, want 3 (email and address, email, address)", got)
+	}
 }
 
 func TestSessionRotatesAtSignIn(t *testing.T) {
@@ -551,7 +683,7 @@ func TestHeadersStylesheetAndMount(t *testing.T) {
 // the api function over one table) share the limit: failures on one block the other.
 func TestSignInRateLimitsSharedCounters(t *testing.T) {
 	counters := NewMemoryCounters()
-	limits := Limits{Window: 15 * time.Minute, PerAccount: 2, PerAddress: 100}
+	limits := Limits{Window: 15 * time.Minute, PerAccountAddress: 2, PerAddress: 100}
 	e := newEnv(t, envOptions{counters: counters, limits: limits})
 	e.user("alice@example.org", "correct horse", "")
 	other, err := New(Config{Accounts: e.acc, SiteRoot: e.srv.URL, Limiter: NewLimiter(limits, counters)})

@@ -13,17 +13,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// Failed sign-ins are counted in the table (web.Counters), so that every instance of the api
-// function sees the same counts:
+// Sign-in attempts and reset requests are counted in the table (web.Counters), so that every
+// instance of the api function sees the same counts:
 //
 //	item            pk                      sk                    notes
 //	attempt count   LIMIT#<sha256 of key>   W#<window, unix s>    n; TTL at the window's end
 //
-// The key (an email or a client address) is hashed, so the table keeps no list of who tried.
-// A failure costs one UpdateItem per key (ADD, no read first: 1 WCU each); the check before a
-// sign-in one BatchGetItem of two eventually consistent reads (1 RCU): a count a second behind
-// lets a guesser one try more, no more. A new window is a new item, so nothing ever resets a
-// count but a successful sign-in (one DeleteItem). Data model 6 readers ignore these items.
+// The key (an email, a client address, or both) is hashed, so the table keeps no list of who
+// tried. An attempt is counted before it is tried, by one UpdateItem per key that adds and
+// returns the new count in one step (ADD, ReturnValues UPDATED_NEW: 1 WCU each, no read), so
+// concurrent instances never both take the last free attempt. A new window is a new item, so
+// nothing ever resets a count but a successful sign-in (one DeleteItem and one UpdateItem per
+// key given back). Data model 6 readers ignore these items.
 const (
 	limitPrefix   = "LIMIT#"
 	limitSKPrefix = "W#"
@@ -51,48 +52,33 @@ type attemptItem struct {
 	TTL int64  `dynamodbav:"ttl"`
 }
 
-// Count reads the keys' counts in the window (0 for a key never counted).
-func (a *Attempts) Count(ctx context.Context, window time.Time, keys ...string) ([]int, error) {
-	ks := make([]item, len(keys))
-	index := map[string]int{} // partition key → position in keys
-	for i, k := range keys {
-		ks[i] = attemptKey(window, k)
-		index[ks[i][PartitionKey].(*types.AttributeValueMemberS).Value] = i
-	}
-	items, err := a.s.batchGet(ctx, ks, false)
-	if err != nil {
-		return nil, fmt.Errorf("count attempts: %w", err)
+// Add adds n to each key's count in the window and returns the counts after: one UpdateItem
+// each (ADD n, the TTL, ReturnValues UPDATED_NEW), atomic per key.
+func (a *Attempts) Add(ctx context.Context, window, expires time.Time, n int, keys ...string) ([]int, error) {
+	if err := a.s.guardWrite(ctx); err != nil {
+		return nil, fmt.Errorf("count attempt: %w", err)
 	}
 	out := make([]int, len(keys))
-	for _, m := range items {
-		it, err := unmarshal[attemptItem](m)
+	for i, k := range keys {
+		res, err := a.s.update(ctx, &dynamodb.UpdateItemInput{
+			Key:                       attemptKey(window, k),
+			UpdateExpression:          aws.String("ADD #n :n SET #ttl = :ttl"),
+			ExpressionAttributeNames:  map[string]string{"#n": limitCount, "#ttl": TTLAttribute},
+			ExpressionAttributeValues: item{":n": num(int64(n)), ":ttl": num(ttlOf(expires))},
+			ReturnValues:              types.ReturnValueUpdatedNew,
+		}, func() cost { return cost{table: 1} })
 		if err != nil {
-			return nil, fmt.Errorf("count attempts: %w", err)
+			return nil, fmt.Errorf("count attempt: %w", err)
 		}
-		if i, ok := index[it.PK]; ok {
-			out[i] = it.N
+		nv, ok := res.Attributes[limitCount].(*types.AttributeValueMemberN)
+		if !ok {
+			return nil, fmt.Errorf("count attempt: the update returned no count")
+		}
+		if out[i], err = strconv.Atoi(nv.Value); err != nil {
+			return nil, fmt.Errorf("count attempt: count %q: %w", nv.Value, err)
 		}
 	}
 	return out, nil
-}
-
-// Add counts one failure for each key in the window: one UpdateItem each, ADD n 1 and the TTL.
-func (a *Attempts) Add(ctx context.Context, window, expires time.Time, keys ...string) error {
-	if err := a.s.guardWrite(ctx); err != nil {
-		return fmt.Errorf("count attempt: %w", err)
-	}
-	for _, k := range keys {
-		_, err := a.s.update(ctx, &dynamodb.UpdateItemInput{
-			Key:                       attemptKey(window, k),
-			UpdateExpression:          aws.String("ADD #n :one SET #ttl = :ttl"),
-			ExpressionAttributeNames:  map[string]string{"#n": limitCount, "#ttl": TTLAttribute},
-			ExpressionAttributeValues: item{":one": num(1), ":ttl": num(ttlOf(expires))},
-		}, func() cost { return cost{table: 1} })
-		if err != nil {
-			return fmt.Errorf("count attempt: %w", err)
-		}
-	}
-	return nil
 }
 
 // Reset deletes the key's count in the window.

@@ -2,51 +2,49 @@ package dynamo
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestAttempts: counts per key and window, shared by every Attempts of the table (as by every
-// instance of the api function), reset per key, with the TTL at the window's end, and no key
-// stored in plain text.
+// TestAttempts: counts per key and window, added and read back in one step, shared by every
+// Attempts of the table (as by every instance of the api function), given back and reset per
+// key, with the TTL at the window's end, and no key stored in plain text.
 func TestAttempts(t *testing.T) {
 	ctx := t.Context()
 	s := newStore(t)
 	w := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	end := w.Add(15 * time.Minute)
 	one, other := s.Attempts(), s.Attempts()
-	count := func(a *Attempts, window time.Time, keys ...string) []int {
+	add := func(a *Attempts, window time.Time, n int, keys ...string) []int {
 		t.Helper()
-		n, err := a.Count(ctx, window, keys...)
+		got, err := a.Add(ctx, window, window.Add(15*time.Minute), n, keys...)
 		if err != nil {
-			t.Fatalf("Count = %v", err)
+			t.Fatalf("Add = %v", err)
 		}
-		return n
+		return got
 	}
-	if got := count(one, w, "account:alice@example.org", "address:198.51.100.7"); !cmp.Equal(got, []int{0, 0}) {
-		t.Errorf("Count before any failure = %v, want [0 0]", got)
-	}
-	for range 3 {
-		if err := one.Add(ctx, w, end, "account:alice@example.org", "address:198.51.100.7"); err != nil {
-			t.Fatal(err)
+	for i := range 3 {
+		if got, want := add(one, w, 1, "account:alice@example.org", "address:198.51.100.7"), []int{i + 1, i + 1}; !cmp.Equal(got, want) {
+			t.Errorf("Add #%d = %v, want %v", i+1, got, want)
 		}
 	}
-	if err := other.Add(ctx, w, end, "account:bob@example.org", "address:198.51.100.7"); err != nil {
-		t.Fatal(err)
+	if got := add(other, w, 1, "account:bob@example.org", "address:198.51.100.7"); !cmp.Equal(got, []int{1, 4}) {
+		t.Errorf("Add from another instance = %v, want [1 4]", got)
 	}
-	if got := count(other, w, "account:alice@example.org", "address:198.51.100.7"); !cmp.Equal(got, []int{3, 4}) {
-		t.Errorf("Count from another instance = %v, want [3 4]", got)
+	if got := add(one, end, 1, "account:alice@example.org"); !cmp.Equal(got, []int{1}) {
+		t.Errorf("Add in the next window = %v, want [1]", got)
 	}
-	if got := count(one, end, "account:alice@example.org", "address:198.51.100.7"); !cmp.Equal(got, []int{0, 0}) {
-		t.Errorf("Count in the next window = %v, want [0 0]", got)
+	if got := add(one, w, -1, "address:198.51.100.7"); !cmp.Equal(got, []int{3}) {
+		t.Errorf("Add -1 = %v, want [3]", got)
 	}
 	if err := one.Reset(ctx, w, "account:alice@example.org"); err != nil {
 		t.Fatal(err)
 	}
-	if got := count(one, w, "address:198.51.100.7", "account:alice@example.org", "account:bob@example.org"); !cmp.Equal(got, []int{4, 0, 1}) {
-		t.Errorf("Count after alice's reset = %v, want [4 0 1]", got)
+	if got := add(other, w, 1, "account:alice@example.org"); !cmp.Equal(got, []int{1}) {
+		t.Errorf("Add after alice's reset = %v, want [1]", got)
 	}
 	m, err := s.get(ctx, attemptKey(w, "account:bob@example.org"), true)
 	if err != nil || m == nil {
@@ -63,22 +61,52 @@ func TestAttempts(t *testing.T) {
 		t.Errorf("count item key %q holds the email", raw)
 	}
 
-	// What a sign-in pays for its limits (the README's figures): the check before it one
-	// request of 1 RCU (two eventually consistent reads of small items), a failure two
-	// UpdateItems of 1 WCU each, a success one DeleteItem.
+	// Concurrent additions from many instances each read a different count: the reservation
+	// a limit relies on (two requests never both see the last free attempt).
+	const n = 8
+	seen := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			got, err := s.Attempts().Add(ctx, w, end, 1, "account:carol@example.org")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			seen[i] = got[0]
+		})
+	}
+	wg.Wait()
+	distinct := map[int]bool{}
+	for _, c := range seen {
+		distinct[c] = true
+	}
+	if len(distinct) != n {
+		t.Errorf("%d concurrent additions read %v, want %d distinct counts", n, seen, n)
+	}
+
+	// What a sign-in pays for its limits (the README's figures): an attempt three UpdateItems
+	// of 1 WCU each and no read (two before the email's ceiling, which a refused attempt does
+	// not reach), a success one DeleteItem and two UpdateItems.
 	for _, tc := range []struct {
 		what string
 		run  func() error
 		want Usage
 	}{
-		{"check", func() error {
-			_, err := one.Count(ctx, w, "account:bob@example.org", "address:198.51.100.7")
+		{"attempt", func() error {
+			if _, err := one.Add(ctx, w, end, 1, "pair:bob@example.org\x00198.51.100.7", "address:198.51.100.7"); err != nil {
+				return err
+			}
+			_, err := one.Add(ctx, w, end, 1, "account:bob@example.org")
 			return err
-		},
-			Usage{Requests: 1, RCU: 1}},
-		{"failure", func() error { return one.Add(ctx, w, end, "account:bob@example.org", "address:198.51.100.7") },
-			Usage{Requests: 2, WCU: 2}},
-		{"success", func() error { return one.Reset(ctx, w, "account:bob@example.org") }, Usage{Requests: 1, WCU: 1}},
+		}, Usage{Requests: 3, WCU: 3}},
+		{"success", func() error {
+			if err := one.Reset(ctx, w, "pair:bob@example.org\x00198.51.100.7"); err != nil {
+				return err
+			}
+			_, err := one.Add(ctx, w, end, -1, "account:bob@example.org", "address:198.51.100.7")
+			return err
+		}, Usage{Requests: 3, WCU: 3}},
 	} {
 		s.Meter = &Meter{}
 		if err := tc.run(); err != nil {
