@@ -106,10 +106,11 @@ func TestUserCommands(t *testing.T) {
 		Rand: rand.Reader, Params: account.Argon2Params{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLen: 32}}
 	ctx := t.Context()
 	for _, tok := range []string{bobToken, aliceToken} {
-		u, err := svc.SetPassword(ctx, tok, "a brand new password")
+		set, err := svc.SetPassword(ctx, tok, "a brand new password")
 		if err != nil {
 			t.Fatalf("SetPassword with a printed link = %v", err)
 		}
+		u := set.User
 		if err := account.VerifyPassword(u.PasswordHash, "a brand new password"); err != nil {
 			t.Errorf("after the link, %s's password = %v", u.Email, err)
 		}

@@ -181,9 +181,19 @@ func (s *Service) issueLink(ctx context.Context, userID string, now time.Time) (
 	return tok, nil
 }
 
-// SetPassword uses a set-password link: it consumes the token (once), sets the password and
-// signs the user out everywhere. store.ErrNotFound for an unknown, used or expired token.
-func (s *Service) SetPassword(ctx context.Context, token, password string) (*people.User, error) {
+// PasswordSet is what setting a password through a link did beside setting it.
+type PasswordSet struct {
+	User *people.User
+	// RevokedTokens counts the personal API tokens revoked.
+	RevokedTokens int
+}
+
+// SetPassword uses a set-password link: it consumes the token (once), sets the password, deletes
+// the user's other set-password links, signs the user out everywhere and revokes the user's
+// personal API tokens. A link is how an account taken over is recovered: nothing the intruder
+// may have made (a session, a pending link, a token) survives it. store.ErrNotFound for an
+// unknown, used or expired token.
+func (s *Service) SetPassword(ctx context.Context, token, password string) (*PasswordSet, error) {
 	if err := ValidatePassword(password); err != nil {
 		return nil, invalid(err)
 	}
@@ -198,8 +208,27 @@ func (s *Service) SetPassword(ctx context.Context, token, password string) (*peo
 	if err := s.People.SetPasswordHash(ctx, r.UserID, hash); err != nil {
 		return nil, err
 	}
+	if _, err := s.People.DeletePasswordResets(ctx, r.UserID); err != nil {
+		return nil, err
+	}
 	if _, err := s.People.DeleteSessions(ctx, r.UserID); err != nil {
 		return nil, err
 	}
-	return s.People.User(ctx, r.UserID)
+	tokens, err := s.People.APITokens(ctx, r.UserID)
+	if err != nil {
+		return nil, err
+	}
+	out := &PasswordSet{}
+	for _, t := range tokens {
+		switch err := s.People.RevokeAPIToken(ctx, r.UserID, t.ID); {
+		case err == nil:
+			out.RevokedTokens++
+		case !errors.Is(err, store.ErrNotFound): // revoked meanwhile: as good
+			return nil, fmt.Errorf("revoke API token %s: %w", t.ID, err)
+		}
+	}
+	if out.User, err = s.People.User(ctx, r.UserID); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -107,13 +107,33 @@ func TestSetPasswordLink(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// What an intruder may have left: another pending link, a personal API token.
+	_, other, err := f.svc.ResetPassword(ctx, created.User.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiToken, _, err := f.svc.CreateAPIToken(ctx, created.User.ID, "intruder's")
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	f.now = t0.Add(SetPasswordTTL - time.Second)
 	if _, err := f.svc.SetPassword(ctx, created.LinkToken, "short"); !errors.Is(err, ErrInvalid) {
 		t.Errorf("SetPassword(short) = %v, want ErrInvalid", err)
 	}
-	u, err := f.svc.SetPassword(ctx, created.LinkToken, "a long password")
+	set, err := f.svc.SetPassword(ctx, created.LinkToken, "a long password")
 	if err != nil {
 		t.Fatalf("SetPassword = %v", err)
+	}
+	u := set.User
+	if set.RevokedTokens != 1 {
+		t.Errorf("SetPassword revoked %d API tokens, want 1", set.RevokedTokens)
+	}
+	if _, _, err := f.svc.AuthenticateAPIToken(ctx, apiToken); err == nil {
+		t.Errorf("an API token from before the password was set still works")
+	}
+	if _, err := f.svc.SetPassword(ctx, other, "the intruder's password"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetPassword with the user's other pending link = %v, want ErrNotFound", err)
 	}
 	if err := VerifyPassword(u.PasswordHash, "a long password"); err != nil {
 		t.Errorf("after SetPassword, VerifyPassword = %v", err)

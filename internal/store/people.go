@@ -59,6 +59,9 @@ type People interface {
 	// ConsumePasswordReset removes and returns the link with the token hash if it has not
 	// expired at now; exactly once, like ConsumeInvitation.
 	ConsumePasswordReset(ctx context.Context, tokenHash string, now time.Time) (*people.PasswordReset, error)
+	// DeletePasswordResets removes every set-password link of the user (once one is used, the
+	// others must not work) and says how many there were.
+	DeletePasswordResets(ctx context.Context, userID string) (int, error)
 
 	// CreateSession stores a session. ErrConflict if its ID hash is taken.
 	CreateSession(ctx context.Context, s *people.Session) error

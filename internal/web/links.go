@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -83,8 +84,9 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleSetPasswordPost serves POST /accounts/set-password/{token}/ (fields password and
-// confirm): the link is used up, the password set, every session of the user ended, and this
-// browser signed in with a new one.
+// confirm): the link is used up with every other link of the user, the password set, every
+// session of the user ended and every personal API token revoked, and this browser signed in
+// with a new one. When tokens were revoked, a page says so; otherwise, the home page.
 func (s *Server) handleSetPasswordPost(w http.ResponseWriter, r *http.Request) {
 	if err := readForm(w, r); err != nil {
 		s.badForm(w, r)
@@ -101,7 +103,7 @@ func (s *Server) handleSetPasswordPost(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "setpassword", p)
 		return
 	}
-	u, err := s.acc.SetPassword(r.Context(), r.PathValue("token"), pw)
+	set, err := s.acc.SetPassword(r.Context(), r.PathValue("token"), pw)
 	if errors.Is(err, store.ErrNotFound) {
 		s.deadLink(w, r, "This link has been used already or has expired.", "/accounts/reset/", "Ask for a new link")
 		return
@@ -110,12 +112,22 @@ func (s *Server) handleSetPasswordPost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	in, err := s.acc.StartSession(r.Context(), u, s.client(r))
+	in, err := s.acc.StartSession(r.Context(), set.User, s.client(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.signIn(w, r, in)
+	if set.RevokedTokens > 0 {
+		// Said once, here: whoever made them (the user, or someone who had the account) must
+		// not be surprised later by an API that refuses them.
+		s.render(w, r, http.StatusOK, "message", &page{Title: "Password set", Viewer: &viewer{User: set.User, Session: in.Session},
+			Message: fmt.Sprintf("Your password is set, and you are signed out everywhere else. Your %d personal API token%s "+
+				"%s revoked, so that no one who had your account keeps access; create new ones where you need them.",
+				set.RevokedTokens, plural(set.RevokedTokens), map[bool]string{true: "was", false: "were"}[set.RevokedTokens == 1]),
+			Link: "/", LinkText: "Your projects"})
+		return
+	}
 	redirect(w, r, "/")
 }
 

@@ -271,3 +271,34 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestSetPasswordRevokesTokensAndLinks: a set-password link recovers an account: the user's other
+// reset links stop working and the personal API tokens are revoked, and the page says so.
+func TestSetPasswordRevokesTokensAndLinks(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	alice := e.user("alice@example.org", "old password", "")
+	if _, _, err := e.acc.CreateAPIToken(t.Context(), alice.ID, "left by an intruder"); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	wantStatus(t, "first reset", b.post("/accounts/reset/", url.Values{"email": {"alice@example.org"}}), 200)
+	first := path(t, e.box.link(t, "alice@example.org"))
+	wantStatus(t, "second reset", b.post("/accounts/reset/", url.Values{"email": {"alice@example.org"}}), 200)
+	second := path(t, e.box.link(t, "alice@example.org"))
+	if first == second {
+		t.Fatalf("two resets gave one link %s", first)
+	}
+	if r := b.get(second); !strings.Contains(r.body, "revokes your personal API tokens") {
+		t.Errorf("set-password form does not say tokens are revoked:\n%s", r.body)
+	}
+	r := b.post(second, url.Values{"password": {"new password"}, "confirm": {"new password"}})
+	wantStatus(t, "set the password", r, http.StatusOK)
+	if !strings.Contains(r.body, "Your 1 personal API token was revoked") || b.session() == "" {
+		t.Errorf("set-password answer does not say the token was revoked, or did not sign in:\n%s", r.body)
+	}
+	if toks, err := e.acc.People.APITokens(t.Context(), alice.ID); err != nil || len(toks) != 0 {
+		t.Errorf("API tokens after setting the password = %v, %v; want none", toks, err)
+	}
+	r = e.browser().post(first, url.Values{"password": {"intruder password"}, "confirm": {"intruder password"}})
+	wantStatus(t, "the other pending link", r, http.StatusNotFound)
+}

@@ -26,7 +26,9 @@ import (
 //	membership (copy)    USER#<user>         MEMBER#<project>   the same: the user's projects, one Query
 //	owner count          PROJECT#<project>   OWNERS             n: how many owners, changed with every membership write
 //	invitation           INVITE#<hash>       INVITE             consumed by a conditional delete; TTL at its expiry
+//	invitation (pointer) PROJECT#<project>   INVITE#<hash>      so that deleting the project finds its invitations; same TTL
 //	set-password link    RESET#<hash>        RESET              the same
+//	link (pointer)       USER#<user>         RESET#<hash>       so that setting the password deletes every link; same TTL
 //	session              SESSION#<hash>      SESSION            looked up by the cookie's hash; TTL at its expiry
 //	session (pointer)    USER#<user>         SESSION#<hash>     so that "sign out everywhere" finds every session; same TTL
 //	API token            TOKEN#<hash>        TOKEN              looked up by the presented token's hash
@@ -559,7 +561,20 @@ func (p *People) CreateInvitation(ctx context.Context, inv *people.Invitation) e
 	m := marshal(&inviteItem{PK: invitePrefix + inv.TokenHash, SK: inviteSK, ProjectID: inv.ProjectID, Email: inv.Email,
 		Role: string(inv.Role), InviterID: inv.InviterID, Created: micros(inv.Created), Expires: micros(inv.Expires),
 		TTL: ttlOf(inv.Expires)})
-	if err := p.putNew(ctx, m); err != nil {
+	if err := p.s.guardWrite(ctx); err != nil {
+		return fmt.Errorf("create invitation to project %s: %w", inv.ProjectID, err)
+	}
+	// The pointer in the project's partition lets DeleteProject find the project's invitations.
+	pi := marshal(&pointerItem{PK: projectPrefix + inv.ProjectID, SK: invitePrefix + inv.TokenHash, Hash: inv.TokenHash,
+		TTL: ttlOf(inv.Expires)})
+	err := p.transact(ctx, []types.TransactWriteItem{
+		{Put: &types.Put{Item: m, ConditionExpression: notExists, ExpressionAttributeNames: pkNames}},
+		{Put: &types.Put{Item: pi}},
+	})
+	if anyConditionFailed(err) {
+		err = store.ErrConflict
+	}
+	if err != nil {
 		return fmt.Errorf("create invitation to project %s: %w", inv.ProjectID, err)
 	}
 	return nil
@@ -595,6 +610,9 @@ func (p *People) ConsumeInvitation(ctx context.Context, tokenHash string, now ti
 	if err != nil {
 		return nil, fmt.Errorf("consume invitation: %w", err)
 	}
+	// The invitation is ours; a pointer left behind by a failure here is harmless (DeleteProject
+	// deletes what it points to, which is gone) and expires with the invitation's TTL.
+	_ = p.deleteKeys(ctx, []item{key(projectPrefix+it.ProjectID, invitePrefix+tokenHash)})
 	return it.invitation(tokenHash), nil
 }
 
@@ -610,10 +628,42 @@ func (p *People) CreatePasswordReset(ctx context.Context, r *people.PasswordRese
 	}
 	m := marshal(&resetItem{PK: resetPrefix + r.TokenHash, SK: resetSK, UserID: r.UserID, Created: micros(r.Created),
 		Expires: micros(r.Expires), TTL: ttlOf(r.Expires)})
-	if err := p.putNew(ctx, m); err != nil {
+	if err := p.s.guardWrite(ctx); err != nil {
+		return fmt.Errorf("create password reset for user %s: %w", r.UserID, err)
+	}
+	// The pointer in the user's partition lets DeletePasswordResets find the user's links.
+	pi := marshal(&pointerItem{PK: userPrefix + r.UserID, SK: resetPrefix + r.TokenHash, Hash: r.TokenHash, TTL: ttlOf(r.Expires)})
+	err := p.transact(ctx, []types.TransactWriteItem{
+		{Put: &types.Put{Item: m, ConditionExpression: notExists, ExpressionAttributeNames: pkNames}},
+		{Put: &types.Put{Item: pi}},
+	})
+	if anyConditionFailed(err) {
+		err = store.ErrConflict
+	}
+	if err != nil {
 		return fmt.Errorf("create password reset for user %s: %w", r.UserID, err)
 	}
 	return nil
+}
+
+// DeletePasswordResets deletes the links the user's partition points to, and the pointers.
+// Links made before the pointers existed are not found; they expire within SetPasswordTTL.
+func (p *People) DeletePasswordResets(ctx context.Context, userID string) (int, error) {
+	if err := p.s.guardWrite(ctx); err != nil {
+		return 0, fmt.Errorf("delete password resets of user %s: %w", userID, err)
+	}
+	ptrs, err := p.pointers(ctx, userID, resetPrefix)
+	if err != nil {
+		return 0, fmt.Errorf("delete password resets of user %s: %w", userID, err)
+	}
+	var keys []item
+	for _, ptr := range ptrs {
+		keys = append(keys, key(resetPrefix+ptr.Hash, resetSK), key(ptr.PK, ptr.SK))
+	}
+	if err := p.deleteKeys(ctx, keys); err != nil {
+		return 0, fmt.Errorf("delete password resets of user %s: %w", userID, err)
+	}
+	return len(ptrs), nil
 }
 
 // ConsumePasswordReset deletes and returns the link if it has not expired.
@@ -626,6 +676,7 @@ func (p *People) ConsumePasswordReset(ctx context.Context, tokenHash string, now
 	if err != nil {
 		return nil, fmt.Errorf("consume password reset: %w", err)
 	}
+	_ = p.deleteKeys(ctx, []item{key(userPrefix+it.UserID, resetPrefix+tokenHash)}) // as for an invitation's pointer
 	return &people.PasswordReset{TokenHash: tokenHash, UserID: it.UserID, Created: fromMicros(it.Created),
 		Expires: fromMicros(it.Expires)}, nil
 }

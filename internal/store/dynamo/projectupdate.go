@@ -178,7 +178,7 @@ func (s *Store) DeleteProject(ctx context.Context, id string) error {
 		ExpressionAttributeValues: item{":pk": str(projectPrefix + id)},
 	}, 0)
 	if err != nil {
-		return fmt.Errorf("delete project %s: list its members: %w", id, err)
+		return fmt.Errorf("delete project %s: list its members and invitations: %w", id, err)
 	}
 	var writes []types.WriteRequest
 	for _, m := range rest {
@@ -188,9 +188,14 @@ func (s *Store) DeleteProject(ctx context.Context, id string) error {
 			writes = append(writes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{
 				Key: key(userPrefix+mi.UserID, memberPrefix+id)}})
 		}
+		// An invitation's pointer: the invitation goes too, or its link would still open.
+		if pi, err := unmarshal[pointerItem](m); err == nil && strings.HasPrefix(pi.SK, invitePrefix) && pi.Hash != "" {
+			writes = append(writes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{
+				Key: key(invitePrefix+pi.Hash, inviteSK)}})
+		}
 	}
 	if err := s.batchWrite(ctx, writes, func(types.WriteRequest) cost { return cost{table: 1} }); err != nil {
-		return fmt.Errorf("delete project %s: remove its members: %w", id, err)
+		return fmt.Errorf("delete project %s: remove its members and invitations: %w", id, err)
 	}
 	return nil
 }

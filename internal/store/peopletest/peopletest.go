@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Password", testPassword},
 		{"Memberships", testMemberships},
 		{"ProjectDeleteMembers", testProjectDeleteMembers},
+		{"ProjectDeleteInvitations", testProjectDeleteInvitations},
 		{"LastOwner", testLastOwner},
 		{"ConcurrentDemotion", testConcurrentDemotion},
 		{"Invitations", testInvitations},
@@ -423,6 +424,35 @@ func testInvitations(t *testing.T, s Stores) {
 	}
 }
 
+// testProjectDeleteInvitations: deleting a project deletes its invitations (their links must
+// not open on a project that is gone, or one made again under the ID), and no other project's.
+func testProjectDeleteInvitations(t *testing.T, s Stores) {
+	ctx := t.Context()
+	p1, p2 := createProject(t, s, 1), createProject(t, s, 2)
+	for i, p := range []string{p1, p1, p2} {
+		inv := &people.Invitation{TokenHash: fmt.Sprintf("hash-invite-%d", i), ProjectID: p, Email: "new@example.org",
+			Role: people.RoleMember, InviterID: userID(1), Created: t0, Expires: t0.Add(72 * time.Hour)}
+		if err := s.People.CreateInvitation(ctx, inv); err != nil {
+			t.Fatalf("CreateInvitation = %v", err)
+		}
+	}
+	// One consumed before the deletion leaves nothing behind to trip on.
+	if _, err := s.People.ConsumeInvitation(ctx, "hash-invite-1", t0); err != nil {
+		t.Fatalf("ConsumeInvitation = %v", err)
+	}
+	if err := s.Store.DeleteProject(ctx, p1); err != nil {
+		t.Fatalf("DeleteProject(%s) = %v", p1, err)
+	}
+	createProject(t, s, 1) // the ID again: the old invitations must not come back with it
+	_, err := s.People.Invitation(ctx, "hash-invite-0", t0)
+	wantErr(t, "Invitation(of the deleted project)", err, store.ErrNotFound)
+	_, err = s.People.ConsumeInvitation(ctx, "hash-invite-0", t0)
+	wantErr(t, "ConsumeInvitation(of the deleted project)", err, store.ErrNotFound)
+	if _, err := s.People.Invitation(ctx, "hash-invite-2", t0); err != nil {
+		t.Errorf("Invitation(of the other project) = %v, want it kept", err)
+	}
+}
+
 func testPasswordResets(t *testing.T, s Stores) {
 	ctx := t.Context()
 	u := newUser(1, t0)
@@ -444,6 +474,29 @@ func testPasswordResets(t *testing.T, s Stores) {
 	}
 	_, err = s.People.ConsumePasswordReset(ctx, r.TokenHash, t0.Add(time.Minute))
 	wantErr(t, "ConsumePasswordReset(second time)", err, store.ErrNotFound)
+
+	// Deleting the user's links deletes every one of them, and no one else's.
+	other := newUser(2, t0)
+	createUser(t, s, other)
+	for i, owner := range []string{u.ID, u.ID, other.ID} {
+		l := &people.PasswordReset{TokenHash: fmt.Sprintf("hash-reset-%d", 10+i), UserID: owner, Created: t0, Expires: t0.Add(time.Hour)}
+		if err := s.People.CreatePasswordReset(ctx, l); err != nil {
+			t.Fatalf("CreatePasswordReset = %v", err)
+		}
+	}
+	if n, err := s.People.DeletePasswordResets(ctx, u.ID); err != nil || n != 2 {
+		t.Errorf("DeletePasswordResets = %d, %v, want 2", n, err)
+	}
+	for _, h := range []string{"hash-reset-10", "hash-reset-11"} {
+		_, err = s.People.ConsumePasswordReset(ctx, h, t0.Add(time.Minute))
+		wantErr(t, "ConsumePasswordReset(deleted link)", err, store.ErrNotFound)
+	}
+	if _, err := s.People.ConsumePasswordReset(ctx, "hash-reset-12", t0.Add(time.Minute)); err != nil {
+		t.Errorf("ConsumePasswordReset(another user's link) = %v, want it kept", err)
+	}
+	if n, err := s.People.DeletePasswordResets(ctx, u.ID); err != nil || n != 0 {
+		t.Errorf("DeletePasswordResets(again) = %d, %v, want 0", n, err)
+	}
 }
 
 func testSessions(t *testing.T, s Stores) {

@@ -375,6 +375,23 @@ func (p *People) ConsumePasswordReset(ctx context.Context, tokenHash string, now
 	return &r, nil
 }
 
+// DeletePasswordResets deletes every set-password link of the user.
+func (p *People) DeletePasswordResets(ctx context.Context, userID string) (int, error) {
+	var n int64
+	err := p.s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM password_resets WHERE user_id = ?`, userID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete password resets of user %s: %w", userID, err)
+	}
+	return int(n), nil
+}
+
 const sessionSelect = `SELECT id_hash, user_id, created, last_seen, expires, client FROM sessions`
 
 func scanSession(sc scanner) (*people.Session, error) {
