@@ -107,6 +107,11 @@ type Stage struct {
 	// Overdue's included) that the sweep requests after every successful run, so that someone
 	// hears when Overdue itself stops. Optional; it reaches the sweep as HEARTBEAT_URL.
 	HeartbeatURL string `json:"heartbeatUrl"`
+	// PingDomain is the domain email pings are sent to (<uuid>@<pingDomain>): the stack then
+	// receives its mail with an SES receipt rule and the mailping function (see mailping.go).
+	// Optional; without it the stage takes no email pings. The stack's region must be one where
+	// SES receives email, and the domain must be verified in SES.
+	PingDomain string `json:"pingDomain"`
 
 	// Dist is the directory holding <fn>/bootstrap (-c dist=..., else $OVERDUE_DIST, else
 	// "dist").
@@ -126,6 +131,8 @@ type Memory struct {
 	Notify  int `json:"notify"`
 	Migrate int `json:"migrate"`
 	Timer   int `json:"timer"`
+	// MailPing is the mailping function's, deployed only with a PingDomain.
+	MailPing int `json:"mailping"`
 }
 
 // Concurrency is the reserved concurrency of each function; 0 reserves none.
@@ -148,7 +155,7 @@ func devStage(name string) Stage {
 		LogLevel:         "info",
 		// The API answers people and their jobs: more memory is more CPU and lower latency.
 		// The sweep and the notifier are background work that waits on the network.
-		Memory:  Memory{API: 256, Sweep: 128, Notify: 128, Migrate: 256, Timer: 128},
+		Memory:  Memory{API: 256, Sweep: 128, Notify: 128, Migrate: 256, Timer: 128, MailPing: 128},
 		Aliases: true,
 	}
 }
@@ -333,6 +340,9 @@ func (s Stage) validate() error {
 			errs = append(errs, fmt.Errorf("reservedConcurrency.%s = %d: want 0 (none reserved) or more", fn, n))
 		}
 	}
+	if s.PingDomain != "" && !domainName.MatchString(s.PingDomain) {
+		errs = append(errs, fmt.Errorf("pingDomain %q: want a domain name such as ping.example.org, without @ or a trailing dot", s.PingDomain))
+	}
 	if s.CertificateARN != "" && !strings.HasPrefix(s.CertificateARN, "arn:") {
 		errs = append(errs, fmt.Errorf("certificateArn %q is not an ARN", s.CertificateARN))
 	}
@@ -369,7 +379,7 @@ func (s Stage) validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("logLevel %q: want debug, info, warn or error", s.LogLevel))
 	}
-	for fn, mb := range map[string]int{"api": s.Memory.API, "sweep": s.Memory.Sweep, "notify": s.Memory.Notify, "migrate": s.Memory.Migrate, "timer": s.Memory.Timer} {
+	for fn, mb := range map[string]int{"api": s.Memory.API, "sweep": s.Memory.Sweep, "notify": s.Memory.Notify, "migrate": s.Memory.Migrate, "timer": s.Memory.Timer, "mailping": s.Memory.MailPing} {
 		if mb < 128 || mb > 10240 {
 			errs = append(errs, fmt.Errorf("memory.%s = %d MB: Lambda allows 128 to 10240", fn, mb))
 		}
@@ -390,6 +400,16 @@ func serviceURLKinds() []string {
 
 // secretARN is a secret's complete ARN: the name ends in a dash and six random characters.
 var secretARN = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+-[A-Za-z0-9]{6}$`)
+
+// domainName is a DNS name of at least two labels, in lower or upper case.
+var domainName = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$`)
+
+// pingZone says whether the Route 53 hosted zone holds PingDomain, so the stack adds its MX record.
+func (s Stage) pingZone() bool {
+	zone := strings.ToLower(strings.TrimSuffix(s.HostedZoneName, "."))
+	d := strings.ToLower(s.PingDomain)
+	return zone != "" && d != "" && (d == zone || strings.HasSuffix(d, "."+zone))
+}
 
 // sender is the bare address of EmailFrom, for the SES identity it sends from.
 func (s Stage) sender() (string, error) {
@@ -426,6 +446,9 @@ func (s Stage) functions() []string {
 	fns := []string{"api", "sweep", "notify", "timer"}
 	if s.Migrate {
 		fns = append(fns, "migrate")
+	}
+	if s.PingDomain != "" {
+		fns = append(fns, "mailping")
 	}
 	return fns
 }

@@ -116,6 +116,10 @@ var (
 	manageActions = []string{"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"}
 	// timerActions: the timer function's reads (GetItem; Scan for the guard) and writes.
 	timerActions = []string{"dynamodb:GetItem", "dynamodb:Scan", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+	// mailPingActions: the mailping function's reads (GetItem; BatchGetItem for the checks the
+	// project index names; Query for the project's maintenance windows when a ping takes a
+	// check down; Scan for the guard) and writes.
+	mailPingActions = []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem"}
 )
 
 // GrantItems allows grantee exactly actions on the table's items, and dynamodb:Query on the

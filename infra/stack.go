@@ -26,6 +26,8 @@ type Stack struct {
 	Sweep  *Sweep
 	Timers *Timers
 	Notify *Notify
+	// MailPings is nil unless the stage has a PingDomain (see mailping.go).
+	MailPings *MailPings
 	// Migrate is nil unless the stage has Migrate set (see migrate.go).
 	Migrate *Migrate
 	Alarms  *Alarms
@@ -85,6 +87,10 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 		"notify": s.Notify.Function,
 		"timer":  s.Timers.Function,
 	}
+	if st.PingDomain != "" {
+		s.MailPings = NewMailPings(s.Stack, "MailPings", &MailPingsProps{Stage: st, Data: s.Data})
+		functions["mailping"] = s.MailPings.Function
+	}
 	if st.Migrate {
 		code, err := st.codeSHA256()
 		if err != nil {
@@ -111,6 +117,9 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 		// aliases moved onto them), and after everything else in the stack, so that a deploy failing
 		// anywhere else rolls back to old code over data that old code can still use.
 		s.Migrate.Contract.Node().AddDependency(s.API.Construct, s.Sweep.Construct, s.Timers.Construct, s.Notify.Construct, s.Alarms.Construct, s.Dashboard.Construct)
+		if s.MailPings != nil {
+			s.Migrate.Contract.Node().AddDependency(s.MailPings.Construct)
+		}
 	}
 
 	// A stage that keeps its data is one people rely on: say that nobody hears its alarms.
@@ -131,6 +140,10 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 	output("TableName", s.Data.Table.TableName(), "The DynamoDB table")
 	output("OpsTopicArn", s.Alarms.Topic.TopicArn(), "SNS topic the alarms publish to")
 	output("DeadLetterQueueUrl", s.Notify.DeadLetterQueue.QueueUrl(), "Flip batches that failed delivery")
+	if s.MailPings != nil {
+		output("MailRuleSetName", s.MailPings.RuleSet.ReceiptRuleSetName(),
+			fmt.Sprintf("SES receipt rule set for email pings to %s: activate it once with aws ses set-active-receipt-rule-set --rule-set-name <this>", st.PingDomain))
+	}
 	output("TimerDeadLetterQueueUrl", s.Timers.DeadLetterQueue.QueueUrl(), "Precise timers that failed five times")
 	return s, nil
 }

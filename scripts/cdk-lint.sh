@@ -24,7 +24,7 @@ go build -o .cache/infra-app ./infra
 
 # Example settings in place of a team's own (cdk.json's "stages"). One line each: the CLI cuts
 # a -c value at its first newline.
-stages='{"dev": {"emailFrom": "alerts@dev.example.org"}, "prod": {"emailFrom": "alerts@example.org", "alarmEmail": "oncall@example.org"}, "full": {"alarmEmail": "ops@example.org", "emailFrom": "Overdue <alerts@example.org>", "domainName": "status.example.org", "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"}}'
+stages='{"dev": {"emailFrom": "alerts@dev.example.org"}, "prod": {"emailFrom": "alerts@example.org", "alarmEmail": "oncall@example.org"}, "full": {"alarmEmail": "ops@example.org", "emailFrom": "Overdue <alerts@example.org>", "domainName": "status.example.org", "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555", "pingDomain": "ping.example.org"}}'
 synth() { # stage, extra cdk args...
   local stage=$1
   shift
