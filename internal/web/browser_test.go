@@ -190,7 +190,9 @@ func TestBrowserCheckLifecycle(t *testing.T) {
 	watch := func(what, class, want string) {
 		t.Helper()
 		act(t, ctx, what, chromedp.WaitVisible(row+class))
-		status := read(t, ctx, "status", chromedp.Text(row+` .c-status`))
+		// Read in one script: the live refresh swaps the table every 100 ms, and a node found
+		// before a swap reads as empty text after it.
+		status := read(t, ctx, "status", chromedp.Evaluate[string](`document.querySelector('`+row+` .c-status').textContent`))
 		kept := read(t, ctx, "the mark", chromedp.Evaluate[bool](`window.notReloaded === true`))
 		if strings.TrimSpace(status) != want || !kept {
 			t.Fatalf("%s: status %q, page not reloaded %v; want %s, true", what, status, kept, want)

@@ -20,7 +20,8 @@ import (
 	"github.com/overduehq/overdue/internal/store"
 )
 
-// ChecksPrefix holds the pages of one check (/checks/<uuid>/details/ and its forms).
+// ChecksPrefix holds the pages of one check (/checks/<uuid>/details/ and its forms; read-only
+// members address checks as /checks/<unique_key>/…).
 const ChecksPrefix = "/checks/"
 
 // projectPages are the page patterns under /projects/, which the API shares (its Prometheus
@@ -105,13 +106,20 @@ func (s *Server) requireMember(w http.ResponseWriter, r *http.Request, projectID
 	return nil, false
 }
 
-// requireCheck loads the check of a /checks/<uuid>/ URL for a member of its project.
+// requireCheck loads the check of a /checks/<code>/ URL for a member of its project. The code
+// is the check's UUID for members who may see ping URLs, and its unique key (check.UniqueKey,
+// resolved within the viewer's projects) for everyone: a read-only member asking by UUID gets
+// 404, as if the check did not exist, since the UUID is the ping URL and read-only members never
+// see it.
 func (s *Server) requireCheck(w http.ResponseWriter, r *http.Request) (*check.Check, *membership, bool) {
 	if s.st == nil {
 		s.handleNotFound(w, r)
 		return nil, nil, false
 	}
 	code := r.PathValue("code")
+	if check.IsUniqueKey(code) {
+		return s.requireCheckByKey(w, r, code)
+	}
 	if _, err := uuid.Parse(code); err != nil {
 		s.handleNotFound(w, r)
 		return nil, nil, false
@@ -132,7 +140,53 @@ func (s *Server) requireCheck(w http.ResponseWriter, r *http.Request) (*check.Ch
 	if !ok {
 		return nil, nil, false
 	}
+	if !m.CanSeeSecrets() {
+		s.pageNotFound(w, r, m.Viewer)
+		return nil, nil, false
+	}
 	return c, m, true
+}
+
+// requireCheckByKey finds the check whose unique key is key among the checks of the viewer's
+// projects; 404 when none has it.
+func (s *Server) requireCheckByKey(w http.ResponseWriter, r *http.Request, key string) (*check.Check, *membership, bool) {
+	v, ok := s.requireViewer(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	ms, err := s.acc.People.Memberships(r.Context(), v.User.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, false
+	}
+	for _, pm := range ms {
+		checks, err := s.st.Checks(r.Context(), pm.ProjectID)
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("list checks of project %s: %w", pm.ProjectID, err))
+			return nil, nil, false
+		}
+		for _, c := range checks {
+			if check.UniqueKey(c.ID) != key {
+				continue
+			}
+			m, ok := s.requireMember(w, r, c.ProjectID)
+			if !ok {
+				return nil, nil, false
+			}
+			return c, m, true
+		}
+	}
+	s.pageNotFound(w, r, v)
+	return nil, nil, false
+}
+
+// ref is how pages address check id for m: its UUID for members who may see ping URLs, its
+// unique key for read-only members.
+func (m *membership) ref(id string) string {
+	if m.CanSeeSecrets() {
+		return id
+	}
+	return check.UniqueKey(id)
 }
 
 // requireWriter is requireCheck for a form that changes the check: read-only members get 403.
@@ -203,7 +257,8 @@ func statusOf(st check.Status) statusView {
 
 // checkRow is one line of the checks page.
 type checkRow struct {
-	ID       string
+	ID       string // how the viewer addresses the check (membership.ref): never a UUID for read-only members
+	uuid     string
 	Name     string
 	Slug     string
 	Tags     []string
@@ -310,7 +365,7 @@ func (s *Server) checkRows(ctx context.Context, projectID string, view *checksVi
 		if query != "" && !strings.Contains(strings.ToLower(c.Name), query) && !strings.Contains(strings.ToLower(c.Slug), query) {
 			continue
 		}
-		row := checkRow{ID: c.ID, Name: c.Name, Slug: c.Slug, Tags: tags, Status: st,
+		row := checkRow{ID: view.ref(c.ID), uuid: c.ID, Name: c.Name, Slug: c.Slug, Tags: tags, Status: st,
 			LastPing: timeOf(c.LastPing, now), Period: periodWords(c)}
 		if c.Status != check.StatusPaused && c.Status != check.StatusNew {
 			row.Next = timeOf(c.NextPing(asSchedule(sched)), now)
@@ -344,9 +399,9 @@ func (s *Server) loadStrips(ctx context.Context, rows []checkRow) error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				pings, err := s.st.Pings(ctx, rows[i].ID, stripRuns)
+				pings, err := s.st.Pings(ctx, rows[i].uuid, stripRuns)
 				if err != nil {
-					errs <- fmt.Errorf("list pings of check %s: %w", rows[i].ID, err)
+					errs <- fmt.Errorf("list pings of check %s: %w", rows[i].uuid, err)
 					cancel()
 					return
 				}

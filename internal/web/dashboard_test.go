@@ -134,9 +134,13 @@ func TestDashboardRoles(t *testing.T) {
 		t.Errorf("outsider pause = %d, want 404", r.StatusCode)
 	}
 
-	// Read-only: sees the check, not its ping URL, and cannot change it.
+	// Read-only: sees the check (by its unique key; its UUID is a 404), not its ping URL, and
+	// cannot change it.
 	ro := e.signedIn("rob@example.com", people.RoleReadOnly)
-	r := ro.get(details)
+	if r := ro.get(details); r.StatusCode != 404 {
+		t.Errorf("read-only GET by UUID = %d, want 404", r.StatusCode)
+	}
+	r := ro.get("/checks/" + check.UniqueKey(idBackup) + "/details/")
 	if r.StatusCode != 200 || !strings.Contains(r.body, "Nightly backup") {
 		t.Fatalf("read-only details = %d", r.StatusCode)
 	}
@@ -149,7 +153,7 @@ func TestDashboardRoles(t *testing.T) {
 		t.Error("read-only checks page has the add form")
 	}
 	for _, path := range []string{"pause", "remove", "name", "timeout"} {
-		if r := ro.post("/checks/"+idBackup+"/"+path+"/", url.Values{"name": {"x"}}); r.StatusCode != 403 {
+		if r := ro.post("/checks/"+check.UniqueKey(idBackup)+"/"+path+"/", url.Values{"name": {"x"}}); r.StatusCode != 403 {
 			t.Errorf("read-only POST %s = %d, want 403", path, r.StatusCode)
 		}
 	}
@@ -174,6 +178,110 @@ func TestDashboardRoles(t *testing.T) {
 	}
 	if c, _ := e.st.Check(t.Context(), idBackup); c.Status != check.StatusUp {
 		t.Errorf("cross-site pause changed the status to %s", c.Status)
+	}
+}
+
+// TestReadOnlyNeverSeesUUIDs opens every page a read-only member can reach, as the pages link
+// them (and as the live refresh and the schedule preview fetch them), and finds no check's UUID
+// in any of them: the UUID is the ping URL. Asking by UUID is a 404, pings and bodies are for
+// members, and a unique key of a project the viewer is not in finds nothing.
+func TestReadOnlyNeverSeesUUIDs(t *testing.T) {
+	e := newEnv(t, envOptions{dashboard: true})
+	ids := []string{idBackup, idReport, idClean}
+	e.addCheck(idBackup, "Nightly backup", "backup", "db prod", check.StatusUp)
+	e.addCheck(idReport, "Weekly report", "report", "prod", check.StatusDown)
+	e.addCheck(idClean, "Cleanup", "tmp-cleaner", "", check.StatusPaused)
+	for i, id := range ids {
+		_, err := e.st.UpdateCheck(t.Context(), id, func(c *check.Check) (store.Change, error) {
+			c.NPings++
+			body := []byte("ping body of " + id)
+			return store.Change{Ping: &check.Ping{CheckID: id, N: c.NPings, Created: t0.Add(time.Duration(i) * time.Second),
+				Kind: check.PingSuccess, Scheme: "https", Method: "POST", RemoteAddr: "192.0.2.7", UA: "curl/8.5.0",
+				Body: body, BodySize: len(body)}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := &check.Project{ID: "p2", Name: "Elsewhere", Created: t0, BadgeKey: "b2"}
+	if err := e.st.CreateProject(t.Context(), other); err != nil {
+		t.Fatal(err)
+	}
+	const idOther = "44444444-4444-4444-8444-444444444444"
+	if err := e.st.CreateCheck(t.Context(), check.New(idOther, other.ID, t0)); err != nil {
+		t.Fatal(err)
+	}
+	ro := e.signedIn("rob@example.com", people.RoleReadOnly)
+
+	leaks := func(path, body string) {
+		t.Helper()
+		lower := strings.ToLower(body)
+		for _, id := range append(ids, idOther) {
+			for _, form := range []string{id, strings.ReplaceAll(id, "-", "")} {
+				if strings.Contains(lower, form) {
+					t.Errorf("read-only %s shows the UUID %s", path, id)
+				}
+			}
+		}
+		if strings.Contains(body, "ping body of") {
+			t.Errorf("read-only %s shows a ping body", path)
+		}
+	}
+	seen := map[string]bool{}
+	var visit func(path string)
+	visit = func(path string) {
+		if seen[path] {
+			return
+		}
+		seen[path] = true
+		r := ro.get(path)
+		if r.StatusCode != 200 {
+			t.Errorf("read-only GET %s = %d, want 200", path, r.StatusCode)
+			return
+		}
+		leaks(path, r.body)
+		for _, m := range regexp.MustCompile(`(?:href|data-preview-url)="(/(?:checks|projects)/[^"?#]*)`).FindAllStringSubmatch(r.body, -1) {
+			visit(m[1])
+		}
+	}
+	for _, path := range []string{"/", "/projects/p1/checks/", "/projects/p1/checks/?status=down", "/projects/p1/checks/?q=backup"} {
+		visit(path)
+	}
+	for _, id := range ids {
+		key := check.UniqueKey(id)
+		if !seen["/checks/"+key+"/details/"] {
+			t.Errorf("the checks page does not link %s by its unique key", id)
+		}
+		for _, path := range []string{"/checks/" + key + "/preview/?schedule=0+3+*+*+*&tz=UTC"} {
+			visit(path)
+		}
+		for _, path := range []string{"/checks/" + id + "/details/", "/checks/" + id + "/pings/1/", "/checks/" + id + "/preview/"} {
+			if r := ro.get(path); r.StatusCode != 404 {
+				t.Errorf("read-only GET %s = %d, want 404", path, r.StatusCode)
+			} else {
+				leaks(path, r.body)
+			}
+		}
+		if r := ro.get("/checks/" + key + "/pings/1/"); r.StatusCode != 403 {
+			t.Errorf("read-only GET ping 1 of %s = %d, want 403", id, r.StatusCode)
+		} else {
+			leaks("ping", r.body)
+		}
+	}
+	if r := ro.get("/checks/" + check.UniqueKey(idReport) + "/details/"); !strings.Contains(r.body, "Weekly report") ||
+		!strings.Contains(r.body, "Your role is read-only") || strings.Contains(r.body, "192.0.2.7") {
+		t.Errorf("read-only details: want the check and its log without pings; got %d", r.StatusCode)
+	}
+	if r := ro.get("/checks/" + check.UniqueKey(idOther) + "/details/"); r.StatusCode != 404 {
+		t.Errorf("read-only GET another project's check by key = %d, want 404", r.StatusCode)
+	}
+	// A member still addresses checks by UUID and sees the pings.
+	m := e.signedIn("meg@example.com", people.RoleMember)
+	if r := m.get("/projects/p1/checks/"); strings.Join(rowIDs(r.body), ",") != strings.Join(ids, ",") {
+		t.Errorf("member's checks page lists %v", rowIDs(r.body))
+	}
+	if r := m.get("/checks/" + idBackup + "/details/"); !strings.Contains(r.body, "/checks/"+idBackup+"/pings/1/") {
+		t.Error("member's details do not link the ping body")
 	}
 }
 
@@ -301,7 +409,7 @@ func TestSchedulePreview(t *testing.T) {
 	e := newEnv(t, envOptions{dashboard: true})
 	e.addCheck(idBackup, "Nightly backup", "backup", "", check.StatusUp)
 	b := e.signedIn("ann@example.com", people.RoleReadOnly)
-	preview := "/checks/" + idBackup + "/preview/?"
+	preview := "/checks/" + check.UniqueKey(idBackup) + "/preview/?" // read-only: by the unique key
 
 	r := b.get(preview + url.Values{"schedule": {"30 4 * * 1-5"}, "tz": {"America/New_York"}}.Encode())
 	// Now is Tue 1 Dec 09:00 UTC = 04:00 New York: the next run is today 04:30 EST.
@@ -327,7 +435,7 @@ func TestSchedulePreview(t *testing.T) {
 func TestPingBodyPage(t *testing.T) {
 	e := newEnv(t, envOptions{dashboard: true})
 	e.addCheck(idBackup, "Nightly backup", "backup", "", check.StatusNew)
-	b := e.signedIn("ann@example.com", people.RoleReadOnly)
+	b := e.signedIn("ann@example.com", people.RoleMember)
 	exit := 3
 	for i, body := range [][]byte{[]byte("<script>alert(1)</script>\nrsync: error"), {0xff, 0xfe, 0x00}} {
 		_, err := e.st.UpdateCheck(t.Context(), idBackup, func(c *check.Check) (store.Change, error) {

@@ -28,7 +28,8 @@ const previewRuns = 5
 // detailsView is the details page's data.
 type detailsView struct {
 	*membership
-	ID       string
+	ID       string // how the viewer addresses the check (membership.ref): never the UUID for read-only members
+	uuid     string
 	Name     string
 	Slug     string
 	Tags     []string
@@ -113,7 +114,7 @@ func (s *Server) handleDetails(w http.ResponseWriter, r *http.Request) {
 func (s *Server) detailsOf(c *check.Check, m *membership, r *http.Request) *detailsView {
 	now := s.acc.Now()
 	sched, _ := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
-	view := &detailsView{membership: m, ID: c.ID, Name: c.Name, Slug: c.Slug, Tags: c.TagList(), Desc: c.Desc,
+	view := &detailsView{membership: m, ID: m.ref(c.ID), uuid: c.ID, Name: c.Name, Slug: c.Slug, Tags: c.TagList(), Desc: c.Desc,
 		Status: statusOf(c.StatusAt(now, asSchedule(sched), true)), LastPing: timeOf(c.LastPing, now),
 		Period: periodWords(c), Paused: c.Status == check.StatusPaused,
 		Edit:   nameForm{Name: c.Name, Slug: c.Slug, Tags: c.Tags, Desc: c.Desc},
@@ -136,7 +137,9 @@ func (s *Server) detailsOf(c *check.Check, m *membership, r *http.Request) *deta
 	return view
 }
 
-// loadLog fills the event log and the chart; errors are the store's.
+// loadLog fills the event log and the chart; errors are the store's. Read-only members see the
+// status changes and the run durations but no pings (their sources, user agents and bodies), as
+// the API keeps ping lists to read-write callers.
 func (s *Server) loadLog(r *http.Request, id string, view *detailsView) error {
 	now := s.acc.Now()
 	pings, err := s.st.Pings(r.Context(), id, logPings)
@@ -154,6 +157,9 @@ func (s *Server) loadLog(r *http.Request, id string, view *detailsView) error {
 	durs := check.Durations(pings)
 	events := make([]event, 0, len(pings)+len(flips))
 	for _, p := range pings {
+		if !view.CanSeeSecrets() {
+			break
+		}
 		e := event{At: timeOf(p.Created, now), N: p.N, Kind: string(p.Kind), Word: pingWords[p.Kind], Method: p.Method,
 			Scheme: p.Scheme, Source: p.RemoteAddr, UA: p.UA, RID: p.RID, BodySize: p.BodySize, sortAt: p.Created}
 		if e.Word == "" {
@@ -198,7 +204,7 @@ func flipReason(reason string) string {
 
 // renderDetails renders the details page with its event log.
 func (s *Server) renderDetails(w http.ResponseWriter, r *http.Request, status int, view *detailsView, errs []fieldError) {
-	if err := s.loadLog(r, view.ID, view); err != nil {
+	if err := s.loadLog(r, view.uuid, view); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -343,6 +349,13 @@ type pingView struct {
 func (s *Server) handlePingBody(w http.ResponseWriter, r *http.Request) {
 	c, m, ok := s.requireCheck(w, r)
 	if !ok {
+		return
+	}
+	if !m.CanSeeSecrets() {
+		s.render(w, r, http.StatusForbidden, "message", &page{Title: "Not allowed", Viewer: m.Viewer,
+			Message: "Your role in this project is read-only: pings and their bodies are shown to members only. " +
+				"Ask an owner or a manager of the project for the member role.",
+			Link: detailsPath(m.ref(c.ID)), LinkText: "Back to the check"})
 		return
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))
