@@ -61,6 +61,7 @@ type Gate struct {
 	mu    sync.Mutex
 	known bool          // err is an answer
 	err   error         // the answer: nil, or the refusal
+	data  Version       // what the data recorded when the answer was read
 	until time.Time     // the answer holds before this instant
 	wait  time.Duration // the last refusal's wait; zero after an answer that let the build in
 }
@@ -103,7 +104,7 @@ func (g *Gate) Check(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read the data model version: %w", err)
 	}
-	g.known, g.err = true, Ready(v, g.build)
+	g.known, g.err, g.data = true, Ready(v, g.build), v
 	if g.err == nil {
 		g.wait = 0
 		g.until = now.Add(g.maxAge)
@@ -112,4 +113,16 @@ func (g *Gate) Check(ctx context.Context) error {
 	g.wait = min(max(2*g.wait, g.minBackoff), g.maxBackoff)
 	g.until = now.Add(g.wait)
 	return g.err
+}
+
+// Data is what the data recorded when the Gate last read it, and whether it has read it: the
+// version and minimum reader behind the answer Check gives, as old as MaxAge at most while
+// that answer lets the build in. A writer whose choice depends on the minimum reader (a
+// channel value sealed or in clear text) uses it right after Check; it may lag a change by
+// MaxAge, so that writer must make its write conditional on what it assumed, or the change's
+// author must wait MaxAge out.
+func (g *Gate) Data() (Version, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.data, g.known
 }

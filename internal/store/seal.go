@@ -13,8 +13,24 @@ import (
 // store has no way to seal or open them.
 var ErrNoBox = errors.New("this store was opened without the server secret that channel values are sealed with")
 
-// SealValue is ch's value as a store keeps it: sealed under box for ch's ID. Every store calls it
-// on every channel it writes, so that no channel value reaches the data in clear text.
+// SealReader is the first data-model version whose builds open sealed channel values. A store
+// seals a value only in data whose minimum reader is at least SealReader: data an older build
+// may still use (a deploy between its phases, or one rolled back after its expand phase) gets
+// values in clear text, which such a build reads, and the contract step that raises the minimum
+// reader to SealReader seals them.
+const SealReader = 7
+
+// KeepValue is ch's value as a store keeps it in data whose minimum reader is minReader: sealed
+// (SealValue) when minReader is at least SealReader, else in clear text, so that no build that
+// cannot open a sealed value may meet one. Every store calls it on every channel it writes.
+func KeepValue(box *seal.Box, ch *check.Channel, minReader int) (string, error) {
+	if minReader < SealReader {
+		return ch.Value, nil
+	}
+	return SealValue(box, ch)
+}
+
+// SealValue is ch's value sealed under box for ch's ID.
 func SealValue(box *seal.Box, ch *check.Channel) (string, error) {
 	if box == nil {
 		return "", fmt.Errorf("channel %s: %w", ch.ID, ErrNoBox)

@@ -21,8 +21,19 @@ import (
 //
 // Contract, so the minimum reader rises to 7: a version 6 build would read a sealed value as an
 // address or URL and send to it; the guard refuses the data to it first. The step runs in the
-// deploy's contract phase, once every function runs this release, which writes sealed values
-// itself; it catches the channels written in clear text before and during the deploy.
+// deploy's contract phase, once every function runs this release. Until then this release
+// writes values in clear text too (store.KeepValue): the data's minimum reader is still 3, and a
+// rollback may put the version 6 functions back over it.
+//
+// So the step first raises the minimum reader to 7 on META, the version staying 7
+// (raiseSealReader): from then on the version 6 release is refused the data, this release's
+// guard still serves it (schema.Build.AwaitsContract), and its channel writes seal. A writer
+// that still acts on an older answer of its guard writes in clear text only on the condition
+// that META's minimum reader is below 7 (clearValueCheck), which now fails, and it seals
+// instead; so no clear value is written after the raise, and the scan that follows, which
+// starts after it, finds every clear value there is. Only then does Apply record version 8.
+// A run cut short leaves data at version 7 with minimum reader 7: the version 6 release refuses
+// it (exit status 3, 503) rather than misread a value sealed so far, and the next run goes on.
 //
 // It scans, strongly consistent, for channel items whose val does not start with seal.Prefix, a
 // page at a time, and seals each with an UpdateItem on the condition that val is still the value
@@ -31,6 +42,9 @@ import (
 // DynamoDB keeps copies it does not let us rewrite (point-in-time recovery, for its 35 days; the
 // stream, for 24 hours), which the README says.
 func (s *Store) sealChannelValues(ctx context.Context) error {
+	if err := s.raiseSealReader(ctx); err != nil {
+		return err
+	}
 	in := &dynamodb.ScanInput{
 		ConsistentRead:   aws.Bool(true),
 		FilterExpression: aws.String("#sk = :channel AND attribute_exists(#val) AND NOT begins_with(#val, :sealed)"),
@@ -82,6 +96,35 @@ func (s *Store) sealChannelValue(ctx context.Context, m item) error {
 	}
 	if err != nil {
 		return fmt.Errorf("channel %s: %w", id, err)
+	}
+	return nil
+}
+
+// raiseSealReader is the first half of version 8: META's minimum reader rises to
+// store.SealReader, on the condition that the data is at version 7 and its minimum reader
+// below that. Data whose minimum reader is already there (a run cut short after it, or a rerun
+// of the step on later data) is left as it is.
+func (s *Store) raiseSealReader(ctx context.Context) error {
+	_, err := s.update(ctx, &dynamodb.UpdateItemInput{
+		Key:                       metaKey(),
+		UpdateExpression:          aws.String("SET #r = :r"),
+		ConditionExpression:       aws.String("#v = :v AND #r < :r"),
+		ExpressionAttributeNames:  map[string]string{"#v": metaVersion, "#r": metaMinReader},
+		ExpressionAttributeValues: item{":v": num(store.SealReader), ":r": num(store.SealReader)},
+	}, func() cost { return cost{table: 1} })
+	if !isConditionFailed(err) {
+		if err != nil {
+			return fmt.Errorf("seal channel values: raise the minimum reader to %d: %w", store.SealReader, err)
+		}
+		return nil
+	}
+	v, err := s.Version(ctx)
+	if err != nil {
+		return fmt.Errorf("seal channel values: %w", err)
+	}
+	if v.Version < store.SealReader || v.MinReader < store.SealReader {
+		return fmt.Errorf("seal channel values: table %s is at data model %v, not version %d: "+
+			"run the migrations before version 8 first", s.table, v, store.SealReader)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/seal"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -215,54 +216,119 @@ func (s *Store) putProjectBadgeLookup(ctx context.Context, it *projectItem) erro
 	return err
 }
 
-// CreateChannel stores a new channel, its value sealed (store.SealValue). It is store.ErrConflict if the ID is taken (in any
-// project) and store.ErrNotFound if the project does not exist.
+// CreateChannel stores a new channel, its value sealed when the data's minimum reader opens
+// sealed values and in clear text otherwise (store.KeepValue, sealing). It is
+// store.ErrConflict if the ID is taken (in any project) and store.ErrNotFound if the project
+// does not exist.
 func (s *Store) CreateChannel(ctx context.Context, ch *check.Channel) error {
 	if err := s.guardWrite(ctx); err != nil {
 		return fmt.Errorf("create channel %s: %w", ch.ID, err)
 	}
-	it := channelToItem(ch)
-	var err error
-	if it.Value, err = store.SealValue(s.opts.Box, ch); err != nil {
+	sealed, err := s.sealing(ctx)
+	if err != nil {
 		return fmt.Errorf("create channel %s: %w", ch.ID, err)
 	}
-	m := marshal(it)
-	err = s.transact(ctx, []types.TransactWriteItem{
-		{ConditionCheck: &types.ConditionCheck{
-			Key:                      projectKey(ch.ProjectID),
-			ConditionExpression:      aws.String("attribute_exists(#pk)"),
-			ExpressionAttributeNames: pkNames,
-		}},
-		{Put: &types.Put{
-			Item:                     m,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: pkNames,
-		}},
-	}, func() cost { return conditionCheckCost.plus(writeCost(nil, m, true)) })
-	reasons := cancelReasons(err)
-	switch {
-	case err == nil:
-		return nil
-	case reasonIs(reasons, 0, codeConditionFailed):
-		return fmt.Errorf("create channel %s: project %s: %w", ch.ID, ch.ProjectID, store.ErrNotFound)
-	case reasonIs(reasons, 1, codeConditionFailed):
-		// A retried request whose first attempt was applied finds our own channel: success.
-		if stored, gerr := s.get(ctx, channelKey(ch.ID), true); gerr == nil && s.sameChannel(stored, m, ch) {
-			return nil
+	for {
+		it := channelToItem(ch)
+		if it.Value, err = s.keepValue(ch, sealed); err != nil {
+			return fmt.Errorf("create channel %s: %w", ch.ID, err)
 		}
-		return fmt.Errorf("create channel %s: %w", ch.ID, store.ErrConflict)
+		m := marshal(it)
+		items := []types.TransactWriteItem{
+			{ConditionCheck: &types.ConditionCheck{
+				Key:                      projectKey(ch.ProjectID),
+				ConditionExpression:      aws.String("attribute_exists(#pk)"),
+				ExpressionAttributeNames: pkNames,
+			}},
+			{Put: &types.Put{
+				Item:                     m,
+				ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+				ExpressionAttributeNames: pkNames,
+			}},
+		}
+		if !sealed {
+			items = append(items, clearValueCheck())
+		}
+		err = s.transact(ctx, items, func() cost {
+			c := conditionCheckCost.plus(writeCost(nil, m, true))
+			if !sealed {
+				c = c.plus(conditionCheckCost)
+			}
+			return c
+		})
+		reasons := cancelReasons(err)
+		switch {
+		case err == nil:
+			return nil
+		case !sealed && reasonIs(reasons, 2, codeConditionFailed):
+			sealed = true // the minimum reader rose since the guard read it: seal after all
+			continue
+		case reasonIs(reasons, 0, codeConditionFailed):
+			return fmt.Errorf("create channel %s: project %s: %w", ch.ID, ch.ProjectID, store.ErrNotFound)
+		case reasonIs(reasons, 1, codeConditionFailed):
+			// A retried request whose first attempt was applied finds our own channel: success.
+			if stored, gerr := s.get(ctx, channelKey(ch.ID), true); gerr == nil && s.sameChannel(stored, m, ch) {
+				return nil
+			}
+			return fmt.Errorf("create channel %s: %w", ch.ID, store.ErrConflict)
+		}
+		return fmt.Errorf("create channel %s: %w", ch.ID, err)
 	}
-	return fmt.Errorf("create channel %s: %w", ch.ID, err)
+}
+
+// sealing reports whether a channel write seals its value: whether the data's minimum reader
+// opens sealed values (store.SealReader), as the write guard last read it (at most
+// schema.DefaultMaxAge old), or as META says when the store has no Gate. An answer that lags a
+// rise of the minimum reader says clear, and the write that acts on it carries
+// clearValueCheck, which fails once the minimum reader has risen; the write is then sealed.
+// So no value is written in clear text after version 8's step raised the minimum reader, and
+// none is sealed while a build that cannot open it may still use the data.
+func (s *Store) sealing(ctx context.Context) (bool, error) {
+	if s.Gate != nil {
+		if v, ok := s.Gate.Data(); ok {
+			return v.MinReader >= store.SealReader, nil
+		}
+	}
+	v, err := s.Version(ctx)
+	if err != nil {
+		return false, err
+	}
+	return v.MinReader >= store.SealReader, nil
+}
+
+// keepValue is ch's value as a channel item keeps it: sealed, or in clear text.
+func (s *Store) keepValue(ch *check.Channel, sealed bool) (string, error) {
+	if sealed {
+		return store.SealValue(s.opts.Box, ch)
+	}
+	return ch.Value, nil
+}
+
+// clearValueCheck is the condition of a channel write that keeps its value in clear text: the
+// data's minimum reader is still below store.SealReader (META records none, or a lower one).
+func clearValueCheck() types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		Key:                       metaKey(),
+		ConditionExpression:       aws.String("attribute_not_exists(#r) OR #r < :seal"),
+		ExpressionAttributeNames:  map[string]string{"#r": metaMinReader},
+		ExpressionAttributeValues: item{":seal": num(store.SealReader)},
+	}}
 }
 
 // sameChannel reports whether the stored item is the channel ch, whose item is m: the same
-// attributes, and a value that opens to ch's (each sealing of a value differs).
+// attributes, and a value that is ch's or opens to it (each sealing of a value differs).
 func (s *Store) sameChannel(stored, m item, ch *check.Channel) bool {
 	sealed := stringOf(stored["val"])
 	a, b := maps.Clone(stored), maps.Clone(m)
 	delete(a, "val")
 	delete(b, "val")
-	if !reflect.DeepEqual(a, b) || s.opts.Box == nil {
+	if !reflect.DeepEqual(a, b) {
+		return false
+	}
+	if !seal.IsSealed(sealed) {
+		return sealed == ch.Value
+	}
+	if s.opts.Box == nil {
 		return false
 	}
 	v, err := s.opts.Box.Open(ch.ID, sealed)
@@ -306,11 +372,17 @@ func (s *Store) Channels(ctx context.Context, projectID string) ([]*check.Channe
 }
 
 // UpdateChannel loads a project's channel (strongly consistent), lets fn change it and puts the
-// result, its value sealed again, on the condition that the stored value is still the one read:
-// each sealing differs, so an update that came between is caught, and the whole is tried again,
-// a few times. A channel that is not the project's is store.ErrNotFound.
+// result, its value kept as CreateChannel keeps it, on the condition that the stored value is
+// still the one read: each sealing differs, so an update that came between is caught, and the
+// whole is tried again, a few times (a value kept in clear text, between a deploy's phases,
+// catches only an update that changed it). A channel that is not the project's is
+// store.ErrNotFound.
 func (s *Store) UpdateChannel(ctx context.Context, projectID, id string, fn func(ch *check.Channel) error) (*check.Channel, error) {
 	if err := s.guardWrite(ctx); err != nil {
+		return nil, fmt.Errorf("update channel %s: %w", id, err)
+	}
+	sealed, err := s.sealing(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("update channel %s: %w", id, err)
 	}
 	for attempt := 0; ; attempt++ {
@@ -335,7 +407,7 @@ func (s *Store) UpdateChannel(ctx context.Context, projectID, id string, fn func
 		}
 		ch.ID, ch.ProjectID, ch.Kind, ch.Created = id, before.ProjectID, before.Kind, fromMicros(before.Created)
 		next := channelToItem(ch)
-		if next.Value, err = store.SealValue(s.opts.Box, ch); err != nil {
+		if next.Value, err = s.keepValue(ch, sealed); err != nil {
 			return nil, fmt.Errorf("update channel %s: %w", id, err)
 		}
 		nm := marshal(next)
@@ -343,16 +415,37 @@ func (s *Store) UpdateChannel(ctx context.Context, projectID, id string, fn func
 		if before.Value != "" {
 			cond, values[":val"] = "#pid = :pid AND #val = :val", str(before.Value)
 		}
-		err = s.put(ctx, &dynamodb.PutItemInput{
-			Item:                      nm,
-			ConditionExpression:       aws.String(cond),
-			ExpressionAttributeNames:  map[string]string{"#pid": "pid", "#val": "val"},
-			ExpressionAttributeValues: values,
-		}, func(replaced item) cost { return writeCost(replaced, nm, false) })
+		names := map[string]string{"#pid": "pid", "#val": "val"}
+		var changed, risen bool
+		if sealed {
+			err = s.put(ctx, &dynamodb.PutItemInput{
+				Item:                      nm,
+				ConditionExpression:       aws.String(cond),
+				ExpressionAttributeNames:  names,
+				ExpressionAttributeValues: values,
+			}, func(replaced item) cost { return writeCost(replaced, nm, false) })
+			changed = isConditionFailed(err)
+		} else {
+			// In clear text: only while the minimum reader is below store.SealReader.
+			err = s.transact(ctx, []types.TransactWriteItem{
+				{Put: &types.Put{
+					Item:                      nm,
+					ConditionExpression:       aws.String(cond),
+					ExpressionAttributeNames:  names,
+					ExpressionAttributeValues: values,
+				}},
+				clearValueCheck(),
+			}, func() cost { return writeCost(m, nm, true).plus(conditionCheckCost) })
+			reasons := cancelReasons(err)
+			changed, risen = reasonIs(reasons, 0, codeConditionFailed), reasonIs(reasons, 1, codeConditionFailed)
+		}
 		switch {
 		case err == nil:
 			return ch, nil
-		case !isConditionFailed(err):
+		case risen:
+			sealed = true // the minimum reader rose since the guard read it: seal after all
+			continue
+		case !changed:
 			return nil, fmt.Errorf("update channel %s: %w", id, err)
 		case attempt == 2:
 			return nil, fmt.Errorf("update channel %s: changed by others three times over: %w", id, store.ErrConflict)

@@ -108,3 +108,127 @@ func TestSealByMigration(t *testing.T) {
 		t.Errorf("Check(%v) for the version 6 release = nil, want a refusal", v)
 	}
 }
+
+// TestSealBetweenPhases is the deploy of version 8 on DynamoDB with its phases apart. After the
+// expand phase (data at version 7, minimum reader 3, which the version 6 release still uses,
+// and goes back to on a rollback) this release writes channel values in clear text, as the
+// version 6 release reads them. The contract step first raises the minimum reader to 7: cut
+// short there, the data is refused to the version 6 release and still served by this one; a
+// writer whose guard read the data before the raise seals after all (its clear write's
+// condition on META fails) rather than leave a clear value behind the scan. The rerun of the
+// step seals every value and records version 8.
+func TestSealBetweenPhases(t *testing.T) {
+	ctx := t.Context()
+	s := newBareStore(t)
+	seedV1(t, s, 1, 1)
+	v6 := runOpts("v0.2.0")
+	v6.Build = build6()
+	if _, err := schema.Run(ctx, s, v6); err != nil {
+		t.Fatal(err)
+	}
+	// The expand phase: version 7 only.
+	if err := s.Apply(ctx, schema.This().Migrations[5], "v-test", t0); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Version(ctx); err != nil || v != (schema.Version{Version: 7, MinReader: 3}) {
+		t.Fatalf("after the expand phase: %v, %v; want version 7 (min reader 3)", v, err)
+	}
+	projects, err := s.Projects(ctx)
+	if err != nil || len(projects) == 0 {
+		t.Fatalf("Projects = %v, %v", projects, err)
+	}
+	project := projects[0].ID
+	val := func(id string) string {
+		m, err := s.get(ctx, channelKey(id), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stringOf(m["val"])
+	}
+	// This release's functions, their guards pinned to their first reading.
+	pinned := func() *Store {
+		w := New(s.db, s.table, store.Options{Box: testBox})
+		w.Gate = schema.NewGate(w.Version, schema.GateConfig{Build: GateBuild(), Now: func() time.Time { return t0 }})
+		return w
+	}
+	w := pinned()
+	newChannel := func(w *Store, i int) *check.Channel {
+		sec := storetest.Secrets[i]
+		ch := &check.Channel{ID: fmt.Sprintf("e0000000-0000-4000-8000-00000000020%d", i), ProjectID: project,
+			Kind: sec.Kind, Name: sec.Kind, Value: sec.Value, Created: t0.Add(time.Duration(i) * time.Second)}
+		if err := w.CreateChannel(ctx, ch); err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	clear := newChannel(w, 0)
+	if got := val(clear.ID); got != clear.Value {
+		t.Errorf("a channel created at version 7 (min reader 3) keeps %q, want its value in clear text %q", got, clear.Value)
+	}
+	// The version 6 release takes the value as it is stored: it must be the value.
+	updated := storetest.Secrets[1].Value
+	if _, err := w.UpdateChannel(ctx, project, clear.ID, func(ch *check.Channel) error { ch.Value = updated; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := val(clear.ID); got != updated {
+		t.Errorf("a channel updated at version 7 (min reader 3) keeps %q, want %q in clear text", got, updated)
+	}
+	v, err := s.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Ready(v, build6()); err != nil {
+		t.Errorf("the version 6 release's guard on %v = %v, want it served (a rollback is still possible)", v, err)
+	}
+
+	// The contract step, cut short after its first write.
+	stale := pinned()
+	newChannel(stale, 2) // its guard has read version 7 (min reader 3) and keeps the answer
+	if err := s.raiseSealReader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, err = s.Version(ctx); err != nil || v != (schema.Version{Version: 7, MinReader: 7}) {
+		t.Fatalf("after the minimum reader rose: %v, %v; want version 7 (min reader 7)", v, err)
+	}
+	if err := schema.Ready(v, build6()); schema.Refused(err) == nil {
+		t.Errorf("the version 6 release's guard on %v = %v, want a refusal", v, err)
+	}
+	if err := schema.Ready(v, GateBuild()); err != nil {
+		t.Errorf("this release's guard on %v = %v, want it served", v, err)
+	}
+	late := newChannel(stale, 3)
+	if got := val(late.ID); !seal.IsSealed(got) {
+		t.Errorf("a channel created on a stale answer after the minimum reader rose keeps %q, want it sealed", got)
+	}
+	if _, err := stale.UpdateChannel(ctx, project, clear.ID, func(ch *check.Channel) error { ch.Name = "renamed"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := val(clear.ID); !seal.IsSealed(got) {
+		t.Errorf("a channel updated on a stale answer after the minimum reader rose keeps %q, want it sealed", got)
+	}
+
+	// The rerun finishes: every value sealed, version 8 and on recorded.
+	rep, err := schema.Run(ctx, s, runOpts("v-test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.After != (schema.Version{Version: schema.Current, MinReader: 7}) {
+		t.Errorf("after the rerun: %v, want version %d (min reader 7)", rep.After, schema.Current)
+	}
+	storetest.SearchPlain(t, []byte(fmt.Sprint(scanAll(t, s))))
+	chans, err := s.Channels(ctx, project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, ch := range chans {
+		got[ch.ID] = ch.Value
+	}
+	want := map[string]string{clear.ID: updated, late.ID: late.Value,
+		fmt.Sprintf("e0000000-0000-4000-8000-00000000020%d", 2): storetest.Secrets[2].Value}
+	for id, v := range want {
+		if got[id] != v {
+			t.Errorf("channel %s opens to %q, want %q", id, got[id], v)
+		}
+	}
+}

@@ -16,16 +16,17 @@ var (
 	channelSelect = `SELECT ` + columns(channelColumns) + ` FROM channels`
 )
 
-// CreateChannel stores a new channel, its value sealed (store.SealValue). It is store.ErrConflict if the ID is taken and
-// store.ErrNotFound if the project does not exist.
+// CreateChannel stores a new channel, its value sealed when the data's minimum reader opens
+// sealed values (store.KeepValue), read in the same transaction. It is store.ErrConflict if the
+// ID is taken and store.ErrNotFound if the project does not exist.
 func (s *Store) CreateChannel(ctx context.Context, ch *check.Channel) error {
 	row := channelToRow(ch)
-	var err error
-	if row.Value, err = store.SealValue(s.opts.Box, ch); err != nil {
-		return fmt.Errorf("create channel %s: %w", ch.ID, err)
-	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, channelInsert, row.fields()...)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if row.Value, err = s.keepValue(ctx, tx, ch); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, channelInsert, row.fields()...)
 		return dbErr(err)
 	})
 	if err != nil {
@@ -60,7 +61,7 @@ func (s *Store) Channels(ctx context.Context, projectID string) ([]*check.Channe
 }
 
 // UpdateChannel loads a project's channel, lets fn change it and stores the result, its value
-// sealed again, in one transaction. A channel that is not the project's is store.ErrNotFound.
+// kept as CreateChannel keeps it, in one transaction. A channel that is not the project's is store.ErrNotFound.
 func (s *Store) UpdateChannel(ctx context.Context, projectID, id string, fn func(ch *check.Channel) error) (*check.Channel, error) {
 	var out *check.Channel
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -81,7 +82,7 @@ func (s *Store) UpdateChannel(ctx context.Context, projectID, id string, fn func
 		}
 		ch.ID, ch.ProjectID, ch.Kind, ch.Created = r.ID, r.ProjectID, r.Kind, fromInstant(r.Created)
 		row := channelToRow(ch)
-		if row.Value, err = store.SealValue(s.opts.Box, ch); err != nil {
+		if row.Value, err = s.keepValue(ctx, tx, ch); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE channels SET name = ?, value = ?, disabled = ?, last_error = ? WHERE id = ?`,
@@ -114,4 +115,14 @@ func (s *Store) DeleteChannel(ctx context.Context, projectID, id string) error {
 		return fmt.Errorf("delete channel %s of project %s: %w", id, projectID, err)
 	}
 	return nil
+}
+
+// keepValue is ch's value as tx stores it: sealed when the data's minimum reader opens sealed
+// values, in clear text otherwise (store.KeepValue).
+func (s *Store) keepValue(ctx context.Context, tx *sql.Tx, ch *check.Channel) (string, error) {
+	v, err := s.txVersion(ctx, tx)
+	if err != nil {
+		return "", err
+	}
+	return store.KeepValue(s.opts.Box, ch, v.MinReader)
 }

@@ -192,15 +192,25 @@ const guardVersion = `SELECT user_version, (SELECT max(min_reader) FROM schema_m
 // costs one prepared statement reading the header and the few rows of schema_meta, a few
 // microseconds beside a ping's write.
 func (s *Store) guardWrite(ctx context.Context, tx *sql.Tx) error {
+	v, err := s.txVersion(ctx, tx)
+	if err != nil {
+		return err
+	}
+	return schema.Ready(v, schema.This())
+}
+
+// txVersion is the data-model version as tx sees it: inside a write transaction, what every
+// other writer sees until it commits.
+func (s *Store) txVersion(ctx context.Context, tx *sql.Tx) (schema.Version, error) {
 	var version, minReader sql.NullInt64
 	if err := tx.StmtContext(ctx, s.u.guard).QueryRowContext(ctx).Scan(&version, &minReader); err != nil {
-		return fmt.Errorf("read the data model version: %w", err)
+		return schema.Version{}, fmt.Errorf("read the data model version: %w", err)
 	}
 	v := schema.Version{Version: int(version.Int64), MinReader: int(version.Int64)}
 	if minReader.Valid {
 		v.MinReader = int(minReader.Int64)
 	}
-	return schema.Ready(v, schema.This())
+	return v, nil
 }
 
 // decide is schema.Check for this build plus what only SQLite can tell: a database with tables
