@@ -62,8 +62,9 @@ type Options struct {
 	// FlipRetention is how long processed flips are kept (default 90 days). Unprocessed flips are
 	// the notifier's outbox and are never removed for age.
 	FlipRetention time.Duration
-	// Box seals channel values at rest (SealValue, OpenValue). A store without one cannot write
-	// channels, nor read a sealed value: ErrNoBox.
+	// Box seals channel values at rest (KeepValue, OpenValue). A store without one cannot write
+	// channels to data whose minimum reader is SealReader or more, nor read a sealed value:
+	// ErrNoBox.
 	Box *seal.Box
 }
 
