@@ -301,6 +301,7 @@ type checksView struct {
 	Counts    map[string]int
 	Add       addForm
 	Filtering bool
+	MaxChecks int // how many checks the project may have (the API's cap)
 }
 
 // addForm is the create-check form's values.
@@ -323,7 +324,7 @@ func (s *Server) renderChecks(w http.ResponseWriter, r *http.Request, m *members
 	ctx := r.Context()
 	q := r.URL.Query()
 	view := &checksView{membership: m, Statuses: statuses, Status: q.Get("status"), Tag: q.Get("tag"),
-		Query: strings.TrimSpace(q.Get("q")), Refresh: s.refresh.Milliseconds(), Counts: map[string]int{}, Add: add}
+		Query: strings.TrimSpace(q.Get("q")), Refresh: s.refresh.Milliseconds(), Counts: map[string]int{}, Add: add, MaxChecks: s.maxChecks}
 	view.Filtering = view.Status != "" || view.Tag != "" || view.Query != ""
 	rows, tags, err := s.checkRows(ctx, m.Project.ID, view)
 	if err != nil {
@@ -482,6 +483,18 @@ func (s *Server) handleAddCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(errs) > 0 {
 		s.renderChecks(w, r, m, http.StatusUnprocessableEntity, errs, f)
+		return
+	}
+	// The API's cap (apiCheckLimit): counted as the API counts it, just before creating.
+	existing, err := s.st.Checks(r.Context(), m.Project.ID)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("list checks of project %s: %w", m.Project.ID, err))
+		return
+	}
+	if len(existing) >= s.maxChecks {
+		s.renderChecks(w, r, m, http.StatusForbidden, []fieldError{{"name", fmt.Sprintf(
+			"This project already has %d checks, the most a project may have. Remove checks it no longer needs, or put new ones in another project.",
+			len(existing))}}, f)
 		return
 	}
 	c.AlertAfter = c.GoingDownAfter(nil)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/people"
 	"github.com/overduehq/overdue/internal/store"
 )
@@ -282,6 +283,34 @@ func TestReadOnlyNeverSeesUUIDs(t *testing.T) {
 	}
 	if r := m.get("/checks/" + idBackup + "/details/"); !strings.Contains(r.body, "/checks/"+idBackup+"/pings/1/") {
 		t.Error("member's details do not link the ping body")
+	}
+}
+
+// TestAddCheckCap: the add-check form applies the API's per-project cap (half of
+// MaxChecksPerProject, 403), says so next to the form, and creates nothing past it.
+func TestAddCheckCap(t *testing.T) {
+	if defaultMaxChecksPerProject != httpapi.DefaultMaxChecksPerProject {
+		t.Errorf("the pages' default cap %d differs from the API's %d", defaultMaxChecksPerProject, httpapi.DefaultMaxChecksPerProject)
+	}
+	e := newEnv(t, envOptions{dashboard: true, maxChecks: 5}) // through the API and the form: 2
+	e.addCheck(idBackup, "Nightly backup", "backup", "", check.StatusUp)
+	b := e.signedIn("ann@example.com", people.RoleMember)
+	if r := b.get("/projects/p1/checks/"); !strings.Contains(r.body, "A project may have up to 2 checks; this one has 1.") {
+		t.Errorf("the checks page does not state the cap:\n%s", r.body)
+	}
+	form := func(name string) url.Values {
+		return url.Values{"name": {name}, "period": {"1 day"}, "grace": {"1 hour"}}
+	}
+	if r := b.post("/projects/p1/checks/add/", form("Second")); r.StatusCode != 303 {
+		t.Fatalf("add the second check = %d, want 303", r.StatusCode)
+	}
+	r := b.post("/projects/p1/checks/add/", form("Third"))
+	if r.StatusCode != 403 || !strings.Contains(r.body, "This project already has 2 checks, the most a project may have.") ||
+		!strings.Contains(r.body, `id="name-error"`) || !strings.Contains(r.body, `value="Third"`) {
+		t.Errorf("add past the cap = %d, want 403 with the reason next to the name and the values kept:\n%s", r.StatusCode, r.body)
+	}
+	if cs, _ := e.st.Checks(t.Context(), "p1"); len(cs) != 2 {
+		t.Errorf("the project has %d checks, want 2", len(cs))
 	}
 }
 

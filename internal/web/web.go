@@ -61,7 +61,15 @@ type Config struct {
 	// Undeliverable maps each channel kind this server cannot deliver to why and how to enable
 	// it, as the API's Config.Undeliverable; the integrations page shows it on such channels.
 	Undeliverable map[string]string
+	// MaxChecksPerProject is the API's httpapi.Config.MaxChecksPerProject (the auto-provisioning
+	// cap): the add-check form stops at half of it, as creating through the API does (403). Zero
+	// means the API's default, 20,000 (so 10,000 checks through the form).
+	MaxChecksPerProject int
 }
+
+// defaultMaxChecksPerProject is httpapi.DefaultMaxChecksPerProject (a test keeps them equal;
+// the pages do not import the API).
+const defaultMaxChecksPerProject = 20000
 
 // Server is the pages' handler. Build it with New.
 type Server struct {
@@ -79,6 +87,7 @@ type Server struct {
 	refresh       time.Duration
 	tester        ChannelTester
 	undeliverable map[string]string
+	maxChecks     int // checks a project may have before the add-check form refuses another
 
 	pages      map[string]*template.Template
 	css        []byte
@@ -112,6 +121,10 @@ func New(cfg Config) (*Server, error) {
 	if s.refresh <= 0 {
 		s.refresh = 10 * time.Second
 	}
+	if cfg.MaxChecksPerProject <= 0 {
+		cfg.MaxChecksPerProject = defaultMaxChecksPerProject
+	}
+	s.maxChecks = max(1, cfg.MaxChecksPerProject/2)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

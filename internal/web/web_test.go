@@ -89,6 +89,8 @@ type envOptions struct {
 	clientIP func(*http.Request) string
 	hashing  *account.HashSlots
 	log      *slog.Logger
+	// maxChecks is the API's and the pages' MaxChecksPerProject (zero: the default).
+	maxChecks int
 }
 
 func newEnv(t *testing.T, opts envOptions) *env {
@@ -123,7 +125,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	cfg := Config{Accounts: e.acc, SiteRoot: root, Limiter: NewLimiter(opts.limits, opts.counters), FirstStart: opts.first,
 		ClientIP: opts.clientIP, Logger: opts.log}
 	if opts.dashboard {
-		cfg.Checks, cfg.Refresh = st, opts.refresh
+		cfg.Checks, cfg.Refresh, cfg.MaxChecksPerProject = st, opts.refresh, opts.maxChecks
 		if opts.webhooks {
 			wh, err := notify.NewWebhook(notify.WebhookConfig{ServerSecret: []byte("test secret")})
 			if err != nil {
@@ -131,7 +133,8 @@ func newEnv(t *testing.T, opts envOptions) *env {
 			}
 			cfg.Tester = &notify.Tester{Transports: map[string]notify.Transport{check.ChannelWebhook: wh}, SiteRoot: root, Now: e.clock}
 		}
-		api = httpapi.New(httpapi.Config{Store: st, Now: e.clock, SiteRoot: root, SecretKey: []byte("test secret")})
+		api = httpapi.New(httpapi.Config{Store: st, Now: e.clock, SiteRoot: root, SecretKey: []byte("test secret"),
+			MaxChecksPerProject: opts.maxChecks})
 	}
 	e.pages, err = New(cfg)
 	if err != nil {
