@@ -256,7 +256,7 @@ func accountMailer(email notify.Transport, stdout io.Writer) account.Mailer {
 		return &account.ConsoleMailer{W: stdout}
 	}
 	return account.MailerFunc(func(ctx context.Context, m account.Mail) error {
-		return notify.SendText(ctx, email, m.To, m.Subject, m.Text)
+		return notify.SendText(ctx, email, m.To, m.Subject, m.Text, m.Link)
 	})
 }
 

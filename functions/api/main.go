@@ -76,7 +76,7 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 			return nil, fmt.Errorf("configuration: %s %w", lambdaenv.EmailFrom, err)
 		}
 		mailer = account.MailerFunc(func(ctx context.Context, m account.Mail) error {
-			return notify.SendText(ctx, ses, m.To, m.Subject, m.Text)
+			return notify.SendText(ctx, ses, m.To, m.Subject, m.Text, m.Link)
 		})
 	}
 	var tester httpapi.ChannelTester

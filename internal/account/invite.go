@@ -99,7 +99,7 @@ func (s *Service) Invite(ctx context.Context, in NewInvitation) (*Invited, error
 			inviter = u.Name + " (" + u.Email + ")"
 		}
 	}
-	m := Mail{To: email, Subject: fmt.Sprintf("Join %s on Overdue", p.Name), Text: fmt.Sprintf(
+	m := Mail{To: email, Subject: fmt.Sprintf("Join %s on Overdue", p.Name), Link: out.Link, Text: fmt.Sprintf(
 		"%s invites you to the project %q on Overdue, as %s.\n\nTo join, open this link within %d days:\n\n%s\n\n"+
 			"It works once. If you did not expect this, ignore this message.\n",
 		inviter, p.Name, roleWords(in.Role), int(InvitationTTL/(24*time.Hour)), out.Link)}
@@ -147,16 +147,33 @@ func roleWords(r people.Role) string {
 	return string(r)
 }
 
+// ErrInviterLacksRole is an invitation whose inviter may no longer grant its role: removed from
+// the project, or demoted, since the invitation was sent. An invitation carries no more
+// authority than its inviter has when it is accepted.
+var ErrInviterLacksRole = errors.New("the person who sent this invitation may no longer grant its role")
+
 // Invitation looks up the invitation the token opens, without using it. store.ErrNotFound for
-// an unknown, used or expired token.
+// an unknown, used or expired token; ErrInviterLacksRole when its inviter is no longer a member
+// of the project whose role may grant the invited role.
 func (s *Service) Invitation(ctx context.Context, token string) (*people.Invitation, error) {
-	return s.People.Invitation(ctx, HashToken(token), s.Now())
+	inv, err := s.People.Invitation(ctx, HashToken(token), s.Now())
+	if err != nil {
+		return nil, err
+	}
+	switch err := s.mayGrant(ctx, inv.ProjectID, inv.InviterID, inv.Role); {
+	case errors.Is(err, ErrForbidden):
+		return nil, fmt.Errorf("invitation to project %s: %w", inv.ProjectID, ErrInviterLacksRole)
+	case err != nil:
+		return nil, err
+	}
+	return inv, nil
 }
 
 // AcceptInvitation makes the signed-in user a member of the invitation's project with its role,
 // using the token up. The user's email must be the invited one (ErrForbidden otherwise, and the
 // invitation stays usable by its addressee); a user who is a member already keeps the role they
-// have. store.ErrNotFound for an unknown, used or expired token.
+// have. store.ErrNotFound for an unknown, used or expired token; ErrInviterLacksRole when the
+// inviter may no longer grant the role (nothing is used up).
 func (s *Service) AcceptInvitation(ctx context.Context, token, userID string) (*people.Invitation, error) {
 	u, err := s.People.User(ctx, userID)
 	if err != nil {
@@ -188,7 +205,8 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, userID string) (*
 // and password given, and makes it a member with the invitation's role: the link proves the
 // email. ErrInvalid for a bad name or password (the invitation stays usable), store.ErrConflict
 // when the email has an account already (sign in and accept instead), store.ErrNotFound for an
-// unknown, used or expired token.
+// unknown, used or expired token, ErrInviterLacksRole when the inviter may no longer grant the
+// role.
 func (s *Service) AcceptInvitationNewUser(ctx context.Context, token, name, password string) (*people.User, *people.Invitation, error) {
 	if err := people.ValidateName(name); err != nil {
 		return nil, nil, invalid(err)

@@ -48,7 +48,7 @@ func TestInviteMailsALinkThatWorksOnce(t *testing.T) {
 	if got.Link != wantLink || !got.Sent {
 		t.Errorf("Invite link %q sent %v, want %q sent", got.Link, got.Sent, wantLink)
 	}
-	if len(box.sent) != 1 || box.sent[0].To != "new@example.org" || !strings.Contains(box.sent[0].Text, wantLink) ||
+	if len(box.sent) != 1 || box.sent[0].To != "new@example.org" || !strings.Contains(box.sent[0].Text, wantLink) || box.sent[0].Link != wantLink ||
 		!strings.Contains(box.sent[0].Subject, "Ops") {
 		t.Fatalf("mail sent = %+v, want one to new@example.org with the link and the project's name", box.sent)
 	}
@@ -147,6 +147,54 @@ func TestAcceptInvitationAsExistingUser(t *testing.T) {
 	f.now = f.now.Add(InvitationTTL)
 	if _, err := f.svc.AcceptInvitation(ctx, late.Token, carol.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("AcceptInvitation(expired) = %v, want ErrNotFound", err)
+	}
+}
+
+// TestInvitationNeedsTheInvitersAuthority: an invitation is worth what its inviter may grant
+// when it is accepted: a manager demoted to member, or an owner removed, leaves invitations that
+// open nothing and are not used up; restored, the inviter's invitations work again.
+func TestInvitationNeedsTheInvitersAuthority(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	f.member(t, "owner@example.org", people.RoleOwner)
+	manager := f.member(t, "manager@example.org", people.RoleManager)
+	bob := f.member(t, "bob@example.org", "")
+	toBob, err := f.svc.Invite(ctx, NewInvitation{ProjectID: f.project, Email: "bob@example.org", Role: people.RoleManager, InviterID: manager.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	toNew, err := f.svc.Invite(ctx, NewInvitation{ProjectID: f.project, Email: "new@example.org", Role: people.RoleMember, InviterID: manager.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	demote := func(role people.Role) {
+		t.Helper()
+		if err := f.st.People().SetMembership(ctx, people.Membership{ProjectID: f.project, UserID: manager.ID, Role: role, Created: f.now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	demote(people.RoleMember)
+	if _, err := f.svc.Invitation(ctx, toBob.Token); !errors.Is(err, ErrInviterLacksRole) {
+		t.Errorf("Invitation(inviter demoted) = %v, want ErrInviterLacksRole", err)
+	}
+	if _, err := f.svc.AcceptInvitation(ctx, toBob.Token, bob.ID); !errors.Is(err, ErrInviterLacksRole) {
+		t.Errorf("AcceptInvitation(inviter demoted) = %v, want ErrInviterLacksRole", err)
+	}
+	if err := f.st.People().RemoveMembership(ctx, f.project, manager.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.AcceptInvitationNewUser(ctx, toNew.Token, "New", "a long password"); !errors.Is(err, ErrInviterLacksRole) {
+		t.Errorf("AcceptInvitationNewUser(inviter removed) = %v, want ErrInviterLacksRole", err)
+	}
+	if _, err := f.st.People().UserByEmail(ctx, "new@example.org"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a refused invitation created the account: %v", err)
+	}
+	if ms, _ := f.st.People().Memberships(ctx, bob.ID); len(ms) != 0 {
+		t.Errorf("bob joined through a refused invitation: %+v", ms)
+	}
+	demote(people.RoleManager)
+	if _, err := f.svc.AcceptInvitation(ctx, toBob.Token, bob.ID); err != nil {
+		t.Errorf("AcceptInvitation(inviter a manager again) = %v, want it to work: nothing was used up", err)
 	}
 }
 

@@ -13,6 +13,10 @@ type Mail struct {
 	To      string
 	Subject string
 	Text    string
+	// Link is the one URL of ours the text carries, the only line a mail's HTML part makes a
+	// link: the rest of the text may hold what someone else typed (an inviter's name), which
+	// must never become a link sent from our address.
+	Link string
 }
 
 // Mailer sends account mail. The composition roots give one: the console of `overdue serve`

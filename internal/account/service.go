@@ -162,7 +162,7 @@ func (s *Service) SendPasswordReset(ctx context.Context, email string) error {
 		return errors.New("no mailer to send the reset link with")
 	}
 	link := strings.TrimRight(s.SiteRoot, "/") + SetPasswordPath + tok + "/"
-	return s.Mailer.SendMail(ctx, Mail{To: u.Email, Subject: "Set your Overdue password", Text: fmt.Sprintf(
+	return s.Mailer.SendMail(ctx, Mail{To: u.Email, Subject: "Set your Overdue password", Link: link, Text: fmt.Sprintf(
 		"Someone (we hope you) asked to set a new password for %s on Overdue.\n\n"+
 			"To set it, open this link within %d hours:\n\n%s\n\n"+
 			"It works once, and signs you out everywhere. If you did not ask, ignore this message: "+

@@ -13,8 +13,11 @@ import (
 
 func TestSendTextThroughSMTP(t *testing.T) {
 	srv := startSMTP(t, "")
-	text := "Open this link <soon>:\n\nhttps://od.example.org/accounts/set-password/tok/\n\nIt works once."
-	if err := notify.SendText(t.Context(), newSMTP(t, srv.port()), "bob@example.org", "Set your Overdue password", text); err != nil {
+	// The first line is what an inviter could have typed as a name: only the link given
+	// becomes a link.
+	text := "https://evil.example/login invites you\nhttps://evil.example/login\n\nOpen this link <soon>:\n\nhttps://od.example.org/accounts/set-password/tok/\n\nIt works once."
+	if err := notify.SendText(t.Context(), newSMTP(t, srv.port()), "bob@example.org", "Set your Overdue password", text,
+		"https://od.example.org/accounts/set-password/tok/"); err != nil {
 		t.Fatalf("SendText = %v", err)
 	}
 	mails := srv.sent()
@@ -49,5 +52,8 @@ func TestSendTextThroughSMTP(t *testing.T) {
 		if !strings.Contains(parts[1], want) {
 			t.Errorf("HTML part lacks %s:\n%s", want, parts[1])
 		}
+	}
+	if strings.Contains(parts[1], `href="https://evil.example`) || strings.Count(parts[1], "<a ") != 1 {
+		t.Errorf("HTML part links more than the given link:\n%s", parts[1])
 	}
 }

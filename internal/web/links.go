@@ -166,6 +166,10 @@ func (s *Server) invitation(w http.ResponseWriter, r *http.Request) (*people.Inv
 		s.deadLink(w, r, "This invitation has been used already or has expired. Ask the person who invited you for a new one.", LoginPath, "Sign in")
 		return nil, nil, nil, false
 	}
+	if errors.Is(err, account.ErrInviterLacksRole) {
+		s.inviterLacksRole(w, r)
+		return nil, nil, nil, false
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, nil, nil, false
@@ -203,6 +207,14 @@ func (s *Server) invitation(w http.ResponseWriter, r *http.Request) (*people.Inv
 	return inv, view, v, true
 }
 
+// inviterLacksRole answers an invitation whose inviter may no longer grant its role: 403, and
+// whom to ask instead. Nothing is used up: should the inviter get the role back, it works again.
+func (s *Server) inviterLacksRole(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusForbidden, "message", &page{Title: "This invitation no longer works",
+		Message: "The person who sent this invitation is no longer a member of the project, or may no longer give " +
+			"the role it offers. Ask an owner or a manager of the project to invite you again.", Link: LoginPath, LinkText: "Sign in"})
+}
+
 // handleInvite serves GET /accounts/invite/{token}/: what the invitation is to, and the way to
 // accept it: a Join button for the invited user signed in, a sign-in link for an invited email
 // that has an account, a name-and-password form for one that has none.
@@ -232,6 +244,10 @@ func (s *Server) handleInvitePost(w http.ResponseWriter, r *http.Request) {
 		_, err := s.acc.AcceptInvitation(r.Context(), token, v.User.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			s.deadLink(w, r, "This invitation has been used already or has expired.", "/", "Your projects")
+			return
+		}
+		if errors.Is(err, account.ErrInviterLacksRole) { // changed since the page was loaded
+			s.inviterLacksRole(w, r)
 			return
 		}
 		if err != nil {
@@ -264,6 +280,9 @@ func (s *Server) handleInvitePost(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.deadLink(w, r, "This invitation has been used already or has expired.", LoginPath, "Sign in")
+		return
+	case errors.Is(err, account.ErrInviterLacksRole):
+		s.inviterLacksRole(w, r)
 		return
 	case errors.Is(err, store.ErrConflict):
 		view.HasAccount = true

@@ -302,3 +302,32 @@ func TestSetPasswordRevokesTokensAndLinks(t *testing.T) {
 	r = e.browser().post(first, url.Values{"password": {"intruder password"}, "confirm": {"intruder password"}})
 	wantStatus(t, "the other pending link", r, http.StatusNotFound)
 }
+
+// TestInvitationFromDemotedInviter: an invitation from a manager who has since been made a
+// member opens a page that says it no longer works, and joining is refused.
+func TestInvitationFromDemotedInviter(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.user("owner@example.org", "owner password", people.RoleOwner)
+	manager := e.user("manager@example.org", "manager password", people.RoleManager)
+	e.user("bob@example.org", "bob password", "")
+	if _, err := e.acc.Invite(t.Context(), account.NewInvitation{ProjectID: e.project, Email: "bob@example.org", Role: people.RoleManager, InviterID: manager.ID}); err != nil {
+		t.Fatal(err)
+	}
+	link := path(t, e.box.link(t, "bob@example.org"))
+	b := e.browser()
+	wantRedirect(t, "bob signs in", b.login("bob@example.org", "bob password"), "/")
+	wantStatus(t, "the invitation while its inviter is a manager", b.get(link), http.StatusOK)
+
+	if err := e.st.People().SetMembership(t.Context(), people.Membership{ProjectID: e.project, UserID: manager.ID, Role: people.RoleMember, Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	r := b.get(link)
+	wantStatus(t, "the invitation after its inviter was demoted", r, http.StatusForbidden)
+	if !strings.Contains(r.body, "Ask an owner or a manager of the project to invite you again.") {
+		t.Errorf("refused invitation page:\n%s", r.body)
+	}
+	wantStatus(t, "joining after the inviter was demoted", b.post(link, nil), http.StatusForbidden)
+	if r := b.get("/"); strings.Contains(r.body, "<td>Ops</td>") {
+		t.Errorf("bob joined Ops through a refused invitation:\n%s", r.body)
+	}
+}
