@@ -318,7 +318,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"migrate", "up"}, "-dry-run"},
 		{[]string{"schedule"}, "-after"},
 		{[]string{"export"}, "-out"},
-		{[]string{"import"}, "import overdue [--dry-run] FILE"},
+		{[]string{"import"}, "import overdue [--dry-run] [--merge-people] FILE"},
 		{[]string{"import", "overdue"}, "-dry-run"},
 		{[]string{"import", "healthchecks"}, "-api-key"},
 		{[]string{"version"}, "print the build's version"},

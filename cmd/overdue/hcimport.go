@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -20,15 +21,22 @@ import (
 	"github.com/overduehq/overdue/internal/transfer"
 )
 
-// cmdImportHealthchecks is `overdue import healthchecks --url BASE --api-key KEY [--project ID]
-// [--dry-run]`: a Healthchecks project's checks, with their UUIDs, into this store; or, with
-// --db FILE, everything a Healthchecks database holds.
+// hcAPIKeyEnv holds the Healthchecks API key when --api-key is not given: a flag's value is
+// visible to every user of the machine (ps, /proc/<pid>/cmdline), an environment variable only
+// to the user running the command.
+const hcAPIKeyEnv = "OVERDUE_HC_API_KEY"
+
+// cmdImportHealthchecks is `overdue import healthchecks --url BASE [--api-key KEY] [--project ID]
+// [--dry-run]` (the key from OVERDUE_HC_API_KEY when not given): a Healthchecks project's
+// checks, with their UUIDs, into this store; or, with --db FILE, everything a Healthchecks
+// database holds.
 func cmdImportHealthchecks(ctx context.Context, args []string, stdout io.Writer) error {
 	fset := newFlags("import healthchecks")
 	stf := addStoreFlags(fset)
 	base := fset.String("url", "", "the Healthchecks site root, such as https://healthchecks.io")
 	dbPath := fset.String("db", "", "a Healthchecks SQLite database file (hc.sqlite) to import instead of --url")
-	apiKey := fset.String("api-key", "", "the Healthchecks project's read-write API key (hcw_…)")
+	apiKey := fset.String("api-key", "", "the Healthchecks project's read-write API key (hcw_…); other users of this machine see it in ps: "+
+		"prefer the environment variable "+hcAPIKeyEnv)
 	projectID := fset.String("project", "", "the Overdue project to import into (default: the one holding an earlier import, or a new one)")
 	siteRoot := fset.String("site-root", "", "this Overdue's public URL, for the advice printed at the end")
 	dry := fset.Bool("dry-run", false, "show what would be imported; write nothing")
@@ -38,6 +46,10 @@ func cmdImportHealthchecks(ctx context.Context, args []string, stdout io.Writer)
 	}
 	if err := noPositional(fset, pos); err != nil {
 		return err
+	}
+	keyFromEnv := false
+	if *apiKey == "" && *dbPath == "" {
+		*apiKey, keyFromEnv = os.Getenv(hcAPIKeyEnv), true
 	}
 	if *dbPath != "" {
 		switch {
@@ -51,8 +63,8 @@ func cmdImportHealthchecks(ctx context.Context, args []string, stdout io.Writer)
 	switch {
 	case *base == "":
 		return usagef("import healthchecks: --url is required (the Healthchecks site root, such as https://healthchecks.io), or --db FILE")
-	case *apiKey == "":
-		return usagef("import healthchecks: --api-key is required (the project's read-write key, Settings → API Access)")
+	case *apiKey == "" && keyFromEnv:
+		return usagef("import healthchecks: the API key is required: set %s (or --api-key, which other users see in ps) to the project's read-write key, Settings → API Access", hcAPIKeyEnv)
 	}
 	if err := stf.check(fset.Name()); err != nil {
 		return err

@@ -73,8 +73,9 @@ commands:
   channel list --project ID      list a project's channels
   table create --table NAME      create a DynamoDB table for --store dynamodb
   export [--project ID] [--out FILE]  write the install, or one project, as an Overdue export file
-  import overdue [--dry-run] FILE     add what an export file holds and this store lacks
-  import healthchecks --url BASE --api-key KEY [--project ID] [--dry-run]  a Healthchecks project's checks, UUIDs kept
+  import overdue [--dry-run] [--merge-people] FILE  add what an export file holds and this store lacks
+  import healthchecks --url BASE [--api-key KEY] [--project ID] [--dry-run]  a Healthchecks project's checks, UUIDs kept
+                                 (the key from OVERDUE_HC_API_KEY; a flag's value is visible in ps)
   import healthchecks --db hc.sqlite [--dry-run]  everything of a Healthchecks database: projects, keys, channels, history
   migrate status [--json]        show the data model's version, this build's, and what is pending
   migrate up [--dry-run]         create or migrate the data model (SQLite: after a backup)

@@ -81,12 +81,15 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// cmdImportOverdue is `overdue import overdue [--dry-run] FILE`: a file of `overdue export`
-// into the chosen store, adding what it lacks.
+// cmdImportOverdue is `overdue import overdue [--dry-run] [--merge-people] FILE`: a file of
+// `overdue export` into the chosen store, adding what it lacks, and listing every permission it
+// grants.
 func cmdImportOverdue(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fset := newFlags("import overdue")
 	stf := addStoreFlags(fset)
 	dry := fset.Bool("dry-run", false, "show what would be imported; write nothing")
+	merge := fset.Bool("merge-people", false, "allow memberships and API tokens for users or projects this store already holds "+
+		"(refused otherwise; review them first with --dry-run --merge-people)")
 	pos, err := parseFlags(fset, args, stdout)
 	if err != nil {
 		return err
@@ -111,7 +114,7 @@ func cmdImportOverdue(ctx context.Context, args []string, stdin io.Reader, stdou
 		return err
 	}
 	defer st.Close()
-	rep, err := transfer.Import(ctx, in, st, ppl, transfer.ImportOptions{DryRun: *dry})
+	rep, err := transfer.Import(ctx, in, st, ppl, transfer.ImportOptions{DryRun: *dry, MergePeople: *merge})
 	if err != nil {
 		return fmt.Errorf("import overdue: %w", err)
 	}
@@ -131,6 +134,16 @@ func cmdImportOverdue(ctx context.Context, args []string, stdin io.Reader, stdou
 		fmt.Fprintf(stdout, "%s nothing: %s.\n", verb, done)
 	} else {
 		fmt.Fprintf(stdout, "%s %s.\n", verb, rep.Created)
+	}
+	if len(rep.Grants) > 0 {
+		what := "Permissions granted:"
+		if *dry {
+			what = "Permissions it would grant:"
+		}
+		fmt.Fprintln(stdout, what)
+		for _, g := range rep.Grants {
+			fmt.Fprintf(stdout, "  %s\n", g)
+		}
 	}
 	if !*dry {
 		fmt.Fprintln(stdout, "Ping URLs, API keys and badge URLs are those of the source; point the old hostname at "+

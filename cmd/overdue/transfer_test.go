@@ -163,6 +163,18 @@ func TestImportHealthchecksCommand(t *testing.T) {
 	if code, _, stderr := runIn("import", "healthchecks", "--data", data, "--url", hc.URL, "--api-key", "hcw_ffffffffffffffffffffffffffff"); code != exitFailure || !strings.Contains(stderr, "refused the API key") || strings.Contains(stderr, "hcw_ffff") {
 		t.Errorf("a wrong key = %d %q, want 1 and the refusal without the key", code, stderr)
 	}
+
+	// The key from the environment, where ps does not show it; without either, a usage error
+	// that names the variable.
+	t.Setenv("OVERDUE_HC_API_KEY", key)
+	code, out, stderr = runIn("import", "healthchecks", "--data", data, "--url", hc.URL)
+	if code != 0 || !strings.Contains(out, "Checks: 0 created, 3 already here.") {
+		t.Errorf("import with the key in OVERDUE_HC_API_KEY = %d %q %q", code, out, stderr)
+	}
+	t.Setenv("OVERDUE_HC_API_KEY", "")
+	if code, _, stderr := runIn("import", "healthchecks", "--data", data, "--url", hc.URL); code != exitUsage || !strings.Contains(stderr, "set OVERDUE_HC_API_KEY") {
+		t.Errorf("import without a key = %d %q, want a usage error naming OVERDUE_HC_API_KEY", code, stderr)
+	}
 }
 
 // TestImportHealthchecksDBCommand imports a Healthchecks database built from
@@ -225,5 +237,41 @@ func TestImportHealthchecksDBCommand(t *testing.T) {
 		if code, _, stderr := runIn(tt.args...); code != exitUsage || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v = %d %q, want 2 and %q", tt.args, code, stderr, tt.want)
 		}
+	}
+}
+
+// TestImportOverdueGrants: the import lists the permissions it grants, and refuses one into an
+// account already here unless told --merge-people.
+func TestImportOverdueGrants(t *testing.T) {
+	dir := t.TempDir()
+	d1, d2 := filepath.Join(dir, "d1"), filepath.Join(dir, "d2")
+	code, out, stderr := runIn("project", "create", "--data", d1, "--name", "Ops", "--json")
+	if code != 0 {
+		t.Fatalf("project create: %d %s", code, stderr)
+	}
+	var p map[string]string
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"user", "create", "--data", d1, "--email", "alice@example.org", "--project", p["id"], "--role", "manager"},
+		{"user", "create", "--data", d2, "--email", "alice@example.org"}, // another account, same email
+	} {
+		if code, _, stderr := runIn(args...); code != 0 {
+			t.Fatalf("%v: %d %s", args, code, stderr)
+		}
+	}
+	f := filepath.Join(dir, "one.jsonl")
+	if code, _, stderr := runIn("export", "--data", d1, "--out", f); code != 0 {
+		t.Fatalf("export: %d %s", code, stderr)
+	}
+	code, out, stderr = runIn("import", "overdue", "--dry-run", "--data", filepath.Join(dir, "fresh"), f)
+	if code != 0 || !strings.Contains(out, "Permissions it would grant:\n  alice@example.org: manager of project "+p["id"]+"\n") {
+		t.Errorf("import --dry-run = %d %q %q, want the grant listed", code, out, stderr)
+	}
+	// d2's alice is another account (another ID) with the email: refused as before; the grant
+	// refusal is for accounts with the file's ID, covered in internal/transfer.
+	if code, _, stderr := runIn("import", "overdue", "--data", d2, "--merge-people", f); code != exitFailure || !strings.Contains(stderr, "belongs to another account") {
+		t.Errorf("import into a store where the email has another account = %d %q", code, stderr)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -46,14 +47,28 @@ type apiCheck struct {
 	TZ                *string `json:"tz"`
 }
 
+// loopback reports whether host names this machine: localhost, or a loopback address.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // FromAPI reads a project through Healthchecks' management API v3: GET /api/v3/checks/ and
 // GET /api/v3/channels/ at base (the site root, such as https://healthchecks.io) with the
 // project's read-write API key. Checks Overdue cannot take are left out and named in Skipped.
+// The key goes only over https, or over http to this machine (a Healthchecks on localhost).
 func FromAPI(ctx context.Context, client *http.Client, base, apiKey string) (*Source, error) {
 	base = strings.TrimRight(base, "/")
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--url %q: want the site root of a Healthchecks, such as https://healthchecks.io", base)
+	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		return nil, fmt.Errorf("--url %q: the API key would cross the network in clear text; use https:// "+
+			"(http:// is accepted only for a Healthchecks on this machine: localhost, 127.0.0.1, ::1)", base)
 	}
 	var checks struct {
 		Checks []apiCheck `json:"checks"`

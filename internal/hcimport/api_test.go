@@ -91,6 +91,10 @@ func TestFromAPIRefusals(t *testing.T) {
 		{hc.URL, roKey, "read-only key"},
 		{hc.URL + "/nothing-here", rwKey, "404 Not Found: is --url the site root of a Healthchecks"},
 		{"healthchecks.io", rwKey, "want the site root of a Healthchecks"},
+		// The key never crosses a network in clear text: http only to this machine.
+		{"http://healthchecks.example.org", rwKey, "the API key would cross the network in clear text; use https://"},
+		{"http://localhost.example.org:8000", rwKey, "use https://"},
+		{"http://192.0.2.10", rwKey, "use https://"},
 	} {
 		_, err := hcimport.FromAPI(context.Background(), hc.Client(), tt.base, tt.key)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

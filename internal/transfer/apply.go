@@ -39,7 +39,7 @@ func keyOf(f *check.Flip) flipKey {
 
 // plan reads the store and decides what to write, counting it in rep.Created. Every conflict
 // is found here, before anything is written.
-func plan(ctx context.Context, f *parsed, st store.Store, ppl store.People, rep *Report) (*importPlan, error) {
+func plan(ctx context.Context, f *parsed, st store.Store, ppl store.People, rep *Report, merge bool) (*importPlan, error) {
 	p := &importPlan{}
 	existed := map[string]bool{}
 	for _, pr := range f.projects {
@@ -108,7 +108,7 @@ func plan(ctx context.Context, f *parsed, st store.Store, ppl store.People, rep 
 		}
 	}
 
-	if err := planPeople(ctx, f, ppl, existed, p); err != nil {
+	if err := planPeople(ctx, f, ppl, existed, merge, p, rep); err != nil {
 		return nil, err
 	}
 
@@ -154,13 +154,20 @@ func missingHistory(ctx context.Context, st store.Store, e *checkEntry) (history
 	return h, nil
 }
 
-func planPeople(ctx context.Context, f *parsed, ppl store.People, existed map[string]bool, p *importPlan) error {
+// planPeople decides which users, memberships and tokens to write, and lists each grant in rep.
+// A membership or token that would reach a user or a project the store held before is refused
+// unless merge is set.
+func planPeople(ctx context.Context, f *parsed, ppl store.People, existed map[string]bool, merge bool, p *importPlan, rep *Report) error {
 	if ppl == nil {
 		return nil
 	}
+	emails := map[string]string{}    // user ID → email
+	userExisted := map[string]bool{} // users the store held before
 	for _, u := range f.users {
+		emails[u.ID] = u.Email
 		_, err := ppl.User(ctx, u.ID)
 		if err == nil {
+			userExisted[u.ID] = true
 			continue
 		}
 		if !errors.Is(err, store.ErrNotFound) {
@@ -176,6 +183,10 @@ func planPeople(ctx context.Context, f *parsed, ppl store.People, existed map[st
 		}
 		p.users = append(p.users, u)
 	}
+	refuse := func(what string) error {
+		return fmt.Errorf("%s, which this store held before the import: importing it would grant access the file "+
+			"cannot vouch for. Review the grants with --dry-run --merge-people, then import with --merge-people to add them", what)
+	}
 	members := map[string]map[string]bool{}
 	for _, m := range f.memberships {
 		if members[m.ProjectID] == nil {
@@ -190,10 +201,20 @@ func planPeople(ctx context.Context, f *parsed, ppl store.People, existed map[st
 				}
 			}
 		}
-		if !members[m.ProjectID][m.UserID] {
-			members[m.ProjectID][m.UserID] = true
-			p.memberships = append(p.memberships, m)
+		if members[m.ProjectID][m.UserID] {
+			continue // a member already: the role in the store stands
 		}
+		old := existed[m.ProjectID] || userExisted[m.UserID]
+		if old && !merge {
+			what := fmt.Sprintf("membership of %s in project %s as %s: the project", emails[m.UserID], m.ProjectID, m.Role)
+			if !existed[m.ProjectID] {
+				what = fmt.Sprintf("membership of %s in project %s as %s: the account", emails[m.UserID], m.ProjectID, m.Role)
+			}
+			return refuse(what)
+		}
+		members[m.ProjectID][m.UserID] = true
+		p.memberships = append(p.memberships, m)
+		rep.Grants = append(rep.Grants, Grant{UserID: m.UserID, Email: emails[m.UserID], ProjectID: m.ProjectID, Role: m.Role, Existing: old})
 	}
 	for _, t := range f.tokens {
 		_, err := ppl.APITokenByHash(ctx, t.Hash)
@@ -203,7 +224,11 @@ func planPeople(ctx context.Context, f *parsed, ppl store.People, existed map[st
 		case !errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("find API token %s: %w", t.ID, err)
 		}
+		if userExisted[t.UserID] && !merge {
+			return refuse(fmt.Sprintf("personal API token %q of %s: the account", t.Name, emails[t.UserID]))
+		}
 		p.tokens = append(p.tokens, t)
+		rep.Grants = append(rep.Grants, Grant{UserID: t.UserID, Email: emails[t.UserID], TokenName: t.Name, Existing: userExisted[t.UserID]})
 	}
 	return nil
 }

@@ -19,6 +19,12 @@ import (
 type ImportOptions struct {
 	// DryRun reads the file and the store and reports what would be written, writing nothing.
 	DryRun bool
+	// MergePeople allows memberships and API tokens for users or projects the store held
+	// before the import. Without it such a grant is refused before anything is written: a file
+	// must not give someone access to a project of this store, or a token to act as one of its
+	// users, unless the operator has read the grants (Report.Grants, shown by --dry-run) and
+	// asked for it.
+	MergePeople bool
 }
 
 // Report says what an import found and did.
@@ -31,6 +37,34 @@ type Report struct {
 	Scope string
 	// Projects are the IDs and names of the file's projects, in file order.
 	Projects []ProjectSummary
+	// Grants are the permissions the import gives (on a dry run: would give), in file order.
+	Grants []Grant
+}
+
+// Grant is one permission an import gives: a role in a project (a membership), or a personal API
+// token, which acts as its user in every project the user belongs to.
+type Grant struct {
+	UserID, Email string
+	// ProjectID and Role for a membership; TokenName for an API token.
+	ProjectID string
+	Role      people.Role
+	TokenName string
+	// Existing is true when the user or the project was in the store before the import.
+	Existing bool
+}
+
+// String says the grant in a line: "alice@example.org: owner of project p1" or
+// "alice@example.org: personal API token "ci"", with "(into an account or project already
+// here)" when Existing.
+func (g Grant) String() string {
+	s := fmt.Sprintf("%s: %s of project %s", g.Email, g.Role, g.ProjectID)
+	if g.TokenName != "" || g.ProjectID == "" {
+		s = fmt.Sprintf("%s: personal API token %q (acts as the user in each of their projects)", g.Email, g.TokenName)
+	}
+	if g.Existing {
+		s += " (into an account or project already here)"
+	}
+	return s
 }
 
 // ProjectSummary names one project of a file.
@@ -82,7 +116,7 @@ func Import(ctx context.Context, r io.Reader, st store.Store, ppl store.People, 
 	if ppl == nil && (len(f.users) > 0 || len(f.memberships) > 0 || len(f.tokens) > 0) {
 		return nil, errors.New("the file holds accounts, and this store keeps none")
 	}
-	p, err := plan(ctx, f, st, ppl, rep)
+	p, err := plan(ctx, f, st, ppl, rep, opts.MergePeople)
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +310,9 @@ func (f *parsed) parseLine(line int, raw []byte, projects map[string]bool, check
 		m := people.Membership{ProjectID: r.Project, UserID: r.User, Role: people.Role(r.Role)}
 		if m.Created, err = parseTime("created", r.Created); err != nil {
 			return err
+		}
+		if err := m.Validate(); err != nil {
+			return fmt.Errorf("membership of user %s in project %s: %w", r.User, r.Project, err)
 		}
 		f.memberships = append(f.memberships, m)
 	case TypeAPIToken:

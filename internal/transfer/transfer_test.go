@@ -355,3 +355,64 @@ func TestProjectScope(t *testing.T) {
 		t.Errorf("a member of another project came along (%v)", err)
 	}
 }
+
+// TestImportGrantsIntoExistingPeople: a file cannot give a user of this store a role or a token,
+// nor anyone a role in a project of this store, unless the import is told to merge people; the
+// plan lists every grant; roles are checked when the file is read.
+func TestImportGrantsIntoExistingPeople(t *testing.T) {
+	src := openSQLite(t)
+	seed(t, src)
+	file := export(t, src, src.People(), transfer.ExportOptions{})
+	ctx := context.Background()
+
+	dst := openSQLite(t)
+	// Alice's account is here already (same ID and email): the file would make it an owner of
+	// the imported project and give it the file's API token.
+	must(t, dst.People().CreateUser(ctx, &people.User{ID: "u1", Email: "alice@example.org", Created: t0}))
+	for _, dry := range []bool{true, false} {
+		_, err := transfer.Import(ctx, bytes.NewReader(file), dst, dst.People(), transfer.ImportOptions{DryRun: dry})
+		if err == nil || !strings.Contains(err.Error(), "membership of alice@example.org in project "+projectID+" as owner: the account") ||
+			!strings.Contains(err.Error(), "--merge-people") {
+			t.Errorf("import (dry run %v) granting to an account already here = %v, want a refusal naming --merge-people", dry, err)
+		}
+	}
+	if _, err := dst.Project(ctx, projectID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a refused import wrote the project: %v", err)
+	}
+
+	rep := importFile(t, file, dst, dst.People(), transfer.ImportOptions{DryRun: true, MergePeople: true})
+	var got []string
+	for _, g := range rep.Grants {
+		got = append(got, g.String())
+	}
+	want := []string{
+		"alice@example.org: owner of project " + projectID + " (into an account or project already here)",
+		"bob@example.org: readonly of project " + projectID,
+		`alice@example.org: personal API token "ci" (acts as the user in each of their projects) (into an account or project already here)`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("grants of the plan:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	rep = importFile(t, file, dst, dst.People(), transfer.ImportOptions{MergePeople: true})
+	if rep.Created.Memberships != 2 || rep.Created.APITokens != 1 {
+		t.Errorf("import with MergePeople created %v, want 2 memberships and 1 token", rep.Created)
+	}
+
+	// A project already here: the file's members would join it.
+	other := openSQLite(t)
+	projectOnly := export(t, src, nil, transfer.ExportOptions{ProjectID: projectID})
+	importFile(t, projectOnly, other, other.People(), transfer.ImportOptions{})
+	_, err := transfer.Import(ctx, bytes.NewReader(file), other, other.People(), transfer.ImportOptions{})
+	if err == nil || !strings.Contains(err.Error(), "as owner: the project, which this store held before the import") {
+		t.Errorf("import adding members to a project already here = %v, want a refusal", err)
+	}
+
+	bad := bytes.Replace(file, []byte(`"role":"owner"`), []byte(`"role":"admin"`), 1)
+	if bytes.Equal(bad, file) {
+		t.Fatalf("no owner role in the file:\n%s", file)
+	}
+	_, err = transfer.Import(ctx, bytes.NewReader(bad), openSQLite(t), nil, transfer.ImportOptions{DryRun: true})
+	if err == nil || !strings.Contains(err.Error(), `role "admin" is not one of owner, manager, member, readonly`) {
+		t.Errorf("import of a file with role admin = %v, want the role refused", err)
+	}
+}
