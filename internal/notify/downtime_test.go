@@ -34,6 +34,7 @@ var sampleValues = map[string]string{
 	"call":       `{"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "0123456789abcdef0123", "from": "+14155550100", "to": "+14155550101"}`,
 	"whatsapp":   `{"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "0123456789abcdef0123", "from": "+14155550100", "to": "+14155550101"}`,
 	"signal":     `{"from": "+14155550100", "to": "+14155550101"}`,
+	"github":     `{"repo": "octo-org/backups", "token": "github_pat_0123456789abcdef0123"}`,
 }
 
 // upAfterOutage is a check up again after 2 h 14 min 37 s down.

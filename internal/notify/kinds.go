@@ -41,6 +41,13 @@ type kind struct {
 	// downOnly kinds send nothing for up (a phone call, a Trello card: Healthchecks' is_noop);
 	// their up deliveries are recorded as sent without a request.
 	downOnly bool
+	// exchange, when set, delivers with several requests instead of request's one (GitHub
+	// finds the issue to close before closing it). do sends one request and classifies the
+	// answer as Send does, returning the body of a 2xx.
+	exchange func(c call, do func(outgoing) ([]byte, error)) error
+	// rateLimited says an answer outside 429/408/5xx is the service's rate limit, so transient
+	// (GitHub answers 403 to a token over its limit).
+	rateLimited func(code int, h http.Header) bool
 }
 
 // call is what a kind's request is made from.
@@ -49,6 +56,8 @@ type call struct {
 	Base     string // the service's base URL, without a trailing slash
 	Card     card
 	Delivery string // the delivery ID, the same on every attempt
+	// Ref is what an earlier request of the same exchange found: the GitHub issue's number.
+	Ref string
 }
 
 // outgoing is one HTTP request to a service.
@@ -97,6 +106,7 @@ var serviceKinds = []*kind{
 	callKind,
 	whatsAppKind,
 	signalKind,
+	githubKind,
 }
 
 // lookupKind is the registered service kind named name, or nil.
@@ -324,9 +334,10 @@ func (s *service) client(u string) *http.Client {
 // of little use, and a service must not be able to hold a delivery for ever.
 const MaxRetryAfter = 6 * time.Hour
 
-// Send renders the kind's request and sends it. 2xx is sent. 429, 408 and 5xx, timeouts and
-// network errors are transient; a Retry-After on them is honoured (RetryAfter). Other answers
-// are permanent, with the service's own error text, scrubbed of the channel's secrets.
+// Send renders the kind's request and sends it (or, for a kind with an exchange, runs it). 2xx
+// is sent. 429, 408 and 5xx, timeouts and network errors are transient; a Retry-After on them is
+// honoured (RetryAfter). Other answers are permanent, with the service's own error text,
+// scrubbed of the channel's secrets.
 func (s *service) Send(ctx context.Context, ch *check.Channel, m *Message, deliveryID string) error {
 	k := s.kind
 	if err := k.validate(ch.Value); err != nil {
@@ -335,13 +346,29 @@ func (s *service) Send(ctx context.Context, ch *check.Channel, m *Message, deliv
 	if k.downOnly && !m.card.Down {
 		return nil
 	}
-	out, err := k.request(call{Value: ch.Value, Base: s.base, Card: m.card, Delivery: deliveryID})
+	c := call{Value: ch.Value, Base: s.base, Card: m.card, Delivery: deliveryID}
+	do := func(out outgoing) ([]byte, error) { return s.do(ctx, ch, out) }
+	if k.exchange != nil {
+		return k.exchange(c, do)
+	}
+	out, err := k.request(c)
 	if err != nil {
 		return Permanent(fmt.Errorf("%s: %w", k.title, err))
 	}
+	_, err = do(out)
+	return err
+}
+
+// maxAnswer bounds the body of a service's 2xx answer that a kind reads (GitHub's issue list).
+const maxAnswer = 8 << 20
+
+// do sends one request and classifies the answer as Send documents; on 2xx it returns the body
+// (up to maxAnswer).
+func (s *service) do(ctx context.Context, ch *check.Channel, out outgoing) ([]byte, error) {
+	k := s.kind
 	req, err := http.NewRequestWithContext(ctx, out.Method, out.URL, bytes.NewReader(out.Body))
 	if err != nil {
-		return Permanent(fmt.Errorf("%s: the URL is not valid", k.title)) // not the URL: it may hold a key
+		return nil, Permanent(fmt.Errorf("%s: the URL is not valid", k.title)) // not the URL: it may hold a key
 	}
 	for name, vs := range out.Header {
 		req.Header[name] = vs
@@ -351,36 +378,41 @@ func (s *service) Send(ctx context.Context, ch *check.Channel, m *Message, deliv
 	if err != nil {
 		switch {
 		case errors.Is(err, errPrivateAddress):
-			return Permanent(fmt.Errorf("%s: %w", k.title, err))
+			return nil, Permanent(fmt.Errorf("%s: %w", k.title, err))
 		case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-			return fmt.Errorf("%s did not answer in time", k.title)
+			return nil, fmt.Errorf("%s did not answer in time", k.title)
 		}
-		return fmt.Errorf("%s: %s", k.title, scrub(errorText(err), ch.Value))
+		return nil, fmt.Errorf("%s: %s", k.title, scrub(errorText(err), ch.Value))
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	code := resp.StatusCode
 	if code >= 200 && code < 300 {
-		return nil
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading its answer: %s", k.title, scrub(errorText(err), ch.Value))
+		}
+		return body, nil
 	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	msg := fmt.Sprintf("%s answered %d", k.title, code)
 	if detail := scrub(serviceError(body), ch.Value); detail != "" {
 		msg += ": " + detail
 	}
 	err = errors.New(msg)
+	limited := k.rateLimited != nil && k.rateLimited(code, resp.Header)
 	switch {
-	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
+	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500 || limited:
 		if wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), s.now()); ok {
-			return &RetryAfterError{Err: err, Wait: wait}
+			return nil, &RetryAfterError{Err: err, Wait: wait}
 		}
 		if wait, ok := bodyRetryAfter(body); ok && code == http.StatusTooManyRequests {
-			return &RetryAfterError{Err: err, Wait: wait}
+			return nil, &RetryAfterError{Err: err, Wait: wait}
 		}
-		return err
+		return nil, err
 	case code >= 300 && code < 400:
-		return Permanent(fmt.Errorf("%w (a redirect, not followed)", err))
+		return nil, Permanent(fmt.Errorf("%w (a redirect, not followed)", err))
 	}
-	return Permanent(err)
+	return nil, Permanent(err)
 }
 
 // RetryAfterError is a transient failure whose service said when to try again. The dispatcher
