@@ -59,6 +59,8 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	smtpListen := fs.String("smtp-listen", "", "receive email pings over SMTP on this address (e.g. :25 or 127.0.0.1:2525)")
 	pingDomain := fs.String("ping-domain", "", "with --smtp-listen: the domain of ping addresses, <uuid>@DOMAIN (default: the site root's host)")
 	useAWS := fs.Bool("aws", false, "send SMS and SNS channels through SNS, and email through SES unless --smtp-host is set (AWS configuration from the environment)")
+	shellChannels := fs.Bool("shell-channels", false, "run the commands of shell channels on this host, as the user overdue serve runs as (off by default: anyone who can add a channel could run commands)")
+	shellTimeout := fs.Duration("shell-timeout", notify.DefaultShellTimeout, "with --shell-channels: stop a shell channel's command after this long")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
@@ -84,6 +86,9 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usagef("serve: --site-root %q: want an http:// or https:// URL", *siteRoot)
 	}
 
+	if *shellTimeout < 100*time.Millisecond || *shellTimeout > time.Hour {
+		return usagef("serve: --shell-timeout %s: want 100ms to 1h", *shellTimeout)
+	}
 	if *pingDomain != "" && *smtpListen == "" {
 		return usagef("serve: --ping-domain goes with --smtp-listen ADDR")
 	}
@@ -119,6 +124,7 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	transports, err := localTransports(ctx, transportFlags{
 		emailFrom: *emailFrom, smtpHost: *smtpHost, smtpPort: *smtpPort,
 		smtpUser: *smtpUser, smtpNoTLS: *smtpNoTLS, useAWS: *useAWS,
+		shell: *shellChannels, shellTimeout: *shellTimeout,
 	})
 	if err != nil {
 		return err
@@ -328,6 +334,9 @@ type transportFlags struct {
 	smtpUser  string
 	smtpNoTLS bool
 	useAWS    bool
+	// shell enables shell channels, each command stopped after shellTimeout.
+	shell        bool
+	shellTimeout time.Duration
 }
 
 // localTransports builds the transports the flags ask for: email through SMTP or SES, SMS and
@@ -335,6 +344,9 @@ type transportFlags struct {
 // created; addWebhooks adds the rest once the store is open.
 func localTransports(ctx context.Context, tf transportFlags) (map[string]notify.Transport, error) {
 	transports := map[string]notify.Transport{}
+	if tf.shell {
+		transports[notify.ChannelShell] = notify.NewShell(notify.ShellConfig{Timeout: tf.shellTimeout})
+	}
 	if tf.useAWS {
 		cfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
@@ -393,9 +405,10 @@ func addWebhooks(ctx context.Context, st store.Store, secret []byte, baseURLs ma
 // flag. They end up in the start-up warning, the API's answer to a channel create, and the
 // error of a parked delivery (at most notify.MaxErrorLen characters with the prefix).
 var enableHints = map[string]string{
-	check.ChannelEmail: "start overdue serve with --smtp-host HOST (SMTP) or --aws (SES), and --email-from ADDRESS",
-	check.ChannelSMS:   "start overdue serve with --aws (SNS) and --email-from ADDRESS",
-	check.ChannelSNS:   "start overdue serve with --aws (SNS) and --email-from ADDRESS",
+	check.ChannelEmail:  "start overdue serve with --smtp-host HOST (SMTP) or --aws (SES), and --email-from ADDRESS",
+	check.ChannelSMS:    "start overdue serve with --aws (SNS) and --email-from ADDRESS",
+	check.ChannelSNS:    "start overdue serve with --aws (SNS) and --email-from ADDRESS",
+	notify.ChannelShell: "start overdue serve with --shell-channels (it then runs their commands on this host)",
 }
 
 // undeliverableKinds lists the channel kinds transports cannot deliver, each with why and how

@@ -107,6 +107,9 @@ func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger,
 		Logger:     log,
 		SecretKey:  secret,
 		Accounts:   acc,
+		// The notify function delivers every kind but shell, which runs commands on a host of
+		// its own (overdue serve --shell-channels).
+		Undeliverable: map[string]string{notify.ChannelShell: notify.ShellUndeliverable},
 	})
 	pages, err := web.New(web.Config{Accounts: acc, SiteRoot: cfg.SiteRoot, Logger: log,
 		Limiter: web.NewLimiter(web.DefaultLimits, st.Attempts()), Checks: st})

@@ -77,7 +77,7 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 	}
 	h := &handler{disp: disp, channels: root.Store.Deliveries(), log: root.Log, guard: root.Guard, refusals: root.Refusals,
 		// The api function's channel tests run here, where the transports and their grants are.
-		tester: &notify.Tester{Transports: disp.Transports, SiteRoot: cfg.SiteRoot, Now: root.Now}, chans: root.Store}
+		tester: &notify.Tester{Transports: disp.Transports, Undeliverable: disp.Undeliverable, SiteRoot: cfg.SiteRoot, Now: root.Now}, chans: root.Store}
 	return h.invoke, nil
 }
 
@@ -116,8 +116,10 @@ func newDispatcher(cfg settings, c clients, secret []byte, now func() time.Time,
 		// conditional write, so a retried batch or a duplicate stream record never sends twice.
 		Deliveries: c.st.Deliveries(),
 		Transports: transports,
-		SiteRoot:   cfg.SiteRoot,
-		Now:        now,
-		Logger:     log,
+		// Shell channels run commands on a host of their own: never here.
+		Undeliverable: map[string]string{notify.ChannelShell: notify.ShellUndeliverable},
+		SiteRoot:      cfg.SiteRoot,
+		Now:           now,
+		Logger:        log,
 	}, nil
 }

@@ -120,13 +120,13 @@ func lookupKind(name string) *kind {
 }
 
 // ChannelKinds lists every channel kind this build can be configured with: the core kinds of
-// package check (email, sms, sns, webhook), then the service kinds, then group.
+// package check (email, sms, sns, webhook), then the service kinds, then group and shell.
 func ChannelKinds() []string {
 	out := slices.Clone(check.ChannelKinds)
 	for _, k := range serviceKinds {
 		out = append(out, k.name)
 	}
-	return append(out, ChannelGroup)
+	return append(out, ChannelGroup, ChannelShell)
 }
 
 // ServiceKinds lists the kinds sent to a service over HTTP (slack, pd, …): the kinds
@@ -151,6 +151,9 @@ func DefaultChannelName(kind, value string) string {
 	}
 	if kind == ChannelGroup {
 		return "Group"
+	}
+	if kind == ChannelShell {
+		return "Shell command"
 	}
 	return value
 }
@@ -207,6 +210,9 @@ func ValidateChannel(kind, value string) error {
 	}
 	if kind == ChannelGroup {
 		return validateGroup(value)
+	}
+	if kind == ChannelShell {
+		return validateShell(value)
 	}
 	k := lookupKind(kind)
 	switch {
