@@ -20,6 +20,7 @@ import (
 type loginView struct {
 	Email string
 	Next  string
+	OIDC  *oidcView // the single sign-on button, nil without one
 }
 
 // handleLogin serves GET /accounts/login/: the sign-in form, or, for someone signed in
@@ -35,7 +36,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, next)
 		return
 	}
-	s.render(w, r, http.StatusOK, "login", &page{Title: "Sign in", Data: &loginView{Next: next}})
+	s.render(w, r, http.StatusOK, "login", &page{Title: "Sign in", Data: &loginView{Next: next, OIDC: s.oidcButton(next)}})
 }
 
 // handleLoginPost serves POST /accounts/login/ (fields email, password, next). Every failure
@@ -52,6 +53,7 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostForm.Get("email"))
 	password := r.PostForm.Get("password")
 	view := &loginView{Email: email, Next: safeNext(r.PostForm.Get("next"))}
+	view.OIDC = s.oidcButton(view.Next)
 	p := &page{Title: "Sign in", Data: view}
 	switch {
 	case email == "":

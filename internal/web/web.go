@@ -65,6 +65,11 @@ type Config struct {
 	// cap): the add-check form stops at half of it, as creating through the API does (403). Zero
 	// means the API's default, 20,000 (so 10,000 checks through the form).
 	MaxChecksPerProject int
+	// OIDC, when set, adds "Sign in with <provider>" to the sign-in page (oidc.go).
+	OIDC *OIDCConfig
+	// TrustedHeader, when set, signs in whoever an authenticating proxy names in a header
+	// (header.go). Off by default: only safe behind a proxy that strips it from clients.
+	TrustedHeader *TrustedHeader
 }
 
 // defaultMaxChecksPerProject is httpapi.DefaultMaxChecksPerProject (a test keeps them equal;
@@ -88,6 +93,9 @@ type Server struct {
 	tester        ChannelTester
 	undeliverable map[string]string
 	maxChecks     int // checks a project may have before the add-check form refuses another
+
+	oidc   *oidcClient    // nil without OIDC
+	header *TrustedHeader // nil without the trusted header
 
 	pages      map[string]*template.Template
 	css        []byte
@@ -137,6 +145,9 @@ func New(cfg Config) (*Server, error) {
 	if err := s.loadAssets(); err != nil {
 		return nil, err
 	}
+	if err := s.setupSSO(cfg); err != nil {
+		return nil, err
+	}
 	s.routes()
 	cop := http.NewCrossOriginProtection()
 	if s.siteRoot != "" {
@@ -146,7 +157,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(s.handleCrossOrigin))
-	s.handler = securityHeaders(cop.Handler(s.mux))
+	s.handler = securityHeaders(cop.Handler(s.trustHeader(s.mux)))
 	return s, nil
 }
 
@@ -192,6 +203,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /accounts/invite/{token}/{$}", s.handleInvitePost)
 	s.mux.HandleFunc("GET /accounts/first/{token}/{$}", s.handleFirst)
 	s.mux.HandleFunc("POST /accounts/first/{token}/{$}", s.handleFirstPost)
+	s.ssoRoutes()
 	s.mux.HandleFunc(AccountsPrefix, s.handleNotFound)
 	s.mux.HandleFunc(StaticPrefix, s.handleNotFound)
 	s.dashboardRoutes()

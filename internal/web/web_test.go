@@ -91,6 +91,9 @@ type envOptions struct {
 	log      *slog.Logger
 	// maxChecks is the API's and the pages' MaxChecksPerProject (zero: the default).
 	maxChecks int
+	// oidc and header turn on single sign-on (oidc_test.go, header_test.go).
+	oidc   *OIDCConfig
+	header *TrustedHeader
 }
 
 func newEnv(t *testing.T, opts envOptions) *env {
@@ -123,7 +126,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		opts.counters = NewMemoryCounters()
 	}
 	cfg := Config{Accounts: e.acc, SiteRoot: root, Limiter: NewLimiter(opts.limits, opts.counters), FirstStart: opts.first,
-		ClientIP: opts.clientIP, Logger: opts.log}
+		ClientIP: opts.clientIP, Logger: opts.log, OIDC: opts.oidc, TrustedHeader: opts.header}
 	if opts.dashboard {
 		cfg.Checks, cfg.Refresh, cfg.MaxChecksPerProject = st, opts.refresh, opts.maxChecks
 		if opts.webhooks {
