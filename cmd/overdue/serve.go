@@ -58,6 +58,7 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	proxyHeader := fs.String("proxy-header", "", "behind a reverse proxy: the header it appends the client's address to (e.g. X-Forwarded-For), for sign-in rate limits; off by default")
 	smtpListen := fs.String("smtp-listen", "", "receive email pings over SMTP on this address (e.g. :25 or 127.0.0.1:2525)")
 	pingDomain := fs.String("ping-domain", "", "with --smtp-listen: the domain of ping addresses, <uuid>@DOMAIN (default: the site root's host)")
+	sso := addSSOFlags(fs)
 	useAWS := fs.Bool("aws", false, "send SMS and SNS channels through SNS, and email through SES unless --smtp-host is set (AWS configuration from the environment)")
 	shellChannels := fs.Bool("shell-channels", false, "run the commands of shell channels on this host, as the user overdue serve runs as (off by default: anyone who can add a channel could run commands)")
 	shellTimeout := fs.Duration("shell-timeout", notify.DefaultShellTimeout, "with --shell-channels: stop a shell channel's command after this long")
@@ -91,6 +92,10 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if *pingDomain != "" && *smtpListen == "" {
 		return usagef("serve: --ping-domain goes with --smtp-listen ADDR")
+	}
+	oidc, trusted, err := sso.config()
+	if err != nil {
+		return err
 	}
 
 	// Everything the command line can get wrong is refused before the store is opened, so a
@@ -168,7 +173,9 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	tester := &notify.Tester{Transports: transports, Undeliverable: undeliverable, SiteRoot: root}
 	api := httpapi.New(httpapi.Config{Store: st, Now: now, SiteRoot: root, Logger: logger, SecretKey: secret,
 		Deliveries: deliveries, Undeliverable: undeliverable, Tester: tester, Accounts: svc})
-	pages, err := servePages(ctx, st, root, *proxyHeader, mailer, logger, stdout, tester, undeliverable)
+	pages, err := servePages(ctx, st, root, *proxyHeader, mailer, logger, stdout, tester, undeliverable, func(c *web.Config) {
+		c.OIDC, c.TrustedHeader = oidc, trusted
+	})
 	if err != nil {
 		return err
 	}
@@ -270,8 +277,9 @@ func accountMailer(email notify.Transport, stdout io.Writer) account.Mailer {
 // notifications). While the data has no account, it prints a one-time
 // link that creates the first one, owner of every project without members (the Default project
 // of a first start, or all projects of data from before accounts).
+// Options, when given, add to the pages' configuration (single sign-on).
 func servePages(ctx context.Context, st store.Store, root, proxyHeader string, mailer account.Mailer, logger *slog.Logger, stdout io.Writer,
-	tester web.ChannelTester, undeliverable map[string]string) (*web.Server, error) {
+	tester web.ChannelTester, undeliverable map[string]string, options ...func(*web.Config)) (*web.Server, error) {
 	acc, err := accounts(st)
 	if err != nil {
 		return nil, err
@@ -309,6 +317,9 @@ func servePages(ctx context.Context, st store.Store, root, proxyHeader string, m
 		cfg.FirstStart = first
 		fmt.Fprintf(stdout, "No account yet. Create the first one, owner of %d project(s), at this one-time link:\n  %s%s%s/\n\n",
 			len(first.ProjectIDs), root, web.FirstPath, tok)
+	}
+	for _, o := range options {
+		o(&cfg)
 	}
 	return web.New(cfg)
 }
