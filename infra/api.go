@@ -109,6 +109,7 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) *API {
 	// channels (the project index) and its parked deliveries (the unprocessed index).
 	props.Data.GrantItems(fn, concat(readActions, writeActions, manageActions), dynamo.ProjectIndex, dynamo.UnprocessedIndex)
 	props.Data.Secret.GrantRead(fn, nil)
+	addOIDC(fn, st.OIDC)
 
 	httpAPI := awsapigatewayv2.NewHttpApi(c, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
 		ApiName:     jsii.String("Overdue-" + st.Name),

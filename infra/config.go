@@ -112,6 +112,8 @@ type Stage struct {
 	// Optional; without it the stage takes no email pings. The stack's region must be one where
 	// SES receives email, and the domain must be verified in SES.
 	PingDomain string `json:"pingDomain"`
+	// OIDC, when set, adds sign-in with an OpenID Connect provider to the pages (oidc.go).
+	OIDC *OIDCStage `json:"oidc"`
 
 	// Dist is the directory holding <fn>/bootstrap (-c dist=..., else $OVERDUE_DIST, else
 	// "dist").
@@ -349,6 +351,11 @@ func (s Stage) validate() error {
 	if s.SiteRoot != "" {
 		if u, err := url.Parse(s.SiteRoot); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.HasSuffix(s.SiteRoot, "/") {
 			errs = append(errs, fmt.Errorf("siteRoot %q: want an absolute http(s) URL without a trailing slash, e.g. https://status.example.org", s.SiteRoot))
+		}
+	}
+	if s.OIDC != nil {
+		if err := s.OIDC.validate(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if s.SigningSecretARN != "" && !secretARN.MatchString(s.SigningSecretARN) {

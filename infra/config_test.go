@@ -85,6 +85,10 @@ func TestLoadStage(t *testing.T) {
 		{name: "domain outside the zone", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"domainName": "status.example.org", "certificateArn": "arn:aws:acm:us-east-1:1:certificate/x", "hostedZoneId": "Z123", "hostedZoneName": "example.com"}}}, wantErr: `domainName "status.example.org" is not in hostedZoneName "example.com"`},
 		{name: "heartbeat not a URL", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"heartbeatUrl": "hc-ping.com/secret-uuid"}}}, wantErr: "heartbeatUrl: want an absolute http(s) URL"},
 		{name: "negative concurrency", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"reservedConcurrency": map[string]any{"notify": -1}}}}, wantErr: "reservedConcurrency.notify = -1"},
+		{name: "oidc without client", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"oidc": map[string]any{"issuer": "https://sso.example.org"}}}}, wantErr: "oidc.clientId is not set"},
+		{name: "oidc issuer over http", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"oidc": map[string]any{"issuer": "http://sso.example.org", "clientId": "c"}}}}, wantErr: `oidc.issuer "http://sso.example.org"`},
+		{name: "oidc secret by name", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"oidc": map[string]any{"issuer": "https://sso.example.org", "clientId": "c", "clientSecretArn": "overdue/oidc"}}}}, wantErr: `oidc.clientSecretArn "overdue/oidc": want a secret's complete ARN`},
+		{name: "oidc domain with @", ctx: map[string]any{"stages": map[string]any{"dev": map[string]any{"oidc": map[string]any{"issuer": "https://sso.example.org", "clientId": "c", "domains": []any{"a@example.org"}}}}}, wantErr: `oidc.domains: email domain "a@example.org"`},
 		{name: "empty build", ctx: map[string]any{"build": " "}, wantErr: `context "build"`},
 		{name: "migrate not a bool", ctx: map[string]any{"migrate": "yes please"}, wantErr: `context "migrate"`},
 	} {

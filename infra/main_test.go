@@ -155,9 +155,14 @@ var (
 			"hostedZoneName":      "example.org",
 			"heartbeatUrl":        "https://hc-ping.com/0f3a6e8c-1111-4222-8333-944444444444",
 			"reservedConcurrency": map[string]any{"api": 50, "sweep": 3},
+			"oidc": map[string]any{"issuer": "https://sso.example.org/realms/ops", "clientId": "overdue", "name": "Keycloak",
+				"clientSecretArn": oidcSecretARN, "domains": []any{"example.org"}, "createAccounts": true},
 		}},
 	}
 )
+
+// oidcSecretARN is the full stage's OIDC client secret.
+const oidcSecretARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:overdue/oidc-AbC123"
 
 // expect runs f, which makes assertions that panic when they fail (the assertions library
 // reports a failed match as a panic), and turns such a panic into a test error, so one failed

@@ -920,3 +920,51 @@ func (s *synthesized) notifyLive(t *testing.T) any {
 	}
 	return getAtt(notifyID, "Arn")
 }
+
+// TestAPIOIDC: the stage's OIDC settings reach the api function, which alone may read the
+// client secret, and only that secret with it; a stage without OIDC sets none of it.
+func TestAPIOIDC(t *testing.T) {
+	s := synth(t, fullContext)
+	_, fn := s.function(t, "badge API")
+	vars := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+	for k, want := range map[string]string{"OIDC_ISSUER": "https://sso.example.org/realms/ops", "OIDC_CLIENT_ID": "overdue",
+		"OIDC_NAME": "Keycloak", "OIDC_CLIENT_SECRET_ARN": oidcSecretARN, "SSO_DOMAINS": "example.org", "SSO_CREATE_ACCOUNTS": "true"} {
+		if vars[k] != want {
+			t.Errorf("api function's %s = %v, want %q", k, vars[k], want)
+		}
+	}
+	apiRole := props(fn)["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+	found := false
+	for _, p := range s.resources("AWS::IAM::Policy") {
+		doc, _ := json.Marshal(props(p)["PolicyDocument"])
+		if !strings.Contains(string(doc), oidcSecretARN) {
+			continue
+		}
+		roles := props(p)["Roles"].([]any)
+		if len(roles) != 1 || roles[0].(map[string]any)["Ref"] != apiRole {
+			t.Errorf("a policy of roles %v names the OIDC client secret; only the api function's may", roles)
+		}
+		for _, st := range props(p)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			st := st.(map[string]any)
+			b, _ := json.Marshal(st["Resource"])
+			if !strings.Contains(string(b), oidcSecretARN) {
+				continue
+			}
+			found = true
+			if st["Action"] != "secretsmanager:GetSecretValue" || st["Resource"] != oidcSecretARN {
+				t.Errorf("statement on the OIDC secret = %v on %v; want secretsmanager:GetSecretValue on it alone", st["Action"], st["Resource"])
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the api function may not read the OIDC client secret")
+	}
+
+	dev := synth(t, devContext)
+	_, fn = dev.function(t, "badge API")
+	for k := range props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any) {
+		if strings.HasPrefix(k, "OIDC_") || strings.HasPrefix(k, "SSO_") {
+			t.Errorf("a stage without OIDC gives the api function %s", k)
+		}
+	}
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Synthesizes the dev and prod stacks, and a stage with every option on (custom domain, alarm
-# email, sender, migrate), into cdk.out/lint/<stage>/ and runs cfn-lint on the templates.
+# email, sender, migrate, OIDC), into cdk.out/lint/<stage>/ and runs cfn-lint on the templates.
 #
 # Placeholder binaries stand in for `make build`: the templates differ only in asset hashes,
 # and linting must not depend on the functions compiling. They go to cdk.out/lint, not to
@@ -24,7 +24,7 @@ go build -o .cache/infra-app ./infra
 
 # Example settings in place of a team's own (cdk.json's "stages"). One line each: the CLI cuts
 # a -c value at its first newline.
-stages='{"dev": {"emailFrom": "alerts@dev.example.org"}, "prod": {"emailFrom": "alerts@example.org", "alarmEmail": "oncall@example.org"}, "full": {"alarmEmail": "ops@example.org", "emailFrom": "Overdue <alerts@example.org>", "domainName": "status.example.org", "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555", "pingDomain": "ping.example.org"}}'
+stages='{"dev": {"emailFrom": "alerts@dev.example.org"}, "prod": {"emailFrom": "alerts@example.org", "alarmEmail": "oncall@example.org"}, "full": {"alarmEmail": "ops@example.org", "emailFrom": "Overdue <alerts@example.org>", "domainName": "status.example.org", "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555", "pingDomain": "ping.example.org", "oidc": {"issuer": "https://sso.example.org/realms/ops", "clientId": "overdue", "clientSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:overdue/oidc-AbC123", "domains": ["example.org"]}}}'
 synth() { # stage, extra cdk args...
   local stage=$1
   shift

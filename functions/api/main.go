@@ -13,7 +13,9 @@
 // SES (without it the pages cannot send those links), and NOTIFY_FUNCTION, the notify function
 // (its ARN), which runs the channel tests (POST /api/v3/channels/{id}/test): this function has
 // no transports and no permission to send, only lambda:InvokeFunction on that function; without
-// it channel tests answer 501. Build with `make build` (dist/api/bootstrap, linux/arm64, provided.al2023).
+// it channel tests answer 501. OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_NAME, OIDC_CLIENT_SECRET_ARN,
+// SSO_DOMAINS and SSO_CREATE_ACCOUNTS turn on sign-in with an OpenID Connect provider (oidc.go).
+// Build with `make build` (dist/api/bootstrap, linux/arm64, provided.al2023).
 package main
 
 import (
@@ -27,6 +29,7 @@ import (
 	_ "time/tzdata" // Lambda's provided.al2023 image has no zone database; schedules need one.
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
@@ -45,6 +48,8 @@ type settings struct {
 	EmailFrom string // "" sends no account mail
 	// NotifyFunction is the ARN of the notify function, which runs channel tests; "" for none.
 	NotifyFunction string
+	// OIDC is sign-in with an OpenID Connect provider (oidc.go).
+	OIDC oidcSettings
 }
 
 // notifyFunction is the variable naming the notify function.
@@ -54,7 +59,7 @@ const notifyFunction = "NOTIFY_FUNCTION"
 // them together with the shared ones.
 func loadSettings(env *lambdaenv.Env) settings {
 	return settings{SiteRoot: env.Require(lambdaenv.SiteRoot), EmailFrom: env.Get(lambdaenv.EmailFrom),
-		NotifyFunction: env.Get(notifyFunction)}
+		NotifyFunction: env.Get(notifyFunction), OIDC: loadOIDC(env)}
 }
 
 // needs are the shared pieces the function uses: the table and the signing secret.
@@ -83,7 +88,11 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 	if cfg.NotifyFunction != "" {
 		tester = &notify.RemoteTester{Invoke: invoker(lambda.NewFromConfig(root.AWS), cfg.NotifyFunction)}
 	}
-	h, err := newHandler(root.Store, cfg, root.Secret, root.Log, root.Now, mailer, tester)
+	sso, err := cfg.OIDC.config(ctx, secretsmanager.NewFromConfig(root.AWS))
+	if err != nil {
+		return nil, err
+	}
+	h, err := newHandler(root.Store, cfg, root.Secret, root.Log, root.Now, mailer, tester, sso)
 	if err != nil {
 		return nil, err
 	}
@@ -94,8 +103,9 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 // `overdue serve`. The tests drive it through httpadapter with recorded API Gateway events. The
 // table's delivery records serve the parked-deliveries listing; mailer (nil: none) sends reset
 // and invitation links. Failed sign-ins are counted in the table (dynamo.Store.Attempts), so
-// the limits hold across every instance of the function.
-func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger, now func() time.Time, mailer account.Mailer, tester httpapi.ChannelTester) (http.Handler, error) {
+// the limits hold across every instance of the function. sso (nil: none) adds sign-in with an
+// OpenID Connect provider.
+func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger, now func() time.Time, mailer account.Mailer, tester httpapi.ChannelTester, sso *web.OIDCConfig) (http.Handler, error) {
 	acc := &account.Service{People: st.People(), Projects: st, Now: now, Rand: rand.Reader,
 		Params: account.DefaultParams, Mailer: mailer, SiteRoot: cfg.SiteRoot}
 	api := httpapi.New(httpapi.Config{
@@ -112,7 +122,7 @@ func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger,
 		Undeliverable: map[string]string{notify.ChannelShell: notify.ShellUndeliverable},
 	})
 	pages, err := web.New(web.Config{Accounts: acc, SiteRoot: cfg.SiteRoot, Logger: log,
-		Limiter: web.NewLimiter(web.DefaultLimits, st.Attempts()), Checks: st})
+		Limiter: web.NewLimiter(web.DefaultLimits, st.Attempts()), Checks: st, OIDC: sso})
 	if err != nil {
 		return nil, err
 	}

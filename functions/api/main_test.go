@@ -257,7 +257,7 @@ func fixedClock() time.Time { return t0 }
 // handler is newHandler without mail, failing the test if it cannot be built.
 func handler(t *testing.T, st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger, now func() time.Time) http.Handler {
 	t.Helper()
-	h, err := newHandler(st, cfg, secret, log, now, nil, nil)
+	h, err := newHandler(st, cfg, secret, log, now, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +430,7 @@ func TestChannelTestThroughNotify(t *testing.T) {
 	} {
 		fake := &fakeLambda{answer: tc.answer, fnErr: tc.fnErr}
 		tester := &notify.RemoteTester{Invoke: invoker(fake, "arn:aws:lambda:eu-west-1:123456789012:function:notify:live")}
-		h, err := newHandler(st, testSettings(), []byte("0123456789abcdef0123456789abcdef"), slog.New(slog.DiscardHandler), fixedClock, nil, tester)
+		h, err := newHandler(st, testSettings(), []byte("0123456789abcdef0123456789abcdef"), slog.New(slog.DiscardHandler), fixedClock, nil, tester, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
