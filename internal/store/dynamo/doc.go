@@ -132,9 +132,9 @@
 // loses the condition. A lost condition returns the check as it now is, at no charge, and fn
 // runs again on it at once, which settles the usual race of two (a start and a success ping)
 // without a read. After that each retry waits a growing, fully jittered backoff and reads the
-// check strongly consistent, at most sixteen attempts in all; then it is store.ErrConflict. In
+// check strongly consistent, at most thirty-two attempts in all; then it is store.ErrConflict. In
 // TestConcurrentPings, 50 processes pinging one check at once need 7 attempts on average and
-// 11 at worst. Every write carries a random token (attribute wt): a write the SDK retried
+// 11 at worst on an idle machine, and more than 16 on a loaded one. Every write carries a random token (attribute wt): a write the SDK retried
 // after DynamoDB had applied it fails its condition, and the token tells it apart from a lost
 // race, so fn's change is never applied twice. Writers of one check in one process take turns
 // on a lock, so only writers in different processes (Lambda instances) race: each lost race
