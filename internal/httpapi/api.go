@@ -249,7 +249,7 @@ func (s *Server) checkByUniqueKey(ctx context.Context, p *check.Project, key str
 		return nil, fmt.Errorf("list checks of project %s: %w", p.ID, err)
 	}
 	for _, c := range checks {
-		if uniqueKey(c.ID) == key {
+		if check.UniqueKey(c.ID) == key {
 			return c, nil
 		}
 	}

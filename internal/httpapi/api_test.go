@@ -204,7 +204,7 @@ func TestIsUniqueKey(t *testing.T) {
 		in   string
 		want bool
 	}{
-		{uniqueKey("5a4f0dfa-3b83-4e43-8c53-1b0e3d8f0a6e"), true},
+		{check.UniqueKey("5a4f0dfa-3b83-4e43-8c53-1b0e3d8f0a6e"), true},
 		{strings.Repeat("A", 40), true},
 		{strings.Repeat("_", 40), true}, // the A-z range quirk
 		{strings.Repeat("a", 39), false},
@@ -220,7 +220,7 @@ func TestIsUniqueKey(t *testing.T) {
 func TestUniqueKey(t *testing.T) {
 	// sha1("5a4f0dfa3b834e43"), the first 16 hex digits of the UUID without dashes.
 	const want = "9c778283b9cb1af834becb6c00c2c443d5dd536b"
-	if got := uniqueKey("5a4f0dfa-3b83-4e43-8c53-1b0e3d8f0a6e"); got != want {
+	if got := check.UniqueKey("5a4f0dfa-3b83-4e43-8c53-1b0e3d8f0a6e"); got != want {
 		t.Errorf("uniqueKey = %q, want %q", got, want)
 	}
 }

@@ -97,7 +97,7 @@ func TestReadOnlyViews(t *testing.T) {
 	cron := f.addCheckIn(f.project, "cron", func(c *check.Check) {
 		c.Kind, c.Schedule, c.TZ = check.KindCron, "0 5 * * *", "UTC"
 	})
-	key := uniqueKey(c.ID)
+	key := check.UniqueKey(c.ID)
 
 	rec := f.api("GET", "/api/v3/checks/", "", keyARO)
 	if rec.Code != 200 {
@@ -109,7 +109,7 @@ func TestReadOnlyViews(t *testing.T) {
 			t.Errorf("read-only list contains %q", secret)
 		}
 	}
-	if !strings.Contains(body, `"unique_key": "`+key+`"`) || !strings.Contains(body, uniqueKey(cron.ID)) {
+	if !strings.Contains(body, `"unique_key": "`+key+`"`) || !strings.Contains(body, check.UniqueKey(cron.ID)) {
 		t.Errorf("read-only list lacks the unique keys: %s", body)
 	}
 
@@ -131,7 +131,7 @@ func TestReadOnlyViews(t *testing.T) {
 		wantCORS(t, rec, tt.cors)
 	}
 	// The cron check's read-only view has schedule and tz after unique_key.
-	rec = f.api("GET", "/api/v3/checks/"+uniqueKey(cron.ID), "", keyARO)
+	rec = f.api("GET", "/api/v3/checks/"+check.UniqueKey(cron.ID), "", keyARO)
 	wantCheckKeys(t, rec.Body.Bytes(), readOnlyCheckKeys, check.KindCron)
 
 	// By unique key: GET only; an unknown key is an empty 404 that keeps its CORS headers.
@@ -184,9 +184,9 @@ func TestProjectIsolation(t *testing.T) {
 		wantResponse(t, rec, 404, notFoundPage)
 	}
 	// By unique key the lookup only searches the key's project.
-	rec := f.api("GET", "/api/v3/checks/"+uniqueKey(a.ID), "", keyBRO)
+	rec := f.api("GET", "/api/v3/checks/"+check.UniqueKey(a.ID), "", keyBRO)
 	wantResponse(t, rec, 404, "")
-	rec = f.api("GET", "/api/v3/checks/"+uniqueKey(a.ID)+"/flips/", "", keyBRO)
+	rec = f.api("GET", "/api/v3/checks/"+check.UniqueKey(a.ID)+"/flips/", "", keyBRO)
 	wantResponse(t, rec, 404, "")
 
 	// Lists show only the key's project.

@@ -85,7 +85,7 @@ func TestVersions(t *testing.T) {
 		f := newAPIFixture(t)
 		c := f.addCheckIn(f.project, "s", func(c *check.Check) { c.LastStart = t0.Add(-time.Minute) })
 		for v, want := range map[string]string{"v1": "started", "v2": "new", "v3": "new"} {
-			for _, p := range []string{"/checks/" + c.ID, "/checks/" + uniqueKey(c.ID)} {
+			for _, p := range []string{"/checks/" + c.ID, "/checks/" + check.UniqueKey(c.ID)} {
 				m := decode(t, f.api("GET", "/api/"+v+p, "", keyA))
 				if m["status"] != want || m["started"] != true {
 					t.Errorf("%s %s: status %v started %v, want %s and true", v, p, m["status"], m["started"], want)
@@ -677,7 +677,7 @@ func TestOptionsAndMethods(t *testing.T) {
 	}{
 		{"/api/v1/checks/", corsChecks, "PUT"},
 		{"/api/v3/checks/" + c.ID, corsCheck, "PUT"},
-		{"/api/v3/checks/" + uniqueKey(c.ID), corsGet, "POST"},
+		{"/api/v3/checks/" + check.UniqueKey(c.ID), corsGet, "POST"},
 		{"/api/v3/checks/" + c.ID + "/pause", corsPost, "GET"},
 		{"/api/v3/checks/" + c.ID + "/resume", corsPost, "GET"},
 		{"/api/v3/checks/" + c.ID + "/pings/", corsGet, "POST"},
@@ -717,7 +717,7 @@ func TestTrailingSlash(t *testing.T) {
 		{"/api/v2/channels", "/api/v2/channels/"},
 		{"/api/v3/status", "/api/v3/status/"},
 		{"/api/v3/checks/" + c.ID + "/pings", "/api/v3/checks/" + c.ID + "/pings/"},
-		{"/api/v3/checks/" + uniqueKey(c.ID) + "/flips", "/api/v3/checks/" + uniqueKey(c.ID) + "/flips/"},
+		{"/api/v3/checks/" + check.UniqueKey(c.ID) + "/flips", "/api/v3/checks/" + check.UniqueKey(c.ID) + "/flips/"},
 	} {
 		rec := f.api("GET", tt.path, "", keyA)
 		if rec.Code != http.StatusMovedPermanently || rec.Header().Get("Location") != tt.location {
@@ -729,7 +729,7 @@ func TestTrailingSlash(t *testing.T) {
 		"/api/v3/checks/" + c.ID + "/pause/",
 		"/api/v4/checks/",
 		"/api/v4/checks",
-		"/api/v3/checks/" + uniqueKey(c.ID) + "/pings/",
+		"/api/v3/checks/" + check.UniqueKey(c.ID) + "/pings/",
 		"/api/v3/checks/not-a-uuid/pings",
 		"/api/v3/nothing",
 		"/api/v1/channels/" + uuidOf(1),

@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"crypto/sha1"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -190,7 +188,7 @@ func (s *Server) renderCheck(c *check.Check, v int, readOnly bool, now time.Time
 		j.LastDuration = &d
 	}
 	if readOnly {
-		j.UniqueKey = uniqueKey(c.ID)
+		j.UniqueKey = check.UniqueKey(c.ID)
 	} else {
 		j.UUID = c.ID
 		j.PingURL = s.siteRoot + "/ping/" + c.ID
@@ -273,18 +271,6 @@ func renderChannel(ch *check.Channel) channelJSON {
 // apiURL is the absolute URL of an API path under version v.
 func (s *Server) apiURL(v int, path string) string {
 	return s.siteRoot + "/api/v" + strconv.Itoa(v) + path
-}
-
-// uniqueKey is the check's read-only identifier, Healthchecks' unique_key: the hex SHA-1 of the
-// first 16 hex digits of the UUID without dashes. It is stable, and reveals nothing a ping could
-// use.
-func uniqueKey(id string) string {
-	hexID := strings.ReplaceAll(id, "-", "")
-	if len(hexID) > 16 {
-		hexID = hexID[:16]
-	}
-	sum := sha1.Sum([]byte(hexID))
-	return hex.EncodeToString(sum[:])
 }
 
 // seconds is a duration in whole seconds, truncated.

@@ -128,7 +128,7 @@ func TestGoldenOnCalendarCheckReadOnlyV1(t *testing.T) {
 		`"success_kw": "", "failure_kw": "", "filter_subject": false, "filter_body": false, ` +
 		`"filter_http_body": false, "filter_default_fail": false, ` +
 		`"badge_url": "http://localhost:8000/b/2/` + goldenBadge + `.svg", ` +
-		`"unique_key": "` + uniqueKey(goldenOnCal) + `", "schedule": "Mon..Fri 09:00", "tz": "UTC"}`
+		`"unique_key": "` + check.UniqueKey(goldenOnCal) + `", "schedule": "Mon..Fri 09:00", "tz": "UTC"}`
 	rec := f.api("GET", "/api/v1/checks/"+goldenOnCal, "", keyARO)
 	wantResponse(t, rec, 200, want)
 	if strings.Contains(rec.Body.String(), goldenOnCal) {

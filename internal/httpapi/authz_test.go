@@ -242,7 +242,7 @@ func TestRouteRoleTable(t *testing.T) {
 				if own == "" {
 					own = uuid.NewString()
 				}
-				path := strings.NewReplacer(C, f.check.ID, UK, uniqueKey(f.check.ID), CH, f.channel.ID,
+				path := strings.NewReplacer(C, f.check.ID, UK, check.UniqueKey(f.check.ID), CH, f.channel.ID,
 					P, f.project.ID, M, f.users[cMember].ID, T, own).Replace(rt.path)
 				rec := f.as(caller, rt.method, path, rt.body)
 				body := rec.Body.String()

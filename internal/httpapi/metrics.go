@@ -15,8 +15,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -158,7 +156,7 @@ func (s *Server) renderMetrics(ctx context.Context, checks []*check.Check, now t
 	for _, c := range checks {
 		status := s.publicStatus(ctx, c, now)
 		labels := fmt.Sprintf(`{name="%s", tags="%s", unique_key="%s"}`,
-			escapeLabelValue(c.Name), escapeLabelValue(c.Tags), metricsUniqueKey(c.ID))
+			escapeLabelValue(c.Name), escapeLabelValue(c.Tags), check.UniqueKey(c.ID))
 		up.samples = append(up.samples, metricsSample{labels, boolGauge(status != check.StatusDown)})
 		started.samples = append(started.samples, metricsSample{labels, boolGauge(c.Started())})
 		grace.samples = append(grace.samples, metricsSample{labels, boolGauge(status == check.StatusGrace)})
@@ -217,18 +215,4 @@ var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 // escapeLabelValue escapes a label value; invalid UTF-8, which the format forbids, becomes U+FFFD.
 func escapeLabelValue(v string) string {
 	return labelEscaper.Replace(strings.ToValidUTF8(v, "\uFFFD"))
-}
-
-// metricsUniqueKey is Healthchecks' unique_key of a check: the hex SHA-1 of the first 16 hex
-// digits of its UUID without dashes. It identifies a check to read-only consumers without
-// revealing the UUID, which is enough to ping it. (Proposed to move to package check as
-// Check.UniqueKey, for the API's read-only check objects too.)
-func metricsUniqueKey(id string) string {
-	digits := strings.ToLower(strings.ReplaceAll(id, "-", ""))
-	if len(digits) > 16 {
-		digits = digits[:16]
-	}
-	// SHA-1 is Healthchecks' choice and part of the contract: clients match on these values.
-	sum := sha1.Sum([]byte(digits))
-	return hex.EncodeToString(sum[:])
 }

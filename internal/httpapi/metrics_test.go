@@ -31,7 +31,7 @@ func TestMetricsWorks(t *testing.T) {
 	if ct := rec.Header().Get("Content-Type"); ct != "text/plain; version=0.0.4; charset=utf-8" {
 		t.Errorf("Content-Type = %q", ct)
 	}
-	labels := `{name="Alice Was Here", tags="foo", unique_key="` + metricsUniqueKey(c.ID) + `"}`
+	labels := `{name="Alice Was Here", tags="foo", unique_key="` + check.UniqueKey(c.ID) + `"}`
 	body := rec.Body.String()
 	for _, line := range []string{
 		"# TYPE hc_check_up gauge",
@@ -76,8 +76,8 @@ func TestMetricsParse(t *testing.T) {
 	nameOf := map[string]string{}
 	for _, c := range checks {
 		added := e.addCheck(e.project, c.name, c.tags, c.state)
-		byKey[metricsUniqueKey(added.ID)] = c.want
-		nameOf[metricsUniqueKey(added.ID)] = c.name
+		byKey[check.UniqueKey(added.ID)] = c.want
+		nameOf[check.UniqueKey(added.ID)] = c.name
 	}
 	other, otherRO, _ := e.addProject("b")
 	e.addCheck(other, "elsewhere", "prod", "down")
@@ -271,10 +271,10 @@ func TestMetricsAuth(t *testing.T) {
 // computed with Python's hashlib and uuid.
 func TestMetricsUniqueKey(t *testing.T) {
 	const id, want = "f5b1b6d0-93c6-4a5a-8a08-0b1f0c7b4b4e", "9b72106f6b4cf23c5fcd109b777ebc830b6648ab"
-	if got := metricsUniqueKey(id); got != want {
-		t.Errorf("metricsUniqueKey(%s) = %s, want %s", id, got, want)
+	if got := check.UniqueKey(id); got != want {
+		t.Errorf("check.UniqueKey(%s) = %s, want %s", id, got, want)
 	}
-	if got := metricsUniqueKey(strings.ToUpper(id)); got != want {
-		t.Errorf("metricsUniqueKey(upper case) = %s, want %s", got, want)
+	if got := check.UniqueKey(strings.ToUpper(id)); got != want {
+		t.Errorf("check.UniqueKey(upper case) = %s, want %s", got, want)
 	}
 }
