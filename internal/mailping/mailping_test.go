@@ -148,3 +148,63 @@ func TestEmailPings(t *testing.T) {
 		t.Errorf("mail to an unknown check: %v, want accepted", err)
 	}
 }
+
+// TestSessionLimit: the listener serves at most its limit of sessions at once; the next client
+// is told to try again later (4xx, so mail servers retry) and gets in once a session ends.
+func TestSessionLimit(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	rec := &mailping.Receiver{Store: st, Now: func() time.Time { return t0 }, Domain: domain}
+	srv := mailping.NewServerWithLimit(rec, 2)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	addr := ln.Addr().String()
+
+	hello := func() (*smtp.Client, error) {
+		c, err := smtp.Dial(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Hello("client.example.org"); err != nil {
+			c.Close()
+			return nil, err
+		}
+		return c, nil
+	}
+	first, err := hello()
+	if err != nil {
+		t.Fatalf("first session: %v", err)
+	}
+	second, err := hello()
+	if err != nil {
+		t.Fatalf("second session: %v", err)
+	}
+	defer second.Close()
+	_, err = hello()
+	var te *textproto.Error
+	if !errors.As(err, &te) || te.Code/100 != 4 || !strings.Contains(te.Msg, "Too many connections") {
+		t.Fatalf("third session past the limit of 2 = %v, want a 4xx saying too many connections", err)
+	}
+	if err := first.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	// The server ends the first session just after its 221 answer: poll for the free slot.
+	for attempt := 1; ; attempt++ {
+		c, err := hello()
+		if err == nil {
+			c.Close()
+			break
+		}
+		if attempt == 200 {
+			t.Fatalf("a session after one ended: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
