@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -94,14 +95,9 @@ func (s *Server) handleSetMember(w http.ResponseWriter, r *http.Request, _ int) 
 		s.writeAPIError(w, r, err)
 		return
 	}
-	raw, err := requiredString(body, "role")
+	role, err := requiredRole(body)
 	if err != nil {
 		s.writeAPIError(w, r, err)
-		return
-	}
-	role, err := people.ParseRole(raw)
-	if err != nil {
-		s.writeAPIError(w, r, &clientError{http.StatusBadRequest, err.Error()})
 		return
 	}
 	userID := r.PathValue("user")
@@ -214,14 +210,9 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request, _ int) {
 		s.writeAPIError(w, r, err)
 		return
 	}
-	raw, err := requiredString(body, "role")
+	role, err := requiredRole(body)
 	if err != nil {
 		s.writeAPIError(w, r, err)
-		return
-	}
-	role, err := people.ParseRole(raw)
-	if err != nil {
-		s.writeAPIError(w, r, &clientError{http.StatusBadRequest, err.Error()})
 		return
 	}
 	inv, err := s.accounts.Invite(ctx, account.NewInvitation{ProjectID: c.project.ID, Email: email, Role: role, InviterID: c.user.ID})
@@ -249,4 +240,17 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request, _ int) {
 		out.Link = inv.Link
 	}
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// requiredRole reads the body's "role": required, and one of the roles (400 otherwise).
+func requiredRole(body map[string]json.RawMessage) (people.Role, error) {
+	raw, err := requiredString(body, "role")
+	if err != nil {
+		return "", err
+	}
+	role, err := people.ParseRole(raw)
+	if err != nil {
+		return "", &clientError{http.StatusBadRequest, err.Error()}
+	}
+	return role, nil
 }

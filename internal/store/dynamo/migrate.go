@@ -225,8 +225,10 @@ func (s *Store) Apply(ctx context.Context, mig schema.Migration, build string, n
 	if _, err := schema.Check(from, schema.This()); err != nil {
 		return err
 	}
-	if err := step(ctx, s); err != nil {
-		return fmt.Errorf("table %s: %w", s.table, err)
+	if step != nil { // nil: nothing to do on DynamoDB, only the version to record
+		if err := step(ctx, s); err != nil {
+			return fmt.Errorf("table %s: %w", s.table, err)
+		}
 	}
 	return s.record(ctx, from, recorded, mig, build, now)
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/overduehq/overdue/internal/store"
 )
 
-// Version 7 is an expand step that changes no item (noChange): builds of version 7 and later
+// Version 7 is an expand step that changes no item (nil in steps): builds of version 7 and later
 // open sealed channel values (store.OpenValue) and take a value in clear text as it is, so
 // they work before and after version 8, which names version 7 as its minimum reader.
 

@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"slices"
 	"sync"
 
@@ -15,26 +14,30 @@ import (
 )
 
 // steps are the DynamoDB implementations of the migrations in package schema, by the version
-// each produces. Each is idempotent (it touches only items that still lack what it adds) and
-// resumable (a run cut short is finished by the next), because no transaction spans it; Apply
-// records the version only once the step has returned. TestEveryMigrationHasAStep holds the
+// each produces; nil for a step with nothing to do on DynamoDB (the version is still recorded,
+// so that both stores count versions alike, and GateBuild treats trailing ones specially).
+// Each is idempotent (it touches only items that still lack what it adds) and resumable (a
+// run cut short is finished by the next), because no transaction spans it; Apply records the
+// version only once the step has returned. TestEveryMigrationHasAStep holds the
 // list to schema's.
 var steps = map[int]func(ctx context.Context, s *Store) error{
 	2: func(ctx context.Context, s *Store) error { return s.backfillBodySize(ctx) },
 	3: func(ctx context.Context, s *Store) error { return s.backfillBadgeLookups(ctx) },
-	4: noChange,
+	// Version 4 is an expand step for SQLite alone (its deliveries table); DynamoDB keeps
+	// delivery records as items with a TTL once final (delivery.go), which needs no change.
+	4: nil,
 	5: requireBodySizeAndBadgeLookups,
 	// Version 6 (people) adds item types of its own (people.go) and changes no existing item.
-	6: noChange,
+	6: nil,
 	// Versions 7 and 8 seal channel values (migrate_seal.go).
-	7: noChange,
+	7: nil,
 	8: func(ctx context.Context, s *Store) error { return s.sealChannelValues(ctx) },
 	// Version 9 (alert rules) adds optional attributes to check items (checkItem): absent means
 	// off, so there is nothing to fill in.
-	9: noChange,
+	9: nil,
 	// Version 10 (maintenance windows, held_until) adds an item type (window.go) and an optional
 	// attribute of check items: nothing to migrate.
-	10: noChange,
+	10: nil,
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.
@@ -209,14 +212,8 @@ func (s *Store) putBadgeLookup(ctx context.Context, m item) error {
 	return nil
 }
 
-// Version 4 is an expand step for SQLite alone (its deliveries table, which version 3 builds
-// created outside the versioned migrations). DynamoDB keeps delivery records as items of the
-// table, with a TTL once final (delivery.go), which needs no change to the data: the step
-// does nothing, and the version is recorded so that both stores count versions alike.
-func noChange(context.Context, *Store) error { return nil }
-
 // GateBuild is the build the guard of a DynamoDB store judges the data by: this build, except
-// that a step with nothing to do on DynamoDB (noChange) that comes after the last contract step
+// that a step with nothing to do on DynamoDB (nil in steps) that comes after the last contract step
 // counts like a contract step (schema.Build.AwaitsContract): code cannot depend on a step that
 // changes nothing having run. This keeps the functions serving between the deploy's phases when
 // a release's expand step follows its contract step (version 9, the alert rules' attributes,
@@ -233,7 +230,7 @@ func GateBuild() schema.Build {
 		}
 	}
 	for i := last + 1; i < len(b.Migrations) && last >= 0; i++ {
-		if step, ok := steps[b.Migrations[i].Version]; ok && reflect.ValueOf(step).Pointer() == reflect.ValueOf(noChange).Pointer() {
+		if step, ok := steps[b.Migrations[i].Version]; ok && step == nil {
 			b.Migrations[i].Phase = schema.Contract
 		}
 	}

@@ -183,6 +183,20 @@ var _ store.People = (*People)(nil)
 // People returns the accounts kept in the store's table. It does no I/O.
 func (s *Store) People() *People { return &People{s: s} }
 
+// createPointed puts a new item, on the condition that its key is free, together with the
+// pointer item that lets a partition (the user's, the project's) find it; store.ErrConflict if
+// the key is taken.
+func (p *People) createPointed(ctx context.Context, it, pointer item) error {
+	err := p.transact(ctx, []types.TransactWriteItem{
+		{Put: &types.Put{Item: it, ConditionExpression: notExists, ExpressionAttributeNames: pkNames}},
+		{Put: &types.Put{Item: pointer}},
+	})
+	if anyConditionFailed(err) {
+		return store.ErrConflict
+	}
+	return err
+}
+
 // conditionFailed reports whether the i-th item of a cancelled transaction failed its condition.
 func conditionFailed(err error, i int) bool {
 	return reasonIs(cancelReasons(err), i, codeConditionFailed)
@@ -567,14 +581,7 @@ func (p *People) CreateInvitation(ctx context.Context, inv *people.Invitation) e
 	// The pointer in the project's partition lets DeleteProject find the project's invitations.
 	pi := marshal(&pointerItem{PK: projectPrefix + inv.ProjectID, SK: invitePrefix + inv.TokenHash, Hash: inv.TokenHash,
 		TTL: ttlOf(inv.Expires)})
-	err := p.transact(ctx, []types.TransactWriteItem{
-		{Put: &types.Put{Item: m, ConditionExpression: notExists, ExpressionAttributeNames: pkNames}},
-		{Put: &types.Put{Item: pi}},
-	})
-	if anyConditionFailed(err) {
-		err = store.ErrConflict
-	}
-	if err != nil {
+	if err := p.createPointed(ctx, m, pi); err != nil {
 		return fmt.Errorf("create invitation to project %s: %w", inv.ProjectID, err)
 	}
 	return nil
@@ -633,14 +640,7 @@ func (p *People) CreatePasswordReset(ctx context.Context, r *people.PasswordRese
 	}
 	// The pointer in the user's partition lets DeletePasswordResets find the user's links.
 	pi := marshal(&pointerItem{PK: userPrefix + r.UserID, SK: resetPrefix + r.TokenHash, Hash: r.TokenHash, TTL: ttlOf(r.Expires)})
-	err := p.transact(ctx, []types.TransactWriteItem{
-		{Put: &types.Put{Item: m, ConditionExpression: notExists, ExpressionAttributeNames: pkNames}},
-		{Put: &types.Put{Item: pi}},
-	})
-	if anyConditionFailed(err) {
-		err = store.ErrConflict
-	}
-	if err != nil {
+	if err := p.createPointed(ctx, m, pi); err != nil {
 		return fmt.Errorf("create password reset for user %s: %w", r.UserID, err)
 	}
 	return nil
@@ -692,14 +692,7 @@ func (p *People) CreateSession(ctx context.Context, s *people.Session) error {
 	si := marshal(&sessionItem{PK: sessionPrefix + s.IDHash, SK: sessionSK, UserID: s.UserID, Created: micros(s.Created),
 		LastSeen: micros(s.LastSeen), Expires: micros(s.Expires), Client: s.Client, TTL: ttlOf(s.Expires)})
 	pi := marshal(&pointerItem{PK: userPrefix + s.UserID, SK: sessionPrefix + s.IDHash, Hash: s.IDHash, TTL: ttlOf(s.Expires)})
-	err := p.transact(ctx, []types.TransactWriteItem{
-		{Put: &types.Put{Item: si, ConditionExpression: notExists, ExpressionAttributeNames: pkNames}},
-		{Put: &types.Put{Item: pi}},
-	})
-	if anyConditionFailed(err) {
-		err = store.ErrConflict
-	}
-	if err != nil {
+	if err := p.createPointed(ctx, si, pi); err != nil {
 		return fmt.Errorf("create session for user %s: %w", s.UserID, err)
 	}
 	return nil
