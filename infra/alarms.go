@@ -31,6 +31,8 @@ type AlarmsProps struct {
 	Sweep  *Sweep
 	Timers *Timers
 	Notify *Notify
+	// MailPings is watched when the stage receives email pings (nil otherwise).
+	MailPings *MailPings
 	// Functions are the functions whose errors and throttles are watched, by their name
 	// (api, sweep, notify, migrate).
 	Functions map[string]awslambda.IFunction
@@ -223,6 +225,18 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 			EvaluationPeriods:  jsii.Number(1),
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
+	// Email pings failed every retry: jobs pinged and Overdue did not record it.
+	if props.MailPings != nil {
+		add("MailPingDeadLetters",
+			"Email pings could not be recorded after every retry and were dead-lettered: their checks may go down although the jobs ran. Read the queue's messages and the mailping function's logs.",
+			awscloudwatch.AlarmProps{
+				Metric:             props.MailPings.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(maximum(minutes(1))),
+				Threshold:          jsii.Number(1),
+				ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+				EvaluationPeriods:  jsii.Number(1),
+				TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			})
+	}
 	// Timers fire late: checks go down later than the 5 s the stack promises.
 	add("TimerLag",
 		fmt.Sprintf("Precise timers have fired more than %d s after their deadline for 3 of the last 5 minutes: checks go down late. Check the timer function's duration, throttles and errors.", timerLagMs/1000),

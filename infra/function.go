@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -28,6 +29,10 @@ type functionProps struct {
 	Environment map[string]*string
 	// Data is the table and secret; the function gets the table's name.
 	Data *Data
+	// DeadLetterQueue, when set, receives the events of asynchronous invocations (SNS, SES)
+	// that failed every retry, instead of Lambda dropping them; the function's role may send
+	// to it.
+	DeadLetterQueue awssqs.IQueue
 }
 
 // newFunction makes a Go function from Stage.Dist/<name>/bootstrap, built by `make build` for
@@ -78,6 +83,9 @@ func newFunction(scope constructs.Construct, id string, p functionProps) (awslam
 		// (README, "Upgrades and rollbacks"), which publishes its code again; retained ones
 		// would pile up in the account's code storage.
 		CurrentVersionOptions: &awslambda.VersionOptions{RemovalPolicy: awscdk.RemovalPolicy_DESTROY},
+	}
+	if p.DeadLetterQueue != nil {
+		props.DeadLetterQueue = p.DeadLetterQueue
 	}
 	if p.ReservedConcurrency > 0 {
 		props.ReservedConcurrentExecutions = jsii.Number(float64(p.ReservedConcurrency))

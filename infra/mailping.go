@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssesactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -46,6 +47,9 @@ type MailPings struct {
 	// Live is its live alias (the function itself when the stage turns aliases off), which
 	// the topic invokes.
 	Live awslambda.IFunction
+	// DeadLetterQueue holds the email pings that could not be recorded: the events of
+	// invocations that failed Lambda's retries, and messages SNS could not hand to the function.
+	DeadLetterQueue awssqs.Queue
 }
 
 // NewMailPings creates the topic, the function and its subscription, the rule set and its rule,
@@ -57,12 +61,23 @@ func NewMailPings(scope constructs.Construct, id string, props *MailPingsProps) 
 	topic := awssns.NewTopic(c, jsii.String("Topic"), &awssns.TopicProps{
 		DisplayName: jsii.String(fmt.Sprintf("Overdue %s email pings", st.Name)),
 	})
+	// SNS invokes the function asynchronously: Lambda retries a failed invocation twice and
+	// then, without a dead-letter queue, drops the event, and with it the ping. Kept with the
+	// stage's data, like the notifier's: what it holds is pings (their messages, Base64 in
+	// the SNS envelope) that a job sent and Overdue did not record.
+	dlq := awssqs.NewQueue(c, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
+		RemovalPolicy:   st.removalPolicy(),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+	})
 	fn, live := newFunction(c, "Function", functionProps{
-		Stage:       st,
-		Name:        "mailping",
-		Description: fmt.Sprintf("Overdue %s: records email to %s as pings", st.Name, st.PingDomain),
-		MemoryMB:    st.Memory.MailPing,
-		Environment: map[string]*string{"PING_DOMAIN": jsii.String(st.PingDomain)},
+		Stage:           st,
+		DeadLetterQueue: dlq,
+		Name:            "mailping",
+		Description:     fmt.Sprintf("Overdue %s: records email to %s as pings", st.Name, st.PingDomain),
+		MemoryMB:        st.Memory.MailPing,
+		Environment:     map[string]*string{"PING_DOMAIN": jsii.String(st.PingDomain)},
 		// One message: a check lookup or two and one transaction per recipient.
 		Timeout: awscdk.Duration_Seconds(jsii.Number(10)),
 		Data:    props.Data,
@@ -84,6 +99,9 @@ func NewMailPings(scope constructs.Construct, id string, props *MailPingsProps) 
 		Topic:    topic,
 		Protocol: awssns.SubscriptionProtocol_LAMBDA,
 		Endpoint: endpoint,
+		// A message SNS cannot hand to the function at all (its permission or the alias gone)
+		// lands in the same queue, rather than being dropped when SNS stops retrying.
+		DeadLetterQueue: dlq,
 	})
 	sub.Node().AddDependency(live)
 	live.AddPermission(jsii.String("PingTopic"), &awslambda.Permission{
@@ -131,5 +149,5 @@ func NewMailPings(scope constructs.Construct, id string, props *MailPingsProps) 
 			}},
 		})
 	}
-	return &MailPings{Construct: c, Topic: topic, RuleSet: ruleSet, Function: fn, Live: live}
+	return &MailPings{Construct: c, Topic: topic, RuleSet: ruleSet, Function: fn, Live: live, DeadLetterQueue: dlq}
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/jsii-runtime-go"
 )
 
 // mailContext is a stage with a ping domain in its hosted zone.
@@ -129,9 +131,12 @@ func TestMailPings(t *testing.T) {
 			}
 			for _, a := range acts {
 				a := a.(string)
+				if a == "sqs:SendMessage" && jsonOf(st["Resource"]) == jsonOf(getAtt(s.mailPingDLQ(t), "Arn")) {
+					continue // its dead-letter queue (TestMailPingDeadLetters)
+				}
 				if !strings.HasPrefix(a, "dynamodb:") {
 					if !strings.HasPrefix(a, "xray:") {
-						t.Errorf("mailping function may %s", a)
+						t.Errorf("mailping function may %s on %s", a, jsonOf(st["Resource"]))
 					}
 					continue
 				}
@@ -170,6 +175,85 @@ func TestMailPings(t *testing.T) {
 	out, ok := s.JSON["Outputs"].(map[string]any)["MailRuleSetName"].(map[string]any)
 	if !ok || jsonOf(out["Value"]) != jsonOf(ref(setID)) || !strings.Contains(out["Description"].(string), "set-active-receipt-rule-set") {
 		t.Errorf("output MailRuleSetName = %s, want the rule set's name and how to activate it", jsonOf(out))
+	}
+}
+
+// mailPingDLQ is the logical ID of the mailping function's dead-letter queue: the target of
+// the function's DeadLetterConfig.
+func (s *synthesized) mailPingDLQ(t *testing.T) string {
+	t.Helper()
+	_, fn := s.function(t, "records email to ping.example.org")
+	dlc, _ := props(fn)["DeadLetterConfig"].(map[string]any)
+	target, _ := dlc["TargetArn"].(map[string]any)["Fn::GetAtt"].([]any)
+	if len(target) != 2 || target[1] != "Arn" {
+		t.Fatalf("mailping function's DeadLetterConfig = %s, want a queue of the stack", jsonOf(dlc))
+	}
+	return target[0].(string)
+}
+
+// TestMailPingDeadLetters: an email ping whose invocation fails Lambda's retries, or that SNS
+// cannot hand to the function, lands in a dead-letter queue (14 days, encrypted, retained in a
+// stage that keeps its data) instead of being dropped; an alarm watches the queue, and the
+// stack outputs its URL.
+func TestMailPingDeadLetters(t *testing.T) {
+	prodMail := map[string]any{contextStage: "prod", contextStages: map[string]any{
+		"prod": mailContext[contextStages].(map[string]any)["mail"]}}
+	for _, tc := range []struct {
+		context map[string]any
+		policy  string
+	}{{mailContext, "Delete"}, {prodMail, "Retain"}} {
+		s := synth(t, tc.context)
+		t.Run(s.Stage.Name, func(t *testing.T) {
+			dlqID := s.mailPingDLQ(t)
+			dlq := s.resources("AWS::SQS::Queue")[dlqID]
+			if dlq["DeletionPolicy"] != tc.policy || props(dlq)["MessageRetentionPeriod"] != float64(14*24*3600) || props(dlq)["SqsManagedSseEnabled"] != true {
+				t.Errorf("mailping dead-letter queue = %v, want DeletionPolicy %s, 14 days' retention, encrypted", dlq, tc.policy)
+			}
+			subs := 0
+			for _, sub := range s.resources("AWS::SNS::Subscription") {
+				p := props(sub)
+				if !strings.Contains(jsonOf(p["Endpoint"]), "live") || p["Protocol"] != "lambda" || !strings.Contains(jsonOf(p["TopicArn"]), "MailPings") {
+					continue
+				}
+				subs++
+				if got := jsonOf(p["RedrivePolicy"]); got != jsonOf(map[string]any{"deadLetterTargetArn": getAtt(dlqID, "Arn")}) {
+					t.Errorf("ping subscription's RedrivePolicy = %s, want the dead-letter queue", got)
+				}
+			}
+			if subs != 1 {
+				t.Errorf("%d ping subscriptions, want 1", subs)
+			}
+			// SNS may send to the queue for that topic alone.
+			queuePolicy := ""
+			for _, p := range s.resources("AWS::SQS::QueuePolicy") {
+				if strings.Contains(jsonOf(props(p)["Queues"]), `"`+dlqID+`"`) {
+					queuePolicy = jsonOf(props(p)["PolicyDocument"])
+				}
+			}
+			for _, w := range []string{`"Service":"sns.amazonaws.com"`, `"sqs:SendMessage"`, `"aws:SourceArn"`} {
+				if !strings.Contains(queuePolicy, w) {
+					t.Errorf("dead-letter queue policy %s lacks %s", queuePolicy, w)
+				}
+			}
+			expect(t, "MailPingDeadLetters alarm", func() {
+				s.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), obj{
+					"AlarmName":  "Overdue-" + s.Stage.Name + "-MailPingDeadLetters",
+					"MetricName": "ApproximateNumberOfMessagesVisible",
+					"Dimensions": arr{obj{"Name": "QueueName", "Value": getAtt(dlqID, "QueueName")}},
+					"Threshold":  1,
+				})
+			})
+			out, _ := s.JSON["Outputs"].(map[string]any)["MailPingDeadLetterQueueUrl"].(map[string]any)
+			if jsonOf(out["Value"]) != jsonOf(ref(dlqID)) {
+				t.Errorf("output MailPingDeadLetterQueueUrl = %s, want the queue's URL", jsonOf(out))
+			}
+		})
+	}
+	// A stage without email pings has no such alarm.
+	for _, a := range synth(t, devContext).resources("AWS::CloudWatch::Alarm") {
+		if strings.HasSuffix(jsonOf(props(a)["AlarmName"]), `MailPingDeadLetters"`) {
+			t.Error("a MailPingDeadLetters alarm in a stage without pingDomain")
+		}
 	}
 }
 

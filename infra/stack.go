@@ -105,7 +105,7 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 	}
 
 	s.Alarms = NewAlarms(s.Stack, "Alarms", &AlarmsProps{
-		Stage: st, Data: s.Data, API: s.API, Sweep: s.Sweep, Notify: s.Notify, Timers: s.Timers, Functions: functions,
+		Stage: st, Data: s.Data, API: s.API, Sweep: s.Sweep, Notify: s.Notify, Timers: s.Timers, MailPings: s.MailPings, Functions: functions,
 	})
 	s.Dashboard = NewDashboard(s.Stack, "Dashboard", &DashboardProps{
 		Stage: st, API: s.API, Sweep: s.Sweep, Timers: s.Timers, Alarms: s.Alarms, Functions: functions,
@@ -143,6 +143,7 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 	if s.MailPings != nil {
 		output("MailRuleSetName", s.MailPings.RuleSet.ReceiptRuleSetName(),
 			fmt.Sprintf("SES receipt rule set for email pings to %s: activate it once with aws ses set-active-receipt-rule-set --rule-set-name <this>", st.PingDomain))
+		output("MailPingDeadLetterQueueUrl", s.MailPings.DeadLetterQueue.QueueUrl(), "Email pings that could not be recorded")
 	}
 	output("TimerDeadLetterQueueUrl", s.Timers.DeadLetterQueue.QueueUrl(), "Precise timers that failed five times")
 	return s, nil
