@@ -23,6 +23,8 @@ const (
 	MaxNameLen = 100
 	// MaxTokenNameLen is the longest name of a personal API token.
 	MaxTokenNameLen = 100
+	// MaxFactorNameLen is the longest name of a second factor ("YubiKey on the keyring").
+	MaxFactorNameLen = 60
 )
 
 // User is a person who signs in.
@@ -332,12 +334,16 @@ const (
 // with the server's key (never in plain text); for WebAuthn, Public holds the credential ID
 // and public key, and Secret is empty.
 type SecondFactor struct {
-	ID      string
-	UserID  string
-	Kind    FactorKind
-	Name    string
-	Public  []byte
-	Secret  []byte // encrypted
+	ID     string
+	UserID string
+	Kind   FactorKind
+	Name   string
+	Public []byte
+	Secret []byte // encrypted
+	// Counter only rises: for TOTP, the last time step a code was accepted for (a code is
+	// accepted once); for WebAuthn, the authenticator's signature counter (a cloned key shows
+	// one that does not rise). Stores advance it with a conditional write.
+	Counter int64
 	Created time.Time
 }
 
@@ -360,6 +366,12 @@ func (f *SecondFactor) Validate() error {
 		}
 	default:
 		return fmt.Errorf("second factor kind %q is not totp or webauthn", f.Kind)
+	}
+	if n := utf8.RuneCountInString(f.Name); n > MaxFactorNameLen {
+		return fmt.Errorf("second factor name is too long (%d characters, at most %d)", n, MaxFactorNameLen)
+	}
+	if f.Counter < 0 {
+		return errors.New("second factor counter is negative")
 	}
 	return ValidateName(f.Name)
 }

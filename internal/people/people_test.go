@@ -119,6 +119,14 @@ func TestValidate(t *testing.T) {
 		{"totp without secret", (&SecondFactor{ID: "f", UserID: "u", Kind: FactorTOTP}).Validate(), "no secret"},
 		{"webauthn with secret", (&SecondFactor{ID: "f", UserID: "u", Kind: FactorWebAuthn, Public: []byte{1}, Secret: []byte{1}}).Validate(), "must not carry"},
 		{"sms factor", (&SecondFactor{ID: "f", UserID: "u", Kind: "sms"}).Validate(), "not totp or webauthn"},
+		{"totp", (&SecondFactor{ID: "f", UserID: "u", Kind: FactorTOTP, Secret: []byte{1}, Name: "phone"}).Validate(), ""},
+		{"factor name too long", (&SecondFactor{ID: "f", UserID: "u", Kind: FactorTOTP, Secret: []byte{1}, Name: strings.Repeat("k", 61)}).Validate(), "too long"},
+		{"factor counter negative", (&SecondFactor{ID: "f", UserID: "u", Kind: FactorTOTP, Secret: []byte{1}, Counter: -1}).Validate(), "negative"},
+		{"challenge", (&Challenge{IDHash: "h", UserID: "u", Purpose: ChallengeSignIn, Created: t0, Expires: t0.Add(time.Minute)}).Validate(), ""},
+		{"challenge purpose", (&Challenge{IDHash: "h", UserID: "u", Purpose: "x", Created: t0, Expires: t0.Add(time.Minute)}).Validate(), "not signin, totp or webauthn"},
+		{"challenge without user", (&Challenge{IDHash: "h", Purpose: ChallengeTOTP, Created: t0, Expires: t0.Add(time.Minute)}).Validate(), "needs an ID hash and a user"},
+		{"challenge data too large", (&Challenge{IDHash: "h", UserID: "u", Purpose: ChallengeTOTP, Data: make([]byte, MaxChallengeData+1), Created: t0, Expires: t0.Add(time.Minute)}).Validate(), "at most"},
+		{"challenge expired at birth", (&Challenge{IDHash: "h", UserID: "u", Purpose: ChallengeTOTP, Created: t0, Expires: t0}).Validate(), "expires before"},
 	}
 	for _, tt := range tests {
 		switch {
@@ -137,7 +145,9 @@ func TestExpiry(t *testing.T) {
 	}
 	r := &PasswordReset{Expires: t0}
 	i := &Invitation{Expires: t0}
-	if r.Expired(t0.Add(-time.Second)) || !r.Expired(t0) || i.Expired(t0.Add(-time.Second)) || !i.Expired(t0) {
+	c := &Challenge{Expires: t0}
+	if r.Expired(t0.Add(-time.Second)) || !r.Expired(t0) || i.Expired(t0.Add(-time.Second)) || !i.Expired(t0) ||
+		c.Expired(t0.Add(-time.Second)) || !c.Expired(t0) {
 		t.Errorf("Expired: want false before the expiry, true from it")
 	}
 }

@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 10
+const Current = 11
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -127,6 +127,11 @@ var migrations = []Migration{
 		Version: 10, MinReader: 7, Phase: Expand,
 		Description: "maintenance windows, and when a held alert is due (SQLite: a new table and checks.held_until; " +
 			"DynamoDB: a new item type and an optional attribute of check items, nothing to migrate)",
+	},
+	{
+		Version: 11, MinReader: 7, Phase: Expand,
+		Description: "second factors (TOTP secrets sealed, WebAuthn public keys), recovery codes (hashed) and sign-in challenges " +
+			"(SQLite: new tables; DynamoDB: new item types, nothing to migrate)",
 	},
 }
 

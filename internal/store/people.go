@@ -89,4 +89,34 @@ type People interface {
 	// RevokeAPIToken removes the user's token with the ID. ErrNotFound if the user has none
 	// with that ID.
 	RevokeAPIToken(ctx context.Context, userID, tokenID string) error
+
+	// CreateSecondFactor stores a second factor (data model 11). ErrConflict if its ID is taken,
+	// ErrNotFound if its user is missing.
+	CreateSecondFactor(ctx context.Context, f *people.SecondFactor) error
+	// SecondFactors lists the user's second factors, oldest first.
+	SecondFactors(ctx context.Context, userID string) ([]*people.SecondFactor, error)
+	// AdvanceSecondFactor sets the factor's Counter to counter if its stored Counter is lower,
+	// in one conditional write: of any number of concurrent calls with one counter, one wins and
+	// the others get ErrConflict, as does a counter that is not above the stored one (a TOTP code
+	// used again, a cloned security key). ErrNotFound if the user has no such factor.
+	AdvanceSecondFactor(ctx context.Context, userID, factorID string, counter int64) error
+	// DeleteSecondFactor removes the user's factor with the ID. ErrNotFound if there is none.
+	DeleteSecondFactor(ctx context.Context, userID, factorID string) error
+
+	// SetRecoveryCodes replaces the user's recovery codes by hashes (none: removes them).
+	SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error
+	// UseRecoveryCode removes the user's recovery code with the hash: of any number of
+	// concurrent calls, one succeeds and the others get ErrNotFound, as does an unknown code.
+	UseRecoveryCode(ctx context.Context, userID, hash string) error
+	// RecoveryCodesLeft counts the user's unused recovery codes.
+	RecoveryCodesLeft(ctx context.Context, userID string) (int, error)
+
+	// CreateChallenge stores a ceremony in progress. ErrConflict if its ID hash is taken.
+	CreateChallenge(ctx context.Context, c *people.Challenge) error
+	// Challenge loads the challenge with the ID hash if it has not expired at now, without
+	// consuming it.
+	Challenge(ctx context.Context, idHash string, now time.Time) (*people.Challenge, error)
+	// ConsumeChallenge removes and returns the challenge with the ID hash if it has not expired
+	// at now; exactly once, like ConsumeInvitation.
+	ConsumeChallenge(ctx context.Context, idHash string, now time.Time) (*people.Challenge, error)
 }

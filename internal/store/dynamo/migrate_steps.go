@@ -38,6 +38,9 @@ var steps = map[int]func(ctx context.Context, s *Store) error{
 	// Version 10 (maintenance windows, held_until) adds an item type (window.go) and an optional
 	// attribute of check items: nothing to migrate.
 	10: nil,
+	// Version 11 (second factors, recovery codes, challenges) adds item types of its own
+	// (factor.go): nothing to migrate.
+	11: nil,
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.

@@ -298,8 +298,8 @@ func TestMigrateV1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if rep.Before != unversioned || rep.After != (schema.Version{Version: 10, MinReader: 7}) || len(rep.Applied) != 9 {
-		t.Errorf("Run = %+v, want 1 → 10 (min reader 7) with nine migrations applied", rep)
+	if rep.Before != unversioned || rep.After != (schema.Version{Version: 11, MinReader: 7}) || len(rep.Applied) != 10 {
+		t.Errorf("Run = %+v, want 1 → 11 (min reader 7) with ten migrations applied", rep)
 	}
 	after := scanAll(t, s)
 	var meta map[string]any
@@ -377,6 +377,7 @@ func TestMigrateV1(t *testing.T) {
 		{Version: 8, MinReader: 7, Build: "v0.2.0", At: t0},
 		{Version: 9, MinReader: 7, Build: "v0.2.0", At: t0},
 		{Version: 10, MinReader: 7, Build: "v0.2.0", At: t0},
+		{Version: 11, MinReader: 7, Build: "v0.2.0", At: t0},
 	}
 	if diff := cmp.Diff(wantHist, hist); err != nil || diff != "" {
 		t.Errorf("History = %v; want an entry for versions 2 to 10 by v0.2.0 (-want +got):\n%s", err, diff)

@@ -47,6 +47,10 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"PasswordResets", testPasswordResets},
 		{"Sessions", testSessions},
 		{"APITokens", testAPITokens},
+		{"SecondFactors", testSecondFactors},
+		{"ConcurrentFactorUse", testConcurrentFactorUse},
+		{"RecoveryCodes", testRecoveryCodes},
+		{"Challenges", testChallenges},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

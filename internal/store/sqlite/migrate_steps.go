@@ -21,6 +21,7 @@ var steps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	// 8 needs the server secret: boxSteps (migrate_seal.go).
 	9:  addCheckRules,
 	10: addMaintenance,
+	11: addSecondFactors,
 }
 
 // addPingBodySize is version 2, an expand step: pings gain body_size, the body's length in
