@@ -67,3 +67,50 @@ func KeyMatches(key, hash string) bool {
 	got := HashKey(key)
 	return subtle.ConstantTimeCompare([]byte(got), []byte(hash)) == 1
 }
+
+// The kinds of project key, as the projects API and the settings page name them. A project has
+// at most one key of each kind.
+const (
+	KeyReadWrite = "read-write"
+	KeyReadOnly  = "read-only"
+	KeyPing      = "ping"
+)
+
+// KeyKinds lists the kinds of project key, in the order they are listed.
+var KeyKinds = []string{KeyReadWrite, KeyReadOnly, KeyPing}
+
+// KeyHash points at the project's hash of the key of kind; nil for an unknown kind.
+func (p *Project) KeyHash(kind string) *string {
+	switch kind {
+	case KeyReadWrite:
+		return &p.APIKeyHash
+	case KeyReadOnly:
+		return &p.ReadOnlyKeyHash
+	case KeyPing:
+		return &p.PingKeyHash
+	}
+	return nil
+}
+
+// Key is the plain key of kind among k; "" for an unknown kind.
+func (k Keys) Key(kind string) string {
+	switch kind {
+	case KeyReadWrite:
+		return k.APIKey
+	case KeyReadOnly:
+		return k.ReadOnlyKey
+	case KeyPing:
+		return k.PingKey
+	}
+	return ""
+}
+
+// KeyHint is what a listing shows of a stored key: the first 8 hex digits of its hash, which
+// whoever holds the key can compute (printf %s "$KEY" | sha256sum) and which says nothing
+// about the key.
+func KeyHint(hash string) string {
+	if len(hash) > 8 {
+		hash = hash[:8]
+	}
+	return "sha256:" + hash
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/project"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -15,30 +16,12 @@ import (
 // listing shows a hint instead: the first 8 hex digits of that hash, which whoever holds the
 // key can compute (printf %s "$KEY" | sha256sum) and which says nothing about the key.
 
-// keyKinds are the kinds of project key, in the order listed.
-var keyKinds = []string{"read-write", "read-only", "ping"}
-
-// keyHash points at the project's hash of the key of kind, nil for an unknown kind.
-func keyHash(p *check.Project, kind string) *string {
-	switch kind {
-	case "read-write":
-		return &p.APIKeyHash
-	case "read-only":
-		return &p.ReadOnlyKeyHash
-	case "ping":
-		return &p.PingKeyHash
-	}
-	return nil
-}
-
 // keyJSON is a project key as the API shows it; Key only in the answer to a create.
 type keyJSON struct {
 	Kind string `json:"kind"`
 	Hint string `json:"hint"`
 	Key  string `json:"key,omitempty"`
 }
-
-func keyHint(hash string) string { return "sha256:" + hash[:min(8, len(hash))] }
 
 func errUnknownKind(kind string) error {
 	return &clientError{http.StatusBadRequest, fmt.Sprintf("key kind %q is not one of read-write, read-only, ping", kind)}
@@ -55,18 +38,13 @@ func (s *Server) handleListKeys(w http.ResponseWriter, r *http.Request, _ int) {
 	out := struct {
 		Keys []keyJSON `json:"keys"`
 	}{Keys: []keyJSON{}}
-	for _, kind := range keyKinds {
-		if h := *keyHash(c.project, kind); h != "" {
-			out.Keys = append(out.Keys, keyJSON{Kind: kind, Hint: keyHint(h)})
+	for _, kind := range check.KeyKinds {
+		if h := *c.project.KeyHash(kind); h != "" {
+			out.Keys = append(out.Keys, keyJSON{Kind: kind, Hint: check.KeyHint(h)})
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
-
-// errKeyExists is a create of a key of a kind the project has: keys are not replaced silently.
-type errKeyExists struct{ project, kind string }
-
-func (e *errKeyExists) Error() string { return "key exists" }
 
 // handleCreateKey serves POST /api/v3/projects/{project}/keys/ {"kind": "read-write" |
 // "read-only" | "ping"} (every role but read-only): a new key of that kind, shown this once.
@@ -88,36 +66,22 @@ func (s *Server) handleCreateKey(w http.ResponseWriter, r *http.Request, _ int) 
 		s.writeAPIError(w, r, err)
 		return
 	}
-	if keyHash(c.project, kind) == nil {
+	key, err := project.NewKey(ctx, s.store, s.rand, c.project.ID, kind, false)
+	var ke *project.KeyExistsError
+	switch {
+	case errors.Is(err, project.ErrUnknownKind):
 		s.writeAPIError(w, r, errUnknownKind(kind))
 		return
-	}
-	keys, err := check.GenerateKeys(s.rand)
-	if err != nil {
-		s.writeAPIError(w, r, fmt.Errorf("generate a key: %w", err))
-		return
-	}
-	key := map[string]string{"read-write": keys.APIKey, "read-only": keys.ReadOnlyKey, "ping": keys.PingKey}[kind]
-	_, err = s.store.UpdateProject(ctx, c.project.ID, func(p *check.Project) error {
-		h := keyHash(p, kind)
-		if *h != "" {
-			return &errKeyExists{p.ID, kind}
-		}
-		*h = check.HashKey(key)
-		return nil
-	})
-	var ke *errKeyExists
-	switch {
 	case errors.As(err, &ke):
 		s.writeAPIError(w, r, &clientError{http.StatusConflict, fmt.Sprintf(
 			"the project has a %s key already: revoke it first (DELETE /api/v3/projects/%s/keys/%s), then create a new one",
-			kind, ke.project, kind)})
+			kind, ke.Project, kind)})
 		return
 	case err != nil:
-		s.writeAPIError(w, r, fmt.Errorf("create a %s key for project %s: %w", kind, c.project.ID, err))
+		s.writeAPIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, keyJSON{Kind: kind, Hint: keyHint(check.HashKey(key)), Key: key})
+	writeJSON(w, http.StatusCreated, keyJSON{Kind: kind, Hint: check.KeyHint(check.HashKey(key)), Key: key})
 }
 
 // handleRevokeKey serves DELETE /api/v3/projects/{project}/keys/{kind} (every role but
@@ -130,24 +94,16 @@ func (s *Server) handleRevokeKey(w http.ResponseWriter, r *http.Request, _ int) 
 		return
 	}
 	kind := r.PathValue("kind")
-	if keyHash(c.project, kind) == nil {
+	err = project.RevokeKey(ctx, s.store, c.project.ID, kind)
+	switch {
+	case errors.Is(err, project.ErrUnknownKind):
 		s.writeAPIError(w, r, errUnknownKind(kind))
 		return
-	}
-	_, err = s.store.UpdateProject(ctx, c.project.ID, func(p *check.Project) error {
-		h := keyHash(p, kind)
-		if *h == "" {
-			return store.ErrNotFound
-		}
-		*h = ""
-		return nil
-	})
-	if errors.Is(err, store.ErrNotFound) {
+	case errors.Is(err, store.ErrNotFound):
 		s.writeAPIError(w, r, &clientError{http.StatusNotFound, fmt.Sprintf("the project has no %s key", kind)})
 		return
-	}
-	if err != nil {
-		s.writeAPIError(w, r, fmt.Errorf("revoke the %s key of project %s: %w", kind, c.project.ID, err))
+	case err != nil:
+		s.writeAPIError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -66,20 +66,6 @@ var errLastOwner = &clientError{http.StatusConflict, store.ErrLastOwner.Error()}
 // errTouchOwner refuses a manager's change to an owner.
 var errTouchOwner = &clientError{http.StatusForbidden, "only an owner may change or remove an owner, or make someone owner"}
 
-// targetRole is the role of user in the caller's project: errNotMember if none.
-func (s *Server) targetRole(r *http.Request, c *caller, userID string) (people.Role, error) {
-	ms, err := s.accounts.People.Members(r.Context(), c.project.ID)
-	if err != nil {
-		return "", fmt.Errorf("list members of project %s: %w", c.project.ID, err)
-	}
-	for _, m := range ms {
-		if m.UserID == userID {
-			return m.Role, nil
-		}
-	}
-	return "", errNotMember
-}
-
 // handleSetMember serves POST /api/v3/projects/{project}/members/{user} {"role": …} (owners and
 // managers): the member's new role. Managers may grant every role but owner, and may not
 // change an owner's role.
@@ -101,33 +87,10 @@ func (s *Server) handleSetMember(w http.ResponseWriter, r *http.Request, _ int) 
 		return
 	}
 	userID := r.PathValue("user")
-	cur, err := s.targetRole(r, c, userID)
+	m, err := s.accounts.SetRole(ctx, c.project.ID, c.role, userID, role)
 	if err != nil {
-		s.writeAPIError(w, r, err)
+		s.writeAPIError(w, r, memberError(err))
 		return
-	}
-	if !c.role.CanGrant(role) || (cur == people.RoleOwner && c.role != people.RoleOwner) {
-		s.writeAPIError(w, r, errTouchOwner)
-		return
-	}
-	m := people.Membership{ProjectID: c.project.ID, UserID: userID, Role: role, Created: s.now()}
-	err = s.accounts.People.SetMembership(ctx, m)
-	switch {
-	case errors.Is(err, store.ErrLastOwner):
-		s.writeAPIError(w, r, errLastOwner)
-		return
-	case errors.Is(err, store.ErrNotFound):
-		s.writeAPIError(w, r, errNotMember)
-		return
-	case err != nil:
-		s.writeAPIError(w, r, fmt.Errorf("set role in project %s: %w", c.project.ID, err))
-		return
-	}
-	ms, _ := s.accounts.People.Members(ctx, c.project.ID)
-	for _, got := range ms {
-		if got.UserID == userID {
-			m = got
-		}
 	}
 	u, err := s.accounts.People.User(ctx, userID)
 	if err != nil {
@@ -154,28 +117,25 @@ func (s *Server) handleRemoveMember(w http.ResponseWriter, r *http.Request, _ in
 			return
 		}
 	}
-	cur, err := s.targetRole(r, c, userID)
-	if err != nil {
-		s.writeAPIError(w, r, err)
-		return
-	}
-	if cur == people.RoleOwner && c.role != people.RoleOwner {
-		s.writeAPIError(w, r, errTouchOwner)
-		return
-	}
-	err = s.accounts.People.RemoveMembership(ctx, c.project.ID, userID)
-	switch {
-	case errors.Is(err, store.ErrLastOwner):
-		s.writeAPIError(w, r, errLastOwner)
-		return
-	case errors.Is(err, store.ErrNotFound):
-		s.writeAPIError(w, r, errNotMember)
-		return
-	case err != nil:
-		s.writeAPIError(w, r, fmt.Errorf("remove a member of project %s: %w", c.project.ID, err))
+	if err := s.accounts.RemoveMember(ctx, c.project.ID, c.user.ID, c.role, userID); err != nil {
+		s.writeAPIError(w, r, memberError(err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// memberError is how the API answers a refusal of account.SetRole or account.RemoveMember
+// (the caller's permission to manage members was checked before).
+func memberError(err error) error {
+	switch {
+	case errors.Is(err, store.ErrLastOwner):
+		return errLastOwner
+	case errors.Is(err, account.ErrNotMember):
+		return errNotMember
+	case errors.Is(err, account.ErrForbidden):
+		return errTouchOwner
+	}
+	return err
 }
 
 // inviteJSON is the answer to an invitation. Link is there only when the mail did not go out

@@ -16,6 +16,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/project"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -203,45 +204,20 @@ func (s *Server) handleDeleteProject(w http.ResponseWriter, r *http.Request, _ i
 			return
 		}
 	}
-	id := c.project.ID
-	checks, err := s.store.Checks(ctx, id)
-	if err != nil {
-		s.writeAPIError(w, r, fmt.Errorf("list checks of project %s: %w", id, err))
-		return
-	}
-	chans, err := s.store.Channels(ctx, id)
-	if err != nil {
-		s.writeAPIError(w, r, fmt.Errorf("list channels of project %s: %w", id, err))
-		return
-	}
-	if (len(checks) > 0 || len(chans) > 0) && !force {
+	err = project.Delete(ctx, s.store, c.project.ID, force)
+	var ne *project.NotEmptyError
+	switch {
+	case errors.As(err, &ne):
 		s.writeAPIError(w, r, &clientError{http.StatusConflict, fmt.Sprintf(
 			"the project has %d checks and %d channels: delete them first, or add ?force=true to delete them with the project",
-			len(checks), len(chans))})
+			ne.Checks, ne.Channels)})
 		return
-	}
-	// Checks first: a delete cut short leaves a project with fewer checks, never checks
-	// without a project; a repeated delete finishes the work.
-	for _, ch := range checks {
-		if err := s.store.DeleteCheck(ctx, ch.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.writeAPIError(w, r, fmt.Errorf("delete project %s: %w", id, err))
-			return
-		}
-	}
-	for _, ch := range chans {
-		if err := s.store.DeleteChannel(ctx, id, ch.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.writeAPIError(w, r, fmt.Errorf("delete project %s: %w", id, err))
-			return
-		}
-	}
-	err = s.store.DeleteProject(ctx, id)
-	if errors.Is(err, store.ErrConflict) {
+	case errors.Is(err, store.ErrConflict):
 		// A check or channel was created while we deleted the others.
 		s.writeAPIError(w, r, &clientError{http.StatusConflict, "a check or channel was added to the project meanwhile: try again"})
 		return
-	}
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.writeAPIError(w, r, fmt.Errorf("delete project %s: %w", id, err))
+	case err != nil:
+		s.writeAPIError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -33,6 +33,9 @@ type People interface {
 	Users(ctx context.Context) ([]*people.User, error)
 	// SetPasswordHash replaces a user's password hash. ErrNotFound if the user is missing.
 	SetPasswordHash(ctx context.Context, userID, hash string) error
+	// SetProfile replaces a user's display name and time zone ("" for none: UTC), which the
+	// caller has validated. ErrNotFound if the user is missing.
+	SetProfile(ctx context.Context, userID, name, timeZone string) error
 
 	// SetMembership gives the user the role in the project, creating the membership or changing
 	// its role (Created is kept from the first). ErrLastOwner if it demotes the last owner.

@@ -348,6 +348,50 @@ func (p *People) SetPasswordHash(ctx context.Context, userID, hash string) error
 	return nil
 }
 
+// SetProfile updates the user item on the condition that it exists; an empty name or zone is
+// removed, as CreateUser leaves it out.
+func (p *People) SetProfile(ctx context.Context, userID, name, timeZone string) error {
+	if err := p.s.guardWrite(ctx); err != nil {
+		return fmt.Errorf("set profile of user %s: %w", userID, err)
+	}
+	names := map[string]string{"#pk": PartitionKey}
+	values := item{}
+	var set, remove []string
+	for _, a := range []struct{ attr, v string }{{"nm", name}, {"tz", timeZone}} {
+		names["#"+a.attr] = a.attr
+		if a.v == "" {
+			remove = append(remove, "#"+a.attr)
+			continue
+		}
+		values[":"+a.attr] = str(a.v)
+		set = append(set, "#"+a.attr+" = :"+a.attr)
+	}
+	expr := ""
+	if len(set) > 0 {
+		expr = "SET " + strings.Join(set, ", ")
+	}
+	if len(remove) > 0 {
+		expr = strings.TrimSpace(expr + " REMOVE " + strings.Join(remove, ", "))
+	}
+	in := &dynamodb.UpdateItemInput{
+		Key:                      key(userPrefix+userID, userSK),
+		UpdateExpression:         aws.String(expr),
+		ConditionExpression:      exists,
+		ExpressionAttributeNames: names,
+	}
+	if len(values) > 0 {
+		in.ExpressionAttributeValues = values
+	}
+	_, err := p.s.update(ctx, in, func() cost { return cost{table: 1} })
+	if isConditionFailed(err) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("set profile of user %s: %w", userID, err)
+	}
+	return nil
+}
+
 // member reads the project's membership item of the user, strongly consistent; nil if none.
 func (p *People) member(ctx context.Context, projectID, userID string) (*memberItem, error) {
 	m, err := p.s.get(ctx, key(projectPrefix+projectID, memberPrefix+userID), true)

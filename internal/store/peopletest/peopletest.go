@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"UniqueEmail", testUniqueEmail},
 		{"ConcurrentSignUp", testConcurrentSignUp},
 		{"Password", testPassword},
+		{"Profile", testProfile},
 		{"Memberships", testMemberships},
 		{"ProjectDeleteMembers", testProjectDeleteMembers},
 		{"ProjectDeleteInvitations", testProjectDeleteInvitations},
@@ -675,4 +676,33 @@ func testProjectDeleteMembers(t *testing.T, s Stores) {
 	if err := s.People.RemoveMembership(ctx, p1again, u2.ID); !errors.Is(err, store.ErrLastOwner) {
 		t.Errorf("RemoveMembership(only owner of the new project) = %v, want ErrLastOwner", err)
 	}
+}
+
+func testProfile(t *testing.T, s Stores) {
+	ctx := t.Context()
+	u := newUser(1, t0)
+	createUser(t, s, u)
+	for _, p := range []struct{ name, tz string }{
+		{"Ann Lee", "Asia/Tokyo"},
+		{"", ""}, // both cleared: no name, UTC
+		{"", "America/New_York"},
+		{"Ann", ""},
+	} {
+		if err := s.People.SetProfile(ctx, u.ID, p.name, p.tz); err != nil {
+			t.Fatalf("SetProfile(%q, %q) = %v", p.name, p.tz, err)
+		}
+		want := storedUser(u)
+		want.Name, want.TimeZone = p.name, p.tz
+		got, err := s.People.User(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("after SetProfile(%q, %q) (-want +got):\n%s", p.name, p.tz, diff)
+		}
+		if got, err := s.People.UserByEmail(ctx, u.Email); err != nil || got.Name != p.name || got.TimeZone != p.tz {
+			t.Errorf("UserByEmail after SetProfile(%q, %q) = %+v, %v", p.name, p.tz, got, err)
+		}
+	}
+	wantErr(t, "SetProfile(missing user)", s.People.SetProfile(ctx, userID(99), "x", "UTC"), store.ErrNotFound)
 }

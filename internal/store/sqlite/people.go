@@ -169,6 +169,21 @@ func (p *People) SetPasswordHash(ctx context.Context, userID, hash string) error
 	return nil
 }
 
+// SetProfile replaces a user's display name and time zone.
+func (p *People) SetProfile(ctx context.Context, userID, name, timeZone string) error {
+	err := p.s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, tz = ? WHERE id = ?`, name, timeZone, userID)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res)
+	})
+	if err != nil {
+		return fmt.Errorf("set profile of user %s: %w", userID, err)
+	}
+	return nil
+}
+
 // lastOwner reports whether userID is the only owner of projectID, inside tx (a write
 // transaction, so no other writer can change the answer before the change commits).
 func lastOwner(ctx context.Context, tx *sql.Tx, projectID, userID string) (bool, error) {

@@ -1,0 +1,80 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/store"
+)
+
+// ErrNotMember is a user who is not a member of the project acted on.
+var ErrNotMember = errors.New("not a member of the project")
+
+// A project's team, as the members API and the settings page change it: owners and managers
+// change roles and remove members, managers never granting or touching the owner role; anyone
+// may leave; the last owner stays (store.ErrLastOwner).
+
+// SetRole gives the member userID the role in the project, on behalf of a member whose role is
+// actor. ErrForbidden when actor may not manage members, may not grant role, or is not an owner
+// and the member is; ErrNotMember when userID is not a member; store.ErrLastOwner when it would
+// demote the last owner.
+func (s *Service) SetRole(ctx context.Context, projectID string, actor people.Role, userID string, role people.Role) (people.Membership, error) {
+	if !actor.CanManageMembers() {
+		return people.Membership{}, fmt.Errorf("a %s cannot change roles: %w", roleWords(actor), ErrForbidden)
+	}
+	cur, err := s.memberRole(ctx, projectID, userID)
+	if err != nil {
+		return people.Membership{}, err
+	}
+	if !actor.CanGrant(role) || (cur.Role == people.RoleOwner && actor != people.RoleOwner) {
+		return people.Membership{}, fmt.Errorf("only an owner may change or remove an owner, or make someone owner: %w", ErrForbidden)
+	}
+	m := people.Membership{ProjectID: projectID, UserID: userID, Role: role, Created: cur.Created}
+	switch err := s.People.SetMembership(ctx, m); {
+	case errors.Is(err, store.ErrNotFound):
+		return people.Membership{}, ErrNotMember
+	case err != nil:
+		return people.Membership{}, fmt.Errorf("set role in project %s: %w", projectID, err)
+	}
+	return m, nil
+}
+
+// RemoveMember takes userID out of the project, on behalf of actorID whose role there is
+// actor: anyone may remove themselves (leave); removing someone else takes a role that manages
+// members, and removing an owner takes an owner. ErrForbidden, ErrNotMember and
+// store.ErrLastOwner as SetRole.
+func (s *Service) RemoveMember(ctx context.Context, projectID, actorID string, actor people.Role, userID string) error {
+	if userID != actorID && !actor.CanManageMembers() {
+		return fmt.Errorf("a %s cannot remove members: %w", roleWords(actor), ErrForbidden)
+	}
+	cur, err := s.memberRole(ctx, projectID, userID)
+	if err != nil {
+		return err
+	}
+	if cur.Role == people.RoleOwner && actor != people.RoleOwner {
+		return fmt.Errorf("only an owner may change or remove an owner, or make someone owner: %w", ErrForbidden)
+	}
+	switch err := s.People.RemoveMembership(ctx, projectID, userID); {
+	case errors.Is(err, store.ErrNotFound):
+		return ErrNotMember
+	case err != nil:
+		return fmt.Errorf("remove a member of project %s: %w", projectID, err)
+	}
+	return nil
+}
+
+// memberRole is userID's membership of the project; ErrNotMember if none.
+func (s *Service) memberRole(ctx context.Context, projectID, userID string) (people.Membership, error) {
+	ms, err := s.People.Members(ctx, projectID)
+	if err != nil {
+		return people.Membership{}, fmt.Errorf("list members of project %s: %w", projectID, err)
+	}
+	for _, m := range ms {
+		if m.UserID == userID {
+			return m, nil
+		}
+	}
+	return people.Membership{}, ErrNotMember
+}
