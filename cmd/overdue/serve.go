@@ -175,6 +175,7 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 		Deliveries: deliveries, Undeliverable: undeliverable, Tester: tester, Accounts: svc})
 	pages, err := servePages(ctx, st, root, *proxyHeader, mailer, logger, stdout, tester, undeliverable, func(c *web.Config) {
 		c.OIDC, c.TrustedHeader = oidc, trusted
+		c.BadgeURL = api.BadgeURL
 	})
 	if err != nil {
 		return err

@@ -122,7 +122,7 @@ func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger,
 		Undeliverable: map[string]string{notify.ChannelShell: notify.ShellUndeliverable},
 	})
 	pages, err := web.New(web.Config{Accounts: acc, SiteRoot: cfg.SiteRoot, Logger: log,
-		Limiter: web.NewLimiter(web.DefaultLimits, st.Attempts()), Checks: st, OIDC: sso})
+		Limiter: web.NewLimiter(web.DefaultLimits, st.Attempts()), Checks: st, OIDC: sso, BadgeURL: api.BadgeURL})
 	if err != nil {
 		return nil, err
 	}

@@ -263,6 +263,16 @@ func (s *Server) badgeURL(badgeKey, tag, format string, states int) string {
 	return u + "." + format
 }
 
+// BadgeURL is the absolute URL of a project badge as the badge listing gives it: tag "*" for
+// every check of the project, format "svg", "json" or "shields", states 2 or 3. "" when the
+// server has no secret to sign badges with. The settings page (package web) shows these.
+func (s *Server) BadgeURL(badgeKey, tag, format string, states int) string {
+	if len(s.secret) == 0 {
+		return ""
+	}
+	return s.badgeURL(badgeKey, tag, format, states)
+}
+
 // checkBadgeURL is the absolute URL of a check's own badge, format "svg", "json" or "shields",
 // states 2 or 3. The API's badge_url is checkBadgeURL(c.BadgeKey, "svg", 2).
 func (s *Server) checkBadgeURL(badgeKey, format string, states int) string {

@@ -16,6 +16,8 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/overduehq/overdue/internal/check"
 )
 
 // The browser tests drive Debian's chromium, headless, through the DevTools protocol
@@ -306,5 +308,71 @@ func TestBrowserWebhookChannel(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the receiver got nothing")
+	}
+}
+
+// TestBrowserSettingsAndAccount creates an API key on the project settings page and sees it
+// once, revokes it; then changes the account's time zone and sees the times change.
+func TestBrowserSettingsAndAccount(t *testing.T) {
+	e := newEnv(t, envOptions{dashboard: true})
+	e.addCheck(idBackup, "Nightly backup", "backup", "db prod", check.StatusUp)
+	e.user("ann@example.com", "correct horse battery", "owner")
+	ctx := tab(t)
+	settingsURL := e.srv.URL + "/projects/" + e.project + "/settings/"
+	row := `tr[data-kind="read-write"]`
+
+	act(t, ctx, "sign in",
+		chromedp.Navigate(settingsURL),
+		chromedp.WaitVisible(`#email`),
+		chromedp.SendKeys(`#email`, "ann@example.com"),
+		chromedp.SendKeys(`#password`, "correct horse battery"),
+		chromedp.Submit(`#password`),
+		chromedp.WaitVisible(`table.keys`))
+	act(t, ctx, "create an API key", chromedp.Click(row+` button[type=submit]`), chromedp.WaitVisible(`#new-key-value`))
+	key := read(t, ctx, "the new key", chromedp.Text(`#new-key-value`))
+	if !strings.HasPrefix(key, "hcw_") || len(key) != 32 {
+		t.Fatalf("the page shows the key %q", key)
+	}
+	if got := e.projectNow().APIKeyHash; got != check.HashKey(key) {
+		t.Fatalf("the stored hash is not the shown key's")
+	}
+	hint := read(t, ctx, "the hint", chromedp.Text(row+` .key-hint`))
+	if want := check.KeyHint(check.HashKey(key)) + "…"; hint != want {
+		t.Errorf("hint %q, want %q", hint, want)
+	}
+	screenshot(t, ctx, "settings-new-key")
+	act(t, ctx, "open the page again", chromedp.Navigate(settingsURL), chromedp.WaitVisible(`table.keys`))
+	if html := read(t, ctx, "page", chromedp.OuterHTML(`html`)); strings.Contains(html, key) {
+		t.Fatal("the key is shown a second time")
+	}
+	screenshot(t, ctx, "settings")
+	act(t, ctx, "revoke the key", chromedp.Click(row+` button.warning`),
+		chromedp.WaitVisible(row+` td.actions button:not(.secondary):not(.warning)`))
+	if got := e.projectNow().APIKeyHash; got != "" {
+		t.Fatalf("after revoking, the stored hash is %q", got)
+	}
+
+	act(t, ctx, "open the account page", chromedp.Navigate(e.srv.URL+"/accounts/profile/"), chromedp.WaitVisible(`#tz`))
+	if now := read(t, ctx, "time now", chromedp.Text(`#now`)); now != "1 Dec 2026 09:00 UTC" {
+		t.Fatalf("time now before = %q", now)
+	}
+	act(t, ctx, "choose Asia/Tokyo",
+		chromedp.SetValue(`#tz`, "Asia/Tokyo"),
+		chromedp.Submit(`#tz`),
+		chromedp.WaitVisible(`#notice`))
+	if now := read(t, ctx, "time now", chromedp.Text(`#now`)); now != "1 Dec 2026 18:00 JST" {
+		t.Fatalf("time now after choosing Asia/Tokyo = %q", now)
+	}
+	act(t, ctx, "create a token", chromedp.SendKeys(`#token-name`, "terraform"), chromedp.Submit(`#token-name`),
+		chromedp.WaitVisible(`#new-token-value`))
+	if created := read(t, ctx, "created", chromedp.Text(`tr[data-token="terraform"] .t-created`)); created != "1 Dec 2026 18:00 JST" {
+		t.Errorf("token created at %q, want the time in Asia/Tokyo", created)
+	}
+	screenshot(t, ctx, "profile")
+	act(t, ctx, "open the checks page", chromedp.Navigate(e.srv.URL+"/projects/"+e.project+"/checks/"),
+		chromedp.WaitVisible(`table.checks`))
+	title := read(t, ctx, "last ping title", chromedp.Evaluate[string](`document.querySelector('tr[data-check="`+idBackup+`"] time').title`))
+	if !strings.Contains(title, "2026-12-01 18:00:00 JST") {
+		t.Errorf("the last ping's exact time is %q, want it in Asia/Tokyo", title)
 	}
 }

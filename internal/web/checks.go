@@ -274,16 +274,17 @@ type checkRow struct {
 type timeView struct {
 	Set      bool
 	Relative string
-	Exact    string // UTC, for the title
+	Exact    string // in the viewer's zone, for the title
 	ISO      string
 }
 
-// timeOf describes t relative to now; the zero time is "never".
+// timeOf describes t relative to now, with the exact time in now's zone (the viewer's: see
+// Server.now); the zero time is "never".
 func timeOf(t, now time.Time) timeView {
 	if t.IsZero() {
 		return timeView{Relative: "never"}
 	}
-	return timeView{Set: true, Relative: relative(t, now), Exact: t.UTC().Format("2006-01-02 15:04:05 UTC"),
+	return timeView{Set: true, Relative: relative(t, now), Exact: t.In(now.Location()).Format("2006-01-02 15:04:05 MST"),
 		ISO: t.UTC().Format(time.RFC3339)}
 }
 
@@ -342,7 +343,7 @@ func (s *Server) checkRows(ctx context.Context, projectID string, view *checksVi
 		return nil, nil, fmt.Errorf("list checks of project %s: %w", projectID, err)
 	}
 	view.Total = len(checks)
-	now := s.acc.Now()
+	now := s.now(view.Viewer)
 	query := strings.ToLower(view.Query)
 	tagSet := map[string]bool{}
 	rows := make([]checkRow, 0, len(checks))

@@ -112,7 +112,7 @@ func (s *Server) handleDetails(w http.ResponseWriter, r *http.Request) {
 
 // detailsOf loads what the details page shows of c, with the forms holding c's values.
 func (s *Server) detailsOf(c *check.Check, m *membership, r *http.Request) *detailsView {
-	now := s.acc.Now()
+	now := s.now(m.Viewer)
 	sched, _ := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
 	view := &detailsView{membership: m, ID: m.ref(c.ID), uuid: c.ID, Name: c.Name, Slug: c.Slug, Tags: c.TagList(), Desc: c.Desc,
 		Status: statusOf(c.StatusAt(now, asSchedule(sched), true)), LastPing: timeOf(c.LastPing, now),
@@ -141,7 +141,7 @@ func (s *Server) detailsOf(c *check.Check, m *membership, r *http.Request) *deta
 // status changes and the run durations but no pings (their sources, user agents and bodies), as
 // the API keeps ping lists to read-write callers.
 func (s *Server) loadLog(r *http.Request, id string, view *detailsView) error {
-	now := s.acc.Now()
+	now := s.now(view.Viewer)
 	pings, err := s.st.Pings(r.Context(), id, logPings)
 	if err != nil {
 		return fmt.Errorf("list pings of check %s: %w", id, err)
@@ -373,7 +373,7 @@ func (s *Server) handlePingBody(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("load ping %d of check %s: %w", n, c.ID, err))
 		return
 	}
-	now := s.acc.Now()
+	now := s.now(m.Viewer)
 	view := &pingView{membership: m, CheckID: c.ID, Event: event{At: timeOf(p.Created, now), N: p.N, Kind: string(p.Kind),
 		Word: pingWords[p.Kind], Method: p.Method, Scheme: p.Scheme, Source: p.RemoteAddr, UA: p.UA, RID: p.RID, BodySize: len(p.Body)}}
 	if p.ExitStatus != nil {

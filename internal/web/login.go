@@ -213,8 +213,9 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := make([]sessionRow, len(list))
 	for i, x := range list {
-		rows[i] = sessionRow{ID: x.IDHash[:min(sessionIDLen, len(x.IDHash))], Client: x.Client, Created: x.Created,
-			LastSeen: x.LastSeen, Expires: x.Expires, Current: x.IDHash == v.Session.IDHash}
+		loc := v.zone()
+		rows[i] = sessionRow{ID: x.IDHash[:min(sessionIDLen, len(x.IDHash))], Client: x.Client, Created: x.Created.In(loc),
+			LastSeen: x.LastSeen.In(loc), Expires: x.Expires.In(loc), Current: x.IDHash == v.Session.IDHash}
 	}
 	s.render(w, r, http.StatusOK, "sessions", &page{Title: "Your sessions", Viewer: v, Data: rows})
 }

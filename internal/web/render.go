@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/overduehq/overdue/internal/people"
 )
 
 //go:embed templates/*.html static/style.css static/*.js
@@ -17,7 +19,7 @@ var files embed.FS
 
 // pageNames are the templates under templates/, each rendered inside layout.html.
 var pageNames = []string{"message", "login", "home", "sessions", "reset", "setpassword", "invite", "first",
-	"checks", "details", "ping", "channels"}
+	"checks", "details", "ping", "channels", "settings", "profile"}
 
 // scriptNames are the dashboard's scripts under static/, served like the stylesheet under
 // hashed names; they only add to pages that work without them.
@@ -53,6 +55,7 @@ func (s *Server) loadAssets() error {
 	}
 	funcs := template.FuncMap{
 		"stylesheet": func() string { return StaticPrefix + s.cssName },
+		"roleWord":   func(r people.Role) string { return strings.ToLower(roleName(r)) },
 		"script":     func(name string) string { return s.scriptPath[name] },
 		"field": func(p *page, id, label, typ, value, autocomplete string) fieldView {
 			return fieldView{ID: id, Label: label, Type: typ, Value: value, Autocomplete: autocomplete, Error: p.ErrorFor(id)}

@@ -65,6 +65,10 @@ type Config struct {
 	// cap): the add-check form stops at half of it, as creating through the API does (403). Zero
 	// means the API's default, 20,000 (so 10,000 checks through the form).
 	MaxChecksPerProject int
+	// BadgeURL gives the absolute URL of a project badge (httpapi.Server.BadgeURL): tag "*" for
+	// every check, format "svg", states 2 or 3; "" when the server cannot sign badges. Without it
+	// the settings page says badges are off.
+	BadgeURL func(badgeKey, tag, format string, states int) string
 	// OIDC, when set, adds "Sign in with <provider>" to the sign-in page (oidc.go).
 	OIDC *OIDCConfig
 	// TrustedHeader, when set, signs in whoever an authenticating proxy names in a header
@@ -93,6 +97,7 @@ type Server struct {
 	tester        ChannelTester
 	undeliverable map[string]string
 	maxChecks     int // checks a project may have before the add-check form refuses another
+	badgeURL      func(badgeKey, tag, format string, states int) string
 
 	oidc   *oidcClient    // nil without OIDC
 	header *TrustedHeader // nil without the trusted header
@@ -124,6 +129,7 @@ func New(cfg Config) (*Server, error) {
 		refresh:       cfg.Refresh,
 		tester:        cfg.Tester,
 		undeliverable: cfg.Undeliverable,
+		badgeURL:      cfg.BadgeURL,
 		mux:           http.NewServeMux(),
 	}
 	if s.refresh <= 0 {
@@ -204,9 +210,11 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /accounts/first/{token}/{$}", s.handleFirst)
 	s.mux.HandleFunc("POST /accounts/first/{token}/{$}", s.handleFirstPost)
 	s.ssoRoutes()
+	s.profileRoutes()
 	s.mux.HandleFunc(AccountsPrefix, s.handleNotFound)
 	s.mux.HandleFunc(StaticPrefix, s.handleNotFound)
 	s.dashboardRoutes()
+	s.settingsRoutes()
 }
 
 // Mount combines the pages and the API into the one handler both edges serve: the home page,
@@ -219,7 +227,7 @@ func Mount(pages http.Handler, api http.Handler) http.Handler {
 	mux.Handle(AccountsPrefix, pages)
 	mux.Handle(StaticPrefix, pages)
 	mux.Handle(ChecksPrefix, pages)
-	for _, p := range projectPages {
+	for _, p := range append(projectPages[:len(projectPages):len(projectPages)], settingsPages...) {
 		mux.Handle(p, pages)
 	}
 	mux.Handle("/", api)

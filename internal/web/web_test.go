@@ -136,8 +136,9 @@ func newEnv(t *testing.T, opts envOptions) *env {
 			}
 			cfg.Tester = &notify.Tester{Transports: map[string]notify.Transport{check.ChannelWebhook: wh}, SiteRoot: root, Now: e.clock}
 		}
-		api = httpapi.New(httpapi.Config{Store: st, Now: e.clock, SiteRoot: root, SecretKey: []byte("test secret"),
+		hapi := httpapi.New(httpapi.Config{Store: st, Now: e.clock, SiteRoot: root, SecretKey: []byte("test secret"),
 			MaxChecksPerProject: opts.maxChecks})
+		api, cfg.BadgeURL = hapi, hapi.BadgeURL
 	}
 	e.pages, err = New(cfg)
 	if err != nil {
