@@ -251,6 +251,9 @@ type Channel struct {
 	Created   time.Time
 	Disabled  bool
 	LastError string
+	// Damaged, set by a store's read and never stored, says why the stored value did not open
+	// (damaged, or sealed for another channel); Value is then empty and nothing can be sent.
+	Damaged string
 }
 
 // truncateRunes keeps the first n characters of s, counting characters like Healthchecks' Python

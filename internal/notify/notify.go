@@ -252,9 +252,9 @@ func (d *Dispatcher) channels(ctx context.Context, c *check.Check) ([]*check.Cha
 	if len(c.Channels) == 0 {
 		return nil, nil
 	}
-	all, err := d.Store.Channels(ctx, c.ProjectID)
+	all, err := d.listChannels(ctx, c.ProjectID)
 	if err != nil {
-		return nil, fmt.Errorf("list channels of project %s: %w", c.ProjectID, err)
+		return nil, err
 	}
 	byID := make(map[string]*check.Channel, len(all))
 	for _, ch := range all {
@@ -304,6 +304,21 @@ func (d *Dispatcher) channels(ctx context.Context, c *check.Check) ([]*check.Cha
 		}
 	}
 	return out, nil
+}
+
+// listChannels lists a project's channels. Damaged values do not hold up the others: their
+// channels come marked, and attempt parks their deliveries with the reason.
+func (d *Dispatcher) listChannels(ctx context.Context, projectID string) ([]*check.Channel, error) {
+	chs, err := d.Store.Channels(ctx, projectID)
+	var damaged *store.DamagedError
+	if errors.As(err, &damaged) {
+		d.logger().Error("channel values do not open; their deliveries are parked", "project", projectID, "error", err)
+		return chs, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
+	}
+	return chs, nil
 }
 
 // fanOut runs send for every channel at once, so one slow webhook does not hold up the others,
@@ -385,9 +400,9 @@ func (d *Dispatcher) retry(ctx context.Context, rec *store.Delivery) (took bool,
 	if err != nil {
 		return true, 0, fmt.Errorf("load check %s: %w", rec.Flip.CheckID, err)
 	}
-	chs, err := d.Store.Channels(ctx, rec.ProjectID)
+	chs, err := d.listChannels(ctx, rec.ProjectID)
 	if err != nil {
-		return true, 0, fmt.Errorf("list channels of project %s: %w", rec.ProjectID, err)
+		return true, 0, err
 	}
 	var ch *check.Channel
 	for _, x := range chs {
@@ -443,7 +458,10 @@ func (d *Dispatcher) take(ctx context.Context, rec *store.Delivery) (bool, error
 func (d *Dispatcher) attempt(ctx context.Context, rec *store.Delivery, ch *check.Channel, m *Message) (bool, error) {
 	var err error
 	start := time.Now()
-	if t := d.Transports[ch.Kind]; t != nil {
+	if ch.Damaged != "" {
+		// No retry can open it: park it, and say why on the channel.
+		err = &noTransportError{reason: ch.Damaged + ": delete and re-create the channel"}
+	} else if t := d.Transports[ch.Kind]; t != nil {
 		sendCtx, cancel := context.WithTimeout(ctx, d.Retry.sendTimeout())
 		err = t.Send(sendCtx, ch, m, rec.ID)
 		cancel()

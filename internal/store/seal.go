@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/seal"
@@ -53,5 +54,51 @@ func OpenValue(box *seal.Box, ch *check.Channel) error {
 		return err
 	}
 	ch.Value = v
+	return nil
+}
+
+// DamagedError is the error of a channel listing that met values which do not open although they
+// name this server's key: damaged, or copied from another channel. The listing still holds every
+// channel, those with an empty Value and check.Channel.Damaged set, so that the notifier delivers
+// to the others and parks these with the reason; every other caller treats it as the failure it is.
+type DamagedError struct {
+	Errs []error // one *seal.OpenError per damaged channel, oldest first
+}
+
+// Error names each damaged channel and what to do.
+func (e *DamagedError) Error() string {
+	msgs := make([]string, len(e.Errs))
+	for i, err := range e.Errs {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ") + ": delete and re-create the channel, or restore the data from a backup"
+}
+
+// Unwrap returns the errors of the damaged channels.
+func (e *DamagedError) Unwrap() []error { return e.Errs }
+
+// OpenValues replaces the values of chs, as a store read them, by their plaintext. A value sealed
+// under another server secret, or a store without a Box, fails the whole: every value names the
+// same key, so this server has the wrong secret, and a listing that sends nothing keeps the
+// alerts for the server that has the right one. A value that names this server's key and still
+// does not open is damaged: that channel alone is emptied and marked, and the result is a
+// *DamagedError beside the complete listing.
+func OpenValues(box *seal.Box, chs []*check.Channel) error {
+	var damaged []error
+	for _, ch := range chs {
+		err := OpenValue(box, ch)
+		var open *seal.OpenError
+		switch {
+		case err == nil:
+		case errors.As(err, &open) && !errors.Is(err, seal.ErrOtherKey):
+			ch.Value, ch.Damaged = "", err.Error()
+			damaged = append(damaged, err)
+		default:
+			return err
+		}
+	}
+	if damaged != nil {
+		return &DamagedError{Errs: damaged}
+	}
 	return nil
 }

@@ -172,7 +172,9 @@ type Store interface {
 
 	// CreateChannel stores a new channel. ErrConflict if the ID is taken.
 	CreateChannel(ctx context.Context, ch *check.Channel) error
-	// Channels lists a project's channels, oldest first.
+	// Channels lists a project's channels, oldest first, their values opened. A value that
+	// names this server's key and does not open makes it a *DamagedError that still comes with
+	// every channel, the damaged ones marked (OpenValues).
 	Channels(ctx context.Context, projectID string) ([]*check.Channel, error)
 	// UpdateChannel loads a project's channel, its value opened, lets fn change it, and stores
 	// the result, its value sealed again. fn may change Name, Value, Disabled and LastError; the

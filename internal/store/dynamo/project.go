@@ -335,7 +335,8 @@ func (s *Store) sameChannel(stored, m item, ch *check.Channel) bool {
 	return err == nil && v == ch.Value
 }
 
-// Channels lists a project's channels, oldest first, through the project index.
+// Channels lists a project's channels, oldest first, through the project index. With a
+// *store.DamagedError it still returns them all (store.OpenValues).
 func (s *Store) Channels(ctx context.Context, projectID string) ([]*check.Channel, error) {
 	entries, err := s.query(ctx, &dynamodb.QueryInput{
 		IndexName:              aws.String(ProjectIndex),
@@ -359,15 +360,19 @@ func (s *Store) Channels(ctx context.Context, projectID string) ([]*check.Channe
 			return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
 		}
 		if ch := it.channel(); ch.ProjectID == projectID {
-			if err := store.OpenValue(s.opts.Box, ch); err != nil {
-				return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
-			}
 			out = append(out, ch)
 		}
 	}
 	slices.SortFunc(out, func(a, b *check.Channel) int {
 		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.ID, b.ID))
 	})
+	if err := store.OpenValues(s.opts.Box, out); err != nil {
+		var damaged *store.DamagedError
+		if errors.As(err, &damaged) {
+			return out, fmt.Errorf("list channels of project %s: %w", projectID, err)
+		}
+		return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
+	}
 	return out, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/overduehq/overdue/internal/check"
@@ -230,5 +231,44 @@ func TestSealBetweenPhases(t *testing.T) {
 		if got[id] != v {
 			t.Errorf("channel %s opens to %q, want %q", id, got[id], v)
 		}
+	}
+}
+
+// TestDamagedValueListsTheRest: a channel item whose sealed value was copied from another
+// channel does not open, and the listing still holds every channel of the project, the damaged
+// one marked, beside a *store.DamagedError (the notifier delivers to the rest).
+func TestDamagedValueListsTheRest(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	p := &check.Project{ID: "a0000000-0000-4000-8000-0000000000d1", Name: "P", Created: t0,
+		APIKeyHash: "a", ReadOnlyKeyHash: "b", PingKeyHash: "c"}
+	if err := s.CreateProject(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i, v := range []string{"alice@example.org", "bob@example.org"} {
+		ch := &check.Channel{ID: fmt.Sprintf("e0000000-0000-4000-8000-0000000000d%d", i), ProjectID: p.ID,
+			Kind: check.ChannelEmail, Name: v, Value: v, Created: t0.Add(time.Duration(i) * time.Second)}
+		if err := s.CreateChannel(ctx, ch); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ch.ID)
+	}
+	first, err := s.get(ctx, channelKey(ids[0]), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: channelKey(ids[1]),
+		UpdateExpression: aws.String("SET val = :v"), ExpressionAttributeValues: item{":v": first["val"]}}); err != nil {
+		t.Fatal(err)
+	}
+	chs, err := s.Channels(ctx, p.ID)
+	var damaged *store.DamagedError
+	if !errors.As(err, &damaged) || len(damaged.Errs) != 1 {
+		t.Fatalf("Channels = %v, want a DamagedError of one channel", err)
+	}
+	if len(chs) != 2 || chs[0].Value != "alice@example.org" || chs[0].Damaged != "" ||
+		chs[1].Value != "" || !strings.Contains(chs[1].Damaged, ids[1]) {
+		t.Errorf("Channels = %+v, want alice's opened and the second marked damaged", chs)
 	}
 }

@@ -35,7 +35,8 @@ func (s *Store) CreateChannel(ctx context.Context, ch *check.Channel) error {
 	return nil
 }
 
-// Channels lists a project's channels, oldest first.
+// Channels lists a project's channels, oldest first. With a *store.DamagedError it still
+// returns them all (store.OpenValues).
 func (s *Store) Channels(ctx context.Context, projectID string) ([]*check.Channel, error) {
 	rows, err := s.r.QueryContext(ctx, channelSelect+` WHERE project_id = ? ORDER BY created, rowid`, projectID)
 	if err != nil {
@@ -48,13 +49,16 @@ func (s *Store) Channels(ctx context.Context, projectID string) ([]*check.Channe
 		if err := rows.Scan(r.fields()...); err != nil {
 			return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
 		}
-		ch := r.channel()
-		if err := store.OpenValue(s.opts.Box, ch); err != nil {
-			return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
-		}
-		out = append(out, ch)
+		out = append(out, r.channel())
 	}
 	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
+	}
+	if err := store.OpenValues(s.opts.Box, out); err != nil {
+		var damaged *store.DamagedError
+		if errors.As(err, &damaged) {
+			return out, fmt.Errorf("list channels of project %s: %w", projectID, err)
+		}
 		return nil, fmt.Errorf("list channels of project %s: %w", projectID, err)
 	}
 	return out, nil
