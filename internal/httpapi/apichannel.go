@@ -12,6 +12,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/notify"
+	"github.com/overduehq/overdue/internal/store"
 )
 
 // channelsJSON is the body of the channels list.
@@ -28,7 +29,7 @@ func (s *Server) handleListChannels(w http.ResponseWriter, r *http.Request, v in
 		s.writeAPIError(w, r, err)
 		return
 	}
-	chans, err := s.store.Channels(ctx, p.ID)
+	chans, err := store.ListChannels(ctx, s.store, p.ID)
 	if err != nil {
 		s.writeAPIError(w, r, fmt.Errorf("list channels of project %s: %w", p.ID, err), "project", p.ID)
 		return
@@ -144,7 +145,7 @@ func (s *Server) validChannel(w http.ResponseWriter, r *http.Request, project, s
 	}
 	if kind == notify.ChannelGroup {
 		// Its targets must be this project's channels, and not groups (nor itself).
-		chans, err := s.store.Channels(r.Context(), project)
+		chans, err := store.ListChannels(r.Context(), s.store, project)
 		if err != nil {
 			s.writeAPIError(w, r, fmt.Errorf("list channels of project %s: %w", project, err), "project", project)
 			return false
@@ -183,7 +184,7 @@ func (s *Server) handleUpdateChannel(w http.ResponseWriter, r *http.Request, v i
 	}
 	id := r.PathValue("id")
 	found, _, ok := s.projectChannel(w, r, p.ID, id)
-	if !ok {
+	if !ok || s.damaged(w, r, found) {
 		return
 	}
 	if f.hasKind && f.kind != found.Kind {
@@ -261,7 +262,7 @@ func (s *Server) handleDeleteChannel(w http.ResponseWriter, r *http.Request, v i
 // When it is not there, or the channels cannot be listed, it has answered the request and ok is
 // false: a channel of another project is not found, as an unknown one is.
 func (s *Server) projectChannel(w http.ResponseWriter, r *http.Request, project, id string) (ch *check.Channel, chans []*check.Channel, ok bool) {
-	chans, err := s.store.Channels(r.Context(), project)
+	chans, err := store.ListChannels(r.Context(), s.store, project)
 	if err != nil {
 		s.writeAPIError(w, r, fmt.Errorf("list channels of project %s: %w", project, err), "project", project)
 		return nil, nil, false
@@ -310,7 +311,7 @@ func (s *Server) handleTestChannel(w http.ResponseWriter, r *http.Request, v int
 		return
 	}
 	ch, chans, ok := s.projectChannel(w, r, p.ID, r.PathValue("id"))
-	if !ok {
+	if !ok || s.damaged(w, r, ch) {
 		return
 	}
 	if s.tester == nil {
@@ -333,4 +334,14 @@ func (s *Server) handleTestChannel(w http.ResponseWriter, r *http.Request, v int
 	default:
 		s.writeAPIError(w, r, fmt.Errorf("test channel %s: %w", ch.ID, err), "channel", ch.ID)
 	}
+}
+
+// damaged answers 409 for a channel whose stored value does not open (store.DamagedError): it
+// can be listed and deleted, not changed or tested. It reports whether it answered.
+func (s *Server) damaged(w http.ResponseWriter, r *http.Request, ch *check.Channel) bool {
+	if ch.Damaged == "" {
+		return false
+	}
+	s.writeAPIError(w, r, &clientError{http.StatusConflict, ch.Damaged + ": delete and re-create the channel"})
+	return true
 }

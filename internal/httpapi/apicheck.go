@@ -144,7 +144,7 @@ func (s *Server) specChannels(ctx context.Context, p *check.Project, spec *check
 	var project []*check.Channel
 	if *spec.channels != "" {
 		var err error
-		project, err = s.store.Channels(ctx, p.ID)
+		project, err = store.ListChannels(ctx, s.store, p.ID)
 		if err != nil {
 			return nil, fmt.Errorf("list channels of project %s: %w", p.ID, err)
 		}

@@ -205,7 +205,7 @@ func (s *Server) checkBySlug(ctx context.Context, pingKey, slug string, create b
 	if len(existing) >= s.maxChecks {
 		return "", false, errTooManyChecks
 	}
-	channels, err := s.store.Channels(ctx, p.ID)
+	channels, err := store.ListChannels(ctx, s.store, p.ID)
 	if err != nil {
 		return "", false, fmt.Errorf("list channels of project %s: %w", p.ID, err)
 	}

@@ -102,7 +102,7 @@ func Delete(ctx context.Context, st Store, projectID string, force bool) error {
 	if err != nil {
 		return fmt.Errorf("list checks of project %s: %w", projectID, err)
 	}
-	chans, err := st.Channels(ctx, projectID)
+	chans, err := store.ListChannels(ctx, st, projectID)
 	if err != nil {
 		return fmt.Errorf("list channels of project %s: %w", projectID, err)
 	}

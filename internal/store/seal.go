@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -101,4 +102,22 @@ func OpenValues(box *seal.Box, chs []*check.Channel) error {
 		return &DamagedError{Errs: damaged}
 	}
 	return nil
+}
+
+// ChannelLister is the part of a Store that lists channels.
+type ChannelLister interface {
+	Channels(ctx context.Context, projectID string) ([]*check.Channel, error)
+}
+
+// ListChannels lists a project's channels for a reader that needs their identity, not their
+// values (listings, assignments, deletion): a damaged value marks its channel
+// (check.Channel.Damaged) rather than failing the list, so a damaged channel can still be seen
+// and deleted, and checks can still be created and assigned.
+func ListChannels(ctx context.Context, st ChannelLister, projectID string) ([]*check.Channel, error) {
+	chs, err := st.Channels(ctx, projectID)
+	var damaged *DamagedError
+	if errors.As(err, &damaged) {
+		return chs, nil
+	}
+	return chs, err
 }

@@ -62,7 +62,7 @@ func (s *Server) handleChannels(w http.ResponseWriter, r *http.Request) {
 // renderChannels renders the integrations page with the add form's values and errors, and the
 // outcome of a test when there was one.
 func (s *Server) renderChannels(w http.ResponseWriter, r *http.Request, m *membership, status int, errs []fieldError, add channelForm, result string, failed bool) {
-	chans, err := s.st.Channels(r.Context(), m.Project.ID)
+	chans, err := store.ListChannels(r.Context(), s.st, m.Project.ID)
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("list channels of project %s: %w", m.Project.ID, err))
 		return
@@ -105,7 +105,7 @@ func (s *Server) handleAddChannel(w http.ResponseWriter, r *http.Request) {
 		}
 		errs = append(errs, fieldError{field, upperFirst(err.Error())})
 	} else if f.Kind == notify.ChannelGroup {
-		chans, err := s.st.Channels(r.Context(), m.Project.ID)
+		chans, err := store.ListChannels(r.Context(), s.st, m.Project.ID)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -133,7 +133,7 @@ func (s *Server) handleAddChannel(w http.ResponseWriter, r *http.Request) {
 
 // projectChannel finds the channel of the URL among the project's channels.
 func (s *Server) projectChannel(w http.ResponseWriter, r *http.Request, m *membership) (*check.Channel, []*check.Channel, bool) {
-	chans, err := s.st.Channels(r.Context(), m.Project.ID)
+	chans, err := store.ListChannels(r.Context(), s.st, m.Project.ID)
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("list channels of project %s: %w", m.Project.ID, err))
 		return nil, nil, false
@@ -160,6 +160,11 @@ func (s *Server) handleTestChannel(w http.ResponseWriter, r *http.Request) {
 	}
 	ch, chans, ok := s.projectChannel(w, r, m)
 	if !ok {
+		return
+	}
+	if ch.Damaged != "" {
+		s.renderChannels(w, r, m, http.StatusConflict, nil, channelForm{Kind: check.ChannelWebhook},
+			"The channel "+ch.Name+" cannot be tested: "+ch.Damaged+". Remove it and add it again.", true)
 		return
 	}
 	if s.tester == nil {

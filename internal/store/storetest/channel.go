@@ -20,7 +20,7 @@ func testChannels(t *testing.T, s store.Store) {
 	ch1.Kind = "webhook"
 	ch1.Disabled = true
 	ch1.LastError = "Received status code 502"
-	requireAllSet(t, *ch1)
+	requireAllSet(t, *ch1, "Damaged") // a read's mark, never stored
 	ch2 := newChannel(2, pa.ID, t0)
 	ch3 := newChannel(3, pb.ID, t0)
 	for _, ch := range []*check.Channel{ch1, ch2, ch3} {
