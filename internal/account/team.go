@@ -24,21 +24,24 @@ func (s *Service) SetRole(ctx context.Context, projectID string, actor people.Ro
 	if !actor.CanManageMembers() {
 		return people.Membership{}, fmt.Errorf("a %s cannot change roles: %w", roleWords(actor), ErrForbidden)
 	}
-	cur, err := s.memberRole(ctx, projectID, userID)
-	if err != nil {
-		return people.Membership{}, err
-	}
-	if !actor.CanGrant(role) || (cur.Role == people.RoleOwner && actor != people.RoleOwner) {
-		return people.Membership{}, fmt.Errorf("only an owner may change or remove an owner, or make someone owner: %w", ErrForbidden)
-	}
-	m := people.Membership{ProjectID: projectID, UserID: userID, Role: role, Created: cur.Created}
-	switch err := s.People.SetMembership(ctx, m); {
+	// Decided on the role as stored at the write: a manager's change must not land on someone
+	// an owner has just made owner.
+	errOwner := fmt.Errorf("only an owner may change or remove an owner, or make someone owner: %w", ErrForbidden)
+	err := s.People.ChangeMembership(ctx, projectID, userID, func(cur people.Role) (people.Role, error) {
+		if !actor.CanGrant(role) || (cur == people.RoleOwner && actor != people.RoleOwner) {
+			return "", errOwner
+		}
+		return role, nil
+	})
+	switch {
+	case errors.Is(err, ErrForbidden):
+		return people.Membership{}, errOwner
 	case errors.Is(err, store.ErrNotFound):
 		return people.Membership{}, ErrNotMember
 	case err != nil:
 		return people.Membership{}, fmt.Errorf("set role in project %s: %w", projectID, err)
 	}
-	return m, nil
+	return s.memberRole(ctx, projectID, userID)
 }
 
 // RemoveMember takes userID out of the project, on behalf of actorID whose role there is
@@ -49,14 +52,16 @@ func (s *Service) RemoveMember(ctx context.Context, projectID, actorID string, a
 	if userID != actorID && !actor.CanManageMembers() {
 		return fmt.Errorf("a %s cannot remove members: %w", roleWords(actor), ErrForbidden)
 	}
-	cur, err := s.memberRole(ctx, projectID, userID)
-	if err != nil {
-		return err
-	}
-	if cur.Role == people.RoleOwner && actor != people.RoleOwner {
-		return fmt.Errorf("only an owner may change or remove an owner, or make someone owner: %w", ErrForbidden)
-	}
-	switch err := s.People.RemoveMembership(ctx, projectID, userID); {
+	errOwner := fmt.Errorf("only an owner may change or remove an owner, or make someone owner: %w", ErrForbidden)
+	err := s.People.ChangeMembership(ctx, projectID, userID, func(cur people.Role) (people.Role, error) {
+		if cur == people.RoleOwner && actor != people.RoleOwner {
+			return "", errOwner
+		}
+		return "", nil
+	})
+	switch {
+	case errors.Is(err, ErrForbidden):
+		return errOwner
 	case errors.Is(err, store.ErrNotFound):
 		return ErrNotMember
 	case err != nil:

@@ -43,6 +43,13 @@ type People interface {
 	// RemoveMembership removes the user from the project. ErrNotFound if not a member,
 	// ErrLastOwner if the user is its last owner.
 	RemoveMembership(ctx context.Context, projectID, userID string) error
+	// ChangeMembership changes or removes an existing membership as change decides from its
+	// current role, atomically: change is called with the role as stored (again, if another
+	// writer changed it first) and returns the new role, or "" to remove it; its error is
+	// returned as is. ErrNotFound if the user is not a member, ErrLastOwner as SetMembership and
+	// RemoveMembership. This is the write of a person's decision that depends on the target's
+	// role (a manager may not change an owner), which must not act on a role that has changed.
+	ChangeMembership(ctx context.Context, projectID, userID string, change func(cur people.Role) (people.Role, error)) error
 	// Memberships lists the user's memberships, by project ID.
 	Memberships(ctx context.Context, userID string) ([]people.Membership, error)
 	// Members lists the project's memberships, by user ID.

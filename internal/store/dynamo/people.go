@@ -429,6 +429,12 @@ func ownerChange(projectID string, old, new people.Role) *types.Update {
 // changeMembership writes one membership change (set, or remove when role is "") as a
 // transaction conditional on the role it read, retrying when another writer changed it first.
 func (p *People) changeMembership(ctx context.Context, projectID, userID string, role people.Role, created time.Time) error {
+	return p.decideMembership(ctx, projectID, userID, created, func(people.Role) (people.Role, error) { return role, nil })
+}
+
+// decideMembership is changeMembership with the new role decided by decide from the role read
+// (""; not a member), on each attempt.
+func (p *People) decideMembership(ctx context.Context, projectID, userID string, created time.Time, decide func(cur people.Role) (people.Role, error)) error {
 	if err := p.s.guardWrite(ctx); err != nil {
 		return err
 	}
@@ -451,6 +457,10 @@ func (p *People) changeMembership(ctx context.Context, projectID, userID string,
 			cond = aws.String("#role = :old")
 			names = map[string]string{"#role": "role"}
 			values[":old"] = str(cur.Role)
+		}
+		role, err := decide(old)
+		if err != nil {
+			return err
 		}
 		if role == "" && cur == nil {
 			return store.ErrNotFound
@@ -556,6 +566,26 @@ func (p *People) queryMembers(ctx context.Context, pk string) ([]people.Membersh
 		out = append(out, it.membership())
 	}
 	return out, nil
+}
+
+// ChangeMembership changes or removes an existing membership as change decides from the role
+// read, in a transaction conditional on that role, deciding again when another writer changed
+// it first.
+func (p *People) ChangeMembership(ctx context.Context, projectID, userID string, change func(cur people.Role) (people.Role, error)) error {
+	err := p.decideMembership(ctx, projectID, userID, time.Time{}, func(cur people.Role) (people.Role, error) {
+		if cur == "" {
+			return "", store.ErrNotFound
+		}
+		role, err := change(cur)
+		if err == nil && role != "" {
+			err = people.Membership{ProjectID: projectID, UserID: userID, Role: role}.Validate()
+		}
+		return role, err
+	})
+	if err != nil {
+		return fmt.Errorf("change membership of user %s in project %s: %w", userID, projectID, err)
+	}
+	return nil
 }
 
 // Memberships lists the user's memberships, by project ID (the sort key's order).

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"ProjectDeleteInvitations", testProjectDeleteInvitations},
 		{"LastOwner", testLastOwner},
 		{"ConcurrentDemotion", testConcurrentDemotion},
+		{"ChangeMembership", testChangeMembership},
 		{"Invitations", testInvitations},
 		{"PasswordResets", testPasswordResets},
 		{"Sessions", testSessions},
@@ -705,4 +706,83 @@ func testProfile(t *testing.T, s Stores) {
 		}
 	}
 	wantErr(t, "SetProfile(missing user)", s.People.SetProfile(ctx, userID(99), "x", "UTC"), store.ErrNotFound)
+}
+
+// errRefused is what testChangeMembership's change functions refuse with.
+var errRefused = errors.New("refused: the target is an owner")
+
+func testChangeMembership(t *testing.T, s Stores) {
+	ctx := t.Context()
+	p := createProject(t, s, 1)
+	owner, target, stranger := newUser(1, t0), newUser(2, t0), newUser(3, t0)
+	for _, u := range []*people.User{owner, target, stranger} {
+		createUser(t, s, u)
+	}
+	setMember(t, s, member(p, owner.ID, people.RoleOwner, t0))
+	setMember(t, s, member(p, target.ID, people.RoleMember, t0.Add(time.Minute)))
+	role := func(id string) people.Role {
+		t.Helper()
+		ms, err := s.People.Members(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			if m.UserID == id {
+				return m.Role
+			}
+		}
+		return ""
+	}
+
+	var seen people.Role
+	if err := s.People.ChangeMembership(ctx, p, target.ID, func(cur people.Role) (people.Role, error) {
+		seen = cur
+		return people.RoleReadOnly, nil
+	}); err != nil || seen != people.RoleMember || role(target.ID) != people.RoleReadOnly {
+		t.Errorf("ChangeMembership(member → readonly) = %v, saw %q, now %q", err, seen, role(target.ID))
+	}
+	wantErr(t, "ChangeMembership(change refuses)", s.People.ChangeMembership(ctx, p, target.ID,
+		func(people.Role) (people.Role, error) { return "", errRefused }), errRefused)
+	wantErr(t, "ChangeMembership(not a member)", s.People.ChangeMembership(ctx, p, stranger.ID,
+		func(people.Role) (people.Role, error) {
+			t.Error("change called for a non-member")
+			return people.RoleMember, nil
+		}), store.ErrNotFound)
+	wantErr(t, "ChangeMembership(demote the last owner)", s.People.ChangeMembership(ctx, p, owner.ID,
+		func(people.Role) (people.Role, error) { return people.RoleMember, nil }), store.ErrLastOwner)
+	wantErr(t, "ChangeMembership(remove the last owner)", s.People.ChangeMembership(ctx, p, owner.ID,
+		func(people.Role) (people.Role, error) { return "", nil }), store.ErrLastOwner)
+	if err := s.People.ChangeMembership(ctx, p, target.ID, func(people.Role) (people.Role, error) { return "bogus", nil }); err == nil {
+		t.Error("ChangeMembership to an unknown role succeeded")
+	}
+	if err := s.People.ChangeMembership(ctx, p, target.ID, func(people.Role) (people.Role, error) { return "", nil }); err != nil || role(target.ID) != "" {
+		t.Errorf("ChangeMembership(remove) = %v, role now %q", err, role(target.ID))
+	}
+
+	// A manager's demotion decided on the role it reads races an owner's promotion of the same
+	// person: whatever the order, the promotion stands (the demotion either came first or saw
+	// an owner and refused).
+	for i := range 8 {
+		setMember(t, s, member(p, target.ID, people.RoleMember, t0))
+		var wg sync.WaitGroup
+		var demoteErr, promoteErr error
+		wg.Go(func() {
+			demoteErr = s.People.ChangeMembership(ctx, p, target.ID, func(cur people.Role) (people.Role, error) {
+				if cur == people.RoleOwner {
+					return "", errRefused
+				}
+				return people.RoleReadOnly, nil
+			})
+		})
+		wg.Go(func() {
+			promoteErr = s.People.ChangeMembership(ctx, p, target.ID, func(people.Role) (people.Role, error) { return people.RoleOwner, nil })
+		})
+		wg.Wait()
+		if promoteErr != nil || demoteErr != nil && !errors.Is(demoteErr, errRefused) {
+			t.Fatalf("round %d: promote = %v, demote = %v", i, promoteErr, demoteErr)
+		}
+		if got := role(target.ID); got != people.RoleOwner {
+			t.Fatalf("round %d: role after a promotion and a demotion that refuses owners = %q, want owner", i, got)
+		}
+	}
 }

@@ -253,6 +253,54 @@ func (p *People) RemoveMembership(ctx context.Context, projectID, userID string)
 	return nil
 }
 
+// ChangeMembership reads the membership, asks change and writes its answer in one write
+// transaction, with the last-owner check.
+func (p *People) ChangeMembership(ctx context.Context, projectID, userID string, change func(cur people.Role) (people.Role, error)) error {
+	err := p.s.write(ctx, func(tx *sql.Tx) error {
+		var cur string
+		err := tx.QueryRowContext(ctx, `SELECT role FROM memberships WHERE project_id = ? AND user_id = ?`,
+			projectID, userID).Scan(&cur)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		role, err := change(people.Role(cur))
+		if err != nil {
+			return err
+		}
+		if role == people.Role(cur) {
+			return nil
+		}
+		if role != "" {
+			if err := (people.Membership{ProjectID: projectID, UserID: userID, Role: role}).Validate(); err != nil {
+				return err
+			}
+		}
+		if cur == string(people.RoleOwner) {
+			last, err := lastOwner(ctx, tx, projectID, userID)
+			if err != nil {
+				return err
+			}
+			if last {
+				return store.ErrLastOwner
+			}
+		}
+		if role == "" {
+			_, err = tx.ExecContext(ctx, `DELETE FROM memberships WHERE project_id = ? AND user_id = ?`, projectID, userID)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE memberships SET role = ? WHERE project_id = ? AND user_id = ?`,
+				string(role), projectID, userID)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("change membership of user %s in project %s: %w", userID, projectID, err)
+	}
+	return nil
+}
+
 const membershipSelect = `SELECT project_id, user_id, role, created FROM memberships`
 
 func (p *People) memberships(ctx context.Context, where, arg string) ([]people.Membership, error) {
