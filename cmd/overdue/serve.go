@@ -193,7 +193,7 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	sw := &sweep.Sweeper{Store: st, Now: now, Logger: logger}
 	canary := &sweep.Heartbeat{Now: now} // no URL: off
 	if !*noCanary {
-		ingestion, err := ensureCanary(ctx, st, secret, now())
+		ingestion, err := sweep.EnsureCanary(ctx, st, secret, canaryEvery, now())
 		if err != nil {
 			return err
 		}

@@ -34,6 +34,9 @@ const (
 	StatusDown    Status = "down"
 	StatusPaused  Status = "paused"
 	StatusStarted Status = "started"
+	// StatusUnknown is reported, never stored: the check is past its deadline, but its timeout
+	// is held because Overdue's own ping intake had an outage in its ping window (Unknown).
+	StatusUnknown Status = "unknown"
 )
 
 // Defaults and limits of a check, as in Healthchecks.
@@ -241,6 +244,23 @@ func (c *Check) StatusAt(now time.Time, sched Schedule, withStarted bool) Status
 		return StatusGrace
 	}
 	return StatusUp
+}
+
+// Unknown reports whether the check is held at now: it would be down by its last ping, yet it
+// is not, because the sweep moved its AlertAfter past its deadline instead of taking it down (an
+// outage of Overdue's own ping intake covered its ping window; see internal/sweep). Whether
+// its job ran is not known until it pings again or the held deadline passes.
+func (c *Check) Unknown(now time.Time, sched Schedule) bool {
+	return c.Status == StatusUp && c.AlertAfter.After(now) && c.StatusAt(now, sched, false) == StatusDown
+}
+
+// ReportedStatus is StatusAt, except StatusUnknown while the check is held (Unknown). Only
+// Overdue's own views (API v3, the dashboard) report unknown; Healthchecks' do not know it.
+func (c *Check) ReportedStatus(now time.Time, sched Schedule, withStarted bool) Status {
+	if c.Unknown(now, sched) {
+		return StatusUnknown
+	}
+	return c.StatusAt(now, sched, withStarted)
 }
 
 // Started reports whether a run is in progress (v2/v3 "started").

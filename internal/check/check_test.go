@@ -440,3 +440,35 @@ func TestTagList(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknown: a check is unknown only while it is up, past its deadline by its last ping, and
+// its AlertAfter was moved past now (held); not before its deadline, not once the hold ends,
+// not when it is down, paused or new.
+func TestUnknown(t *testing.T) {
+	deadline := t0.Add(25 * time.Hour) // one-day timeout, one-hour grace
+	held := func(until time.Time) func() *Check {
+		return func() *Check { c := upCheck(t0); c.AlertAfter = until; return c }
+	}
+	for _, tt := range []struct {
+		name  string
+		build func() *Check
+		now   time.Time
+		want  bool
+	}{
+		{"held past its deadline", held(deadline.Add(time.Hour)), deadline.Add(time.Minute), true},
+		{"held, in grace", held(deadline.Add(time.Hour)), deadline.Add(-time.Minute), false},
+		{"due, not held (the sweep has not run)", held(deadline), deadline.Add(time.Minute), false},
+		{"hold over", held(deadline.Add(time.Hour)), deadline.Add(time.Hour), false},
+		{"down", func() *Check { c := held(deadline.Add(time.Hour))(); c.Status = StatusDown; return c }, deadline.Add(time.Minute), false},
+		{"paused", func() *Check { c := held(deadline.Add(time.Hour))(); c.Status = StatusPaused; return c }, deadline.Add(time.Minute), false},
+		{"pinged since", func() *Check { c := held(deadline.Add(time.Hour))(); c.LastPing = deadline; return c }, deadline.Add(time.Minute), false},
+	} {
+		c := tt.build()
+		if got := c.Unknown(tt.now, nil); got != tt.want {
+			t.Errorf("%s: Unknown(+%v) = %v, want %v", tt.name, tt.now.Sub(t0), got, tt.want)
+		}
+		if got := c.ReportedStatus(tt.now, nil, true); (got == StatusUnknown) != tt.want || !tt.want && got != c.StatusAt(tt.now, nil, true) {
+			t.Errorf("%s: ReportedStatus(+%v) = %v, want unknown: %v", tt.name, tt.now.Sub(t0), got, tt.want)
+		}
+	}
+}

@@ -163,7 +163,7 @@ func (s *Server) renderCheck(c *check.Check, v int, readOnly bool, now time.Time
 		Desc:              c.Desc,
 		Grace:             seconds(c.Grace),
 		NPings:            c.NPings,
-		Status:            string(c.StatusAt(now, sched, v == 1)),
+		Status:            string(reportedStatus(c, sched, v, now)),
 		Started:           c.Started(),
 		LastPing:          isoTimePtr(c.LastPing),
 		NextPing:          isoTimePtr(c.NextPing(sched)),
@@ -212,6 +212,18 @@ func (s *Server) renderCheck(c *check.Check, v int, readOnly bool, now time.Time
 		renderRules(&j, c, now)
 	}
 	return j
+}
+
+// reportedStatus is the check's status for API version v at now. A check whose timeout is held
+// by an outage of Overdue's ping intake (check.Check.Unknown) is "unknown" in v3, an Overdue
+// extension; v1 and v2 say "grace", Healthchecks' word for late with no alert sent, so that its
+// clients (and exporters that alert on down) do not take a held check for a down one.
+func reportedStatus(c *check.Check, sched check.Schedule, v int, now time.Time) check.Status {
+	st := c.ReportedStatus(now, sched, v == 1)
+	if st == check.StatusUnknown && v < 3 {
+		return check.StatusGrace
+	}
+	return st
 }
 
 // renderPings is the pings list for API version v, pings newest first. A ping gets a body_url

@@ -364,7 +364,8 @@ func (s *Server) badgeCounts(ctx context.Context, checks []*check.Check, tag str
 
 // publicStatus is a check's status as badges and metrics report it: the v2/v3 status, in which a
 // run in progress shows the underlying status (or down, once it has outlasted the grace time).
-// A stored schedule that no longer parses times the check as a simple one, as pings do.
+// A stored schedule that no longer parses times the check as a simple one, as pings do. A check
+// held by an outage of Overdue's ping intake is grace (late), as in API v1 and v2.
 func (s *Server) publicStatus(ctx context.Context, c *check.Check, now time.Time) check.Status {
 	sched, err := scheduleFor(c)
 	if err != nil {
@@ -372,7 +373,7 @@ func (s *Server) publicStatus(ctx context.Context, c *check.Check, now time.Time
 			"check", c.ID, "error", err)
 		sched = nil
 	}
-	return c.StatusAt(now, sched, false)
+	return reportedStatus(c, sched, 2, now)
 }
 
 // writeBadge writes a badge in format with its counts; states 2 shows late as up.

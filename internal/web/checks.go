@@ -251,6 +251,9 @@ func statusOf(st check.Status) statusView {
 		return statuses[4]
 	case check.StatusPaused:
 		return statuses[5]
+	case check.StatusUnknown:
+		// Held by an outage of Overdue's own ping intake: filtered with the late ones.
+		return statusView{"late", "Unknown"}
 	}
 	return statuses[0]
 }
@@ -356,7 +359,7 @@ func (s *Server) checkRows(ctx context.Context, projectID string, view *checksVi
 		if err != nil {
 			sched = nil // a stored schedule was validated; show the check as if simple
 		}
-		st := statusOf(c.StatusAt(now, asSchedule(sched), true))
+		st := statusOf(c.ReportedStatus(now, asSchedule(sched), true))
 		view.Counts[st.Key]++
 		if view.Status != "" && st.Key != view.Status {
 			continue

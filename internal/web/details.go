@@ -115,7 +115,7 @@ func (s *Server) detailsOf(c *check.Check, m *membership, r *http.Request) *deta
 	now := s.now(m.Viewer)
 	sched, _ := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
 	view := &detailsView{membership: m, ID: m.ref(c.ID), uuid: c.ID, Name: c.Name, Slug: c.Slug, Tags: c.TagList(), Desc: c.Desc,
-		Status: statusOf(c.StatusAt(now, asSchedule(sched), true)), LastPing: timeOf(c.LastPing, now),
+		Status: statusOf(c.ReportedStatus(now, asSchedule(sched), true)), LastPing: timeOf(c.LastPing, now),
 		Period: periodWords(c), Paused: c.Status == check.StatusPaused,
 		Edit:   nameForm{Name: c.Name, Slug: c.Slug, Tags: c.Tags, Desc: c.Desc},
 		Timing: timingForm{Kind: "simple", Period: durationWords(c.Timeout), Grace: durationWords(c.Grace), Schedule: "0 * * * *", TZ: c.TZ}}
