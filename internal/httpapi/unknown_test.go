@@ -16,7 +16,7 @@ func TestHeldCheckStatus(t *testing.T) {
 	f := newAPIFixture(t)
 	c := f.addCheckIn(f.project, "held", func(c *check.Check) {
 		c.Status, c.NPings, c.LastPing = check.StatusUp, 1, t0.Add(-26*time.Hour) // down at t0-1h
-		c.AlertAfter = t0.Add(10 * time.Minute)                                      // held until then
+		c.AlertAfter = t0.Add(10 * time.Minute)                                   // held until then
 	})
 	status := func(version string) any {
 		t.Helper()
