@@ -75,6 +75,19 @@ func timerLagMetric(tm *Timers, period awscdk.Duration, statistic string) awsclo
 	})
 }
 
+// ingestionMetric is the IngestionUnhealthy metric the sweep function emits once per sweep
+// (lambdaenv.IngestionUnhealthyMetric): 1 while an outage of ping intake lasts, else 0.
+func ingestionMetric(sw *Sweep, period awscdk.Duration) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String(refusedNamespace),
+		MetricName:    jsii.String(lambdaenv.IngestionUnhealthyMetric),
+		DimensionsMap: &map[string]*string{refusedDimension: sw.Function.FunctionName()},
+		Period:        period,
+		Statistic:     jsii.String("Maximum"),
+		Unit:          awscloudwatch.Unit_COUNT,
+	})
+}
+
 // The metric a function emits, in Embedded Metric Format, each time it refuses the data model
 // (schema.Ready fails): namespace, name and dimension, whose value is the function's name as
 // Lambda gives it (AWS_LAMBDA_FUNCTION_NAME), so stages in one account do not mix.
@@ -340,6 +353,20 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 			Metric: table.MetricSystemErrorsForOperations(&awsdynamodb.SystemErrorsForOperationsMetricOptions{
 				Operations: &tableOperations, Period: period, Statistic: jsii.String("Sum"),
 			}),
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+
+	// Ping intake has an outage of ours: the one operator alarm that replaces a wave of false
+	// alerts. One minute is enough: the sweep declares an outage only after the canary has been
+	// quiet for the tolerance (150 s), and holds timeouts from then on. A sweep that does not
+	// run emits nothing, and SweepNotSucceeding covers it.
+	add("IngestionUnhealthy",
+		"Pings are not reaching Overdue: the ingestion canary, pinged through the public endpoint every minute, has stopped arriving (API throttling or errors, a bad deploy, DNS, the table). Timeouts this could cause are held and checks show unknown, not down; they resume when ingestion recovers. Check the API's 5xx and throttles, the api function's errors and the table's.",
+		awscloudwatch.AlarmProps{
+			Metric:             ingestionMetric(props.Sweep, minutes(1)),
 			Threshold:          jsii.Number(1),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 			EvaluationPeriods:  jsii.Number(1),

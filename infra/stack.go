@@ -74,7 +74,7 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 	s.Data = NewData(s.Stack, "Data", &DataProps{Stage: st})
 	s.API = NewAPI(s.Stack, "Api", &APIProps{Stage: st, Data: s.Data})
 	s.Timers = NewTimers(s.Stack, "Timers", &TimersProps{Stage: st, Data: s.Data})
-	s.Sweep = NewSweep(s.Stack, "Sweep", &SweepProps{Stage: st, Data: s.Data, Timers: s.Timers})
+	s.Sweep = NewSweep(s.Stack, "Sweep", &SweepProps{Stage: st, Data: s.Data, Timers: s.Timers, SiteRoot: s.API.URL})
 	s.Notify = NewNotify(s.Stack, "Notify", &NotifyProps{Stage: st, Data: s.Data, SiteRoot: s.API.URL})
 	// Channel tests (POST /api/v3/channels/{id}/test) run in the notify function, which has the
 	// transports and the grants to send: the api function may only invoke it.

@@ -148,10 +148,11 @@ func TestFunctions(t *testing.T) {
 					"LOG_LEVEL":       "info",
 					"NOTIFY_FUNCTION": s.notifyLive(t),
 				}},
+				// The ingestion canary: pinged through the public URL, its ID derived from the secret.
 				{"overdue checks", s.Stage.Memory.Sweep, obj{"TABLE_NAME": ref(tableID), "LOG_LEVEL": "info",
-					"TIMER_QUEUE_URL": ref(s.timerQueue(t))}},
+					"TIMER_QUEUE_URL": ref(s.timerQueue(t)), "SITE_ROOT": getAtt(apiID, "ApiEndpoint"), "SECRET_ARN": ref(secretID)}},
 				{"timer queue", s.Stage.Memory.Timer, obj{"TABLE_NAME": ref(tableID), "LOG_LEVEL": "info",
-					"TIMER_QUEUE_URL": ref(s.timerQueue(t))}},
+					"TIMER_QUEUE_URL": ref(s.timerQueue(t)), "SECRET_ARN": ref(secretID)}},
 				{"delivers flips", s.Stage.Memory.Notify, obj{
 					"TABLE_NAME": ref(tableID),
 					"SECRET_ARN": ref(secretID),
@@ -255,14 +256,18 @@ func TestGrants(t *testing.T) {
 			// Channel tests run in the notify function (TestAPIInvokesOnlyNotify: on it alone).
 			"lambda:InvokeFunction"},
 			[]string{"sns:Publish", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
-		{"overdue checks", []string{"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchGetItem", "dynamodb:GetItem", "sqs:SendMessage"},
-			[]string{"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish", "dynamodb:DeleteItem",
+		// The sweep creates the ingestion canary (a transaction with a ConditionCheck) and
+		// derives its ID from the secret.
+		{"overdue checks", []string{"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchGetItem", "dynamodb:GetItem", "sqs:SendMessage",
+			"dynamodb:ConditionCheckItem", "secretsmanager:GetSecretValue"},
+			[]string{"ses:SendEmail", "sns:Publish", "dynamodb:DeleteItem",
 				"dynamodb:BatchWriteItem", "dynamodb:GetRecords", "dynamodb:DescribeTable", "sqs:ReceiveMessage", "sqs:DeleteMessage"}},
 		// Query: the project's maintenance windows, in the table (no index: below).
+		// The ingestion canary's ID derives from the secret.
 		{"timer queue", []string{"dynamodb:GetItem", "dynamodb:Scan", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
-			"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:SendMessage"},
-			[]string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
-				"dynamodb:GetRecords", "dynamodb:DescribeTable", "secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish"}},
+			"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:SendMessage", "secretsmanager:GetSecretValue"},
+			[]string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+				"dynamodb:GetRecords", "dynamodb:DescribeTable", "ses:SendEmail", "sns:Publish"}},
 		{"delivers flips", []string{"dynamodb:UpdateItem", "dynamodb:GetRecords", "dynamodb:DescribeStream",
 			"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish", "sqs:SendMessage"},
 			[]string{"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"}},
@@ -325,6 +330,20 @@ func TestGrants(t *testing.T) {
 		slices.Sort(want)
 		if !slices.Equal(queried, want) {
 			t.Errorf("%s may query indexes %v, want %v", tc.what, queried, want)
+		}
+	}
+
+	// Secrets Manager: the signing secret alone, for every function that reads it (the api
+	// function also reads the OIDC client secret: TestAPIOIDC).
+	secretID, _ := s.only(t, "AWS::SecretsManager::Secret")
+	for _, what := range []string{"overdue checks", "timer queue", "delivers flips", "migrations"} {
+		for _, st := range statements[roleOf(mustID(t, s, what))] {
+			if !slices.Contains(actions(st), "secretsmanager:GetSecretValue") {
+				continue
+			}
+			if b, _ := json.Marshal(st["Resource"]); !strings.Contains(string(b), secretID) || strings.Contains(string(b), `"*"`) {
+				t.Errorf("%s: secretsmanager:GetSecretValue on %s, want the signing secret alone", what, b)
+			}
 		}
 	}
 
@@ -529,10 +548,10 @@ func TestAlarms(t *testing.T) {
 	}{
 		// sweep, data model refused, dead letters, notify lag, parked, 5xx rate, p99 latency,
 		// table throttles and system errors, sweep lag, SES bounces and complaints, timer dead
-		// letters, lag and queue age, errors and throttles of each function
-		{devContext, 15 + 2*5, ""},
-		{prodContext, 15 + 2*5, "oncall@example.org"},
-		{fullContext, 15 + 2*5, "ops@example.org"},
+		// letters, lag and queue age, ingestion unhealthy, errors and throttles of each function
+		{devContext, 16 + 2*5, ""},
+		{prodContext, 16 + 2*5, "oncall@example.org"},
+		{fullContext, 16 + 2*5, "ops@example.org"},
 	} {
 		s := synth(t, tc.context)
 		t.Run(s.Stage.Name, func(t *testing.T) {
@@ -673,6 +692,13 @@ func TestAlarms(t *testing.T) {
 				"Namespace": "Overdue", "MetricName": "SweepLag", "Statistic": "Maximum", "Unit": "Milliseconds",
 				"Dimensions": arr{obj{"Name": "Function", "Value": ref(sweep)}},
 				"Threshold":  sweepLagMs, "ComparisonOperator": "GreaterThanThreshold",
+			})
+			// One alarm per outage of ping intake: any minute in which a sweep found one.
+			alarmMetric("ingestion unhealthy", "IngestionUnhealthy", obj{
+				"Namespace": "Overdue", "MetricName": "IngestionUnhealthy", "Statistic": "Maximum", "Unit": "Count", "Period": 60,
+				"Dimensions": arr{obj{"Name": "Function", "Value": ref(sweep)}},
+				"Threshold":  1, "ComparisonOperator": "GreaterThanOrEqualToThreshold", "EvaluationPeriods": 1,
+				"TreatMissingData": "notBreaching",
 			})
 			alarmMetric("SES bounce rate", "SesBounceRate", obj{
 				"Namespace": "AWS/SES", "MetricName": "Reputation.BounceRate", "Statistic": "Maximum",

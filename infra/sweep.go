@@ -21,6 +21,9 @@ type SweepProps struct {
 	Data *Data
 	// Timers is where the sweep arms precise timers.
 	Timers *Timers
+	// SiteRoot is the stage's public URL (the API's), through which the sweep pings the
+	// ingestion canary.
+	SiteRoot *string
 }
 
 // Sweep finds overdue checks: an EventBridge rule runs the sweep function every minute, and it
@@ -44,7 +47,13 @@ func NewSweep(scope constructs.Construct, id string, props *SweepProps) *Sweep {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	st := props.Stage
 
-	env := map[string]*string{"TIMER_QUEUE_URL": props.Timers.Queue.QueueUrl()}
+	env := map[string]*string{
+		"TIMER_QUEUE_URL": props.Timers.Queue.QueueUrl(),
+		// The ingestion canary: pinged through the public URL before every sweep, its ID
+		// derived from the signing secret.
+		"SITE_ROOT":  props.SiteRoot,
+		"SECRET_ARN": props.Data.Secret.SecretArn(),
+	}
 	if st.HeartbeatURL != "" {
 		env["HEARTBEAT_URL"] = jsii.String(st.HeartbeatURL)
 	}
@@ -61,8 +70,11 @@ func NewSweep(scope constructs.Construct, id string, props *SweepProps) *Sweep {
 		Data:    props.Data,
 	})
 	// The sweep queries the due index, loads the checks it names, and writes each flip with its
-	// check's update in one transaction (Update and Put); it deletes nothing.
-	props.Data.GrantItems(fn, concat(readActions, writeActions), dynamo.DueIndex)
+	// check's update in one transaction (Update and Put); it deletes nothing. At its first run
+	// it creates the ingestion canary's project and check (a transaction with a ConditionCheck
+	// that the project exists).
+	props.Data.GrantItems(fn, concat(readActions, writeActions, []string{"dynamodb:ConditionCheckItem"}), dynamo.DueIndex)
+	props.Data.Secret.GrantRead(fn, nil)
 	// It sends timers (SendMessageBatch is authorized as sqs:SendMessage).
 	props.Timers.Queue.GrantSendMessages(fn)
 

@@ -71,7 +71,11 @@ func NewTimers(scope constructs.Construct, id string, props *TimersProps) *Timer
 		Description:         fmt.Sprintf("Overdue %s: flips checks at their deadline from the timer queue", st.Name),
 		MemoryMB:            st.Memory.Timer,
 		ReservedConcurrency: st.ReservedConcurrency.Timer,
-		Environment:         map[string]*string{"TIMER_QUEUE_URL": queue.QueueUrl()},
+		Environment: map[string]*string{
+			"TIMER_QUEUE_URL": queue.QueueUrl(),
+			// The ingestion canary's ID derives from the signing secret.
+			"SECRET_ARN": props.Data.Secret.SecretArn(),
+		},
 		// A batch is ten reads and at most ten transactions.
 		Timeout: awscdk.Duration_Seconds(jsii.Number(10)),
 		Data:    props.Data,
@@ -81,6 +85,8 @@ func NewTimers(scope constructs.Construct, id string, props *TimersProps) *Timer
 	// project's partition in the table), and writes its flip with the check (Put and Update in a
 	// transaction). It queries no index.
 	props.Data.GrantItems(fn, timerActions)
+	// The signing secret, read once per cold start: the ingestion canary's ID derives from it.
+	props.Data.Secret.GrantRead(fn, nil)
 	// Receive and delete (the event source mapping, with the function's role), and send: a
 	// timer that came early is armed again.
 	queue.GrantConsumeMessages(fn)

@@ -18,12 +18,23 @@
 // into a flip within seconds of the deadline; a timer that is lost is this sweep's again a
 // minute later.
 //
-// Environment: TABLE_NAME, LOG_LEVEL, HEARTBEAT_URL (optional), TIMER_QUEUE_URL (optional). Build with `make build` (dist/sweep/bootstrap).
+// With SITE_ROOT set (the stage's public URL, as the api function hands it out), each run first
+// pings the ingestion canary through it, as a job would (internal/sweep, Ingestion): a check of
+// its own, created at the first run, whose stored pings record when ping intake worked. A
+// timeout whose ping window saw an outage of intake is held (its check reported unknown), not
+// sent down; every run reports IngestionUnhealthy (1 while an outage lasts, else 0), which the
+// stack alarms on once per outage.
+//
+// Environment: TABLE_NAME, LOG_LEVEL, SECRET_ARN (or OVERDUE_SECRET_KEY: the canary's ID derives
+// from the signing secret), SITE_ROOT (optional: no canary without it), INGESTION_TOLERANCE
+// (optional, default 150s), HEARTBEAT_URL (optional), TIMER_QUEUE_URL (optional). Build with
+// `make build` (dist/sweep/bootstrap).
 package main
 
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 	_ "time/tzdata" // cron and OnCalendar checks are evaluated in their zones; Lambda has no zone database.
 
@@ -35,8 +46,9 @@ import (
 	"github.com/overduehq/overdue/internal/sweep/sqstimers"
 )
 
-// needs are the shared pieces the function uses: the table.
-var needs = lambdaenv.Needs{Store: true}
+// needs are the shared pieces the function uses: the table, and the secret the canary's ID
+// derives from.
+var needs = lambdaenv.Needs{Store: true, Secret: true}
 
 func main() { lambdaenv.Main(build) }
 
@@ -44,6 +56,8 @@ func main() { lambdaenv.Main(build) }
 func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 	heartbeat := env.URL(lambdaenv.HeartbeatURL)
 	queue := env.URL(lambdaenv.TimerQueueURL)
+	site := env.URL(lambdaenv.SiteRoot)
+	tolerance := env.Duration(lambdaenv.IngestionTolerance, lambdaenv.DefaultIngestionTolerance)
 	root, err := lambdaenv.Build(ctx, env, needs)
 	if err != nil {
 		return nil, err
@@ -52,7 +66,20 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 	if queue != "" {
 		timers = &sqstimers.Queue{Client: sqs.NewFromConfig(root.AWS), URL: queue}
 	}
-	return newHandler(root, heartbeat, timers).handle, nil
+	h := newHandler(root, heartbeat, timers)
+	if site != "" {
+		h.canary = &canary{site: site, secret: root.Secret, tolerance: tolerance}
+	}
+	return h.handle, nil
+}
+
+// canary is the ingestion canary as the sweep keeps it: created at the first run that may
+// write, then pinged through the public endpoint before every run.
+type canary struct {
+	site      string // SITE_ROOT
+	secret    []byte
+	tolerance time.Duration
+	beat      *sweep.Heartbeat // nil until the canary is ensured
 }
 
 // handler runs one sweep per scheduled event.
@@ -60,6 +87,7 @@ type handler struct {
 	root      *lambdaenv.Root
 	sweeper   *sweep.Sweeper
 	heartbeat *sweep.Heartbeat
+	canary    *canary // nil: no canary, every timeout goes down
 }
 
 // newHandler returns the handler over the root's store and clock (tests pin it), pinging
@@ -87,9 +115,14 @@ func (h *handler) handle(ctx context.Context, ev events.EventBridgeEvent) error 
 	if h.root.Metrics != nil && !ev.Time.IsZero() {
 		h.root.Metrics.Put(lambdaenv.SweepLagMetric, "Milliseconds", float64(lag.Milliseconds()))
 	}
+	if err := h.pingCanary(ctx); err != nil {
+		lambdaenv.Refuse(ctx, err, log, h.root.Refusals)
+		log.ErrorContext(ctx, "sweep failed", "event", ev.ID, "error", err.Error())
+		return fmt.Errorf("sweep: %w", err)
+	}
 	res, err := h.sweeper.Run(ctx)
 	attrs := []any{"event", ev.ID, "scheduled", ev.Time, "lag", lag.Round(time.Millisecond).String(),
-		"examined", res.Examined, "flipped", res.Flipped, "armed", res.Armed}
+		"examined", res.Examined, "flipped", res.Flipped, "armed", res.Armed, "held", res.Held}
 	if err != nil {
 		// The data model can move between the guard and a write: the write refuses, and counts.
 		lambdaenv.Refuse(ctx, err, log, h.root.Refusals)
@@ -97,6 +130,49 @@ func (h *handler) handle(ctx context.Context, ev events.EventBridgeEvent) error 
 		return fmt.Errorf("sweep: %w", err)
 	}
 	log.InfoContext(ctx, "swept", attrs...)
+	if h.canary != nil {
+		h.reportIngestion(ctx, res)
+	}
 	_ = h.heartbeat.Beat(ctx) // logged by Beat; an outside monitor's failure is not ours
 	return nil
+}
+
+// pingCanary makes sure the canary exists (once per instance: one read when it does) and pings
+// it through the public endpoint. A failed ping is only logged: the gap it leaves in the
+// canary's pings is what the sweep reads as an outage.
+func (h *handler) pingCanary(ctx context.Context) error {
+	c := h.canary
+	if c == nil {
+		return nil
+	}
+	if c.beat == nil {
+		in, err := sweep.EnsureCanary(ctx, h.root.Store, c.secret, lambdaenv.CanaryEvery, h.root.Now())
+		if err != nil {
+			return fmt.Errorf("ingestion canary: %w", err)
+		}
+		in.Tolerance = c.tolerance
+		h.sweeper.Ingestion = in
+		c.beat = &sweep.Heartbeat{URL: strings.TrimRight(c.site, "/") + "/ping/" + in.CanaryID, Now: h.root.Now}
+	}
+	if err := c.beat.Beat(ctx); err != nil {
+		h.root.Log.WarnContext(ctx, "canary ping failed", "error", err.Error())
+	}
+	return nil
+}
+
+// reportIngestion emits the IngestionUnhealthy metric for one sweep (1 while an outage of ping
+// intake lasts, else 0: the alarm sees one outage as one breach) and logs the outage.
+func (h *handler) reportIngestion(ctx context.Context, res sweep.Result) {
+	unhealthy := !res.Outage.Start.IsZero() && res.Outage.Ongoing()
+	if h.root.Metrics != nil {
+		v := 0.0
+		if unhealthy {
+			v = 1
+		}
+		h.root.Metrics.Put(lambdaenv.IngestionUnhealthyMetric, "Count", v)
+	}
+	if unhealthy {
+		h.root.Log.ErrorContext(ctx, "ingestion unhealthy: the canary's pings stopped arriving; timeouts that this could cause are held, not alerted",
+			"since", res.Outage.Start, "held", res.Held)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/lambdaenv"
 	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
@@ -307,6 +309,9 @@ func seed(t *testing.T, st store.Store) {
 	}
 }
 
+// secretKey is the signing secret the canary's ID derives from in the tests.
+const secretKey = "0123456789abcdef0123456789abcdef"
+
 // The tests run against moto_server, which scripts/with-moto.sh starts and names in
 // OVERDUE_MOTO_URL. Each test gets a table of its own, deleted when it ends; moto is shared
 // with every other package's tests, so nothing here resets it.
@@ -352,5 +357,105 @@ func TestSweepArmsTimers(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"armed":1`) {
 		t.Errorf("logs = %s, want the sweep's line with armed 1", logs.String())
+	}
+}
+
+// TestSweepCanary is the ingestion guard on the sweep function, over the real ping API on a
+// loopback server standing in for the stage's public endpoint (SITE_ROOT). Sweeps run every
+// minute of a pinned clock and each first pings the canary through that endpoint; from t0-30s
+// to t0+3m30s the endpoint refuses every ping with 503, as a throttled API would. The check
+// "backup" (due at t0+2m, its job stopped) is held while the outage lasts, reported unknown,
+// and goes down one period after the recovery; "nightly", whose job kept pinging every 2
+// minutes (its pings at t0+1m and t0+3m refused), is held and never goes down. Every sweep
+// reports IngestionUnhealthy: 0 before, 1 while the canary's pings are missing, 0 after.
+func TestSweepCanary(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	seed(t, st)
+	const nightlyID = "7a1f0c3e-2b4d-4e6f-8a9b-0c1d2e3f4a5b"
+	c := check.New(nightlyID, "8f14e45f-ceea-467f-a0e6-6d4b2f3c1a20", t0.Add(-time.Hour))
+	c.Name, c.Timeout, c.Grace = "nightly", 2*time.Minute, time.Minute
+	c.Status, c.NPings, c.LastPing = check.StatusUp, 1, t0.Add(-time.Minute)
+	c.AlertAfter = c.NextDue(nil) // t0+2m
+	if err := st.CreateCheck(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+
+	now := t0.Add(-3 * time.Minute)
+	clock := func() time.Time { return now }
+	outage := func() bool { return !now.Before(t0.Add(-30*time.Second)) && now.Before(t0.Add(210*time.Second)) }
+	api := httpapi.New(httpapi.Config{Store: st, Now: clock, SecretKey: []byte(secretKey)})
+	refused := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if outage() {
+			refused++
+			http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		api.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	h, metrics := testHandler(st, clock, slog.New(slog.DiscardHandler))
+	h.root.Secret = []byte(secretKey)
+	h.canary = &canary{site: srv.URL + "/", secret: []byte(secretKey), tolerance: lambdaenv.DefaultIngestionTolerance}
+	ev, _ := readEvent(t)
+	var unhealthy []string
+	for ; !now.After(t0.Add(7 * time.Minute)); now = now.Add(time.Minute) {
+		if (now.Equal(t0.Add(time.Minute)) || now.Equal(t0.Add(3*time.Minute)) || now.Equal(t0.Add(5*time.Minute))) && !outage() {
+			if res, err := http.Get(srv.URL + "/ping/" + nightlyID); err != nil || res.StatusCode != 200 {
+				t.Fatalf("nightly's ping at %v: %v, %v", now.Sub(t0), res, err)
+			}
+		} else if now.Equal(t0.Add(time.Minute)) || now.Equal(t0.Add(3*time.Minute)) {
+			refused++ // nightly's job pinged; the outage refused it
+		}
+		metrics.Reset()
+		if err := h.handle(ctx, ev); err != nil {
+			t.Fatalf("sweep at %v: %v", now.Sub(t0), err)
+		}
+		var line map[string]any
+		for _, l := range strings.Split(strings.TrimSpace(metrics.String()), "\n") {
+			if strings.Contains(l, lambdaenv.IngestionUnhealthyMetric) {
+				if err := json.Unmarshal([]byte(l), &line); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		unhealthy = append(unhealthy, fmt.Sprint(line[lambdaenv.IngestionUnhealthyMetric]))
+		if now.Equal(t0.Add(3 * time.Minute)) {
+			b, err := st.Check(ctx, checkID)
+			if err != nil || !b.Unknown(now, nil) {
+				t.Errorf("backup during the outage: %+v, %v; want held (unknown)", b, err)
+			}
+		}
+	}
+	// Sweeps at t0-3m … t0+7m: the canary's last ping through is t0-1m; the sweep at t0+2m is
+	// the first more than 150 s after it; the one at t0+4m pings it again.
+	want := []string{"0", "0", "0", "0", "0", "1", "1", "0", "0", "0", "0"}
+	if diff := cmp.Diff(want, unhealthy); diff != "" {
+		t.Errorf("IngestionUnhealthy by sweep from t0-3m (-want +got):\n%s", diff)
+	}
+	downs := func(id string) int {
+		flips, err := st.Flips(ctx, id, store.FlipQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, f := range flips {
+			if f.NewStatus == check.StatusDown {
+				n++
+			}
+		}
+		return n
+	}
+	if n := downs(nightlyID); n != 0 {
+		t.Errorf("nightly, whose job kept pinging, went down %d times", n)
+	}
+	b, err := st.Check(ctx, checkID)
+	if err != nil || b.Status != check.StatusDown || downs(checkID) != 1 {
+		t.Errorf("backup, whose job stopped: %+v, %v, %d down flips; want down once, after the recovery", b, err, downs(checkID))
+	}
+	if refused < 5 {
+		t.Errorf("%d pings refused: the outage was not exercised", refused)
 	}
 }

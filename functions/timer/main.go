@@ -16,8 +16,13 @@
 // Each invocation reports the largest lateness in its batch (now minus deadline) as the
 // TimerLag metric (Embedded Metric Format, namespace Overdue).
 //
-// Environment: TABLE_NAME, TIMER_QUEUE_URL, LOG_LEVEL. Build with `make build`
-// (dist/timer/bootstrap).
+// A timer fired while Overdue's own ping intake has an outage (the ingestion canary the sweep
+// pings has gone quiet) is held like the sweep holds it (internal/sweep, Ingestion): the check is
+// reported unknown, not sent down. The function reads the canary's pings at most every 5 s.
+//
+// Environment: TABLE_NAME, TIMER_QUEUE_URL, LOG_LEVEL, SECRET_ARN (or OVERDUE_SECRET_KEY: the
+// canary's ID derives from the signing secret), INGESTION_TOLERANCE (optional, default 150s).
+// Build with `make build` (dist/timer/bootstrap).
 package main
 
 import (
@@ -34,8 +39,9 @@ import (
 	"github.com/overduehq/overdue/internal/sweep/sqstimers"
 )
 
-// needs are the shared pieces the function uses: the table.
-var needs = lambdaenv.Needs{Store: true}
+// needs are the shared pieces the function uses: the table, and the secret the canary's ID
+// derives from.
+var needs = lambdaenv.Needs{Store: true, Secret: true}
 
 func main() { lambdaenv.Main(build) }
 
@@ -46,11 +52,12 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 	if queue == "" {
 		env.Require(lambdaenv.TimerQueueURL)
 	}
+	tolerance := env.Duration(lambdaenv.IngestionTolerance, lambdaenv.DefaultIngestionTolerance)
 	root, err := lambdaenv.Build(ctx, env, needs)
 	if err != nil {
 		return nil, err
 	}
-	return newHandler(root, &sqstimers.Queue{Client: sqs.NewFromConfig(root.AWS), URL: queue}).handle, nil
+	return newHandler(root, &sqstimers.Queue{Client: sqs.NewFromConfig(root.AWS), URL: queue}, tolerance).handle, nil
 }
 
 // handler fires the timers of one batch.
@@ -61,13 +68,19 @@ type handler struct {
 }
 
 // newHandler returns the handler over the root's store and clock (tests pin it), arming early
-// timers again on rearm.
-func newHandler(root *lambdaenv.Root, rearm sweep.Timers) *handler {
-	return &handler{
+// timers again on rearm. With the root's secret, it holds the timeouts an outage of ping intake
+// could have caused, judged from the canary the sweep creates and pings with tolerance (until
+// the canary exists and has pinged, nothing is held).
+func newHandler(root *lambdaenv.Root, rearm sweep.Timers, tolerance time.Duration) *handler {
+	h := &handler{
 		root:    root,
 		sweeper: &sweep.Sweeper{Store: root.Store, Now: root.Now, Logger: root.Log},
 		rearm:   rearm,
 	}
+	if root.Secret != nil {
+		h.sweeper.Ingestion = &sweep.Ingestion{CanaryID: sweep.CanaryID(root.Secret), Every: lambdaenv.CanaryEvery, Tolerance: tolerance}
+	}
+	return h
 }
 
 // handle fires each record's timer. It asks the data-model guard first: a function that may
@@ -112,7 +125,7 @@ func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		fired++
 		late := now.Sub(t.Due)
 		lag = max(lag, late)
-		log.InfoContext(ctx, "timer fired", "check", t.CheckID, "due", t.Due, "late", late.Round(time.Millisecond).String(), "flipped", res.Flipped)
+		log.InfoContext(ctx, "timer fired", "check", t.CheckID, "due", t.Due, "late", late.Round(time.Millisecond).String(), "flipped", res.Flipped, "held", res.Held)
 	}
 	if fired > 0 && h.root.Metrics != nil {
 		h.root.Metrics.Put(lambdaenv.TimerLagMetric, "Milliseconds", float64(lag.Milliseconds()))

@@ -19,6 +19,7 @@ import (
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
+	"github.com/overduehq/overdue/internal/sweep"
 	"github.com/overduehq/overdue/internal/sweep/sqstimers"
 	"github.com/overduehq/overdue/internal/sweep/sqstimers/sqstest"
 )
@@ -197,10 +198,91 @@ func testHandler(t *testing.T, st *dynamo.Store, now func() time.Time) (*handler
 	t.Helper()
 	q := sqstest.New(t, "overdue-fn-timer")
 	var metrics bytes.Buffer
-	root := &lambdaenv.Root{Store: st, Now: now, Log: slog.New(slog.DiscardHandler),
+	root := &lambdaenv.Root{Store: st, Now: now, Log: slog.New(slog.DiscardHandler), Secret: []byte(secretKey),
 		Refusals: &lambdaenv.Refusals{W: &metrics, Function: "overdue-dev-timer", Now: now},
 		Metrics:  &lambdaenv.Metrics{W: &metrics, Function: "overdue-dev-timer", Now: now}}
-	return newHandler(root, &sqstimers.Queue{Client: q.Client, URL: q.URL}), &metrics, q
+	return newHandler(root, &sqstimers.Queue{Client: q.Client, URL: q.URL}, lambdaenv.DefaultIngestionTolerance), &metrics, q
+}
+
+// secretKey is the signing secret of the tests' root: the canary's ID derives from it.
+const secretKey = "0123456789abcdef0123456789abcdef"
+
+// TestTimerHeldDuringOutage: a timer that fires while the canary the sweep pings every minute
+// has been quiet for longer than the tolerance (150 s) holds the check instead of taking it
+// down: no flip, the check reported unknown, its AlertAfter moved on by the tolerance. With the
+// canary pinging again, the check resumes as if it had pinged at the recovery: a later timer at
+// that deadline finds it pinged and leaves it up.
+func TestTimerHeldDuringOutage(t *testing.T) {
+	st := newStore(t)
+	seed(t, st)
+	ctx := t.Context()
+	canary, err := sweep.EnsureCanary(ctx, st, []byte(secretKey), lambdaenv.CanaryEvery, t0.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pingAt := func(id string, at time.Time) {
+		t.Helper()
+		if _, err := st.UpdateCheck(ctx, id, func(c *check.Check) (store.Change, error) {
+			p, f := c.ApplyPing(check.Signal{Kind: check.PingSuccess, Method: "GET", Scheme: "https"}, at, nil)
+			return store.Change{Ping: p, Flip: f}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for at := t0.Add(-5 * time.Minute); !at.After(t0.Add(-time.Minute)); at = at.Add(time.Minute) {
+		pingAt(canary.CanaryID, at) // the canary's last ping that got through: t0-1m
+	}
+	ev, _ := readEvent(t)
+	now := due.Add(time.Second) // 3 min after the canary's last ping
+	h, _, _ := testHandler(t, st, func() time.Time { return now })
+	if resp, err := h.handle(ctx, ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("handle() during the outage = %+v, %v", resp, err)
+	}
+	c, err := st.Check(ctx, checkID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != check.StatusUp || !c.AlertAfter.Equal(now.Add(lambdaenv.DefaultIngestionTolerance)) || !c.Unknown(now, nil) {
+		t.Errorf("during the outage: status %s, AlertAfter %v, unknown %v; want up, held until %v, unknown",
+			c.Status, c.AlertAfter, c.Unknown(now, nil), now.Add(lambdaenv.DefaultIngestionTolerance))
+	}
+
+	// Ingestion recovers at due+1m; the job pings a minute later, within its resumed period.
+	recovered := due.Add(time.Minute)
+	pingAt(canary.CanaryID, recovered)
+	now = c.AlertAfter // the hold's own timer
+	if resp, err := h.handle(ctx, events.SQSEvent{Records: []events.SQSMessage{timerMessage(t, ev, checkID, now)}}); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("handle() after the recovery = %+v, %v", resp, err)
+	}
+	if c, err = st.Check(ctx, checkID); err != nil || !c.AlertAfter.Equal(recovered.Add(2*time.Minute)) {
+		t.Fatalf("after the recovery: %+v, %v; want held until a period after the recovery, %v", c, err, recovered.Add(2*time.Minute))
+	}
+	pingAt(checkID, recovered.Add(time.Minute))
+	now = recovered.Add(2 * time.Minute)
+	if resp, err := h.handle(ctx, events.SQSEvent{Records: []events.SQSMessage{timerMessage(t, ev, checkID, now)}}); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("handle() at the resumed deadline = %+v, %v", resp, err)
+	}
+	flips, err := st.Flips(ctx, checkID, store.FlipQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range flips {
+		if f.NewStatus == check.StatusDown {
+			t.Errorf("down flip %+v: a job whose pings the outage refused went down", f)
+		}
+	}
+}
+
+// timerMessage is the fixture's record carrying a timer for id due at due.
+func timerMessage(t *testing.T, ev events.SQSEvent, id string, due time.Time) events.SQSMessage {
+	t.Helper()
+	body, err := sqstimers.Encode(sweep.Timer{CheckID: id, Due: due})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ev.Records[0]
+	r.Body = body
+	return r
 }
 
 func newStore(t *testing.T) *dynamo.Store {

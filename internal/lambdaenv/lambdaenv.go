@@ -65,7 +65,19 @@ const (
 	// the sweep (without it, checks go down at the next sweep, within a minute); required for
 	// the timer function, which arms a timer that came early again.
 	TimerQueueURL = "TIMER_QUEUE_URL"
+	// IngestionTolerance is the longest gap between two pings of the ingestion canary (which the
+	// sweep sends every minute) that is not an outage of ping intake, a Go duration (default
+	// DefaultIngestionTolerance). The sweep and timer functions read it; tests shorten it.
+	IngestionTolerance = "INGESTION_TOLERANCE"
 )
+
+// CanaryEvery is how often the sweep function pings the ingestion canary: once per sweep.
+const CanaryEvery = time.Minute
+
+// DefaultIngestionTolerance is INGESTION_TOLERANCE when unset: two and a half canary intervals,
+// so that one sweep that starts late (EventBridge's jitter, a cold start) or is skipped is no
+// outage, and two missed canary pings are.
+const DefaultIngestionTolerance = 150 * time.Second
 
 // MinSecretLen is the shortest signing secret accepted, as `overdue serve` requires.
 const MinSecretLen = 16

@@ -13,9 +13,13 @@ import (
 //
 // TimerLagMetric is the timers' lateness: how long after a check's deadline the timer function
 // looked at it, in milliseconds, the largest of each invocation's batch.
+//
+// IngestionUnhealthyMetric is what each sweep found of ping intake: 1 while an outage lasts (the
+// canary's pings stopped arriving), 0 otherwise. The stack alarms on it.
 const (
-	SweepLagMetric = "SweepLag"
-	TimerLagMetric = "TimerLag"
+	SweepLagMetric           = "SweepLag"
+	TimerLagMetric           = "TimerLag"
+	IngestionUnhealthyMetric = "IngestionUnhealthy"
 )
 
 // Metrics writes CloudWatch metrics as Embedded Metric Format lines to the function's log, like

@@ -63,6 +63,9 @@ func (s *Sweeper) arm(ctx context.Context, now time.Time) (int, error) {
 type Fired struct {
 	// Flipped: the check went down, and its flip was written.
 	Flipped bool
+	// Held: the check's timeout was held, because ping intake had an outage in its ping window
+	// (see Ingestion); it is looked at again later.
+	Held bool
 	// Early is how long before its Due the timer fired (zero when it was not early): the check
 	// was not looked at, and the caller arms the timer again for what is left.
 	Early time.Duration
@@ -92,6 +95,6 @@ func (s *Sweeper) Fire(ctx context.Context, t Timer) (Fired, error) {
 	if err := s.readOutages(ctx, now, outagesMaxAge); err != nil {
 		return Fired{}, err
 	}
-	flipped, _, err := s.sweepOne(ctx, c, now, make(projectWindows))
-	return Fired{Flipped: flipped}, err
+	flipped, held, err := s.sweepOne(ctx, c, now, make(projectWindows))
+	return Fired{Flipped: flipped, Held: held}, err
 }
