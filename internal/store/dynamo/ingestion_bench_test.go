@@ -1,0 +1,61 @@
+package dynamo
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/sweep"
+)
+
+// BenchmarkIngestionCapacity reports what the ingestion canary costs in DynamoDB capacity,
+// measured on moto with the store's Meter: ping-* is one canary ping (the ping API's
+// read-modify-write of the canary check with its ping), read-* one reading of its history (the
+// store keeps its newest 100 pings), which the sweep makes once a run and the timer function at
+// most every 5 s.
+//
+//	./scripts/with-moto.sh go test -run '^$' -bench IngestionCapacity -benchtime 1x ./internal/store/dynamo/
+func BenchmarkIngestionCapacity(b *testing.B) {
+	ctx := context.Background()
+	st := newStore(b)
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	in, err := sweep.EnsureCanary(ctx, st, secret, time.Minute, t0.Add(-3*time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ping := func(at time.Time) {
+		_, err := st.UpdateCheck(ctx, in.CanaryID, func(c *check.Check) (store.Change, error) {
+			p, f := c.ApplyPing(check.Signal{Kind: check.PingSuccess, Method: "GET", Scheme: "https",
+				RemoteAddr: "203.0.113.7", UA: "Go-http-client/1.1"}, at, nil)
+			return store.Change{Ping: p, Flip: f}, nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 120; i > 0; i-- {
+		ping(t0.Add(-time.Duration(i) * time.Minute))
+	}
+	measure := func(f func()) Usage {
+		st.Meter = &Meter{}
+		defer func() { st.Meter = nil }()
+		f()
+		return st.Meter.Usage()
+	}
+	var pinged, read Usage
+	for b.Loop() {
+		pinged = measure(func() { ping(t0) })
+		read = measure(func() {
+			if _, err := in.Outages(ctx, st, t0); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	b.ReportMetric(float64(pinged.Requests), "ping-requests")
+	b.ReportMetric(pinged.RCU, "ping-RCU")
+	b.ReportMetric(pinged.WCU, "ping-WCU")
+	b.ReportMetric(float64(read.Requests), "read-requests")
+	b.ReportMetric(read.RCU, "read-RCU")
+}
