@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/people"
@@ -142,6 +143,7 @@ func memberError(err error) error {
 // (no mail transport on this server, or the send failed): then the inviter passes it on. It
 // works only for the invited email.
 type inviteJSON struct {
+	ID      string  `json:"id"`
 	Email   string  `json:"email"`
 	Role    string  `json:"role"`
 	Expires isoTime `json:"expires"`
@@ -194,7 +196,7 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request, _ int) {
 		s.writeAPIError(w, r, fmt.Errorf("invite to project %s: %w", c.project.ID, err))
 		return
 	}
-	out := inviteJSON{Email: inv.Invitation.Email, Role: string(inv.Invitation.Role),
+	out := inviteJSON{ID: inv.Invitation.TokenHash, Email: inv.Invitation.Email, Role: string(inv.Invitation.Role),
 		Expires: isoTime(inv.Invitation.Expires), Sent: inv.Sent, Warning: warning}
 	if !inv.Sent {
 		out.Link = inv.Link
@@ -213,4 +215,87 @@ func requiredRole(body map[string]json.RawMessage) (people.Role, error) {
 		return "", &clientError{http.StatusBadRequest, err.Error()}
 	}
 	return role, nil
+}
+
+// invitationJSON is a pending invitation. Its ID (the hash of the link's token) names it for
+// cancelling; it does not make the link.
+type invitationJSON struct {
+	ID      string  `json:"id"`
+	Email   string  `json:"email"`
+	Role    string  `json:"role"`
+	Inviter string  `json:"inviter"`
+	Created isoTime `json:"created"`
+	Expires isoTime `json:"expires"`
+}
+
+// handleListInvitations serves GET /api/v3/projects/{project}/invitations/ (owners and
+// managers): the invitations not yet accepted, cancelled or expired, oldest first.
+func (s *Server) handleListInvitations(w http.ResponseWriter, r *http.Request, _ int) {
+	ctx := r.Context()
+	c, err := s.authorizeUser(ctx, r, r.PathValue("project"), needMembers)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	invs, err := s.accounts.People.Invitations(ctx, c.project.ID, s.now())
+	if err != nil {
+		s.writeAPIError(w, r, fmt.Errorf("list invitations of project %s: %w", c.project.ID, err))
+		return
+	}
+	out := struct {
+		Invitations []invitationJSON `json:"invitations"`
+	}{Invitations: make([]invitationJSON, 0, len(invs))}
+	for _, inv := range invs {
+		inviter := ""
+		if u, err := s.accounts.People.User(ctx, inv.InviterID); err == nil {
+			inviter = u.Email
+		} else if !errors.Is(err, store.ErrNotFound) {
+			s.writeAPIError(w, r, fmt.Errorf("load user %s: %w", inv.InviterID, err))
+			return
+		}
+		out.Invitations = append(out.Invitations, invitationJSON{ID: inv.TokenHash, Email: inv.Email, Role: string(inv.Role),
+			Inviter: inviter, Created: isoTime(inv.Created), Expires: isoTime(inv.Expires)})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// errNoInvitation is an invitation the project does not have (any more).
+var errNoInvitation = &clientError{http.StatusNotFound,
+	"no such pending invitation in this project (list them with GET /api/v3/projects/{project}/invitations/)"}
+
+// handleCancelInvitation serves DELETE /api/v3/projects/{project}/invitations/{id} (owners and
+// managers; an invitation to become owner, only owners): its link stops working. 204.
+func (s *Server) handleCancelInvitation(w http.ResponseWriter, r *http.Request, _ int) {
+	ctx := r.Context()
+	c, err := s.authorizeUser(ctx, r, r.PathValue("project"), needMembers)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	invs, err := s.accounts.People.Invitations(ctx, c.project.ID, s.now())
+	if err != nil {
+		s.writeAPIError(w, r, fmt.Errorf("list invitations of project %s: %w", c.project.ID, err))
+		return
+	}
+	i := slices.IndexFunc(invs, func(inv *people.Invitation) bool { return inv.TokenHash == id })
+	switch {
+	case i < 0:
+		s.writeAPIError(w, r, errNoInvitation)
+		return
+	case invs[i].Role == people.RoleOwner && c.role != people.RoleOwner:
+		s.writeAPIError(w, r, errTouchOwner)
+		return
+	}
+	err = s.accounts.People.CancelInvitation(ctx, c.project.ID, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.writeAPIError(w, r, errNoInvitation)
+		return
+	case err != nil:
+		s.writeAPIError(w, r, fmt.Errorf("cancel invitation to project %s: %w", c.project.ID, err))
+		return
+	}
+	s.log.InfoContext(ctx, "invitation cancelled", "project", c.project.ID, "user", c.user.ID)
+	w.WriteHeader(http.StatusNoContent)
 }

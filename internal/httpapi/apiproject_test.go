@@ -3,11 +3,14 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/store"
 )
 
 // TestProjectsAPIFlow stands a project up from nothing with a personal token, as a bootstrap
@@ -159,5 +162,56 @@ func TestMembersAPI(t *testing.T) {
 	}
 	if len(got) != 2 || got[f.users[cManager].ID] != people.RoleOwner || got[f.users[cMember].ID] != people.RoleReadOnly {
 		t.Errorf("members after = %v, want the manager as owner and the member as read-only", got)
+	}
+}
+
+// TestInvitationsAPI: owners and managers list the pending invitations (the fixture's and a new
+// one, each with the id the invite answered), a manager cannot cancel an invitation to become
+// owner, a cancelled invitation's link no longer works, and a second cancel is 404.
+func TestInvitationsAPI(t *testing.T) {
+	f := newPeopleFixture(t)
+	as := func(caller string) []string { return []string{"Authorization", "Bearer " + f.tokens[caller]} }
+	base := "/api/v3/projects/" + f.project.ID + "/invitations/"
+	invited := map[string]any{}
+	for _, role := range []string{"member", "owner"} {
+		rec := f.do("POST", "/api/v3/projects/"+f.project.ID+"/members/", `{"email":"`+role+`-new@example.org","role":"`+role+`"}`, as(cOwner)...)
+		if rec.Code != 201 {
+			t.Fatalf("invite %s = %d %s", role, rec.Code, rec.Body)
+		}
+		invited[role] = decode(t, rec)
+	}
+	rec := f.do("GET", base, "", as(cManager)...)
+	if rec.Code != 200 {
+		t.Fatalf("list = %d %s", rec.Code, rec.Body)
+	}
+	body := rec.Body.String()
+	for _, want := range []string{fixtureInvitation, invited["member"].(map[string]any)["id"].(string),
+		invited["owner"].(map[string]any)["id"].(string), `"inviter": "owner@example.org"`, `"email": "owner-new@example.org"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("list = %s, want %q", body, want)
+		}
+	}
+	if strings.Contains(body, "/accounts/invite/") {
+		t.Errorf("list shows a link: %s", body)
+	}
+
+	ownerID := invited["owner"].(map[string]any)["id"].(string)
+	if rec := f.do("DELETE", base+ownerID, "", as(cManager)...); rec.Code != 403 {
+		t.Errorf("manager cancels an owner invitation = %d %s, want 403", rec.Code, rec.Body)
+	}
+	memberID := invited["member"].(map[string]any)["id"].(string)
+	if rec := f.do("DELETE", base+memberID, "", as(cManager)...); rec.Code != 204 {
+		t.Fatalf("manager cancels a member invitation = %d %s, want 204", rec.Code, rec.Body)
+	}
+	if rec := f.do("DELETE", base+memberID, "", as(cOwner)...); rec.Code != 404 || !strings.Contains(rec.Body.String(), "no such pending invitation") {
+		t.Errorf("second cancel = %d %s, want 404", rec.Code, rec.Body)
+	}
+	link := invited["member"].(map[string]any)["link"].(string)
+	token := link[strings.LastIndex(strings.TrimSuffix(link, "/"), "/")+1:]
+	if _, err := f.svc.People.Invitation(context.Background(), account.HashToken(strings.TrimSuffix(token, "/")), f.now); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the cancelled invitation's link still finds it: %v", err)
+	}
+	if rec := f.do("DELETE", base+ownerID, "", as(cOwner)...); rec.Code != 204 {
+		t.Errorf("owner cancels an owner invitation = %d %s, want 204", rec.Code, rec.Body)
 	}
 }

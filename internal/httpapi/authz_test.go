@@ -102,6 +102,11 @@ func newPeopleFixture(t *testing.T) *peopleFixture {
 	}
 	f.check = f.addCheckIn(f.project, "nightly")
 	f.channel = f.addChannel("Email Alice")
+	if err := f.store.People().CreateInvitation(ctx, &people.Invitation{TokenHash: fixtureInvitation,
+		ProjectID: f.project.ID, Email: "invited@example.org", Role: people.RoleMember, InviterID: f.users[cOwner].ID,
+		Created: t0, Expires: t0.Add(7 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	f.do("POST", "/ping/"+f.check.ID, "ping body secret") // ping 1, with a body
 	if _, err := f.store.UpdateCheck(ctx, f.check.ID, func(c *check.Check) (store.Change, error) {
 		c.Status = check.StatusPaused // so that resume has something to do
@@ -167,6 +172,9 @@ func (f *peopleFixture) as(caller, method, path, body string) *httptest.Response
 	return f.do(method, path, body, h...)
 }
 
+// fixtureInvitation is the token hash of the people fixture's pending invitation.
+const fixtureInvitation = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
 // TestRouteRoleTable walks every authenticated API route × every caller: the request is served
 // (any status but a refusal) exactly when the caller may, a refusal has the status that kind
 // of caller gets, and what a caller may read carries no secret it must not see.
@@ -225,6 +233,8 @@ func TestRouteRoleTable(t *testing.T) {
 		route{"POST", "/api/v3/projects/" + P + "/members/" + M, `{"role":"manager"}`, mayManage, true, true},
 		// The member removing themselves is leaving, which anyone may.
 		route{"DELETE", "/api/v3/projects/" + P + "/members/" + M, "", []string{cOwner, cManager, cMember}, true, true},
+		route{"GET", "/api/v3/projects/" + P + "/invitations/", "", mayManage, true, true},
+		route{"DELETE", "/api/v3/projects/" + P + "/invitations/" + fixtureInvitation, "", mayManage, true, true},
 
 		route{"GET", "/api/v3/tokens/", "", mayAnyUser, true, false},
 		route{"POST", "/api/v3/tokens/", `{"name":"ci"}`, mayAnyUser, true, false},

@@ -213,6 +213,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/v3/projects/{project}/keys/{kind}", s.api(3, del(s.handleRevokeKey)))
 	s.mux.HandleFunc("/api/v3/projects/{project}/members/{$}", s.api(3, get(s.handleListMembers), post(s.handleInvite)))
 	s.mux.HandleFunc("/api/v3/projects/{project}/members/{user}", s.api(3, post(s.handleSetMember), del(s.handleRemoveMember)))
+	s.mux.HandleFunc("/api/v3/projects/{project}/invitations/{$}", s.api(3, get(s.handleListInvitations)))
+	s.mux.HandleFunc("/api/v3/projects/{project}/invitations/{id}", s.api(3, del(s.handleCancelInvitation)))
 	s.mux.HandleFunc("/api/v3/tokens/{$}", s.api(3, get(s.handleListTokens), post(s.handleCreateToken)))
 	s.mux.HandleFunc("/api/v3/tokens/{id}", s.api(3, del(s.handleRevokeToken)))
 

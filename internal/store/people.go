@@ -64,6 +64,11 @@ type People interface {
 	// expired at now. Of any number of concurrent calls, one gets it; the others, and calls
 	// for an expired invitation, get ErrNotFound.
 	ConsumeInvitation(ctx context.Context, tokenHash string, now time.Time) (*people.Invitation, error)
+	// Invitations lists the project's invitations that have not expired at now, oldest first.
+	Invitations(ctx context.Context, projectID string, now time.Time) ([]*people.Invitation, error)
+	// CancelInvitation removes the project's invitation with the token hash, so its link no
+	// longer works. ErrNotFound if the project has no such invitation.
+	CancelInvitation(ctx context.Context, projectID, tokenHash string) error
 	// CreatePasswordReset stores a one-time set-password link. ErrConflict if its hash is taken.
 	CreatePasswordReset(ctx context.Context, r *people.PasswordReset) error
 	// ConsumePasswordReset removes and returns the link with the token hash if it has not

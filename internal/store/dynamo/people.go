@@ -697,6 +697,63 @@ func (p *People) ConsumeInvitation(ctx context.Context, tokenHash string, now ti
 	return it.invitation(tokenHash), nil
 }
 
+// Invitations reads the project's invitation pointers and the invitations they point to
+// (strongly consistent: a cancelled or accepted one is not listed), oldest first.
+func (p *People) Invitations(ctx context.Context, projectID string, now time.Time) ([]*people.Invitation, error) {
+	ptrs, err := p.partitionPointers(ctx, projectPrefix+projectID, invitePrefix)
+	if err != nil {
+		return nil, fmt.Errorf("list invitations of project %s: %w", projectID, err)
+	}
+	keys := make([]item, 0, len(ptrs))
+	for _, pi := range ptrs {
+		if pi.Hash != "" {
+			keys = append(keys, key(invitePrefix+pi.Hash, inviteSK))
+		}
+	}
+	items, err := p.s.batchGet(ctx, keys, true)
+	if err != nil {
+		return nil, fmt.Errorf("list invitations of project %s: %w", projectID, err)
+	}
+	var out []*people.Invitation
+	for _, m := range items {
+		it, err := unmarshal[inviteItem](m)
+		if err != nil {
+			return nil, fmt.Errorf("list invitations of project %s: %w", projectID, err)
+		}
+		inv := it.invitation(strings.TrimPrefix(it.PK, invitePrefix))
+		if inv.ProjectID == projectID && !inv.Expired(now) {
+			out = append(out, inv)
+		}
+	}
+	slices.SortFunc(out, func(a, b *people.Invitation) int {
+		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.TokenHash, b.TokenHash))
+	})
+	return out, nil
+}
+
+// CancelInvitation deletes the invitation on the condition that it is the project's, then its
+// pointer.
+func (p *People) CancelInvitation(ctx context.Context, projectID, tokenHash string) error {
+	if err := p.s.guardWrite(ctx); err != nil {
+		return fmt.Errorf("cancel invitation to project %s: %w", projectID, err)
+	}
+	err := p.s.delete(ctx, &dynamodb.DeleteItemInput{
+		Key:                       key(invitePrefix+tokenHash, inviteSK),
+		ConditionExpression:       aws.String("#pid = :pid"),
+		ExpressionAttributeNames:  map[string]string{"#pid": "pid"},
+		ExpressionAttributeValues: item{":pid": str(projectID)},
+	}, func() cost { return cost{table: 1} })
+	if isConditionFailed(err) {
+		return fmt.Errorf("cancel invitation to project %s: %w", projectID, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("cancel invitation to project %s: %w", projectID, err)
+	}
+	// As in ConsumeInvitation: a pointer left behind is harmless and expires with its TTL.
+	_ = p.deleteKeys(ctx, []item{key(projectPrefix+projectID, invitePrefix+tokenHash)})
+	return nil
+}
+
 func (it *inviteItem) invitation(tokenHash string) *people.Invitation {
 	return &people.Invitation{TokenHash: tokenHash, ProjectID: it.ProjectID, Email: it.Email, Role: people.Role(it.Role),
 		InviterID: it.InviterID, Created: fromMicros(it.Created), Expires: fromMicros(it.Expires)}
@@ -867,11 +924,16 @@ func (p *People) deleteKeys(ctx context.Context, keys []item) error {
 
 // pointers lists the user's pointers with the prefix, strongly consistent.
 func (p *People) pointers(ctx context.Context, userID, prefix string) ([]*pointerItem, error) {
+	return p.partitionPointers(ctx, userPrefix+userID, prefix)
+}
+
+// partitionPointers lists the pointers with the prefix in the partition pk, strongly consistent.
+func (p *People) partitionPointers(ctx context.Context, pk, prefix string) ([]*pointerItem, error) {
 	items, err := p.s.query(ctx, &dynamodb.QueryInput{
 		ConsistentRead:            aws.Bool(true),
 		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :p)"),
 		ExpressionAttributeNames:  map[string]string{"#pk": PartitionKey, "#sk": SortKey},
-		ExpressionAttributeValues: item{":pk": str(userPrefix + userID), ":p": str(prefix)},
+		ExpressionAttributeValues: item{":pk": str(pk), ":p": str(prefix)},
 	}, 0)
 	if err != nil {
 		return nil, err

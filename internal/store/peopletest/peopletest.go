@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"ConcurrentDemotion", testConcurrentDemotion},
 		{"ChangeMembership", testChangeMembership},
 		{"Invitations", testInvitations},
+		{"InvitationList", testInvitationList},
 		{"PasswordResets", testPasswordResets},
 		{"Sessions", testSessions},
 		{"APITokens", testAPITokens},
@@ -784,5 +785,52 @@ func testChangeMembership(t *testing.T, s Stores) {
 		if got := role(target.ID); got != people.RoleOwner {
 			t.Fatalf("round %d: role after a promotion and a demotion that refuses owners = %q, want owner", i, got)
 		}
+	}
+}
+
+// testInvitationList: a project's pending invitations are listed oldest first, without expired
+// ones or another project's; cancelling one makes its link useless and is the project's alone.
+func testInvitationList(t *testing.T, s Stores) {
+	ctx := t.Context()
+	p, q := createProject(t, s, 1), createProject(t, s, 2)
+	mk := func(hash, project string, created time.Time, ttl time.Duration) *people.Invitation {
+		t.Helper()
+		inv := &people.Invitation{TokenHash: hash, ProjectID: project, Email: hash + "@example.org",
+			Role: people.RoleMember, InviterID: userID(1), Created: created, Expires: created.Add(ttl)}
+		if err := s.People.CreateInvitation(ctx, inv); err != nil {
+			t.Fatalf("CreateInvitation(%s) = %v", hash, err)
+		}
+		want := *inv
+		want.Created, want.Expires = tr(want.Created), tr(want.Expires)
+		return &want
+	}
+	later := mk("hash-later", p, t0.Add(time.Hour), 72*time.Hour)
+	first := mk("hash-first", p, t0, 72*time.Hour)
+	mk("hash-short", p, t0, time.Hour) // expired at t0+2h
+	other := mk("hash-other", q, t0, 72*time.Hour)
+	now := t0.Add(2 * time.Hour)
+
+	got, err := s.People.Invitations(ctx, p, now)
+	if err != nil {
+		t.Fatalf("Invitations = %v", err)
+	}
+	if diff := cmp.Diff([]*people.Invitation{first, later}, got); diff != "" {
+		t.Errorf("Invitations (-want +got):\n%s", diff)
+	}
+	wantErr(t, "CancelInvitation(another project's)", s.People.CancelInvitation(ctx, p, other.TokenHash), store.ErrNotFound)
+	if _, err := s.People.Invitation(ctx, other.TokenHash, now); err != nil {
+		t.Errorf("another project's invitation after a refused cancel: %v", err)
+	}
+	if err := s.People.CancelInvitation(ctx, p, first.TokenHash); err != nil {
+		t.Fatalf("CancelInvitation = %v", err)
+	}
+	_, err = s.People.ConsumeInvitation(ctx, first.TokenHash, now)
+	wantErr(t, "ConsumeInvitation(cancelled)", err, store.ErrNotFound)
+	wantErr(t, "CancelInvitation(again)", s.People.CancelInvitation(ctx, p, first.TokenHash), store.ErrNotFound)
+	if got, err := s.People.Invitations(ctx, p, now); err != nil || len(got) != 1 || got[0].TokenHash != later.TokenHash {
+		t.Errorf("Invitations after a cancel = %v, %v; want the later one alone", got, err)
+	}
+	if got, err := s.People.Invitations(ctx, "p-none", now); err != nil || len(got) != 0 {
+		t.Errorf("Invitations(no such project) = %v, %v; want none", got, err)
 	}
 }

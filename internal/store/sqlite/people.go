@@ -402,6 +402,46 @@ func (p *People) ConsumeInvitation(ctx context.Context, tokenHash string, now ti
 	return &inv, nil
 }
 
+// Invitations lists the project's unexpired invitations, oldest first.
+func (p *People) Invitations(ctx context.Context, projectID string, now time.Time) ([]*people.Invitation, error) {
+	rows, err := p.s.r.QueryContext(ctx, `SELECT token_hash, project_id, email, role, inviter_id, created, expires
+		FROM invitations WHERE project_id = ? AND expires > ? ORDER BY created, token_hash`, projectID, instant(now).Int64)
+	if err != nil {
+		return nil, fmt.Errorf("list invitations of project %s: %w", projectID, err)
+	}
+	defer rows.Close()
+	var out []*people.Invitation
+	for rows.Next() {
+		var inv people.Invitation
+		var role string
+		var created, expires sql.NullInt64
+		if err := rows.Scan(&inv.TokenHash, &inv.ProjectID, &inv.Email, &role, &inv.InviterID, &created, &expires); err != nil {
+			return nil, fmt.Errorf("list invitations of project %s: %w", projectID, err)
+		}
+		inv.Role, inv.Created, inv.Expires = people.Role(role), fromInstant(created), fromInstant(expires)
+		out = append(out, &inv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list invitations of project %s: %w", projectID, err)
+	}
+	return out, nil
+}
+
+// CancelInvitation deletes the project's invitation.
+func (p *People) CancelInvitation(ctx context.Context, projectID, tokenHash string) error {
+	err := p.s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM invitations WHERE token_hash = ? AND project_id = ?`, tokenHash, projectID)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res)
+	})
+	if err != nil {
+		return fmt.Errorf("cancel invitation to project %s: %w", projectID, err)
+	}
+	return nil
+}
+
 // CreatePasswordReset stores a set-password link and prunes a few expired ones.
 func (p *People) CreatePasswordReset(ctx context.Context, r *people.PasswordReset) error {
 	if err := r.Validate(); err != nil {
