@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 11
+const Current = 12
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -132,6 +132,11 @@ var migrations = []Migration{
 		Version: 11, MinReader: 7, Phase: Expand,
 		Description: "second factors (TOTP secrets sealed, WebAuthn public keys), recovery codes (hashed) and sign-in challenges " +
 			"(SQLite: new tables; DynamoDB: new item types, nothing to migrate)",
+	},
+	{
+		Version: 12, MinReader: 7, Phase: Expand,
+		Description: "public status pages of projects: the checks shown, the page's key and whether it is public " +
+			"(SQLite: a new table; DynamoDB: new item types, nothing to migrate)",
 	},
 }
 

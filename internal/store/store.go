@@ -194,6 +194,21 @@ type Store interface {
 	// DeleteWindow removes a project's window. ErrNotFound if the project has none by that ID.
 	DeleteWindow(ctx context.Context, projectID, id string) error
 
+	// StatusPage loads a project's status page. ErrNotFound when the project never saved one
+	// (or does not exist).
+	StatusPage(ctx context.Context, projectID string) (*check.StatusPage, error)
+	// StatusPageByKey finds the status page whose Key is key: a lookup, not a scan of the
+	// projects, whatever their number. ErrNotFound when none has it, and for "". It may find a
+	// page whose project was deleted by a build that did not know status pages: callers load the
+	// project too.
+	StatusPageByKey(ctx context.Context, key string) (*check.StatusPage, error)
+	// PutStatusPage stores a project's status page whole, replacing the one it had (the form
+	// that edits it sends every field); a key that changed stops finding the page at once. The
+	// page must pass check.StatusPage.Validate (the error says why, and nothing is written).
+	// ErrNotFound if the project does not exist, ErrConflict if another project's page has the
+	// key. DeleteProject removes the page with its project.
+	PutStatusPage(ctx context.Context, sp *check.StatusPage) error
+
 	// Probe proves that the store can be written now: one small write that commits, through the
 	// path every other write takes, so that whatever makes writes fail (a full disk, a read-only
 	// file system, a data model newer than this build) makes it fail too. It changes nothing

@@ -41,6 +41,8 @@ var steps = map[int]func(ctx context.Context, s *Store) error{
 	// Version 11 (second factors, recovery codes, challenges) adds item types of its own
 	// (factor.go): nothing to migrate.
 	11: nil,
+	// Version 12 (status pages) adds item types (statuspage.go): nothing to migrate.
+	12: nil,
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.

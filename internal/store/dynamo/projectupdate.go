@@ -130,8 +130,8 @@ func projectUpdateItems(old, p *check.Project) (items []types.TransactWriteItem,
 }
 
 // DeleteProject removes a project that has no checks and no channels: first, in one
-// transaction, the project and its key and badge lookups, so that no key works a moment
-// longer; then its members (both sides of each membership) and its owner count. A delete cut
+// transaction, the project, its key and badge lookups and its status page with its lookup, so
+// that no key works a moment longer; then its members (both sides of each membership) and its owner count. A delete cut
 // short after the transaction leaves memberships of a project that does not exist, which
 // readers skip, and which a repeated delete does not reach: stores list members by project.
 func (s *Store) DeleteProject(ctx context.Context, id string) error {
@@ -164,6 +164,11 @@ func (s *Store) DeleteProject(ctx context.Context, id string) error {
 		seen[pk] = true
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{Key: k}})
 	}
+	pageDeletes, err := s.statusPageDeletes(ctx, id)
+	if err != nil {
+		return fmt.Errorf("delete project %s: %w", id, err)
+	}
+	items = append(items, pageDeletes...)
 	err = s.transact(ctx, items, func() cost { return cost{table: 2 * float64(len(items)), index: 2} })
 	if reasonIs(cancelReasons(err), 0, codeConditionFailed) {
 		return fmt.Errorf("delete project %s: %w", id, store.ErrNotFound)

@@ -22,6 +22,7 @@ var steps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	9:  addCheckRules,
 	10: addMaintenance,
 	11: addSecondFactors,
+	12: addStatusPages,
 }
 
 // addPingBodySize is version 2, an expand step: pings gain body_size, the body's length in
@@ -233,6 +234,20 @@ func addMaintenance(ctx context.Context, tx *sql.Tx) error {
 	}
 	if _, err := tx.ExecContext(ctx, `ALTER TABLE checks ADD COLUMN held_until INTEGER`); err != nil {
 		return fmt.Errorf("add checks.held_until: %w", err)
+	}
+	return nil
+}
+
+// addStatusPages is version 12, an expand step: the status pages' table (statusPageSchema),
+// one row per project that saved its page.
+//
+// Expand, so the minimum reader stays 7: the table is new and older builds never name it; a
+// project an older build deletes takes its page with it (ON DELETE CASCADE).
+func addStatusPages(ctx context.Context, tx *sql.Tx) error {
+	for _, stmt := range statusPageSchema {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("status pages: %w", err)
+		}
 	}
 	return nil
 }

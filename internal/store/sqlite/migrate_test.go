@@ -320,6 +320,7 @@ func TestMigrateV1(t *testing.T) {
 		{Version: 9, MinReader: 7, Build: "v-test", At: t0},
 		{Version: 10, MinReader: 7, Build: "v-test", At: t0},
 		{Version: 11, MinReader: 7, Build: "v-test", At: t0},
+		{Version: 12, MinReader: 7, Build: "v-test", At: t0},
 	}
 	if diff := cmp.Diff(wantHist, hist); diff != "" {
 		t.Errorf("History (-want +got):\n%s", diff)

@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UpdateCheck", testUpdateCheck},
 		{"CheckRules", testCheckRules},
 		{"Windows", testWindows},
+		{"StatusPages", testStatusPages},
 		{"UpdateCheckError", testUpdateCheckError},
 		{"Pings", testPings},
 		{"PingLimit", testPingLimit},
