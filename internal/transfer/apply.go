@@ -23,6 +23,7 @@ type importPlan struct {
 	channels    []*check.Channel
 	checks      []*check.Check
 	history     []history
+	pages       []*check.StatusPage
 	users       []*people.User
 	memberships []people.Membership
 	tokens      []*people.APIToken
@@ -108,17 +109,45 @@ func plan(ctx context.Context, f *parsed, st store.Store, ppl store.People, rep 
 		}
 	}
 
+	if err := planPages(ctx, f, st, p); err != nil {
+		return nil, err
+	}
 	if err := planPeople(ctx, f, ppl, existed, merge, p, rep); err != nil {
 		return nil, err
 	}
 
-	rep.Created = Counts{Projects: len(p.projects), Channels: len(p.channels), Checks: len(p.checks),
+	rep.Created = Counts{Projects: len(p.projects), Channels: len(p.channels), Checks: len(p.checks), StatusPages: len(p.pages),
 		Users: len(p.users), Memberships: len(p.memberships), APITokens: len(p.tokens)}
 	for _, h := range p.history {
 		rep.Created.Pings += len(h.pings)
 		rep.Created.Flips += len(h.flips)
 	}
 	return p, nil
+}
+
+// planPages decides which status pages to write: a project's page when the store has none for
+// it (a page already there stands, as an existing check does). A key that another project's
+// page in the store holds is refused before anything is written.
+func planPages(ctx context.Context, f *parsed, st store.Store, p *importPlan) error {
+	for _, sp := range f.pages {
+		_, err := st.StatusPage(ctx, sp.ProjectID)
+		switch {
+		case err == nil:
+			continue
+		case !errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("load status page of project %s: %w", sp.ProjectID, err)
+		}
+		other, err := st.StatusPageByKey(ctx, sp.Key)
+		switch {
+		case err == nil && other.ProjectID != sp.ProjectID:
+			return fmt.Errorf("status page of project %s: its address (key) is that of project %s's status page in this store; "+
+				"give one of them a new address (its status page settings) and import again", sp.ProjectID, other.ProjectID)
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("find status page by key: %w", err)
+		}
+		p.pages = append(p.pages, sp)
+	}
+	return nil
 }
 
 // missingHistory is the pings (by number) and flips (by instant and statuses) of the file's
@@ -233,7 +262,8 @@ func planPeople(ctx context.Context, f *parsed, ppl store.People, existed map[st
 	return nil
 }
 
-// apply writes the plan: projects, channels, checks, then each check's history, then people.
+// apply writes the plan: projects, channels, checks, then each check's history, status pages,
+// then people.
 // A failure stops it; what was written stays, and running the import again finishes it.
 func (p *importPlan) apply(ctx context.Context, st store.Store, ppl store.People) error {
 	for _, pr := range p.projects {
@@ -274,6 +304,11 @@ func (p *importPlan) apply(ctx context.Context, st store.Store, ppl store.People
 			}); err != nil {
 				return fmt.Errorf("add a flip to check %s: %w", h.checkID, err)
 			}
+		}
+	}
+	for _, sp := range p.pages {
+		if err := st.PutStatusPage(ctx, sp); err != nil {
+			return fmt.Errorf("save status page of project %s: %w", sp.ProjectID, err)
 		}
 	}
 	for _, u := range p.users {

@@ -23,7 +23,7 @@ const maxPings = 100000
 
 // Counts says how many records of each kind a file held or an import wrote.
 type Counts struct {
-	Projects, Channels, Checks, Pings, Flips, Users, Memberships, APITokens int
+	Projects, Channels, Checks, Pings, Flips, StatusPages, Users, Memberships, APITokens int
 }
 
 // String is "1 project, 3 channels, …", leaving out kinds with none.
@@ -34,7 +34,7 @@ func (c Counts) String() string {
 		name string
 	}{
 		{c.Projects, "project"}, {c.Channels, "channel"}, {c.Checks, "check"}, {c.Pings, "ping"},
-		{c.Flips, "flip"}, {c.Users, "user"}, {c.Memberships, "membership"}, {c.APITokens, "API token"},
+		{c.Flips, "flip"}, {c.StatusPages, "status page"}, {c.Users, "user"}, {c.Memberships, "membership"}, {c.APITokens, "API token"},
 	} {
 		switch {
 		case p.n == 1:
@@ -125,6 +125,17 @@ func exportProject(ctx context.Context, fw *Writer, st store.Store, p *check.Pro
 			return err
 		}
 	}
+	sp, err := st.StatusPage(ctx, p.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("load status page of project %s: %w", p.ID, err)
+	}
+	if err := fw.StatusPage(sp); err != nil {
+		return err
+	}
+	n.StatusPages++
 	return nil
 }
 
@@ -324,6 +335,15 @@ func (w *Writer) Flip(f *check.Flip) error {
 		Type: TypeFlip, Check: f.CheckID, Created: fmtTime(f.Created), Processed: fmtTime(f.Processed),
 		OldStatus: string(f.OldStatus), NewStatus: string(f.NewStatus), Reason: f.Reason,
 	})
+}
+
+// StatusPage writes the status page of the project written last, after its checks.
+func (w *Writer) StatusPage(sp *check.StatusPage) error {
+	checks := sp.Checks
+	if checks == nil {
+		checks = []string{}
+	}
+	return w.enc.Encode(statusPageRec{Type: TypeStatusPage, Project: sp.ProjectID, Key: sp.Key, Public: sp.Public, Checks: checks})
 }
 
 // Flush writes out what is buffered.

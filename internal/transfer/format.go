@@ -13,7 +13,7 @@
 // whose min_reader is above its own data model, with the guard's message. scope is "install"
 // (every project and every user) or "project" (one project and its members). Then, in this
 // order, each project followed by its channels and its checks, each check followed by its
-// pings and then its flips, oldest first; then the users, their memberships and their
+// pings and then its flips, oldest first, and the project's status page after its checks; then the users, their memberships and their
 // personal API tokens. Instants are RFC 3339 in UTC with microseconds; an absent instant is
 // left out. Durations are whole seconds. Keys are the stored SHA-256 hashes, never the keys;
 // channel values are in plain text, so the file holds secrets. Unknown fields are refused, so a
@@ -30,6 +30,7 @@
 //	ping        check, n, created, kind, scheme, remote_addr, method, ua, body (base64),
 //	            body_size, exit_status, rid
 //	flip        check, created, processed, old_status, new_status, reason
+//	status_page project, key, public, checks (data model 11; builds before it refuse the line)
 //	user        id, email, name, password_hash, time_zone, created
 //	membership  project, user, role, created
 //	api_token   id, hash, user, name, created, last_used
@@ -50,6 +51,7 @@ const (
 	TypeCheck      = "check"
 	TypePing       = "ping"
 	TypeFlip       = "flip"
+	TypeStatusPage = "status_page"
 	TypeUser       = "user"
 	TypeMembership = "membership"
 	TypeAPIToken   = "api_token"
@@ -191,6 +193,14 @@ type flipRec struct {
 	OldStatus string `json:"old_status"`
 	NewStatus string `json:"new_status"`
 	Reason    string `json:"reason,omitempty"`
+}
+
+type statusPageRec struct {
+	Type    string   `json:"type"`
+	Project string   `json:"project"`
+	Key     string   `json:"key"`
+	Public  bool     `json:"public"`
+	Checks  []string `json:"checks"`
 }
 
 type userRec struct {

@@ -88,6 +88,7 @@ type parsed struct {
 	projects    []*check.Project
 	channels    []*check.Channel
 	checks      []*checkEntry
+	pages       []*check.StatusPage
 	users       []*people.User
 	memberships []people.Membership
 	tokens      []*people.APIToken
@@ -107,7 +108,7 @@ func Import(ctx context.Context, r io.Reader, st store.Store, ppl store.People, 
 		return nil, err
 	}
 	rep := &Report{Scope: f.head.Scope}
-	rep.File = Counts{Projects: len(f.projects), Channels: len(f.channels), Checks: len(f.checks),
+	rep.File = Counts{Projects: len(f.projects), Channels: len(f.channels), Checks: len(f.checks), StatusPages: len(f.pages),
 		Users: len(f.users), Memberships: len(f.memberships), APITokens: len(f.tokens)}
 	for _, c := range f.checks {
 		rep.File.Pings += len(c.pings)
@@ -285,6 +286,27 @@ func (f *parsed) parseLine(line int, raw []byte, projects map[string]bool, check
 			return fmt.Errorf("flip of check %s without its created instant", r.Check)
 		}
 		(*cur).flips = append((*cur).flips, fl)
+	case TypeStatusPage:
+		var r statusPageRec
+		if err = strict(raw, &r); err != nil {
+			return err
+		}
+		if !projects[r.Project] {
+			return fmt.Errorf("status page: project %q does not come before it in the file", r.Project)
+		}
+		sp := &check.StatusPage{ProjectID: r.Project, Key: r.Key, Public: r.Public, Checks: r.Checks}
+		if err := sp.Validate(); err != nil {
+			return fmt.Errorf("status page of project %s: %w", r.Project, err)
+		}
+		for _, other := range f.pages {
+			if other.ProjectID == sp.ProjectID {
+				return fmt.Errorf("project %s has a second status page", sp.ProjectID)
+			}
+			if other.Key == sp.Key {
+				return fmt.Errorf("status pages of projects %s and %s have the same key", other.ProjectID, sp.ProjectID)
+			}
+		}
+		f.pages = append(f.pages, sp)
 	case TypeUser:
 		var r userRec
 		if err = strict(raw, &r); err != nil {
@@ -337,8 +359,8 @@ func (f *parsed) parseLine(line int, raw []byte, projects map[string]bool, check
 	case TypeHeader:
 		return errors.New("a second header: files cannot be concatenated; import them one by one")
 	default:
-		return fmt.Errorf("unknown record type %q (this build reads format %d: %s, %s, %s, %s, %s, %s, %s, %s)",
-			typ.Type, Format, TypeProject, TypeChannel, TypeCheck, TypePing, TypeFlip, TypeUser, TypeMembership, TypeAPIToken)
+		return fmt.Errorf("unknown record type %q (this build reads format %d: %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+			typ.Type, Format, TypeProject, TypeChannel, TypeCheck, TypePing, TypeFlip, TypeStatusPage, TypeUser, TypeMembership, TypeAPIToken)
 	}
 	return nil
 }

@@ -34,6 +34,7 @@ const (
 	pausedID  = "8b3f5e4c-1d0a-4f9e-8c7b-a6f5e4d3c2b1"
 	emailChan = "c1111111-2222-4333-8444-555555555555"
 	hookChan  = "c2222222-3333-4444-8555-666666666666"
+	statusKey = "statuspagekey0000000001"
 )
 
 var (
@@ -123,6 +124,8 @@ func seed(t *testing.T, st *sqlite.Store) {
 		}
 	}
 
+	must(t, st.PutStatusPage(ctx, &check.StatusPage{ProjectID: projectID, Key: statusKey, Public: true, Checks: []string{cronID, simpleID}}))
+
 	ppl := st.People()
 	must(t, ppl.CreateUser(ctx, &people.User{ID: "u1", Email: "alice@example.org", Name: "Alice", PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", TimeZone: "Europe/Riga", Created: t0}))
 	must(t, ppl.CreateUser(ctx, &people.User{ID: "u2", Email: "bob@example.org", Created: t0.Add(time.Second)}))
@@ -176,7 +179,7 @@ func TestRoundTrip(t *testing.T) {
 	seed(t, src)
 	file1 := export(t, src, src.People(), transfer.ExportOptions{})
 
-	want := transfer.Counts{Projects: 1, Channels: 2, Checks: 3, Pings: 6, Flips: 5, Users: 2, Memberships: 2, APITokens: 1}
+	want := transfer.Counts{Projects: 1, Channels: 2, Checks: 3, Pings: 6, Flips: 5, StatusPages: 1, Users: 2, Memberships: 2, APITokens: 1}
 	fresh := openSQLite(t)
 	if rep := importFile(t, file1, fresh, fresh.People(), transfer.ImportOptions{DryRun: true}); rep.File != want || rep.Created != want {
 		t.Errorf("dry run into an empty store: file %v, created %v; want %v for both", rep.File, rep.Created, want)
@@ -228,6 +231,10 @@ func TestRoundTrip(t *testing.T) {
 	if c, err := dyn.Check(context.Background(), pausedID); err != nil || c.FailStreak != 2 {
 		t.Errorf("imported paused check = %+v, %v; want its failure streak 2", c, err)
 	}
+	if sp, err := dyn.StatusPageByKey(context.Background(), statusKey); err != nil || sp.ProjectID != projectID || !sp.Public ||
+		strings.Join(sp.Checks, ",") != cronID+","+simpleID {
+		t.Errorf("imported status page = %+v, %v; want the project's public page with the cron and simple checks in that order", sp, err)
+	}
 	if p, _, err := dyn.ProjectByAPIKey(context.Background(), check.HashKey(keys.APIKey)); err != nil || p.ID != projectID {
 		t.Errorf("ProjectByAPIKey(the project's key) = %v, %v; want project %s", p, err, projectID)
 	}
@@ -275,6 +282,9 @@ func TestRefusals(t *testing.T) {
 		{"orphan check", string(head) + "\n" + `{"type":"check","id":"c","project":"nope","name":"","slug":"","tags":"","desc":"","kind":"simple","timeout":60,"schedule":"","tz":"UTC","grace":60,"methods":"","manual_resume":false,"start_kw":"","success_kw":"","failure_kw":"","filter_subject":false,"filter_body":false,"filter_http_body":false,"filter_default_fail":false,"channels":[],"status":"new","n_pings":0}` + "\n",
 			`line 2: check c: project "nope" does not come before it in the file`},
 		{"bad instant", strings.Replace(string(good), `"created":"2026-11-30T08:00:00.123456Z"`, `"created":"yesterday"`, 1), "line 2: field created is not an RFC 3339 instant"},
+		{"status page before its project", string(head) + "\n" + `{"type":"status_page","project":"p","key":"statuspagekey0000000001","public":true,"checks":[]}` + "\n",
+			`line 2: status page: project "p" does not come before it in the file`},
+		{"status page with a bad key", strings.Replace(string(good), `"key":"`+statusKey+`"`, `"key":"Short"`, 1), "status page of project " + projectID + ": status page key is 5 characters long"},
 		{"ping out of place", string(head) + "\n" + `{"type":"ping","check":"c","n":1,"created":"2026-11-30T08:00:00.000000Z","kind":"success","body_size":0}` + "\n", "line 2: ping 1 of check c does not follow its check"},
 	}
 	for _, tt := range tests {
@@ -297,6 +307,19 @@ func TestRefusals(t *testing.T) {
 	_, err := transfer.Import(context.Background(), bytes.NewReader(good), dst, dst.People(), transfer.ImportOptions{})
 	if want := "check " + cronID + " already exists in project other"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Import over a taken UUID = %v, want an error containing %q", err, want)
+	}
+	if _, err := dst.Project(context.Background(), projectID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after the refusal, the file's project is in the store (%v)", err)
+	}
+
+	// A status page key that another project's page of the target holds: refused before any
+	// write, saying how to get past it.
+	dst = openSQLite(t)
+	must(t, dst.CreateProject(context.Background(), &check.Project{ID: "other", Name: "Other", Created: t0}))
+	must(t, dst.PutStatusPage(context.Background(), &check.StatusPage{ProjectID: "other", Key: statusKey}))
+	_, err = transfer.Import(context.Background(), bytes.NewReader(good), dst, dst.People(), transfer.ImportOptions{})
+	if want := "that of project other's status page in this store; give one of them a new address"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Import over a taken status page key = %v, want an error containing %q", err, want)
 	}
 	if _, err := dst.Project(context.Background(), projectID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("after the refusal, the file's project is in the store (%v)", err)
