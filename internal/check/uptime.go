@@ -64,13 +64,23 @@ func (s Span) State() DayState {
 	return DayPartial
 }
 
-// Uptime is the share of the monitored time the check was up, from 0 to 1; ok is false when
-// the span holds no monitored time.
-func (s Span) Uptime() (ratio float64, ok bool) {
+// Uptime is the share of the monitored time the check was up, in hundredths of a percent
+// (0 to 10000), rounded down so that any downtime shows: 10000 only with none at all. ok is
+// false when the span holds no monitored time.
+func (s Span) Uptime() (basisPoints int, ok bool) {
 	if s.Up+s.Down == 0 {
 		return 0, false
 	}
-	return float64(s.Up) / float64(s.Up+s.Down), true
+	if s.Down == 0 {
+		return 10000, true
+	}
+	// Whole seconds keep the product in range (90 days are 7.8e6 s); a downtime shorter than a
+	// second still costs a hundredth.
+	up, total := int64(s.Up/time.Second), int64((s.Up+s.Down+time.Second-1)/time.Second)
+	if bp := int(up * 10000 / total); bp < 10000 {
+		return bp, true
+	}
+	return 9999, true
 }
 
 // segment is a stretch of time in one stored status.

@@ -145,11 +145,15 @@ func TestHistorySpans(t *testing.T) {
 func TestSpanUptime(t *testing.T) {
 	for _, tc := range []struct {
 		span   Span
-		want   float64
+		want   int
 		wantOK bool
 	}{
-		{Span{Up: 18 * time.Hour, Down: 6 * time.Hour}, 0.75, true},
-		{Span{Up: time.Hour}, 1, true},
+		{Span{Up: 18 * time.Hour, Down: 6 * time.Hour}, 7500, true},
+		{Span{Up: 234 * time.Hour, Down: 6 * time.Hour}, 9750, true},        // 0.975 is not exact in binary
+		{Span{Up: 225 * time.Hour, Down: 6 * time.Hour}, 9740, true},        // 97.402…: rounded down
+		{Span{Up: 90 * 24 * time.Hour, Down: time.Second}, 9999, true},      // any downtime shows
+		{Span{Up: 90 * 24 * time.Hour, Down: time.Millisecond}, 9999, true}, // even under a second
+		{Span{Up: time.Hour}, 10000, true},
 		{Span{Down: time.Hour}, 0, true},
 		{Span{}, 0, false},
 	} {
