@@ -24,6 +24,7 @@ type importPlan struct {
 	checks      []*check.Check
 	history     []history
 	pages       []*check.StatusPage
+	windows     []*check.Window
 	users       []*people.User
 	memberships []people.Membership
 	tokens      []*people.APIToken
@@ -112,17 +113,59 @@ func plan(ctx context.Context, f *parsed, st store.Store, ppl store.People, rep 
 	if err := planPages(ctx, f, st, p); err != nil {
 		return nil, err
 	}
+	if err := planWindows(ctx, f, st, existed, p); err != nil {
+		return nil, err
+	}
 	if err := planPeople(ctx, f, ppl, existed, merge, p, rep); err != nil {
 		return nil, err
 	}
 
-	rep.Created = Counts{Projects: len(p.projects), Channels: len(p.channels), Checks: len(p.checks), StatusPages: len(p.pages),
+	rep.Created = Counts{Projects: len(p.projects), Channels: len(p.channels), Checks: len(p.checks), Windows: len(p.windows), StatusPages: len(p.pages),
 		Users: len(p.users), Memberships: len(p.memberships), APITokens: len(p.tokens)}
 	for _, h := range p.history {
 		rep.Created.Pings += len(h.pings)
 		rep.Created.Flips += len(h.flips)
 	}
 	return p, nil
+}
+
+// planWindows adds the file's maintenance windows that the store lacks (by ID) to p. A window
+// for one check needs that check in its project, in the file or the store; an ID taken by
+// another project's window is a conflict, found when it is written.
+func planWindows(ctx context.Context, f *parsed, st store.Store, existed map[string]bool, p *importPlan) error {
+	have := map[string]bool{}
+	for id := range existed {
+		ws, err := st.Windows(ctx, id)
+		if err != nil {
+			return fmt.Errorf("list maintenance windows of project %s: %w", id, err)
+		}
+		for _, w := range ws {
+			have[w.ID] = true
+		}
+	}
+	inFile := map[string]string{} // check ID → project
+	for _, e := range f.checks {
+		inFile[e.c.ID] = e.c.ProjectID
+	}
+	for _, e := range f.windows {
+		w := e.w
+		if have[w.ID] {
+			continue
+		}
+		if w.CheckID != "" && inFile[w.CheckID] != w.ProjectID {
+			c, err := st.Check(ctx, w.CheckID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("load check %s: %w", w.CheckID, err)
+			}
+			if err != nil || c.ProjectID != w.ProjectID {
+				return fmt.Errorf("line %d: maintenance window %s is for check %s, which is not a check of its project %s",
+					e.line, w.ID, w.CheckID, w.ProjectID)
+			}
+		}
+		have[w.ID] = true
+		p.windows = append(p.windows, w)
+	}
+	return nil
 }
 
 // planPages decides which status pages to write: a project's page when the store has none for
@@ -304,6 +347,14 @@ func (p *importPlan) apply(ctx context.Context, st store.Store, ppl store.People
 			}); err != nil {
 				return fmt.Errorf("add a flip to check %s: %w", h.checkID, err)
 			}
+		}
+	}
+	for _, w := range p.windows {
+		if err := st.CreateWindow(ctx, w); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("create maintenance window %s: its ID is taken by a window of another project of this store", w.ID)
+			}
+			return fmt.Errorf("create maintenance window %s: %w", w.ID, err)
 		}
 	}
 	for _, sp := range p.pages {

@@ -23,7 +23,7 @@ const maxPings = 100000
 
 // Counts says how many records of each kind a file held or an import wrote.
 type Counts struct {
-	Projects, Channels, Checks, Pings, Flips, StatusPages, Users, Memberships, APITokens int
+	Projects, Channels, Checks, Pings, Flips, Windows, StatusPages, Users, Memberships, APITokens int
 }
 
 // String is "1 project, 3 channels, …", leaving out kinds with none.
@@ -34,7 +34,7 @@ func (c Counts) String() string {
 		name string
 	}{
 		{c.Projects, "project"}, {c.Channels, "channel"}, {c.Checks, "check"}, {c.Pings, "ping"},
-		{c.Flips, "flip"}, {c.StatusPages, "status page"}, {c.Users, "user"}, {c.Memberships, "membership"}, {c.APITokens, "API token"},
+		{c.Flips, "flip"}, {c.Windows, "maintenance window"}, {c.StatusPages, "status page"}, {c.Users, "user"}, {c.Memberships, "membership"}, {c.APITokens, "API token"},
 	} {
 		switch {
 		case p.n == 1:
@@ -124,6 +124,17 @@ func exportProject(ctx context.Context, fw *Writer, st store.Store, p *check.Pro
 		if err := exportCheck(ctx, fw, st, c, n); err != nil {
 			return err
 		}
+	}
+	windows, err := st.Windows(ctx, p.ID)
+	if err != nil {
+		return fmt.Errorf("list maintenance windows of project %s: %w", p.ID, err)
+	}
+	sortByCreated(windows, func(w *check.Window) (time.Time, string) { return w.Created, w.ID })
+	for _, w := range windows {
+		if err := fw.Window(w); err != nil {
+			return err
+		}
+		n.Windows++
 	}
 	sp, err := st.StatusPage(ctx, p.ID)
 	switch {
@@ -344,6 +355,15 @@ func (w *Writer) StatusPage(sp *check.StatusPage) error {
 		checks = []string{}
 	}
 	return w.enc.Encode(statusPageRec{Type: TypeStatusPage, Project: sp.ProjectID, Key: sp.Key, Public: sp.Public, Checks: checks})
+}
+
+// Window writes a maintenance window of the project written last, after its checks.
+func (w *Writer) Window(win *check.Window) error {
+	return w.enc.Encode(windowRec{
+		Type: TypeWindow, ID: win.ID, Project: win.ProjectID, Check: win.CheckID, Tag: win.Tag,
+		Start: fmtTime(win.Start), End: fmtTime(win.End), Schedule: win.Schedule, TZ: win.TZ,
+		Duration: secs(win.Duration), Created: fmtTime(win.Created),
+	})
 }
 
 // Flush writes out what is buffered.

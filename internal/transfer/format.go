@@ -12,9 +12,9 @@
 // data_model and min_reader are those of the build that wrote the file; a build refuses a file
 // whose min_reader is above its own data model, with the guard's message. scope is "install"
 // (every project and every user) or "project" (one project and its members). Then, in this
-// order, each project followed by its channels and its checks, each check followed by its
-// pings and then its flips, oldest first, and the project's status page after its checks; then the users, their memberships and their
-// personal API tokens. Instants are RFC 3339 in UTC with microseconds; an absent instant is
+// order, each project followed by its channels, its checks (each check followed by its pings
+// and then its flips, oldest first), its maintenance windows and its status page; then the
+// users, their memberships and their personal API tokens. Instants are RFC 3339 in UTC with microseconds; an absent instant is
 // left out. Durations are whole seconds. Keys are the stored SHA-256 hashes, never the keys;
 // channel values are in plain text, so the file holds secrets. Unknown fields are refused, so a
 // file is never half understood.
@@ -30,6 +30,8 @@
 //	ping        check, n, created, kind, scheme, remote_addr, method, ua, body (base64),
 //	            body_size, exit_status, rid
 //	flip        check, created, processed, old_status, new_status, reason
+//	window      id, project, check, tag, start, end, schedule, tz, duration, created
+//	            (a maintenance window; builds before them refuse the line)
 //	status_page project, key, public, checks (data model 11; builds before it refuse the line)
 //	user        id, email, name, password_hash, time_zone, created
 //	membership  project, user, role, created
@@ -52,6 +54,7 @@ const (
 	TypePing       = "ping"
 	TypeFlip       = "flip"
 	TypeStatusPage = "status_page"
+	TypeWindow     = "window"
 	TypeUser       = "user"
 	TypeMembership = "membership"
 	TypeAPIToken   = "api_token"
@@ -193,6 +196,20 @@ type flipRec struct {
 	OldStatus string `json:"old_status"`
 	NewStatus string `json:"new_status"`
 	Reason    string `json:"reason,omitempty"`
+}
+
+type windowRec struct {
+	Type     string `json:"type"`
+	ID       string `json:"id"`
+	Project  string `json:"project"`
+	Check    string `json:"check,omitempty"`
+	Tag      string `json:"tag,omitempty"`
+	Start    string `json:"start,omitempty"`
+	End      string `json:"end,omitempty"`
+	Schedule string `json:"schedule,omitempty"`
+	TZ       string `json:"tz,omitempty"`
+	Duration int64  `json:"duration,omitempty"`
+	Created  string `json:"created,omitempty"`
 }
 
 type statusPageRec struct {

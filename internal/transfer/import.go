@@ -11,6 +11,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/schedule"
 	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
 )
@@ -82,6 +83,12 @@ type checkEntry struct {
 	flips []*check.Flip
 }
 
+// windowEntry is a maintenance window of the file, with its line for errors.
+type windowEntry struct {
+	w    *check.Window
+	line int
+}
+
 // parsed is a whole file, checked before anything is written.
 type parsed struct {
 	head        header
@@ -89,6 +96,7 @@ type parsed struct {
 	channels    []*check.Channel
 	checks      []*checkEntry
 	pages       []*check.StatusPage
+	windows     []*windowEntry
 	users       []*people.User
 	memberships []people.Membership
 	tokens      []*people.APIToken
@@ -108,7 +116,7 @@ func Import(ctx context.Context, r io.Reader, st store.Store, ppl store.People, 
 		return nil, err
 	}
 	rep := &Report{Scope: f.head.Scope}
-	rep.File = Counts{Projects: len(f.projects), Channels: len(f.channels), Checks: len(f.checks), StatusPages: len(f.pages),
+	rep.File = Counts{Projects: len(f.projects), Channels: len(f.channels), Checks: len(f.checks), Windows: len(f.windows), StatusPages: len(f.pages),
 		Users: len(f.users), Memberships: len(f.memberships), APITokens: len(f.tokens)}
 	for _, c := range f.checks {
 		rep.File.Pings += len(c.pings)
@@ -249,6 +257,37 @@ func (f *parsed) parseLine(line int, raw []byte, projects map[string]bool, check
 		checks[c.ID] = e
 		f.checks = append(f.checks, e)
 		*cur = e
+	case TypeWindow:
+		var r windowRec
+		if err = strict(raw, &r); err != nil {
+			return err
+		}
+		if !projects[r.Project] {
+			return fmt.Errorf("maintenance window %s: project %q does not come before it in the file", r.ID, r.Project)
+		}
+		w := &check.Window{ID: r.ID, ProjectID: r.Project, CheckID: r.Check, Tag: r.Tag, Schedule: r.Schedule,
+			TZ: r.TZ, Duration: dur(r.Duration)}
+		if w.Start, err = parseTime("start", r.Start); err != nil {
+			return err
+		}
+		if w.End, err = parseTime("end", r.End); err != nil {
+			return err
+		}
+		if w.Created, err = parseTime("created", r.Created); err != nil {
+			return err
+		}
+		if w.ID == "" {
+			return errors.New("maintenance window without an id")
+		}
+		if err := w.Validate(); err != nil {
+			return fmt.Errorf("maintenance window %s: %w", w.ID, err)
+		}
+		if w.Recurring() {
+			if _, err := schedule.Parse(w.Schedule, w.TZ); err != nil {
+				return fmt.Errorf("maintenance window %s: %w", w.ID, err)
+			}
+		}
+		f.windows = append(f.windows, &windowEntry{w: w, line: line})
 	case TypePing:
 		var r pingRec
 		if err = strict(raw, &r); err != nil {

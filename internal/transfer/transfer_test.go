@@ -124,6 +124,13 @@ func seed(t *testing.T, st *sqlite.Store) {
 		}
 	}
 
+	// Maintenance windows: one-off for a check, recurring for a tag, and the whole project.
+	must(t, st.CreateWindow(ctx, &check.Window{ID: "w-once", ProjectID: projectID, CheckID: simpleID,
+		Start: t0.Add(48 * time.Hour), End: t0.Add(50 * time.Hour), Created: t0.Add(6 * time.Minute)}))
+	must(t, st.CreateWindow(ctx, &check.Window{ID: "w-weekly", ProjectID: projectID, Tag: "db",
+		Schedule: "0 3 * * 0", TZ: "Europe/Riga", Duration: 2 * time.Hour, Created: t0.Add(7 * time.Minute)}))
+	must(t, st.CreateWindow(ctx, &check.Window{ID: "w-all", ProjectID: projectID,
+		Start: t0.Add(72 * time.Hour), End: t0.Add(73 * time.Hour), Created: t0.Add(8 * time.Minute)}))
 	must(t, st.PutStatusPage(ctx, &check.StatusPage{ProjectID: projectID, Key: statusKey, Public: true, Checks: []string{cronID, simpleID}}))
 
 	ppl := st.People()
@@ -179,7 +186,7 @@ func TestRoundTrip(t *testing.T) {
 	seed(t, src)
 	file1 := export(t, src, src.People(), transfer.ExportOptions{})
 
-	want := transfer.Counts{Projects: 1, Channels: 2, Checks: 3, Pings: 6, Flips: 5, StatusPages: 1, Users: 2, Memberships: 2, APITokens: 1}
+	want := transfer.Counts{Projects: 1, Channels: 2, Checks: 3, Pings: 6, Flips: 5, Windows: 3, StatusPages: 1, Users: 2, Memberships: 2, APITokens: 1}
 	fresh := openSQLite(t)
 	if rep := importFile(t, file1, fresh, fresh.People(), transfer.ImportOptions{DryRun: true}); rep.File != want || rep.Created != want {
 		t.Errorf("dry run into an empty store: file %v, created %v; want %v for both", rep.File, rep.Created, want)
@@ -230,6 +237,14 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if c, err := dyn.Check(context.Background(), pausedID); err != nil || c.FailStreak != 2 {
 		t.Errorf("imported paused check = %+v, %v; want its failure streak 2", c, err)
+	}
+	// So did the maintenance windows.
+	ws, err := dyn.Windows(context.Background(), projectID)
+	must(t, err)
+	if len(ws) != 3 || ws[0].CheckID != simpleID || !ws[0].End.Equal(t0.Add(50*time.Hour)) ||
+		ws[1].Tag != "db" || ws[1].Schedule != "0 3 * * 0" || ws[1].TZ != "Europe/Riga" || ws[1].Duration != 2*time.Hour ||
+		ws[2].CheckID != "" || ws[2].Tag != "" {
+		t.Errorf("imported windows = %+v, want the three of the source", ws)
 	}
 	if sp, err := dyn.StatusPageByKey(context.Background(), statusKey); err != nil || sp.ProjectID != projectID || !sp.Public ||
 		strings.Join(sp.Checks, ",") != cronID+","+simpleID {
@@ -282,6 +297,13 @@ func TestRefusals(t *testing.T) {
 		{"orphan check", string(head) + "\n" + `{"type":"check","id":"c","project":"nope","name":"","slug":"","tags":"","desc":"","kind":"simple","timeout":60,"schedule":"","tz":"UTC","grace":60,"methods":"","manual_resume":false,"start_kw":"","success_kw":"","failure_kw":"","filter_subject":false,"filter_body":false,"filter_http_body":false,"filter_default_fail":false,"channels":[],"status":"new","n_pings":0}` + "\n",
 			`line 2: check c: project "nope" does not come before it in the file`},
 		{"bad instant", strings.Replace(string(good), `"created":"2026-11-30T08:00:00.123456Z"`, `"created":"yesterday"`, 1), "line 2: field created is not an RFC 3339 instant"},
+		{"window of another project's check", string(good[:bytes.LastIndex(good[:bytes.Index(good, []byte(`{"type":"user"`))], []byte("\n"))+1]) +
+			`{"type":"window","id":"w-x","project":"` + projectID + `","check":"c0000000-0000-4000-8000-00000000dead","start":"2026-12-01T00:00:00.000000Z","end":"2026-12-01T01:00:00.000000Z"}` + "\n",
+			"maintenance window w-x is for check c0000000-0000-4000-8000-00000000dead, which is not a check of its project"},
+		{"window without an end", string(head) + "\n" + `{"type":"project","id":"p","name":"x"}` + "\n" + `{"type":"window","id":"w-y","project":"p","start":"2026-12-01T00:00:00.000000Z"}` + "\n",
+			"line 3: maintenance window w-y:"},
+		{"window with a bad schedule", string(head) + "\n" + `{"type":"project","id":"p","name":"x"}` + "\n" + `{"type":"window","id":"w-z","project":"p","schedule":"every sunday","tz":"UTC","duration":3600}` + "\n",
+			"line 3: maintenance window w-z:"},
 		{"status page before its project", string(head) + "\n" + `{"type":"status_page","project":"p","key":"statuspagekey0000000001","public":true,"checks":[]}` + "\n",
 			`line 2: status page: project "p" does not come before it in the file`},
 		{"status page with a bad key", strings.Replace(string(good), `"key":"`+statusKey+`"`, `"key":"Short"`, 1), "status page of project " + projectID + ": status page key is 5 characters long"},
