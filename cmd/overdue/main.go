@@ -71,6 +71,10 @@ commands:
   channel update --project ID --id ID [--name N] [--value V]
                                  rename a channel or change its value (re-enables it)
   channel list --project ID      list a project's channels
+  maintenance add --project ID (--start T --end T | --schedule EXPR --duration D [--tz Z]) [--check UUID | --tag T]
+                                 a maintenance window: alerts of the checks it covers wait for its end
+  maintenance list --project ID  list a project's maintenance windows
+  maintenance delete --project ID --id ID  remove a maintenance window
   table create --table NAME      create a DynamoDB table for --store dynamodb
   export [--project ID] [--out FILE]  write the install, or one project, as an Overdue export file
   import overdue [--dry-run] [--merge-people] FILE  add what an export file holds and this store lacks
@@ -149,6 +153,12 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			"add":    func() error { return cmdChannelAdd(ctx, rest[1:], stdout, stderr) },
 			"update": func() error { return cmdChannelUpdate(ctx, rest[1:], stdout, stderr) },
 			"list":   func() error { return cmdChannelList(ctx, rest[1:], stdout, stderr) },
+		})
+	case "maintenance":
+		return subcommand("maintenance", rest, stdout, map[string]func() error{
+			"add":    func() error { return cmdMaintenanceAdd(ctx, rest[1:], stdout, stderr) },
+			"list":   func() error { return cmdMaintenanceList(ctx, rest[1:], stdout, stderr) },
+			"delete": func() error { return cmdMaintenanceDelete(ctx, rest[1:], stdout, stderr) },
 		})
 	case "table":
 		return subcommand("table", rest, stdout, map[string]func() error{
