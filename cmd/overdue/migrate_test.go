@@ -106,12 +106,10 @@ func TestMigrateStatusJSON(t *testing.T) {
 		Data:     versionJSON{Version: 1, MinReader: 1},
 		Build:    buildJSON{Name: version, Current: schema.Current, Oldest: schema.Oldest, MinReader: schema.This().MinReader()},
 		Decision: "migrate",
-		Pending: []migrationJSON{toMigrationJSON(schema.This().Migrations[0]), toMigrationJSON(schema.This().Migrations[1]),
-			toMigrationJSON(schema.This().Migrations[2]), toMigrationJSON(schema.This().Migrations[3]),
-			toMigrationJSON(schema.This().Migrations[4]), toMigrationJSON(schema.This().Migrations[5]),
-			toMigrationJSON(schema.This().Migrations[6]), toMigrationJSON(schema.This().Migrations[7]),
-			toMigrationJSON(schema.This().Migrations[8]), toMigrationJSON(schema.This().Migrations[9]), toMigrationJSON(schema.This().Migrations[10])},
-		History: []entryJSON{},
+		History:  []entryJSON{},
+	}
+	for _, m := range schema.This().Migrations {
+		want.Pending = append(want.Pending, toMigrationJSON(m))
 	}
 	st.Message = ""
 	if got, _ := json.Marshal(st); string(got) != mustJSON(t, want) {
@@ -127,8 +125,9 @@ func TestMigrateStatusJSON(t *testing.T) {
 		want.Pending[7].Version != 9 || want.Pending[7].Phase != "expand" || want.Pending[7].MinReader != 7 ||
 		want.Pending[8].Version != 10 || want.Pending[8].Phase != "expand" || want.Pending[8].MinReader != 7 ||
 		want.Pending[9].Version != 11 || want.Pending[9].Phase != "expand" || want.Pending[9].MinReader != 7 ||
-		want.Pending[10].Version != 12 || want.Pending[10].Phase != "expand" || want.Pending[10].MinReader != 7 {
-		t.Errorf("pending = %+v, want v2, v3 and v4 expand with min reader 1, v5 contract with min reader 3, v6 and v7 expand with min reader 3, v8 contract with min reader 7, v9 to v12 expand with min reader 7", want.Pending)
+		want.Pending[10].Version != 12 || want.Pending[10].Phase != "expand" || want.Pending[10].MinReader != 7 ||
+		want.Pending[11].Version != 13 || want.Pending[11].Phase != "expand" || want.Pending[11].MinReader != 7 {
+		t.Errorf("pending = %+v, want v2, v3 and v4 expand with min reader 1, v5 contract with min reader 3, v6 and v7 expand with min reader 3, v8 contract with min reader 7, v9 to v13 expand with min reader 7", want.Pending)
 	}
 }
 
@@ -170,13 +169,13 @@ func TestMigrateUp(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("migrate up: exit %d %s", code, stderr)
 	}
-	for _, want := range []string{"backed up " + path + " to " + path + ".bak-v1", "applied v2 expand", "applied v3 expand", "applied v4 expand", "applied v5 contract", "applied v6 expand", "applied v7 expand", "applied v8 contract", "applied v9 expand", "applied v10 expand", "applied v11 expand", "applied v12 expand", "now version 12 (min reader 7)"} {
+	for _, want := range []string{"backed up " + path + " to " + path + ".bak-v1", "applied v2 expand", "applied v3 expand", "applied v4 expand", "applied v5 contract", "applied v6 expand", "applied v7 expand", "applied v8 contract", "applied v9 expand", "applied v10 expand", "applied v11 expand", "applied v12 expand", "applied v13 expand", "now version 13 (min reader 7)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("migrate up output %q lacks %q", out, want)
 		}
 	}
 	st := statusOf(t, dir)
-	if st.Decision != "use" || st.Data != (versionJSON{12, 7}) || len(st.History) != 11 || st.History[0].Build != version {
+	if st.Decision != "use" || st.Data != (versionJSON{schema.Current, 7}) || len(st.History) != schema.Current-1 || st.History[0].Build != version {
 		t.Errorf("status after migrating = %+v", st)
 	}
 	code, out, _ = migrateCmd(ctx, "up", "--data", dir)
@@ -186,8 +185,8 @@ func TestMigrateUp(t *testing.T) {
 
 	// The text status names the versions and the history.
 	code, out, _ = migrateCmd(ctx, "status", "--data", dir)
-	for _, want := range []string{"version 12, readable by builds of version 7 or newer", "use: up to date",
-		"version 2 (min reader 1) by " + version, "version 5 (min reader 3) by " + version, "version 6 (min reader 3) by " + version, "version 8 (min reader 7) by " + version, "version 9 (min reader 7) by " + version, "version 10 (min reader 7) by " + version, "version 11 (min reader 7) by " + version, "version 12 (min reader 7) by " + version} {
+	for _, want := range []string{"version 13, readable by builds of version 7 or newer", "use: up to date",
+		"version 2 (min reader 1) by " + version, "version 5 (min reader 3) by " + version, "version 6 (min reader 3) by " + version, "version 8 (min reader 7) by " + version, "version 9 (min reader 7) by " + version, "version 10 (min reader 7) by " + version, "version 11 (min reader 7) by " + version, "version 12 (min reader 7) by " + version, "version 13 (min reader 7) by " + version} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("migrate status: exit %d, output %q lacks %q", code, out, want)
 		}
@@ -455,17 +454,17 @@ func TestMigrateDynamoDB(t *testing.T) {
 	}
 
 	code, out, stderr = migrateCmd(ctx, "up", "--store", "dynamodb", "--table", table)
-	for _, want := range []string{"applied v2 expand", "applied v3 expand", "applied v5 contract", "applied v6 expand", "applied v8 contract", "applied v9 expand", "applied v10 expand", "applied v11 expand", "applied v12 expand", "data model is now version 12 (min reader 7)"} {
+	for _, want := range []string{"applied v2 expand", "applied v3 expand", "applied v5 contract", "applied v6 expand", "applied v8 contract", "applied v9 expand", "applied v10 expand", "applied v11 expand", "applied v12 expand", "applied v13 expand", "data model is now version 13 (min reader 7)"} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("migrate up: exit %d, output %q lacks %q (%s)", code, out, want, stderr)
 		}
 	}
 	st = dynamoStatus(t, table)
-	if st.Decision != "use" || st.Data != (versionJSON{12, 7}) || len(st.History) != 11 || st.History[0].Build != version {
+	if st.Decision != "use" || st.Data != (versionJSON{schema.Current, 7}) || len(st.History) != schema.Current-1 || st.History[0].Build != version {
 		t.Errorf("status after migrating = %+v", st)
 	}
 	code, out, _ = migrateCmd(ctx, "up", "--store", "dynamodb", "--table", table)
-	if code != exitOK || !strings.Contains(out, "table "+table+" is at data model version 12, this build's: nothing to do") {
+	if code != exitOK || !strings.Contains(out, "table "+table+" is at data model version 13, this build's: nothing to do") {
 		t.Errorf("migrate up again: exit %d %q", code, out)
 	}
 	code, out, _ = migrateCmd(ctx, "status", "--store", "dynamodb", "--table", table)

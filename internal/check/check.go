@@ -108,6 +108,12 @@ type Check struct {
 	LastStart    time.Time // zero: not running
 	LastStartRID string
 	LastDuration time.Duration // zero: unknown
+	// Runs are the newest finished runs, oldest first, at most KeptRuns (runs.go): the run
+	// strip of the checks page, kept with the check so that listing checks needs no pings.
+	Runs []Run
+	// RunsN is the NPings up to which Runs is complete (RunsCurrent): a build that does not
+	// keep runs counts pings without moving it.
+	RunsN int
 	// AlertAfter caches NextDue: when the sweep must look at the check again. Zero means
 	// nothing about the check is due (new, paused, down without a held alert).
 	AlertAfter time.Time

@@ -169,19 +169,9 @@ func (c *Check) ApplyPing(s Signal, now time.Time, sched Schedule) (*Ping, *Flip
 		c.LastStartRID = s.RID
 	case PingSuccess, PingFail:
 		c.LastPing = now
-		c.LastDuration = 0
-		if !c.LastStart.IsZero() {
-			switch {
-			case c.LastStartRID == s.RID:
-				c.LastDuration = now.Sub(c.LastStart)
-				c.LastStart = time.Time{}
-				c.LastStartRID = ""
-			case kind == PingFail || s.RID == "":
-				c.LastStart = time.Time{}
-				c.LastStartRID = ""
-			default:
-				// A success of another run: the run that started is still going.
-			}
+		c.LastDuration = finishRun(&c.LastStart, &c.LastStartRID, kind, s.RID, now)
+		if c.RunsCurrent() {
+			c.Runs = appendRun(c.Runs, Run{N: c.NPings + 1, At: now, Failed: kind == PingFail, Duration: c.LastDuration}, KeptRuns)
 		}
 		newStatus, reason := c.afterSignal(kind)
 		if c.Status != newStatus {
@@ -191,6 +181,9 @@ func (c *Check) ApplyPing(s Signal, now time.Time, sched Schedule) (*Ping, *Flip
 		}
 	}
 	c.AlertAfter = c.NextDue(sched)
+	if c.RunsCurrent() {
+		c.RunsN++ // Runs stays current; if it was not, it stays behind until the store rebuilds it
+	}
 	c.NPings++
 	p := &Ping{
 		CheckID:    c.ID,

@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 12
+const Current = 13
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -137,6 +137,12 @@ var migrations = []Migration{
 		Version: 12, MinReader: 7, Phase: Expand,
 		Description: "public status pages of projects: the checks shown, the page's key and whether it is public " +
 			"(SQLite: a new table; DynamoDB: new item types, nothing to migrate)",
+	},
+	{
+		Version: 13, MinReader: 7, Phase: Expand,
+		Description: "the newest runs of each check kept with it, for the checks page (SQLite: checks.runs and checks.runs_n; " +
+			"DynamoDB: optional attributes of check items, nothing to migrate); checks whose runs are missing or behind " +
+			"have them rebuilt from their pings when next written",
 	},
 }
 

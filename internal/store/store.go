@@ -138,6 +138,9 @@ type Store interface {
 	// check in between, the store reloads and calls fn again (a bounded number of times), so fn
 	// must be free of side effects. An error from fn aborts without writing and is returned as
 	// is. It returns the check as a later load would see it, and sets Change.Flip.ID once written.
+	// A check whose Runs are behind (check.Check.RunsCurrent false: pings recorded by a build
+	// that did not keep runs) gets them rebuilt from its kept pings (RebuildRuns) before fn sees
+	// it, and written with fn's change; loads return Runs as stored.
 	UpdateCheck(ctx context.Context, id string, fn func(c *check.Check) (Change, error)) (*check.Check, error)
 	// DeleteCheck removes a check with its pings and flips. ErrNotFound if missing.
 	DeleteCheck(ctx context.Context, id string) error

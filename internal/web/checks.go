@@ -35,8 +35,10 @@ var projectPages = []string{
 	"/projects/{project}/integrations/{id}/remove/{$}",
 }
 
-// stripRuns is how many of a check's newest pings the checks page reads for its run strip.
-const stripRuns = 20
+// stripPings is how many of its newest pings the checks page reads for the run strip of a
+// check whose kept runs are behind (check.Check.RunsCurrent): about KeptRuns runs with their
+// starts.
+const stripPings = 2 * check.KeptRuns
 
 // dashboardRoutes adds the dashboard's pages to the route table.
 func (s *Server) dashboardRoutes() {
@@ -350,6 +352,7 @@ func (s *Server) checkRows(ctx context.Context, projectID string, view *checksVi
 	query := strings.ToLower(view.Query)
 	tagSet := map[string]bool{}
 	rows := make([]checkRow, 0, len(checks))
+	var behind []int // rows whose check's kept runs are behind: their strips come from pings
 	for _, c := range checks {
 		tags := c.TagList()
 		for _, t := range tags {
@@ -375,9 +378,14 @@ func (s *Server) checkRows(ctx context.Context, projectID string, view *checksVi
 		if c.Status != check.StatusPaused && c.Status != check.StatusNew {
 			row.Next = timeOf(c.NextPing(asSchedule(sched)), now)
 		}
+		if c.RunsCurrent() {
+			row.Strip = runStrip(c.Runs)
+		} else {
+			behind = append(behind, len(rows))
+		}
 		rows = append(rows, row)
 	}
-	if err := s.loadStrips(ctx, rows); err != nil {
+	if err := s.loadStrips(ctx, rows, behind); err != nil {
 		return nil, nil, err
 	}
 	tagList := make([]string, 0, len(tagSet))
@@ -392,30 +400,32 @@ func (s *Server) checkRows(ctx context.Context, projectID string, view *checksVi
 // one check at a time (a SQLite query, a DynamoDB Query), and on DynamoDB each is a round trip.
 const stripReaders = 8
 
-// loadStrips draws each row's run strip from its check's newest pings, stripReaders at a time.
-func (s *Server) loadStrips(ctx context.Context, rows []checkRow) error {
+// loadStrips draws the run strips of the rows at indexes which from their checks' newest pings,
+// stripReaders at a time: for checks whose kept runs are behind, pinged by a build before data
+// model 13 and not written since (the store rebuilds their runs at the next write).
+func (s *Server) loadStrips(ctx context.Context, rows []checkRow, which []int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	next := make(chan int)
 	errs := make(chan error, stripReaders)
 	var wg sync.WaitGroup
-	for range min(stripReaders, len(rows)) {
+	for range min(stripReaders, len(which)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				pings, err := s.st.Pings(ctx, rows[i].uuid, stripRuns)
+				pings, err := s.st.Pings(ctx, rows[i].uuid, stripPings)
 				if err != nil {
 					errs <- fmt.Errorf("list pings of check %s: %w", rows[i].uuid, err)
 					cancel()
 					return
 				}
-				rows[i].Strip = runStrip(pings)
+				rows[i].Strip = runStrip(check.ReplayRuns(pings, check.KeptRuns))
 			}
 		}()
 	}
 feed:
-	for i := range rows {
+	for _, i := range which {
 		select {
 		case next <- i:
 		case <-ctx.Done():

@@ -1,10 +1,14 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/url"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -585,5 +589,80 @@ func TestIntegrationsPage(t *testing.T) {
 	}
 	if chans, _ := e.st.Channels(t.Context(), "p1"); len(chans) != 0 {
 		t.Errorf("after remove: %d channels", len(chans))
+	}
+}
+
+// pingCounter is a store that counts the ping listings asked of it.
+type pingCounter struct {
+	store.Store
+	mu    sync.Mutex
+	asked []string
+}
+
+func (s *pingCounter) Pings(ctx context.Context, checkID string, limit int) ([]*check.Ping, error) {
+	s.mu.Lock()
+	s.asked = append(s.asked, checkID)
+	s.mu.Unlock()
+	return s.Store.Pings(ctx, checkID, limit)
+}
+
+// TestChecksPageRunStrips: a row's run strip shows the check's kept runs without reading its
+// pings; a check whose runs are behind (pinged by a build before data model 13) gets its strip
+// from its pings, and only it.
+func TestChecksPageRunStrips(t *testing.T) {
+	var counter *pingCounter
+	e := newEnv(t, envOptions{dashboard: true, pagesStore: func(s store.Store) store.Store {
+		counter = &pingCounter{Store: s}
+		return counter
+	}})
+	e.addCheck(idBackup, "Nightly backup", "backup", "", check.StatusNew)
+	e.addCheck(idReport, "Weekly report", "report", "", check.StatusNew)
+	e.addCheck(idClean, "Cleanup", "cleanup", "", check.StatusNew)
+	ping := func(id string, kind check.PingKind, at time.Time, keepRuns bool) {
+		t.Helper()
+		_, err := e.st.UpdateCheck(t.Context(), id, func(c *check.Check) (store.Change, error) {
+			runs, n := c.Runs, c.RunsN
+			p, f := c.ApplyPing(check.Signal{Kind: kind, Method: "GET"}, at, nil)
+			if !keepRuns { // as a build before data model 13 writes
+				c.Runs, c.RunsN = runs, n
+			}
+			return store.Change{Ping: p, Flip: f}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		at := t0.Add(time.Duration(i) * time.Hour)
+		kind := check.PingSuccess
+		if i == 1 {
+			kind = check.PingFail
+		}
+		ping(idBackup, check.PingStart, at, true)
+		ping(idBackup, kind, at.Add(time.Minute), true)
+		ping(idReport, kind, at, false)
+	}
+	b := e.signedIn("ann@example.com", people.RoleMember)
+	counter.asked = nil
+	body := b.get("/projects/p1/checks/").body
+	labels := regexp.MustCompile(`data-check="([^"]+)"[\s\S]*?aria-label="(last \d+ runs[^"]*)"`).FindAllStringSubmatch(body, -1)
+	got := map[string]string{}
+	for _, m := range labels {
+		got[m[1]] = m[2]
+	}
+	want := map[string]string{
+		idBackup: "last 3 runs: 2 succeeded, 1 failed",
+		idReport: "last 3 runs: 2 succeeded, 1 failed",
+		idClean:  "last 0 runs: 0 succeeded, 0 failed",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("run strips = %v, want %v", got, want)
+	}
+	if !slices.Equal(counter.asked, []string{idReport}) {
+		t.Errorf("the checks page read the pings of %v, want only those of %s, whose runs are behind", counter.asked, idReport)
+	}
+	// Durations: the backup's runs took a minute each; its bars say so.
+	if n := strings.Count(body, "<title>success, 1 min 0 s</title>"); n != 2 {
+		t.Errorf("%d bars titled \"success, 1 min 0 s\", want 2:\n%s", n, body)
 	}
 }

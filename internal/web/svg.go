@@ -9,25 +9,17 @@ import (
 	"github.com/overduehq/overdue/internal/check"
 )
 
-// run is one finished run: its outcome and, when known, its duration.
-type run struct {
-	N        int
-	At       time.Time
-	Failed   bool
-	Duration time.Duration // 0: unknown
-}
-
 // runsOf picks the success and fail pings of pings (newest first, as the store lists them),
-// oldest first, with their durations.
-func runsOf(pings []*check.Ping) []run {
+// oldest first, with their durations as the event log shows them (check.Durations).
+func runsOf(pings []*check.Ping) []check.Run {
 	durs := check.Durations(pings)
-	var runs []run
+	var runs []check.Run
 	for i := len(pings) - 1; i >= 0; i-- {
 		p := pings[i]
 		if p.Kind != check.PingSuccess && p.Kind != check.PingFail {
 			continue
 		}
-		runs = append(runs, run{N: p.N, At: p.Created, Failed: p.Kind == check.PingFail, Duration: durs[p.N]})
+		runs = append(runs, check.Run{N: p.N, At: p.Created, Failed: p.Kind == check.PingFail, Duration: durs[p.N]})
 	}
 	return runs
 }
@@ -35,9 +27,8 @@ func runsOf(pings []*check.Ping) []run {
 // runStrip draws a check's recent runs, oldest left: successes rise above the middle line,
 // failures hang below it, so the outcome shows in the shape and not in colour alone; a bar's
 // length is the run's duration against the longest of the strip (full length when unknown).
-func runStrip(pings []*check.Ping) template.HTML {
-	runs := runsOf(pings)
-	const w, h, bar, gap = 4 * stripRuns, 24, 3, 1
+func runStrip(runs []check.Run) template.HTML {
+	const w, h, bar, gap = 4 * check.KeptRuns, 24, 3, 1
 	var b strings.Builder
 	ok, failed := 0, 0
 	for _, r := range runs {
@@ -72,7 +63,7 @@ func runStrip(pings []*check.Ping) template.HTML {
 	return template.HTML(b.String()) // built from numbers and fixed words only
 }
 
-func longestRun(runs []run) time.Duration {
+func longestRun(runs []check.Run) time.Duration {
 	var longest time.Duration
 	for _, r := range runs {
 		longest = max(longest, r.Duration)
@@ -92,7 +83,7 @@ func barLength(d, longest time.Duration, full int) int {
 // durationChart draws the run durations of the details page: one bar per run, oldest left,
 // failures drawn in the failure style and marked with a cross under the bar; the axis says
 // the longest duration.
-func durationChart(runs []run) template.HTML {
+func durationChart(runs []check.Run) template.HTML {
 	const h, plot, bar, gap, left = 140, 110, 8, 2, 70
 	w := left + max(len(runs), 10)*(bar+gap)
 	var b strings.Builder

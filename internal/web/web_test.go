@@ -94,6 +94,8 @@ type envOptions struct {
 	// oidc and header turn on single sign-on (oidc_test.go, header_test.go).
 	oidc   *OIDCConfig
 	header *TrustedHeader
+	// pagesStore wraps the store the pages read (a counting one, say); nil: the store itself.
+	pagesStore func(store.Store) store.Store
 }
 
 func newEnv(t *testing.T, opts envOptions) *env {
@@ -129,6 +131,9 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		ClientIP: opts.clientIP, Logger: opts.log, OIDC: opts.oidc, TrustedHeader: opts.header}
 	if opts.dashboard {
 		cfg.Checks, cfg.Refresh, cfg.MaxChecksPerProject = st, opts.refresh, opts.maxChecks
+		if opts.pagesStore != nil {
+			cfg.Checks = opts.pagesStore(st)
+		}
 		if opts.webhooks {
 			wh, err := notify.NewWebhook(notify.WebhookConfig{ServerSecret: []byte("test secret")})
 			if err != nil {

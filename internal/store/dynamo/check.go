@@ -275,6 +275,15 @@ func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Che
 			return nil, fmt.Errorf("update check %s: %w", id, err)
 		}
 		c := prev.check()
+		if !c.RunsCurrent() {
+			// Pinged by a build that did not keep runs: rebuilt from the pings (one query,
+			// once per check), and written with fn's change.
+			pings, err := s.Pings(ctx, id, s.opts.PingLimit)
+			if err != nil {
+				return nil, fmt.Errorf("update check %s: rebuild its runs: %w", id, err)
+			}
+			c.RebuildRuns(pings)
+		}
 		change, err := fn(c)
 		if err != nil {
 			return nil, err

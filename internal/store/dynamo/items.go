@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/store"
 )
 
 // Items mirror what is stored, attribute for attribute; the functions below are the only place
@@ -216,6 +217,13 @@ type checkItem struct {
 	HeldReason       string `dynamodbav:"held,omitempty"`
 	HeldUntil        int64  `dynamodbav:"hu,omitempty"` // version 10
 
+	// The check's newest runs (version 11): store.EncodeRuns, about 7 bytes a run, since
+	// every byte of the item is paid for on each ping's write; and the ping count up to which
+	// they are complete. Older builds leave both alone and count pings, so their pings leave
+	// the runs behind, and UpdateCheck rebuilds them.
+	Runs  []byte `dynamodbav:"runs,omitempty"`
+	RunsN int64  `dynamodbav:"rn,omitempty"`
+
 	// DueShard is set exactly when AlertAfter is: the due index is sparse.
 	DueShard string `dynamodbav:"dsh,omitempty"`
 	// BadgeLookup says that the check's badge lookup item exists (version 3). Set with the
@@ -279,6 +287,8 @@ func checkToItem(c *check.Check, version int64, ring int) *checkItem {
 		FailStreak:        int64(c.FailStreak),
 		HeldReason:        c.HeldReason,
 		HeldUntil:         micros(c.HeldUntil),
+		Runs:              store.EncodeRuns(c.Runs),
+		RunsN:             int64(c.RunsN),
 		GPK:               projectPrefix + c.ProjectID,
 		GSK:               checkPrefix + c.Slug,
 	}
@@ -293,7 +303,7 @@ func (it *checkItem) check() *check.Check {
 	if len(it.Channels) > 0 {
 		channels = append([]string(nil), it.Channels...)
 	}
-	return &check.Check{
+	c := &check.Check{
 		ID:                strings.TrimPrefix(it.PK, checkPrefix),
 		ProjectID:         it.ProjectID,
 		Name:              it.Name,
@@ -333,6 +343,8 @@ func (it *checkItem) check() *check.Check {
 		HeldReason:        it.HeldReason,
 		HeldUntil:         fromMicros(it.HeldUntil),
 	}
+	c.Runs, c.RunsN = store.LoadRuns(it.Runs, int(it.RunsN))
+	return c
 }
 
 // pingItem is a ping in its check's partition: pk CHECK#<check>, sk PING#<n mod ring>.

@@ -43,6 +43,9 @@ var steps = map[int]func(ctx context.Context, s *Store) error{
 	11: nil,
 	// Version 12 (status pages) adds item types (statuspage.go): nothing to migrate.
 	12: nil,
+	// Version 13 (the runs kept with a check) adds optional attributes of check items: a check
+	// without them has runs behind, which its next write rebuilds (UpdateCheck).
+	13: nil,
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.

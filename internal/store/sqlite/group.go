@@ -218,6 +218,13 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update) error {
 				return fmt.Errorf("load check %s: %w", u.id, err)
 			default:
 				bc.cur, bc.channels, bc.loaded = c, c.Channels, checkToRow(c)
+				if !c.RunsCurrent() {
+					// Pinged by a build that did not keep runs: rebuilt from the pings, and
+					// written with this batch's change.
+					if err := s.rebuildRuns(ctx, tx, c); err != nil {
+						return err
+					}
+				}
 			}
 			checks[u.id] = bc
 			order = append(order, u.id)
@@ -315,5 +322,27 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update) error {
 			return fmt.Errorf("delete old deliveries: %w", err)
 		}
 	}
+	return nil
+}
+
+// rebuildRuns sets c's runs from its kept pings, read in tx (check.Check.RebuildRuns).
+func (s *Store) rebuildRuns(ctx context.Context, tx *sql.Tx, c *check.Check) error {
+	rows, err := tx.QueryContext(ctx, pingListSelect+` WHERE check_id = ? ORDER BY n`, c.ID)
+	if err != nil {
+		return fmt.Errorf("rebuild runs of check %s: %w", c.ID, err)
+	}
+	defer rows.Close()
+	var pings []*check.Ping
+	for rows.Next() {
+		var r pingRow
+		if err := rows.Scan(r.fields()...); err != nil {
+			return fmt.Errorf("rebuild runs of check %s: %w", c.ID, err)
+		}
+		pings = append(pings, r.ping())
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("rebuild runs of check %s: %w", c.ID, err)
+	}
+	c.RebuildRuns(pings)
 	return nil
 }

@@ -23,6 +23,7 @@ var steps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	10: addMaintenance,
 	11: addSecondFactors,
 	12: addStatusPages,
+	13: addCheckRuns,
 }
 
 // addPingBodySize is version 2, an expand step: pings gain body_size, the body's length in
@@ -247,6 +248,34 @@ func addStatusPages(ctx context.Context, tx *sql.Tx) error {
 	for _, stmt := range statusPageSchema {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("status pages: %w", err)
+		}
+	}
+	return nil
+}
+
+// addCheckRuns is version 13, an expand step: checks.runs, the check's newest runs
+// (check.Check.Runs, store.EncodeRuns; NULL: none), and checks.runs_n, the ping count up to which
+// they are complete (0 for every check already there).
+//
+// Expand, so the minimum reader stays 7: older builds never name the columns; their inserts get
+// the defaults, and their updates count pings without touching runs_n, so the runs of a check
+// such a build pinged are behind (runs_n < n_pings), which UpdateCheck repairs from the pings.
+// Nothing is backfilled here for the same reason: a check with pings and runs_n 0 is behind
+// until its next write, and the checks page reads the pings of such a check meanwhile.
+func addCheckRuns(ctx context.Context, tx *sql.Tx) error {
+	for _, col := range []struct{ name, decl string }{
+		{"runs", "BLOB"},
+		{"runs_n", "INTEGER NOT NULL DEFAULT 0"},
+	} {
+		has, err := hasColumn(ctx, tx, "checks", col.name)
+		if err != nil {
+			return err
+		}
+		if has {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE checks ADD COLUMN `+col.name+` `+col.decl); err != nil {
+			return fmt.Errorf("add checks.%s: %w", col.name, err)
 		}
 	}
 	return nil

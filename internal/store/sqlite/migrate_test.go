@@ -321,6 +321,7 @@ func TestMigrateV1(t *testing.T) {
 		{Version: 10, MinReader: 7, Build: "v-test", At: t0},
 		{Version: 11, MinReader: 7, Build: "v-test", At: t0},
 		{Version: 12, MinReader: 7, Build: "v-test", At: t0},
+		{Version: 13, MinReader: 7, Build: "v-test", At: t0},
 	}
 	if diff := cmp.Diff(wantHist, hist); diff != "" {
 		t.Errorf("History (-want +got):\n%s", diff)
@@ -371,6 +372,26 @@ func TestMigrateV1(t *testing.T) {
 	}
 	if got := bodySize(t, path, fixtureCheck2, 2); got != "5" {
 		t.Errorf("body_size of a ping written after the migration = %s, want 5 (written by the insert, version 3)", got)
+	}
+	// Version 11: checks pinged before it have no runs until written, and are then given them
+	// from their pings.
+	if c.RunsCurrent() {
+		t.Errorf("check 1 after migrating: RunsN %d, NPings %d: want its runs behind", c.RunsN, c.NPings)
+	}
+	c2, err := s.Check(ctx, fixtureCheck2)
+	wantRuns := []check.Run{{N: 1, At: time.UnixMicro(1795557600000000).UTC()}, {N: 2, At: t0.Add(72 * time.Hour)}}
+	if diff := cmp.Diff(wantRuns, c2.Runs); err != nil || diff != "" || !c2.RunsCurrent() {
+		t.Errorf("check 2's runs after a ping: current %v, %v (-want +got):\n%s", c2.RunsCurrent(), err, diff)
+	}
+	c1, err := s.UpdateCheck(ctx, fixtureCheck1, func(c *check.Check) (store.Change, error) {
+		c.Name = "nightly backup"
+		return store.Change{}, nil
+	})
+	start := time.UnixMicro(1795554000000000).UTC()
+	wantRuns = []check.Run{{N: 2, At: start.Add(42 * time.Second), Duration: 42 * time.Second},
+		{N: 3, At: start.Add(24 * time.Hour), Failed: true}, {N: 4, At: start.Add(48 * time.Hour)}}
+	if diff := cmp.Diff(wantRuns, c1.Runs); err != nil || diff != "" || !c1.RunsCurrent() {
+		t.Errorf("check 1's runs after a rename: current %v, %v (-want +got):\n%s", c1.RunsCurrent(), err, diff)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/store"
 )
 
 // Rows mirror the tables, column for column; the functions below are the only place domain
@@ -156,6 +157,8 @@ type checkRow struct {
 	FailStreak       int64
 	HeldReason       string
 	HeldUntil        sql.NullInt64 // version 10
+	Runs             []byte        // version 11: store.EncodeRuns
+	RunsN            int64
 
 	Channels []string
 }
@@ -169,6 +172,7 @@ var checkColumns = []string{
 	"alert_after",
 	"start_grace", "max_runtime", "min_runtime", "failure_tolerance", "snooze_until", "fail_streak", "held_reason",
 	"held_until",
+	"runs", "runs_n",
 }
 
 func (r *checkRow) fields() []any {
@@ -181,6 +185,7 @@ func (r *checkRow) fields() []any {
 		&r.AlertAfter,
 		&r.StartGrace, &r.MaxRuntime, &r.MinRuntime, &r.FailureTolerance, &r.SnoozeUntil, &r.FailStreak, &r.HeldReason,
 		&r.HeldUntil,
+		&r.Runs, &r.RunsN,
 	}
 }
 
@@ -189,13 +194,13 @@ func (r *checkRow) fields() []any {
 // A snooze counts as state: it is set and ended like a ping, and the sweep reads it.
 var stateColumns = []string{
 	"status", "n_pings", "last_ping", "last_start", "last_start_rid", "last_duration", "alert_after",
-	"snooze_until", "fail_streak", "held_reason", "held_until",
+	"snooze_until", "fail_streak", "held_reason", "held_until", "runs", "runs_n",
 }
 
 // stateFields lists r's state fields in stateColumns' order.
 func (r *checkRow) stateFields() []any {
 	return []any{&r.Status, &r.NPings, &r.LastPing, &r.LastStart, &r.LastStartRID, &r.LastDuration, &r.AlertAfter,
-		&r.SnoozeUntil, &r.FailStreak, &r.HeldReason, &r.HeldUntil}
+		&r.SnoozeUntil, &r.FailStreak, &r.HeldReason, &r.HeldUntil, &r.Runs, &r.RunsN}
 }
 
 // sameConfig reports whether a and b differ at most in their state columns and channels.
@@ -204,6 +209,7 @@ func sameConfig(a, b *checkRow) bool {
 	x.Status, x.NPings, x.LastPing, x.LastStart, x.LastStartRID, x.LastDuration, x.AlertAfter =
 		y.Status, y.NPings, y.LastPing, y.LastStart, y.LastStartRID, y.LastDuration, y.AlertAfter
 	x.SnoozeUntil, x.FailStreak, x.HeldReason, x.HeldUntil = y.SnoozeUntil, y.FailStreak, y.HeldReason, y.HeldUntil
+	x.Runs, x.RunsN = y.Runs, y.RunsN
 	x.Channels, y.Channels = nil, nil
 	return reflect.DeepEqual(x, y)
 }
@@ -253,6 +259,8 @@ func checkToRow(c *check.Check) *checkRow {
 		FailStreak:        int64(c.FailStreak),
 		HeldReason:        c.HeldReason,
 		HeldUntil:         instant(c.HeldUntil),
+		Runs:              store.EncodeRuns(c.Runs),
+		RunsN:             int64(c.RunsN),
 		Channels:          c.Channels,
 	}
 }
@@ -262,7 +270,7 @@ func (r *checkRow) check() *check.Check {
 	if len(r.Channels) > 0 {
 		channels = append([]string(nil), r.Channels...)
 	}
-	return &check.Check{
+	c := &check.Check{
 		ID:                r.ID,
 		ProjectID:         r.ProjectID,
 		Name:              r.Name,
@@ -302,6 +310,8 @@ func (r *checkRow) check() *check.Check {
 		HeldReason:        r.HeldReason,
 		HeldUntil:         fromInstant(r.HeldUntil),
 	}
+	c.Runs, c.RunsN = store.LoadRuns(r.Runs, int(r.RunsN))
+	return c
 }
 
 // scanCheck reads one row of checkSelect.

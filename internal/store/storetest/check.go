@@ -58,6 +58,11 @@ func fullCheck(n int, projectID string, channels []string) *check.Check {
 		FailStreak:       2,
 		HeldReason:       check.ReasonNoStart,
 		HeldUntil:        t0.Add(3*time.Hour + 7*time.Microsecond),
+
+		// Runs keep milliseconds (check.Run).
+		Runs: []check.Run{{N: 1230, At: t0.Add(-18 * time.Hour), Failed: true},
+			{N: 1232, At: t0.Add(-17*time.Hour - 29*time.Minute - 123*time.Millisecond), Duration: 90*time.Second + 123*time.Millisecond}},
+		RunsN: 1234,
 	}
 }
 
@@ -301,6 +306,7 @@ func testUpdateCheck(t *testing.T, s store.Store) {
 	want.NPings = 1
 	want.LastPing = t0
 	want.AlertAfter = t0.Add(c.Timeout + c.Grace)
+	want.Runs, want.RunsN = []check.Run{{N: 1, At: t0}}, 1
 	if diff := cmp.Diff(&want, written, equateEmpty); diff != "" {
 		t.Errorf("UpdateCheck(%s) returned check mismatch (-want +got):\n%s", c.ID, diff)
 	}

@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ChecksBySlug", testChecksBySlug},
 		{"BadgeKeys", testBadgeKeys},
 		{"UpdateCheck", testUpdateCheck},
+		{"Runs", testRuns},
 		{"CheckRules", testCheckRules},
 		{"Windows", testWindows},
 		{"StatusPages", testStatusPages},
