@@ -49,10 +49,8 @@ func DecodeRuns(b []byte) ([]check.Run, error) {
 		return nil, fmt.Errorf("decode runs: format %d is not one this build reads", b[0])
 	}
 	b = b[1:]
-	var (
-		out   []check.Run
-		n, at int64
-	)
+	out := make([]check.Run, 0, len(b)/4) // a run takes 4 bytes or more
+	var n, at int64
 	for len(b) > 0 {
 		nf, k1 := binary.Uvarint(b)
 		if k1 <= 0 {

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,8 +29,8 @@ func runsOf(pings []*check.Ping) []check.Run {
 // failures hang below it, so the outcome shows in the shape and not in colour alone; a bar's
 // length is the run's duration against the longest of the strip (full length when unknown).
 func runStrip(runs []check.Run) template.HTML {
-	const w, h, bar, gap = 4 * check.KeptRuns, 24, 3, 1
-	var b strings.Builder
+	// strconv appends, not fmt: the checks page draws a thousand of these.
+	const w, h, bar, gap = stripWidth, stripHeight, stripBar, stripGap
 	ok, failed := 0, 0
 	for _, r := range runs {
 		if r.Failed {
@@ -38,30 +39,53 @@ func runStrip(runs []check.Run) template.HTML {
 			ok++
 		}
 	}
-	fmt.Fprintf(&b, `<svg class="strip" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="last %d runs: %d succeeded, %d failed">`,
-		w, h, w, h, len(runs), ok, failed)
-	fmt.Fprintf(&b, `<line class="base" x1="0" y1="%d" x2="%d" y2="%d"/>`, h/2, w, h/2)
+	b := make([]byte, 0, 256+100*len(runs))
+	b = append(b, stripOpen...)
+	b = strconv.AppendInt(b, int64(len(runs)), 10)
+	b = append(b, ` runs: `...)
+	b = strconv.AppendInt(b, int64(ok), 10)
+	b = append(b, ` succeeded, `...)
+	b = strconv.AppendInt(b, int64(failed), 10)
+	b = append(b, stripBase...)
 	longest := longestRun(runs)
 	x := w - len(runs)*(bar+gap)
 	for _, r := range runs {
 		l := barLength(r.Duration, longest, h/2-1)
-		title := "success"
+		y, class, title := h/2-l, `ok`, `success`
 		if r.Failed {
-			title = "failure"
+			y, class, title = h/2+1, `fail`, `failure`
 		}
+		b = append(b, `<rect class="`+class+`" x="`...)
+		b = strconv.AppendInt(b, int64(x), 10)
+		b = append(b, `" y="`...)
+		b = strconv.AppendInt(b, int64(y), 10)
+		b = append(b, stripBarWidth...)
+		b = strconv.AppendInt(b, int64(l), 10)
+		b = append(b, `"><title>`+title...)
 		if r.Duration > 0 {
-			title += ", " + runWords(r.Duration)
+			b = append(b, ", "+runWords(r.Duration)...)
 		}
-		if r.Failed {
-			fmt.Fprintf(&b, `<rect class="fail" x="%d" y="%d" width="%d" height="%d"><title>%s</title></rect>`, x, h/2+1, bar, l, title)
-		} else {
-			fmt.Fprintf(&b, `<rect class="ok" x="%d" y="%d" width="%d" height="%d"><title>%s</title></rect>`, x, h/2-l, bar, l, title)
-		}
+		b = append(b, `</title></rect>`...)
 		x += bar + gap
 	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String()) // built from numbers and fixed words only
+	b = append(b, `</svg>`...)
+	return template.HTML(b) // built from numbers and fixed words only
 }
+
+// The run strip's geometry: one bar and a gap per run.
+const (
+	stripBar, stripGap = 3, 1
+	stripWidth         = check.KeptRuns * (stripBar + stripGap)
+	stripHeight        = 24
+)
+
+// The run strip's fixed markup.
+var (
+	stripOpen = fmt.Sprintf(`<svg class="strip" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="last `,
+		stripWidth, stripHeight, stripWidth, stripHeight)
+	stripBase     = fmt.Sprintf(` failed"><line class="base" x1="0" y1="%d" x2="%d" y2="%d"/>`, stripHeight/2, stripWidth, stripHeight/2)
+	stripBarWidth = fmt.Sprintf(`" width="%d" height="`, stripBar)
+)
 
 func longestRun(runs []check.Run) time.Duration {
 	var longest time.Duration
