@@ -76,9 +76,12 @@ func TestStatusPagesByMigration(t *testing.T) {
 		t.Errorf("Check(%v) for a version 11 build = %v, %v; want use-newer", v, d, err)
 	}
 
-	// This build saves a page of a project; the version 11 build deletes the project (its
-	// statement, on a connection with foreign keys on, as its store opens them); the page and
-	// its key go too.
+	// This build saves a page of a project (after the later expand steps, which it migrates
+	// first); the version 11 build deletes the project (its statement, on a connection with
+	// foreign keys on, as its store opens them); the page and its key go too.
+	if _, err := schema.Run(ctx, boxed(NewMigrator(path)), runOpts(false)); err != nil {
+		t.Fatal(err)
+	}
 	s, err := Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
