@@ -212,8 +212,8 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rows := make([]sessionRow, len(list))
+	loc := v.zone()
 	for i, x := range list {
-		loc := v.zone()
 		rows[i] = sessionRow{ID: x.IDHash[:min(sessionIDLen, len(x.IDHash))], Client: x.Client, Created: x.Created.In(loc),
 			LastSeen: x.LastSeen.In(loc), Expires: x.Expires.In(loc), Current: x.IDHash == v.Session.IDHash}
 	}

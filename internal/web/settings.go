@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"sort"
@@ -241,7 +242,7 @@ func (s *Server) badges(p *check.Project, checks []*check.Check, states int) ([]
 		}
 		rows = append(rows, badgeRow{Label: label, URL: u, ID: "badge-" + strconv.Itoa(i),
 			Markdown: "![" + alt + "](" + u + ")",
-			HTML:     `<img src="` + u + `" alt="` + strings.ReplaceAll(alt, `"`, "&quot;") + `">`})
+			HTML:     `<img src="` + html.EscapeString(u) + `" alt="` + html.EscapeString(alt) + `">`})
 	}
 	return rows, false
 }
@@ -451,7 +452,9 @@ func (s *Server) handleInviteMember(w http.ResponseWriter, r *http.Request) {
 		done.Link = inv.Link
 	}
 	if err != nil {
-		s.log.WarnContext(r.Context(), "invitation mail not sent", "project", m.Project.ID, "error", err.Error())
+		// The pages log no email: the invitee's address is cut out of the mailer's error.
+		s.log.WarnContext(r.Context(), "invitation mail not sent", "project", m.Project.ID,
+			"error", strings.ReplaceAll(err.Error(), inv.Invitation.Email, "<invitee>"))
 		done.Warning = "The invitation mail could not be sent."
 	}
 	s.log.InfoContext(r.Context(), "member invited", "project", m.Project.ID, "role", string(role), "user", m.Viewer.User.ID)

@@ -3,10 +3,12 @@ package web
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/overduehq/overdue/internal/check"
@@ -425,5 +427,35 @@ func TestSettingsBadges(t *testing.T) {
 				t.Errorf("GET %s = %d %.40q", src, res.StatusCode, body)
 			}
 		}
+	}
+}
+
+// TestSettingsInviteMailFails: when the invitation mail cannot be sent, the invitation stands
+// and the page shows its link to pass on; the log says why without the invitee's address.
+func TestSettingsInviteMailFails(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	e := newEnv(t, envOptions{dashboard: true, log: slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, nil))})
+	owner := e.signedIn("ann@example.com", people.RoleOwner)
+	e.box.refuse = "550 mailbox unavailable"
+	r := owner.post(settings+"members/invite/", url.Values{"email": {"new@example.com"}, "role": {"readonly"}})
+	wantStatus(t, "invite with a failing mailer", r, 200)
+	m := regexp.MustCompile(`<code id="invite-link">([^<]+)</code>`).FindStringSubmatch(r.body)
+	if m == nil || !strings.Contains(r.body, "The invitation mail could not be sent.") || !strings.Contains(r.body, "to join as Read-only") {
+		t.Fatalf("the page lacks the link or the warning:\n%s", r.body)
+	}
+	// The link works for the invitee.
+	invitee := e.browser()
+	if r := invitee.get(path(t, m[1])); r.StatusCode != 200 || !strings.Contains(r.body, "Ops") {
+		t.Errorf("the shown link = %d", r.StatusCode)
+	}
+	mu.Lock()
+	got := logs.String()
+	mu.Unlock()
+	if !strings.Contains(got, "invitation mail not sent") || !strings.Contains(got, "550 mailbox unavailable") {
+		t.Errorf("the log does not say why the mail failed:\n%s", got)
+	}
+	if strings.Contains(got, "new@example.com") {
+		t.Errorf("the log carries the invitee's address:\n%s", got)
 	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -35,11 +36,17 @@ var fast = account.Argon2Params{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, Ke
 type mailbox struct {
 	mu   sync.Mutex
 	sent []account.Mail
+	// refuse, when set, fails every send with this error, naming the recipient as mail
+	// servers' refusals do.
+	refuse string
 }
 
 func (m *mailbox) SendMail(_ context.Context, msg account.Mail) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.refuse != "" {
+		return fmt.Errorf("%s: <%s>", m.refuse, msg.To)
+	}
 	m.sent = append(m.sent, msg)
 	return nil
 }
