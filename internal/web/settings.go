@@ -93,6 +93,8 @@ type memberRow struct {
 	// the roles the viewer may give.
 	Change bool
 	Roles  []roleOption
+	// Remove is whether the viewer may remove this member (or leave, for themselves).
+	Remove bool
 }
 
 // roleOption is a role in a select.
@@ -257,6 +259,12 @@ func (s *Server) memberRows(r *http.Request, m *membership) ([]memberRow, error)
 	for i, role := range people.Roles {
 		rank[role] = i
 	}
+	owners := 0
+	for _, x := range ms {
+		if x.Role == people.RoleOwner {
+			owners++
+		}
+	}
 	rows := make([]memberRow, 0, len(ms))
 	for _, x := range ms {
 		u, err := s.acc.People.User(r.Context(), x.UserID)
@@ -268,6 +276,9 @@ func (s *Server) memberRows(r *http.Request, m *membership) ([]memberRow, error)
 		}
 		row := memberRow{UserID: u.ID, Email: u.Email, Name: u.Name, Role: roleName(x.Role), RoleValue: x.Role,
 			Self: u.ID == m.Viewer.User.ID}
+		// The last owner can neither leave nor be removed: no button that can only fail.
+		row.Remove = (row.Self || m.Role.CanManageMembers() && (x.Role != people.RoleOwner || m.Role == people.RoleOwner)) &&
+			(x.Role != people.RoleOwner || owners > 1)
 		row.Change = m.Role.CanManageMembers() && (x.Role != people.RoleOwner || m.Role == people.RoleOwner)
 		if row.Change {
 			for _, role := range people.Roles {

@@ -325,6 +325,9 @@ func TestSettingsTeam(t *testing.T) {
 	if r.StatusCode != 409 || e.role("ann@example.com") != people.RoleOwner {
 		t.Errorf("last owner leaves = %d; role %s", r.StatusCode, e.role("ann@example.com"))
 	}
+	if r := owner.get(settings); strings.Contains(r.body, "Leave project") || strings.Contains(r.body, "/members/"+ann.ID+"/remove/") {
+		t.Error("the last owner is offered to leave")
+	}
 	if r := owner.post(settings+"members/"+meg.ID+"/role/", url.Values{"role": {"owner"}}); r.StatusCode != 303 {
 		t.Fatalf("make meg owner = %d", r.StatusCode)
 	}
@@ -333,6 +336,9 @@ func TestSettingsTeam(t *testing.T) {
 	}
 	if r := owner.post(settings+"members/not-a-user/role/", url.Values{"role": {"member"}}); r.StatusCode != 404 {
 		t.Errorf("role of a non-member = %d, want 404", r.StatusCode)
+	}
+	if r := owner.get(settings); !strings.Contains(r.body, "Leave project") {
+		t.Error("with two owners, ann is not offered to leave")
 	}
 	// Now ann may leave; she goes to the home page and the project is gone for her.
 	wantRedirect(t, "ann leaves", owner.post(settings+"members/"+ann.ID+"/remove/", nil), "/")
