@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/overduehq/overdue/internal/people"
 	"github.com/overduehq/overdue/internal/store"
@@ -66,6 +67,32 @@ func (s *Service) RemoveMember(ctx context.Context, projectID, actorID string, a
 		return ErrNotMember
 	case err != nil:
 		return fmt.Errorf("remove a member of project %s: %w", projectID, err)
+	}
+	return nil
+}
+
+// CancelInvitation withdraws a pending invitation to the project (by its token hash, the ID
+// the API and the settings page show), on behalf of a member whose role is actor: a role that
+// manages members, and an owner for an invitation as owner (managers never touch the owner
+// role). ErrForbidden as SetRole; store.ErrNotFound when the project has no such pending
+// invitation (used, expired, cancelled already, or another project's).
+func (s *Service) CancelInvitation(ctx context.Context, projectID string, actor people.Role, tokenHash string) error {
+	if !actor.CanManageMembers() {
+		return fmt.Errorf("a %s cannot cancel invitations: %w", roleWords(actor), ErrForbidden)
+	}
+	invs, err := s.People.Invitations(ctx, projectID, s.Now())
+	if err != nil {
+		return fmt.Errorf("list invitations of project %s: %w", projectID, err)
+	}
+	i := slices.IndexFunc(invs, func(inv *people.Invitation) bool { return inv.TokenHash == tokenHash })
+	if i < 0 {
+		return fmt.Errorf("no pending invitation %s in project %s: %w", tokenHash, projectID, store.ErrNotFound)
+	}
+	if invs[i].Role == people.RoleOwner && actor != people.RoleOwner {
+		return fmt.Errorf("only an owner may cancel an invitation as owner: %w", ErrForbidden)
+	}
+	if err := s.People.CancelInvitation(ctx, projectID, tokenHash); err != nil {
+		return fmt.Errorf("cancel invitation to project %s: %w", projectID, err)
 	}
 	return nil
 }

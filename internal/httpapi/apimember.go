@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/people"
@@ -272,28 +271,16 @@ func (s *Server) handleCancelInvitation(w http.ResponseWriter, r *http.Request, 
 		s.writeAPIError(w, r, err)
 		return
 	}
-	id := r.PathValue("id")
-	invs, err := s.accounts.People.Invitations(ctx, c.project.ID, s.now())
-	if err != nil {
-		s.writeAPIError(w, r, fmt.Errorf("list invitations of project %s: %w", c.project.ID, err))
-		return
-	}
-	i := slices.IndexFunc(invs, func(inv *people.Invitation) bool { return inv.TokenHash == id })
-	switch {
-	case i < 0:
-		s.writeAPIError(w, r, errNoInvitation)
-		return
-	case invs[i].Role == people.RoleOwner && c.role != people.RoleOwner:
-		s.writeAPIError(w, r, errTouchOwner)
-		return
-	}
-	err = s.accounts.People.CancelInvitation(ctx, c.project.ID, id)
+	err = s.accounts.CancelInvitation(ctx, c.project.ID, c.role, r.PathValue("id"))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.writeAPIError(w, r, errNoInvitation)
 		return
+	case errors.Is(err, account.ErrForbidden):
+		s.writeAPIError(w, r, errTouchOwner)
+		return
 	case err != nil:
-		s.writeAPIError(w, r, fmt.Errorf("cancel invitation to project %s: %w", c.project.ID, err))
+		s.writeAPIError(w, r, err)
 		return
 	}
 	s.log.InfoContext(ctx, "invitation cancelled", "project", c.project.ID, "user", c.user.ID)

@@ -32,6 +32,7 @@ var settingsPages = []string{
 	"/projects/{project}/settings/members/invite/{$}",
 	"/projects/{project}/settings/members/{user}/role/{$}",
 	"/projects/{project}/settings/members/{user}/remove/{$}",
+	"/projects/{project}/settings/invitations/{id}/cancel/{$}",
 	"/projects/{project}/settings/delete/{$}",
 }
 
@@ -44,6 +45,7 @@ func (s *Server) settingsRoutes() {
 	s.mux.HandleFunc("POST /projects/{project}/settings/members/invite/{$}", s.handleInviteMember)
 	s.mux.HandleFunc("POST /projects/{project}/settings/members/{user}/role/{$}", s.handleSetRole)
 	s.mux.HandleFunc("POST /projects/{project}/settings/members/{user}/remove/{$}", s.handleRemoveMember)
+	s.mux.HandleFunc("POST /projects/{project}/settings/invitations/{id}/cancel/{$}", s.handleCancelInvitation)
 	s.mux.HandleFunc("POST /projects/{project}/settings/delete/{$}", s.handleDeleteProject)
 }
 
@@ -104,6 +106,13 @@ type roleOption struct {
 	Selected bool
 }
 
+// invitationRow is a pending invitation, as owners and managers see it. ID is its token's hash,
+// as the API names it: it picks the invitation and is no use for accepting it.
+type invitationRow struct {
+	ID, Email, Role, Expires string
+	Cancel                   bool
+}
+
 // inviteForm is the invitation form's values.
 type inviteForm struct {
 	Email string
@@ -128,6 +137,7 @@ type settingsView struct {
 	BadgesOff  bool
 	States     int
 	Members    []memberRow
+	Pending    []invitationRow
 	Invite     inviteForm
 	InviteAs   []roleOption
 	Invited    *invitedView
@@ -205,6 +215,18 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, m *membe
 	if v.Members, err = s.memberRows(r, m); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if m.Role.CanManageMembers() {
+		invs, err := s.acc.People.Invitations(ctx, m.Project.ID, s.acc.Now())
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("list invitations of project %s: %w", m.Project.ID, err))
+			return
+		}
+		loc := m.Viewer.zone()
+		for _, inv := range invs {
+			v.Pending = append(v.Pending, invitationRow{ID: inv.TokenHash, Email: inv.Email,
+				Role: roleName(inv.Role), Expires: stamp(inv.Expires, loc), Cancel: inv.Role != people.RoleOwner || m.Role == people.RoleOwner})
+		}
 	}
 	for _, role := range people.Roles {
 		if m.Role.CanGrant(role) {
@@ -472,6 +494,31 @@ func (s *Server) handleInviteMember(w http.ResponseWriter, r *http.Request) {
 	s.renderSettings(w, r, m, http.StatusOK, nil, settingsState{invited: done})
 }
 
+// handleCancelInvitation serves POST /projects/{project}/settings/invitations/{id}/cancel/
+// (owners and managers; managers not an invitation as owner): the invitation's link stops
+// working. One used or cancelled meanwhile is a 404 next to the team.
+func (s *Server) handleCancelInvitation(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.settingsMember(w, r, people.Role.CanManageMembers, "cancel invitations")
+	if !ok {
+		return
+	}
+	err := s.acc.CancelInvitation(r.Context(), m.Project.ID, m.Role, r.PathValue("id"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.renderSettings(w, r, m, http.StatusNotFound, []fieldError{{"members",
+			"That invitation was used, cancelled or has expired already."}}, settingsState{})
+		return
+	case errors.Is(err, account.ErrForbidden):
+		s.memberRefused(w, r, m, err)
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "invitation cancelled", "project", m.Project.ID, "user", m.Viewer.User.ID)
+	redirect(w, r, settingsPath(m.Project.ID)+"#members")
+}
+
 // handleSetRole serves POST /projects/{project}/settings/members/{user}/role/ (field role;
 // owners and managers): the member's new role, with the members API's rules (account.SetRole).
 func (s *Server) handleSetRole(w http.ResponseWriter, r *http.Request) {
@@ -525,7 +572,7 @@ func (s *Server) memberRefused(w http.ResponseWriter, r *http.Request, m *member
 	case errors.Is(err, account.ErrNotMember):
 		msg, status = "That person is not a member of the project (any more).", http.StatusNotFound
 	case errors.Is(err, account.ErrForbidden):
-		msg, status = "Only an owner may change or remove an owner, or make someone owner.", http.StatusForbidden
+		msg, status = "Only an owner may change, remove or invite an owner, or cancel an invitation as owner.", http.StatusForbidden
 	default:
 		s.fail(w, r, err)
 		return

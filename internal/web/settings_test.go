@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/people"
@@ -464,4 +465,75 @@ func TestSettingsInviteMailFails(t *testing.T) {
 	if strings.Contains(got, "new@example.com") {
 		t.Errorf("the log carries the invitee's address:\n%s", got)
 	}
+}
+
+// TestSettingsPendingInvitations lists the invitations not used yet to owners and managers, and
+// cancels them with the members rules: a cancelled link no longer opens.
+func TestSettingsPendingInvitations(t *testing.T) {
+	e := newEnv(t, envOptions{dashboard: true})
+	owner := e.signedIn("ann@example.com", people.RoleOwner)
+	mgr := e.signedIn("max@example.com", people.RoleManager)
+	mem := e.signedIn("meg@example.com", people.RoleMember)
+	for _, f := range []url.Values{{"email": {"new@example.com"}, "role": {"member"}}, {"email": {"boss@example.com"}, "role": {"owner"}}} {
+		wantStatus(t, "invite "+f.Get("email"), owner.post(settings+"members/invite/", f), 200)
+	}
+	cancelURL := regexp.MustCompile(`action="(/projects/p1/settings/invitations/[0-9a-f]+/cancel/)"`)
+
+	r := owner.get(settings)
+	urls := cancelURL.FindAllStringSubmatch(r.body, -1)
+	if len(urls) != 2 || !strings.Contains(r.body, `<tr data-invitation="new@example.com"><td>new@example.com</td><td>Member</td><td>8 Dec 2026 09:00 UTC</td>`) {
+		t.Fatalf("owner's pending list: %v", urls)
+	}
+	bossCancel := pendingCancel(r.body)["boss@example.com"]
+	if bossCancel == "" {
+		t.Fatal("the owner cannot cancel the owner invitation")
+	}
+	if r := mem.get(settings); strings.Contains(r.body, "data-invitation") {
+		t.Error("a member sees the pending invitations")
+	}
+	if r := mem.post(bossCancel, nil); r.StatusCode != 403 {
+		t.Errorf("member cancels = %d, want 403", r.StatusCode)
+	}
+	// A manager sees both, may cancel only the one that is not for an owner.
+	r = mgr.get(settings)
+	if got := pendingCancel(r.body); len(got) != 2 || got["boss@example.com"] != "" || got["new@example.com"] == "" {
+		t.Errorf("manager's pending list: %v, want both, only new@ with a cancel form", got)
+	}
+	if r := mgr.post(bossCancel, nil); r.StatusCode != 403 || !strings.Contains(r.body, "Only an owner may") {
+		t.Errorf("manager cancels the owner invitation = %d, want 403", r.StatusCode)
+	}
+	bossLink := path(t, e.box.link(t, "boss@example.com"))
+	if r := e.browser().get(bossLink); r.StatusCode != 200 {
+		t.Fatalf("the owner invitation after the manager's attempt = %d", r.StatusCode)
+	}
+	wantRedirect(t, "owner cancels", owner.post(bossCancel, nil), settings+"#members")
+	if r := e.browser().get(bossLink); r.StatusCode != 404 {
+		t.Errorf("a cancelled invitation's link = %d, want 404", r.StatusCode)
+	}
+	if r := owner.post(bossCancel, nil); r.StatusCode != 404 || !strings.Contains(r.body, `id="members-error"`) {
+		t.Errorf("cancel twice = %d, want 404 with the error at the team", r.StatusCode)
+	}
+	if r := owner.get(settings); strings.Contains(r.body, "boss@example.com") || !strings.Contains(r.body, "new@example.com") {
+		t.Error("after cancelling, the list is not just the other invitation")
+	}
+	// Expired: gone from the list.
+	e.advance(8 * 24 * time.Hour)
+	if r := owner.get(settings); strings.Contains(r.body, "data-invitation") {
+		t.Error("an expired invitation is still listed")
+	}
+}
+
+// pendingCancel maps each pending invitation's email on a settings page to its cancel form's
+// URL ("" for one without).
+func pendingCancel(body string) map[string]string {
+	out := map[string]string{}
+	for _, chunk := range strings.Split(body, `<tr data-invitation="`)[1:] {
+		email, rest, _ := strings.Cut(chunk, `"`)
+		rest, _, _ = strings.Cut(rest, "</tr>")
+		out[email] = ""
+		if m := regexp.MustCompile(`action="([^"]+/cancel/)"`).FindStringSubmatch(rest); m != nil {
+			out[email] = m[1]
+		}
+	}
+	return out
 }
