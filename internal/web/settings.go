@@ -128,7 +128,6 @@ type invitedView struct {
 // settingsView is the settings page's data.
 type settingsView struct {
 	*membership
-	SiteRoot   string
 	Name       string // the rename form's value
 	Keys       []keyRow
 	NewKey     *newKeyView
@@ -141,7 +140,6 @@ type settingsView struct {
 	Invite     inviteForm
 	InviteAs   []roleOption
 	Invited    *invitedView
-	Notice     string
 	Checks     int
 	Channels   int
 	Confirm    string // the typed name of the delete form
@@ -153,13 +151,13 @@ func (v *settingsView) CanManageMembers() bool { return v.Role.CanManageMembers(
 // CanManageProject reports whether the viewer may rename and delete the project.
 func (v *settingsView) CanManageProject() bool { return v.Role.CanManageProject() }
 
-// settingsState is what one answer adds to the page: form values, a key just made, a notice.
+// settingsState is what one answer adds to the page: form values, a key or an invitation just
+// made.
 type settingsState struct {
 	name    *string
 	newKey  *newKeyView
 	invite  inviteForm
 	invited *invitedView
-	notice  string
 	confirm string
 }
 
@@ -176,8 +174,8 @@ func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request) {
 // renderSettings renders the settings page with the state of the form just sent.
 func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, m *membership, status int, errs []fieldError, st settingsState) {
 	ctx := r.Context()
-	v := &settingsView{membership: m, SiteRoot: s.siteRoot, Name: m.Project.Name, NewKey: st.newKey, Invite: st.invite,
-		Invited: st.invited, Notice: st.notice, Confirm: st.confirm, States: 2}
+	v := &settingsView{membership: m, Name: m.Project.Name, NewKey: st.newKey, Invite: st.invite,
+		Invited: st.invited, Confirm: st.confirm, States: 2}
 	if st.name != nil {
 		v.Name = *st.name
 	}
@@ -195,7 +193,7 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, m *membe
 			}
 			v.Keys = append(v.Keys, row)
 		}
-		v.Prometheus = s.siteRoot + "/projects/" + url.PathEscape(m.Project.ID) + "/metrics/"
+		v.Prometheus = s.root(r) + "/projects/" + url.PathEscape(m.Project.ID) + "/metrics/"
 	}
 	checks, err := s.st.Checks(ctx, m.Project.ID)
 	if err != nil {
@@ -408,10 +406,10 @@ func (s *Server) handleNewKey(w http.ResponseWriter, r *http.Request) {
 	nk := &newKeyView{Label: keyLabels[kind][0], Key: key}
 	switch kind {
 	case check.KeyReadOnly:
-		nk.Use = s.siteRoot + "/projects/" + url.PathEscape(m.Project.ID) + "/metrics/" + key
+		nk.Use = s.root(r) + "/projects/" + url.PathEscape(m.Project.ID) + "/metrics/" + key
 		nk.UseText = "Prometheus metrics URL (scrape it as is; it carries the key)"
 	case check.KeyPing:
-		nk.Use = s.siteRoot + "/ping/" + key + "/<slug>"
+		nk.Use = s.root(r) + "/ping/" + key + "/<slug>"
 		nk.UseText = "Ping URL of a check by its slug"
 	}
 	s.renderSettings(w, r, m, http.StatusOK, nil, settingsState{newKey: nk})
