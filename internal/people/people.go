@@ -157,6 +157,10 @@ func (r Role) CanSeeSecrets() bool { return permissions[r].secrets }
 // CanManageMembers: invite and remove members and change their roles. Owners and managers.
 func (r Role) CanManageMembers() bool { return permissions[r].members }
 
+// CanPublish: make the project's status page public or private and choose its checks. Owners
+// and managers, who run the team: what the project shows to the world is theirs to decide.
+func (r Role) CanPublish() bool { return permissions[r].members }
+
 // CanManageProject: rename, transfer and delete the project. Owners only.
 func (r Role) CanManageProject() bool { return permissions[r].project }
 

@@ -43,21 +43,21 @@ func TestNormalizeEmail(t *testing.T) {
 
 func TestRolePermissions(t *testing.T) {
 	tests := []struct {
-		role                                   Role
-		write, secrets, members, manageProject bool
+		role                                            Role
+		write, secrets, members, manageProject, publish bool
 	}{
-		{RoleOwner, true, true, true, true},
-		{RoleManager, true, true, true, false},
-		{RoleMember, true, true, false, false},
-		{RoleReadOnly, false, false, false, false},
-		{Role("admin"), false, false, false, false},
-		{Role(""), false, false, false, false},
+		{RoleOwner, true, true, true, true, true},
+		{RoleManager, true, true, true, false, true},
+		{RoleMember, true, true, false, false, false},
+		{RoleReadOnly, false, false, false, false, false},
+		{Role("admin"), false, false, false, false, false},
+		{Role(""), false, false, false, false, false},
 	}
 	for _, tt := range tests {
-		got := [4]bool{tt.role.CanWrite(), tt.role.CanSeeSecrets(), tt.role.CanManageMembers(), tt.role.CanManageProject()}
-		want := [4]bool{tt.write, tt.secrets, tt.members, tt.manageProject}
+		got := [5]bool{tt.role.CanWrite(), tt.role.CanSeeSecrets(), tt.role.CanManageMembers(), tt.role.CanManageProject(), tt.role.CanPublish()}
+		want := [5]bool{tt.write, tt.secrets, tt.members, tt.manageProject, tt.publish}
 		if got != want {
-			t.Errorf("%q: CanWrite, CanSeeSecrets, CanManageMembers, CanManageProject = %v, want %v", tt.role, got, want)
+			t.Errorf("%q: CanWrite, CanSeeSecrets, CanManageMembers, CanManageProject, CanPublish = %v, want %v", tt.role, got, want)
 		}
 	}
 }

@@ -34,6 +34,7 @@ var projectPages = []string{
 	"/projects/{project}/integrations/add/{$}",
 	"/projects/{project}/integrations/{id}/test/{$}",
 	"/projects/{project}/integrations/{id}/remove/{$}",
+	"/projects/{project}/status-page/{$}",
 }
 
 // stripPings is how many of its newest pings the checks page reads for the run strip of a

@@ -48,6 +48,9 @@ type detailsView struct {
 	Edit     nameForm
 	Timing   timingForm
 	Preview  *previewView
+	// Uptime is the last months' uptime (uptime.go), of check c.
+	Uptime []monthRow
+	c      *check.Check
 }
 
 // example is a ready-to-paste way to ping the check.
@@ -114,7 +117,7 @@ func (s *Server) handleDetails(w http.ResponseWriter, r *http.Request) {
 func (s *Server) detailsOf(c *check.Check, m *membership, r *http.Request) *detailsView {
 	now := s.now(m.Viewer)
 	sched, _ := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
-	view := &detailsView{membership: m, ID: m.ref(c.ID), uuid: c.ID, Name: c.Name, Slug: c.Slug, Tags: c.TagList(), Desc: c.Desc,
+	view := &detailsView{membership: m, c: c, ID: m.ref(c.ID), uuid: c.ID, Name: c.Name, Slug: c.Slug, Tags: c.TagList(), Desc: c.Desc,
 		Status: statusOf(c.ReportedStatus(now, asSchedule(sched), true)), LastPing: timeOf(c.LastPing, now),
 		Period: periodWords(c), Paused: c.Status == check.StatusPaused,
 		Edit:   nameForm{Name: c.Name, Slug: c.Slug, Tags: c.Tags, Desc: c.Desc},
@@ -205,6 +208,11 @@ func flipReason(reason string) string {
 // renderDetails renders the details page with its event log.
 func (s *Server) renderDetails(w http.ResponseWriter, r *http.Request, status int, view *detailsView, errs []fieldError) {
 	if err := s.loadLog(r, view.uuid, view); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var err error
+	if view.Uptime, err = s.monthlyUptime(r.Context(), view.c, s.acc.Now()); err != nil {
 		s.fail(w, r, err)
 		return
 	}

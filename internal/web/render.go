@@ -19,7 +19,7 @@ var files embed.FS
 
 // pageNames are the templates under templates/, each rendered inside layout.html.
 var pageNames = []string{"message", "login", "home", "sessions", "reset", "setpassword", "invite", "first",
-	"checks", "details", "ping", "channels", "settings", "profile"}
+	"checks", "details", "ping", "channels", "settings", "profile", "status", "statussettings"}
 
 // scriptNames are the dashboard's scripts under static/, served like the stylesheet under
 // hashed names; they only add to pages that work without them.
@@ -109,6 +109,9 @@ type page struct {
 	Data any
 	// Wide lets a page use the window's width (the dashboard's tables).
 	Wide bool
+	// Cache, when set, is the page's Cache-Control: for a page that is the same for every
+	// reader (the public status page). Unset, pages are never stored.
+	Cache string
 }
 
 // fieldView is one input with its label above, its hint, and its error next to it (GOV.UK's
@@ -147,6 +150,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Pages show who is signed in and carry one-time tokens: never stored by a cache.
 	h.Set("Cache-Control", "no-store")
+	if p.Cache != "" && status == http.StatusOK {
+		h.Set("Cache-Control", p.Cache)
+	}
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())

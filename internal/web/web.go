@@ -215,10 +215,11 @@ func (s *Server) routes() {
 	s.mux.HandleFunc(StaticPrefix, s.handleNotFound)
 	s.dashboardRoutes()
 	s.settingsRoutes()
+	s.statusRoutes()
 }
 
 // Mount combines the pages and the API into the one handler both edges serve: the home page,
-// /accounts/, /static/, /checks/ and the project pages (projectPages) go to the pages,
+// /accounts/, /static/, /checks/, /status/ and the project pages (projectPages) go to the pages,
 // everything else (the Prometheus URLs under /projects/ among it) to api, which keeps its own 404s
 // and its answers to every Healthchecks URL.
 func Mount(pages http.Handler, api http.Handler) http.Handler {
@@ -227,6 +228,7 @@ func Mount(pages http.Handler, api http.Handler) http.Handler {
 	mux.Handle(AccountsPrefix, pages)
 	mux.Handle(StaticPrefix, pages)
 	mux.Handle(ChecksPrefix, pages)
+	mux.Handle(StatusPrefix, pages)
 	for _, p := range append(projectPages[:len(projectPages):len(projectPages)], settingsPages...) {
 		mux.Handle(p, pages)
 	}
