@@ -18,6 +18,8 @@
 //	data-model version META                   SCHEMA                               version, min reader, history, lock (schema.go)
 //	accounts           USER#, EMAIL#, INVITE#, RESET#, SESSION#, TOKEN#; MEMBER# and OWNERS in PROJECT#<id>  (version 6; people.go)
 //	sign-in failures   LIMIT#<sha256 hex>     W#<window start, unix s>             n; TTL at the window's end (attempts.go)
+//	status page        PROJECT#<id>           STATUSPAGE                           key, public, chosen checks (version 12; statuspage.go)
+//	status page lookup STATUSKEY#<key>        STATUSPAGE                           a copy of the page (version 12)
 //
 // Indexes (global, all eventually consistent):
 //
@@ -108,6 +110,10 @@
 //	  Update           UpdateItem IF v = :read (state, list placement, TTL once final)
 //	  Due, Parked      Query unprocessed index (DELIVERY#DUE up to now; DELIVERY#PARKED#<project>)
 //	  MarkChannelError UpdateItem of the channel IF it exists in the project
+//	StatusPage         GetItem of the page, strongly consistent
+//	StatusPageByKey    GetItem of the lookup (eventually consistent; 0.5 units)
+//	PutStatusPage      GetItem of the page + TransactWriteItems [ConditionCheck project exists, page IF
+//	                     its key is as read, lookup IF free or the project's, the old lookup's delete]
 //	CreateProject      TransactWriteItems [project, key lookups each IF attribute_not_exists, badge lookup]
 //	CreateCheck,       TransactWriteItems [ConditionCheck project exists, Put IF attribute_not_exists
 //	  CreateChannel      (, the check's badge lookup)]
