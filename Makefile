@@ -63,7 +63,7 @@ build: bin/overdue functions
 
 # FUNCTIONS are the directories of functions/ built for Lambda (linux/arm64, provided.al2023):
 # add a function here (migrate, when it exists) and `make build` writes its bootstrap too.
-FUNCTIONS := api sweep notify migrate timer mailping
+FUNCTIONS := api sweep notify migrate timer mailping reports
 FUNCTION_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 .PHONY: functions

@@ -135,6 +135,8 @@ type Memory struct {
 	Timer   int `json:"timer"`
 	// MailPing is the mailping function's, deployed only with a PingDomain.
 	MailPing int `json:"mailping"`
+	// Reports is the reports function's.
+	Reports int `json:"reports"`
 }
 
 // Concurrency is the reserved concurrency of each function; 0 reserves none.
@@ -157,7 +159,7 @@ func devStage(name string) Stage {
 		LogLevel:         "info",
 		// The API answers people and their jobs: more memory is more CPU and lower latency.
 		// The sweep and the notifier are background work that waits on the network.
-		Memory:  Memory{API: 256, Sweep: 128, Notify: 128, Migrate: 256, Timer: 128, MailPing: 128},
+		Memory:  Memory{API: 256, Sweep: 128, Notify: 128, Migrate: 256, Timer: 128, MailPing: 128, Reports: 128},
 		Aliases: true,
 	}
 }
@@ -386,7 +388,7 @@ func (s Stage) validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("logLevel %q: want debug, info, warn or error", s.LogLevel))
 	}
-	for fn, mb := range map[string]int{"api": s.Memory.API, "sweep": s.Memory.Sweep, "notify": s.Memory.Notify, "migrate": s.Memory.Migrate, "timer": s.Memory.Timer, "mailping": s.Memory.MailPing} {
+	for fn, mb := range map[string]int{"api": s.Memory.API, "sweep": s.Memory.Sweep, "notify": s.Memory.Notify, "migrate": s.Memory.Migrate, "timer": s.Memory.Timer, "mailping": s.Memory.MailPing, "reports": s.Memory.Reports} {
 		if mb < 128 || mb > 10240 {
 			errs = append(errs, fmt.Errorf("memory.%s = %d MB: Lambda allows 128 to 10240", fn, mb))
 		}
@@ -450,7 +452,7 @@ func (s Stage) logRetention() (awslogs.RetentionDays, error) {
 
 // functions lists the Lambda functions this stage deploys, by their directory under Dist.
 func (s Stage) functions() []string {
-	fns := []string{"api", "sweep", "notify", "timer"}
+	fns := []string{"api", "sweep", "notify", "timer", "reports"}
 	if s.Migrate {
 		fns = append(fns, "migrate")
 	}

@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 func fakeDist(t *testing.T) string {
 	t.Helper()
 	dist := filepath.Join(testRoot, "dist")
-	for _, fn := range []string{"api", "sweep", "notify", "migrate", "timer", "mailping"} {
+	for _, fn := range []string{"api", "sweep", "notify", "migrate", "timer", "mailping", "reports"} {
 		p := filepath.Join(dist, fn, "bootstrap")
 		if _, err := os.Stat(p); err == nil {
 			continue

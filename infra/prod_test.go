@@ -19,7 +19,7 @@ func TestTracingAndConcurrency(t *testing.T) {
 		context map[string]any
 		want    map[string]any // function description -> ReservedConcurrentExecutions (nil: none)
 	}{
-		{devContext, map[string]any{"badge API": nil, "overdue checks": nil, "delivers flips": nil, "migrations": nil, "timer queue": nil}},
+		{devContext, map[string]any{"badge API": nil, "overdue checks": nil, "delivers flips": nil, "migrations": nil, "timer queue": nil, "reports and reminders": nil}},
 		{prodContext, map[string]any{"badge API": 100.0, "overdue checks": 2.0, "delivers flips": 10.0, "migrations": 2.0, "timer queue": 5.0}},
 		{fullContext, map[string]any{"badge API": 50.0, "overdue checks": 3.0, "delivers flips": nil, "migrations": nil, "timer queue": nil}},
 	} {
@@ -28,7 +28,7 @@ func TestTracingAndConcurrency(t *testing.T) {
 			expect(t, "tracing", func() {
 				s.ResourcePropertiesCountIs(jsii.String("AWS::Lambda::Function"), obj{
 					"Runtime": "provided.al2023", "TracingConfig": obj{"Mode": "Active"},
-				}, jsii.Number(5))
+				}, jsii.Number(6))
 			})
 			for what, want := range tc.want {
 				_, fn := s.function(t, what)

@@ -26,6 +26,8 @@ type Stack struct {
 	Sweep  *Sweep
 	Timers *Timers
 	Notify *Notify
+	// Reports mails people their reports and reminders (reports.go).
+	Reports *Reports
 	// MailPings is nil unless the stage has a PingDomain (see mailping.go).
 	MailPings *MailPings
 	// Migrate is nil unless the stage has Migrate set (see migrate.go).
@@ -80,12 +82,14 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 	// transports and the grants to send: the api function may only invoke it.
 	s.API.Function.AddEnvironment(jsii.String("NOTIFY_FUNCTION"), s.Notify.Live.FunctionArn(), nil)
 	s.Notify.Live.GrantInvoke(s.API.Function)
+	s.Reports = NewReports(s.Stack, "Reports", &ReportsProps{Stage: st, Data: s.Data, SiteRoot: s.API.URL})
 
 	functions := map[string]awslambda.IFunction{
-		"api":    s.API.Function,
-		"sweep":  s.Sweep.Function,
-		"notify": s.Notify.Function,
-		"timer":  s.Timers.Function,
+		"api":     s.API.Function,
+		"sweep":   s.Sweep.Function,
+		"notify":  s.Notify.Function,
+		"timer":   s.Timers.Function,
+		"reports": s.Reports.Function,
 	}
 	if st.PingDomain != "" {
 		s.MailPings = NewMailPings(s.Stack, "MailPings", &MailPingsProps{Stage: st, Data: s.Data})
@@ -116,7 +120,7 @@ func NewStack(scope constructs.Construct, props *StackProps) (*Stack, error) {
 		// the new code (the constructs hold the functions, their new versions and the live
 		// aliases moved onto them), and after everything else in the stack, so that a deploy failing
 		// anywhere else rolls back to old code over data that old code can still use.
-		s.Migrate.Contract.Node().AddDependency(s.API.Construct, s.Sweep.Construct, s.Timers.Construct, s.Notify.Construct, s.Alarms.Construct, s.Dashboard.Construct)
+		s.Migrate.Contract.Node().AddDependency(s.API.Construct, s.Sweep.Construct, s.Timers.Construct, s.Notify.Construct, s.Reports.Construct, s.Alarms.Construct, s.Dashboard.Construct)
 		if s.MailPings != nil {
 			s.Migrate.Contract.Node().AddDependency(s.MailPings.Construct)
 		}

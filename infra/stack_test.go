@@ -119,10 +119,10 @@ func TestFunctions(t *testing.T) {
 	for _, context := range []map[string]any{devContext, prodContext} {
 		s := synth(t, context)
 		t.Run(s.Stage.Name, func(t *testing.T) {
-			// Overdue's five functions (api, sweep, notify, migrate, timer); the CDK's
+			// Overdue's six functions (api, sweep, notify, migrate, timer, reports); the CDK's
 			// custom-resource provider adds one of its own, in Node.js.
-			if ids := s.goFunctions(); len(ids) != 5 {
-				t.Errorf("Go functions = %v, want 5 (api, sweep, notify, migrate, timer)", ids)
+			if ids := s.goFunctions(); len(ids) != 6 {
+				t.Errorf("Go functions = %v, want 6 (api, sweep, notify, migrate, timer, reports)", ids)
 			}
 			expect(t, "runtime and architecture", func() {
 				s.ResourcePropertiesCountIs(jsii.String("AWS::Lambda::Function"), obj{
@@ -130,7 +130,7 @@ func TestFunctions(t *testing.T) {
 					"Architectures": arr{"arm64"},
 					"Handler":       "bootstrap",
 					"LoggingConfig": obj{"LogGroup": assertions.Match_AnyValue()},
-				}, jsii.Number(5))
+				}, jsii.Number(6))
 			})
 			tableID, _ := s.only(t, "AWS::DynamoDB::Table")
 			secretID, _ := s.only(t, "AWS::SecretsManager::Secret")
@@ -271,6 +271,12 @@ func TestGrants(t *testing.T) {
 		{"delivers flips", []string{"dynamodb:UpdateItem", "dynamodb:GetRecords", "dynamodb:DescribeStream",
 			"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish", "sqs:SendMessage"},
 			[]string{"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"}},
+		// Reports: reads of people, projects, checks and flips; its cursor and mailing records;
+		// mail from the stage's sender. No secret (it reads no channel), nothing deleted.
+		{"reports and reminders", []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
+			"dynamodb:UpdateItem", "ses:SendEmail"},
+			[]string{"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:GetRecords", "dynamodb:DescribeTable",
+				"secretsmanager:GetSecretValue", "sns:Publish", "sqs:SendMessage", "lambda:InvokeFunction"}},
 		// Migration 8 seals channel values under the secret.
 		{"migrations", []string{"dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchWriteItem", "secretsmanager:GetSecretValue"},
 			[]string{"ses:SendEmail", "sns:Publish", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
@@ -299,6 +305,7 @@ func TestGrants(t *testing.T) {
 		{"overdue checks", []string{dynamo.DueIndex}},
 		{"timer queue", nil},
 		{"delivers flips", []string{dynamo.ProjectIndex, dynamo.UnprocessedIndex}},
+		{"reports and reminders", []string{dynamo.ProjectIndex}},
 		{"migrations", []string{dynamo.DueIndex, dynamo.ProjectIndex, dynamo.UnprocessedIndex}},
 	} {
 		var queried []string
@@ -549,9 +556,10 @@ func TestAlarms(t *testing.T) {
 		// sweep, data model refused, dead letters, notify lag, parked, 5xx rate, p99 latency,
 		// table throttles and system errors, sweep lag, SES bounces and complaints, timer dead
 		// letters, lag and queue age, ingestion unhealthy, errors and throttles of each function
-		{devContext, 16 + 2*5, ""},
-		{prodContext, 16 + 2*5, "oncall@example.org"},
-		{fullContext, 16 + 2*5, "ops@example.org"},
+		// (reports included)
+		{devContext, 16 + 2*6, ""},
+		{prodContext, 16 + 2*6, "oncall@example.org"},
+		{fullContext, 16 + 2*6, "ops@example.org"},
 	} {
 		s := synth(t, tc.context)
 		t.Run(s.Stage.Name, func(t *testing.T) {
@@ -798,12 +806,12 @@ func TestMigrate(t *testing.T) {
 	if expandID == "" || contractID == "" {
 		t.Fatalf("migrate resources by phase: %v, want expand and contract", phases)
 	}
-	if n := len(s.goFunctions()); n != 5 {
-		t.Errorf("%d Go functions, want 5 (api, sweep, notify, migrate, timer)", n)
+	if n := len(s.goFunctions()); n != 6 {
+		t.Errorf("%d Go functions, want 6 (api, sweep, notify, migrate, timer, reports)", n)
 	}
 	contract := s.resources("Custom::OverdueSchema")[contractID]
 	contractDeps, _ := contract["DependsOn"].([]any)
-	for _, what := range []string{"badge API", "overdue checks", "delivers flips", "timer queue"} {
+	for _, what := range []string{"badge API", "overdue checks", "delivers flips", "timer queue", "reports and reminders"} {
 		fnID, fn := s.function(t, what)
 		deps, _ := fn["DependsOn"].([]any)
 		if !slices.Contains(deps, any(expandID)) {
@@ -847,7 +855,7 @@ func TestMigrateRunsOnEveryDeploy(t *testing.T) {
 		return "", ""
 	}
 	dist := t.TempDir()
-	for _, fn := range []string{"api", "sweep", "notify", "migrate", "timer"} {
+	for _, fn := range []string{"api", "sweep", "notify", "migrate", "timer", "reports"} {
 		if err := os.MkdirAll(filepath.Join(dist, fn), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -38,7 +38,7 @@ cdk() {
 # without `make build`: the templates are the same but for the asset hashes.
 fake_dist() {
   local fn
-  for fn in api sweep notify migrate timer mailping; do
+  for fn in api sweep notify migrate timer mailping reports; do
     mkdir -p "$1/$fn"
     printf '#!/bin/sh\necho "placeholder for %s: run make build"\nexit 1\n' "$fn" >"$1/$fn/bootstrap"
     chmod +x "$1/$fn/bootstrap"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Deploys the dev stage into moto_server (the AWS emulator) the way a team deploys it into AWS:
 # `cdk bootstrap`, `cdk deploy Overdue-dev`, and `cdk diff` (which must find nothing left to
-# change); then checks through the AWS CLI that the table, the four functions, the two
-# schedules (sweep, notification retries), the stream subscription with its filter and
+# change); then checks through the AWS CLI that the table, the five functions, the three
+# schedules (sweep, notification retries, reports), the stream subscription with its filter and
 # dead-letter queue, the log groups, the ops topic and the SES feedback topic exist as
 # configured. Set SMOKE_TRACE=1 to
 # see when each cdk step starts.
@@ -100,10 +100,11 @@ resource() { # type -> physical IDs, one per line
     --query "StackResources[?ResourceType=='$1'].PhysicalResourceId" | tr '\t' '\n'
 }
 functions=$(resource AWS::Lambda::Function)
-expect "functions" 4 "$(grep -c . <<<"$functions")"
+expect "functions" 5 "$(grep -c . <<<"$functions")"
 sweep=""
 notify=""
 timer=""
+reports=""
 arns=""
 for fn in $functions; do
   cfg=$(awsq lambda get-function-configuration --function-name "$fn" \
@@ -117,21 +118,27 @@ for fn in $functions; do
   *"overdue checks"*) sweep=$fn ;;
   *"delivers flips"*) notify=$fn ;;
   *"timer queue"*) timer=$fn ;;
+  *"reports and reminders"*) reports=$fn ;;
   esac
 done
 [ -n "$sweep" ] || fail "no sweep function among: $functions"
 [ -n "$notify" ] || fail "no notify function among: $functions"
 [ -n "$timer" ] || fail "no timer function among: $functions"
+[ -n "$reports" ] || fail "no reports function among: $functions"
 
-# Two schedules: the sweep, and the notifier's retry of failed sends.
+# Three schedules: the sweep and the notifier's retry of failed sends each minute, the reports
+# every five minutes.
 rules=$(resource AWS::Events::Rule)
-expect "rules" 2 "$(grep -c . <<<"$rules")"
+expect "rules" 3 "$(grep -c . <<<"$rules")"
 targets=""
+schedules=""
 for rule in $rules; do
-  expect "$rule schedule" "rate(1 minute)" "$(awsq events describe-rule --name "$rule" --query ScheduleExpression)"
+  schedules="$schedules$(awsq events describe-rule --name "$rule" --query ScheduleExpression)
+"
   targets="$targets $(awsq events list-targets-by-rule --rule "$rule" --query 'Targets[0].Arn')"
 done
-for fn in "$sweep" "$notify"; do
+expect "schedules" "rate(1 minute) rate(1 minute) rate(5 minutes)" "$(grep . <<<"$schedules" | sort | tr '\n' ' ' | sed 's/ $//')"
+for fn in "$sweep" "$notify" "$reports"; do
   arn=$(tr ' ' '\n' <<<"$arns" | sed -n "s|^$fn=||p")
   case "$targets " in
   *" $arn "*) echo "cdk-smoke: ok: a rule invokes $fn" ;;
@@ -155,8 +162,8 @@ expect "sweep and timer function share the timer queue" "$timer_queue" \
 expect "timer queue is the stack's" 1 "$(grep -c "/${timer_queue##*/}\$" <<<"$queues")"
 timer_arn=$(awsq lambda list-event-source-mappings --function-name "$timer" --query 'EventSourceMappings[0].EventSourceArn')
 expect "timer function reads the timer queue" "${timer_queue##*/}" "${timer_arn##*:}"
-# The four functions' log groups and the API's access logs.
-expect "log retention (days)" "14 14 14 14 14" \
+# The five functions' log groups and the API's access logs.
+expect "log retention (days)" "14 14 14 14 14 14" \
   "$(awsq logs describe-log-groups --log-group-name-prefix "$stack-" --query 'logGroups[].retentionInDays' | tr '\t' ' ')"
 topics=$(resource AWS::SNS::Topic)
 topic=$(grep AlarmsTopic <<<"$topics" || true)

@@ -61,6 +61,8 @@ commands:
   user create --email E ...      create a user (--password-stdin, or a printed set-password link)
   user list                      list the users and their projects
   user reset-password --email E  print a one-time link to set a new password
+  user settings --email E [--tz ZONE] [--reports off|daily|weekly|monthly] [--reminders off|hourly|daily] [--name N]
+                                 show a user's settings, changing those given (email reports and reminders)
   token create --email E         create a personal API token for the user and print it once
   token list --email E           list the user's personal API tokens
   token revoke --email E --id ID  revoke a personal API token
@@ -135,6 +137,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			"create":         func() error { return cmdUserCreate(ctx, rest[1:], stdin, stdout, stderr) },
 			"list":           func() error { return cmdUserList(ctx, rest[1:], stdout, stderr) },
 			"reset-password": func() error { return cmdUserResetPassword(ctx, rest[1:], stdout, stderr) },
+			"settings":       func() error { return cmdUserSettings(ctx, rest[1:], stdout, stderr) },
 		})
 	case "token":
 		return subcommand("token", rest, stdout, map[string]func() error{
@@ -211,7 +214,7 @@ func subcommand(name string, args []string, stdout io.Writer, cmds map[string]fu
 
 func keys(m map[string]func() error) string {
 	out := ""
-	for _, k := range []string{"create", "list", "add", "members", "reset-password", "revoke", "overdue", "healthchecks"} {
+	for _, k := range []string{"create", "list", "add", "members", "reset-password", "settings", "revoke", "overdue", "healthchecks"} {
 		if _, ok := m[k]; ok {
 			if out != "" {
 				out += ", "

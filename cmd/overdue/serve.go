@@ -26,6 +26,7 @@ import (
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/mailping"
 	"github.com/overduehq/overdue/internal/notify"
+	"github.com/overduehq/overdue/internal/report"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/sqlite"
@@ -205,10 +206,23 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	disp := &notify.Dispatcher{Store: st, Deliveries: deliveries, Transports: transports,
 		Undeliverable: undeliverable, Notifier: notify.Console{W: stdout}, SiteRoot: root, Now: now, Logger: logger}
 
+	// Reports and reminders go out by email only: without an email transport there is nobody
+	// to send them to (the console is for the operator's one-time links).
+	var reports *report.Reporter
+	if email := transports[check.ChannelEmail]; email != nil {
+		ppl, err := peopleOf(st)
+		if err != nil {
+			return err
+		}
+		reports = &report.Reporter{Store: st, People: ppl, Mail: email, SiteRoot: root, Now: now, Logger: logger}
+	} else {
+		logger.Info("email reports and reminders are off: start with --smtp-host HOST (or --aws) and --email-from ADDRESS to send them")
+	}
+
 	loopCtx, stopLoops := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); sweepAndNotify(loopCtx, *interval, sw, canary, beat, disp, logger) }()
+	go func() { defer wg.Done(); sweepAndNotify(loopCtx, *interval, sw, canary, beat, disp, reports, logger) }()
 
 	if smtpLn != nil {
 		mail := mailping.NewServer(&mailping.Receiver{Store: st, Now: now, Domain: *pingDomain, Logger: logger})
@@ -447,11 +461,13 @@ func undeliverableKinds(transports map[string]notify.Transport) map[string]strin
 // again. A successful sweep pings the heartbeat (at most once a minute; a failure is logged by
 // Beat). Before each sweep the canary is pinged through the site root (every 10 s); the first
 // sweep that finds ingestion in an outage logs one error, the operator's alarm, and the first
-// that finds it recovered logs that.
-func sweepAndNotify(ctx context.Context, interval time.Duration, sw *sweep.Sweeper, canary, beat *sweep.Heartbeat, disp *notify.Dispatcher, logger *slog.Logger) {
+// that finds it recovered logs that. With reports (nil: none), the round then sends the email
+// reports and reminders that are due, at most once a minute of the reporter's clock.
+func sweepAndNotify(ctx context.Context, interval time.Duration, sw *sweep.Sweeper, canary, beat *sweep.Heartbeat, disp *notify.Dispatcher, reports *report.Reporter, logger *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	var alarm sweep.Alarm
+	var reported time.Time // when reports last ran, on the reporter's clock
 	for {
 		_ = canary.Beat(ctx) // a failure is what the sweep reads as an outage
 		if res, err := sw.Run(ctx); err != nil {
@@ -471,10 +487,29 @@ func sweepAndNotify(ctx context.Context, interval time.Duration, sw *sweep.Sweep
 		if _, err := disp.Run(ctx); err != nil && ctx.Err() == nil {
 			logger.Error("delivery failed", "error", err.Error())
 		}
+		if now := reportsDue(reports, reported); !now.IsZero() {
+			reported = now
+			if _, err := reports.Run(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("reports failed", "error", err.Error())
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// reportsDue is the reporter's time now if a minute of it has passed since last (or it went
+// back, as a test clock may), zero otherwise or without a reporter.
+func reportsDue(reports *report.Reporter, last time.Time) time.Time {
+	if reports == nil {
+		return time.Time{}
+	}
+	now := reports.Now()
+	if !last.IsZero() && now.Sub(last) < time.Minute && !now.Before(last) {
+		return time.Time{}
+	}
+	return now
 }

@@ -25,7 +25,7 @@ import (
 const rieMissing = "aws-lambda-rie not found at %s: `make test` builds it (or `make rie`), from the Go module proxy"
 
 // functions are the directories under functions/ whose bootstraps the tests run.
-var functions = []string{"api", "sweep", "notify", "migrate", "timer", "mailping"}
+var functions = []string{"api", "sweep", "notify", "migrate", "timer", "mailping", "reports"}
 
 // moduleRoot is the repository's root: the directory of the go.mod `go env` reports.
 var moduleRoot = sync.OnceValues(func() (string, error) {

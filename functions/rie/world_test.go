@@ -109,6 +109,9 @@ func (w *world) env(fn string) map[string]string {
 		env["OVERDUE_SECRET_KEY"] = secretKey // the ingestion canary's ID derives from it
 	case "mailping":
 		env["PING_DOMAIN"] = pingDomain
+	case "reports":
+		env["SITE_ROOT"] = "https://hc.example.com"
+		env["EMAIL_FROM"] = w.from
 	}
 	return env
 }

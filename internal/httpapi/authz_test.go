@@ -182,7 +182,7 @@ func TestRouteRoleTable(t *testing.T) {
 	type route struct {
 		method, path, body string
 		may                []string
-		userRoute          bool // projects, members, tokens: personal tokens only
+		userRoute          bool // projects, members, tokens, account: personal tokens only
 		projectScoped      bool // the URL names project A: an outsider gets 404
 	}
 	const (
@@ -239,6 +239,9 @@ func TestRouteRoleTable(t *testing.T) {
 		route{"GET", "/api/v3/tokens/", "", mayAnyUser, true, false},
 		route{"POST", "/api/v3/tokens/", `{"name":"ci"}`, mayAnyUser, true, false},
 		route{"DELETE", "/api/v3/tokens/" + T, "", mayAnyUser, true, false},
+
+		route{"GET", "/api/v3/account/", "", mayAnyUser, true, false},
+		route{"POST", "/api/v3/account/", `{"reports":"weekly"}`, mayAnyUser, true, false},
 	)
 
 	// One fixture is built; each case runs on a copy of its database.

@@ -217,6 +217,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/v3/projects/{project}/invitations/{id}", s.api(3, del(s.handleCancelInvitation)))
 	s.mux.HandleFunc("/api/v3/tokens/{$}", s.api(3, get(s.handleListTokens), post(s.handleCreateToken)))
 	s.mux.HandleFunc("/api/v3/tokens/{id}", s.api(3, del(s.handleRevokeToken)))
+	s.mux.HandleFunc("/api/v3/account/{$}", s.api(3, get(s.handleGetAccount), post(s.handleUpdateAccount)))
 
 	// Badges: project and tag badges are signed with the secret key; a check's own badge is
 	// addressed by its unguessable badge key. Methods are dispatched inside the handlers.

@@ -37,6 +37,14 @@ type User struct {
 	PasswordHash string
 	TimeZone     string // an IANA zone name; "" is UTC
 	Created      time.Time
+	// Reports is how often the user gets the email report (reports.go); "" is DefaultReports.
+	Reports ReportPeriod
+	// Reminders is how often the user is reminded while a check is down; "" is off.
+	Reminders ReminderPeriod
+	// ReportSlot and ReminderSlot are the last report and reminder slots the reporter has dealt
+	// with ("" for none yet): its cursor, state rather than settings (package report).
+	ReportSlot   string
+	ReminderSlot string
 }
 
 // HasPassword reports whether the user can sign in with a password.
@@ -60,6 +68,16 @@ func (u *User) Validate() error {
 	}
 	if u.Created.IsZero() {
 		return errors.New("user has no creation time")
+	}
+	switch u.Reports {
+	case "", ReportsOff, ReportsDaily, ReportsWeekly, ReportsMonthly:
+	default:
+		return fmt.Errorf("reports %q is not one of off, daily, weekly, monthly", u.Reports)
+	}
+	switch u.Reminders {
+	case "", RemindersOff, RemindersHourly, RemindersDaily:
+	default:
+		return fmt.Errorf("reminders %q is not one of off, hourly, daily", u.Reminders)
 	}
 	return nil
 }

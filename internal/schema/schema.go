@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 13
+const Current = 14
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -143,6 +143,11 @@ var migrations = []Migration{
 		Description: "the newest runs of each check kept with it, for the checks page (SQLite: checks.runs and checks.runs_n; " +
 			"DynamoDB: optional attributes of check items, nothing to migrate); checks whose runs are missing or behind " +
 			"have them rebuilt from their pings when next written",
+	},
+	{
+		Version: 14, MinReader: 7, Phase: Expand,
+		Description: "email reports and reminders: each user's periods and the reporter's cursor, and a record per mail sent " +
+			"(SQLite: new columns of users with defaults and a new table; DynamoDB: optional attributes of user items and a new item type, nothing to migrate)",
 	},
 }
 

@@ -36,6 +36,13 @@ type People interface {
 	// SetProfile replaces a user's display name and time zone ("" for none: UTC), which the
 	// caller has validated. ErrNotFound if the user is missing.
 	SetProfile(ctx context.Context, userID, name, timeZone string) error
+	// UpdateUser loads the user, calls fn, and writes what fn changed of Reports, Reminders,
+	// ReportSlot and ReminderSlot (data model 14); everything else stays as stored, whatever fn
+	// does to it (SetPasswordHash and SetProfile own the rest). If another UpdateUser wrote the user in
+	// between, the store loads it again and calls fn again (a bounded number of times), so fn
+	// must be free of side effects. An error from fn aborts without writing and is returned as
+	// is; a user Validate refuses is not written. ErrNotFound if the user is missing.
+	UpdateUser(ctx context.Context, id string, fn func(u *people.User) error) (*people.User, error)
 
 	// SetMembership gives the user the role in the project, creating the membership or changing
 	// its role (Created is kept from the first). ErrLastOwner if it demotes the last owner.
@@ -134,4 +141,13 @@ type People interface {
 	// ConsumeChallenge removes and returns the challenge with the ID hash if it has not expired
 	// at now; exactly once, like ConsumeInvitation.
 	ConsumeChallenge(ctx context.Context, idHash string, now time.Time) (*people.Challenge, error)
+	// ClaimMailing stores m if no mailing has its ID (user, kind and slot), with Version 1 (set
+	// in m too), and reports true. Otherwise it stores nothing and returns the existing record:
+	// of any number of concurrent claims of one slot, one wins. Records are kept
+	// people.MailingRetention after their creation.
+	ClaimMailing(ctx context.Context, m *people.Mailing) (claimed bool, existing *people.Mailing, err error)
+	// UpdateMailing writes m's Status, Attempts, NextAttempt, LastError and Updated if the stored
+	// record's Version is still m.Version, and increments m.Version. ErrConflict if it is not,
+	// ErrNotFound if there is no such record.
+	UpdateMailing(ctx context.Context, m *people.Mailing) error
 }

@@ -17,6 +17,7 @@
 //	delivery record    DELIVERY#<id>          DELIVERY                             one (flip, channel); TTL once final (delivery.go)
 //	data-model version META                   SCHEMA                               version, min reader, history, lock (schema.go)
 //	accounts           USER#, EMAIL#, INVITE#, RESET#, SESSION#, TOKEN#; MEMBER# and OWNERS in PROJECT#<id>  (version 6; people.go)
+//	mailing record     USER#<id>              MAILING#<kind>#<slot>                one report or reminder sent; TTL (version 14; mailing.go)
 //	sign-in failures   LIMIT#<sha256 hex>     W#<window start, unix s>             n; TTL at the window's end (attempts.go)
 //	status page        PROJECT#<id>           STATUSPAGE                           key, public, chosen checks (version 12; statuspage.go)
 //	status page lookup STATUSKEY#<key>        STATUSPAGE                           a copy of the page (version 12)

@@ -46,6 +46,9 @@ var steps = map[int]func(ctx context.Context, s *Store) error{
 	// Version 13 (the runs kept with a check) adds optional attributes of check items: a check
 	// without them has runs behind, which its next write rebuilds (UpdateCheck).
 	13: nil,
+	// Version 14 (reports and reminders) adds optional attributes to user items (absent: the
+	// defaults) and an item type (mailing.go): nothing to migrate.
+	14: nil,
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.

@@ -82,11 +82,19 @@ type userItem struct {
 	Created      int64  `dynamodbav:"cr,omitempty"`
 	GPK          string `dynamodbav:"gpk"`
 	GSK          string `dynamodbav:"gsk"`
+	// Reports, Reminders, ReportSlot, ReminderSlot and Version are data model 14's
+	// (mailing.go): absent on users no UpdateUser has written.
+	Reports      string `dynamodbav:"rp,omitempty"`
+	Reminders    string `dynamodbav:"rm,omitempty"`
+	ReportSlot   string `dynamodbav:"rs,omitempty"`
+	ReminderSlot string `dynamodbav:"ms,omitempty"`
+	Version      int64  `dynamodbav:"uv,omitempty"`
 }
 
 func (it *userItem) user() *people.User {
 	return &people.User{ID: it.ID, Email: it.Email, Name: it.Name, PasswordHash: it.PasswordHash,
-		TimeZone: it.TimeZone, Created: fromMicros(it.Created)}
+		TimeZone: it.TimeZone, Created: fromMicros(it.Created), Reports: people.ReportPeriod(it.Reports),
+		Reminders: people.ReminderPeriod(it.Reminders), ReportSlot: it.ReportSlot, ReminderSlot: it.ReminderSlot}
 }
 
 type emailItem struct {
@@ -238,7 +246,8 @@ func (p *People) CreateUser(ctx context.Context, u *people.User) error {
 		return fmt.Errorf("create user %s: %w", u.ID, err)
 	}
 	ui := marshal(&userItem{PK: userPrefix + u.ID, SK: userSK, ID: u.ID, Email: u.Email, Name: u.Name,
-		PasswordHash: u.PasswordHash, TimeZone: u.TimeZone, Created: micros(u.Created), GPK: usersGPK, GSK: userSK})
+		PasswordHash: u.PasswordHash, TimeZone: u.TimeZone, Created: micros(u.Created), GPK: usersGPK, GSK: userSK,
+		Reports: string(u.Reports), Reminders: string(u.Reminders), ReportSlot: u.ReportSlot, ReminderSlot: u.ReminderSlot})
 	ei := marshal(&emailItem{PK: emailPrefix + u.Email, SK: emailSK, UserID: u.ID})
 	err := p.transact(ctx, []types.TransactWriteItem{
 		{Put: &types.Put{Item: ui, ConditionExpression: notExists, ExpressionAttributeNames: pkNames}},

@@ -54,6 +54,10 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"ConcurrentFactorUse", testConcurrentFactorUse},
 		{"RecoveryCodes", testRecoveryCodes},
 		{"Challenges", testChallenges},
+		{"UserSettings", testUserSettings},
+		{"ConcurrentUserUpdates", testConcurrentUserUpdates},
+		{"Mailings", testMailings},
+		{"ConcurrentMailingClaims", testConcurrentMailingClaims},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

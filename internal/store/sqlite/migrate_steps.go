@@ -24,6 +24,7 @@ var steps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	11: addSecondFactors,
 	12: addStatusPages,
 	13: addCheckRuns,
+	14: addReports,
 }
 
 // addPingBodySize is version 2, an expand step: pings gain body_size, the body's length in

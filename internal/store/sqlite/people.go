@@ -90,12 +90,13 @@ var _ store.People = (*People)(nil)
 // of the data model (version 6), which Open has checked.
 func (s *Store) People() *People { return &People{s: s} }
 
-const userSelect = `SELECT id, email, name, password_hash, tz, created FROM users`
+const userSelect = `SELECT id, email, name, password_hash, tz, created, reports, reminders, report_slot, reminder_slot FROM users`
 
 func scanUser(sc scanner) (*people.User, error) {
 	var u people.User
 	var created sql.NullInt64
-	if err := sc.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.TimeZone, &created); err != nil {
+	if err := sc.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.TimeZone, &created,
+		&u.Reports, &u.Reminders, &u.ReportSlot, &u.ReminderSlot); err != nil {
 		return nil, err
 	}
 	u.Created = fromInstant(created)
@@ -108,8 +109,10 @@ func (p *People) CreateUser(ctx context.Context, u *people.User) error {
 		return fmt.Errorf("create user: %w", err)
 	}
 	err := p.s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, name, password_hash, tz, created)
-			VALUES (?, ?, ?, ?, ?, ?)`, u.ID, u.Email, u.Name, u.PasswordHash, u.TimeZone, instant(u.Created).Int64)
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, name, password_hash, tz, created,
+			reports, reminders, report_slot, reminder_slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Email, u.Name, u.PasswordHash, u.TimeZone, instant(u.Created).Int64,
+			string(u.Reports), string(u.Reminders), u.ReportSlot, u.ReminderSlot)
 		return dbErr(err)
 	})
 	if err != nil {
@@ -182,6 +185,38 @@ func (p *People) SetProfile(ctx context.Context, userID, name, timeZone string) 
 		return fmt.Errorf("set profile of user %s: %w", userID, err)
 	}
 	return nil
+}
+
+// UpdateUser runs fn on the user and writes the settings and cursors it owns, in one write
+// transaction, which no other writer can interleave with.
+func (p *People) UpdateUser(ctx context.Context, id string, fn func(u *people.User) error) (*people.User, error) {
+	var out *people.User
+	var fnErr error
+	err := p.s.write(ctx, func(tx *sql.Tx) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, userSelect+` WHERE id = ?`, id))
+		if err != nil {
+			return dbErr(err)
+		}
+		orig := *u
+		if fnErr = fn(u); fnErr != nil {
+			return fnErr
+		}
+		u.ID, u.Email, u.Name, u.PasswordHash, u.TimeZone, u.Created = orig.ID, orig.Email, orig.Name, orig.PasswordHash, orig.TimeZone, orig.Created
+		if err := u.Validate(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET reports = ?, reminders = ?, report_slot = ?, reminder_slot = ?
+			WHERE id = ?`, string(u.Reports), string(u.Reminders), u.ReportSlot, u.ReminderSlot, id)
+		out = u
+		return err
+	})
+	if fnErr != nil {
+		return nil, fnErr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update user %s: %w", id, err)
+	}
+	return out, nil
 }
 
 // lastOwner reports whether userID is the only owner of projectID, inside tx (a write
