@@ -172,8 +172,16 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	svc.Mailer, svc.SiteRoot = mailer, root
 	tester := &notify.Tester{Transports: transports, Undeliverable: undeliverable, SiteRoot: root}
+	// Ping intake's counts, for the ingestion health: one process takes the pings and sweeps,
+	// so they are kept in memory.
+	var intake *sweep.MemoryIngestLog
+	var counter httpapi.PingCounter
+	if !*noCanary {
+		intake = &sweep.MemoryIngestLog{}
+		counter = &sweep.IngestCounter{Log: intake, Now: now, Every: -1}
+	}
 	api := httpapi.New(httpapi.Config{Store: st, Now: now, SiteRoot: root, Logger: logger, SecretKey: secret,
-		Deliveries: deliveries, Undeliverable: undeliverable, Tester: tester, Accounts: svc})
+		Deliveries: deliveries, Undeliverable: undeliverable, Tester: tester, Accounts: svc, PingCounter: counter})
 	pages, err := servePages(ctx, st, root, *proxyHeader, mailer, logger, stdout, tester, undeliverable, func(c *web.Config) {
 		c.OIDC, c.TrustedHeader = oidc, trusted
 		c.BadgeURL = api.BadgeURL
@@ -198,6 +206,7 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			return err
 		}
+		ingestion.Log = intake
 		sw.Ingestion = ingestion
 		canary = &sweep.Heartbeat{URL: root + "/ping/" + ingestion.CanaryID, Every: ingestion.Every, Now: now}
 	}
@@ -477,8 +486,8 @@ func sweepAndNotify(ctx context.Context, interval time.Duration, sw *sweep.Sweep
 		} else {
 			switch raised, cleared := alarm.Observe(res); {
 			case raised:
-				logger.Error("ingestion unhealthy: the canary's pings stopped arriving; timeouts that this could cause are held, not alerted",
-					"since", res.Outage.Start)
+				logger.Error("ingestion unhealthy: pings are not reaching the store; timeouts that this could cause are held, not alerted",
+					"since", res.Outage.Start, "cause", res.Outage.Cause)
 			case cleared:
 				logger.Warn("ingestion recovered: held checks get one period to ping before they go down")
 			}

@@ -39,6 +39,7 @@ import (
 	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store/dynamo"
+	"github.com/overduehq/overdue/internal/sweep"
 	"github.com/overduehq/overdue/internal/web"
 )
 
@@ -120,6 +121,9 @@ func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger,
 		// The notify function delivers every kind but shell, which runs commands on a host of
 		// its own (overdue serve --shell-channels).
 		Undeliverable: map[string]string{notify.ChannelShell: notify.ShellUndeliverable},
+		// Ping intake's counts, in the table for the sweep and timer functions' ingestion
+		// health: written at most every 5 s per instance, a failure within a second.
+		PingCounter: &sweep.IngestCounter{Log: st.IngestLog(), Now: now, Logger: log},
 	})
 	pages, err := web.New(web.Config{Accounts: acc, SiteRoot: cfg.SiteRoot, Logger: log,
 		Limiter: web.NewLimiter(web.DefaultLimits, st.Attempts()), Checks: st, OIDC: sso, BadgeURL: api.BadgeURL})

@@ -20,10 +20,11 @@
 //
 // With SITE_ROOT set (the stage's public URL, as the api function hands it out), each run first
 // pings the ingestion canary through it, as a job would (internal/sweep, Ingestion): a check of
-// its own, created at the first run, whose stored pings record when ping intake worked. A
-// timeout whose ping window saw an outage of intake is held (its check reported unknown), not
-// sent down; every run reports IngestionUnhealthy (1 while an outage lasts, else 0), which the
-// stack alarms on once per outage.
+// its own, created at the first run, whose stored pings record when ping intake worked. With it,
+// the sweep reads the api function's counts of ping requests (failed ones, and the rate against
+// its usual). A timeout whose ping window saw an outage of intake is held (its check reported
+// unknown), not sent down; every run reports IngestionUnhealthy (1 while an outage lasts, else
+// 0), which the stack alarms on once per outage.
 //
 // Environment: TABLE_NAME, LOG_LEVEL, SECRET_ARN (or OVERDUE_SECRET_KEY: the canary's ID derives
 // from the signing secret), SITE_ROOT (optional: no canary without it), INGESTION_TOLERANCE
@@ -150,7 +151,7 @@ func (h *handler) pingCanary(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("ingestion canary: %w", err)
 		}
-		in.Tolerance = c.tolerance
+		in.Tolerance, in.Log = c.tolerance, h.root.Store.IngestLog()
 		h.sweeper.Ingestion = in
 		c.beat = &sweep.Heartbeat{URL: strings.TrimRight(c.site, "/") + "/ping/" + in.CanaryID, Now: h.root.Now}
 	}
@@ -172,7 +173,7 @@ func (h *handler) reportIngestion(ctx context.Context, res sweep.Result) {
 		h.root.Metrics.Put(lambdaenv.IngestionUnhealthyMetric, "Count", v)
 	}
 	if unhealthy {
-		h.root.Log.ErrorContext(ctx, "ingestion unhealthy: the canary's pings stopped arriving; timeouts that this could cause are held, not alerted",
-			"since", res.Outage.Start, "held", res.Held)
+		h.root.Log.ErrorContext(ctx, "ingestion unhealthy: pings are not reaching the table; timeouts that this could cause are held, not alerted",
+			"since", res.Outage.Start, "cause", res.Outage.Cause, "held", res.Held)
 	}
 }

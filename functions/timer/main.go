@@ -17,8 +17,10 @@
 // TimerLag metric (Embedded Metric Format, namespace Overdue).
 //
 // A timer fired while Overdue's own ping intake has an outage (the ingestion canary the sweep
-// pings has gone quiet) is held like the sweep holds it (internal/sweep, Ingestion): the check is
-// reported unknown, not sent down. The function reads the canary's pings at most every 5 s.
+// pings has gone quiet, or the api function's counts show failed pings or a ping rate far below
+// its usual) is held like the sweep holds it (internal/sweep, Ingestion): the check is
+// reported unknown, not sent down. The function reads the canary's pings and the counts at most
+// every 5 s.
 //
 // Environment: TABLE_NAME, TIMER_QUEUE_URL, LOG_LEVEL, SECRET_ARN (or OVERDUE_SECRET_KEY: the
 // canary's ID derives from the signing secret), INGESTION_TOLERANCE (optional, default 150s).
@@ -78,7 +80,8 @@ func newHandler(root *lambdaenv.Root, rearm sweep.Timers, tolerance time.Duratio
 		rearm:   rearm,
 	}
 	if root.Secret != nil {
-		h.sweeper.Ingestion = &sweep.Ingestion{CanaryID: sweep.CanaryID(root.Secret), Every: lambdaenv.CanaryEvery, Tolerance: tolerance}
+		h.sweeper.Ingestion = &sweep.Ingestion{CanaryID: sweep.CanaryID(root.Secret), Every: lambdaenv.CanaryEvery, Tolerance: tolerance,
+			Log: root.Store.IngestLog()}
 	}
 	return h
 }

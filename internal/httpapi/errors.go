@@ -73,5 +73,7 @@ func (s *Server) writePingError(w http.ResponseWriter, r *http.Request, err erro
 	if status >= http.StatusInternalServerError {
 		s.log.ErrorContext(r.Context(), "ping failed", append(attrs, slog.Any("error", err))...)
 	}
+	// A refused ping (not found, a bad URL) is ping intake working; a server error is not.
+	s.countPing(r.Context(), status >= http.StatusInternalServerError)
 	writeBody(w, status, msg)
 }

@@ -166,11 +166,19 @@ func (s *Server) ping(w http.ResponseWriter, r *http.Request, t pingTarget) {
 		h.Set("Ping-Body-Limit", strconv.Itoa(s.bodyLimit))
 	}
 	h.Set("Access-Control-Allow-Origin", "*")
+	s.countPing(r.Context(), false)
 	if created {
 		writeBody(w, http.StatusCreated, "Created")
 		return
 	}
 	writeBody(w, http.StatusOK, "OK")
+}
+
+// countPing counts one ping request for the ingestion health, when a counter is set.
+func (s *Server) countPing(ctx context.Context, failed bool) {
+	if s.pingCounter != nil {
+		s.pingCounter.CountPing(ctx, failed)
+	}
 }
 
 // checkBySlug finds the one check with slug in the project whose ping key is pingKey, creating it

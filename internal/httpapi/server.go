@@ -8,6 +8,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"io"
 	"log/slog"
@@ -82,6 +83,15 @@ type Config struct {
 	Accounts *account.Service
 	// Rand is the source of new project keys (crypto/rand.Reader in production, the default).
 	Rand io.Reader
+	// PingCounter, when set, counts every ping request answered, and whether it was answered
+	// with a server error, for the ingestion health (sweep.IngestCounter).
+	PingCounter PingCounter
+}
+
+// PingCounter counts ping requests for the ingestion health: failed when the request was
+// answered with a server error (the ping could not be recorded).
+type PingCounter interface {
+	CountPing(ctx context.Context, failed bool)
 }
 
 // Server is the API handler. Build it with New.
@@ -100,6 +110,7 @@ type Server struct {
 	tester        ChannelTester
 	accounts      *account.Service
 	rand          io.Reader
+	pingCounter   PingCounter
 	mux           *http.ServeMux
 
 	probeInterval time.Duration
@@ -122,6 +133,7 @@ func New(cfg Config) *Server {
 		tester:        cfg.Tester,
 		accounts:      cfg.Accounts,
 		rand:          cfg.Rand,
+		pingCounter:   cfg.PingCounter,
 		mux:           http.NewServeMux(),
 
 		probeInterval: cfg.StatusProbeInterval,

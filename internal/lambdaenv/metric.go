@@ -15,7 +15,8 @@ import (
 // looked at it, in milliseconds, the largest of each invocation's batch.
 //
 // IngestionUnhealthyMetric is what each sweep found of ping intake: 1 while an outage lasts (the
-// canary's pings stopped arriving), 0 otherwise. The stack alarms on it.
+// canary's pings stopped arriving, or the api function's counts show failed pings or a ping rate
+// far below its usual), 0 otherwise. The stack alarms on it.
 const (
 	SweepLagMetric           = "SweepLag"
 	TimerLagMetric           = "TimerLag"

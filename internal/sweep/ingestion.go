@@ -30,12 +30,18 @@ type Ingestion struct {
 	Every time.Duration
 	// Tolerance is the longest gap between canary pings that is not an outage (default 3×Every).
 	Tolerance time.Duration
+	// Log, when set, adds ping intake's counts (IngestCounter) to the canary: minutes in which
+	// many ping requests failed (a store in trouble), and a ping rate far below its usual (pings
+	// lost before they reach Overdue), are outages too (see judgeIntake). Nil: the canary alone.
+	Log store.IngestLog
 }
 
 // Outage is a period in which ingestion is not known to have worked. End is the zero Time while
 // it lasts.
 type Outage struct {
 	Start, End time.Time
+	// Cause names the signals that saw it (CauseCanary, CauseFailed, CauseRate), comma-separated.
+	Cause string
 }
 
 // Ongoing reports whether the outage lasts still.
@@ -44,11 +50,25 @@ func (o Outage) Ongoing() bool { return o.End.IsZero() }
 // canaryHistory is how many of the canary's newest pings are read: the store keeps 100.
 const canaryHistory = 100
 
-// Outages reads the canary's pings and returns the outages they show, newest first. Without any
-// canary ping yet (a fresh install) it finds none: nothing is held until the canary has been
-// seen working once. The history is the canary's stored pings, so it reaches back about 100
-// canary intervals.
+// Outages reads the canary's pings and returns the outages they show, newest first, with those
+// ping intake's counts show when Log is set (overlapping ones merged). Without any canary ping
+// yet (a fresh install) the canary shows none: nothing is held for it until it has been seen
+// working once. The history is the canary's stored pings, so it reaches back about 100 canary
+// intervals; the counts' reaches back an hour.
 func (in *Ingestion) Outages(ctx context.Context, st store.Store, now time.Time) ([]Outage, error) {
+	out, err := in.canaryOutages(ctx, st, now)
+	if err != nil || in.Log == nil {
+		return out, err
+	}
+	intake, err := in.intakeOutages(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	return merge(append(out, intake...)), nil
+}
+
+// canaryOutages reads the canary's pings and returns the outages they show, newest first.
+func (in *Ingestion) canaryOutages(ctx context.Context, st store.Store, now time.Time) ([]Outage, error) {
 	pings, err := st.Pings(ctx, in.CanaryID, canaryHistory)
 	if err != nil {
 		return nil, fmt.Errorf("read canary %s: %w", in.CanaryID, err)
@@ -58,7 +78,7 @@ func (in *Ingestion) Outages(ctx context.Context, st store.Store, now time.Time)
 	later, ongoing := now, true // the instant after the ping looked at: now, then the newer ping
 	for _, p := range pings {   // newest first
 		if later.Sub(p.Created) > tol {
-			o := Outage{Start: p.Created}
+			o := Outage{Start: p.Created, Cause: CauseCanary}
 			if !ongoing {
 				o.End = later
 			}
@@ -84,7 +104,9 @@ func (in *Ingestion) tolerance() time.Duration {
 // have had with a ping at the recovery. When that deadline has passed already (a period of
 // working ingestion went by without a ping), the check goes down.
 func (in *Ingestion) hold(c *check.Check, sched check.Schedule, outages []Outage, now time.Time) (bool, time.Time) {
-	due := c.AlertAfter
+	// The deadline by the check's last ping, not its AlertAfter: once held, that is the end of
+	// the hold, and the ping window must stay where the missed pings were due.
+	due := c.GoingDownAfter(sched)
 	from := due.Add(-c.Grace - in.Every)
 	for _, o := range outages {
 		if !o.Ongoing() && !o.End.After(from) || o.Start.After(due) {

@@ -26,9 +26,9 @@ func TestOutages(t *testing.T) {
 		now  time.Time
 		want []Outage
 	}{
-		{t0.Add(80 * time.Second), nil},                                    // 20 s since the last: within 30 s
-		{t0.Add(91 * time.Second), []Outage{{Start: t0.Add(time.Minute)}}}, // 31 s: ongoing
-		{t0.Add(4 * time.Minute), []Outage{{Start: t0.Add(time.Minute)}}},  // still
+		{t0.Add(80 * time.Second), nil}, // 20 s since the last: within 30 s
+		{t0.Add(91 * time.Second), []Outage{{Start: t0.Add(time.Minute), Cause: CauseCanary}}}, // 31 s: ongoing
+		{t0.Add(4 * time.Minute), []Outage{{Start: t0.Add(time.Minute), Cause: CauseCanary}}},  // still
 	} {
 		got, err := in.Outages(t.Context(), st, tt.now)
 		if err != nil {
@@ -40,7 +40,7 @@ func TestOutages(t *testing.T) {
 	}
 	ping(t, st, "canary", t0.Add(5*time.Minute))
 	got, err := in.Outages(t.Context(), st, t0.Add(5*time.Minute+5*time.Second))
-	if want := []Outage{{Start: t0.Add(time.Minute), End: t0.Add(5 * time.Minute)}}; err != nil || !cmp.Equal(want, got) {
+	if want := []Outage{{Start: t0.Add(time.Minute), End: t0.Add(5 * time.Minute), Cause: CauseCanary}}; err != nil || !cmp.Equal(want, got) {
 		t.Errorf("Outages after the recovery = %v, %v; want %v", got, err, want)
 	}
 }
@@ -69,8 +69,16 @@ func TestHold(t *testing.T) {
 		{"outage ongoing", ongoing, due.Add(time.Second), true, due.Add(31 * time.Second)},
 		{"outage ended: resumed a period after the recovery", ended, t0.Add(7*time.Minute + 2*time.Second), true, t0.Add(13 * time.Minute)},
 		{"resumed deadline passed too", ended, t0.Add(13 * time.Minute), false, time.Time{}},
+		{"looked at again well after the recovery, before the resumed deadline", ended, t0.Add(12 * time.Minute), true, t0.Add(13 * time.Minute)},
 	} {
 		hold, until := in.hold(c, nil, tt.outages, tt.now)
+		if hold != tt.hold || !until.Equal(tt.until) {
+			t.Errorf("%s: hold = %v until %v, want %v until %v", tt.name, hold, until, tt.hold, tt.until)
+		}
+		// Held once already (AlertAfter moved on): judged on the same ping window.
+		held := *c
+		held.AlertAfter = tt.now.Add(-time.Second)
+		hold, until = in.hold(&held, nil, tt.outages, tt.now)
 		if hold != tt.hold || !until.Equal(tt.until) {
 			t.Errorf("%s: hold = %v until %v, want %v until %v", tt.name, hold, until, tt.hold, tt.until)
 		}
