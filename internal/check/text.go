@@ -15,6 +15,9 @@ const (
 	MaxTagsLen = 500
 	// MaxProjectName is the longest project name (Healthchecks' Project.name).
 	MaxProjectName = 200
+	// MaxKeywordLen is the longest keyword list (start_kw, success_kw, failure_kw), in
+	// characters: Healthchecks' API schema.
+	MaxKeywordLen = 200
 )
 
 // FieldError is a check field that cannot be stored. Its message is the field's name followed by

@@ -21,7 +21,7 @@ import (
 // friends), which ?create=1 and the CLI apply too.
 const (
 	maxScheduleLen = 100
-	maxKeywordLen  = 200
+	maxKeywordLen  = check.MaxKeywordLen
 	minPeriod      = 60       // seconds, for timeout and grace
 	maxPeriod      = 31536000 // seconds (365 days)
 )

@@ -264,7 +264,8 @@ func TestBrowserCheckLifecycle(t *testing.T) {
 }
 
 // TestBrowserWebhookChannel adds a webhook channel from the integrations page and sends a test
-// notification, which a loopback receiver gets.
+// notification, which a loopback receiver gets; then assigns the channel to a check and sets the
+// check's allowed methods and keyword filters from its details page.
 func TestBrowserWebhookChannel(t *testing.T) {
 	got := make(chan string, 4)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -309,6 +310,26 @@ func TestBrowserWebhookChannel(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the receiver got nothing")
 	}
+	// Assign the channel to a check, and make the check count POST requests only, from its
+	// details page.
+	e.addCheck(idBackup, "Nightly backup", "backup", "", check.StatusUp)
+	act(t, ctx, "assign the webhook to a check",
+		chromedp.Navigate(e.srv.URL+"/checks/"+idBackup+"/details/"),
+		chromedp.WaitVisible(`#channels`),
+		chromedp.Click(`#channels`),
+		chromedp.Click(`form[action$="/channels/"] button[type=submit]`),
+		chromedp.WaitVisible(`input#channels[checked]`))
+	act(t, ctx, "allow POST only, with keywords",
+		chromedp.Click(`#methods-post`),
+		chromedp.Click(`#filter_http_body`),
+		chromedp.SendKeys(`#failure_kw`, "ERROR"),
+		chromedp.Click(`form[action$="/filters/"] button[type=submit]`),
+		chromedp.WaitVisible(`input#methods-post[checked]`))
+	c, err := e.st.Check(t.Context(), idBackup)
+	if err != nil || len(c.Channels) != 1 || c.Methods != "POST" || !c.FilterHTTPBody || c.FailureKw != "ERROR" {
+		t.Fatalf("after the forms: %+v, %v; want the webhook assigned, POST only, failure keyword ERROR in HTTP bodies", c, err)
+	}
+	screenshot(t, ctx, "details-filters")
 }
 
 // TestBrowserSettingsAndAccount creates an API key on the project settings page and sees it

@@ -51,6 +51,8 @@ func (s *Server) dashboardRoutes() {
 	s.mux.HandleFunc("GET /checks/{code}/preview/{$}", s.handlePreview)
 	s.mux.HandleFunc("POST /checks/{code}/name/{$}", s.handleEditName)
 	s.mux.HandleFunc("POST /checks/{code}/timeout/{$}", s.handleEditTimeout)
+	s.mux.HandleFunc("POST /checks/{code}/filters/{$}", s.handleEditFilters)
+	s.mux.HandleFunc("POST /checks/{code}/channels/{$}", s.handleEditChannels)
 	s.mux.HandleFunc("POST /checks/{code}/pause/{$}", s.handlePause)
 	s.mux.HandleFunc("POST /checks/{code}/resume/{$}", s.handleResume)
 	s.mux.HandleFunc("POST /checks/{code}/remove/{$}", s.handleRemove)

@@ -49,8 +49,11 @@ type detailsView struct {
 	Timing   timingForm
 	Preview  *previewView
 	// Uptime is the last months' uptime (uptime.go), of check c.
-	Uptime []monthRow
-	c      *check.Check
+	Uptime   []monthRow
+	c        *check.Check
+	Filters  filtersForm
+	Channels []channelChoice // the project's, for members who may see the check's channels (filters.go)
+	assigned []string        // the channels ticked: the check's, or as posted
 }
 
 // example is a ready-to-paste way to ping the check.
@@ -120,8 +123,9 @@ func (s *Server) detailsOf(c *check.Check, m *membership, r *http.Request) *deta
 	view := &detailsView{membership: m, c: c, ID: m.ref(c.ID), uuid: c.ID, Name: c.Name, Slug: c.Slug, Tags: c.TagList(), Desc: c.Desc,
 		Status: statusOf(c.ReportedStatus(now, asSchedule(sched), true)), LastPing: timeOf(c.LastPing, now),
 		Period: periodWords(c), Paused: c.Status == check.StatusPaused,
-		Edit:   nameForm{Name: c.Name, Slug: c.Slug, Tags: c.Tags, Desc: c.Desc},
-		Timing: timingForm{Kind: "simple", Period: durationWords(c.Timeout), Grace: durationWords(c.Grace), Schedule: "0 * * * *", TZ: c.TZ}}
+		Edit:    nameForm{Name: c.Name, Slug: c.Slug, Tags: c.Tags, Desc: c.Desc},
+		Timing:  timingForm{Kind: "simple", Period: durationWords(c.Timeout), Grace: durationWords(c.Grace), Schedule: "0 * * * *", TZ: c.TZ},
+		Filters: filtersOf(c), assigned: c.Channels}
 	if c.Kind != check.KindSimple {
 		view.Timing.Kind, view.Timing.Schedule = "schedule", c.Schedule
 	}
@@ -213,6 +217,10 @@ func (s *Server) renderDetails(w http.ResponseWriter, r *http.Request, status in
 	}
 	var err error
 	if view.Uptime, err = s.monthlyUptime(r.Context(), view.c, s.acc.Now()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err = s.loadChannels(r, view); err != nil {
 		s.fail(w, r, err)
 		return
 	}
