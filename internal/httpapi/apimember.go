@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/people"
@@ -189,7 +189,9 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request, _ int) {
 		s.writeAPIError(w, r, &clientError{http.StatusConflict, "they are a member of the project already: change their role instead"})
 		return
 	case err != nil && inv != nil:
-		s.log.WarnContext(ctx, "invitation mail not sent", "project", c.project.ID, slog.Any("error", err))
+		// The invitee's address is cut out of the mailer's error, as the settings page does.
+		s.log.WarnContext(ctx, "invitation mail not sent", "project", c.project.ID,
+			"error", strings.ReplaceAll(err.Error(), inv.Invitation.Email, "<invitee>"))
 		warning = "the invitation mail could not be sent: give them the link"
 	case err != nil:
 		s.writeAPIError(w, r, fmt.Errorf("invite to project %s: %w", c.project.ID, err))

@@ -215,3 +215,29 @@ func TestInvitationsAPI(t *testing.T) {
 		t.Errorf("owner cancels an owner invitation = %d %s, want 204", rec.Code, rec.Body)
 	}
 }
+
+// failingMailer refuses every mail the way an SMTP server does, naming the recipient.
+type failingMailer struct{}
+
+func (failingMailer) SendMail(_ context.Context, m account.Mail) error {
+	return errors.New("550 5.1.1 <" + m.To + ">: recipient address rejected")
+}
+
+// TestInviteMailFailureLogsNoAddress: when the invitation mail fails, the answer carries the
+// link for the inviter and a warning, and the log says why without the invitee's address.
+func TestInviteMailFailureLogsNoAddress(t *testing.T) {
+	f := newPeopleFixture(t)
+	f.svc.Mailer = failingMailer{}
+	rec := f.do("POST", "/api/v3/projects/"+f.project.ID+"/members/", `{"email":"dana.secret@example.org","role":"member"}`,
+		"Authorization", "Bearer "+f.tokens[cOwner])
+	if rec.Code != 201 || !strings.Contains(rec.Body.String(), `"link"`) || !strings.Contains(rec.Body.String(), "could not be sent") {
+		t.Fatalf("invite with a failing mailer = %d %s, want 201 with the link and a warning", rec.Code, rec.Body)
+	}
+	logs := f.logs.String()
+	if !strings.Contains(logs, "invitation mail not sent") || !strings.Contains(logs, "recipient address rejected") {
+		t.Errorf("logs = %q, want the failure and its reason", logs)
+	}
+	if strings.Contains(logs, "dana.secret") {
+		t.Errorf("logs show the invitee's address: %q", logs)
+	}
+}
