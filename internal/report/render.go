@@ -142,7 +142,7 @@ func rank(s check.Status) int {
 	switch s {
 	case check.StatusDown:
 		return 3
-	case check.StatusGrace:
+	case check.StatusGrace, check.StatusUnknown:
 		return 2
 	case check.StatusUp:
 		return 1

@@ -276,14 +276,15 @@ type memberView struct {
 	role people.Role
 }
 
-// status is the check's status at now as the API reports it (v2 and later: without
-// "started"); a schedule that cannot be evaluated leaves the stored status.
+// status is the check's status at now as the API v3 reports it (without "started"; "unknown"
+// while a timeout is held for an outage of ours); a schedule that cannot be evaluated leaves the
+// stored status.
 func status(c *check.Check, now time.Time) check.Status {
 	sched, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
 	if err != nil {
 		return c.Status
 	}
-	return c.StatusAt(now, sched, false)
+	return c.ReportedStatus(now, sched, false)
 }
 
 func (r *Reporter) logger() *slog.Logger {
