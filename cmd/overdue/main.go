@@ -60,7 +60,8 @@ commands:
   project members --project ID   list a project's members and their roles
   user create --email E ...      create a user (--password-stdin, or a printed set-password link)
   user list                      list the users and their projects
-  user reset-password --email E  print a one-time link to set a new password
+  user reset-password --email E  print a one-time link to set a new password (--remove-second-factors
+                                 also removes the user's second factors)
   user settings --email E [--tz ZONE] [--reports off|daily|weekly|monthly] [--reminders off|hourly|daily] [--name N]
                                  show a user's settings, changing those given (email reports and reminders)
   token create --email E         create a personal API token for the user and print it once

@@ -185,6 +185,8 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	pages, err := servePages(ctx, st, root, *proxyHeader, mailer, logger, stdout, tester, undeliverable, func(c *web.Config) {
 		c.OIDC, c.TrustedHeader = oidc, trusted
 		c.BadgeURL = api.BadgeURL
+		// Authenticator apps' secrets are sealed under the server secret, as channel values are.
+		c.Accounts.Box = stf.box()
 	})
 	if err != nil {
 		return err

@@ -275,13 +275,17 @@ func cmdUserList(ctx context.Context, args []string, stdout, _ io.Writer) error 
 	return nil
 }
 
-// cmdUserResetPassword is `overdue user reset-password --email E [--site-root URL]`: a one-time
-// link to set a new password, printed for whoever holds the data directory.
+// cmdUserResetPassword is `overdue user reset-password --email E [--site-root URL]
+// [--remove-second-factors]`: a one-time link to set a new password, printed for whoever holds
+// the data directory; with --remove-second-factors, the user's second factors and recovery codes
+// go too (a user who has lost them all).
 func cmdUserResetPassword(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("user reset-password")
 	stf := addStoreFlags(fs)
 	email := fs.String("email", "", "the user's email address (required)")
 	siteRoot := fs.String("site-root", "", "base URL of the server, for the link")
+	removeFactors := fs.Bool("remove-second-factors", false, "also remove the user's second factors and recovery codes "+
+		"(a link alone does not get past them)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
@@ -317,6 +321,17 @@ func cmdUserResetPassword(ctx context.Context, args []string, stdout, stderr io.
 	}
 	if err != nil {
 		return err
+	}
+	if *removeFactors {
+		n, err := svc.RemoveSecondFactors(ctx, u.ID)
+		if err != nil {
+			return fmt.Errorf("remove the second factors of %s (the link below works, but asks for them): %w", u.Email, err)
+		}
+		fmt.Fprintf(stdout, "Removed %s of %s, and the recovery codes: signing in takes the password alone.\n",
+			countWords(n, "second factor"), u.Email)
+	} else if factors, err := svc.People.SecondFactors(ctx, u.ID); err == nil && len(factors) > 0 {
+		fmt.Fprintf(stdout, "%s has %s: signing in after the link still asks for one "+
+			"(--remove-second-factors removes them).\n", u.Email, countWords(len(factors), "second factor"))
 	}
 	root, note := stf.linkRoot(*siteRoot)
 	if note != "" {
@@ -377,4 +392,12 @@ func cmdProjectMembers(ctx context.Context, args []string, stdout, _ io.Writer) 
 		fmt.Fprintf(stdout, "%-8s  %s  %q  %s\n", o.Role, o.Email, o.Name, o.User)
 	}
 	return nil
+}
+
+// countWords is "1 thing" or "n things".
+func countWords(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/account"
+	"github.com/overduehq/overdue/internal/people"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
 )
@@ -117,5 +118,58 @@ func TestUserCommands(t *testing.T) {
 		if _, err := svc.SetPassword(ctx, tok, "yet another password"); err == nil {
 			t.Errorf("a printed link worked twice")
 		}
+	}
+}
+
+// TestResetPasswordRemovesSecondFactors: a reset link alone leaves a user's second factors (and
+// says so); --remove-second-factors removes them and the recovery codes, for a user who lost them.
+func TestResetPasswordRemovesSecondFactors(t *testing.T) {
+	data := t.TempDir()
+	code, _, stderr := runStdin("correct horse battery\n", "user", "create", "--data", data, "--email", "alice@example.org", "--password-stdin")
+	if code != 0 {
+		t.Fatalf("user create: exit %d, %s", code, stderr)
+	}
+	st, err := sqlite.Open(filepath.Join(data, dbName), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	u, err := st.People().UserByEmail(ctx, "alice@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &people.SecondFactor{ID: "f1", UserID: u.ID, Kind: people.FactorWebAuthn, Name: "key", Public: []byte(`{}`), Created: time.Now()}
+	if err := st.People().CreateSecondFactor(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.People().SetRecoveryCodes(ctx, u.ID, []string{"h1", "h2"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	left := func() (int, int) {
+		st, err := sqlite.Open(filepath.Join(data, dbName), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		fs, _ := st.People().SecondFactors(ctx, u.ID)
+		n, _ := st.People().RecoveryCodesLeft(ctx, u.ID)
+		return len(fs), n
+	}
+
+	code, out, stderr := runIn("user", "reset-password", "--data", data, "--email", "alice@example.org")
+	if code != 0 || !strings.Contains(out, "alice@example.org has 1 second factor: signing in after the link still asks for one") {
+		t.Errorf("reset-password without the flag: exit %d, %q %q", code, out, stderr)
+	}
+	if fs, codes := left(); fs != 1 || codes != 2 {
+		t.Errorf("after reset-password without the flag: %d factors, %d codes; want both kept", fs, codes)
+	}
+	code, out, stderr = runIn("user", "reset-password", "--data", data, "--email", "alice@example.org", "--remove-second-factors")
+	if code != 0 || !strings.Contains(out, "Removed 1 second factor of alice@example.org, and the recovery codes") ||
+		!strings.Contains(out, "/accounts/set-password/") {
+		t.Errorf("reset-password --remove-second-factors: exit %d, %q %q", code, out, stderr)
+	}
+	if fs, codes := left(); fs != 0 || codes != 0 {
+		t.Errorf("after --remove-second-factors: %d factors, %d codes; want none", fs, codes)
 	}
 }

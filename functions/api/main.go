@@ -38,6 +38,7 @@ import (
 	"github.com/overduehq/overdue/internal/lambdaenv"
 	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/seal"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/sweep"
 	"github.com/overduehq/overdue/internal/web"
@@ -107,8 +108,13 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 // the limits hold across every instance of the function. sso (nil: none) adds sign-in with an
 // OpenID Connect provider.
 func newHandler(st *dynamo.Store, cfg settings, secret []byte, log *slog.Logger, now func() time.Time, mailer account.Mailer, tester httpapi.ChannelTester, sso *web.OIDCConfig) (http.Handler, error) {
+	// The secrets of authenticator apps are sealed under the server secret, as channel values are.
+	box, err := seal.New(secret)
+	if err != nil {
+		return nil, fmt.Errorf("server secret: %w", err)
+	}
 	acc := &account.Service{People: st.People(), Projects: st, Now: now, Rand: rand.Reader,
-		Params: account.DefaultParams, Mailer: mailer, SiteRoot: cfg.SiteRoot}
+		Params: account.DefaultParams, Mailer: mailer, SiteRoot: cfg.SiteRoot, Box: box}
 	api := httpapi.New(httpapi.Config{
 		Store:      st,
 		Tester:     tester,

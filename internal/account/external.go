@@ -29,6 +29,10 @@ type ExternalPolicy struct {
 	// CreateAccounts creates an account, with no password and no project, for an email that
 	// has none. Off: only existing accounts sign in this way.
 	CreateAccounts bool
+	// NoSecondFactor starts a session without asking for the user's second factor: for the
+	// trusted header, where the proxy in front is the whole sign-in (as in Healthchecks). Off,
+	// a user with second factors gets the second step after the provider, as after a password.
+	NoSecondFactor bool
 }
 
 // ParseDomains reads a comma-separated list of email domains ("example.org, example.com"),
@@ -64,12 +68,12 @@ func (p ExternalPolicy) Allows(email string) bool {
 	return false
 }
 
-// SignInExternal starts a session for the user with the email, which someone the operator
-// trusts has vouched for (a verified email from an OpenID Connect provider, a trusted proxy's
-// header): no password is asked. The policy's domains must admit the email (ErrDomainRefused);
+// SignInExternal signs in the user with the email, which someone the operator trusts has
+// vouched for (a verified email from an OpenID Connect provider, a trusted proxy's header): no
+// password is asked, and the second factor is (Enter), unless the policy says NoSecondFactor. The policy's domains must admit the email (ErrDomainRefused);
 // an email without an account gets a new one (name as given, no password, no project) when the
 // policy allows it, ErrNoAccount otherwise. ErrInvalid for an email that is no address.
-func (s *Service) SignInExternal(ctx context.Context, email, name, client string, policy ExternalPolicy) (*SignedIn, error) {
+func (s *Service) SignInExternal(ctx context.Context, email, name, client string, policy ExternalPolicy, then Continue) (*SignedIn, error) {
 	norm, err := people.NormalizeEmail(email)
 	if err != nil {
 		return nil, invalid(err)
@@ -87,7 +91,10 @@ func (s *Service) SignInExternal(ctx context.Context, email, name, client string
 	if err != nil {
 		return nil, err
 	}
-	return s.StartSession(ctx, u, client)
+	if policy.NoSecondFactor {
+		return s.StartSession(ctx, u, client)
+	}
+	return s.Enter(ctx, u, client, then)
 }
 
 // createExternal creates the account of a first sign-in vouched for by someone else. Two

@@ -15,7 +15,7 @@ func TestSignInExternal(t *testing.T) {
 	}
 	policy := ExternalPolicy{Domains: []string{"example.org"}}
 
-	in, err := f.svc.SignInExternal(ctx, "Alice@Example.org", "Alice", "test", policy)
+	in, err := f.svc.SignInExternal(ctx, "Alice@Example.org", "Alice", "test", policy, Continue{})
 	if err != nil {
 		t.Fatalf("SignInExternal(existing) = %v", err)
 	}
@@ -26,24 +26,24 @@ func TestSignInExternal(t *testing.T) {
 		t.Errorf("Authenticate(new session) = %v, %v", u, err)
 	}
 
-	if _, err := f.svc.SignInExternal(ctx, "bob@example.org", "Bob", "test", policy); !errors.Is(err, ErrNoAccount) {
+	if _, err := f.svc.SignInExternal(ctx, "bob@example.org", "Bob", "test", policy, Continue{}); !errors.Is(err, ErrNoAccount) {
 		t.Errorf("SignInExternal(unknown, no creation) = %v, want ErrNoAccount", err)
 	}
 	if _, err := f.st.People().UserByEmail(ctx, "bob@example.org"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown email without creation: UserByEmail = %v, want ErrNotFound", err)
 	}
-	if _, err := f.svc.SignInExternal(ctx, "eve@evil.example", "", "test", ExternalPolicy{Domains: []string{"example.org"}, CreateAccounts: true}); !errors.Is(err, ErrDomainRefused) {
+	if _, err := f.svc.SignInExternal(ctx, "eve@evil.example", "", "test", ExternalPolicy{Domains: []string{"example.org"}, CreateAccounts: true}, Continue{}); !errors.Is(err, ErrDomainRefused) {
 		t.Errorf("SignInExternal(other domain) = %v, want ErrDomainRefused", err)
 	}
-	if _, err := f.svc.SignInExternal(ctx, "eve@sub.example.org", "", "test", ExternalPolicy{Domains: []string{"example.org"}, CreateAccounts: true}); !errors.Is(err, ErrDomainRefused) {
+	if _, err := f.svc.SignInExternal(ctx, "eve@sub.example.org", "", "test", ExternalPolicy{Domains: []string{"example.org"}, CreateAccounts: true}, Continue{}); !errors.Is(err, ErrDomainRefused) {
 		t.Errorf("SignInExternal(subdomain) = %v, want ErrDomainRefused", err)
 	}
-	if _, err := f.svc.SignInExternal(ctx, "not an email", "", "test", ExternalPolicy{CreateAccounts: true}); !errors.Is(err, ErrInvalid) {
+	if _, err := f.svc.SignInExternal(ctx, "not an email", "", "test", ExternalPolicy{CreateAccounts: true}, Continue{}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("SignInExternal(bad email) = %v, want ErrInvalid", err)
 	}
 
 	create := ExternalPolicy{CreateAccounts: true}
-	in, err = f.svc.SignInExternal(ctx, "bob@example.com", "Bob\x00", "test", create)
+	in, err = f.svc.SignInExternal(ctx, "bob@example.com", "Bob\x00", "test", create, Continue{})
 	if err != nil {
 		t.Fatalf("SignInExternal(create) = %v", err)
 	}
@@ -55,7 +55,7 @@ func TestSignInExternal(t *testing.T) {
 	if err != nil || len(ms) != 0 {
 		t.Errorf("created user's memberships = %v, %v; want none", ms, err)
 	}
-	again, err := f.svc.SignInExternal(ctx, "bob@example.com", "Bob", "test", create)
+	again, err := f.svc.SignInExternal(ctx, "bob@example.com", "Bob", "test", create, Continue{})
 	if err != nil || again.User.ID != u.ID {
 		t.Errorf("second sign-in = %v, %v; want the same user %s", again, err, u.ID)
 	}

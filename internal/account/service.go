@@ -9,10 +9,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/google/uuid"
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/seal"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -51,9 +53,17 @@ type Service struct {
 	// first use). Share one between services over the same process.
 	Hashing *HashSlots
 
+	// Box seals the secrets of authenticator apps (TOTP) at rest, under the server secret; nil
+	// refuses to enrol or check them (ErrNoBox).
+	Box *seal.Box
+
 	pwOnce    sync.Once
 	pw        *Passwords
 	slotsOnce sync.Once
+
+	waOnce sync.Once
+	wa     *webauthn.WebAuthn
+	waErr  error
 }
 
 // NewUser is what creating a user takes.

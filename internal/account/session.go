@@ -25,17 +25,22 @@ const (
 // without a password, which callers must not tell apart.
 var ErrBadCredentials = errors.New("wrong email or password")
 
-// SignedIn is a new session: Token goes into the cookie, and only its hash is stored.
+// SignedIn is a new session: Token goes into the cookie, and only its hash is stored. For a user
+// with second factors, a first factor starts no session: SecondStep is set instead, and Session
+// and Token are empty.
 type SignedIn struct {
 	User    *people.User
 	Session *people.Session
 	Token   string
+	// SecondStep is the pending sign-in that waits for the user's second factor.
+	SecondStep *SecondStep
 }
 
-// SignIn checks the email and password and, when they match, starts a session for client (a
-// summary of the browser, people.SummarizeClient). An unknown email, a user without a password
-// and a wrong password all cost one argon2id verification and all give ErrBadCredentials.
-func (s *Service) SignIn(ctx context.Context, email, password, client string) (*SignedIn, error) {
+// SignIn checks the email and password and, when they match, goes on as Enter does: a session
+// for client (a summary of the browser, people.SummarizeClient), or the second step. An unknown
+// email, a user without a password and a wrong password all cost one argon2id verification and
+// all give ErrBadCredentials.
+func (s *Service) SignIn(ctx context.Context, email, password, client string, then Continue) (*SignedIn, error) {
 	var u *people.User
 	var hash string
 	if norm, err := people.NormalizeEmail(email); err == nil {
@@ -56,7 +61,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, client string) (*
 		}
 		return nil, err // ErrBusy, or an unreadable stored hash: the operator's problem, not the visitor's
 	}
-	return s.StartSession(ctx, u, client)
+	return s.Enter(ctx, u, client, then)
 }
 
 // passwords is the service's password checker, made once with its parameters.
@@ -65,8 +70,9 @@ func (s *Service) passwords() *Passwords {
 	return s.pw
 }
 
-// StartSession starts a session for the user: after a sign-in, and after the links that prove
-// who someone is (set-password, invitation, first start) so that they need not sign in again.
+// StartSession starts a session for the user, whatever second factors they have: after the
+// second step, and for users who cannot have any yet (an account made by an invitation or the
+// first start a moment ago). Everything else goes through Enter.
 func (s *Service) StartSession(ctx context.Context, u *people.User, client string) (*SignedIn, error) {
 	tok, hash, err := NewToken(s.Rand, "")
 	if err != nil {

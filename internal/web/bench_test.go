@@ -51,7 +51,7 @@ func BenchmarkDashboardPages(b *testing.B) {
 		ProjectID: "p1", Role: people.RoleOwner}); err != nil {
 		b.Fatal(err)
 	}
-	in, err := acc.SignIn(ctx, "ann@example.com", "correct horse battery", "bench")
+	in, err := acc.SignIn(ctx, "ann@example.com", "correct horse battery", "bench", account.Continue{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -112,23 +112,21 @@ func (s *Server) handleSetPasswordPost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	in, err := s.acc.StartSession(r.Context(), set.User, s.client(r))
+	then := account.Continue{Next: "/"}
+	if set.RevokedTokens > 0 {
+		// Said once, here: whoever made them (the user, or someone who had the account) must
+		// not be surprised later by an API that refuses them.
+		then.Notice = fmt.Sprintf("Your password is set, and you are signed out everywhere else. Your %d personal API token%s "+
+			"%s revoked, so that no one who had your account keeps access; create new ones where you need them.",
+			set.RevokedTokens, plural(set.RevokedTokens), map[bool]string{true: "was", false: "were"}[set.RevokedTokens == 1])
+	}
+	// A link proves the inbox, not the second factor: a user with one gives it next.
+	in, err := s.acc.Enter(r.Context(), set.User, s.client(r), then)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.signIn(w, r, in)
-	if set.RevokedTokens > 0 {
-		// Said once, here: whoever made them (the user, or someone who had the account) must
-		// not be surprised later by an API that refuses them.
-		s.render(w, r, http.StatusOK, "message", &page{Title: "Password set", Viewer: &viewer{User: set.User, Session: in.Session},
-			Message: fmt.Sprintf("Your password is set, and you are signed out everywhere else. Your %d personal API token%s "+
-				"%s revoked, so that no one who had your account keeps access; create new ones where you need them.",
-				set.RevokedTokens, plural(set.RevokedTokens), map[bool]string{true: "was", false: "were"}[set.RevokedTokens == 1]),
-			Link: "/", LinkText: "Your projects"})
-		return
-	}
-	redirect(w, r, "/")
+	s.arrive(w, r, in, then)
 }
 
 // deadLink answers a link that no longer works: 404 with what to do instead.

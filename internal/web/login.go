@@ -83,7 +83,7 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) {
 		s.tooMany(w, r, "login", p, now, until)
 		return
 	}
-	in, err := s.acc.SignIn(r.Context(), email, password, s.client(r))
+	in, err := s.acc.SignIn(r.Context(), email, password, s.client(r), account.Continue{Next: view.Next})
 	if errors.Is(err, account.ErrBadCredentials) {
 		p.Errors = append(p.Errors, fieldError{"password", "The email or the password is not right. Check both and try again, or reset your password."})
 		s.render(w, r, http.StatusUnprocessableEntity, "login", p)
@@ -93,11 +93,11 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// The password was right: its attempt is given back. A second step counts its own.
 	if err := s.limiter.Succeed(r.Context(), res); err != nil {
 		s.log.ErrorContext(r.Context(), "give back sign-in attempt", "error", err.Error())
 	}
-	s.signIn(w, r, in)
-	redirect(w, r, view.Next)
+	s.arrive(w, r, in, account.Continue{Next: view.Next})
 }
 
 // maxEmailLen is the longest email address there is (RFC 5321's path limit, less the angle

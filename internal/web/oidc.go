@@ -270,13 +270,14 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		s.oidcRefuse(w, r, http.StatusForbidden, name+" has not verified the email address "+claims.Email+". Verify it there, then sign in again.")
 		return
 	}
-	in, err := s.acc.SignInExternal(r.Context(), claims.Email, claims.Name, s.client(r), s.oidc.cfg.Policy)
+	// The provider stands in for the password; a user with a second factor still gives it.
+	then := account.Continue{Next: flow.Next}
+	in, err := s.acc.SignInExternal(r.Context(), claims.Email, claims.Name, s.client(r), s.oidc.cfg.Policy, then)
 	if err != nil {
 		s.externalRefused(w, r, err, claims.Email)
 		return
 	}
-	s.signIn(w, r, in)
-	redirect(w, r, flow.Next)
+	s.arrive(w, r, in, then)
 }
 
 // externalRefused answers a sign-in vouched for by someone else that the policy refused, or

@@ -19,11 +19,12 @@ var files embed.FS
 
 // pageNames are the templates under templates/, each rendered inside layout.html.
 var pageNames = []string{"message", "login", "home", "sessions", "reset", "setpassword", "invite", "first",
-	"checks", "details", "ping", "channels", "settings", "profile", "status", "statussettings"}
+	"checks", "details", "ping", "channels", "settings", "profile", "status", "statussettings",
+	"secondstep", "twofactor", "totp", "recoverycodes", "confirm"}
 
 // scriptNames are the dashboard's scripts under static/, served like the stylesheet under
 // hashed names; they only add to pages that work without them.
-var scriptNames = []string{"live.js", "copy.js", "preview.js", "times.js"}
+var scriptNames = []string{"live.js", "copy.js", "preview.js", "times.js", "webauthn.js"}
 
 // asset is a static file under its hashed name.
 type asset struct {

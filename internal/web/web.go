@@ -211,6 +211,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /accounts/first/{token}/{$}", s.handleFirstPost)
 	s.ssoRoutes()
 	s.profileRoutes()
+	s.twoFactorRoutes()
 	s.mux.HandleFunc(AccountsPrefix, s.handleNotFound)
 	s.mux.HandleFunc(StaticPrefix, s.handleNotFound)
 	s.dashboardRoutes()

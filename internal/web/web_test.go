@@ -71,6 +71,7 @@ func (m *mailbox) link(t *testing.T, addr string) string {
 type env struct {
 	t       *testing.T
 	st      *sqlite.Store
+	dbPath  string
 	acc     *account.Service
 	box     *mailbox
 	srv     *httptest.Server
@@ -107,7 +108,8 @@ type envOptions struct {
 
 func newEnv(t *testing.T, opts envOptions) *env {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "overdue.db"), store.Options{Box: storetest.Box(t)})
+	dbPath := filepath.Join(t.TempDir(), "overdue.db")
+	st, err := sqlite.Open(dbPath, store.Options{Box: storetest.Box(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	if err := st.CreateProject(t.Context(), p); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, box: &mailbox{}, now: t0, project: p.ID}
+	e := &env{t: t, st: st, dbPath: dbPath, box: &mailbox{}, now: t0, project: p.ID}
 	if opts.limits.Window == 0 {
 		opts.limits = DefaultLimits
 	}
@@ -130,7 +132,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		root = "https://" + e.srv.Listener.Addr().String()
 	}
 	e.acc = &account.Service{People: st.People(), Projects: st, Now: e.clock, Rand: rand.Reader, Params: fast,
-		Mailer: e.box, SiteRoot: root, Hashing: opts.hashing}
+		Mailer: e.box, SiteRoot: root, Hashing: opts.hashing, Box: storetest.Box(t)}
 	if opts.counters == nil {
 		opts.counters = NewMemoryCounters()
 	}
