@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -339,4 +340,55 @@ func TestSecurityKeysNeedAHostName(t *testing.T) {
 	r = b.post("/accounts/two-factor/key/begin/", url.Values{"name": {"k"}}, "Accept", "application/json")
 	wantStatus(t, "begin a key on an IP site root", r, http.StatusConflict)
 	wantStatus(t, "begin a key without the script", b.post("/accounts/two-factor/key/begin/", url.Values{"name": {"k"}}), http.StatusBadRequest)
+}
+
+// TestSecurityKeyAnswersChecked: a registration or a sign-in answer that is not a key's is
+// refused with a page that says so, and signs no one in; a registration is used up either way.
+func TestSecurityKeyAnswersChecked(t *testing.T) {
+	e := newEnv(t, envOptions{localhost: true})
+	u := e.user("alice@example.org", "correct horse", people.RoleOwner)
+	b := e.browser()
+	wantRedirect(t, "sign in", b.login("alice@example.org", "correct horse"), "/")
+	r := b.post("/accounts/two-factor/key/begin/", url.Values{"name": {"YubiKey"}}, "Accept", "application/json")
+	wantStatus(t, "begin a key", r, 200)
+	var begin struct {
+		Token   string `json:"token"`
+		Options struct {
+			PublicKey struct {
+				Challenge string              `json:"challenge"`
+				RP        struct{ ID string } `json:"rp"`
+			} `json:"publicKey"`
+		} `json:"options"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &begin); err != nil || begin.Token == "" || begin.Options.PublicKey.Challenge == "" ||
+		begin.Options.PublicKey.RP.ID != "localhost" {
+		t.Fatalf("begin = %s (%v); want a token, a challenge and the RP ID localhost", r.body, err)
+	}
+	r = b.post("/accounts/two-factor/key/", url.Values{"registration": {begin.Token}, "credential": {`{"id":"x","type":"public-key"}`}})
+	wantStatus(t, "a forged registration", r, http.StatusUnprocessableEntity)
+	if !strings.Contains(r.body, "answer was refused") {
+		t.Errorf("forged registration page:\n%s", r.body)
+	}
+	wantStatus(t, "the registration again", b.post("/accounts/two-factor/key/", url.Values{"registration": {begin.Token}, "credential": {"{}"}}), http.StatusBadRequest)
+	if fs, _ := e.st.People().SecondFactors(t.Context(), u.ID); len(fs) != 0 {
+		t.Fatalf("factors after forged answers = %+v", fs)
+	}
+
+	// A user with a key (stored directly: the browser test registers real ones) signs in with a
+	// forged answer: refused, no session.
+	if err := e.st.People().CreateSecondFactor(t.Context(), &people.SecondFactor{ID: "k1", UserID: u.ID, Kind: people.FactorWebAuthn,
+		Name: "key", Public: []byte(`{"id":"AQID","publicKey":"AQID"}`), Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	b2 := e.browser()
+	wantRedirect(t, "password", b2.login("alice@example.org", "correct horse"), SecondStepPath)
+	r = b2.get(SecondStepPath)
+	if !strings.Contains(r.body, `id="use-key"`) || !strings.Contains(r.body, "data-options=") || strings.Contains(r.body, `name="code"`) {
+		t.Errorf("second step of a user with a key only:\n%s", r.body)
+	}
+	r = b2.post("/accounts/login/two-factor/key/", url.Values{"credential": {`{"id":"AQID","rawId":"AQID","type":"public-key","response":{}}`}})
+	wantStatus(t, "a forged assertion", r, http.StatusUnprocessableEntity)
+	if b2.session() != "" || !strings.Contains(r.body, "answer was refused") {
+		t.Errorf("forged assertion: session %q, page:\n%s", b2.session(), r.body)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -72,6 +73,7 @@ type env struct {
 	t       *testing.T
 	st      *sqlite.Store
 	dbPath  string
+	root    string // the site root
 	acc     *account.Service
 	box     *mailbox
 	srv     *httptest.Server
@@ -104,6 +106,9 @@ type envOptions struct {
 	header *TrustedHeader
 	// pagesStore wraps the store the pages read (a counting one, say); nil: the store itself.
 	pagesStore func(store.Store) store.Store
+	// localhost names the site root http://localhost:<port> instead of the loopback address:
+	// security keys need a host name (the browser tests that use them open env.root).
+	localhost bool
 }
 
 func newEnv(t *testing.T, opts envOptions) *env {
@@ -131,6 +136,11 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	if opts.tls {
 		root = "https://" + e.srv.Listener.Addr().String()
 	}
+	if opts.localhost {
+		_, port, _ := net.SplitHostPort(e.srv.Listener.Addr().String())
+		root = "http://localhost:" + port
+	}
+	e.root = root
 	e.acc = &account.Service{People: st.People(), Projects: st, Now: e.clock, Rand: rand.Reader, Params: fast,
 		Mailer: e.box, SiteRoot: root, Hashing: opts.hashing, Box: storetest.Box(t)}
 	if opts.counters == nil {
