@@ -7,6 +7,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/totp"
 )
 
 // getAs GETs a page with the trusted header (empty: without it).
@@ -115,5 +116,25 @@ func TestParseHeaderName(t *testing.T) {
 		if _, err := ParseHeaderName(bad); err == nil {
 			t.Errorf("ParseHeaderName(%q) accepted it", bad)
 		}
+	}
+}
+
+// TestTrustedHeaderSkipsSecondStep: behind an authenticating proxy the proxy is the whole sign-in
+// (as in Healthchecks): a user with a second factor is signed in by the header alone.
+func TestTrustedHeaderSkipsSecondStep(t *testing.T) {
+	e := newEnv(t, envOptions{header: &TrustedHeader{Name: "X-Forwarded-Email"}})
+	u := e.user("alice@example.org", "correct horse", people.RoleOwner)
+	en, err := e.acc.BeginTOTP(t.Context(), u, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := totp.Decode(en.Secret)
+	if _, err := e.acc.ConfirmTOTP(t.Context(), u, en.Token, e.codeAt(secret, 0)); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	wantStatus(t, "home with the header", b.getAs("/", "X-Forwarded-Email", "alice@example.org"), http.StatusOK)
+	if b.session() == "" || b.pending() != "" {
+		t.Errorf("with the header: session %q, pending %q; want a session", b.session(), b.pending())
 	}
 }

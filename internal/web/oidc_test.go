@@ -401,3 +401,19 @@ func TestOIDCConfigRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestOIDCAsksSecondFactor: single sign-on stands in for the password, not for the second
+// factor: a user with one gets the second step, and then goes where the sign-in was going.
+func TestOIDCAsksSecondFactor(t *testing.T) {
+	p := newIDP(t)
+	e := newEnv(t, envOptions{oidc: p.config(account.ExternalPolicy{})})
+	p.now = e.clock
+	secret, _ := twoStepUser(t, e, "alice@example.org", "correct horse")
+	b := e.browser()
+	r := b.fetch(b.authorize(b.toProvider("/accounts/sessions/")).String())
+	wantRedirect(t, "callback for a user with a factor", r, SecondStepPath)
+	if b.session() != "" || b.pending() == "" {
+		t.Fatalf("after the provider: session %q, pending %q; want the second step", b.session(), b.pending())
+	}
+	wantRedirect(t, "code", b.post(SecondStepPath, url.Values{"code": {e.codeAt(secret, 0)}}), "/accounts/sessions/")
+}
