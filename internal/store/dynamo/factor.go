@@ -192,9 +192,12 @@ func (p *People) SetRecoveryCodes(ctx context.Context, userID string, hashes []s
 	}
 	var writes []types.WriteRequest
 	for _, m := range old {
-		sk := m[SortKey].(*types.AttributeValueMemberS).Value
-		if !keep[sk] { // one batch may not put and delete one key
-			writes = append(writes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(userPrefix+userID, sk)}})
+		it, err := unmarshal[pointerItem](m) // the key alone
+		if err != nil {
+			return fmt.Errorf("set recovery codes of user %s: %w", userID, err)
+		}
+		if !keep[it.SK] { // one batch may not put and delete one key
+			writes = append(writes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(it.PK, it.SK)}})
 		}
 	}
 	for sk := range keep {
