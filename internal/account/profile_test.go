@@ -41,10 +41,10 @@ func TestChangePassword(t *testing.T) {
 	if len(list) != 1 || list[0].IDHash != here.Session.IDHash {
 		t.Errorf("sessions after the change: %+v, want only this one", list)
 	}
-	if _, err := f.svc.SignIn(ctx, u.Email, "a new password", "x"); err != nil {
+	if _, err := f.svc.SignIn(ctx, u.Email, "a new password", "x", Continue{}); err != nil {
 		t.Errorf("sign in with the new password: %v", err)
 	}
-	if _, err := f.svc.SignIn(ctx, u.Email, "a long password", "x"); !errors.Is(err, ErrBadCredentials) {
+	if _, err := f.svc.SignIn(ctx, u.Email, "a long password", "x", Continue{}); !errors.Is(err, ErrBadCredentials) {
 		t.Errorf("sign in with the old password: %v", err)
 	}
 	// A set-password link issued before the change would undo it: it no longer works.
