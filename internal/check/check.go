@@ -143,8 +143,32 @@ type Check struct {
 	// none is owed.
 	HeldReason string
 	// HeldUntil is when the owed alert is due: the end of the snooze or of the maintenance
-	// window that held it.
+	// window that held it, or for an alert a check it depends on holds, the next look at that
+	// check (DependencyRecheck).
 	HeldUntil time.Time
+
+	// DependsOn lists the IDs of the checks of the same project this one depends on: while one
+	// of them is down, this check's down alerts are held (depends.go).
+	DependsOn []string
+	// FailureRate, when on, takes the check down at Failures failure signals within Window,
+	// instead of at the first (or the FailureTolerance-th consecutive) one.
+	FailureRate FailureRate
+	// Flap, when on, detects flapping: more than Changes status changes within Window send one
+	// notice and hold further alerts until the check settles (flapping.go).
+	Flap FlapRule
+
+	// HeldParent is the ID of the check whose down holds the owed alert (HeldReason), and
+	// HeldNote says so in words ("held: db is down"); both empty otherwise.
+	HeldParent string
+	HeldNote   string
+	// FailTimes are the failure signals FailureRate counts: the newest, at most Failures, none
+	// older than Window.
+	FailTimes []time.Time
+	// ChangeTimes are the status changes Flap counts: the newest, at most Changes+1.
+	ChangeTimes []time.Time
+	// FlapSent is, while the check is flapping, the status of the last alert that went out (the
+	// flapping notice's); empty when it is not flapping.
+	FlapSent Status
 }
 
 // New returns a check with Healthchecks' defaults: simple, timeout one day, grace one hour,
@@ -285,6 +309,8 @@ func (c *Check) Pause(now time.Time) *Flip {
 	c.LastStartRID = ""
 	c.AlertAfter = time.Time{}
 	c.HeldReason, c.HeldUntil = "", time.Time{} // a paused check owes no one an alert
+	c.HeldParent, c.HeldNote = "", ""
+	c.FailTimes, c.ChangeTimes, c.FlapSent = nil, nil, ""
 	return f
 }
 
@@ -304,6 +330,7 @@ func (c *Check) Resume(now time.Time) (*Flip, error) {
 	c.LastPing = time.Time{}
 	c.AlertAfter = time.Time{}
 	c.FailStreak = 0
+	c.FailTimes, c.ChangeTimes, c.FlapSent = nil, nil, ""
 	return f, nil
 }
 
@@ -314,7 +341,15 @@ func (c *Check) Resume(now time.Time) (*Flip, error) {
 // as processed) and the alert is held. A check still down when its snooze ends gets a down→down
 // flip at the snooze's end, with the held reason: the alert it was owed. Otherwise AlertAfter is
 // refreshed and nil is returned.
+//
+// A flapping check (Flap) settles here too: once it has not changed status for the rule's window,
+// one flip with its status goes out if that differs from the last alert sent (ReasonSettled).
 func (c *Check) Sweep(now time.Time, sched Schedule) *Flip {
+	if f := c.settle(now, sched); f != nil {
+		c.hold(f, now)
+		c.AlertAfter = c.NextDue(sched)
+		return f
+	}
 	if c.Status == StatusDown {
 		f := c.releaseHeld(now)
 		c.AlertAfter = c.NextDue(sched)
@@ -337,6 +372,7 @@ func (c *Check) Sweep(now time.Time, sched Schedule) *Flip {
 		f.Created = now
 	}
 	c.Status = StatusDown
+	c.flap(f, now)
 	c.hold(f, now)
 	c.AlertAfter = c.NextDue(sched)
 	return f

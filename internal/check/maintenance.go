@@ -133,7 +133,7 @@ func MaintenanceUntil(c *Check, windows []*Window, now time.Time, schedOf func(*
 // and owed until then. It returns the flip to write: nil when the release was taken back. Flips
 // to other statuses, and a zero until, are returned as they are.
 func (c *Check) Hold(f *Flip, until, now time.Time) *Flip {
-	if f == nil || f.NewStatus != StatusDown || !until.After(now) {
+	if f == nil || f.NewStatus != StatusDown || !until.After(now) || f.Note == NoteFlapping {
 		return f
 	}
 	if f.OldStatus == StatusDown && f.Processed.IsZero() {
@@ -145,6 +145,7 @@ func (c *Check) Hold(f *Flip, until, now time.Time) *Flip {
 	}
 	if f.Processed.IsZero() {
 		f.Processed = now
+		c.heldNotice(f)
 	}
 	c.HeldReason = f.Reason
 	if c.HeldReason == ReasonNone {

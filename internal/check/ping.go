@@ -25,6 +25,12 @@ const (
 	ReasonNoStart = "nostart" // the start ping did not arrive within StartGrace
 	ReasonRuntime = "runtime" // a started run did not finish within MaxRuntime
 	ReasonTooFast = "toofast" // a success came sooner than MinRuntime after its start
+	// ReasonFlapping marks the flapping notice: the flip (to up or down) that made the check
+	// change status more than Flap.Changes times within Flap.Window.
+	ReasonFlapping = "flapping"
+	// ReasonSettled marks the one alert a flapping check sends when it settles in a status
+	// other than the one its last alert announced.
+	ReasonSettled = "settled"
 )
 
 // Ping is one received signal. N is its 1-based sequence number within the check.
@@ -61,7 +67,14 @@ type Flip struct {
 	OldStatus Status
 	NewStatus Status
 	Reason    string
+	// Note says why a flip that would have alerted did not, when a rule of Overdue's other than
+	// a snooze or a maintenance window held it: "held: db is down" (a check it depends on was
+	// down) or NoteFlapping. Empty otherwise.
+	Note string
 }
+
+// NoteFlapping is the Note of a flip a flapping check held.
+const NoteFlapping = "held: flapping"
 
 // Notifies reports whether the flip alerts anyone. As in Healthchecks, new→up and paused→up are
 // silent, and only flips to up or down are ever delivered.
@@ -173,10 +186,11 @@ func (c *Check) ApplyPing(s Signal, now time.Time, sched Schedule) (*Ping, *Flip
 		if c.RunsCurrent() {
 			c.Runs = appendRun(c.Runs, Run{N: c.NPings + 1, At: now, Failed: kind == PingFail, Duration: c.LastDuration}, KeptRuns)
 		}
-		newStatus, reason := c.afterSignal(kind)
+		newStatus, reason := c.afterSignal(kind, now)
 		if c.Status != newStatus {
 			flip = &Flip{CheckID: c.ID, Created: now, OldStatus: c.Status, NewStatus: newStatus, Reason: reason}
 			c.Status = newStatus
+			c.flap(flip, now)
 			c.hold(flip, now)
 		}
 	}

@@ -50,7 +50,17 @@ func (c *Check) ValidateRules() error {
 	if c.MinRuntime > 0 && c.MaxRuntime > 0 && c.MinRuntime >= c.MaxRuntime {
 		return &FieldError{Field: "min_runtime", Reason: "is not below max_runtime", Hint: "no run could succeed; lower min_runtime or raise max_runtime"}
 	}
-	return nil
+	if err := validateCount("failure_rate", "failures", c.FailureRate.Failures, c.FailureRate.Window); err != nil {
+		return err
+	}
+	if c.FailureRate.On() && c.FailureTolerance > 1 {
+		return &FieldError{Field: "failure_rate", Reason: "and failure_tolerance exclude each other",
+			Hint: "set one: failure_tolerance counts failures in a row, failure_rate failures within minutes; 0 (or null) turns the other off"}
+	}
+	if err := validateCount("flapping", "changes", c.Flap.Changes, c.Flap.Window); err != nil {
+		return err
+	}
+	return ValidateDependsOn(c.DependsOn)
 }
 
 // runLimit is how long a started run may take: MaxRuntime when set, else Grace.
@@ -90,11 +100,17 @@ func (c *Check) deadline(sched Schedule) (time.Time, string) {
 // NextDue is when the sweep must look at the check again: when it goes down by itself
 // (GoingDownAfter), or, for a check that went down while snoozed, when the snooze ends and the
 // held alert is owed. The zero Time means nothing is due. AlertAfter caches it.
+//
+// A flapping check is also due when it would settle (Flap): the earlier of the two counts.
 func (c *Check) NextDue(sched Schedule) time.Time {
+	due := c.GoingDownAfter(sched)
 	if c.Status == StatusDown && c.HeldReason != "" {
-		return c.heldUntil()
+		due = c.heldUntil()
 	}
-	return c.GoingDownAfter(sched)
+	if s := c.settleAt(); !s.IsZero() && (due.IsZero() || s.Before(due)) {
+		due = s
+	}
+	return due
 }
 
 // Snoozed reports whether the check's down alerts are held at now.
@@ -132,8 +148,9 @@ func (c *Check) Snooze(d time.Duration, now time.Time, sched Schedule) (*Flip, e
 // that ends a down nobody was told of is silent too, and settles the debt.
 func (c *Check) hold(f *Flip, now time.Time) {
 	switch {
-	case f.NewStatus == StatusDown && c.Snoozed(now):
+	case f.NewStatus == StatusDown && c.Snoozed(now) && f.Note != NoteFlapping:
 		f.Processed = now
+		c.heldNotice(f)
 		c.HeldReason = f.Reason
 		if c.HeldReason == ReasonNone {
 			c.HeldReason = ReasonFail
@@ -142,6 +159,7 @@ func (c *Check) hold(f *Flip, now time.Time) {
 	case f.NewStatus != StatusDown && c.HeldReason != "":
 		f.Processed = now
 		c.HeldReason, c.HeldUntil = "", time.Time{}
+		c.HeldParent, c.HeldNote = "", ""
 	}
 }
 
@@ -153,11 +171,16 @@ func (c *Check) releaseHeld(now time.Time) *Flip {
 		return nil
 	}
 	at := c.heldUntil()
-	if at.IsZero() || at.After(now) {
+	if at.IsZero() || at.After(now) || c.HeldParent != "" {
+		// An alert a parent held goes out when the parent is seen up: now.
 		at = now
 	}
 	f := &Flip{CheckID: c.ID, Created: at, OldStatus: StatusDown, NewStatus: StatusDown, Reason: c.HeldReason}
 	c.HeldReason, c.HeldUntil = "", time.Time{}
+	c.HeldParent, c.HeldNote = "", ""
+	if c.Flapping() {
+		c.FlapSent = StatusDown // the held notice, told now
+	}
 	return f
 }
 
@@ -165,7 +188,11 @@ func (c *Check) releaseHeld(now time.Time) *Flip {
 // success sooner than MinRuntime after its start (LastDuration, just measured) is a failure.
 // Failures count in FailStreak; under FailureTolerance they leave an up or down check as it is
 // (and make a new or paused one up: it is being monitored now), so only the status waits.
-func (c *Check) afterSignal(kind PingKind) (Status, string) {
+//
+// With FailureRate on, failures count in FailTimes instead: the check goes down at the
+// FailureRate.Failures-th failure within FailureRate.Window (successes in between do not reset
+// it), and the count starts again from nothing once it has.
+func (c *Check) afterSignal(kind PingKind, now time.Time) (Status, string) {
 	failed, reason := kind == PingFail, ReasonFail
 	if kind == PingSuccess && c.MinRuntime > 0 && c.LastDuration > 0 && c.LastDuration < c.MinRuntime {
 		failed, reason = true, ReasonTooFast
@@ -175,7 +202,13 @@ func (c *Check) afterSignal(kind PingKind) (Status, string) {
 		return StatusUp, ReasonNone
 	}
 	c.FailStreak++
-	if c.FailStreak >= c.FailureTolerance {
+	if c.FailureRate.On() {
+		c.FailTimes = recent(append(c.FailTimes, now), now, c.FailureRate.Window, c.FailureRate.Failures)
+		if len(c.FailTimes) >= c.FailureRate.Failures {
+			c.FailTimes = nil
+			return StatusDown, reason
+		}
+	} else if c.FailStreak >= c.FailureTolerance {
 		return StatusDown, reason
 	}
 	if c.Status == StatusNew || c.Status == StatusPaused {
