@@ -627,3 +627,48 @@ func TestChannelUpdateCommand(t *testing.T) {
 		t.Errorf("channel list after the update = %q", out)
 	}
 }
+
+// TestCheckCreateIssue16Rules: check create takes --depends-on (checks of the project only),
+// --failure-rate and --flapping, and prints them as the v3 API does.
+func TestCheckCreateIssue16Rules(t *testing.T) {
+	data := t.TempDir()
+	_, out, _ := runIn("project", "create", "--data", data, "--name", "Ops", "--json")
+	var p projectOutput
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	create := func(extra ...string) (int, checkOutput, string) {
+		t.Helper()
+		args := append([]string{"check", "create", "--data", data, "--project", p.ID, "--name", "n", "--json", "--site-root", "http://x"}, extra...)
+		code, out, stderr := runIn(args...)
+		var c checkOutput
+		if code == 0 {
+			if err := json.Unmarshal([]byte(out), &c); err != nil {
+				t.Fatalf("check create %v: %q: %v", extra, out, err)
+			}
+		}
+		return code, c, stderr
+	}
+	_, parent, _ := create()
+	code, c, stderr := create("--depends-on", strings.ToUpper(parent.UUID), "--failure-rate", "3/60", "--flapping", "4/30")
+	if code != 0 {
+		t.Fatalf("create with rules: exit %d %s", code, stderr)
+	}
+	if len(c.DependsOn) != 1 || c.DependsOn[0] != parent.UUID || c.FailureRate["failures"] != 3 || c.FailureRate["minutes"] != 60 ||
+		c.Flapping["changes"] != 4 || c.Flapping["minutes"] != 30 {
+		t.Errorf("created = %+v", c.ruleOutput)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--depends-on", "00000000-0000-4000-8000-000000000000"}, "--depends-on 00000000-0000-4000-8000-000000000000: not a check of project " + p.ID},
+		{[]string{"--failure-rate", "3"}, `--failure-rate "3": want COUNT/MINUTES, such as 3/60`},
+		{[]string{"--failure-rate", "3/60", "--failure-tolerance", "2"}, "--failure-rate: failure_rate and failure_tolerance exclude each other"},
+		{[]string{"--flapping", "0/60"}, "--flapping: flapping has changes out of range"},
+	} {
+		if code, _, stderr := create(tt.args...); code == 0 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("create %v: exit %d %q, want a refusal containing %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}

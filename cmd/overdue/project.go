@@ -223,6 +223,9 @@ func cmdCheckCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer st.Close()
+	if err := checkParents(ctx, fs.Name(), st, c); err != nil {
+		return err
+	}
 	if err := st.CreateCheck(ctx, c); err != nil {
 		return fmt.Errorf("create check: %w", err)
 	}

@@ -35,12 +35,22 @@ func (c *testClock) set(t time.Time) {
 // ruleDelivery is what the test asserts of one webhook delivery.
 type ruleDelivery struct{ name, status, reason string }
 
-// TestServeAlertRules runs `overdue serve` (in process, on a real listener, with a test clock)
-// with a webhook channel and one check per rule, moves the clock past each deadline, and checks
-// that the receiver gets exactly the deliveries the rules call for, in order: a marker check's
-// own alerts serve as barriers, proving that nothing else was sent before them.
-func TestServeAlertRules(t *testing.T) {
-	calls := make(chan ruleDelivery, 50)
+// rulesServe is an in-process `overdue serve` on a real listener with a test clock, a project
+// with a webhook channel whose receiver records each delivery, and a marker check whose alerts
+// serve as barriers.
+type rulesServe struct {
+	t      *testing.T
+	base   string
+	apiKey string
+	clock  *testClock
+	calls  chan ruleDelivery
+	marker string
+}
+
+// startRulesServe starts it at t0.
+func startRulesServe(t *testing.T, t0 time.Time) *rulesServe {
+	t.Helper()
+	rs := &rulesServe{t: t, calls: make(chan ruleDelivery, 50), clock: &testClock{t: t0}}
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var ev struct {
 			Check struct{ Name string } `json:"check"`
@@ -50,9 +60,9 @@ func TestServeAlertRules(t *testing.T) {
 		if err := json.Unmarshal(b, &ev); err != nil {
 			t.Errorf("webhook body %s: %v", b, err)
 		}
-		calls <- ruleDelivery{ev.Check.Name, ev.Flip.New, ev.Flip.Reason}
+		rs.calls <- ruleDelivery{ev.Check.Name, ev.Flip.New, ev.Flip.Reason}
 	}))
-	defer receiver.Close()
+	t.Cleanup(receiver.Close)
 
 	t.Setenv(secretEnv, "e2e-secret-0123456789abcdef")
 	data := t.TempDir()
@@ -60,17 +70,16 @@ func TestServeAlertRules(t *testing.T) {
 	if err := json.Unmarshal([]byte(runCLI(t, "project", "create", "--data", data, "--name", "Ops", "--json")), &p); err != nil {
 		t.Fatal(err)
 	}
+	rs.apiKey = p.APIKey
 	runCLI(t, "channel", "add", "--data", data, "--project", p.ID, "--kind", "webhook", "--value", receiver.URL+"/hook")
 
-	t0 := time.Date(2026, 11, 24, 20, 0, 0, 0, time.UTC)
-	clock := &testClock{t: t0}
 	ctx, cancel := context.WithCancel(t.Context())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
 		// --no-canary: the test clock jumps by minutes and hours between the canary's pings,
 		// which the ingestion guard would rightly take for an outage and hold the alerts.
-		done <- serveWithClock(ctx, []string{"--data", data, "--addr", "127.0.0.1:0", "--interval", "100ms", "--no-canary"}, pw, io.Discard, clock.now)
+		done <- serveWithClock(ctx, []string{"--data", data, "--addr", "127.0.0.1:0", "--interval", "100ms", "--no-canary"}, pw, io.Discard, rs.clock.now)
 		pw.Close()
 	}()
 	t.Cleanup(func() {
@@ -79,58 +88,75 @@ func TestServeAlertRules(t *testing.T) {
 			t.Errorf("serve = %v", err)
 		}
 	})
-	base := ""
 	sc := bufio.NewScanner(pr)
-	for base == "" && sc.Scan() {
+	for rs.base == "" && sc.Scan() {
 		if m := regexp.MustCompile(`^listening on (http://\S+)$`).FindStringSubmatch(sc.Text()); m != nil {
-			base = m[1]
+			rs.base = m[1]
 		}
 	}
 	go io.Copy(io.Discard, pr) // the console notifier's output
+	rs.marker = rs.create(`{"name": "marker", "timeout": 86400, "channels": "*"}`)
+	return rs
+}
 
-	create := func(body string) string {
-		t.Helper()
-		req, _ := http.NewRequest("POST", base+"/api/v3/checks/", strings.NewReader(body))
-		req.Header.Set("X-Api-Key", p.APIKey)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var c struct{ UUID string }
-		if err := json.NewDecoder(resp.Body).Decode(&c); err != nil || resp.StatusCode != 201 {
-			t.Fatalf("create %s = %d, %v", body, resp.StatusCode, err)
-		}
-		return c.UUID
+// create creates a check through the v3 API and returns its UUID.
+func (rs *rulesServe) create(body string) string {
+	rs.t.Helper()
+	req, _ := http.NewRequest("POST", rs.base+"/api/v3/checks/", strings.NewReader(body))
+	req.Header.Set("X-Api-Key", rs.apiKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		rs.t.Fatal(err)
 	}
-	ping := func(id, suffix string) {
-		t.Helper()
-		if code, body := get(t, base+"/ping/"+id+suffix); code != 200 || body != "OK" {
-			t.Fatalf("GET /ping/%s%s = %d %q", id, suffix, code, body)
-		}
+	defer resp.Body.Close()
+	var c struct{ UUID string }
+	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil || resp.StatusCode != 201 {
+		rs.t.Fatalf("create %s = %d, %v", body, resp.StatusCode, err)
 	}
-	next := func(want ruleDelivery) {
-		t.Helper()
-		select {
-		case got := <-calls:
-			if got != want {
-				t.Fatalf("delivery = %+v, want %+v", got, want)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no delivery within 10s, want %+v", want)
-		}
+	return c.UUID
+}
+
+// ping sends GET /ping/<id><suffix>.
+func (rs *rulesServe) ping(id, suffix string) {
+	rs.t.Helper()
+	if code, body := get(rs.t, rs.base+"/ping/"+id+suffix); code != 200 || body != "OK" {
+		rs.t.Fatalf("GET /ping/%s%s = %d %q", id, suffix, code, body)
 	}
+}
+
+// next asserts the next delivery.
+func (rs *rulesServe) next(want ruleDelivery) {
+	rs.t.Helper()
+	select {
+	case got := <-rs.calls:
+		if got != want {
+			rs.t.Fatalf("delivery = %+v, want %+v", got, want)
+		}
+	case <-time.After(10 * time.Second):
+		rs.t.Fatalf("no delivery within 10s, want %+v", want)
+	}
+}
+
+// barrier makes the marker check fail and recover: its two alerts must be the next deliveries,
+// so nothing was sent before them.
+func (rs *rulesServe) barrier() {
+	rs.t.Helper()
+	rs.ping(rs.marker, "/fail")
+	rs.next(ruleDelivery{"marker", "down", "fail"})
+	rs.ping(rs.marker, "")
+	rs.next(ruleDelivery{"marker", "up", ""})
+}
+
+// TestServeAlertRules runs `overdue serve` with a webhook channel and one check per rule, moves
+// the clock past each deadline, and checks that the receiver gets exactly the deliveries the
+// rules call for, in order: a marker check's own alerts serve as barriers, proving that nothing
+// else was sent before them.
+func TestServeAlertRules(t *testing.T) {
+	t0 := time.Date(2026, 11, 24, 20, 0, 0, 0, time.UTC)
+	rs := startRulesServe(t, t0)
+	create, ping, next, barrier, clock, marker, base := rs.create, rs.ping, rs.next, rs.barrier, rs.clock, rs.marker, rs.base
+	p := struct{ APIKey string }{rs.apiKey}
 	const hour = `"timeout": 3600, "channels": "*"`
-	marker := create(`{"name": "marker", "timeout": 86400, "channels": "*"}`)
-	// barrier: the marker check fails and recovers; its two alerts must be the next deliveries,
-	// so nothing was sent before them.
-	barrier := func() {
-		t.Helper()
-		ping(marker, "/fail")
-		next(ruleDelivery{"marker", "down", "fail"})
-		ping(marker, "")
-		next(ruleDelivery{"marker", "up", ""})
-	}
 	snoozed := create(`{"name": "snoozed", ` + hour + `, "grace": 60}`)
 	long := create(`{"name": "long", ` + hour + `, "max_runtime": 1800}`)
 	fast := create(`{"name": "fast", ` + hour + `, "min_runtime": 60}`)

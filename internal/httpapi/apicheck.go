@@ -120,6 +120,10 @@ func (s *Server) handleCreateCheck(w http.ResponseWriter, r *http.Request, v int
 		s.writeAPIError(w, r, err)
 		return
 	}
+	if err := checkDependencies(spec.rules, c.ID, existing); err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
 	sched, _ := scheduleFor(c) // validated: cannot fail
 	c.AlertAfter = c.NextDue(sched)
 	if err := s.store.CreateCheck(ctx, c); err != nil {
@@ -229,8 +233,23 @@ func (s *Server) handleUpdateCheck(w http.ResponseWriter, r *http.Request, v int
 // updateCheck applies a validated request to check id of project p and answers 200 with the
 // result. Everything that can fail was checked before, but for the rules taken together with
 // the check's (a 400 that writes nothing): nothing invalid reaches the store.
+//
+// A new depends_on is checked against the project's checks as they are read here, before the
+// update: two updates at once could each pass and together close a cycle (the checks in it
+// would then hold each other's alerts while both are down).
 func (s *Server) updateCheck(w http.ResponseWriter, r *http.Request, v int, p *check.Project, id string, spec *checkSpec, channels []string) {
 	now := s.now()
+	if spec.rules.dependsOn != nil && len(*spec.rules.dependsOn) > 0 {
+		existing, err := s.store.Checks(r.Context(), p.ID)
+		if err != nil {
+			s.writeAPIError(w, r, fmt.Errorf("list checks of project %s: %w", p.ID, err), "project", p.ID)
+			return
+		}
+		if err := checkDependencies(spec.rules, id, existing); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+	}
 	c, err := s.store.UpdateCheck(r.Context(), id, func(c *check.Check) (store.Change, error) {
 		if c.ProjectID != p.ID {
 			return store.Change{}, store.ErrNotFound

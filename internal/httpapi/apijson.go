@@ -64,6 +64,12 @@ type checkJSON struct {
 	MinRuntime       *int64   `json:"min_runtime,omitempty"`
 	FailureTolerance *int     `json:"failure_tolerance,omitempty"`
 	SnoozedUntil     *isoTime `json:"snoozed_until,omitempty"`
+	// Dependencies, failure rate and flapping (apirules.go): v3 only, each only when on; Held
+	// while a parent's down or flapping holds the check's alerts.
+	DependsOn   []string         `json:"depends_on,omitempty"`
+	FailureRate *countWindowJSON `json:"failure_rate,omitempty"`
+	Flapping    *countWindowJSON `json:"flapping,omitempty"`
+	Held        string           `json:"held,omitempty"`
 	// MaintenanceUntil is the end of the maintenance window covering the check now (v3, GET).
 	MaintenanceUntil *isoTime `json:"maintenance_until,omitempty"`
 }
@@ -88,6 +94,8 @@ type pingJSON struct {
 type flipJSON struct {
 	Timestamp isoTime `json:"timestamp"`
 	Up        int     `json:"up"`
+	// Note is v3's, when a rule held the flip's alert: "held: db is down", "held: flapping".
+	Note string `json:"note,omitempty"`
 }
 
 // channelJSON is a channel as the API shows it: never its target, which may be a secret URL.
@@ -209,7 +217,7 @@ func (s *Server) renderCheck(c *check.Check, v int, readOnly bool, now time.Time
 		j.Timeout = &t
 	}
 	if v >= 3 {
-		renderRules(&j, c, now)
+		renderRules(&j, c, readOnly, now)
 	}
 	return j
 }
@@ -261,7 +269,9 @@ func (s *Server) renderPings(checkID string, pings []*check.Ping, v int) []pingJ
 // renderFlips is the flips list, flips newest first. The alert a snooze held and released at its
 // end is recorded as a down→down flip (check.Check.Sweep); it changed no status, so it is not
 // listed: the list stays Healthchecks' list of status changes.
-func renderFlips(flips []*check.Flip) []flipJSON {
+//
+// In v3 a flip a dependency or flapping held carries its note.
+func renderFlips(flips []*check.Flip, v int) []flipJSON {
 	out := make([]flipJSON, 0, len(flips))
 	for _, f := range flips {
 		if f.OldStatus == f.NewStatus {
@@ -270,6 +280,9 @@ func renderFlips(flips []*check.Flip) []flipJSON {
 		j := flipJSON{Timestamp: isoTime(f.Created)}
 		if f.NewStatus == check.StatusUp {
 			j.Up = 1
+		}
+		if v >= 3 {
+			j.Note = f.Note
 		}
 		out = append(out, j)
 	}

@@ -136,7 +136,7 @@ func (s *Server) handleListFlips(w http.ResponseWriter, r *http.Request, v int) 
 		s.writeAPIError(w, r, fmt.Errorf("list flips of check %s: %w", c.ID, err), "check", c.ID)
 		return
 	}
-	writeJSON(w, http.StatusOK, flipsJSON{Flips: renderFlips(flips)})
+	writeJSON(w, http.StatusOK, flipsJSON{Flips: renderFlips(flips, v)})
 }
 
 // flipQuery reads the flips filters. Zero (like absent or empty) means no filter, as in

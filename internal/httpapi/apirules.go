@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
@@ -22,6 +24,11 @@ import (
 type ruleSpec struct {
 	startGrace, maxRuntime, minRuntime *time.Duration
 	failureTolerance                   *int
+	// dependsOn is the new list of parents (empty: none), validated against the project by
+	// checkDependencies; nil when absent.
+	dependsOn   *[]string
+	failureRate *check.FailureRate
+	flapping    *check.FlapRule
 }
 
 // ruleFields are the rule members of a v3 check request, in the order their errors are reported.
@@ -46,6 +53,88 @@ var ruleFields = []struct {
 		rs.failureTolerance = &v
 		return ""
 	}},
+	{"depends_on", parseDependsOn},
+	{"failure_rate", func(rs *ruleSpec, raw json.RawMessage) string {
+		n, window, reason := parseCountWindow(raw, "failures")
+		if reason == "" {
+			rs.failureRate = &check.FailureRate{Failures: n, Window: window}
+		}
+		return reason
+	}},
+	{"flapping", func(rs *ruleSpec, raw json.RawMessage) string {
+		n, window, reason := parseCountWindow(raw, "changes")
+		if reason == "" {
+			rs.flapping = &check.FlapRule{Changes: n, Window: window}
+		}
+		return reason
+	}},
+}
+
+// parseDependsOn reads depends_on: a list of check UUIDs, or null or [] for none. UUIDs are
+// lowercased and repeats dropped; whether each is a check of the project, and whether the
+// list closes a cycle, is checkDependencies's to say.
+func parseDependsOn(rs *ruleSpec, raw json.RawMessage) string {
+	ids := []string{}
+	if string(raw) != "null" {
+		var list []string
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return "must be a list of check UUIDs, or null for none"
+		}
+		for _, id := range list {
+			id = strings.ToLower(id)
+			if !isCheckUUID(id) {
+				return fmt.Sprintf("has %q, which is not a check UUID", id)
+			}
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) > check.MaxDependsOn {
+		return fmt.Sprintf("has %d checks, at most %d are allowed", len(ids), check.MaxDependsOn)
+	}
+	rs.dependsOn = &ids
+	return ""
+}
+
+// parseCountWindow reads {"<count>": N, "minutes": M}, or null for off (0, 0). Both members are
+// required and whole numbers; their ranges are check.ValidateRules's.
+func parseCountWindow(raw json.RawMessage, count string) (int, time.Duration, string) {
+	if string(raw) == "null" {
+		return 0, 0, ""
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		return 0, 0, fmt.Sprintf(`must be an object {"%s": N, "minutes": M}, or null for off`, count)
+	}
+	for k := range obj {
+		if k != count && k != "minutes" {
+			return 0, 0, fmt.Sprintf(`has an unknown member %q: only "%s" and "minutes"`, k, count)
+		}
+	}
+	var vals [2]int64
+	for i, m := range []struct {
+		name string
+		max  int64
+		hint string
+	}{
+		{count, check.MaxRuleCount, fmt.Sprintf("1 to %d", check.MaxRuleCount)},
+		{"minutes", int64(check.MaxRuleWindow / time.Minute), fmt.Sprintf("1 to %d, a week", int64(check.MaxRuleWindow/time.Minute))},
+	} {
+		v, ok := obj[m.name]
+		if !ok {
+			return 0, 0, fmt.Sprintf(`needs "%s" and "minutes"`, count)
+		}
+		n, reason := jsonInteger(bytes.TrimSpace(v))
+		if reason != "" {
+			return 0, 0, "has " + m.name + " that " + reason
+		}
+		if n < 1 || n > m.max {
+			return 0, 0, fmt.Sprintf("has %s out of range (%s; null turns the rule off)", m.name, m.hint)
+		}
+		vals[i] = n
+	}
+	return int(vals[0]), time.Duration(vals[1]) * time.Minute, ""
 }
 
 // ruleSeconds parses a rule duration: whole seconds, 0 (off) up to a year.
@@ -87,6 +176,21 @@ func (rs ruleSpec) apply(c *check.Check) error {
 	setIf(&c.MaxRuntime, rs.maxRuntime)
 	setIf(&c.MinRuntime, rs.minRuntime)
 	setIf(&c.FailureTolerance, rs.failureTolerance)
+	setIf(&c.FailureRate, rs.failureRate)
+	setIf(&c.Flap, rs.flapping)
+	if rs.dependsOn != nil {
+		c.DependsOn = nil
+		if len(*rs.dependsOn) > 0 {
+			c.DependsOn = slices.Clone(*rs.dependsOn)
+		}
+	}
+	if rs.flapping != nil && !rs.flapping.On() {
+		// Flapping turned off: the check stops holding its alerts at once.
+		c.ChangeTimes, c.FlapSent = nil, ""
+	}
+	if rs.failureRate != nil && !rs.failureRate.On() {
+		c.FailTimes = nil
+	}
 	if err := c.ValidateRules(); err != nil {
 		var fe *check.FieldError
 		if errors.As(err, &fe) {
@@ -97,9 +201,47 @@ func (rs ruleSpec) apply(c *check.Check) error {
 	return nil
 }
 
+// checkDependencies checks a request's depends_on for check id against the project's checks
+// (existing; id among them unless it is being created): every parent must be one of them, and
+// the new list must not close a cycle (a check depending on itself included). The 400 names the
+// unknown UUID, or the cycle by the checks' names.
+func checkDependencies(rs ruleSpec, id string, existing []*check.Check) error {
+	if rs.dependsOn == nil || len(*rs.dependsOn) == 0 {
+		return nil
+	}
+	deps := make(map[string][]string, len(existing))
+	names := make(map[string]string, len(existing))
+	for _, c := range existing {
+		deps[c.ID] = c.DependsOn
+		names[c.ID] = c.Name
+	}
+	for _, parent := range *rs.dependsOn {
+		if _, ok := deps[parent]; !ok && parent != id {
+			return &clientError{http.StatusBadRequest, fmt.Sprintf("depends_on: %s is not a check of this project", parent)}
+		}
+	}
+	cycle := check.DependencyCycle(id, *rs.dependsOn, deps)
+	if cycle == nil {
+		return nil
+	}
+	hops := make([]string, len(cycle))
+	for i, cid := range cycle {
+		hops[i] = cid
+		if n := names[cid]; n != "" {
+			hops[i] = strconv.Quote(n)
+		}
+	}
+	if len(cycle) == 2 {
+		return &clientError{http.StatusBadRequest, "depends_on: a check cannot depend on itself"}
+	}
+	return &clientError{http.StatusBadRequest, "depends_on would close a cycle: " + hops[0] + " depends on " +
+		strings.Join(hops[1:], ", which depends on ") + "; leave one of these dependencies out"}
+}
+
 // renderRules adds the v3 extensions to a check's JSON: each rule only when it is on, the
-// snooze only while it runs.
-func renderRules(j *checkJSON, c *check.Check, now time.Time) {
+// snooze only while it runs, held only while a parent or flapping holds the check's alerts. The
+// read-only view names parents by their unique keys, as it names the check.
+func renderRules(j *checkJSON, c *check.Check, readOnly bool, now time.Time) {
 	if c.StartGrace > 0 {
 		j.StartGrace = ptr(seconds(c.StartGrace))
 	}
@@ -115,6 +257,35 @@ func renderRules(j *checkJSON, c *check.Check, now time.Time) {
 	if c.Snoozed(now) {
 		j.SnoozedUntil = isoTimePtr(c.SnoozeUntil)
 	}
+	if len(c.DependsOn) > 0 {
+		ids := slices.Clone(c.DependsOn)
+		if readOnly {
+			for i, id := range ids {
+				ids[i] = check.UniqueKey(id)
+			}
+		}
+		j.DependsOn = ids
+	}
+	if c.FailureRate.On() {
+		j.FailureRate = &countWindowJSON{Failures: c.FailureRate.Failures, Minutes: int64(c.FailureRate.Window / time.Minute)}
+	}
+	if c.Flap.On() {
+		j.Flapping = &countWindowJSON{Changes: c.Flap.Changes, Minutes: int64(c.Flap.Window / time.Minute)}
+	}
+	switch {
+	case c.Status == check.StatusDown && c.HeldNote != "":
+		j.Held = c.HeldNote
+	case c.Flapping():
+		j.Held = check.NoteFlapping
+	}
+}
+
+// countWindowJSON is failure_rate ({"failures", "minutes"}) or flapping ({"changes",
+// "minutes"}) in a v3 check.
+type countWindowJSON struct {
+	Failures int   `json:"failures,omitempty"`
+	Changes  int   `json:"changes,omitempty"`
+	Minutes  int64 `json:"minutes"`
 }
 
 func ptr[T any](v T) *T { return &v }

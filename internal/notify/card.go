@@ -64,6 +64,12 @@ func newCard(a Alert) card {
 			c.Why = "The run finished sooner than the minimum run time."
 		}
 	}
+	switch a.Flip.Reason {
+	case check.ReasonFlapping:
+		c.Why = "The check is flapping: it changes status more often than its flapping rule allows. Further alerts are held until it settles."
+	case check.ReasonSettled:
+		c.Why = "The check stopped flapping; this is its status now."
+	}
 	if a.LastPing != nil && len(a.LastPing.Body) > 0 {
 		c.Body = excerpt(strings.ToValidUTF8(string(a.LastPing.Body), "\uFFFD"), MaxBodyExcerpt)
 	}

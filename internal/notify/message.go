@@ -218,6 +218,12 @@ func fields(a Alert) []field {
 			out = append(out, field{"Reason", "finished too fast: the run took less than the minimum run time."})
 		}
 	}
+	switch a.Flip.Reason {
+	case check.ReasonFlapping:
+		out = append(out, field{"Flapping", "the check changes status more often than its flapping rule allows; further alerts are held until it settles."})
+	case check.ReasonSettled:
+		out = append(out, field{"Settled", "the check stopped flapping; this is its status now."})
+	}
 	if d := a.downtime(); d > 0 {
 		out = append(out, field{"Down for", Downtime(d)})
 	}
@@ -304,6 +310,10 @@ func ShortText(a Alert) string {
 	const stamp = "Jan 2 15:04 UTC"
 	var format string
 	switch {
+	case a.Flip.Reason == check.ReasonFlapping:
+		format = strings.ToUpper(string(a.Flip.NewStatus)) + `: "%s" is flapping, alerts held until it settles (` + a.Flip.Created.UTC().Format(stamp) + `)`
+	case a.Flip.Reason == check.ReasonSettled:
+		format = strings.ToUpper(string(a.Flip.NewStatus)) + `: "%s" stopped flapping (` + a.Flip.Created.UTC().Format(stamp) + `)`
 	case a.Flip.NewStatus == check.StatusUp && a.downtime() > 0:
 		format = `UP: "%s" is up again after ` + shortDowntime(a.downtime()) + ` (` + a.Flip.Created.UTC().Format(stamp) + `)`
 	case a.Flip.NewStatus == check.StatusUp:

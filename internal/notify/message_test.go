@@ -170,6 +170,10 @@ func TestShortText(t *testing.T) {
 	up.Flip.Created = t0.Add(3 * time.Minute)
 	never := simpleAlert()
 	never.Check.LastPing = time.Time{}
+	flapping := simpleAlert()
+	flapping.Flip.OldStatus, flapping.Flip.NewStatus, flapping.Flip.Reason = check.StatusDown, check.StatusUp, check.ReasonFlapping
+	settled := simpleAlert()
+	settled.Flip.OldStatus, settled.Flip.Reason = check.StatusDown, check.ReasonSettled
 	tests := []struct {
 		name string
 		a    notify.Alert
@@ -179,6 +183,8 @@ func TestShortText(t *testing.T) {
 		{"never pinged", never, `DOWN: "simple" is overdue (never pinged)`},
 		{"failure", exitAlert(7), `DOWN: "simple" received a failure signal (Nov 24 20:08 UTC)`},
 		{"up", up, `UP: "simple" is up again (Nov 24 20:11 UTC)`},
+		{"flapping notice", flapping, `UP: "simple" is flapping, alerts held until it settles (Nov 24 20:10 UTC)`},
+		{"settled", settled, `DOWN: "simple" stopped flapping (Nov 24 20:10 UTC)`},
 	}
 	for _, tt := range tests {
 		if got := notify.ShortText(tt.a); got != tt.want {

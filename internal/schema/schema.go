@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 14
+const Current = 15
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -148,6 +148,11 @@ var migrations = []Migration{
 		Version: 14, MinReader: 7, Phase: Expand,
 		Description: "email reports and reminders: each user's periods and the reporter's cursor, and a record per mail sent " +
 			"(SQLite: new columns of users with defaults and a new table; DynamoDB: optional attributes of user items and a new item type, nothing to migrate)",
+	},
+	{
+		Version: 15, MinReader: 7, Phase: Expand,
+		Description: "check dependencies, failure rates and flapping with their state, and a note on flips " +
+			"(SQLite: new columns of checks and flips with defaults; DynamoDB: new optional attributes, nothing to migrate)",
 	},
 }
 

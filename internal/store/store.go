@@ -142,7 +142,8 @@ type Store interface {
 	// that did not keep runs) gets them rebuilt from its kept pings (RebuildRuns) before fn sees
 	// it, and written with fn's change; loads return Runs as stored.
 	UpdateCheck(ctx context.Context, id string, fn func(c *check.Check) (Change, error)) (*check.Check, error)
-	// DeleteCheck removes a check with its pings and flips. ErrNotFound if missing.
+	// DeleteCheck removes a check with its pings and flips, and drops it from the DependsOn of
+	// the checks of its project that list it. ErrNotFound if missing.
 	DeleteCheck(ctx context.Context, id string) error
 
 	// Pings lists a check's newest pings, newest first, at most limit, without their bodies

@@ -13,9 +13,10 @@ import (
 	"github.com/overduehq/overdue/internal/sweep"
 )
 
-// ruleFleet is a fleet whose every check has an alert rule timer, a third of each kind: a run in
-// progress bounded by max_runtime, a start due within start_grace, and a check down under a
-// snooze with its alert held until the snooze ends. The first due checks' timers have passed at
+// ruleFleet is a fleet whose every check has an alert rule timer, a fifth of each kind: a run in
+// progress bounded by max_runtime, a start due within start_grace, a check down under a snooze
+// with its alert held until the snooze ends, a check down whose alert a parent (one up check,
+// benchParent, outside the fleet) held until the next look, and a flapping check due to settle. The first due checks' timers have passed at
 // benchNow; the others' fall in the next hours. orig keeps the due checks as seeded, to re-arm.
 type ruleFleet struct {
 	st   store.Store
@@ -29,7 +30,7 @@ func ruleCheck(i int, due bool) *check.Check {
 	c.Timeout, c.Grace = time.Hour, time.Hour
 	c.Status, c.NPings = check.StatusUp, 1
 	late := time.Duration(i%3600) * time.Second // spreads the timers over an hour
-	switch i % 3 {
+	switch i % 5 {
 	case 0: // running; max_runtime 30 minutes
 		c.MaxRuntime = 30 * time.Minute
 		c.LastPing = benchNow.Add(-10 * time.Minute)
@@ -43,17 +44,36 @@ func ruleCheck(i int, due bool) *check.Check {
 		if due {
 			c.LastPing = benchNow.Add(-66*time.Minute - late)
 		}
-	default: // down under a snooze, the alert held
+	case 2: // down under a snooze, the alert held
 		c.Status, c.HeldReason = check.StatusDown, check.ReasonFail
 		c.LastPing = benchNow.Add(-2 * time.Hour)
 		c.SnoozeUntil = benchNow.Add(time.Minute + late)
 		if due {
 			c.SnoozeUntil = benchNow.Add(-late)
 		}
+	case 3: // down, the alert held while benchParent was down; the next look at it
+		c.Status, c.HeldReason = check.StatusDown, check.ReasonFail
+		c.LastPing = benchNow.Add(-2 * time.Hour)
+		c.DependsOn = []string{benchParent}
+		c.HeldParent, c.HeldNote = benchParent, "held: parent is down"
+		c.HeldUntil = benchNow.Add(time.Minute + late)
+		if due {
+			c.HeldUntil = benchNow.Add(-late)
+		}
+	default: // flapping (the notice said down), up since its last change; settles 10 minutes on
+		c.Flap, c.FlapSent = check.FlapRule{Changes: 3, Window: 10 * time.Minute}, check.StatusDown
+		c.LastPing = benchNow.Add(-time.Minute)
+		c.ChangeTimes = []time.Time{benchNow.Add(-9*time.Minute + late)}
+		if due {
+			c.ChangeTimes = []time.Time{benchNow.Add(-10*time.Minute - late)}
+		}
 	}
 	c.AlertAfter = c.NextDue(nil)
 	return c
 }
+
+// benchParent is the check the fleet's dependent checks depend on.
+var benchParent = checkID(10_000_000)
 
 func seedRuleFleet(b *testing.B, total, due int) *ruleFleet {
 	b.Helper()
@@ -67,6 +87,12 @@ func seedRuleFleet(b *testing.B, total, due int) *ruleFleet {
 		APIKeyHash: check.HashKey("hcw_bench"), ReadOnlyKeyHash: check.HashKey("hcr_bench"),
 		PingKeyHash: check.HashKey("pk_bench")}
 	if err := st.CreateProject(ctx, p); err != nil {
+		b.Fatal(err)
+	}
+	parent := check.New(benchParent, benchProject, benchNow.Add(-48*time.Hour))
+	parent.Name, parent.Status, parent.LastPing = "parent", check.StatusUp, benchNow.Add(-time.Minute)
+	parent.AlertAfter = parent.NextDue(nil)
+	if err := st.CreateCheck(ctx, parent); err != nil {
 		b.Fatal(err)
 	}
 	f := &ruleFleet{st: st, orig: map[string]check.Check{}}
@@ -101,8 +127,9 @@ func (f *ruleFleet) rearm(b *testing.B) {
 }
 
 // BenchmarkSweepRules is BenchmarkSweep with the alert rules' timers in play: every check has
-// one (see ruleFleet), and each due one gets a flip (running too long, did not start, or the
-// alert a snooze held). The rows at 100,000 checks, 1% and 10 due, against the first row show
+// one (see ruleFleet), and each due one gets a flip (running too long, did not start, the alert
+// a snooze or a parent held, or the alert of a flapping check that settled); the parent is read
+// once per sweep. The rows at 100,000 checks, 1% and 10 due, against the first row show
 // that the cost still follows the due checks: every timer is the one AlertAfter of its check.
 //
 //	go test -run '^$' -bench '^BenchmarkSweepRules$' ./internal/sweep/
@@ -119,8 +146,8 @@ func BenchmarkSweepRules(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if res.Examined != bc.due {
-					b.Fatalf("sweep examined %d checks, want %d", res.Examined, bc.due)
+				if res.Examined != bc.due || res.Flipped != bc.due {
+					b.Fatalf("sweep examined %d checks and flipped %d, want %d and %d", res.Examined, res.Flipped, bc.due, bc.due)
 				}
 				b.StopTimer()
 				f.rearm(b)

@@ -79,7 +79,7 @@ func (s *Sweeper) flipDue(ctx context.Context, now time.Time) (Result, error) {
 	var res Result
 	batch := s.batch()
 	seen := make(map[string]bool)
-	windows := make(projectWindows)
+	look := newLookups()
 	for {
 		due, err := s.Store.DueChecks(ctx, now, batch)
 		if err != nil {
@@ -93,7 +93,7 @@ func (s *Sweeper) flipDue(ctx context.Context, now time.Time) (Result, error) {
 			seen[c.ID] = true
 			progressed = true
 			res.Examined++
-			flipped, held, err := s.sweepOne(ctx, c, now, windows)
+			flipped, held, err := s.sweepOne(ctx, c, now, look)
 			if err != nil {
 				return res, err
 			}
@@ -110,7 +110,7 @@ func (s *Sweeper) flipDue(ctx context.Context, now time.Time) (Result, error) {
 	}
 }
 
-func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, pw projectWindows) (flipped, held bool, err error) {
+func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, look *lookups) (flipped, held bool, err error) {
 	sched, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
 	if err != nil {
 		s.logger().Warn("schedule cannot be evaluated; pushed ahead",
@@ -124,14 +124,15 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, p
 		}
 		return false, false, nil
 	}
-	windows, err := pw.of(ctx, s.Store, c.ProjectID)
+	windows, err := look.windows.of(ctx, s.Store, c.ProjectID)
 	if err != nil {
 		return false, false, err
 	}
 	var flip *check.Flip
 	var holdUntil time.Time
-	_, err = s.Store.UpdateCheck(ctx, c.ID, func(c *check.Check) (store.Change, error) {
-		flip, holdUntil = nil, time.Time{}
+	var needParents []string
+	update := func(c *check.Check) (store.Change, error) {
+		flip, holdUntil, needParents = nil, time.Time{}, nil
 		if c.AlertAfter.IsZero() || c.AlertAfter.After(now) {
 			return store.Change{}, errSkip
 		}
@@ -149,8 +150,25 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, p
 		flip = c.Sweep(now, sched)
 		// Inside a maintenance window, the down flip (or the alert a snooze held) waits.
 		flip = c.Hold(flip, check.MaintenanceUntil(c, windows, now, windowSchedule), now)
+		// While a check it depends on is down, so does the alert.
+		if flip != nil && flip.NewStatus == check.StatusDown && flip.Processed.IsZero() && len(c.DependsOn) > 0 {
+			parents, missing := look.parents.of(c.DependsOn)
+			if len(missing) > 0 {
+				needParents = missing
+				return store.Change{}, errNeedParents
+			}
+			flip = c.HoldForParent(flip, check.DownParent(parents, now, parentSchedule), now)
+		}
 		return store.Change{Flip: flip}, nil
-	})
+	}
+	_, err = s.Store.UpdateCheck(ctx, c.ID, update)
+	if errors.Is(err, errNeedParents) {
+		// Read outside the check's write, once per sweep for every child they have.
+		if err := look.parents.load(ctx, s.Store, needParents); err != nil {
+			return false, false, err
+		}
+		_, err = s.Store.UpdateCheck(ctx, c.ID, update)
+	}
 	switch {
 	case errors.Is(err, errSkip), errors.Is(err, store.ErrNotFound):
 		return false, false, nil
@@ -211,6 +229,64 @@ func (pw projectWindows) of(ctx context.Context, st store.Store, projectID strin
 	}
 	pw[projectID] = w
 	return w, nil
+}
+
+// errNeedParents aborts an UpdateCheck whose down alert may be held by a parent not yet read.
+var errNeedParents = errors.New("parents needed")
+
+// lookups are what one sweep reads besides the due checks: each project's windows, each
+// parent's status, at most once.
+type lookups struct {
+	windows projectWindows
+	parents parentChecks
+}
+
+func newLookups() *lookups {
+	return &lookups{windows: make(projectWindows), parents: make(parentChecks)}
+}
+
+// parentChecks caches, for one sweep, the checks others depend on (nil: deleted). A parent
+// with many children is read once per sweep, not once per child.
+type parentChecks map[string]*check.Check
+
+// of returns the cached parents among ids, and the IDs not read yet.
+func (pc parentChecks) of(ids []string) (parents []*check.Check, missing []string) {
+	for _, id := range ids {
+		p, ok := pc[id]
+		switch {
+		case !ok:
+			missing = append(missing, id)
+		case p != nil:
+			parents = append(parents, p)
+		}
+	}
+	return parents, missing
+}
+
+// load reads the checks ids; a missing one is remembered as nil (not down).
+func (pc parentChecks) load(ctx context.Context, st store.Store, ids []string) error {
+	for _, id := range ids {
+		p, err := st.Check(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			pc[id] = nil
+		case err != nil:
+			return fmt.Errorf("load check %s, a check others depend on: %w", id, err)
+		default:
+			pc[id] = p
+		}
+	}
+	return nil
+}
+
+// parentSchedule evaluates a parent's schedule; nil when it cannot (the parent is then judged
+// by its timeout, as check.GraceStart does without a schedule).
+func parentSchedule(c *check.Check) check.Schedule {
+	sched, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
+	if err != nil || sched == nil {
+		return nil
+	}
+	return sched
 }
 
 // windowSchedule evaluates a recurring window's schedule; nil (never open) when it cannot.

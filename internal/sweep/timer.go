@@ -95,6 +95,6 @@ func (s *Sweeper) Fire(ctx context.Context, t Timer) (Fired, error) {
 	if err := s.readOutages(ctx, now, outagesMaxAge); err != nil {
 		return Fired{}, err
 	}
-	flipped, held, err := s.sweepOne(ctx, c, now, make(projectWindows))
+	flipped, held, err := s.sweepOne(ctx, c, now, newLookups())
 	return Fired{Flipped: flipped, Held: held}, err
 }

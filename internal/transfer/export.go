@@ -195,7 +195,7 @@ func checkToRec(c *check.Check) checkRec {
 	if chans == nil {
 		chans = []string{}
 	}
-	return checkRec{
+	r := checkRec{
 		Type: TypeCheck, ID: c.ID, Project: c.ProjectID, Name: c.Name, Slug: c.Slug, Tags: c.Tags,
 		Desc: c.Desc, Created: fmtTime(c.Created), Kind: string(c.Kind), Timeout: secs(c.Timeout),
 		Schedule: c.Schedule, TZ: c.TZ, Grace: secs(c.Grace), Methods: c.Methods,
@@ -207,8 +207,26 @@ func checkToRec(c *check.Check) checkRec {
 		LastDuration: secs(c.LastDuration), AlertAfter: fmtTime(c.AlertAfter),
 		StartGrace: secs(c.StartGrace), MaxRuntime: secs(c.MaxRuntime), MinRuntime: secs(c.MinRuntime),
 		FailureTolerance: c.FailureTolerance, SnoozeUntil: fmtTime(c.SnoozeUntil),
-		FailStreak: c.FailStreak, HeldReason: c.HeldReason,
+		FailStreak: c.FailStreak, HeldReason: c.HeldReason, HeldUntil: fmtTime(c.HeldUntil),
+		DependsOn: c.DependsOn, HeldParent: c.HeldParent, HeldNote: c.HeldNote,
+		FailTimes: fmtTimes(c.FailTimes), ChangeTimes: fmtTimes(c.ChangeTimes), FlapSent: string(c.FlapSent),
 	}
+	if c.FailureRate.On() {
+		r.FailureRate = &countWindow{Count: c.FailureRate.Failures, Window: secs(c.FailureRate.Window)}
+	}
+	if c.Flap.On() {
+		r.Flapping = &countWindow{Count: c.Flap.Changes, Window: secs(c.Flap.Window)}
+	}
+	return r
+}
+
+// fmtTimes is fmtTime of each instant.
+func fmtTimes(ts []time.Time) []string {
+	var out []string
+	for _, t := range ts {
+		out = append(out, fmtTime(t))
+	}
+	return out
 }
 
 // exportPeople writes the users (all, or the members of the one project), then the
@@ -344,7 +362,7 @@ func (w *Writer) Ping(p *check.Ping) error {
 func (w *Writer) Flip(f *check.Flip) error {
 	return w.enc.Encode(flipRec{
 		Type: TypeFlip, Check: f.CheckID, Created: fmtTime(f.Created), Processed: fmtTime(f.Processed),
-		OldStatus: string(f.OldStatus), NewStatus: string(f.NewStatus), Reason: f.Reason,
+		OldStatus: string(f.OldStatus), NewStatus: string(f.NewStatus), Reason: f.Reason, Note: f.Note,
 	})
 }
 

@@ -170,6 +170,23 @@ type checkRec struct {
 	SnoozeUntil      string `json:"snooze_until,omitempty"`
 	FailStreak       int    `json:"fail_streak,omitempty"`
 	HeldReason       string `json:"held_reason,omitempty"`
+	HeldUntil        string `json:"held_until,omitempty"`
+	// Dependencies, failure rate and flapping (data model 11), absent when off, and their state.
+	DependsOn   []string     `json:"depends_on,omitempty"`
+	FailureRate *countWindow `json:"failure_rate,omitempty"`
+	Flapping    *countWindow `json:"flapping,omitempty"`
+	HeldParent  string       `json:"held_parent,omitempty"`
+	HeldNote    string       `json:"held_note,omitempty"`
+	FailTimes   []string     `json:"fail_times,omitempty"`
+	ChangeTimes []string     `json:"change_times,omitempty"`
+	FlapSent    string       `json:"flap_sent,omitempty"`
+}
+
+// countWindow is a failure_rate ("failures") or flapping ("changes") rule, its window in
+// seconds as every duration of the format.
+type countWindow struct {
+	Count  int   `json:"count"`
+	Window int64 `json:"window"`
 }
 
 type pingRec struct {
@@ -196,6 +213,7 @@ type flipRec struct {
 	OldStatus string `json:"old_status"`
 	NewStatus string `json:"new_status"`
 	Reason    string `json:"reason,omitempty"`
+	Note      string `json:"note,omitempty"`
 }
 
 type windowRec struct {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/people"
@@ -314,7 +315,7 @@ func (f *parsed) parseLine(line int, raw []byte, projects map[string]bool, check
 		if *cur == nil || (*cur).c.ID != r.Check {
 			return fmt.Errorf("flip of check %s does not follow its check", r.Check)
 		}
-		fl := &check.Flip{CheckID: r.Check, OldStatus: check.Status(r.OldStatus), NewStatus: check.Status(r.NewStatus), Reason: r.Reason}
+		fl := &check.Flip{CheckID: r.Check, OldStatus: check.Status(r.OldStatus), NewStatus: check.Status(r.NewStatus), Reason: r.Reason, Note: r.Note}
 		if fl.Created, err = parseTime("created", r.Created); err != nil {
 			return err
 		}
@@ -434,6 +435,13 @@ func recToCheck(r checkRec) (*check.Check, error) {
 		LastDuration: dur(r.LastDuration),
 		StartGrace:   dur(r.StartGrace), MaxRuntime: dur(r.MaxRuntime), MinRuntime: dur(r.MinRuntime),
 		FailureTolerance: r.FailureTolerance, FailStreak: r.FailStreak, HeldReason: r.HeldReason,
+		DependsOn: r.DependsOn, HeldParent: r.HeldParent, HeldNote: r.HeldNote, FlapSent: check.Status(r.FlapSent),
+	}
+	if r.FailureRate != nil {
+		c.FailureRate = check.FailureRate{Failures: r.FailureRate.Count, Window: dur(r.FailureRate.Window)}
+	}
+	if r.Flapping != nil {
+		c.Flap = check.FlapRule{Changes: r.Flapping.Count, Window: dur(r.Flapping.Window)}
 	}
 	if c.ID == "" {
 		return nil, errors.New("no id")
@@ -463,6 +471,22 @@ func recToCheck(r checkRec) (*check.Check, error) {
 	}
 	if c.SnoozeUntil, err = parseTime("snooze_until", r.SnoozeUntil); err != nil {
 		return nil, err
+	}
+	if c.HeldUntil, err = parseTime("held_until", r.HeldUntil); err != nil {
+		return nil, err
+	}
+	for _, l := range []struct {
+		name string
+		in   []string
+		out  *[]time.Time
+	}{{"fail_times", r.FailTimes, &c.FailTimes}, {"change_times", r.ChangeTimes, &c.ChangeTimes}} {
+		for _, s := range l.in {
+			t, err := parseTime(l.name, s)
+			if err != nil {
+				return nil, err
+			}
+			*l.out = append(*l.out, t)
+		}
 	}
 	if err := c.ValidateRules(); err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +90,9 @@ func seed(t *testing.T, st *sqlite.Store) {
 	paused.Name, paused.ManualResume, paused.FilterBody, paused.FilterSubject = "Paused one", true, true, true
 	paused.SuccessKw, paused.FailureKw, paused.StartKw, paused.FilterDefaultFail = "ok,done", "error", "begin", true
 	paused.FailStreak = 2 // failures seen before it was paused
+	paused.DependsOn = []string{simpleID, cronID}
+	paused.FailureRate = check.FailureRate{Failures: 3, Window: 10 * time.Minute}
+	paused.Flap = check.FlapRule{Changes: 4, Window: time.Hour}
 	must(t, st.CreateCheck(ctx, paused))
 
 	now := t0.Add(time.Hour)
@@ -114,6 +118,15 @@ func seed(t *testing.T, st *sqlite.Store) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The state the rules keep, as a running server may have left it (not what a pause leaves, but the format must carry it).
+	_, err := st.UpdateCheck(ctx, pausedID, func(c *check.Check) (store.Change, error) {
+		c.FailTimes = []time.Time{t0.Add(-time.Minute)}
+		c.ChangeTimes = []time.Time{t0.Add(-20 * time.Minute), t0.Add(-10*time.Minute + time.Microsecond)}
+		c.FlapSent, c.HeldParent, c.HeldNote = check.StatusUp, simpleID, "held: Nightly backup is down"
+		c.HeldReason, c.HeldUntil = check.ReasonFail, t0.Add(time.Minute)
+		return store.Change{}, nil
+	})
+	must(t, err)
 	// The notifier has handled every flip (an export of a live install may hold unhandled ones:
 	// TestUnprocessedFlipsArriveProcessed).
 	flips, err := st.UnprocessedFlips(ctx, 100)
@@ -237,6 +250,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if c, err := dyn.Check(context.Background(), pausedID); err != nil || c.FailStreak != 2 {
 		t.Errorf("imported paused check = %+v, %v; want its failure streak 2", c, err)
+	} else if !slices.Equal(c.DependsOn, []string{simpleID, cronID}) || c.FailureRate.Window != 10*time.Minute || c.Flap.Changes != 4 ||
+		len(c.ChangeTimes) != 2 || !c.ChangeTimes[1].Equal(t0.Add(-10*time.Minute+time.Microsecond)) || c.HeldNote == "" || !c.HeldUntil.Equal(t0.Add(time.Minute)) {
+		t.Errorf("imported dependencies, rate and flapping: %v %+v %+v %v %q %v", c.DependsOn, c.FailureRate, c.Flap, c.ChangeTimes, c.HeldNote, c.HeldUntil)
 	}
 	// So did the maintenance windows.
 	ws, err := dyn.Windows(context.Background(), projectID)

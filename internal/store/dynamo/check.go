@@ -571,6 +571,10 @@ func (s *Store) DeleteCheck(ctx context.Context, id string) error {
 	if found == nil {
 		return fmt.Errorf("delete check %s: %w", id, store.ErrNotFound)
 	}
+	// Before the check goes, so that a failure here leaves it to be deleted again.
+	if err := s.dropParent(ctx, stringOf(found["pid"]), id); err != nil {
+		return fmt.Errorf("delete check %s: %w", id, err)
+	}
 	if bk := stringOf(found["bk"]); bk != "" {
 		// Only the check's own lookup: another check may share the key.
 		err := s.delete(ctx, &dynamodb.DeleteItemInput{
@@ -593,6 +597,29 @@ func (s *Store) DeleteCheck(ctx context.Context, id string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("delete check %s: %w", id, err)
+	}
+	return nil
+}
+
+// dropParent removes id from the DependsOn of the project's checks that list it: one query of
+// the project index, and one conditional write per such check. A check the index has not yet
+// shown with id keeps a dangling entry, which the rules read as a parent that is not down.
+func (s *Store) dropParent(ctx context.Context, projectID, id string) error {
+	checks, err := s.Checks(ctx, projectID)
+	if err != nil {
+		return fmt.Errorf("find checks depending on it: %w", err)
+	}
+	for _, c := range checks {
+		if !slices.Contains(c.DependsOn, id) {
+			continue
+		}
+		_, err := s.UpdateCheck(ctx, c.ID, func(c *check.Check) (store.Change, error) {
+			c.DropParent(id)
+			return store.Change{}, nil
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("drop it from the depends_on of check %s: %w", c.ID, err)
+		}
 	}
 	return nil
 }

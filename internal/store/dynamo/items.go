@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -216,6 +217,17 @@ type checkItem struct {
 	FailStreak       int64  `dynamodbav:"fst,omitempty"`
 	HeldReason       string `dynamodbav:"held,omitempty"`
 	HeldUntil        int64  `dynamodbav:"hu,omitempty"` // version 10
+	// Dependencies, failure rate and flapping (version 15), absent when off or empty.
+	DependsOn    []string `dynamodbav:"dep,omitempty"`
+	RateFailures int64    `dynamodbav:"frn,omitempty"`
+	RateWindow   int64    `dynamodbav:"frw,omitempty"`
+	FlapChanges  int64    `dynamodbav:"fln,omitempty"`
+	FlapWindow   int64    `dynamodbav:"flw,omitempty"`
+	HeldParent   string   `dynamodbav:"hpar,omitempty"`
+	HeldNote     string   `dynamodbav:"hnote,omitempty"`
+	FailTimes    []int64  `dynamodbav:"ftm,omitempty"`
+	ChangeTimes  []int64  `dynamodbav:"ctm,omitempty"`
+	FlapSent     string   `dynamodbav:"fls,omitempty"`
 
 	// The check's newest runs (version 11): store.EncodeRuns, about 7 bytes a run, since
 	// every byte of the item is paid for on each ping's write; and the ping count up to which
@@ -289,6 +301,16 @@ func checkToItem(c *check.Check, version int64, ring int) *checkItem {
 		HeldUntil:         micros(c.HeldUntil),
 		Runs:              store.EncodeRuns(c.Runs),
 		RunsN:             int64(c.RunsN),
+		DependsOn:         c.DependsOn,
+		RateFailures:      int64(c.FailureRate.Failures),
+		RateWindow:        int64(c.FailureRate.Window),
+		FlapChanges:       int64(c.Flap.Changes),
+		FlapWindow:        int64(c.Flap.Window),
+		HeldParent:        c.HeldParent,
+		HeldNote:          c.HeldNote,
+		FailTimes:         microsList(c.FailTimes),
+		ChangeTimes:       microsList(c.ChangeTimes),
+		FlapSent:          string(c.FlapSent),
 		GPK:               projectPrefix + c.ProjectID,
 		GSK:               checkPrefix + c.Slug,
 	}
@@ -342,9 +364,41 @@ func (it *checkItem) check() *check.Check {
 		FailStreak:        int(it.FailStreak),
 		HeldReason:        it.HeldReason,
 		HeldUntil:         fromMicros(it.HeldUntil),
+		DependsOn:         slices.Clone(it.DependsOn),
+		FailureRate:       check.FailureRate{Failures: int(it.RateFailures), Window: time.Duration(it.RateWindow)},
+		Flap:              check.FlapRule{Changes: int(it.FlapChanges), Window: time.Duration(it.FlapWindow)},
+		HeldParent:        it.HeldParent,
+		HeldNote:          it.HeldNote,
+		FailTimes:         fromMicrosList(it.FailTimes),
+		ChangeTimes:       fromMicrosList(it.ChangeTimes),
+		FlapSent:          check.Status(it.FlapSent),
 	}
 	c.Runs, c.RunsN = store.LoadRuns(it.Runs, int(it.RunsN))
 	return c
+}
+
+// microsList is micros of each instant; nil for none.
+func microsList(ts []time.Time) []int64 {
+	if len(ts) == 0 {
+		return nil
+	}
+	out := make([]int64, len(ts))
+	for i, t := range ts {
+		out[i] = micros(t)
+	}
+	return out
+}
+
+// fromMicrosList reverses microsList.
+func fromMicrosList(us []int64) []time.Time {
+	if len(us) == 0 {
+		return nil
+	}
+	out := make([]time.Time, len(us))
+	for i, u := range us {
+		out[i] = fromMicros(u)
+	}
+	return out
 }
 
 // pingItem is a ping in its check's partition: pk CHECK#<check>, sk PING#<n mod ring>.
@@ -437,6 +491,7 @@ type flipItem struct {
 	OldStatus string `dynamodbav:"old"`
 	NewStatus string `dynamodbav:"new"`
 	Reason    string `dynamodbav:"why,omitempty"`
+	Note      string `dynamodbav:"note,omitempty"` // version 15
 	// UPK and USK are set while the flip is unprocessed: the outbox index is sparse.
 	UPK string `dynamodbav:"upk,omitempty"`
 	USK string `dynamodbav:"usk,omitempty"`
@@ -453,6 +508,7 @@ func flipToItem(checkID, id string, f *check.Flip, retention time.Duration) *fli
 		OldStatus: string(f.OldStatus),
 		NewStatus: string(f.NewStatus),
 		Reason:    f.Reason,
+		Note:      f.Note,
 	}
 	if f.Processed.IsZero() {
 		it.UPK = unprocessedPK
@@ -472,6 +528,7 @@ func (it *flipItem) flip() *check.Flip {
 		OldStatus: check.Status(it.OldStatus),
 		NewStatus: check.Status(it.NewStatus),
 		Reason:    it.Reason,
+		Note:      it.Note,
 	}
 }
 

@@ -49,6 +49,9 @@ var steps = map[int]func(ctx context.Context, s *Store) error{
 	// Version 14 (reports and reminders) adds optional attributes to user items (absent: the
 	// defaults) and an item type (mailing.go): nothing to migrate.
 	14: nil,
+	// Version 15 (dependencies, failure rate, flapping, flip notes) adds optional attributes to
+	// check and flip items: absent means off, or no note.
+	15: nil,
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.

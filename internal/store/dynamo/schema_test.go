@@ -298,8 +298,8 @@ func TestMigrateV1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if rep.Before != unversioned || rep.After != (schema.Version{Version: 14, MinReader: 7}) || len(rep.Applied) != 13 {
-		t.Errorf("Run = %+v, want 1 → 14 (min reader 7) with thirteen migrations applied", rep)
+	if rep.Before != unversioned || rep.After != (schema.Version{Version: 15, MinReader: 7}) || len(rep.Applied) != 14 {
+		t.Errorf("Run = %+v, want 1 → 15 (min reader 7) with fourteen migrations applied", rep)
 	}
 	after := scanAll(t, s)
 	var meta map[string]any
@@ -381,9 +381,10 @@ func TestMigrateV1(t *testing.T) {
 		{Version: 12, MinReader: 7, Build: "v0.2.0", At: t0},
 		{Version: 13, MinReader: 7, Build: "v0.2.0", At: t0},
 		{Version: 14, MinReader: 7, Build: "v0.2.0", At: t0},
+		{Version: 15, MinReader: 7, Build: "v0.2.0", At: t0},
 	}
 	if diff := cmp.Diff(wantHist, hist); err != nil || diff != "" {
-		t.Errorf("History = %v; want an entry for versions 2 to 14 by v0.2.0 (-want +got):\n%s", err, diff)
+		t.Errorf("History = %v; want an entry for versions 2 to 15 by v0.2.0 (-want +got):\n%s", err, diff)
 	}
 
 	// Again: nothing to do, nothing written.

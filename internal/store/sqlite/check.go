@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
@@ -35,8 +36,8 @@ const (
 	// one kept: a ping in steady state deletes one row, where finding "the 101st newest" walked
 	// a hundred index entries per ping.
 	pingsTrim  = `DELETE FROM pings WHERE check_id = ?1 AND n <= ?2`
-	flipInsert = `INSERT INTO flips (check_id, created, processed, old_status, new_status, reason)
-		VALUES (?, ?, ?, ?, ?, ?)`
+	flipInsert = `INSERT INTO flips (check_id, created, processed, old_status, new_status, reason, note)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`
 	// flipsExpire leaves unprocessed flips however old they are: they are the notifier's outbox,
 	// and only the notifier decides that one is not worth delivering.
 	flipsExpire = `DELETE FROM flips WHERE check_id = ? AND created < ? AND processed IS NOT NULL`
@@ -169,16 +170,53 @@ func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Che
 }
 
 // DeleteCheck removes a check; its channel list, pings and flips go with it (ON DELETE CASCADE).
+// In the same transaction it drops the check from the depends_on of every check of its project.
 func (s *Store) DeleteCheck(ctx context.Context, id string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM checks WHERE id = ?`, id)
+		var projectID string
+		err := tx.QueryRowContext(ctx, `DELETE FROM checks WHERE id = ? RETURNING project_id`, id).Scan(&projectID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
 		if err != nil {
 			return err
 		}
-		return mustAffect(res)
+		return dropParent(ctx, tx, projectID, id)
 	})
 	if err != nil {
 		return fmt.Errorf("delete check %s: %w", id, err)
+	}
+	return nil
+}
+
+// dropParent removes id from the depends_on of the project's checks that list it. IDs are UUIDs, so the
+// LIKE finds no other check's entry by accident; the list is rewritten in Go all the same.
+func dropParent(ctx context.Context, tx *sql.Tx, projectID, id string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, depends_on FROM checks
+		WHERE project_id = ? AND depends_on LIKE '%' || ? || '%'`, projectID, id)
+	if err != nil {
+		return fmt.Errorf("find checks depending on it: %w", err)
+	}
+	lists := map[string]string{}
+	for rows.Next() {
+		var child, deps string
+		if err := rows.Scan(&child, &deps); err != nil {
+			rows.Close()
+			return fmt.Errorf("find checks depending on it: %w", err)
+		}
+		lists[child] = deps
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("find checks depending on it: %w", err)
+	}
+	for child, deps := range lists {
+		c := &check.Check{DependsOn: splitList(deps)}
+		if !c.DropParent(id) {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE checks SET depends_on = ? WHERE id = ?`, strings.Join(c.DependsOn, ","), child); err != nil {
+			return fmt.Errorf("drop it from the depends_on of check %s: %w", child, err)
+		}
 	}
 	return nil
 }

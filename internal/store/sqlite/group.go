@@ -265,7 +265,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update) error {
 		}
 		if f := change.Flip; f != nil {
 			res, err := stmt(s.u.insertFlip).ExecContext(ctx, u.id, instant(f.Created), instant(f.Processed),
-				string(f.OldStatus), string(f.NewStatus), f.Reason)
+				string(f.OldStatus), string(f.NewStatus), f.Reason, f.Note)
 			if err != nil {
 				return fmt.Errorf("insert flip of check %s: %w", u.id, dbErr(err))
 			}

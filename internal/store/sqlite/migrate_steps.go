@@ -25,6 +25,7 @@ var steps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	12: addStatusPages,
 	13: addCheckRuns,
 	14: addReports,
+	15: addDependencies,
 }
 
 // addPingBodySize is version 2, an expand step: pings gain body_size, the body's length in
@@ -277,6 +278,44 @@ func addCheckRuns(ctx context.Context, tx *sql.Tx) error {
 		}
 		if _, err := tx.ExecContext(ctx, `ALTER TABLE checks ADD COLUMN `+col.name+` `+col.decl); err != nil {
 			return fmt.Errorf("add checks.%s: %w", col.name, err)
+		}
+	}
+	return nil
+}
+
+// dependencyColumns are data-model version 15 (addDependencies): checks' dependencies, failure
+// rate and flapping rules and their state, and the flips' note. Frozen like the baseline.
+var dependencyColumns = []struct{ table, name, decl string }{
+	{"checks", "depends_on", "TEXT NOT NULL DEFAULT ''"},
+	{"checks", "rate_failures", "INTEGER NOT NULL DEFAULT 0"},
+	{"checks", "rate_window", "INTEGER NOT NULL DEFAULT 0"},
+	{"checks", "flap_changes", "INTEGER NOT NULL DEFAULT 0"},
+	{"checks", "flap_window", "INTEGER NOT NULL DEFAULT 0"},
+	{"checks", "held_parent", "TEXT NOT NULL DEFAULT ''"},
+	{"checks", "held_note", "TEXT NOT NULL DEFAULT ''"},
+	{"checks", "fail_times", "TEXT NOT NULL DEFAULT ''"},
+	{"checks", "change_times", "TEXT NOT NULL DEFAULT ''"},
+	{"checks", "flap_sent", "TEXT NOT NULL DEFAULT ''"},
+	{"flips", "note", "TEXT NOT NULL DEFAULT ''"},
+}
+
+// addDependencies is version 15, an expand step: checks gain depends_on, failure_rate and
+// flapping with the state they keep, and flips a note ("held: db is down").
+//
+// Expand, so the minimum reader stays 7, as for version 9: every column has a default (every
+// rule off, no note); older builds name the columns they read and write, so their inserts get
+// the defaults and their updates keep what this build set. Columns already there are skipped.
+func addDependencies(ctx context.Context, tx *sql.Tx) error {
+	for _, col := range dependencyColumns {
+		has, err := hasColumn(ctx, tx, col.table, col.name)
+		if err != nil {
+			return err
+		}
+		if has {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+col.table+` ADD COLUMN `+col.name+` `+col.decl); err != nil {
+			return fmt.Errorf("add %s.%s: %w", col.table, col.name, err)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -159,6 +160,17 @@ type checkRow struct {
 	HeldUntil        sql.NullInt64 // version 10
 	Runs             []byte        // version 11: store.EncodeRuns
 	RunsN            int64
+	// Dependencies, failure rate and flapping (version 15).
+	DependsOn    string // comma-separated check IDs
+	RateFailures int64
+	RateWindow   int64
+	FlapChanges  int64
+	FlapWindow   int64
+	HeldParent   string
+	HeldNote     string
+	FailTimes    string // comma-separated instants
+	ChangeTimes  string
+	FlapSent     string
 
 	Channels []string
 }
@@ -173,6 +185,8 @@ var checkColumns = []string{
 	"start_grace", "max_runtime", "min_runtime", "failure_tolerance", "snooze_until", "fail_streak", "held_reason",
 	"held_until",
 	"runs", "runs_n",
+	"depends_on", "rate_failures", "rate_window", "flap_changes", "flap_window",
+	"held_parent", "held_note", "fail_times", "change_times", "flap_sent",
 }
 
 func (r *checkRow) fields() []any {
@@ -186,6 +200,8 @@ func (r *checkRow) fields() []any {
 		&r.StartGrace, &r.MaxRuntime, &r.MinRuntime, &r.FailureTolerance, &r.SnoozeUntil, &r.FailStreak, &r.HeldReason,
 		&r.HeldUntil,
 		&r.Runs, &r.RunsN,
+		&r.DependsOn, &r.RateFailures, &r.RateWindow, &r.FlapChanges, &r.FlapWindow,
+		&r.HeldParent, &r.HeldNote, &r.FailTimes, &r.ChangeTimes, &r.FlapSent,
 	}
 }
 
@@ -195,12 +211,14 @@ func (r *checkRow) fields() []any {
 var stateColumns = []string{
 	"status", "n_pings", "last_ping", "last_start", "last_start_rid", "last_duration", "alert_after",
 	"snooze_until", "fail_streak", "held_reason", "held_until", "runs", "runs_n",
+	"held_parent", "held_note", "fail_times", "change_times", "flap_sent",
 }
 
 // stateFields lists r's state fields in stateColumns' order.
 func (r *checkRow) stateFields() []any {
 	return []any{&r.Status, &r.NPings, &r.LastPing, &r.LastStart, &r.LastStartRID, &r.LastDuration, &r.AlertAfter,
-		&r.SnoozeUntil, &r.FailStreak, &r.HeldReason, &r.HeldUntil, &r.Runs, &r.RunsN}
+		&r.SnoozeUntil, &r.FailStreak, &r.HeldReason, &r.HeldUntil, &r.Runs, &r.RunsN,
+		&r.HeldParent, &r.HeldNote, &r.FailTimes, &r.ChangeTimes, &r.FlapSent}
 }
 
 // sameConfig reports whether a and b differ at most in their state columns and channels.
@@ -210,6 +228,7 @@ func sameConfig(a, b *checkRow) bool {
 		y.Status, y.NPings, y.LastPing, y.LastStart, y.LastStartRID, y.LastDuration, y.AlertAfter
 	x.SnoozeUntil, x.FailStreak, x.HeldReason, x.HeldUntil = y.SnoozeUntil, y.FailStreak, y.HeldReason, y.HeldUntil
 	x.Runs, x.RunsN = y.Runs, y.RunsN
+	x.HeldParent, x.HeldNote, x.FailTimes, x.ChangeTimes, x.FlapSent = y.HeldParent, y.HeldNote, y.FailTimes, y.ChangeTimes, y.FlapSent
 	x.Channels, y.Channels = nil, nil
 	return reflect.DeepEqual(x, y)
 }
@@ -261,6 +280,16 @@ func checkToRow(c *check.Check) *checkRow {
 		HeldUntil:         instant(c.HeldUntil),
 		Runs:              store.EncodeRuns(c.Runs),
 		RunsN:             int64(c.RunsN),
+		DependsOn:         strings.Join(c.DependsOn, ","),
+		RateFailures:      int64(c.FailureRate.Failures),
+		RateWindow:        int64(c.FailureRate.Window),
+		FlapChanges:       int64(c.Flap.Changes),
+		FlapWindow:        int64(c.Flap.Window),
+		HeldParent:        c.HeldParent,
+		HeldNote:          c.HeldNote,
+		FailTimes:         joinInstants(c.FailTimes),
+		ChangeTimes:       joinInstants(c.ChangeTimes),
+		FlapSent:          string(c.FlapSent),
 		Channels:          c.Channels,
 	}
 }
@@ -309,9 +338,46 @@ func (r *checkRow) check() *check.Check {
 		FailStreak:        int(r.FailStreak),
 		HeldReason:        r.HeldReason,
 		HeldUntil:         fromInstant(r.HeldUntil),
+		DependsOn:         splitList(r.DependsOn),
+		FailureRate:       check.FailureRate{Failures: int(r.RateFailures), Window: time.Duration(r.RateWindow)},
+		Flap:              check.FlapRule{Changes: int(r.FlapChanges), Window: time.Duration(r.FlapWindow)},
+		HeldParent:        r.HeldParent,
+		HeldNote:          r.HeldNote,
+		FailTimes:         splitInstants(r.FailTimes),
+		ChangeTimes:       splitInstants(r.ChangeTimes),
+		FlapSent:          check.Status(r.FlapSent),
 	}
 	c.Runs, c.RunsN = store.LoadRuns(r.Runs, int(r.RunsN))
 	return c
+}
+
+// splitList splits a comma-separated list; "" is none (nil).
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// joinInstants writes instants as comma-separated Unix microseconds, as instant stores one.
+func joinInstants(ts []time.Time) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = strconv.FormatInt(t.UnixMicro(), 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+// splitInstants reads what joinInstants wrote; an entry that is not a number is skipped (the
+// lists are a rule's recent history, and losing one entry only delays the rule).
+func splitInstants(s string) []time.Time {
+	var out []time.Time
+	for _, part := range splitList(s) {
+		if us, err := strconv.ParseInt(part, 10, 64); err == nil {
+			out = append(out, time.UnixMicro(us).UTC())
+		}
+	}
+	return out
 }
 
 // scanCheck reads one row of checkSelect.
@@ -435,12 +501,13 @@ type flipRow struct {
 	OldStatus string
 	NewStatus string
 	Reason    string
+	Note      string // version 15
 }
 
-var flipColumns = []string{"id", "check_id", "created", "processed", "old_status", "new_status", "reason"}
+var flipColumns = []string{"id", "check_id", "created", "processed", "old_status", "new_status", "reason", "note"}
 
 func (r *flipRow) fields() []any {
-	return []any{&r.ID, &r.CheckID, &r.Created, &r.Processed, &r.OldStatus, &r.NewStatus, &r.Reason}
+	return []any{&r.ID, &r.CheckID, &r.Created, &r.Processed, &r.OldStatus, &r.NewStatus, &r.Reason, &r.Note}
 }
 
 func (r *flipRow) flip() *check.Flip {
@@ -452,6 +519,7 @@ func (r *flipRow) flip() *check.Flip {
 		OldStatus: check.Status(r.OldStatus),
 		NewStatus: check.Status(r.NewStatus),
 		Reason:    r.Reason,
+		Note:      r.Note,
 	}
 }
 

@@ -62,7 +62,15 @@ func fullCheck(n int, projectID string, channels []string) *check.Check {
 		// Runs keep milliseconds (check.Run).
 		Runs: []check.Run{{N: 1230, At: t0.Add(-18 * time.Hour), Failed: true},
 			{N: 1232, At: t0.Add(-17*time.Hour - 29*time.Minute - 123*time.Millisecond), Duration: 90*time.Second + 123*time.Millisecond}},
-		RunsN: 1234,
+		RunsN:       1234,
+		DependsOn:   []string{checkID(7), checkID(8)},
+		FailureRate: check.FailureRate{Failures: 4, Window: 15 * time.Minute},
+		Flap:        check.FlapRule{Changes: 5, Window: time.Hour},
+		HeldParent:  checkID(7),
+		HeldNote:    "held: db ✓ is down",
+		FailTimes:   []time.Time{t0.Add(-3*time.Minute + 11*time.Microsecond), t0.Add(-time.Minute)},
+		ChangeTimes: []time.Time{t0.Add(-40 * time.Minute), t0.Add(-20*time.Minute + 5*time.Microsecond), t0.Add(-10 * time.Minute)},
+		FlapSent:    check.StatusDown,
 	}
 }
 

@@ -147,11 +147,14 @@ func testFlips(t *testing.T, s store.Store) {
 	other := newCheck(2, p.ID, t0.Add(-time.Hour))
 	createCheck(t, s, other)
 
-	flipAt := func(id string, created, processed time.Time, to check.Status, reason string) *check.Flip {
+	flipAt := func(id string, created, processed time.Time, to check.Status, reason string, note ...string) *check.Flip {
 		var f *check.Flip
 		update(t, s, id, func(c *check.Check) *check.Flip {
 			f = &check.Flip{CheckID: c.ID, Created: created, Processed: processed,
 				OldStatus: c.Status, NewStatus: to, Reason: reason}
+			if len(note) > 0 {
+				f.Note = note[0]
+			}
 			c.Status = to
 			return f
 		})
@@ -161,8 +164,8 @@ func testFlips(t *testing.T, s store.Store) {
 	f1 := flipAt(c.ID, t0.Add(time.Hour), time.Time{}, check.StatusDown, check.ReasonTimeout)
 	flipAt(other.ID, t0.Add(90*time.Minute), time.Time{}, check.StatusDown, check.ReasonFail)
 	f2 := flipAt(c.ID, t0.Add(2*time.Hour), time.Time{}, check.StatusUp, check.ReasonNone)
-	// Every field set: processed at creation, as pause flips are, and a reason.
-	f3 := flipAt(c.ID, t0.Add(3*time.Hour), t0.Add(3*time.Hour+time.Second), check.StatusDown, check.ReasonFail)
+	// Every field set: processed at creation, as held flips are, a reason and a note.
+	f3 := flipAt(c.ID, t0.Add(3*time.Hour), t0.Add(3*time.Hour+time.Second), check.StatusDown, check.ReasonFail, "held: db ✓ is down")
 
 	all := flips(t, s, c.ID)
 	flipIDsSet(t, all)

@@ -88,3 +88,37 @@ func testCheckRules(t *testing.T, s store.Store) {
 		t.Errorf("SnoozeUntil = %v, want %v", l.SnoozeUntil, until)
 	}
 }
+
+// testDeleteParent: deleting a check drops it from the depends_on of the checks that list it,
+// keeps their other parents, and leaves checks of other projects alone.
+func testDeleteParent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	p, q := newProject(1, t0), newProject(2, t0)
+	createProject(t, s, p)
+	createProject(t, s, q)
+	parent, other := newCheck(1, p.ID, t0), newCheck(2, p.ID, t0)
+	child, only := newCheck(3, p.ID, t0), newCheck(4, p.ID, t0)
+	child.DependsOn = []string{parent.ID, other.ID}
+	only.DependsOn = []string{parent.ID}
+	foreign := newCheck(5, q.ID, t0)
+	foreign.DependsOn = []string{parent.ID} // the API refuses this; the store must not care
+	for _, c := range []*check.Check{parent, other, child, only, foreign} {
+		createCheck(t, s, c)
+	}
+	if err := s.DeleteCheck(ctx, parent.ID); err != nil {
+		t.Fatalf("DeleteCheck(%s) = %v", parent.ID, err)
+	}
+	for _, tt := range []struct {
+		c    *check.Check
+		want []string
+	}{
+		{child, []string{other.ID}},
+		{only, nil},
+		{other, nil},
+		{foreign, []string{parent.ID}},
+	} {
+		if got := loadCheck(t, s, tt.c.ID).DependsOn; !cmp.Equal(got, tt.want, equateEmpty) {
+			t.Errorf("DependsOn of %s after deleting its parent = %v, want %v", tt.c.ID, got, tt.want)
+		}
+	}
+}

@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DueChecks", testDueChecks},
 		{"Upcoming", testUpcoming},
 		{"DeleteCheck", testDeleteCheck},
+		{"DeleteParent", testDeleteParent},
 		{"Channels", testChannels},
 		{"UpdateChannel", testUpdateChannel},
 		{"ConcurrentPings", testConcurrentPings},
