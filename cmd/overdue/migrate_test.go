@@ -128,8 +128,9 @@ func TestMigrateStatusJSON(t *testing.T) {
 		want.Pending[10].Version != 12 || want.Pending[10].Phase != "expand" || want.Pending[10].MinReader != 7 ||
 		want.Pending[11].Version != 13 || want.Pending[11].Phase != "expand" || want.Pending[11].MinReader != 7 ||
 		want.Pending[12].Version != 14 || want.Pending[12].Phase != "expand" || want.Pending[12].MinReader != 7 ||
-		want.Pending[13].Version != 15 || want.Pending[13].Phase != "expand" || want.Pending[13].MinReader != 7 {
-		t.Errorf("pending = %+v, want v2, v3 and v4 expand with min reader 1, v5 contract with min reader 3, v6 and v7 expand with min reader 3, v8 contract with min reader 7, v9 to v15 expand with min reader 7", want.Pending)
+		want.Pending[13].Version != 15 || want.Pending[13].Phase != "expand" || want.Pending[13].MinReader != 7 ||
+		want.Pending[14].Version != 16 || want.Pending[14].Phase != "expand" || want.Pending[14].MinReader != 7 {
+		t.Errorf("pending = %+v, want v2, v3 and v4 expand with min reader 1, v5 contract with min reader 3, v6 and v7 expand with min reader 3, v8 contract with min reader 7, v9 to v16 expand with min reader 7", want.Pending)
 	}
 }
 
@@ -171,7 +172,7 @@ func TestMigrateUp(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("migrate up: exit %d %s", code, stderr)
 	}
-	for _, want := range []string{"backed up " + path + " to " + path + ".bak-v1", "applied v2 expand", "applied v3 expand", "applied v4 expand", "applied v5 contract", "applied v6 expand", "applied v7 expand", "applied v8 contract", "applied v9 expand", "applied v10 expand", "applied v11 expand", "applied v12 expand", "applied v13 expand", "applied v14 expand", "applied v15 expand", "now version 15 (min reader 7)"} {
+	for _, want := range []string{"backed up " + path + " to " + path + ".bak-v1", "applied v2 expand", "applied v3 expand", "applied v4 expand", "applied v5 contract", "applied v6 expand", "applied v7 expand", "applied v8 contract", "applied v9 expand", "applied v10 expand", "applied v11 expand", "applied v12 expand", "applied v13 expand", "applied v14 expand", "applied v15 expand", "applied v16 expand", "now version 16 (min reader 7)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("migrate up output %q lacks %q", out, want)
 		}
@@ -187,8 +188,8 @@ func TestMigrateUp(t *testing.T) {
 
 	// The text status names the versions and the history.
 	code, out, _ = migrateCmd(ctx, "status", "--data", dir)
-	for _, want := range []string{"version 15, readable by builds of version 7 or newer", "use: up to date",
-		"version 2 (min reader 1) by " + version, "version 5 (min reader 3) by " + version, "version 6 (min reader 3) by " + version, "version 8 (min reader 7) by " + version, "version 9 (min reader 7) by " + version, "version 10 (min reader 7) by " + version, "version 11 (min reader 7) by " + version, "version 12 (min reader 7) by " + version, "version 13 (min reader 7) by " + version, "version 14 (min reader 7) by " + version, "version 15 (min reader 7) by " + version} {
+	for _, want := range []string{"version 16, readable by builds of version 7 or newer", "use: up to date",
+		"version 2 (min reader 1) by " + version, "version 5 (min reader 3) by " + version, "version 6 (min reader 3) by " + version, "version 8 (min reader 7) by " + version, "version 9 (min reader 7) by " + version, "version 10 (min reader 7) by " + version, "version 11 (min reader 7) by " + version, "version 12 (min reader 7) by " + version, "version 13 (min reader 7) by " + version, "version 14 (min reader 7) by " + version, "version 15 (min reader 7) by " + version, "version 16 (min reader 7) by " + version} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("migrate status: exit %d, output %q lacks %q", code, out, want)
 		}
@@ -456,7 +457,7 @@ func TestMigrateDynamoDB(t *testing.T) {
 	}
 
 	code, out, stderr = migrateCmd(ctx, "up", "--store", "dynamodb", "--table", table)
-	for _, want := range []string{"applied v2 expand", "applied v3 expand", "applied v5 contract", "applied v6 expand", "applied v8 contract", "applied v9 expand", "applied v10 expand", "applied v11 expand", "applied v12 expand", "applied v13 expand", "applied v14 expand", "applied v15 expand", "data model is now version 15 (min reader 7)"} {
+	for _, want := range []string{"applied v2 expand", "applied v3 expand", "applied v5 contract", "applied v6 expand", "applied v8 contract", "applied v9 expand", "applied v10 expand", "applied v11 expand", "applied v12 expand", "applied v13 expand", "applied v14 expand", "applied v15 expand", "applied v16 expand", "data model is now version 16 (min reader 7)"} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("migrate up: exit %d, output %q lacks %q (%s)", code, out, want, stderr)
 		}
@@ -466,7 +467,7 @@ func TestMigrateDynamoDB(t *testing.T) {
 		t.Errorf("status after migrating = %+v", st)
 	}
 	code, out, _ = migrateCmd(ctx, "up", "--store", "dynamodb", "--table", table)
-	if code != exitOK || !strings.Contains(out, "table "+table+" is at data model version 15, this build's: nothing to do") {
+	if code != exitOK || !strings.Contains(out, "table "+table+" is at data model version 16, this build's: nothing to do") {
 		t.Errorf("migrate up again: exit %d %q", code, out)
 	}
 	code, out, _ = migrateCmd(ctx, "status", "--store", "dynamodb", "--table", table)

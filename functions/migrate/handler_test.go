@@ -507,8 +507,8 @@ func TestPhases(t *testing.T) {
 		if resp.Data["Version"] != "7" || resp.Data["MinReader"] != "3" {
 			t.Errorf("expand response = %+v, want version 7, min reader 3", resp)
 		}
-		if !strings.Contains(logs, `"applied":"7"`) || !strings.Contains(logs, `"deferred_to_contract":"8,9,10,11,12,13,14,15"`) {
-			t.Errorf("logs %s do not say the expand phase applied 7 and left 8 to 15", logs)
+		if !strings.Contains(logs, `"applied":"7"`) || !strings.Contains(logs, `"deferred_to_contract":"8,9,10,11,12,13,14,15,16"`) {
+			t.Errorf("logs %s do not say the expand phase applied 7 and left 8 to 16", logs)
 		}
 		if err := schema.NewGate(st.Version, schema.GateConfig{Build: dynamo.GateBuild()}).Check(ctx); err != nil {
 			t.Errorf("the functions' guard between the phases = %v, want the new code to use the data", err)
@@ -520,8 +520,8 @@ func TestPhases(t *testing.T) {
 			t.Errorf("the new code reads the clear value as %q, want %q", got, secret)
 		}
 	})
-	if resp.Data["Version"] != "15" || resp.Data["MinReader"] != "7" {
-		t.Errorf("contract response = %+v, want version 15, min reader 7", resp)
+	if resp.Data["Version"] != "16" || resp.Data["MinReader"] != "7" {
+		t.Errorf("contract response = %+v, want version 16, min reader 7", resp)
 	}
 	if v := storedValue(); !seal.IsSealed(v) || strings.Contains(v, "cLeArSeCrEt") {
 		t.Errorf("the stored value after the contract = %q, want it sealed", v)
@@ -529,7 +529,7 @@ func TestPhases(t *testing.T) {
 	if got := openedValue(); got != secret {
 		t.Errorf("the sealed value opens to %q, want %q", got, secret)
 	}
-	want := []string{"2/1 by v0.2.0", "3/1 by v0.2.0", "4/1 by v0.2.0", "5/3 by v0.2.0", "6/3 by v0.2.0", "7/3 by v0.3.0", "8/7 by v0.3.0", "9/7 by v0.3.0", "10/7 by v0.3.0", "11/7 by v0.3.0", "12/7 by v0.3.0", "13/7 by v0.3.0", "14/7 by v0.3.0", "15/7 by v0.3.0"}
+	want := []string{"2/1 by v0.2.0", "3/1 by v0.2.0", "4/1 by v0.2.0", "5/3 by v0.2.0", "6/3 by v0.2.0", "7/3 by v0.3.0", "8/7 by v0.3.0", "9/7 by v0.3.0", "10/7 by v0.3.0", "11/7 by v0.3.0", "12/7 by v0.3.0", "13/7 by v0.3.0", "14/7 by v0.3.0", "15/7 by v0.3.0", "16/7 by v0.3.0"}
 	if got := historyOf(t, st); !slices.Equal(got, want) {
 		t.Errorf("History = %q, want %q", got, want)
 	}
@@ -548,7 +548,7 @@ func TestPhasesSkippingARelease(t *testing.T) {
 		if resp.Data["Version"] != "4" || resp.Data["MinReader"] != "1" {
 			t.Errorf("expand response = %+v, want version 4, min reader 1: the contract to 5 waits", resp)
 		}
-		if !strings.Contains(logs, `"deferred_to_contract":"5,6,7,8,9,10,11,12,13,14,15"`) {
+		if !strings.Contains(logs, `"deferred_to_contract":"5,6,7,8,9,10,11,12,13,14,15,16"`) {
 			t.Errorf("logs %s do not say what waits for the contract phase", logs)
 		}
 		var pe *schema.PendingError
@@ -556,10 +556,10 @@ func TestPhasesSkippingARelease(t *testing.T) {
 			t.Errorf("the functions' guard between the phases = %v, want a *PendingError until the contract phase", err)
 		}
 	})
-	if resp.Data["Version"] != "15" || resp.Data["MinReader"] != "7" {
-		t.Errorf("contract response = %+v, want version 15, min reader 7", resp)
+	if resp.Data["Version"] != "16" || resp.Data["MinReader"] != "7" {
+		t.Errorf("contract response = %+v, want version 16, min reader 7", resp)
 	}
-	want := []string{"2/1 by v0.5.0", "3/1 by v0.5.0", "4/1 by v0.5.0", "5/3 by v0.5.0", "6/3 by v0.5.0", "7/3 by v0.5.0", "8/7 by v0.5.0", "9/7 by v0.5.0", "10/7 by v0.5.0", "11/7 by v0.5.0", "12/7 by v0.5.0", "13/7 by v0.5.0", "14/7 by v0.5.0", "15/7 by v0.5.0"}
+	want := []string{"2/1 by v0.5.0", "3/1 by v0.5.0", "4/1 by v0.5.0", "5/3 by v0.5.0", "6/3 by v0.5.0", "7/3 by v0.5.0", "8/7 by v0.5.0", "9/7 by v0.5.0", "10/7 by v0.5.0", "11/7 by v0.5.0", "12/7 by v0.5.0", "13/7 by v0.5.0", "14/7 by v0.5.0", "15/7 by v0.5.0", "16/7 by v0.5.0"}
 	if got := historyOf(t, st); !slices.Equal(got, want) {
 		t.Errorf("History = %q, want %q", got, want)
 	}

@@ -261,6 +261,15 @@ type Channel struct {
 	// Damaged, set by a store's read and never stored, says why the stored value did not open
 	// (damaged, or sealed for another channel); Value is then empty and nothing can be sent.
 	Damaged string
+
+	// Timing (timing.go), Overdue's extension: zero values are Healthchecks' behaviour, every
+	// alert at once and once.
+
+	// Delay holds this channel's down alert until the check has been down this long; a check
+	// that recovers sooner sends this channel neither the down nor the up.
+	Delay time.Duration
+	// Repeat sends the down alert again every Repeat while the check stays down.
+	Repeat time.Duration
 }
 
 // truncateRunes keeps the first n characters of s, counting characters like Healthchecks' Python

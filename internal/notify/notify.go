@@ -23,6 +23,8 @@ type Store interface {
 	Flips(ctx context.Context, checkID string, q store.FlipQuery) ([]*check.Flip, error)
 	UnprocessedFlips(ctx context.Context, limit int) ([]*check.Flip, error)
 	MarkFlipProcessed(ctx context.Context, f *check.Flip, at time.Time) (bool, error)
+	// Windows is read for a delayed or repeated alert only, when it comes due (timing.go).
+	Windows(ctx context.Context, projectID string) ([]*check.Window, error)
 }
 
 // Notifier is told about each alerting flip once, as a whole rather than per channel: the
@@ -126,7 +128,7 @@ func (d *Dispatcher) DeliverFlip(ctx context.Context, f *check.Flip) (int, error
 			return 0, err
 		}
 		sent, err = d.fanOut(ctx, targets, func(ch *check.Channel) (bool, error) {
-			return d.first(ctx, f, c, ch, m)
+			return d.deliver(ctx, f, c, ch, m)
 		})
 		if err != nil {
 			return sent, err
@@ -224,26 +226,43 @@ func (d *Dispatcher) alert(ctx context.Context, f *check.Flip, c *check.Check) (
 // the flips' retention.
 var downWindows = []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, store.DefaultFlipRetention}
 
-// downSince is when the check of up flip f went down: the newest flip to down from another
-// status before f (an alert a snooze or a maintenance window held and released later is a
-// down→down flip: the check went down before it). Zero when there is none within the flips'
-// retention (the up message then says nothing of it).
+// downSince is when the check of flip f (an up flip, or a held down alert released) went down:
+// the newest flip to down from another status before f (an alert a snooze or a maintenance
+// window held and released later is a down→down flip: the check went down before it). Zero
+// when there is none within the flips' retention (the up message then says nothing of it).
 func (d *Dispatcher) downSince(ctx context.Context, f *check.Flip) (time.Time, error) {
+	downs, err := d.outage(ctx, f)
+	if err != nil || len(downs) == 0 {
+		return time.Time{}, err
+	}
+	return downs[len(downs)-1].Created, nil
+}
+
+// outage lists the flips to down of the outage that flip f ends or continues, newest first:
+// those before f back to the newest flip to down from another status, which comes last. A
+// down→down flip (an alert held and released) belongs to the outage it continues. Empty when
+// there is no flip to down within the flips' retention.
+func (d *Dispatcher) outage(ctx context.Context, f *check.Flip) ([]*check.Flip, error) {
+	var downs []*check.Flip
 	until := f.Created
 	for _, w := range downWindows {
 		since := f.Created.Add(-w)
 		flips, err := d.Store.Flips(ctx, f.CheckID, store.FlipQuery{Since: since, Until: until})
 		if err != nil {
-			return time.Time{}, fmt.Errorf("load flips of check %s: %w", f.CheckID, err)
+			return nil, fmt.Errorf("load flips of check %s: %w", f.CheckID, err)
 		}
 		for _, prev := range flips { // newest first
-			if prev.ID != f.ID && prev.NewStatus == check.StatusDown && prev.OldStatus != check.StatusDown {
-				return prev.Created, nil
+			if prev.ID == f.ID || prev.NewStatus != check.StatusDown {
+				continue
+			}
+			downs = append(downs, prev)
+			if prev.OldStatus != check.StatusDown {
+				return downs, nil
 			}
 		}
 		until = since
 	}
-	return time.Time{}, nil
+	return nil, nil
 }
 
 // channels lists the check's assigned channels that are enabled and have a transport, in the
@@ -347,6 +366,30 @@ func (d *Dispatcher) fanOut(ctx context.Context, chs []*check.Channel, send func
 	return sent, errors.Join(errs...)
 }
 
+// deliver handles a flip's delivery to one channel, minding the channel's timing: a down alert
+// due later is scheduled (timing.go), an up alert goes only to a channel with a delay that got
+// the down alert, and everything else takes the first attempt now.
+func (d *Dispatcher) deliver(ctx context.Context, f *check.Flip, c *check.Check, ch *check.Channel, m *Message) (bool, error) {
+	if ch.Delay > 0 {
+		switch f.NewStatus {
+		case check.StatusDown:
+			if later, err := d.delayDown(ctx, f, c, ch); later || err != nil {
+				return false, err
+			}
+		case check.StatusUp:
+			alerted, err := d.downAlerted(ctx, f, c, ch)
+			if !alerted || err != nil {
+				if err == nil {
+					d.logger().Info("up alert not sent: the channel's delay kept the down alert back",
+						"check", c.ID, "flip", f.ID, "channel", ch.ID, "kind", ch.Kind)
+				}
+				return false, err
+			}
+		}
+	}
+	return d.first(ctx, f, c, ch, m)
+}
+
 // first handles a flip's delivery to one channel: claim it and make the first attempt, or, if it
 // is already claimed, take it over when it is due (a crashed attempt, a retry) and leave it
 // alone otherwise.
@@ -370,7 +413,8 @@ func (d *Dispatcher) first(ctx context.Context, f *check.Flip, c *check.Check, c
 		return false, fmt.Errorf("claim delivery %s: %w", rec.ID, err)
 	}
 	if !claimed {
-		if existing.Status.Final() || existing.NextAttempt.After(now) {
+		if existing.Status.Final() || existing.NextAttempt.After(now) || scheduled(existing) {
+			// A scheduled alert that came due is RetryDue's: it checks the outage first.
 			d.logger().Debug("delivery already handled", d.attrs(existing)...)
 			return false, nil
 		}
@@ -385,8 +429,12 @@ func (d *Dispatcher) first(ctx context.Context, f *check.Flip, c *check.Check, c
 // retry makes the next attempt of a due delivery, reloading its check and channel. It reports
 // whether it took the delivery and whether a message went out.
 func (d *Dispatcher) retry(ctx context.Context, rec *store.Delivery) (took bool, sent int, err error) {
-	if ok, err := d.take(ctx, rec); !ok || err != nil {
-		return false, 0, err
+	// A scheduled alert is looked at before it is taken: most are dropped or moved, not sent.
+	waiting := scheduled(rec)
+	if !waiting {
+		if ok, err := d.take(ctx, rec); !ok || err != nil {
+			return false, 0, err
+		}
 	}
 	fail := func(msg string) (bool, int, error) {
 		rec.Status, rec.LastError, rec.NextAttempt, rec.Updated = store.DeliveryFailed, msg, time.Time{}, d.now()
@@ -415,6 +463,15 @@ func (d *Dispatcher) retry(ctx context.Context, rec *store.Delivery) (took bool,
 		return fail("Channel or check does not exist any more")
 	case ch.Disabled:
 		return fail("Channel is disabled")
+	}
+	if waiting {
+		// A delayed or repeated alert: only if the outage goes on and nothing holds it.
+		if ok, err := d.due(ctx, rec, c, ch); !ok || err != nil {
+			return true, 0, err
+		}
+		if ok, err := d.take(ctx, rec); !ok || err != nil {
+			return false, 0, err
+		}
 	}
 	// A kind that lost its transport since the last attempt (a restart without --smtp-host) is
 	// parked by attempt, with the reason.
@@ -456,6 +513,9 @@ func (d *Dispatcher) take(ctx context.Context, rec *store.Delivery) (bool, error
 // parked after the last attempt, or at once when no transport can send the channel's kind;
 // failed on a permanent error, which also disables the channel.
 func (d *Dispatcher) attempt(ctx context.Context, rec *store.Delivery, ch *check.Channel, m *Message) (bool, error) {
+	if err := d.scheduleRepeat(ctx, rec, ch); err != nil {
+		return false, err
+	}
 	var err error
 	start := time.Now()
 	if ch.Damaged != "" {

@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 15
+const Current = 16
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -153,6 +153,11 @@ var migrations = []Migration{
 		Version: 15, MinReader: 7, Phase: Expand,
 		Description: "check dependencies, failure rates and flapping with their state, and a note on flips " +
 			"(SQLite: new columns of checks and flips with defaults; DynamoDB: new optional attributes, nothing to migrate)",
+	},
+	{
+		Version: 16, MinReader: 7, Phase: Expand,
+		Description: "per-channel timing: delay and repeat of a channel's alerts (SQLite: new columns of channels with defaults; " +
+			"DynamoDB: new optional attributes of channel items, nothing to migrate)",
 	},
 }
 

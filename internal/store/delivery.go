@@ -73,6 +73,8 @@ type Deliveries interface {
 	// true. Otherwise it stores nothing and returns the existing record. This conditional create
 	// is what makes handling a flip twice harmless.
 	Claim(ctx context.Context, d *Delivery) (claimed bool, existing *Delivery, err error)
+	// Get reads the delivery with this ID as last written: ErrNotFound if there is none.
+	Get(ctx context.Context, id string) (*Delivery, error)
 	// Update writes d's Status, Attempts, NextAttempt, LastError and Updated if the stored
 	// record's Version is still d.Version, and increments d.Version. ErrConflict if it is not;
 	// the other fields never change.

@@ -181,7 +181,7 @@ type Store interface {
 	// every channel, the damaged ones marked (OpenValues).
 	Channels(ctx context.Context, projectID string) ([]*check.Channel, error)
 	// UpdateChannel loads a project's channel, its value opened, lets fn change it, and stores
-	// the result, its value sealed again. fn may change Name, Value, Disabled and LastError; the
+	// the result, its value sealed again. fn may change Name, Value, Disabled, LastError, Delay and Repeat; the
 	// ID, project, kind and creation time stay as they were. ErrNotFound if the channel is not the
 	// project's; an error from fn comes back wrapped (errors.Is finds it), and nothing is written.
 	UpdateChannel(ctx context.Context, projectID, id string, fn func(ch *check.Channel) error) (*check.Channel, error)

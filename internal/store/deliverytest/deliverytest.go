@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		fn   func(t *testing.T, s Stores)
 	}{
 		{"ClaimOnce", testClaimOnce},
+		{"Get", testGet},
 		{"RoundTrip", testRoundTrip},
 		{"Update", testUpdate},
 		{"Due", testDue},
@@ -130,6 +131,31 @@ func testClaimOnce(t *testing.T, s Stores) {
 	}
 	// Another channel of the same flip is another delivery.
 	claim(t, s.Deliveries, Delivery(1, "p", "ch2"))
+}
+
+func testGet(t *testing.T, s Stores) {
+	ctx := t.Context()
+	d := Delivery(1, "p", "ch1")
+	if _, err := s.Deliveries.Get(ctx, d.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get(%s) before Claim = %v, want ErrNotFound", d.ID, err)
+	}
+	claim(t, s.Deliveries, d)
+	got, err := s.Deliveries.Get(ctx, d.ID)
+	if err != nil {
+		t.Fatalf("Get(%s) = %v", d.ID, err)
+	}
+	if diff := cmp.Diff(stored(d), got); diff != "" {
+		t.Errorf("Get after Claim (-want +got):\n%s", diff)
+	}
+	d.Status, d.Attempts, d.NextAttempt, d.LastError = store.DeliveryFailed, 0, time.Time{}, "not sent"
+	update(t, s.Deliveries, d)
+	if got, err = s.Deliveries.Get(ctx, d.ID); err != nil || got.Status != store.DeliveryFailed || got.Version != 2 || got.LastError != "not sent" {
+		t.Errorf("Get after Update = %+v, %v; want failed at version 2 with its error", got, err)
+	}
+	// IDs are exact: another channel's record of the same flip is not this one.
+	if _, err := s.Deliveries.Get(ctx, store.DeliveryID(d.Flip.CheckID, d.Flip.ID, "ch2")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get of another channel's record = %v, want ErrNotFound", err)
+	}
 }
 
 func testRoundTrip(t *testing.T, s Stores) {

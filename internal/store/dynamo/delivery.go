@@ -257,6 +257,23 @@ func (ds *Deliveries) Claim(ctx context.Context, d *store.Delivery) (bool, *stor
 	return true, nil, nil
 }
 
+// Get reads the delivery with this ID, with a consistent read (a record just claimed or
+// updated is seen as written); store.ErrNotFound if there is none.
+func (ds *Deliveries) Get(ctx context.Context, id string) (*store.Delivery, error) {
+	m, err := ds.s.get(ctx, deliveryKey(id), true)
+	if err != nil {
+		return nil, fmt.Errorf("read delivery %s: %w", id, err)
+	}
+	if m == nil {
+		return nil, fmt.Errorf("read delivery %s: %w", id, store.ErrNotFound)
+	}
+	d, err := decodeDelivery(m)
+	if err != nil {
+		return nil, fmt.Errorf("read delivery %s: %w", id, err)
+	}
+	return d, nil
+}
+
 // Update writes d's Status, Attempts, NextAttempt, LastError and Updated, moves the record onto
 // or off the due and parked lists, and sets its TTL once it is final, all on the condition that
 // the stored Version is still d.Version; then it increments d.Version. It is store.ErrConflict

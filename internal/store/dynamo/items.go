@@ -615,8 +615,12 @@ type channelItem struct {
 	Created   int64  `dynamodbav:"cr,omitempty"`
 	Disabled  bool   `dynamodbav:"dis,omitempty"`
 	LastError string `dynamodbav:"err,omitempty"`
-	GPK       string `dynamodbav:"gpk"`
-	GSK       string `dynamodbav:"gsk"`
+	// Delay and Repeat are the channel's timing in nanoseconds (data-model version 16; absent:
+	// none). Older builds rewrite a channel item whole, so one updated by them loses its timing.
+	Delay  int64  `dynamodbav:"dly,omitempty"`
+	Repeat int64  `dynamodbav:"rpt,omitempty"`
+	GPK    string `dynamodbav:"gpk"`
+	GSK    string `dynamodbav:"gsk"`
 }
 
 func channelToItem(ch *check.Channel) *channelItem {
@@ -630,6 +634,8 @@ func channelToItem(ch *check.Channel) *channelItem {
 		Created:   micros(ch.Created),
 		Disabled:  ch.Disabled,
 		LastError: ch.LastError,
+		Delay:     int64(ch.Delay),
+		Repeat:    int64(ch.Repeat),
 		GPK:       projectPrefix + ch.ProjectID,
 		GSK:       channelSK,
 	}
@@ -645,6 +651,8 @@ func (it *channelItem) channel() *check.Channel {
 		Created:   fromMicros(it.Created),
 		Disabled:  it.Disabled,
 		LastError: it.LastError,
+		Delay:     time.Duration(it.Delay),
+		Repeat:    time.Duration(it.Repeat),
 	}
 }
 

@@ -52,6 +52,9 @@ var steps = map[int]func(ctx context.Context, s *Store) error{
 	// Version 15 (dependencies, failure rate, flapping, flip notes) adds optional attributes to
 	// check and flip items: absent means off, or no note.
 	15: nil,
+	// Version 16 (channel timing) adds optional attributes to channel items (channelItem):
+	// absent means none, so there is nothing to fill in.
+	16: nil,
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.

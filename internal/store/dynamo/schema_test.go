@@ -298,8 +298,8 @@ func TestMigrateV1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if rep.Before != unversioned || rep.After != (schema.Version{Version: 15, MinReader: 7}) || len(rep.Applied) != 14 {
-		t.Errorf("Run = %+v, want 1 → 15 (min reader 7) with fourteen migrations applied", rep)
+	if rep.Before != unversioned || rep.After != (schema.Version{Version: 16, MinReader: 7}) || len(rep.Applied) != 15 {
+		t.Errorf("Run = %+v, want 1 → 16 (min reader 7) with fifteen migrations applied", rep)
 	}
 	after := scanAll(t, s)
 	var meta map[string]any
@@ -382,9 +382,10 @@ func TestMigrateV1(t *testing.T) {
 		{Version: 13, MinReader: 7, Build: "v0.2.0", At: t0},
 		{Version: 14, MinReader: 7, Build: "v0.2.0", At: t0},
 		{Version: 15, MinReader: 7, Build: "v0.2.0", At: t0},
+		{Version: 16, MinReader: 7, Build: "v0.2.0", At: t0},
 	}
 	if diff := cmp.Diff(wantHist, hist); err != nil || diff != "" {
-		t.Errorf("History = %v; want an entry for versions 2 to 15 by v0.2.0 (-want +got):\n%s", err, diff)
+		t.Errorf("History = %v; want an entry for versions 2 to 16 by v0.2.0 (-want +got):\n%s", err, diff)
 	}
 
 	// Again: nothing to do, nothing written.
@@ -707,8 +708,8 @@ func TestGateBuild(t *testing.T) {
 		use  bool
 	}{
 		{schema.Current, true},
-		{schema.Current - 1, true}, // 10 pending: changes nothing here
-		{7, true},                  // 8 (contract), 9 and 10 pending: between the deploy's phases
+		{schema.Current - 1, true}, // 16 pending: changes nothing here
+		{7, true},                  // 8 (contract), 9 to 16 pending: between the deploy's phases
 		{6, false},                 // 7 must run first: the expand phase does it
 		{4, false},                 // skipped a release: 5 and 8 wait, with 6 and 7 between them
 	} {

@@ -89,8 +89,9 @@ func (s *Store) UpdateChannel(ctx context.Context, projectID, id string, fn func
 		if row.Value, err = s.keepValue(ctx, tx, ch); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE channels SET name = ?, value = ?, disabled = ?, last_error = ? WHERE id = ?`,
-			row.Name, row.Value, row.Disabled, row.LastError, row.ID)
+		_, err = tx.ExecContext(ctx, `UPDATE channels SET name = ?, value = ?, disabled = ?, last_error = ?,
+			alert_delay = ?, alert_repeat = ? WHERE id = ?`,
+			row.Name, row.Value, row.Disabled, row.LastError, row.Delay, row.Repeat, row.ID)
 		out = ch
 		return err
 	})

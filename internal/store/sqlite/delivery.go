@@ -125,6 +125,15 @@ func (ds *Deliveries) Claim(ctx context.Context, d *store.Delivery) (bool, *stor
 	return claimed, existing, nil
 }
 
+// Get reads the delivery with this ID; store.ErrNotFound if there is none.
+func (ds *Deliveries) Get(ctx context.Context, id string) (*store.Delivery, error) {
+	d, err := scanDelivery(ds.s.r.QueryRowContext(ctx, deliverySelect+` WHERE id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("read delivery %s: %w", id, dbErr(err))
+	}
+	return d, nil
+}
+
 // Update writes d's state if the stored Version is still d.Version, and increments d.Version.
 // It is store.ErrConflict if the record changed since, store.ErrNotFound if it is gone.
 func (ds *Deliveries) Update(ctx context.Context, d *store.Delivery) error {

@@ -26,6 +26,7 @@ var steps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	13: addCheckRuns,
 	14: addReports,
 	15: addDependencies,
+	16: addChannelTiming,
 }
 
 // addPingBodySize is version 2, an expand step: pings gain body_size, the body's length in
@@ -316,6 +317,37 @@ func addDependencies(ctx context.Context, tx *sql.Tx) error {
 		}
 		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+col.table+` ADD COLUMN `+col.name+` `+col.decl); err != nil {
 			return fmt.Errorf("add %s.%s: %w", col.table, col.name, err)
+		}
+	}
+	return nil
+}
+
+// channelTimingColumns are data-model version 16 (addChannelTiming): a channel's delay and
+// repeat (check.Channel), in nanoseconds. Frozen like the baseline. Their defaults are 0, so an
+// older build's insert stores a channel that alerts at once and once (Healthchecks' behaviour).
+var channelTimingColumns = []struct{ name, decl string }{
+	{"alert_delay", "INTEGER NOT NULL DEFAULT 0"},
+	{"alert_repeat", "INTEGER NOT NULL DEFAULT 0"},
+}
+
+// addChannelTiming is version 16, an expand step: channels gain their timing columns
+// (channelTimingColumns).
+//
+// Expand, so the minimum reader stays 7: older builds list the columns they read and write, so
+// they never see these, and their updates leave them as they are; while such a build runs, it
+// alerts every channel at once and once. Columns already there are skipped, so a step cut short
+// is finished by the next run.
+func addChannelTiming(ctx context.Context, tx *sql.Tx) error {
+	for _, col := range channelTimingColumns {
+		has, err := hasColumn(ctx, tx, "channels", col.name)
+		if err != nil {
+			return err
+		}
+		if has {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE channels ADD COLUMN `+col.name+` `+col.decl); err != nil {
+			return fmt.Errorf("add channels.%s: %w", col.name, err)
 		}
 	}
 	return nil

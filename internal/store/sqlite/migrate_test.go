@@ -324,6 +324,7 @@ func TestMigrateV1(t *testing.T) {
 		{Version: 13, MinReader: 7, Build: "v-test", At: t0},
 		{Version: 14, MinReader: 7, Build: "v-test", At: t0},
 		{Version: 15, MinReader: 7, Build: "v-test", At: t0},
+		{Version: 16, MinReader: 7, Build: "v-test", At: t0},
 	}
 	if diff := cmp.Diff(wantHist, hist); diff != "" {
 		t.Errorf("History (-want +got):\n%s", diff)

@@ -546,12 +546,16 @@ type channelRow struct {
 	Created   sql.NullInt64
 	Disabled  bool
 	LastError string
+	Delay     int64 // nanoseconds, as durations are stored here
+	Repeat    int64
 }
 
-var channelColumns = []string{"id", "project_id", "kind", "name", "value", "created", "disabled", "last_error"}
+var channelColumns = []string{"id", "project_id", "kind", "name", "value", "created", "disabled", "last_error",
+	"alert_delay", "alert_repeat"}
 
 func (r *channelRow) fields() []any {
-	return []any{&r.ID, &r.ProjectID, &r.Kind, &r.Name, &r.Value, &r.Created, &r.Disabled, &r.LastError}
+	return []any{&r.ID, &r.ProjectID, &r.Kind, &r.Name, &r.Value, &r.Created, &r.Disabled, &r.LastError,
+		&r.Delay, &r.Repeat}
 }
 
 func channelToRow(ch *check.Channel) *channelRow {
@@ -564,6 +568,8 @@ func channelToRow(ch *check.Channel) *channelRow {
 		Created:   instant(ch.Created),
 		Disabled:  ch.Disabled,
 		LastError: ch.LastError,
+		Delay:     int64(ch.Delay),
+		Repeat:    int64(ch.Repeat),
 	}
 }
 
@@ -577,5 +583,7 @@ func (r *channelRow) channel() *check.Channel {
 		Created:   fromInstant(r.Created),
 		Disabled:  r.Disabled,
 		LastError: r.LastError,
+		Delay:     time.Duration(r.Delay),
+		Repeat:    time.Duration(r.Repeat),
 	}
 }

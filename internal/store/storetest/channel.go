@@ -20,6 +20,7 @@ func testChannels(t *testing.T, s store.Store) {
 	ch1.Kind = "webhook"
 	ch1.Disabled = true
 	ch1.LastError = "Received status code 502"
+	ch1.Delay, ch1.Repeat = 15*time.Minute, 2*time.Hour
 	requireAllSet(t, *ch1, "Damaged") // a read's mark, never stored
 	ch2 := newChannel(2, pa.ID, t0)
 	ch3 := newChannel(3, pb.ID, t0)
@@ -119,6 +120,7 @@ func testUpdateChannel(t *testing.T, s store.Store) {
 			t.Errorf("fn got %+v, want the stored channel, its value opened", c)
 		}
 		c.Name, c.Value, c.Disabled, c.LastError = "Renamed", "new@example.org", false, ""
+		c.Delay, c.Repeat = 10*time.Minute, time.Hour
 		// What fn may not change stays.
 		c.ID, c.ProjectID, c.Kind, c.Created = "x", pb.ID, "sms", t0.Add(time.Hour)
 		return nil
@@ -128,6 +130,7 @@ func testUpdateChannel(t *testing.T, s store.Store) {
 	}
 	want := *ch
 	want.Name, want.Value, want.Disabled, want.LastError = "Renamed", "new@example.org", false, ""
+	want.Delay, want.Repeat = 10*time.Minute, time.Hour
 	if diff := cmp.Diff(&want, got); diff != "" {
 		t.Errorf("UpdateChannel's result (-want +got):\n%s", diff)
 	}
