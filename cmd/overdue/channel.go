@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,11 +22,52 @@ type channelOutput struct {
 	Name  string `json:"name"`
 	Kind  string `json:"kind"`
 	Value string `json:"value"`
+	// Delay and Repeat are the channel's timing in seconds, only when set (as in the v3 API).
+	Delay  int64 `json:"delay,omitempty"`
+	Repeat int64 `json:"repeat,omitempty"`
 	// Secret is a webhook channel's signing secret, shown when the channel is created.
 	Secret string `json:"secret,omitempty"`
 }
 
-// cmdChannelAdd is `overdue channel add --project ID --kind KIND --value V [--name N] [--json]`.
+// toChannelOutput is ch as the CLI prints it, its value as given (a listing passes a hint).
+func toChannelOutput(ch *check.Channel, value string) channelOutput {
+	return channelOutput{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Value: value,
+		Delay: int64(ch.Delay / time.Second), Repeat: int64(ch.Repeat / time.Second)}
+}
+
+// timingFlags are channel add's and update's --delay and --repeat (README, "Per-channel timing").
+type timingFlags struct{ delay, repeat durationValue }
+
+func addTimingFlags(fs *flag.FlagSet) *timingFlags {
+	tf := &timingFlags{}
+	fs.Var(&tf.delay, "delay", "alert only once the check has been down this long; a check back up sooner gets neither down nor up alert here (seconds or a duration such as 15m; default at once)")
+	fs.Var(&tf.repeat, "repeat", "send the down alert again this often while the check stays down (at least 5m; 0 or default: once)")
+	return tf
+}
+
+// apply sets the timing the flags name on ch and validates it for ch's kind.
+func (tf *timingFlags) apply(cmd string, ch *check.Channel) error {
+	if tf.delay.set {
+		ch.Delay = tf.delay.d
+	}
+	if tf.repeat.set {
+		ch.Repeat = tf.repeat.d
+	}
+	if ch.Kind == notify.ChannelGroup && ch.Timed() {
+		return usagef("%s: --delay and --repeat apply to the channels a group reaches: set them on those channels", cmd)
+	}
+	if err := check.ValidateTiming(ch.Delay, ch.Repeat); err != nil {
+		var fe *check.FieldError
+		if errors.As(err, &fe) {
+			return usagef("%s: --%s: %s", cmd, fe.Field, fe.Advice())
+		}
+		return usagef("%s: %v", cmd, err)
+	}
+	return nil
+}
+
+// cmdChannelAdd is `overdue channel add --project ID --kind KIND --value V [--name N] [--delay D]
+// [--repeat D] [--json]`.
 func cmdChannelAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("channel add")
 	stf := addStoreFlags(fs)
@@ -33,6 +75,7 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	kind := fs.String("kind", "", "channel kind (required): "+strings.Join(notify.ChannelKinds(), ", "))
 	value := fs.String("value", "", `the kind's target: address, E.164 number, SNS topic ARN, URL, or JSON such as {"service_key": "…"} (required)`)
 	name := fs.String("name", "", "a name to show in listings (default: the value, or the service's name)")
+	tf := addTimingFlags(fs)
 	asJSON := fs.Bool("json", false, "print the channel as JSON")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -55,6 +98,13 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := check.ValidateChannelName(*name); err != nil {
 		return nameUsage(fs.Name(), err)
 	}
+	ch := &check.Channel{
+		ID: uuid.NewString(), ProjectID: *projectID, Kind: *kind, Name: *name, Value: *value,
+		Created: time.Now().UTC(),
+	}
+	if err := tf.apply(fs.Name(), ch); err != nil {
+		return err
+	}
 	st, err := stf.openProject(ctx, fs.Name(), *projectID)
 	if err != nil {
 		return err
@@ -69,17 +119,13 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return usagef("channel add: %s", err)
 		}
 	}
-	ch := &check.Channel{
-		ID: uuid.NewString(), ProjectID: *projectID, Kind: *kind, Name: *name, Value: *value,
-		Created: time.Now().UTC(),
-	}
 	if strings.TrimSpace(ch.Name) == "" {
 		ch.Name = notify.DefaultChannelName(ch.Kind, ch.Value)
 	}
 	if err := st.CreateChannel(ctx, ch); err != nil {
 		return fmt.Errorf("create channel: %w", err)
 	}
-	out := channelOutput{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Value: ch.Value}
+	out := toChannelOutput(ch, ch.Value)
 	if ch.Kind == check.ChannelWebhook {
 		// Receivers verify X-Overdue-Signature with the channel's own secret, derived from the
 		// server's (the same --data directory or OVERDUE_SECRET_KEY that serve uses).
@@ -102,7 +148,8 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-// cmdChannelUpdate is `overdue channel update --project ID --id ID [--name N] [--value V] [--json]`:
+// cmdChannelUpdate is `overdue channel update --project ID --id ID [--name N] [--value V]
+// [--delay D] [--repeat D] [--json]`:
 // the API's channel update (POST /api/v3/channels/{id}) on the store. A value given, even the one
 // the channel has, re-enables a channel a service's permanent refusal disabled.
 func cmdChannelUpdate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -112,6 +159,7 @@ func cmdChannelUpdate(ctx context.Context, args []string, stdout, stderr io.Writ
 	id := fs.String("id", "", "channel id (required; see overdue channel list)")
 	value := fs.String("value", "", "the new target or configuration, as channel add takes it (default: unchanged)")
 	name := fs.String("name", "", "the new name (default: unchanged)")
+	tf := addTimingFlags(fs)
 	asJSON := fs.Bool("json", false, "print the channel as JSON")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -127,8 +175,8 @@ func cmdChannelUpdate(ctx context.Context, args []string, stdout, stderr io.Writ
 		return usagef("channel update: --project is required")
 	case *id == "":
 		return usagef("channel update: --id is required (overdue channel list --project %s shows the IDs)", *projectID)
-	case !set["value"] && !set["name"]:
-		return usagef("channel update: nothing to change: give --name, --value or both")
+	case !set["value"] && !set["name"] && !set["delay"] && !set["repeat"]:
+		return usagef("channel update: nothing to change: give --name, --value, --delay or --repeat")
 	}
 	if set["name"] {
 		if err := check.ValidateChannelName(*name); err != nil {
@@ -149,6 +197,10 @@ func cmdChannelUpdate(ctx context.Context, args []string, stdout, stderr io.Writ
 		return usagef("channel update: --id: project %s has no channel %s (overdue channel list --project %s shows them)", *projectID, *id, *projectID)
 	}
 	found := chans[i]
+	timed := *found
+	if err := tf.apply(fs.Name(), &timed); err != nil {
+		return err
+	}
 	if set["value"] {
 		if err := notify.ValidateChannel(found.Kind, *value); err != nil {
 			return usagef("channel update: --value: %s", err)
@@ -167,6 +219,7 @@ func cmdChannelUpdate(ctx context.Context, args []string, stdout, stderr io.Writ
 		if set["value"] {
 			ch.Value, ch.Disabled, ch.LastError = *value, false, ""
 		}
+		ch.Delay, ch.Repeat = timed.Delay, timed.Repeat
 		if strings.TrimSpace(ch.Name) == "" {
 			ch.Name = notify.DefaultChannelName(ch.Kind, ch.Value)
 		}
@@ -175,7 +228,7 @@ func cmdChannelUpdate(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return fmt.Errorf("update channel: %w", err)
 	}
-	out := channelOutput{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Value: notify.ValueHint(ch.Kind, ch.Value)}
+	out := toChannelOutput(ch, notify.ValueHint(ch.Kind, ch.Value))
 	if warning := stf.deliveryWarning(ch.Kind); warning != "" {
 		fmt.Fprintln(stderr, warning)
 	}
@@ -214,15 +267,30 @@ func cmdChannelList(ctx context.Context, args []string, stdout, _ io.Writer) err
 	outs := make([]channelOutput, 0, len(chans))
 	for _, ch := range chans {
 		// A listing never shows a key or token: only a hint of it (notify.ValueHint).
-		outs = append(outs, channelOutput{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Value: notify.ValueHint(ch.Kind, ch.Value)})
+		outs = append(outs, toChannelOutput(ch, notify.ValueHint(ch.Kind, ch.Value)))
 	}
 	if *asJSON {
 		return writeJSON(stdout, map[string]any{"channels": outs})
 	}
 	for _, o := range outs {
-		fmt.Fprintf(stdout, "%s  %-8s  %-24s  %s\n", o.ID, o.Kind, o.Name, o.Value)
+		fmt.Fprintf(stdout, "%s  %-8s  %-24s  %s%s\n", o.ID, o.Kind, o.Name, o.Value, timingText(o))
 	}
 	return nil
+}
+
+// timingText is a channel's timing as channel list prints it after the value: "" when none.
+func timingText(o channelOutput) string {
+	var parts []string
+	if o.Delay > 0 {
+		parts = append(parts, "delay "+(time.Duration(o.Delay)*time.Second).String())
+	}
+	if o.Repeat > 0 {
+		parts = append(parts, "repeat "+(time.Duration(o.Repeat)*time.Second).String())
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "  (" + strings.Join(parts, ", ") + ")"
 }
 
 // deliveryWarning is the line `channel add` prints on stderr when the server may not deliver

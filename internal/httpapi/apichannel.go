@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/notify"
@@ -36,7 +37,7 @@ func (s *Server) handleListChannels(w http.ResponseWriter, r *http.Request, v in
 	}
 	out := channelsJSON{Channels: make([]channelJSON, 0, len(chans))}
 	for _, ch := range chans {
-		out.Channels = append(out.Channels, renderChannel(ch))
+		out.Channels = append(out.Channels, renderChannelV(ch, v))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -44,7 +45,8 @@ func (s *Server) handleListChannels(w http.ResponseWriter, r *http.Request, v in
 // handleCreateChannel serves POST /api/v3/channels/, an Overdue extension (Healthchecks manages
 // channels only in its web UI): {"kind": one of notify.ChannelKinds ("email", "slack", "pd", …),
 // "value": the kind's target or configuration (a string, or for kinds with several fields a JSON
-// object, stored as its JSON text), "name": optional, default the value}. 201 with the channel and "deliverable"; a kind this
+// object, stored as its JSON text), "name": optional, default the value, "delay" and "repeat":
+// optional timing in whole seconds (check.ValidateTiming; not for a group)}. 201 with the channel and "deliverable"; a kind this
 // server has no transport for is still created (the operator may add the transport later), with
 // "deliverable": false and a "warning" saying how to enable it. Checks created afterwards with
 // "channels": "*" get it; existing checks keep their channels.
@@ -66,7 +68,7 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v i
 		return
 	}
 	kind, name, value := f.kind, f.name, f.value
-	if !s.validChannel(w, r, p.ID, "", kind, name, value) {
+	if !s.validChannel(w, r, p.ID, "", kind, name, value) || !s.validTiming(w, r, kind, f.delay, f.repeat) {
 		return
 	}
 	if name == "" {
@@ -75,6 +77,7 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v i
 	}
 	ch := &check.Channel{
 		ID: s.newID(), ProjectID: p.ID, Kind: kind, Name: name, Value: value, Created: s.now(),
+		Delay: f.delay, Repeat: f.repeat,
 	}
 	if err := s.store.CreateChannel(ctx, ch); err != nil {
 		s.writeAPIError(w, r, fmt.Errorf("create channel %s: %w", ch.ID, err), "project", p.ID)
@@ -96,13 +99,36 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v i
 type channelFields struct {
 	kind, name, value          string
 	hasKind, hasName, hasValue bool
+	// delay and repeat are the channel's timing (seconds in the request), Overdue's extension.
+	delay, repeat       time.Duration
+	hasDelay, hasRepeat bool
 }
 
-// readChannelFields reads kind, name and value from a request body. Each is a string; value may
-// also be a JSON object (a kind with several fields: pd, telegram, …), kept as its compact JSON
-// text, as Healthchecks stores Channel.value.
+// readChannelFields reads kind, name and value from a request body, and the timing: delay and
+// repeat, whole seconds (0: off). Kind, name and value are strings; value may also be a JSON
+// object (a kind with several fields: pd, telegram, …), kept as its compact JSON text, as
+// Healthchecks stores Channel.value.
 func readChannelFields(body map[string]json.RawMessage) (channelFields, error) {
 	var f channelFields
+	for _, field := range []struct {
+		name string
+		to   *time.Duration
+		has  *bool
+	}{{"delay", &f.delay, &f.hasDelay}, {"repeat", &f.repeat, &f.hasRepeat}} {
+		raw, ok := body[field.name]
+		if !ok {
+			continue
+		}
+		n, reason := jsonInteger(bytes.TrimSpace(raw))
+		if reason != "" {
+			return f, validationError(field.name + " " + reason + ": send whole seconds, 0 for off")
+		}
+		if n < 0 || n > int64(check.MaxChannelRepeat/time.Second) {
+			// Out of every range: ValidateTiming would say so, but the product below could overflow.
+			n = -1
+		}
+		*field.to, *field.has = time.Duration(n)*time.Second, true
+	}
 	for _, field := range []struct {
 		name string
 		to   *string
@@ -159,9 +185,28 @@ func (s *Server) validChannel(w http.ResponseWriter, r *http.Request, project, s
 	return true
 }
 
+// validTiming checks a channel's delay and repeat for a channel of kind. A group's timing is
+// refused: each channel it reaches is delivered with that channel's own. When they are not
+// valid it has answered 400, naming the field, and ok is false.
+func (s *Server) validTiming(w http.ResponseWriter, r *http.Request, kind string, delay, repeat time.Duration) (ok bool) {
+	if kind == notify.ChannelGroup && (delay != 0 || repeat != 0) {
+		s.writeAPIError(w, r, validationError("delay and repeat apply to the channels a group reaches: set them on those channels, not on the group"))
+		return false
+	}
+	if err := check.ValidateTiming(delay, repeat); err != nil {
+		msg := err.Error()
+		if fe := (*check.FieldError)(nil); errors.As(err, &fe) {
+			msg = fe.Advice()
+		}
+		s.writeAPIError(w, r, validationError(msg))
+		return false
+	}
+	return true
+}
+
 // handleUpdateChannel serves POST /api/v3/channels/{id}, an Overdue extension (as Healthchecks
-// updates a check by POST to its URL): {"name": …, "value": …}, each optional, with the rules of
-// create; "kind" may be sent but must be the channel's (a channel does not change kind). A value
+// updates a check by POST to its URL): {"name": …, "value": …, "delay": …, "repeat": …}, each
+// optional, with the rules of create; "kind" may be sent but must be the channel's (a channel does not change kind). A value
 // sent, even the one the channel has, re-enables a channel a service's permanent refusal
 // disabled, and clears its last error: sending it is how one says the target is fixed. 200 with
 // the channel, "deliverable" and "warning" as create answers; the value is never in it.
@@ -198,7 +243,14 @@ func (s *Server) handleUpdateChannel(w http.ResponseWriter, r *http.Request, v i
 	if f.hasValue {
 		value = f.value
 	}
-	if !s.validChannel(w, r, p.ID, id, found.Kind, name, value) {
+	delay, repeat := found.Delay, found.Repeat
+	if f.hasDelay {
+		delay = f.delay
+	}
+	if f.hasRepeat {
+		repeat = f.repeat
+	}
+	if !s.validChannel(w, r, p.ID, id, found.Kind, name, value) || !s.validTiming(w, r, found.Kind, delay, repeat) {
 		return
 	}
 	if strings.TrimSpace(name) == "" {
@@ -206,6 +258,7 @@ func (s *Server) handleUpdateChannel(w http.ResponseWriter, r *http.Request, v i
 	}
 	ch, err := s.store.UpdateChannel(ctx, p.ID, id, func(ch *check.Channel) error {
 		ch.Name, ch.Value = name, value
+		ch.Delay, ch.Repeat = delay, repeat
 		if f.hasValue {
 			ch.Disabled, ch.LastError = false, ""
 		}
@@ -217,7 +270,7 @@ func (s *Server) handleUpdateChannel(w http.ResponseWriter, r *http.Request, v i
 	}
 	// The field names only: a value is never logged.
 	s.log.InfoContext(ctx, "channel updated", "channel", id, "kind", ch.Kind, "project", p.ID,
-		"name_sent", f.hasName, "value_sent", f.hasValue)
+		"name_sent", f.hasName, "value_sent", f.hasValue, "delay", seconds(ch.Delay), "repeat", seconds(ch.Repeat))
 	out := createdChannelJSON{channelJSON: renderChannel(ch), Deliverable: true}
 	if reason, ok := s.undeliverable[ch.Kind]; ok {
 		out.Deliverable, out.Warning = false, reason

@@ -103,6 +103,10 @@ type channelJSON struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	Kind string `json:"kind"`
+	// Delay and Repeat are the channel's timing in seconds, Overdue's extension: in v3 answers
+	// only, and only when set, so a channel without timing looks as Healthchecks shows it.
+	Delay  int64 `json:"delay,omitempty"`
+	Repeat int64 `json:"repeat,omitempty"`
 }
 
 // errorJSON is the body of every JSON error.
@@ -290,7 +294,16 @@ func renderFlips(flips []*check.Flip, v int) []flipJSON {
 }
 
 func renderChannel(ch *check.Channel) channelJSON {
-	return channelJSON{ID: ch.ID, Name: ch.Name, Kind: ch.Kind}
+	return channelJSON{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Delay: seconds(ch.Delay), Repeat: seconds(ch.Repeat)}
+}
+
+// renderChannelV is the channel as API version v shows it: v1 and v2 without Overdue's fields.
+func renderChannelV(ch *check.Channel, v int) channelJSON {
+	out := renderChannel(ch)
+	if v < 3 {
+		out.Delay, out.Repeat = 0, 0
+	}
+	return out
 }
 
 // apiURL is the absolute URL of an API path under version v.
