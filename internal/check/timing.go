@@ -61,18 +61,16 @@ func (ch *Channel) DownAlertAt(f *Flip, downSince time.Time) time.Time {
 }
 
 // OutageGoesOn reports whether the outage down flip f began (or continued, for a released alert)
-// still goes on for check c: c is down, and of the flips made since f (after, any order, f
-// itself among them or not), none leaves down. A down→down flip (a held alert released) is part
-// of the same outage. A delayed or repeated alert is sent only while this holds.
+// still goes on for check c: c is down, and of the flips made after f (after, in any order; f
+// itself is skipped), none leaves down. A down→down flip (a held alert released) is part of the
+// same outage. A delayed or repeated alert is sent only while this holds. Which flips came after
+// f is the store's order, not their times: two flips may share an instant.
 func OutageGoesOn(c *Check, f *Flip, after []*Flip) bool {
 	if c.Status != StatusDown || f.NewStatus != StatusDown {
 		return false
 	}
 	for _, g := range after {
-		if g.ID == f.ID || g.Created.Before(f.Created) {
-			continue
-		}
-		if g.NewStatus != StatusDown {
+		if g.ID != f.ID && g.NewStatus != StatusDown {
 			return false
 		}
 	}
@@ -97,7 +95,7 @@ func (c *Check) AlertsHeldUntil(now, maintenanceUntil time.Time) time.Time {
 // DueAlert decides, at now, about a delayed or repeated alert of down flip f that has come due
 // for check c: send it (send true), wait until waitUntil because the check's alerts are held
 // then, or drop it (both zero) because the outage is over. after are the check's flips made
-// since f, maintenanceUntil the end of the maintenance window covering c at now (zero: none).
+// after f (newer than it), maintenanceUntil the end of the maintenance window covering c at now (zero: none).
 func DueAlert(c *Check, f *Flip, after []*Flip, now, maintenanceUntil time.Time) (send bool, waitUntil time.Time) {
 	if !OutageGoesOn(c, f, after) {
 		return false, time.Time{}

@@ -56,7 +56,7 @@ func (tl timeline) alerts(t *testing.T, ch Channel) []string {
 		}
 		return time.Time{}
 	}
-	since := func(f *Flip) []*Flip { return flips[slices.Index(flips, f):] }
+	since := func(f *Flip) []*Flip { return flips[slices.Index(flips, f)+1:] }
 
 	for m := 0; m <= tl.minutes; m++ {
 		now := at(m)
@@ -206,7 +206,7 @@ func TestOutageGoesOn(t *testing.T) {
 		{"up and down again since: another outage", isDown, down, []*Flip{down, release, up, again}, false},
 		{"the store's status says up, flips not yet seen", isUp, down, nil, false},
 		{"an up flip is no outage", isDown, up, nil, false},
-		{"older flips are not since", isDown, again, []*Flip{up, again}, true},
+		{"a flip of the same instant after it counts", isDown, down, []*Flip{{ID: "3", Created: t0, OldStatus: StatusDown, NewStatus: StatusUp}}, false},
 	}
 	for _, tt := range tests {
 		if got := OutageGoesOn(tt.c, tt.f, tt.after); got != tt.want {

@@ -164,10 +164,11 @@ func (d *Dispatcher) due(ctx context.Context, rec *store.Delivery, c *check.Chec
 		return false, ignoreConflict(d.drop(ctx, rec, "not sent: the channel no longer repeats"))
 	}
 	now := d.now()
-	after, err := d.Store.Flips(ctx, c.ID, store.FlipQuery{Since: rec.Flip.Created})
+	since, err := d.Store.Flips(ctx, c.ID, store.FlipQuery{Since: rec.Flip.Created})
 	if err != nil {
 		return false, fmt.Errorf("load flips of check %s: %w", c.ID, err)
 	}
+	after := newerThan(since, &rec.Flip)
 	windows, err := d.Store.Windows(ctx, c.ProjectID)
 	if err != nil {
 		return false, fmt.Errorf("list maintenance windows of project %s: %w", c.ProjectID, err)
@@ -185,6 +186,25 @@ func (d *Dispatcher) due(ctx context.Context, rec *store.Delivery, c *check.Chec
 	}
 	d.logger().Info("delivery held: the check is snoozed or in maintenance", append(d.attrs(rec), "until", wait)...)
 	return false, nil
+}
+
+// newerThan is the flips of since (newest first, as Flips lists them) made after f: those
+// listed before it. The order is the store's, so a flip of the same instant made earlier is not
+// among them. Without f in the list (gone with its check's history), those made after its
+// instant.
+func newerThan(since []*check.Flip, f *check.Flip) []*check.Flip {
+	for i, g := range since {
+		if g.ID == f.ID {
+			return since[:i]
+		}
+	}
+	var out []*check.Flip
+	for _, g := range since {
+		if g.Created.After(f.Created) {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // ignoreConflict is err, but nil for store.ErrConflict: another worker handled the record.
