@@ -85,7 +85,7 @@ type env struct {
 
 const projectID = "a0000000-0000-4000-8000-000000000001"
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "overdue.db")
 	st, err := sqlite.Open(path, store.Options{Box: storetest.Box(t)})
@@ -138,7 +138,7 @@ func (e *env) dispatcher() *notify.Dispatcher {
 }
 
 // ping applies a signal to the check at the env's clock and returns the flip, if any.
-func (e *env) ping(t *testing.T, kind check.PingKind) *check.Flip {
+func (e *env) ping(t testing.TB, kind check.PingKind) *check.Flip {
 	t.Helper()
 	var flip *check.Flip
 	_, err := e.st.UpdateCheck(t.Context(), e.check.ID, func(c *check.Check) (store.Change, error) {

@@ -10,7 +10,7 @@ import (
 )
 
 // setTiming gives the env's channel of kind a delay and a repeat.
-func (e *env) setTiming(t *testing.T, kind string, delay, repeat time.Duration) {
+func (e *env) setTiming(t testing.TB, kind string, delay, repeat time.Duration) {
 	t.Helper()
 	if _, err := e.st.UpdateChannel(t.Context(), projectID, e.chans[kind].ID, func(ch *check.Channel) error {
 		ch.Delay, ch.Repeat = delay, repeat
