@@ -268,7 +268,11 @@ func TestGrants(t *testing.T) {
 			"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:SendMessage", "secretsmanager:GetSecretValue"},
 			[]string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
 				"dynamodb:GetRecords", "dynamodb:DescribeTable", "ses:SendEmail", "sns:Publish"}},
+		// Delayed and repeated alerts (per-channel timing): PutItem claims them ahead, GetItem
+		// reads a delivery record back (an up alert goes where the down went), Query reads the
+		// flips since an alert's flip and the project's maintenance windows, and the due list.
 		{"delivers flips", []string{"dynamodb:UpdateItem", "dynamodb:GetRecords", "dynamodb:DescribeStream",
+			"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query",
 			"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish", "sqs:SendMessage"},
 			[]string{"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"}},
 		// Reports: reads of people, projects, checks and flips; its cursor and mailing records;
