@@ -343,6 +343,7 @@ func (w *Writer) Channel(c *check.Channel) error {
 	return w.enc.Encode(channelRec{
 		Type: TypeChannel, ID: c.ID, Project: c.ProjectID, Kind: c.Kind, Name: c.Name, Value: c.Value,
 		Created: fmtTime(c.Created), Disabled: c.Disabled, LastError: c.LastError,
+		Delay: secs(c.Delay), Repeat: secs(c.Repeat),
 	})
 }
 

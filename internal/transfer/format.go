@@ -22,7 +22,7 @@
 // The records:
 //
 //	project     id, name, created, api_key_hash, read_only_key_hash, ping_key_hash, badge_key
-//	channel     id, project, kind, name, value, created, disabled, last_error
+//	channel     id, project, kind, name, value, created, disabled, last_error, delay, repeat
 //	check       id, project, name, slug, tags, desc, created, kind, timeout, schedule, tz, grace,
 //	            methods, manual_resume, start_kw, success_kw, failure_kw, filter_subject,
 //	            filter_body, filter_http_body, filter_default_fail, badge_key, channels, status,
@@ -128,6 +128,9 @@ type channelRec struct {
 	Created   string `json:"created,omitempty"`
 	Disabled  bool   `json:"disabled,omitempty"`
 	LastError string `json:"last_error,omitempty"`
+	// Delay and Repeat are the channel's timing in seconds, absent when none.
+	Delay  int64 `json:"delay,omitempty"`
+	Repeat int64 `json:"repeat,omitempty"`
 }
 
 type checkRec struct {

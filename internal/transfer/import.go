@@ -231,7 +231,13 @@ func (f *parsed) parseLine(line int, raw []byte, projects map[string]bool, check
 			return fmt.Errorf("channel %s: project %q does not come before it in the file", r.ID, r.Project)
 		}
 		ch := &check.Channel{ID: r.ID, ProjectID: r.Project, Kind: r.Kind, Name: r.Name, Value: r.Value,
-			Disabled: r.Disabled, LastError: r.LastError}
+			Disabled: r.Disabled, LastError: r.LastError, Delay: dur(r.Delay), Repeat: dur(r.Repeat)}
+		if r.Delay > int64(check.MaxChannelDelay/time.Second) || r.Repeat > int64(check.MaxChannelRepeat/time.Second) {
+			ch.Delay, ch.Repeat = -1, -1 // out of range either way; dur could overflow
+		}
+		if err := check.ValidateTiming(ch.Delay, ch.Repeat); err != nil {
+			return fmt.Errorf("channel %s: %w", r.ID, err)
+		}
 		if ch.Created, err = parseTime("created", r.Created); err != nil {
 			return err
 		}

@@ -69,7 +69,8 @@ func seed(t *testing.T, st *sqlite.Store) {
 	p := &check.Project{ID: projectID, Name: "Backups", Created: t0, APIKeyHash: check.HashKey(keys.APIKey),
 		ReadOnlyKeyHash: check.HashKey(keys.ReadOnlyKey), PingKeyHash: check.HashKey(keys.PingKey), BadgeKey: "badgekey1"}
 	must(t, st.CreateProject(ctx, p))
-	must(t, st.CreateChannel(ctx, &check.Channel{ID: emailChan, ProjectID: projectID, Kind: "email", Name: "Ops", Value: "ops@example.org", Created: t0.Add(time.Minute)}))
+	must(t, st.CreateChannel(ctx, &check.Channel{ID: emailChan, ProjectID: projectID, Kind: "email", Name: "Ops", Value: "ops@example.org", Created: t0.Add(time.Minute),
+		Delay: 15 * time.Minute, Repeat: time.Hour}))
 	must(t, st.CreateChannel(ctx, &check.Channel{ID: hookChan, ProjectID: projectID, Kind: "webhook", Name: "Hook", Value: "https://hooks.example.org/x?token=s3cret", Created: t0.Add(2 * time.Minute)}))
 
 	simple := check.New(simpleID, projectID, t0.Add(3*time.Minute))
@@ -247,6 +248,11 @@ func TestRoundTrip(t *testing.T) {
 		c.FailureTolerance != 3 || !c.SnoozeUntil.Equal(t0.Add(48*time.Hour)) {
 		t.Errorf("imported rules: %v %v %v %d %v; want 10m 2h 30s 3, snoozed until t0+48h",
 			c.StartGrace, c.MaxRuntime, c.MinRuntime, c.FailureTolerance, c.SnoozeUntil)
+	}
+	// The channels' timing moved with them.
+	if chans, err := dyn.Channels(context.Background(), projectID); err != nil || len(chans) != 2 ||
+		chans[0].Delay != 15*time.Minute || chans[0].Repeat != time.Hour || chans[1].Delay != 0 || chans[1].Repeat != 0 {
+		t.Errorf("imported channels = %+v, %v; want the email channel's delay 15m and repeat 1h, none on the webhook", chans, err)
 	}
 	if c, err := dyn.Check(context.Background(), pausedID); err != nil || c.FailStreak != 2 {
 		t.Errorf("imported paused check = %+v, %v; want its failure streak 2", c, err)
