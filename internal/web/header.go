@@ -78,6 +78,12 @@ func (s *Server) trustHeader(h http.Handler) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, StatusPrefix) {
+			// Public pages, the same for everyone and cacheable by shared caches: nobody is
+			// signed in or out there.
+			h.ServeHTTP(w, r)
+			return
+		}
 		email := strings.TrimSpace(r.Header.Get(s.header.Name))
 		v, err := s.viewerOf(r)
 		if err != nil {

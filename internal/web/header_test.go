@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/overduehq/overdue/internal/account"
+	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/people"
 	"github.com/overduehq/overdue/internal/totp"
 )
@@ -136,5 +137,34 @@ func TestTrustedHeaderSkipsSecondStep(t *testing.T) {
 	wantStatus(t, "home with the header", b.getAs("/", "X-Forwarded-Email", "alice@example.org"), http.StatusOK)
 	if b.session() == "" || b.pending() != "" {
 		t.Errorf("with the header: session %q, pending %q; want a session", b.session(), b.pending())
+	}
+}
+
+// TestTrustedHeaderLeavesStatusPagesAlone: behind an authenticating proxy, a public status page
+// fetched with the header starts no session: the answer, which shared caches may keep, sets no
+// cookie, and the session the browser had is still there afterwards.
+func TestTrustedHeaderLeavesStatusPagesAlone(t *testing.T) {
+	e := newEnv(t, envOptions{dashboard: true, header: &TrustedHeader{Name: "X-Forwarded-Email"}})
+	e.user("alice@example.org", "correct horse", people.RoleOwner)
+	c := e.addCheck(idBackup, "Nightly backup", "nightly-db", "", check.StatusUp)
+	const key = "statuspagekeyforheader01"
+	if err := e.st.PutStatusPage(t.Context(), &check.StatusPage{ProjectID: e.project, Key: key, Public: true, Checks: []string{c.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	r := b.getAs("/status/"+key+"/", "X-Forwarded-Email", "alice@example.org")
+	wantStatus(t, "status page with the header", r, http.StatusOK)
+	if got := r.Header.Values("Set-Cookie"); len(got) != 0 {
+		t.Errorf("the public status page set cookies %q", got)
+	}
+	if got := r.Header.Get("Cache-Control"); got != statusCache {
+		t.Errorf("Cache-Control = %q, want %q", got, statusCache)
+	}
+	wantStatus(t, "home with the header", b.getAs("/", "X-Forwarded-Email", "alice@example.org"), http.StatusOK)
+	session := b.session()
+	r = b.getAs("/status/"+key+"/", "X-Forwarded-Email", "")
+	wantStatus(t, "status page without the header", r, http.StatusOK)
+	if b.session() != session || len(r.Header.Values("Set-Cookie")) != 0 {
+		t.Errorf("the status page without the header signed the browser out (session %q → %q)", session, b.session())
 	}
 }

@@ -151,7 +151,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Pages show who is signed in and carry one-time tokens: never stored by a cache.
 	h.Set("Cache-Control", "no-store")
-	if p.Cache != "" && status == http.StatusOK {
+	if p.Cache != "" && status == http.StatusOK && h.Get("Set-Cookie") == "" {
+		// A shared cache must never keep an answer that sets someone's cookie.
 		h.Set("Cache-Control", p.Cache)
 	}
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))

@@ -202,7 +202,7 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, m *membe
 	}
 	v.Checks = len(checks)
 	if m.Role.CanManageProject() {
-		chans, err := s.st.Channels(ctx, m.Project.ID)
+		chans, err := store.ListChannels(ctx, s.st, m.Project.ID)
 		if err != nil {
 			s.fail(w, r, fmt.Errorf("list channels of project %s: %w", m.Project.ID, err))
 			return

@@ -229,7 +229,7 @@ type checkItem struct {
 	ChangeTimes  []int64  `dynamodbav:"ctm,omitempty"`
 	FlapSent     string   `dynamodbav:"fls,omitempty"`
 
-	// The check's newest runs (version 11): store.EncodeRuns, about 7 bytes a run, since
+	// The check's newest runs (version 13): store.EncodeRuns, about 7 bytes a run, since
 	// every byte of the item is paid for on each ping's write; and the ping count up to which
 	// they are complete. Older builds leave both alone and count pings, so their pings leave
 	// the runs behind, and UpdateCheck rebuilds them.

@@ -158,7 +158,7 @@ type checkRow struct {
 	FailStreak       int64
 	HeldReason       string
 	HeldUntil        sql.NullInt64 // version 10
-	Runs             []byte        // version 11: store.EncodeRuns
+	Runs             []byte        // version 13: store.EncodeRuns
 	RunsN            int64
 	// Dependencies, failure rate and flapping (version 15).
 	DependsOn    string // comma-separated check IDs
