@@ -25,6 +25,11 @@ type Limits struct {
 	// apart from sign-ins: reset requests never block signing in.
 	ResetsPerAccount int
 	ResetsPerAddress int
+	// CodesPerAccount bounds failed second steps (a wrong code, recovery code or key) of one
+	// account from all addresses together, counted apart from passwords: a right password
+	// gives nothing back here, so someone who has the password still gets only this many
+	// guesses at the code per window.
+	CodesPerAccount int
 }
 
 // DefaultLimits allow, in 15 minutes, 10 failed sign-ins to one email from one address, 100 to
@@ -32,7 +37,7 @@ type Limits struct {
 // address. A guesser gets 400 tries an hour at most per account, however many addresses it
 // has; locking an owner out of the form takes 100 tries from 10 addresses every quarter hour.
 var DefaultLimits = Limits{Window: 15 * time.Minute, PerAccountAddress: 10, PerAccount: 100, PerAddress: 50,
-	ResetsPerAccount: 5, ResetsPerAddress: 20}
+	ResetsPerAccount: 5, ResetsPerAddress: 20, CodesPerAccount: 5}
 
 // withDefaults fills the zero fields from DefaultLimits.
 func (l Limits) withDefaults() Limits {
@@ -41,7 +46,8 @@ func (l Limits) withDefaults() Limits {
 		v   *int
 		def int
 	}{{&l.PerAccountAddress, d.PerAccountAddress}, {&l.PerAccount, d.PerAccount}, {&l.PerAddress, d.PerAddress},
-		{&l.ResetsPerAccount, d.ResetsPerAccount}, {&l.ResetsPerAddress, d.ResetsPerAddress}} {
+		{&l.ResetsPerAccount, d.ResetsPerAccount}, {&l.ResetsPerAddress, d.ResetsPerAddress},
+		{&l.CodesPerAccount, d.CodesPerAccount}} {
 		if *f.v <= 0 {
 			*f.v = f.def
 		}
@@ -89,6 +95,7 @@ func accountKey(account string) string       { return "account:" + account }
 func addressKey(address string) string       { return "address:" + address }
 func resetKey(account string) string         { return "reset:" + account }
 func resetAddressKey(address string) string  { return "reset-address:" + address }
+func codeKey(account string) string          { return "code:" + account }
 
 // Reservation is a sign-in attempt counted before its password is checked.
 type Reservation struct {
@@ -130,6 +137,29 @@ func (l *Limiter) Succeed(ctx context.Context, res *Reservation) error {
 	}
 	_, err := l.counters.Add(ctx, res.window, res.window.Add(l.limits.Window), -1,
 		accountKey(res.account), addressKey(res.address))
+	return err
+}
+
+// ReserveCode counts a second-step attempt of the account on its own counter; false, and when
+// to try again, when it goes over CodesPerAccount (then the code must not be checked). A
+// second step that succeeds gives its attempt back with SucceedCode; failures stay counted
+// until the window ends, whatever passwords do meanwhile.
+func (l *Limiter) ReserveCode(ctx context.Context, account string, now time.Time) (bool, time.Time, error) {
+	window := now.Truncate(l.limits.Window)
+	end := window.Add(l.limits.Window)
+	n, err := l.counters.Add(ctx, window, end, 1, codeKey(account))
+	if err != nil {
+		return false, time.Time{}, err
+	}
+	if n[0] > l.limits.CodesPerAccount {
+		return false, end, nil
+	}
+	return true, time.Time{}, nil
+}
+
+// SucceedCode gives back the second-step attempt of a reservation whose second step succeeded.
+func (l *Limiter) SucceedCode(ctx context.Context, res *Reservation) error {
+	_, err := l.counters.Add(ctx, res.window, res.window.Add(l.limits.Window), -1, codeKey(res.account))
 	return err
 }
 

@@ -187,10 +187,21 @@ func (s *Server) handleSecondStepPost(w http.ResponseWriter, r *http.Request) {
 	s.signedInTwice(w, r, res, in, then)
 }
 
-// reserveSecondStep counts a second step attempt as a sign-in attempt of the pending user's email;
-// false when over a limit (429, answered).
+// reserveSecondStep counts a second step attempt on the account's own second-step counter
+// (Limits.CodesPerAccount, which no password resets) and as a sign-in attempt of the pending
+// user's email; false when over a limit (429, answered).
 func (s *Server) reserveSecondStep(w http.ResponseWriter, r *http.Request, pend *account.Pending, p *page, field string) (*Reservation, bool) {
 	now := s.acc.Now()
+	ok, until, err := s.limiter.ReserveCode(r.Context(), pend.User.Email, now)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	if !ok {
+		s.tooMany(w, r, "secondstep", p, now, until)
+		p.Errors[len(p.Errors)-1].Field = field
+		return nil, false
+	}
 	res, ok, until, err := s.limiter.ReserveSignIn(r.Context(), pend.User.Email, s.clientIP(r), now)
 	if err != nil {
 		s.fail(w, r, err)
@@ -209,6 +220,9 @@ func (s *Server) reserveSecondStep(w http.ResponseWriter, r *http.Request, pend 
 func (s *Server) signedInTwice(w http.ResponseWriter, r *http.Request, res *Reservation, in *account.SignedIn, then account.Continue) {
 	if err := s.limiter.Succeed(r.Context(), res); err != nil {
 		s.log.ErrorContext(r.Context(), "give back sign-in attempt", "error", err.Error())
+	}
+	if err := s.limiter.SucceedCode(r.Context(), res); err != nil {
+		s.log.ErrorContext(r.Context(), "give back second-step attempt", "error", err.Error())
 	}
 	s.clearPending(w)
 	s.signIn(w, r, in)

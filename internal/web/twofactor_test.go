@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -391,4 +392,28 @@ func TestSecurityKeyAnswersChecked(t *testing.T) {
 	if b2.session() != "" || !strings.Contains(r.body, "answer was refused") {
 		t.Errorf("forged assertion: session %q, page:\n%s", b2.session(), r.body)
 	}
+}
+
+// TestSecondStepLimitOutlivesPassword: someone who has the password cannot buy more guesses at
+// the code by signing in again: wrong second steps count on the account's own counter, which a
+// right password does not reset, until the window ends; then a right code works.
+func TestSecondStepLimitOutlivesPassword(t *testing.T) {
+	e := newEnv(t, envOptions{limits: Limits{Window: 15 * time.Minute, PerAccountAddress: 100, PerAccount: 100, PerAddress: 100, CodesPerAccount: 4}})
+	secret, _ := twoStepUser(t, e, "alice@example.org", "correct horse")
+	b := e.browser()
+	for round := range 2 {
+		wantRedirect(t, "password", b.login("alice@example.org", "correct horse"), SecondStepPath)
+		for range 2 {
+			wantStatus(t, fmt.Sprintf("round %d: wrong code", round), b.post(SecondStepPath, url.Values{"code": {"000000"}}), http.StatusUnprocessableEntity)
+		}
+	}
+	wantRedirect(t, "password again", b.login("alice@example.org", "correct horse"), SecondStepPath)
+	r := b.post(SecondStepPath, url.Values{"code": {e.codeAt(secret, 0)}})
+	wantStatus(t, "right code after four wrong ones and three passwords", r, http.StatusTooManyRequests)
+	if b.session() != "" {
+		t.Fatal("signed in past the second-step limit")
+	}
+	e.advance(15 * time.Minute)
+	wantRedirect(t, "password in the next window", b.login("alice@example.org", "correct horse"), SecondStepPath)
+	wantRedirect(t, "right code in the next window", b.post(SecondStepPath, url.Values{"code": {e.codeAt(secret, 0)}}), "/")
 }
