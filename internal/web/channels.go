@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/overduehq/overdue/internal/check"
@@ -27,6 +30,9 @@ type channelRow struct {
 	ID, Name, Kind, Warning string
 	Disabled                bool
 	LastError               string
+	// Delay and Repeat are the channel's timing in whole minutes (0: none).
+	Delay, Repeat int64
+	Damaged       bool
 }
 
 // channelsView is the integrations page's data.
@@ -71,7 +77,8 @@ func (s *Server) renderChannels(w http.ResponseWriter, r *http.Request, m *membe
 	sort.Strings(view.Kinds)
 	for _, ch := range chans {
 		view.Rows = append(view.Rows, channelRow{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Warning: s.undeliverable[ch.Kind],
-			Disabled: ch.Disabled, LastError: ch.LastError})
+			Disabled: ch.Disabled, LastError: ch.LastError, Delay: int64(ch.Delay / time.Minute),
+			Repeat: int64(ch.Repeat / time.Minute), Damaged: ch.Damaged != ""})
 	}
 	s.render(w, r, status, "channels", &page{Title: "Integrations · " + m.Project.Name, Viewer: m.Viewer, Errors: errs, Data: view, Wide: true})
 }
@@ -128,6 +135,104 @@ func (s *Server) handleAddChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.InfoContext(r.Context(), "channel created", "channel", ch.ID, "kind", ch.Kind, "project", m.Project.ID, "user", m.Viewer.User.ID)
+	redirect(w, r, channelsPath(m.Project.ID))
+}
+
+// handleEditChannel serves POST /projects/{project}/integrations/{id}/edit/ (fields name,
+// value, delay and repeat in minutes): the API's channel update. An empty value keeps the one
+// stored; a value sent re-enables a channel a service disabled and clears its last error, as in
+// the API. A refusal is shown above the list, naming the field, and changes nothing.
+func (s *Server) handleEditChannel(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.requireMember(w, r, r.PathValue("project"))
+	if !ok {
+		return
+	}
+	if !m.CanWrite() {
+		s.forbidden(w, r, m)
+		return
+	}
+	if err := readForm(w, r); err != nil {
+		s.badForm(w, r)
+		return
+	}
+	found, chans, ok := s.projectChannel(w, r, m)
+	if !ok {
+		return
+	}
+	refuse := func(msg string) {
+		s.renderChannels(w, r, m, http.StatusUnprocessableEntity, nil, channelForm{Kind: check.ChannelWebhook},
+			found.Name+" was not changed: "+msg, true)
+	}
+	if found.Damaged != "" {
+		refuse(found.Damaged + ". Remove it and add it again.")
+		return
+	}
+	name, value := strings.TrimSpace(r.PostForm.Get("name")), strings.TrimSpace(r.PostForm.Get("value"))
+	valueSent := value != ""
+	if !valueSent {
+		value = found.Value
+	}
+	minutes := func(field string) (time.Duration, bool) {
+		v := strings.TrimSpace(r.PostForm.Get(field))
+		if v == "" {
+			return 0, true
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			refuse(upperFirst(field) + " must be a whole number of minutes, 0 or more.")
+			return 0, false
+		}
+		return time.Duration(n) * time.Minute, true
+	}
+	delay, ok := minutes("delay")
+	if !ok {
+		return
+	}
+	repeat, ok := minutes("repeat")
+	if !ok {
+		return
+	}
+	if err := check.ValidateChannelName(name); err != nil {
+		refuse(upperFirst(err.Error()))
+		return
+	}
+	if err := notify.ValidateChannel(found.Kind, value); err != nil {
+		refuse(upperFirst(err.Error()))
+		return
+	}
+	if found.Kind == notify.ChannelGroup {
+		if err := notify.ValidateGroup(value, slices.DeleteFunc(slices.Clone(chans), func(c *check.Channel) bool { return c.ID == found.ID })); err != nil {
+			refuse(upperFirst(err.Error()))
+			return
+		}
+		if delay != 0 || repeat != 0 {
+			refuse("Delay and repeat apply to the channels a group reaches: set them on those channels, not on the group.")
+			return
+		}
+	}
+	if err := check.ValidateTiming(delay, repeat); err != nil {
+		msg := err.Error()
+		if fe := (*check.FieldError)(nil); errors.As(err, &fe) {
+			msg = fe.Advice()
+		}
+		refuse(upperFirst(msg))
+		return
+	}
+	if name == "" {
+		name = notify.DefaultChannelName(found.Kind, value)
+	}
+	if _, err := s.st.UpdateChannel(r.Context(), m.Project.ID, found.ID, func(ch *check.Channel) error {
+		ch.Name, ch.Value, ch.Delay, ch.Repeat = name, value, delay, repeat
+		if valueSent {
+			ch.Disabled, ch.LastError = false, ""
+		}
+		return nil
+	}); err != nil {
+		s.fail(w, r, fmt.Errorf("update channel %s: %w", found.ID, err))
+		return
+	}
+	s.log.InfoContext(r.Context(), "channel updated", "channel", found.ID, "kind", found.Kind, "project", m.Project.ID,
+		"user", m.Viewer.User.ID, "value_sent", valueSent)
 	redirect(w, r, channelsPath(m.Project.ID))
 }
 

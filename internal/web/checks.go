@@ -34,6 +34,7 @@ var projectPages = []string{
 	"/projects/{project}/integrations/add/{$}",
 	"/projects/{project}/integrations/{id}/test/{$}",
 	"/projects/{project}/integrations/{id}/remove/{$}",
+	"/projects/{project}/integrations/{id}/edit/{$}",
 	"/projects/{project}/status-page/{$}",
 }
 
@@ -60,6 +61,7 @@ func (s *Server) dashboardRoutes() {
 	s.mux.HandleFunc("POST /projects/{project}/integrations/add/{$}", s.handleAddChannel)
 	s.mux.HandleFunc("POST /projects/{project}/integrations/{id}/test/{$}", s.handleTestChannel)
 	s.mux.HandleFunc("POST /projects/{project}/integrations/{id}/remove/{$}", s.handleRemoveChannel)
+	s.mux.HandleFunc("POST /projects/{project}/integrations/{id}/edit/{$}", s.handleEditChannel)
 	s.mux.HandleFunc(ChecksPrefix, s.handleNotFound)
 }
 

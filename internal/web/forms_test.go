@@ -1,10 +1,14 @@
 package web
 
 import (
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/people"
@@ -161,4 +165,65 @@ func (e *env) addChannel(id, name, address string) string {
 		e.t.Fatal(err)
 	}
 	return id
+}
+
+// TestEditChannelForm: the integrations page edits a channel as the API's update does: a new
+// name and timing with the value kept when the field is empty; a new value stored and the
+// channel re-enabled; each bad input refused with the field named and nothing changed; a
+// read-only member refused.
+func TestEditChannelForm(t *testing.T) {
+	e := newEnv(t, envOptions{dashboard: true})
+	id := e.addChannel("e0000000-0000-4000-8000-0000000000e1", "Ops mail", "ops@example.org")
+	if err := e.st.Deliveries().MarkChannelError(t.Context(), e.project, id, "550 mailbox unavailable", true); err != nil {
+		t.Fatal(err)
+	}
+	owner := e.signedIn("ann@example.com", people.RoleOwner)
+	path := "/projects/" + e.project + "/integrations/" + id + "/edit/"
+	stored := func() *check.Channel {
+		t.Helper()
+		chs, err := e.st.Channels(t.Context(), e.project)
+		if err != nil || len(chs) != 1 {
+			t.Fatalf("Channels = %v, %v", chs, err)
+		}
+		return chs[0]
+	}
+	page := owner.get("/projects/" + e.project + "/integrations/")
+	if !strings.Contains(page.body, `action="`+path+`"`) || strings.Contains(page.body, "ops@example.org") {
+		t.Errorf("integrations page lacks the edit form, or shows the value:\n%s", page.body)
+	}
+
+	wantRedirect(t, "rename and time", owner.post(path, url.Values{"name": {"Ops on call"}, "value": {""}, "delay": {"15"}, "repeat": {"60"}}),
+		"/projects/"+e.project+"/integrations/")
+	if ch := stored(); ch.Name != "Ops on call" || ch.Value != "ops@example.org" || ch.Delay != 15*time.Minute || ch.Repeat != time.Hour || !ch.Disabled {
+		t.Errorf("after a rename: %+v, want the new name and timing, the value kept, still disabled", ch)
+	}
+	wantRedirect(t, "new value", owner.post(path, url.Values{"name": {"Ops on call"}, "value": {"oncall@example.org"}, "delay": {"15"}, "repeat": {"60"}}),
+		"/projects/"+e.project+"/integrations/")
+	if ch := stored(); ch.Value != "oncall@example.org" || ch.Disabled || ch.LastError != "" {
+		t.Errorf("after a new value: %+v, want it stored and the channel enabled", ch)
+	}
+	before := stored()
+	for _, bad := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"name": {"x"}, "value": {"not an address"}}, "not changed"},
+		{url.Values{"name": {"x"}, "delay": {"-5"}}, "Delay must be a whole number of minutes"},
+		{url.Values{"name": {"x"}, "repeat": {"often"}}, "Repeat must be a whole number of minutes"},
+		{url.Values{"name": {strings.Repeat("n", 101)}}, "not changed"},
+	} {
+		r := owner.post(path, bad.form)
+		wantStatus(t, "bad edit", r, http.StatusUnprocessableEntity)
+		if !strings.Contains(r.body, bad.want) {
+			t.Errorf("bad edit %v: page lacks %q:\n%s", bad.form, bad.want, r.body)
+		}
+	}
+	if diff := cmp.Diff(before, stored()); diff != "" {
+		t.Errorf("refused edits changed the channel:\n%s", diff)
+	}
+	ro := e.signedIn("ro@example.com", people.RoleReadOnly)
+	wantStatus(t, "read-only edit", ro.post(path, url.Values{"name": {"mine"}}), http.StatusForbidden)
+	if stored().Name != "Ops on call" {
+		t.Error("a read-only member renamed the channel")
+	}
 }
