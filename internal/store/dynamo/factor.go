@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -175,38 +176,67 @@ func (p *People) DeleteSecondFactor(ctx context.Context, userID, factorID string
 	return nil
 }
 
-// SetRecoveryCodes deletes the user's codes and puts the new ones, in batches. Not one
-// transaction: a failure half way leaves some old codes or some new ones, which the caller
-// reports, and the user asks for new codes again (every new set replaces whatever is there).
+// SetRecoveryCodes replaces the user's codes in one transaction: each old code is deleted on the
+// condition that it is still there, and each new one put on the condition that it is not. Two
+// replacements at once (two tabs) therefore cannot both land: the later one finds an old code
+// gone, reads again and replaces what the other wrote, so the user is left with one set of ten,
+// never twenty; and a failure changes nothing, so no old code survives beside new ones.
 func (p *People) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	if err := p.s.guardWrite(ctx); err != nil {
 		return fmt.Errorf("set recovery codes of user %s: %w", userID, err)
 	}
-	old, err := p.queryUser(ctx, userID, recoveryPrefix)
-	if err != nil {
-		return fmt.Errorf("set recovery codes of user %s: %w", userID, err)
-	}
-	keep := map[string]bool{}
-	for _, h := range hashes {
-		keep[recoveryPrefix+h] = true
-	}
-	var writes []types.WriteRequest
-	for _, m := range old {
-		it, err := unmarshal[pointerItem](m) // the key alone
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return fmt.Errorf("set recovery codes of user %s: %w", userID, err)
+			}
+		}
+		old, err := p.queryUser(ctx, userID, recoveryPrefix)
 		if err != nil {
 			return fmt.Errorf("set recovery codes of user %s: %w", userID, err)
 		}
-		if !keep[it.SK] { // one batch may not put and delete one key
-			writes = append(writes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(it.PK, it.SK)}})
+		keep := map[string]bool{}
+		for _, h := range hashes {
+			keep[recoveryPrefix+h] = true
+		}
+		var items []types.TransactWriteItem
+		for _, m := range old {
+			it, err := unmarshal[pointerItem](m) // the key alone
+			if err != nil {
+				return fmt.Errorf("set recovery codes of user %s: %w", userID, err)
+			}
+			if keep[it.SK] {
+				delete(keep, it.SK) // already there: neither deleted nor put again
+				continue
+			}
+			items = append(items, types.TransactWriteItem{Delete: &types.Delete{Key: key(it.PK, it.SK),
+				ConditionExpression: exists, ExpressionAttributeNames: pkNames}})
+		}
+		for _, sk := range slices.Sorted(maps.Keys(keep)) {
+			items = append(items, types.TransactWriteItem{Put: &types.Put{Item: key(userPrefix+userID, sk),
+				ConditionExpression: notExists, ExpressionAttributeNames: pkNames}})
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		if len(items) > 100 {
+			return fmt.Errorf("set recovery codes of user %s: %d old and new codes are more than one transaction holds", userID, len(items))
+		}
+		err = p.transact(ctx, items)
+		reasons := cancelReasons(err)
+		switch {
+		case err == nil:
+			return nil
+		case isTransactionConflict(err), slices.ContainsFunc(reasons, func(r types.CancellationReason) bool {
+			c := aws.ToString(r.Code)
+			return c == codeConditionFailed || c == codeTransactionConflict
+		}):
+			continue // another replacement or a use of a code came first: read again
+		default:
+			return fmt.Errorf("set recovery codes of user %s: %w", userID, err)
 		}
 	}
-	for sk := range keep {
-		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: key(userPrefix+userID, sk)}})
-	}
-	if err := p.s.batchWrite(ctx, writes, func(types.WriteRequest) cost { return cost{table: 1} }); err != nil {
-		return fmt.Errorf("set recovery codes of user %s: %w", userID, err)
-	}
-	return nil
+	return fmt.Errorf("set recovery codes of user %s: %w", userID, store.ErrConflict)
 }
 
 // UseRecoveryCode deletes the code on the condition that it exists: exactly one caller wins.

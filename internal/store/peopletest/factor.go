@@ -233,3 +233,40 @@ func testChallenges(t *testing.T, s Stores) {
 		t.Errorf("ConsumeChallenge(no data) = %+v, %v", got, err)
 	}
 }
+
+// testConcurrentRecoveryCodes: two new sets of codes asked for at once (two tabs) leave exactly
+// one of them, whole: never twenty codes, never a mix.
+func testConcurrentRecoveryCodes(t *testing.T, s Stores) {
+	ctx := t.Context()
+	u := newUser(1, t0)
+	createUser(t, s, u)
+	set := func(prefix string) []string {
+		var out []string
+		for i := range 10 {
+			out = append(out, fmt.Sprintf("%s-%02d", prefix, i))
+		}
+		return out
+	}
+	if err := s.People.SetRecoveryCodes(ctx, u.ID, set("hash-old")); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 4 {
+		a, b := set(fmt.Sprintf("hash-a%d", round)), set(fmt.Sprintf("hash-b%d", round))
+		var wg sync.WaitGroup
+		var errA, errB error
+		wg.Go(func() { errA = s.People.SetRecoveryCodes(ctx, u.ID, a) })
+		wg.Go(func() { errB = s.People.SetRecoveryCodes(ctx, u.ID, b) })
+		wg.Wait()
+		if errA != nil || errB != nil {
+			t.Fatalf("round %d: SetRecoveryCodes = %v, %v", round, errA, errB)
+		}
+		if n, err := s.People.RecoveryCodesLeft(ctx, u.ID); err != nil || n != 10 {
+			t.Fatalf("round %d: %d codes left (%v), want one set of 10", round, n, err)
+		}
+		usedA := s.People.UseRecoveryCode(ctx, u.ID, a[0]) == nil
+		usedB := s.People.UseRecoveryCode(ctx, u.ID, b[0]) == nil
+		if usedA == usedB {
+			t.Fatalf("round %d: first code of set a usable %v, of set b %v: want exactly one set", round, usedA, usedB)
+		}
+	}
+}

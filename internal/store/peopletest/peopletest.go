@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"SecondFactors", testSecondFactors},
 		{"ConcurrentFactorUse", testConcurrentFactorUse},
 		{"RecoveryCodes", testRecoveryCodes},
+		{"ConcurrentRecoveryCodes", testConcurrentRecoveryCodes},
 		{"Challenges", testChallenges},
 		{"UserSettings", testUserSettings},
 		{"ConcurrentUserUpdates", testConcurrentUserUpdates},
