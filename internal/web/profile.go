@@ -38,6 +38,7 @@ func (s *Server) profileRoutes() {
 	s.mux.HandleFunc("GET "+ProfilePath+"{$}", s.handleProfile)
 	s.mux.HandleFunc("POST "+ProfilePath+"{$}", s.handleProfilePost)
 	s.mux.HandleFunc("POST "+ProfilePath+"password/{$}", s.handlePasswordPost)
+	s.mux.HandleFunc("POST "+ProfilePath+"reports/{$}", s.handleReportsPost)
 	s.mux.HandleFunc("POST "+ProfilePath+"tokens/{$}", s.handleCreateToken)
 	s.mux.HandleFunc("POST "+ProfilePath+"tokens/{id}/revoke/{$}", s.handleRevokeToken)
 }
@@ -84,6 +85,10 @@ type profileView struct {
 	NewToken    *newTokenView
 	Notice      string
 	TwoFactor   string
+	// Reports and Reminders are the email settings as chosen (the defaults when never chosen),
+	// with the choices the form offers.
+	Reports, Reminders             string
+	ReportChoices, ReminderChoices []string
 }
 
 // profileState is what one answer adds to the page: form values, a token just made, a notice.
@@ -106,6 +111,8 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 		st.notice = "Your profile was saved."
 	case "password":
 		st.notice = "Your password was changed, and every other browser was signed out."
+	case "reports":
+		st.notice = "Your email settings were saved."
 	}
 	s.renderProfile(w, r, v, http.StatusOK, nil, st)
 }
@@ -124,7 +131,11 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, v *viewer
 	loc := v.zone()
 	view := &profileView{Email: v.User.Email, Name: v.User.Name, Zone: v.User.TimeZone, Zones: zones,
 		Now: stamp(s.acc.Now(), loc), HasPassword: v.User.HasPassword(), TokenName: st.tokenName,
-		NewToken: st.newToken, Notice: st.notice, TwoFactor: TwoFactorPath}
+		NewToken: st.newToken, Notice: st.notice, TwoFactor: TwoFactorPath,
+		Reports: string(v.User.ReportPeriod()), Reminders: string(v.User.ReminderPeriod()),
+		ReportChoices: []string{string(people.ReportsOff), string(people.ReportsDaily), string(people.ReportsWeekly),
+			string(people.ReportsMonthly)},
+		ReminderChoices: []string{string(people.RemindersOff), string(people.RemindersHourly), string(people.RemindersDaily)}}
 	if view.Zone == "" {
 		view.Zone = "UTC"
 	}
@@ -192,6 +203,34 @@ func (s *Server) handleProfilePost(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.renderProfile(w, r, v, http.StatusUnprocessableEntity, errs, profileState{name: &name, zone: &zone})
+}
+
+// handleReportsPost serves POST /accounts/profile/reports/ (fields reports, reminders): how
+// often the person gets the email report and reminders, as the account API sets them.
+func (s *Server) handleReportsPost(w http.ResponseWriter, r *http.Request) {
+	v, ok := s.requireViewer(w, r)
+	if !ok {
+		return
+	}
+	if err := readForm(w, r); err != nil {
+		s.badForm(w, r)
+		return
+	}
+	reports, reminders := r.PostForm.Get("reports"), r.PostForm.Get("reminders")
+	_, err := s.acc.UpdateSettings(r.Context(), v.User.ID, account.Settings{Reports: &reports, Reminders: &reminders})
+	switch {
+	case errors.Is(err, account.ErrInvalid):
+		field := "reports"
+		if _, perr := people.ParseReportPeriod(reports); perr == nil {
+			field = "reminders"
+		}
+		s.renderProfile(w, r, v, http.StatusUnprocessableEntity, []fieldError{{field, "Choose one from the list."}}, profileState{})
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, ProfilePath+"?done=reports#reports")
 }
 
 // handlePasswordPost serves POST /accounts/profile/password/ (fields current, password): a

@@ -191,3 +191,42 @@ func TestProfileTokens(t *testing.T) {
 		t.Error("the revoked token is still listed")
 	}
 }
+
+// TestProfileReports: the account page shows the email settings (monthly reports and no
+// reminders for someone who never chose, as the account API says) and saves a choice; a value
+// that is not one of the choices is refused next to its field and changes nothing.
+func TestProfileReports(t *testing.T) {
+	e := newEnv(t, envOptions{dashboard: true})
+	b := e.signedIn("ann@example.com", people.RoleOwner)
+	r := b.get(ProfilePath)
+	for _, want := range []string{`action="/accounts/profile/reports/"`, "<option selected>monthly</option>", "<option selected>off</option>"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("account page lacks %q", want)
+		}
+	}
+	wantRedirect(t, "save", b.post(ProfilePath+"reports/", url.Values{"reports": {"weekly"}, "reminders": {"hourly"}}), ProfilePath+"?done=reports#reports")
+	u := userOf(t, e, "ann@example.com")
+	if u.Reports != people.ReportsWeekly || u.Reminders != people.RemindersHourly {
+		t.Errorf("after saving: reports %q, reminders %q; want weekly, hourly", u.Reports, u.Reminders)
+	}
+	if body := b.get(ProfilePath + "?done=reports").body; !strings.Contains(body, "<option selected>weekly</option>") ||
+		!strings.Contains(body, "<option selected>hourly</option>") || !strings.Contains(body, "Your email settings were saved.") {
+		t.Errorf("the page after saving does not show the choice:\n%s", body)
+	}
+	for _, bad := range []struct {
+		form  url.Values
+		field string
+	}{
+		{url.Values{"reports": {"yearly"}, "reminders": {"off"}}, "reports"},
+		{url.Values{"reports": {"daily"}, "reminders": {"every minute"}}, "reminders"},
+	} {
+		r := b.post(ProfilePath+"reports/", bad.form)
+		wantStatus(t, "bad email settings", r, 422)
+		if !strings.Contains(r.body, `id="`+bad.field+`-error"`) {
+			t.Errorf("%v: no error next to %s:\n%s", bad.form, bad.field, r.body)
+		}
+	}
+	if u := userOf(t, e, "ann@example.com"); u.Reports != people.ReportsWeekly || u.Reminders != people.RemindersHourly {
+		t.Errorf("refused forms changed the settings to %q, %q", u.Reports, u.Reminders)
+	}
+}
