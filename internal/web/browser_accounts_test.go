@@ -43,7 +43,7 @@ func TestBrowserAccountPages(t *testing.T) {
 	act(t, ctx, "send the reset form",
 		chromedp.SendKeys(`#email`, "ann@example.com"),
 		chromedp.Submit(`#email`),
-		chromedp.WaitVisible(`main`))
+		chromedp.WaitVisible(`div.notice`)) // the answer, after the link was mailed
 	if got := text("reset answer", "main"); !strings.Contains(strings.ToLower(got), "link") {
 		t.Errorf("after asking for a reset link: %q, want word of the link", got)
 	}
