@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/project"
 	"github.com/overduehq/overdue/internal/schedule"
 	"github.com/overduehq/overdue/internal/store"
 )
@@ -100,20 +101,11 @@ func cmdMaintenanceAdd(ctx context.Context, args []string, stdout, _ io.Writer) 
 		return err
 	}
 	defer st.Close()
-	if w.CheckID != "" {
-		if c, err := st.Check(ctx, w.CheckID); err != nil || c.ProjectID != w.ProjectID {
-			return usagef("maintenance add: --check %s is not a check of project %s", w.CheckID, w.ProjectID)
-		}
-	}
-	existing, err := st.Windows(ctx, w.ProjectID)
-	if err != nil {
-		return fmt.Errorf("list maintenance windows: %w", err)
-	}
-	if len(existing) >= check.MaxWindows {
-		return fmt.Errorf("project %s has %d maintenance windows, the most it may have: delete one first", w.ProjectID, len(existing))
-	}
-	if err := st.CreateWindow(ctx, w); err != nil {
-		return fmt.Errorf("create maintenance window: %w", err)
+	switch err := project.AddWindow(ctx, st, w); {
+	case errors.Is(err, project.ErrNotProjectCheck):
+		return usagef("maintenance add: --check %s is not a check of project %s", w.CheckID, w.ProjectID)
+	case err != nil:
+		return fmt.Errorf("project %s: %w", w.ProjectID, err)
 	}
 	out := windowOut(w, now)
 	if *asJSON {

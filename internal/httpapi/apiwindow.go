@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/project"
 	"github.com/overduehq/overdue/internal/schedule"
 	"github.com/overduehq/overdue/internal/store"
 )
@@ -162,7 +163,7 @@ func (s *Server) handleListWindows(w http.ResponseWriter, r *http.Request, v int
 }
 
 // errWindowLimit refuses a window over check.MaxWindows.
-var errWindowLimit = &clientError{http.StatusForbidden, fmt.Sprintf("a project has at most %d maintenance windows: delete one first", check.MaxWindows)}
+var errWindowLimit = &clientError{http.StatusForbidden, project.ErrTooManyWindows.Error()}
 
 // handleCreateWindow serves POST /api/v3/maintenance/: a one-off window {"start", "end"} (ISO
 // 8601 with an offset) or a recurring one {"schedule", "duration" (seconds), "tz"}, for
@@ -186,23 +187,15 @@ func (s *Server) handleCreateWindow(w http.ResponseWriter, r *http.Request, v in
 		return
 	}
 	win.ID, win.ProjectID, win.Created = s.newID(), p.ID, now
-	if win.CheckID != "" {
-		if c, err := s.store.Check(ctx, win.CheckID); err != nil || c.ProjectID != p.ID {
-			s.writeAPIError(w, r, validationError("check is not a check of this project"))
-			return
-		}
-	}
-	existing, err := s.store.Windows(ctx, p.ID)
-	if err != nil {
-		s.writeAPIError(w, r, fmt.Errorf("list windows of project %s: %w", p.ID, err), "project", p.ID)
+	switch err := project.AddWindow(ctx, s.store, win); {
+	case errors.Is(err, project.ErrNotProjectCheck):
+		s.writeAPIError(w, r, validationError(err.Error()))
 		return
-	}
-	if len(existing) >= check.MaxWindows {
+	case errors.Is(err, project.ErrTooManyWindows):
 		s.writeAPIError(w, r, errWindowLimit)
 		return
-	}
-	if err := s.store.CreateWindow(ctx, win); err != nil {
-		s.writeAPIError(w, r, fmt.Errorf("create window: %w", err), "project", p.ID)
+	case err != nil:
+		s.writeAPIError(w, r, err, "project", p.ID)
 		return
 	}
 	s.log.InfoContext(ctx, "maintenance window created", "window", win.ID, "project", p.ID)
