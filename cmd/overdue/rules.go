@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
-	"github.com/overduehq/overdue/internal/schedule"
+	"github.com/overduehq/overdue/internal/ingest"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -178,14 +178,10 @@ func cmdCheckSnooze(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	defer st.Close()
 	now := time.Now().UTC()
-	c, err := st.UpdateCheck(ctx, *id, func(c *check.Check) (store.Change, error) {
-		if c.ProjectID != *projectID {
-			return store.Change{}, store.ErrNotFound
-		}
-		sched, _ := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
-		f, err := c.Snooze(time.Duration(minutes)*time.Minute, now, sched)
-		return store.Change{Flip: f}, err
-	})
+	// The API's path: an alert the end of a snooze releases is held again by an open
+	// maintenance window or a down parent.
+	rec := ingest.Recorder{Store: st}
+	c, err := rec.Snooze(ctx, *id, *projectID, time.Duration(minutes)*time.Minute, now)
 	if errors.Is(err, store.ErrNotFound) {
 		return usagef("check snooze: --check %s: no such check in project %s", *id, *projectID)
 	}

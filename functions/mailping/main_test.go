@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/ingest/ingesttest"
 	"github.com/overduehq/overdue/internal/lambdaenv"
 	"github.com/overduehq/overdue/internal/mailping"
 	"github.com/overduehq/overdue/internal/store"
@@ -263,4 +264,27 @@ func bodyLen(ps []*check.Ping) int {
 		return 0
 	}
 	return len(ps[0].Body)
+}
+
+// TestHolds: email pings through the function go through the HTTP ping's rules: a failure
+// inside a maintenance window or under a down parent is held, and alerts once when the hold
+// ends (ingesttest.Holds), over DynamoDB. Each ping is the fixture's notification, addressed to
+// the check.
+func TestHolds(t *testing.T) {
+	st := newStore(t)
+	var now time.Time
+	clock := func() time.Time { return now }
+	var logs bytes.Buffer
+	root := &lambdaenv.Root{Store: st, Now: clock, Log: slog.New(slog.NewJSONHandler(&logs, nil)),
+		Refusals: &lambdaenv.Refusals{W: &logs, Function: "overdue-dev-mailping", Now: clock}}
+	h := newHandler(root, domain)
+	ingesttest.Holds(t, st, "", func(t *testing.T, id string, at time.Time) {
+		t.Helper()
+		now = at
+		ev, n := readEvent(t)
+		n["receipt"].(map[string]any)["recipients"] = []string{id + "@" + domain}
+		if err := h.handle(t.Context(), with(t, ev, n)); err != nil {
+			t.Fatalf("handle(the fixture to %s) = %v", id, err)
+		}
+	})
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
-	"github.com/overduehq/overdue/internal/store"
 )
 
 // Alert rules over the API: Overdue's extensions of the v3 check object (issue 16). v1 and v2
@@ -358,18 +357,13 @@ func (s *Server) handleSnoozeCheck(w http.ResponseWriter, r *http.Request, v int
 // snooze applies a snooze of d to check id, of project projectID when that is not empty, and
 // writes the alert it releases, if any, with it.
 func (s *Server) snooze(r *http.Request, id, projectID string, d time.Duration, now time.Time) (*check.Check, error) {
-	// An alert released by ending the snooze is held again by an open maintenance window.
-	c, err := s.holdingUpdate(r.Context(), id, now, func(c *check.Check, hold func(*check.Flip) *check.Flip) (store.Change, error) {
-		if projectID != "" && c.ProjectID != projectID {
-			return store.Change{}, store.ErrNotFound
-		}
-		sched, _ := scheduleFor(c)
-		f, err := c.Snooze(d, now, sched)
-		if err != nil {
-			return store.Change{}, errSnoozeMinutes
-		}
-		return store.Change{Flip: hold(f)}, nil
-	})
+	// An alert released by ending the snooze is held again by an open maintenance window or a
+	// down parent. The length was checked before: Snooze cannot refuse it.
+	c, err := s.recorder().Snooze(r.Context(), id, projectID, d, now)
+	var fe *check.FieldError
+	if errors.As(err, &fe) {
+		return nil, errSnoozeMinutes
+	}
 	if err == nil {
 		s.log.InfoContext(r.Context(), "check snoozed", "check", id, "until", c.SnoozeUntil)
 	}

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/ingest"
 	"github.com/overduehq/overdue/internal/project"
 	"github.com/overduehq/overdue/internal/schedule"
-	"github.com/overduehq/overdue/internal/store"
 )
 
 // Maintenance windows over the API: /api/v3/maintenance/, an Overdue extension (issue 16).
@@ -36,109 +36,16 @@ func renderWindow(w *check.Window, now time.Time) windowJSON {
 		Schedule: w.Schedule, TZ: w.TZ, Duration: seconds(w.Duration), Created: isoTime(w.Created)}
 	var sched check.Schedule
 	if w.Recurring() {
-		sched = windowSchedule(w)
+		sched = ingest.WindowSchedule(w)
 	}
 	j.OpenUntil = isoTimePtr(w.OpenUntil(now, sched))
 	return j
 }
 
-// windowSchedule evaluates a recurring window's schedule, nil when it cannot (the window is then
-// never open; it was valid when created, so only a zone dropped from tzdata does this).
-func windowSchedule(w *check.Window) check.Schedule {
-	s, err := schedule.Parse(w.Schedule, w.TZ)
-	if err != nil {
-		return nil
-	}
-	return s
-}
-
 // maintenanceUntil is when the maintenance covering c at now ends (zero: none), from the
 // project's windows.
 func maintenanceUntil(c *check.Check, windows []*check.Window, now time.Time) time.Time {
-	return check.MaintenanceUntil(c, windows, now, windowSchedule)
-}
-
-// errNeedWindows aborts a check update that turned out to need the project's windows or the
-// checks it depends on: the caller loads them and runs the update again (nothing was written).
-var errNeedWindows = errors.New("the project's maintenance windows or the check's parents are needed")
-
-// holdingUpdate runs UpdateCheck with fn, which gets a hold function to pass each flip it makes
-// through: a down flip inside a maintenance window is held (check.Check.Hold), and so is one
-// while a check it depends on is down (check.Check.HoldForParent). The project's windows and the
-// parents are read only when a flip needs them, so an ordinary ping costs nothing more.
-func (s *Server) holdingUpdate(ctx context.Context, id string, now time.Time,
-	fn func(c *check.Check, hold func(*check.Flip) *check.Flip) (store.Change, error)) (*check.Check, error) {
-	var windows []*check.Window
-	parents := map[string]*check.Check{} // nil: deleted
-	loaded, projectID := false, ""
-	var needParents []string
-	for {
-		c, err := s.store.UpdateCheck(ctx, id, func(c *check.Check) (store.Change, error) {
-			needed := false
-			needParents = nil
-			hold := func(f *check.Flip) *check.Flip {
-				// Only a down flip that would alert (a snooze has not held it already) can be held.
-				if f == nil || f.NewStatus != check.StatusDown || !f.Processed.IsZero() {
-					return f
-				}
-				if !loaded {
-					needed = true
-					return f
-				}
-				f = c.Hold(f, maintenanceUntil(c, windows, now), now)
-				if f == nil || !f.Processed.IsZero() || len(c.DependsOn) == 0 {
-					return f
-				}
-				var known []*check.Check
-				for _, pid := range c.DependsOn {
-					p, ok := parents[pid]
-					switch {
-					case !ok:
-						needParents = append(needParents, pid)
-					case p != nil:
-						known = append(known, p)
-					}
-				}
-				if len(needParents) > 0 {
-					return f
-				}
-				return c.HoldForParent(f, check.DownParent(known, now, parentSchedule), now)
-			}
-			change, err := fn(c, hold)
-			if err == nil && (needed || len(needParents) > 0) {
-				projectID = c.ProjectID
-				return store.Change{}, errNeedWindows
-			}
-			return change, err
-		})
-		if !errors.Is(err, errNeedWindows) {
-			return c, err
-		}
-		if !loaded {
-			if windows, err = s.store.Windows(ctx, projectID); err != nil {
-				return nil, fmt.Errorf("list maintenance windows of project %s: %w", projectID, err)
-			}
-			loaded = true
-		}
-		for _, pid := range needParents {
-			p, err := s.store.Check(ctx, pid)
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				parents[pid] = nil
-			case err != nil:
-				return nil, fmt.Errorf("load check %s, which check %s depends on: %w", pid, id, err)
-			default:
-				parents[pid] = p
-			}
-		}
-	}
-}
-
-// parentSchedule evaluates a parent's schedule; nil when it cannot (it is then timed as a
-// simple check, as everywhere a schedule no longer parses).
-func parentSchedule(c *check.Check) check.Schedule {
-	sched, _ := scheduleFor(c)
-	return sched
+	return check.MaintenanceUntil(c, windows, now, ingest.WindowSchedule)
 }
 
 // handleListWindows serves GET /api/v3/maintenance/: the project's windows, oldest first.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
-	"github.com/overduehq/overdue/internal/schedule"
+	"github.com/overduehq/overdue/internal/ingest"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -136,27 +136,17 @@ func (s *Server) ping(w http.ResponseWriter, r *http.Request, t pingTarget) {
 		}
 	}
 
-	var schedErr error
-	_, err = s.holdingUpdate(r.Context(), id, now, func(c *check.Check, hold func(*check.Flip) *check.Flip) (store.Change, error) {
-		// Validated here, after the store found the check, because Healthchecks answers an
-		// unknown check with 404 before it looks at the exit status or the run id.
+	// Validated once the store found the check, because Healthchecks answers an unknown
+	// check with 404 before it looks at the exit status or the run id.
+	_, err = s.recorder().Ping(r.Context(), id, sig, now, func(*check.Check) error {
 		if t.exit > 255 {
-			return store.Change{}, errInvalidURL
+			return errInvalidURL
 		}
 		if hasRID && !isRID(rid) {
-			return store.Change{}, errInvalidRID
+			return errInvalidRID
 		}
-		sched, err := scheduleFor(c)
-		schedErr = err
-		p, f := c.ApplyPing(sig, now, sched)
-		return store.Change{Ping: p, Flip: hold(f)}, nil
+		return nil
 	})
-	if schedErr != nil {
-		// A stored schedule that no longer parses (say, a zone dropped from tzdata) must not
-		// lose the ping; the check is timed as a simple one until someone fixes it.
-		s.log.WarnContext(r.Context(), "check schedule does not parse; ping applied as simple",
-			"check", id, "error", schedErr)
-	}
 	if err != nil {
 		s.writePingError(w, r, fmt.Errorf("ping check %s: %w", id, err), "check", id)
 		return
@@ -274,16 +264,7 @@ func (s *Server) readBody(r *http.Request) ([]byte, error) {
 }
 
 // scheduleFor returns the check's cron or OnCalendar schedule, or nil for a simple check.
-func scheduleFor(c *check.Check) (check.Schedule, error) {
-	if c.Kind == check.KindSimple {
-		return nil, nil
-	}
-	n, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
-	if err != nil || n == nil {
-		return nil, err
-	}
-	return n, nil
-}
+func scheduleFor(c *check.Check) (check.Schedule, error) { return ingest.ScheduleFor(c) }
 
 // parseAction reads the last segment of a ping URL: start, fail, log or an exit status (decimal
 // digits; 0 is success, anything else fail). Exit statuses over 255 are returned as they are, or
@@ -412,4 +393,10 @@ func isSlug(s string) bool {
 
 func hasUpper(s string) bool {
 	return strings.ToLower(s) != s
+}
+
+// recorder records pings and snoozes with the holds of windows and parents (package ingest),
+// the one path that email pings take too.
+func (s *Server) recorder() *ingest.Recorder {
+	return &ingest.Recorder{Store: s.store, Log: s.log}
 }

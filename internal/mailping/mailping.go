@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
-	"github.com/overduehq/overdue/internal/schedule"
+	"github.com/overduehq/overdue/internal/ingest"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -93,6 +93,7 @@ func (r *Receiver) Deliver(ctx context.Context, from string, to []Address, remot
 	}
 	sig := check.Signal{Kind: check.PingSuccess, Email: true, Subject: subject, Text: text, Body: body,
 		Scheme: "email", RemoteAddr: remoteAddr, UA: "Email from " + from}
+	now := r.Now().UTC()
 	for _, a := range to {
 		id, err := r.checkID(ctx, a)
 		if err != nil {
@@ -102,14 +103,10 @@ func (r *Receiver) Deliver(ctx context.Context, from string, to []Address, remot
 			}
 			return err
 		}
-		if _, err := r.Store.UpdateCheck(ctx, id, func(c *check.Check) (store.Change, error) {
-			sched, err := scheduleFor(c)
-			if err != nil {
-				return store.Change{}, err
-			}
-			p, f := c.ApplyPing(sig, r.Now().UTC(), sched)
-			return store.Change{Ping: p, Flip: f}, nil
-		}); err != nil {
+		// The HTTP ping's path: the check's rules, then the holds of maintenance windows and
+		// of the checks it depends on.
+		rec := ingest.Recorder{Store: r.Store, Log: r.log()}
+		if _, err := rec.Ping(ctx, id, sig, now, nil); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				continue // deleted meanwhile
 			}
@@ -149,17 +146,6 @@ func (r *Receiver) log() *slog.Logger {
 		return slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return r.Logger
-}
-
-func scheduleFor(c *check.Check) (check.Schedule, error) {
-	if c.Kind == check.KindSimple {
-		return nil, nil
-	}
-	n, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
-	if err != nil || n == nil {
-		return nil, err
-	}
-	return n, nil
 }
 
 // readMessage returns the decoded subject and the text the body filter reads: the plain-text

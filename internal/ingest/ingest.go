@@ -1,0 +1,196 @@
+// Package ingest records what can take a check down from outside the sweep: pings, from the
+// HTTP ping API (package httpapi) and from email (package mailping), and a snooze (the API, its
+// ping-URL form and `overdue check snooze`). Every rule of the check itself (failure tolerance
+// and rate, run-time bounds, flapping, a snooze) is check.Check.ApplyPing's; the holds that
+// need more than the check, the project's maintenance windows and the checks it depends on, are
+// applied here, so that every source of pings gets all of them from one place.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/schedule"
+	"github.com/overduehq/overdue/internal/store"
+)
+
+// Store is what recording needs of the store (store.Store has it all).
+type Store interface {
+	UpdateCheck(ctx context.Context, id string, fn func(c *check.Check) (store.Change, error)) (*check.Check, error)
+	Check(ctx context.Context, id string) (*check.Check, error)
+	Windows(ctx context.Context, projectID string) ([]*check.Window, error)
+}
+
+// Recorder records pings and snoozes through the store.
+type Recorder struct {
+	Store Store
+	// Log receives a warning when a check's stored schedule no longer parses; nil discards it.
+	Log *slog.Logger
+}
+
+// Hold passes a flip an update made through the holds of windows and parents: it returns the
+// flip to write (held, or nil when an owed alert being released is taken back).
+type Hold func(f *check.Flip) *check.Flip
+
+// Ping records sig as a ping of check id at now: check.Check.ApplyPing with the check's
+// schedule, then the holds of windows and parents on the flip it makes. accept, when not nil,
+// sees the check first and may refuse the ping with an error (returned as it is, nothing
+// written): the HTTP API validates the exit status and the run id only once the check is
+// known. A stored schedule that no longer parses (a zone dropped from tzdata) does not lose
+// the ping: the check is timed as a simple one until someone fixes it, and a warning is logged.
+func (r *Recorder) Ping(ctx context.Context, id string, sig check.Signal, now time.Time, accept func(c *check.Check) error) (*check.Check, error) {
+	var schedErr error
+	c, err := r.Update(ctx, id, now, func(c *check.Check, hold Hold) (store.Change, error) {
+		if accept != nil {
+			if err := accept(c); err != nil {
+				return store.Change{}, err
+			}
+		}
+		sched, err := ScheduleFor(c)
+		schedErr = err
+		p, f := c.ApplyPing(sig, now, sched)
+		return store.Change{Ping: p, Flip: hold(f)}, nil
+	})
+	if schedErr != nil {
+		r.log().WarnContext(ctx, "check schedule does not parse; ping applied as simple", "check", id, "error", schedErr)
+	}
+	return c, err
+}
+
+// Snooze applies a snooze of d to check id at now (check.Check.Snooze), and writes the alert it
+// releases, if any, with it: held again by an open maintenance window or a down parent. A
+// projectID that is not empty must be the check's (store.ErrNotFound otherwise). A bad length
+// is check.Check.Snooze's error.
+func (r *Recorder) Snooze(ctx context.Context, id, projectID string, d time.Duration, now time.Time) (*check.Check, error) {
+	return r.Update(ctx, id, now, func(c *check.Check, hold Hold) (store.Change, error) {
+		if projectID != "" && c.ProjectID != projectID {
+			return store.Change{}, store.ErrNotFound
+		}
+		sched, _ := ScheduleFor(c)
+		f, err := c.Snooze(d, now, sched)
+		if err != nil {
+			return store.Change{}, err
+		}
+		return store.Change{Flip: hold(f)}, nil
+	})
+}
+
+// errNeedMore aborts a check update that turned out to need the project's windows or the checks
+// it depends on: Update loads them and runs the update again (nothing was written).
+var errNeedMore = errors.New("the project's maintenance windows or the check's parents are needed")
+
+// Update runs the store's UpdateCheck with fn, which gets a Hold to pass each flip it makes
+// through: a down flip inside a maintenance window is held (check.Check.Hold), and so is one
+// while a check it depends on is down (check.Check.HoldForParent). The project's windows and
+// the parents are read only when a flip needs them, so an ordinary ping costs nothing more;
+// when one does, fn runs again once they are read (fn may run more than once, as UpdateCheck's
+// fn may).
+func (r *Recorder) Update(ctx context.Context, id string, now time.Time,
+	fn func(c *check.Check, hold Hold) (store.Change, error)) (*check.Check, error) {
+	var windows []*check.Window
+	parents := map[string]*check.Check{} // nil: deleted
+	loaded, projectID := false, ""
+	var needParents []string
+	for {
+		c, err := r.Store.UpdateCheck(ctx, id, func(c *check.Check) (store.Change, error) {
+			needed := false
+			needParents = nil
+			hold := func(f *check.Flip) *check.Flip {
+				// Only a down flip that would alert (a snooze has not held it already) can be held.
+				if f == nil || f.NewStatus != check.StatusDown || !f.Processed.IsZero() {
+					return f
+				}
+				if !loaded {
+					needed = true
+					return f
+				}
+				f = c.Hold(f, check.MaintenanceUntil(c, windows, now, WindowSchedule), now)
+				if f == nil || !f.Processed.IsZero() || len(c.DependsOn) == 0 {
+					return f
+				}
+				var known []*check.Check
+				for _, pid := range c.DependsOn {
+					p, ok := parents[pid]
+					switch {
+					case !ok:
+						needParents = append(needParents, pid)
+					case p != nil:
+						known = append(known, p)
+					}
+				}
+				if len(needParents) > 0 {
+					return f
+				}
+				return c.HoldForParent(f, check.DownParent(known, now, ParentSchedule), now)
+			}
+			change, err := fn(c, hold)
+			if err == nil && (needed || len(needParents) > 0) {
+				projectID = c.ProjectID
+				return store.Change{}, errNeedMore
+			}
+			return change, err
+		})
+		if !errors.Is(err, errNeedMore) {
+			return c, err
+		}
+		if !loaded {
+			if windows, err = r.Store.Windows(ctx, projectID); err != nil {
+				return nil, fmt.Errorf("list maintenance windows of project %s: %w", projectID, err)
+			}
+			loaded = true
+		}
+		for _, pid := range needParents {
+			p, err := r.Store.Check(ctx, pid)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				parents[pid] = nil
+			case err != nil:
+				return nil, fmt.Errorf("load check %s, which check %s depends on: %w", pid, id, err)
+			default:
+				parents[pid] = p
+			}
+		}
+	}
+}
+
+func (r *Recorder) log() *slog.Logger {
+	if r.Log == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return r.Log
+}
+
+// ScheduleFor returns the check's cron or OnCalendar schedule, or nil for a simple check (an
+// untyped nil, never a nil pointer in the interface).
+func ScheduleFor(c *check.Check) (check.Schedule, error) {
+	if c.Kind == check.KindSimple {
+		return nil, nil
+	}
+	n, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
+	if err != nil || n == nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// ParentSchedule evaluates a parent's schedule; nil when it cannot (it is then timed as a
+// simple check, as everywhere a schedule no longer parses).
+func ParentSchedule(c *check.Check) check.Schedule {
+	sched, _ := ScheduleFor(c)
+	return sched
+}
+
+// WindowSchedule evaluates a recurring window's schedule; nil (the window is then never open)
+// when it cannot: it was valid when created, so only a zone dropped from tzdata does this.
+func WindowSchedule(w *check.Window) check.Schedule {
+	s, err := schedule.Parse(w.Schedule, w.TZ)
+	if err != nil {
+		return nil
+	}
+	return s
+}
