@@ -7,6 +7,9 @@
 //	loadgen wrk --overdue bin/overdue [--checks 1,16] [--conns 16,64] [--duration 5s]
 //	    the same, measured by wrk (an external load generator; apt-get install wrk), one busy
 //	    check and pings spread over 16 checks, against the bare server in the same run
+//	loadgen scale --overdue bin/overdue [--projects 100] [--checks-per-project 1000] [--pings 100]
+//	    `overdue serve` with 100,000 checks and 10 million kept pings: the time to build them,
+//	    database size, start time, resident memory, sweep time, API and ping latency (wrk)
 //	loadgen alert --overdue bin/overdue [--intervals 2s,500ms] [--checks 12]
 //	    time from the moment a check is due to the console notifier's alert, end to end
 //	loadgen coldstart --arm64 DIR --host DIR [--runs 10] FUNCTION...
@@ -43,7 +46,7 @@ func main() {
 	}
 }
 
-const usage = "usage: loadgen ping|wrk|alert|coldstart|cost|benchmd|bare [flags] (see the package documentation)"
+const usage = "usage: loadgen ping|wrk|scale|alert|coldstart|cost|benchmd|bare [flags] (see the package documentation)"
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
@@ -54,6 +57,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return cmdPing(ctx, args[1:], stdout)
 	case "wrk":
 		return cmdWrk(ctx, args[1:], stdout)
+	case "scale":
+		return cmdScale(ctx, args[1:], stdout)
 	case "alert":
 		return cmdAlert(ctx, args[1:], stdout)
 	case "coldstart":
