@@ -148,11 +148,12 @@ func TestFunctions(t *testing.T) {
 					"LOG_LEVEL":       "info",
 					"NOTIFY_FUNCTION": s.notifyLive(t),
 				}},
-				// The ingestion canary: pinged through the public URL, its ID derived from the secret.
+				// The ingestion canary: pinged through the public URL, its IDs in the table; no
+				// secret (the whole environment is asserted: no SECRET_ARN).
 				{"overdue checks", s.Stage.Memory.Sweep, obj{"TABLE_NAME": ref(tableID), "LOG_LEVEL": "info",
-					"TIMER_QUEUE_URL": ref(s.timerQueue(t)), "SITE_ROOT": getAtt(apiID, "ApiEndpoint"), "SECRET_ARN": ref(secretID)}},
+					"TIMER_QUEUE_URL": ref(s.timerQueue(t)), "SITE_ROOT": getAtt(apiID, "ApiEndpoint")}},
 				{"timer queue", s.Stage.Memory.Timer, obj{"TABLE_NAME": ref(tableID), "LOG_LEVEL": "info",
-					"TIMER_QUEUE_URL": ref(s.timerQueue(t)), "SECRET_ARN": ref(secretID)}},
+					"TIMER_QUEUE_URL": ref(s.timerQueue(t))}},
 				{"delivers flips", s.Stage.Memory.Notify, obj{
 					"TABLE_NAME": ref(tableID),
 					"SECRET_ARN": ref(secretID),
@@ -256,17 +257,17 @@ func TestGrants(t *testing.T) {
 			// Channel tests run in the notify function (TestAPIInvokesOnlyNotify: on it alone).
 			"lambda:InvokeFunction"},
 			[]string{"sns:Publish", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
-		// The sweep creates the ingestion canary (a transaction with a ConditionCheck) and
-		// derives its ID from the secret.
+		// The sweep creates the ingestion canary (a conditional PutItem of its record, a
+		// transaction with a ConditionCheck). No secret: it opens no channel value.
 		{"overdue checks", []string{"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchGetItem", "dynamodb:GetItem", "sqs:SendMessage",
-			"dynamodb:ConditionCheckItem", "secretsmanager:GetSecretValue"},
-			[]string{"ses:SendEmail", "sns:Publish", "dynamodb:DeleteItem",
+			"dynamodb:ConditionCheckItem"},
+			[]string{"secretsmanager:GetSecretValue", "ses:SendEmail", "sns:Publish", "dynamodb:DeleteItem",
 				"dynamodb:BatchWriteItem", "dynamodb:GetRecords", "dynamodb:DescribeTable", "sqs:ReceiveMessage", "sqs:DeleteMessage"}},
 		// Query: the project's maintenance windows, in the table (no index: below).
-		// The ingestion canary's ID derives from the secret.
+		// No secret: the ingestion canary's record is in the table.
 		{"timer queue", []string{"dynamodb:GetItem", "dynamodb:Scan", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
-			"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:SendMessage", "secretsmanager:GetSecretValue"},
-			[]string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+			"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:SendMessage"},
+			[]string{"secretsmanager:GetSecretValue", "dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
 				"dynamodb:GetRecords", "dynamodb:DescribeTable", "ses:SendEmail", "sns:Publish"}},
 		// Delayed and repeated alerts (per-channel timing): PutItem claims them ahead, GetItem
 		// reads a delivery record back (an up alert goes where the down went), Query reads the
@@ -281,7 +282,8 @@ func TestGrants(t *testing.T) {
 			"dynamodb:UpdateItem", "ses:SendEmail"},
 			[]string{"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:GetRecords", "dynamodb:DescribeTable",
 				"secretsmanager:GetSecretValue", "sns:Publish", "sqs:SendMessage", "lambda:InvokeFunction"}},
-		// Migration 8 seals channel values under the secret.
+		// Migration 8 seals channel values under the secret; the canary of earlier builds is
+		// found by the IDs derived from it.
 		{"migrations", []string{"dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchWriteItem", "secretsmanager:GetSecretValue"},
 			[]string{"ses:SendEmail", "sns:Publish", "dynamodb:GetRecords", "dynamodb:DescribeTable"}},
 	} {
@@ -347,7 +349,7 @@ func TestGrants(t *testing.T) {
 	// Secrets Manager: the signing secret alone, for every function that reads it (the api
 	// function also reads the OIDC client secret: TestAPIOIDC).
 	secretID, _ := s.only(t, "AWS::SecretsManager::Secret")
-	for _, what := range []string{"overdue checks", "timer queue", "delivers flips", "migrations"} {
+	for _, what := range []string{"delivers flips", "migrations"} {
 		for _, st := range statements[roleOf(mustID(t, s, what))] {
 			if !slices.Contains(actions(st), "secretsmanager:GetSecretValue") {
 				continue

@@ -49,10 +49,10 @@ func NewSweep(scope constructs.Construct, id string, props *SweepProps) *Sweep {
 
 	env := map[string]*string{
 		"TIMER_QUEUE_URL": props.Timers.Queue.QueueUrl(),
-		// The ingestion canary: pinged through the public URL before every sweep, its ID
-		// derived from the signing secret.
-		"SITE_ROOT":  props.SiteRoot,
-		"SECRET_ARN": props.Data.Secret.SecretArn(),
+		// The ingestion canary: pinged through the public URL before every sweep, its random
+		// IDs kept in the table. No SECRET_ARN: the sweep never reads the signing secret, so it
+		// cannot open channel values, and Secrets Manager cannot stop it.
+		"SITE_ROOT": props.SiteRoot,
 	}
 	if st.HeartbeatURL != "" {
 		env["HEARTBEAT_URL"] = jsii.String(st.HeartbeatURL)
@@ -71,10 +71,9 @@ func NewSweep(scope constructs.Construct, id string, props *SweepProps) *Sweep {
 	})
 	// The sweep queries the due index, loads the checks it names, and writes each flip with its
 	// check's update in one transaction (Update and Put); it deletes nothing. At its first run
-	// it creates the ingestion canary's project and check (a transaction with a ConditionCheck
-	// that the project exists).
+	// it puts the ingestion canary's record (a conditional PutItem) and creates its project and
+	// check (a transaction with a ConditionCheck that the project exists).
 	props.Data.GrantItems(fn, concat(readActions, writeActions, []string{"dynamodb:ConditionCheckItem"}), dynamo.DueIndex)
-	props.Data.Secret.GrantRead(fn, nil)
 	// It sends timers (SendMessageBatch is authorized as sqs:SendMessage).
 	props.Timers.Queue.GrantSendMessages(fn)
 

@@ -72,9 +72,9 @@ func NewTimers(scope constructs.Construct, id string, props *TimersProps) *Timer
 		MemoryMB:            st.Memory.Timer,
 		ReservedConcurrency: st.ReservedConcurrency.Timer,
 		Environment: map[string]*string{
+			// No SECRET_ARN: the function finds the ingestion canary in the table, and never
+			// reads the signing secret (nor, so, a channel value).
 			"TIMER_QUEUE_URL": queue.QueueUrl(),
-			// The ingestion canary's ID derives from the signing secret.
-			"SECRET_ARN": props.Data.Secret.SecretArn(),
 		},
 		// A batch is ten reads and at most ten transactions.
 		Timeout: awscdk.Duration_Seconds(jsii.Number(10)),
@@ -85,8 +85,6 @@ func NewTimers(scope constructs.Construct, id string, props *TimersProps) *Timer
 	// project's partition in the table), and writes its flip with the check (Put and Update in a
 	// transaction). It queries no index.
 	props.Data.GrantItems(fn, timerActions)
-	// The signing secret, read once per cold start: the ingestion canary's ID derives from it.
-	props.Data.Secret.GrantRead(fn, nil)
 	// Receive and delete (the event source mapping, with the function's role), and send: a
 	// timer that came early is armed again.
 	queue.GrantConsumeMessages(fn)

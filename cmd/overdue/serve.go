@@ -204,7 +204,11 @@ func serveWithClock(ctx context.Context, args []string, stdout, stderr io.Writer
 	sw := &sweep.Sweeper{Store: st, Now: now, Logger: logger}
 	canary := &sweep.Heartbeat{Now: now} // no URL: off
 	if !*noCanary {
-		ingestion, err := sweep.EnsureCanary(ctx, st, secret, canaryEvery, now())
+		// An install whose earlier build derived the canary from the secret keeps that canary.
+		if err := sweep.AdoptCanary(ctx, st, secret); err != nil {
+			return err
+		}
+		ingestion, err := sweep.EnsureCanary(ctx, st, canaryEvery, now())
 		if err != nil {
 			return err
 		}

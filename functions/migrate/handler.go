@@ -14,6 +14,7 @@ import (
 	"github.com/overduehq/overdue/internal/seal"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
+	"github.com/overduehq/overdue/internal/sweep"
 )
 
 // request is a CloudFormation custom resource request as the CDK Provider framework hands it
@@ -71,6 +72,7 @@ type handler struct {
 	lockWait time.Duration // how long to wait for another migration (an operator's) to finish
 	log      *slog.Logger
 	box      *seal.Box // seals channel values (migration 8)
+	secret   []byte    // the signing secret, to adopt a canary derived from it (sweep.AdoptCanary)
 }
 
 // handle answers one custom resource request.
@@ -135,6 +137,15 @@ func (h *handler) handle(ctx context.Context, req request) (response, error) {
 	log.InfoContext(ctx, "data model ready", "decision", rep.Decision.String(),
 		"before", rep.Before.String(), "after", rep.After.String(),
 		"applied", versions(rep.Applied), "deferred_to_contract", versions(rep.Deferred))
+	// Before the new sweep runs (it depends on this resource): a stage whose earlier functions
+	// derived the ingestion canary's IDs from the secret keeps that canary and its pings. A
+	// failure costs the history only (the sweep then makes a new canary): it does not fail
+	// the deploy.
+	if h.secret != nil {
+		if err := sweep.AdoptCanary(ctx, st, h.secret); err != nil {
+			log.WarnContext(ctx, "the ingestion canary of earlier builds not adopted; the sweep makes a new one", "error", err.Error())
+		}
+	}
 	return h.answer(props.table, rep.After), nil
 }
 

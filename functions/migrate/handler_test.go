@@ -28,6 +28,7 @@ import (
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
+	"github.com/overduehq/overdue/internal/sweep"
 )
 
 var t0 = time.Date(2026, 11, 24, 20, 1, 12, 0, time.UTC)
@@ -122,17 +123,21 @@ func newTable(t *testing.T, db *dynamodb.Client) string {
 
 func newHandler(db *dynamodb.Client, logs *bytes.Buffer) *handler {
 	return &handler{
-		db:    db,
-		build: schema.This(),
-		now:   func() time.Time { return t0 },
-		log:   lambdaenv.Logger(logs, slog.LevelInfo),
-		box:   testBox,
+		db:     db,
+		build:  schema.This(),
+		now:    func() time.Time { return t0 },
+		log:    lambdaenv.Logger(logs, slog.LevelInfo),
+		box:    testBox,
+		secret: []byte(testSecret),
 	}
 }
 
+// testSecret is the signing secret of the tests' function.
+const testSecret = "0123456789abcdef0123456789abcdef"
+
 // testBox seals channel values as the function's would under the tests' secret.
 var testBox = func() *seal.Box {
-	b, err := seal.New([]byte("0123456789abcdef0123456789abcdef"))
+	b, err := seal.New([]byte(testSecret))
 	if err != nil {
 		panic(err)
 	}
@@ -234,6 +239,45 @@ func TestCreateOnEmptyTable(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"msg":"data model ready"`) || !strings.Contains(logs.String(), `"decision":"create"`) {
 		t.Errorf("logs %s lack the decision", logs.String())
+	}
+}
+
+// TestUpdateAdoptsCanary: a deploy over a stage whose earlier sweep derived the ingestion
+// canary's IDs from the secret records them as the stage's canary, before the new sweep (which
+// has no secret) runs, so the canary and its pings stay; a stage without one gets none from
+// the deploy (the sweep makes a random one at its first run).
+func TestUpdateAdoptsCanary(t *testing.T) {
+	db := motoDB(t)
+	var logs bytes.Buffer
+	create, _ := readRequest(t, "create.json")
+	update, _ := readRequest(t, "update.json")
+	legacy := sweep.LegacyCanary([]byte(testSecret))
+
+	table := newTable(t, db)
+	if _, err := newHandler(db, &logs).handle(t.Context(), forTable(create, table)); err != nil {
+		t.Fatalf("Create = %v", err)
+	}
+	st := dynamo.New(db, table, store.Options{Box: testBox})
+	if c, err := st.Canary(t.Context()); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("canary after creating an empty stage = %+v, %v; want none", c, err)
+	}
+	// What the sweep of an earlier build created at its first run.
+	if err := st.CreateProject(t.Context(), &check.Project{ID: legacy.ProjectID, Name: sweep.CanaryProjectName, Created: t0,
+		APIKeyHash: "a", ReadOnlyKeyHash: "b", PingKeyHash: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateCheck(t.Context(), check.New(legacy.CheckID, legacy.ProjectID, t0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newHandler(db, &logs).handle(t.Context(), forTable(update, table)); err != nil {
+		t.Fatalf("Update = %v", err)
+	}
+	if c, err := st.Canary(t.Context()); err != nil || c != legacy {
+		t.Errorf("canary after the deploy = %+v, %v; want the derived one, %+v", c, err, legacy)
+	}
+	in, err := sweep.EnsureCanary(t.Context(), st, time.Minute, t0)
+	if err != nil || in.CanaryID != legacy.CheckID {
+		t.Errorf("the new sweep's canary = %+v, %v; want %s", in, err, legacy.CheckID)
 	}
 }
 
@@ -507,8 +551,8 @@ func TestPhases(t *testing.T) {
 		if resp.Data["Version"] != "7" || resp.Data["MinReader"] != "3" {
 			t.Errorf("expand response = %+v, want version 7, min reader 3", resp)
 		}
-		if !strings.Contains(logs, `"applied":"7"`) || !strings.Contains(logs, `"deferred_to_contract":"8,9,10,11,12,13,14,15,16"`) {
-			t.Errorf("logs %s do not say the expand phase applied 7 and left 8 to 16", logs)
+		if !strings.Contains(logs, `"applied":"7"`) || !strings.Contains(logs, `"deferred_to_contract":"`+versionsFrom(8)+`"`) {
+			t.Errorf("logs %s do not say the expand phase applied 7 and left 8 to %d", logs, schema.Current)
 		}
 		if err := schema.NewGate(st.Version, schema.GateConfig{Build: dynamo.GateBuild()}).Check(ctx); err != nil {
 			t.Errorf("the functions' guard between the phases = %v, want the new code to use the data", err)
@@ -520,8 +564,8 @@ func TestPhases(t *testing.T) {
 			t.Errorf("the new code reads the clear value as %q, want %q", got, secret)
 		}
 	})
-	if resp.Data["Version"] != "16" || resp.Data["MinReader"] != "7" {
-		t.Errorf("contract response = %+v, want version 16, min reader 7", resp)
+	if resp.Data["Version"] != strconv.Itoa(schema.Current) || resp.Data["MinReader"] != "7" {
+		t.Errorf("contract response = %+v, want version %d, min reader 7", resp, schema.Current)
 	}
 	if v := storedValue(); !seal.IsSealed(v) || strings.Contains(v, "cLeArSeCrEt") {
 		t.Errorf("the stored value after the contract = %q, want it sealed", v)
@@ -529,7 +573,7 @@ func TestPhases(t *testing.T) {
 	if got := openedValue(); got != secret {
 		t.Errorf("the sealed value opens to %q, want %q", got, secret)
 	}
-	want := []string{"2/1 by v0.2.0", "3/1 by v0.2.0", "4/1 by v0.2.0", "5/3 by v0.2.0", "6/3 by v0.2.0", "7/3 by v0.3.0", "8/7 by v0.3.0", "9/7 by v0.3.0", "10/7 by v0.3.0", "11/7 by v0.3.0", "12/7 by v0.3.0", "13/7 by v0.3.0", "14/7 by v0.3.0", "15/7 by v0.3.0", "16/7 by v0.3.0"}
+	want := historyWant(func(v int) string { return map[bool]string{true: "v0.2.0", false: "v0.3.0"}[v <= 6] })
 	if got := historyOf(t, st); !slices.Equal(got, want) {
 		t.Errorf("History = %q, want %q", got, want)
 	}
@@ -548,7 +592,7 @@ func TestPhasesSkippingARelease(t *testing.T) {
 		if resp.Data["Version"] != "4" || resp.Data["MinReader"] != "1" {
 			t.Errorf("expand response = %+v, want version 4, min reader 1: the contract to 5 waits", resp)
 		}
-		if !strings.Contains(logs, `"deferred_to_contract":"5,6,7,8,9,10,11,12,13,14,15,16"`) {
+		if !strings.Contains(logs, `"deferred_to_contract":"`+versionsFrom(5)+`"`) {
 			t.Errorf("logs %s do not say what waits for the contract phase", logs)
 		}
 		var pe *schema.PendingError
@@ -556,11 +600,30 @@ func TestPhasesSkippingARelease(t *testing.T) {
 			t.Errorf("the functions' guard between the phases = %v, want a *PendingError until the contract phase", err)
 		}
 	})
-	if resp.Data["Version"] != "16" || resp.Data["MinReader"] != "7" {
-		t.Errorf("contract response = %+v, want version 16, min reader 7", resp)
+	if resp.Data["Version"] != strconv.Itoa(schema.Current) || resp.Data["MinReader"] != "7" {
+		t.Errorf("contract response = %+v, want version %d, min reader 7", resp, schema.Current)
 	}
-	want := []string{"2/1 by v0.5.0", "3/1 by v0.5.0", "4/1 by v0.5.0", "5/3 by v0.5.0", "6/3 by v0.5.0", "7/3 by v0.5.0", "8/7 by v0.5.0", "9/7 by v0.5.0", "10/7 by v0.5.0", "11/7 by v0.5.0", "12/7 by v0.5.0", "13/7 by v0.5.0", "14/7 by v0.5.0", "15/7 by v0.5.0", "16/7 by v0.5.0"}
+	want := historyWant(func(int) string { return "v0.5.0" })
 	if got := historyOf(t, st); !slices.Equal(got, want) {
 		t.Errorf("History = %q, want %q", got, want)
 	}
+}
+
+// versionsFrom is the log's list of the versions from v to schema.Current: "8,9,…".
+func versionsFrom(v int) string {
+	var out []string
+	for ; v <= schema.Current; v++ {
+		out = append(out, strconv.Itoa(v))
+	}
+	return strings.Join(out, ",")
+}
+
+// historyWant is the history of every migration as historyOf shows it, each applied by the
+// build by names: the list grows with every data-model step, so it is read from schema.
+func historyWant(by func(version int) string) []string {
+	var out []string
+	for _, m := range schema.This().Migrations {
+		out = append(out, fmt.Sprintf("%d/%d by %s", m.Version, m.MinReader, by(m.Version)))
+	}
+	return out
 }

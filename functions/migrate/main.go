@@ -6,7 +6,8 @@
 // untouched. Delete does nothing. See handle for the rules.
 //
 // Environment: TABLE_NAME (used when the resource names no TableName), SECRET_ARN (or
-// OVERDUE_SECRET_KEY for local runs: migration 8 seals channel values under it), LOG_LEVEL. It
+// OVERDUE_SECRET_KEY for local runs: migration 8 seals channel values under it, and the
+// ingestion canary of builds before data model 17 derived its IDs from it), LOG_LEVEL. It
 // needs dynamodb:GetItem, Scan and UpdateItem on the table and secretsmanager:GetSecretValue on
 // the secret. Give it the longest timeout (15 minutes):
 // a backfill runs as long as the table is large, and a run cut short is finished by the next.
@@ -58,6 +59,7 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 		lockWait: lockWait,
 		log:      root.Log,
 		box:      root.Box,
+		secret:   root.Secret,
 	}
 	return func(ctx context.Context, req request) (response, error) {
 		resp, err := h.handle(ctx, req)

@@ -270,16 +270,62 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// syncBuffer is a bytes.Buffer that the emulator's output goroutines and the test share.
+// syncBuffer is a bytes.Buffer that the emulator's output goroutines and the test share. A
+// test that reads what a function logged waits for it (wait): the emulator answers an
+// invocation as soon as the function returns, and its copy of the function's output can come
+// after the answer, later still on a loaded machine.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // closed and replaced by every Write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.written != nil {
+		close(s.written)
+		s.written = nil
+	}
 	return s.b.Write(p)
+}
+
+// next returns the output so far and a channel closed by the next Write.
+func (s *syncBuffer) next() (string, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.written == nil {
+		s.written = make(chan struct{})
+	}
+	return s.b.String(), s.written
+}
+
+// outputWait bounds how long a test waits for a function's output to show a line it expects.
+const outputWait = 30 * time.Second
+
+// waitOutput returns the emulator's output as soon as cond holds for it, woken by each write
+// (no polling interval), and fails the test, naming what, when outputWait passes first.
+func (e *emulator) waitOutput(t *testing.T, what string, cond func(out string) bool) string {
+	t.Helper()
+	deadline := time.NewTimer(outputWait)
+	defer deadline.Stop()
+	for {
+		out, written := e.out.next()
+		if cond(out) {
+			return out
+		}
+		select {
+		case <-written:
+		case <-deadline.C:
+			t.Fatalf("%s: not in the %s function's output after %v:\n%s", what, e.fn, outputWait, out)
+		}
+	}
+}
+
+// waitContains is waitOutput for output that contains s.
+func (e *emulator) waitContains(t *testing.T, s string) string {
+	t.Helper()
+	return e.waitOutput(t, s, func(out string) bool { return strings.Contains(out, s) })
 }
 
 func (s *syncBuffer) String() string {

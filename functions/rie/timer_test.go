@@ -143,11 +143,8 @@ var timerLagLine = regexp.MustCompile(`"TimerLag":(\d+)`)
 // timerLag is the first TimerLag the timer function reported in its output.
 func timerLag(t *testing.T, e *emulator) int {
 	t.Helper()
-	m := timerLagLine.FindStringSubmatch(e.out.String())
-	if m == nil {
-		t.Errorf("the timer function reported no TimerLag metric:\n%s", e.out.String())
-		return -1
-	}
+	out := e.waitOutput(t, "the TimerLag metric", timerLagLine.MatchString)
+	m := timerLagLine.FindStringSubmatch(out)
 	n, _ := strconv.Atoi(m[1])
 	return n
 }

@@ -26,10 +26,13 @@
 // unknown), not sent down; every run reports IngestionUnhealthy (1 while an outage lasts, else
 // 0), which the stack alarms on once per outage.
 //
-// Environment: TABLE_NAME, LOG_LEVEL, SECRET_ARN (or OVERDUE_SECRET_KEY: the canary's ID derives
-// from the signing secret), SITE_ROOT (optional: no canary without it), INGESTION_TOLERANCE
-// (optional, default 150s), HEARTBEAT_URL (optional), TIMER_QUEUE_URL (optional). Build with
-// `make build` (dist/sweep/bootstrap).
+// The function never reads the signing secret: the canary's IDs are random ones kept in the
+// table (the first run puts them, conditionally), so the function cannot open channel values, and
+// Secrets Manager is not needed for the sweep to run.
+//
+// Environment: TABLE_NAME, LOG_LEVEL, SITE_ROOT (optional: no canary without it),
+// INGESTION_TOLERANCE (optional, default 150s), HEARTBEAT_URL (optional), TIMER_QUEUE_URL
+// (optional). Build with `make build` (dist/sweep/bootstrap).
 package main
 
 import (
@@ -47,9 +50,8 @@ import (
 	"github.com/overduehq/overdue/internal/sweep/sqstimers"
 )
 
-// needs are the shared pieces the function uses: the table, and the secret the canary's ID
-// derives from.
-var needs = lambdaenv.Needs{Store: true, Secret: true}
+// needs are the shared pieces the function uses: the table alone (no secret, no channel values).
+var needs = lambdaenv.Needs{Store: true}
 
 func main() { lambdaenv.Main(build) }
 
@@ -69,7 +71,7 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 	}
 	h := newHandler(root, heartbeat, timers)
 	if site != "" {
-		h.canary = &canary{site: site, secret: root.Secret, tolerance: tolerance}
+		h.canary = &canary{site: site, tolerance: tolerance}
 	}
 	return h.handle, nil
 }
@@ -78,7 +80,6 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 // write, then pinged through the public endpoint before every run.
 type canary struct {
 	site      string // SITE_ROOT
-	secret    []byte
 	tolerance time.Duration
 	beat      *sweep.Heartbeat // nil until the canary is ensured
 }
@@ -147,7 +148,7 @@ func (h *handler) pingCanary(ctx context.Context) error {
 		return nil
 	}
 	if c.beat == nil {
-		in, err := sweep.EnsureCanary(ctx, h.root.Store, c.secret, lambdaenv.CanaryEvery, h.root.Now())
+		in, err := sweep.EnsureCanary(ctx, h.root.Store, lambdaenv.CanaryEvery, h.root.Now())
 		if err != nil {
 			return fmt.Errorf("ingestion canary: %w", err)
 		}

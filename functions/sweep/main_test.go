@@ -27,7 +27,6 @@ import (
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/dynamo"
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
-	"github.com/overduehq/overdue/internal/store/storetest"
 	"github.com/overduehq/overdue/internal/sweep/sqstimers"
 	"github.com/overduehq/overdue/internal/sweep/sqstimers/sqstest"
 )
@@ -192,7 +191,7 @@ func TestSweepLagAndHeartbeat(t *testing.T) {
 		t.Errorf("pings = %d, logs %s; want 2 and a \"heartbeat failed\" line", got, logs.String())
 	}
 
-	failing, _ := testHandlerBeating(dynamo.New(motoDB(t), "overdue-no-such-table", store.Options{Box: storetest.BoxOf(t, "0123456789abcdef0123456789abcdef")}),
+	failing, _ := testHandlerBeating(dynamo.New(motoDB(t), "overdue-no-such-table", store.Options{}),
 		func() time.Time { return now }, slog.New(slog.DiscardHandler), srv.URL+"/ping/heartbeat-uuid")
 	if err := failing.handle(t.Context(), ev); err == nil {
 		t.Fatal("handle() on a missing table = nil error")
@@ -216,7 +215,7 @@ func TestHeartbeatSetting(t *testing.T) {
 // Lambda counts the error.
 func TestSweepFailureIsReturned(t *testing.T) {
 	db := motoDB(t)
-	h, _ := testHandler(dynamo.New(db, "overdue-no-such-table", store.Options{Box: storetest.BoxOf(t, "0123456789abcdef0123456789abcdef")}), func() time.Time { return t0 },
+	h, _ := testHandler(dynamo.New(db, "overdue-no-such-table", store.Options{}), func() time.Time { return t0 },
 		slog.New(slog.DiscardHandler))
 	ev, _ := readEvent(t)
 	if err := h.handle(t.Context(), ev); err == nil {
@@ -231,7 +230,7 @@ func TestSweepFailureIsReturned(t *testing.T) {
 func TestSweepRefusalFails(t *testing.T) {
 	db := motoDB(t)
 	table := dynamotest.ReadyTable(t, db, "overdue-fn-sweep")
-	st := dynamo.New(db, table, store.Options{Box: storetest.BoxOf(t, "0123456789abcdef0123456789abcdef")})
+	st := dynamo.New(db, table, store.Options{})
 	seed(t, st)
 	now := t0.Add(3 * time.Minute) // the check is overdue
 	st.Gate = schema.NewGate(st.Version, schema.GateConfig{Now: func() time.Time { return now }})
@@ -309,7 +308,7 @@ func seed(t *testing.T, st store.Store) {
 	}
 }
 
-// secretKey is the signing secret the canary's ID derives from in the tests.
+// secretKey is the signing secret of the tests' ping API (badge URLs); the sweep never has it.
 const secretKey = "0123456789abcdef0123456789abcdef"
 
 // The tests run against moto_server, which scripts/with-moto.sh starts and names in
@@ -331,11 +330,13 @@ func motoDB(t *testing.T) *dynamodb.Client {
 	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
 }
 
+// newStore is the sweep's store as the function builds it: no Box, so that a sweep that read or
+// wrote a channel value would fail with store.ErrNoBox.
 func newStore(t *testing.T) *dynamo.Store {
 	t.Helper()
 	db := motoDB(t)
 	table := dynamotest.ReadyTable(t, db, "overdue-fn-sweep")
-	return dynamo.New(db, table, store.Options{Box: storetest.BoxOf(t, "0123456789abcdef0123456789abcdef")})
+	return dynamo.New(db, table, store.Options{})
 }
 
 // TestSweepArmsTimers: with the timer queue configured, a sweep 30 s before the check's
@@ -397,8 +398,7 @@ func TestSweepCanary(t *testing.T) {
 	defer srv.Close()
 
 	h, metrics := testHandler(st, clock, slog.New(slog.DiscardHandler))
-	h.root.Secret = []byte(secretKey)
-	h.canary = &canary{site: srv.URL + "/", secret: []byte(secretKey), tolerance: lambdaenv.DefaultIngestionTolerance}
+	h.canary = &canary{site: srv.URL + "/", tolerance: lambdaenv.DefaultIngestionTolerance}
 	ev, _ := readEvent(t)
 	var unhealthy []string
 	for ; !now.After(t0.Add(7 * time.Minute)); now = now.Add(time.Minute) {

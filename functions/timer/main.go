@@ -20,15 +20,17 @@
 // pings has gone quiet, or the api function's counts show failed pings or a ping rate far below
 // its usual) is held like the sweep holds it (internal/sweep, Ingestion): the check is
 // reported unknown, not sent down. The function reads the canary's pings and the counts at most
-// every 5 s.
+// every 5 s. It finds the canary in the table, where the sweep keeps its random IDs; until the
+// sweep has created it, nothing is held, and the function looks again at most once a minute.
+// It never reads the signing secret, so it cannot open channel values.
 //
-// Environment: TABLE_NAME, TIMER_QUEUE_URL, LOG_LEVEL, SECRET_ARN (or OVERDUE_SECRET_KEY: the
-// canary's ID derives from the signing secret), INGESTION_TOLERANCE (optional, default 150s).
-// Build with `make build` (dist/timer/bootstrap).
+// Environment: TABLE_NAME, TIMER_QUEUE_URL, LOG_LEVEL, INGESTION_TOLERANCE (optional, default
+// 150s). Build with `make build` (dist/timer/bootstrap).
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 	_ "time/tzdata" // cron and OnCalendar checks are evaluated in their zones; Lambda has no zone database.
@@ -37,13 +39,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/overduehq/overdue/internal/lambdaenv"
+	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/sweep"
 	"github.com/overduehq/overdue/internal/sweep/sqstimers"
 )
 
-// needs are the shared pieces the function uses: the table, and the secret the canary's ID
-// derives from.
-var needs = lambdaenv.Needs{Store: true, Secret: true}
+// needs are the shared pieces the function uses: the table alone (no secret, no channel values).
+var needs = lambdaenv.Needs{Store: true}
 
 func main() { lambdaenv.Main(build) }
 
@@ -62,28 +64,50 @@ func build(ctx context.Context, env *lambdaenv.Env) (any, error) {
 	return newHandler(root, &sqstimers.Queue{Client: sqs.NewFromConfig(root.AWS), URL: queue}, tolerance).handle, nil
 }
 
+// canaryLookEvery is how often a timer function that has not found the canary yet looks for it:
+// the sweep creates it at its first run, a minute at most after a deploy.
+const canaryLookEvery = time.Minute
+
 // handler fires the timers of one batch.
 type handler struct {
-	root    *lambdaenv.Root
-	sweeper *sweep.Sweeper
-	rearm   sweep.Timers
+	root      *lambdaenv.Root
+	sweeper   *sweep.Sweeper
+	rearm     sweep.Timers
+	tolerance time.Duration
+	lookedAt  time.Time // when it last looked for the canary and found none
 }
 
 // newHandler returns the handler over the root's store and clock (tests pin it), arming early
-// timers again on rearm. With the root's secret, it holds the timeouts an outage of ping intake
-// could have caused, judged from the canary the sweep creates and pings with tolerance (until
-// the canary exists and has pinged, nothing is held).
+// timers again on rearm. It holds the timeouts an outage of ping intake could have caused,
+// judged with tolerance from the canary the sweep creates and pings (until the canary exists
+// and has pinged, nothing is held).
 func newHandler(root *lambdaenv.Root, rearm sweep.Timers, tolerance time.Duration) *handler {
-	h := &handler{
-		root:    root,
-		sweeper: &sweep.Sweeper{Store: root.Store, Now: root.Now, Logger: root.Log},
-		rearm:   rearm,
+	return &handler{
+		root:      root,
+		sweeper:   &sweep.Sweeper{Store: root.Store, Now: root.Now, Logger: root.Log},
+		rearm:     rearm,
+		tolerance: tolerance,
 	}
-	if root.Secret != nil {
-		h.sweeper.Ingestion = &sweep.Ingestion{CanaryID: sweep.CanaryID(root.Secret), Every: lambdaenv.CanaryEvery, Tolerance: tolerance,
-			Log: root.Store.IngestLog()}
+}
+
+// findCanary gives the sweeper the ingestion judge once the canary exists: one read of the
+// table per canaryLookEvery until then, none after. A failed read is logged, and holds nothing:
+// timers fire as they would without a canary.
+func (h *handler) findCanary(ctx context.Context) {
+	now := h.root.Now()
+	if h.sweeper.Ingestion != nil || (!h.lookedAt.IsZero() && now.Sub(h.lookedAt) < canaryLookEvery) {
+		return
 	}
-	return h
+	in, err := sweep.FindCanary(ctx, h.root.Store, lambdaenv.CanaryEvery)
+	if err != nil {
+		h.lookedAt = now
+		if !errors.Is(err, store.ErrNotFound) {
+			h.root.Log.WarnContext(ctx, "ingestion canary not read; holding nothing", "error", err.Error())
+		}
+		return
+	}
+	in.Tolerance, in.Log = h.tolerance, h.root.Store.IngestLog()
+	h.sweeper.Ingestion = in
 }
 
 // handle fires each record's timer. It asks the data-model guard first: a function that may
@@ -94,6 +118,7 @@ func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	if err := h.root.Guard(ctx); err != nil {
 		return resp, fmt.Errorf("timer: %w", err)
 	}
+	h.findCanary(ctx)
 	fail := func(r events.SQSMessage) {
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
 	}

@@ -198,14 +198,11 @@ func testHandler(t *testing.T, st *dynamo.Store, now func() time.Time) (*handler
 	t.Helper()
 	q := sqstest.New(t, "overdue-fn-timer")
 	var metrics bytes.Buffer
-	root := &lambdaenv.Root{Store: st, Now: now, Log: slog.New(slog.DiscardHandler), Secret: []byte(secretKey),
+	root := &lambdaenv.Root{Store: st, Now: now, Log: slog.New(slog.DiscardHandler),
 		Refusals: &lambdaenv.Refusals{W: &metrics, Function: "overdue-dev-timer", Now: now},
 		Metrics:  &lambdaenv.Metrics{W: &metrics, Function: "overdue-dev-timer", Now: now}}
 	return newHandler(root, &sqstimers.Queue{Client: q.Client, URL: q.URL}, lambdaenv.DefaultIngestionTolerance), &metrics, q
 }
-
-// secretKey is the signing secret of the tests' root: the canary's ID derives from it.
-const secretKey = "0123456789abcdef0123456789abcdef"
 
 // TestTimerHeldDuringOutage: a timer that fires while the canary the sweep pings every minute
 // has been quiet for longer than the tolerance (150 s) holds the check instead of taking it
@@ -216,7 +213,7 @@ func TestTimerHeldDuringOutage(t *testing.T) {
 	st := newStore(t)
 	seed(t, st)
 	ctx := t.Context()
-	canary, err := sweep.EnsureCanary(ctx, st, []byte(secretKey), lambdaenv.CanaryEvery, t0.Add(-time.Hour))
+	canary, err := sweep.EnsureCanary(ctx, st, lambdaenv.CanaryEvery, t0.Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,5 +308,38 @@ func seed(t *testing.T, st store.Store) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTimerFindsCanaryLater: a timer function started before the sweep created the canary holds
+// nothing, looks for the canary again once a minute (not on every batch), and judges by it once
+// it exists.
+func TestTimerFindsCanaryLater(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	now := t0
+	h, _, _ := testHandler(t, st, func() time.Time { return now })
+	var empty events.SQSEvent
+	if _, err := h.handle(ctx, empty); err != nil {
+		t.Fatal(err)
+	}
+	if h.sweeper.Ingestion != nil {
+		t.Fatalf("Ingestion = %+v before the canary exists; want none", h.sweeper.Ingestion)
+	}
+	canary, err := sweep.EnsureCanary(ctx, st, lambdaenv.CanaryEvery, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = t0.Add(59 * time.Second)
+	if _, err := h.handle(ctx, empty); err != nil || h.sweeper.Ingestion != nil {
+		t.Fatalf("handle() 59 s later = %v, Ingestion %+v; want no look yet", err, h.sweeper.Ingestion)
+	}
+	now = t0.Add(time.Minute)
+	if _, err := h.handle(ctx, empty); err != nil {
+		t.Fatal(err)
+	}
+	in := h.sweeper.Ingestion
+	if in == nil || in.CanaryID != canary.CanaryID || in.Tolerance != lambdaenv.DefaultIngestionTolerance || in.Log == nil {
+		t.Errorf("Ingestion a minute later = %+v; want canary %s judged with the default tolerance and the intake counts", in, canary.CanaryID)
 	}
 }

@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 16
+const Current = 17
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -158,6 +158,11 @@ var migrations = []Migration{
 		Version: 16, MinReader: 7, Phase: Expand,
 		Description: "per-channel timing: delay and repeat of a channel's alerts (SQLite: new columns of channels with defaults; " +
 			"DynamoDB: new optional attributes of channel items, nothing to migrate)",
+	},
+	{
+		Version: 17, MinReader: 7, Phase: Expand,
+		Description: "the ingestion canary's check and project IDs kept in the data, random, instead of derived from the server secret " +
+			"(SQLite: a new table; DynamoDB: a new item pk=META, sk=CANARY, nothing to migrate)",
 	},
 }
 

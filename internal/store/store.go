@@ -220,6 +220,14 @@ type Store interface {
 	// When the store can say why it failed, the error is a *HealthError.
 	Probe(ctx context.Context) error
 
+	// Canary loads the install's ingestion canary (its check and project IDs), as the first
+	// PutCanary stored it. ErrNotFound until then.
+	Canary(ctx context.Context) (Canary, error)
+	// PutCanary stores c as the install's ingestion canary unless one is stored already, and
+	// returns the one stored: the first put wins, and every racer gets the winner's IDs. It
+	// writes only the record, never the canary's project or check.
+	PutCanary(ctx context.Context, c Canary) (Canary, error)
+
 	// Close releases the store's resources.
 	Close() error
 }

@@ -21,8 +21,7 @@ import (
 func BenchmarkIngestionCapacity(b *testing.B) {
 	ctx := context.Background()
 	st := newStore(b)
-	secret := []byte("0123456789abcdef0123456789abcdef")
-	in, err := sweep.EnsureCanary(ctx, st, secret, time.Minute, t0.Add(-3*time.Hour))
+	in, err := sweep.EnsureCanary(ctx, st, time.Minute, t0.Add(-3*time.Hour))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -55,6 +55,9 @@ var steps = map[int]func(ctx context.Context, s *Store) error{
 	// Version 16 (channel timing) adds optional attributes to channel items (channelItem):
 	// absent means none, so there is nothing to fill in.
 	16: nil,
+	// Version 17 (the ingestion canary's IDs) adds one item in the META partition (canary.go):
+	// nothing to migrate; the migrate function adopts a canary an earlier build derived.
+	17: nil,
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.

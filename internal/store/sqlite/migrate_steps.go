@@ -27,6 +27,7 @@ var steps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	14: addReports,
 	15: addDependencies,
 	16: addChannelTiming,
+	17: addCanary,
 }
 
 // addPingBodySize is version 2, an expand step: pings gain body_size, the body's length in
@@ -348,6 +349,23 @@ func addChannelTiming(ctx context.Context, tx *sql.Tx) error {
 		}
 		if _, err := tx.ExecContext(ctx, `ALTER TABLE channels ADD COLUMN `+col.name+` `+col.decl); err != nil {
 			return fmt.Errorf("add channels.%s: %w", col.name, err)
+		}
+	}
+	return nil
+}
+
+// addCanary is version 17, an expand step: the table of the ingestion canary's IDs
+// (canarySchema), which the first process to need the canary fills with random ones, so that
+// no process derives them from the server secret. `overdue serve` adopts the canary an earlier
+// build derived (sweep.AdoptCanary), so nothing is filled here.
+//
+// Expand, so the minimum reader stays 7: older builds never name the table, and derive the
+// canary's ID as before; the canary they ping is the one adopted, as long as the secret is the
+// same.
+func addCanary(ctx context.Context, tx *sql.Tx) error {
+	for _, stmt := range canarySchema {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("canary: %w", err)
 		}
 	}
 	return nil

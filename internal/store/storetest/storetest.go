@@ -80,6 +80,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UpdateChannel", testUpdateChannel},
 		{"ConcurrentPings", testConcurrentPings},
 		{"Probe", testProbe},
+		{"Canary", testCanary},
+		{"ConcurrentCanary", testConcurrentCanary},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
