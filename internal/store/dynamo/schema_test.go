@@ -298,8 +298,8 @@ func TestMigrateV1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if rep.Before != unversioned || rep.After != (schema.Version{Version: 16, MinReader: 7}) || len(rep.Applied) != 15 {
-		t.Errorf("Run = %+v, want 1 → 16 (min reader 7) with fifteen migrations applied", rep)
+	if rep.Before != unversioned || rep.After != (schema.Version{Version: schema.Current, MinReader: 7}) || len(rep.Applied) != schema.Current-1 {
+		t.Errorf("Run = %+v, want 1 → %d (min reader 7) with every migration applied", rep, schema.Current)
 	}
 	after := scanAll(t, s)
 	var meta map[string]any
@@ -367,25 +367,14 @@ func TestMigrateV1(t *testing.T) {
 		t.Errorf("%d pings, want 18", pings)
 	}
 	hist, err := s.History(ctx)
-	wantHist := []schema.Entry{
-		{Version: 2, MinReader: 1, Build: "v0.2.0", At: t0},
-		{Version: 3, MinReader: 1, Build: "v0.2.0", At: t0},
-		{Version: 4, MinReader: 1, Build: "v0.2.0", At: t0},
-		{Version: 5, MinReader: 3, Build: "v0.2.0", At: t0},
-		{Version: 6, MinReader: 3, Build: "v0.2.0", At: t0},
-		{Version: 7, MinReader: 3, Build: "v0.2.0", At: t0},
-		{Version: 8, MinReader: 7, Build: "v0.2.0", At: t0},
-		{Version: 9, MinReader: 7, Build: "v0.2.0", At: t0},
-		{Version: 10, MinReader: 7, Build: "v0.2.0", At: t0},
-		{Version: 11, MinReader: 7, Build: "v0.2.0", At: t0},
-		{Version: 12, MinReader: 7, Build: "v0.2.0", At: t0},
-		{Version: 13, MinReader: 7, Build: "v0.2.0", At: t0},
-		{Version: 14, MinReader: 7, Build: "v0.2.0", At: t0},
-		{Version: 15, MinReader: 7, Build: "v0.2.0", At: t0},
-		{Version: 16, MinReader: 7, Build: "v0.2.0", At: t0},
+	// One entry per migration, with the minimum reader each leaves: read from schema, so that
+	// the list grows with every data-model step.
+	var wantHist []schema.Entry
+	for _, m := range schema.This().Migrations {
+		wantHist = append(wantHist, schema.Entry{Version: m.Version, MinReader: m.MinReader, Build: "v0.2.0", At: t0})
 	}
 	if diff := cmp.Diff(wantHist, hist); err != nil || diff != "" {
-		t.Errorf("History = %v; want an entry for versions 2 to 16 by v0.2.0 (-want +got):\n%s", err, diff)
+		t.Errorf("History = %v; want an entry for versions 2 to %d by v0.2.0 (-want +got):\n%s", err, schema.Current, diff)
 	}
 
 	// Again: nothing to do, nothing written.
