@@ -14,6 +14,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/notify"
+	"github.com/overduehq/overdue/internal/project"
 )
 
 // channelOutput is a channel as the CLI prints it; the API's fields plus the target.
@@ -25,6 +26,8 @@ type channelOutput struct {
 	// Delay and Repeat are the channel's timing in seconds, only when set (as in the v3 API).
 	Delay  int64 `json:"delay,omitempty"`
 	Repeat int64 `json:"repeat,omitempty"`
+	// Late says the channel also gets late notices, only when true (as in the v3 API).
+	Late bool `json:"late,omitempty"`
 	// Secret is a webhook channel's signing secret, shown when the channel is created.
 	Secret string `json:"secret,omitempty"`
 }
@@ -32,16 +35,21 @@ type channelOutput struct {
 // toChannelOutput is ch as the CLI prints it, its value as given (a listing passes a hint).
 func toChannelOutput(ch *check.Channel, value string) channelOutput {
 	return channelOutput{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Value: value,
-		Delay: int64(ch.Delay / time.Second), Repeat: int64(ch.Repeat / time.Second)}
+		Delay: int64(ch.Delay / time.Second), Repeat: int64(ch.Repeat / time.Second), Late: ch.Late}
 }
 
-// timingFlags are channel add's and update's --delay and --repeat (README, "Per-channel timing").
-type timingFlags struct{ delay, repeat durationValue }
+// timingFlags are channel add's and update's --delay, --repeat and --late (README, "Per-channel
+// timing").
+type timingFlags struct {
+	delay, repeat durationValue
+	late          boolValue
+}
 
 func addTimingFlags(fs *flag.FlagSet) *timingFlags {
 	tf := &timingFlags{}
 	fs.Var(&tf.delay, "delay", "alert only once the check has been down this long; a check back up sooner gets neither down nor up alert here (seconds or a duration such as 15m; default at once)")
 	fs.Var(&tf.repeat, "repeat", "send the down alert again this often while the check stays down (at least 5m; 0 or default: once)")
+	fs.Var(&tf.late, "late", "also send a late notice when a check passes its expected time without the ping (email, sms, sns and URL webhooks; --late=false turns it off)")
 	return tf
 }
 
@@ -53,6 +61,9 @@ func (tf *timingFlags) apply(cmd string, ch *check.Channel) error {
 	if tf.repeat.set {
 		ch.Repeat = tf.repeat.d
 	}
+	if tf.late.set {
+		ch.Late = tf.late.b
+	}
 	if ch.Kind == notify.ChannelGroup && ch.Timed() {
 		return usagef("%s: --delay and --repeat apply to the channels a group reaches: set them on those channels", cmd)
 	}
@@ -63,11 +74,14 @@ func (tf *timingFlags) apply(cmd string, ch *check.Channel) error {
 		}
 		return usagef("%s: %v", cmd, err)
 	}
+	if err := notify.ValidateLate(ch.Kind, ch.Value, ch.Late); err != nil {
+		return usagef("%s: --%s", cmd, err)
+	}
 	return nil
 }
 
 // cmdChannelAdd is `overdue channel add --project ID --kind KIND --value V [--name N] [--delay D]
-// [--repeat D] [--json]`.
+// [--repeat D] [--late] [--json]`.
 func cmdChannelAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("channel add")
 	stf := addStoreFlags(fs)
@@ -149,7 +163,7 @@ func cmdChannelAdd(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 // cmdChannelUpdate is `overdue channel update --project ID --id ID [--name N] [--value V]
-// [--delay D] [--repeat D] [--json]`:
+// [--delay D] [--repeat D] [--late[=false]] [--json]`:
 // the API's channel update (POST /api/v3/channels/{id}) on the store. A value given, even the one
 // the channel has, re-enables a channel a service's permanent refusal disabled.
 func cmdChannelUpdate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -175,8 +189,8 @@ func cmdChannelUpdate(ctx context.Context, args []string, stdout, stderr io.Writ
 		return usagef("channel update: --project is required")
 	case *id == "":
 		return usagef("channel update: --id is required (overdue channel list --project %s shows the IDs)", *projectID)
-	case !set["value"] && !set["name"] && !set["delay"] && !set["repeat"]:
-		return usagef("channel update: nothing to change: give --name, --value, --delay or --repeat")
+	case !set["value"] && !set["name"] && !set["delay"] && !set["repeat"] && !set["late"]:
+		return usagef("channel update: nothing to change: give --name, --value, --delay, --repeat or --late")
 	}
 	if set["name"] {
 		if err := check.ValidateChannelName(*name); err != nil {
@@ -198,6 +212,9 @@ func cmdChannelUpdate(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	found := chans[i]
 	timed := *found
+	if set["value"] {
+		timed.Value = *value // late is judged on the value the channel will have
+	}
 	if err := tf.apply(fs.Name(), &timed); err != nil {
 		return err
 	}
@@ -219,7 +236,7 @@ func cmdChannelUpdate(ctx context.Context, args []string, stdout, stderr io.Writ
 		if set["value"] {
 			ch.Value, ch.Disabled, ch.LastError = *value, false, ""
 		}
-		ch.Delay, ch.Repeat = timed.Delay, timed.Repeat
+		ch.Delay, ch.Repeat, ch.Late = timed.Delay, timed.Repeat, timed.Late
 		if strings.TrimSpace(ch.Name) == "" {
 			ch.Name = notify.DefaultChannelName(ch.Kind, ch.Value)
 		}
@@ -227,6 +244,11 @@ func cmdChannelUpdate(ctx context.Context, args []string, stdout, stderr io.Writ
 	})
 	if err != nil {
 		return fmt.Errorf("update channel: %w", err)
+	}
+	if ch.Late != found.Late || (ch.Kind == notify.ChannelGroup && ch.Value != found.Value) {
+		if _, err := project.SyncLate(ctx, st, *projectID); err != nil {
+			return fmt.Errorf("channel updated; its checks' late-notice markers not: %w (run the update again)", err)
+		}
 	}
 	out := toChannelOutput(ch, notify.ValueHint(ch.Kind, ch.Value))
 	if warning := stf.deliveryWarning(ch.Kind); warning != "" {
@@ -286,6 +308,9 @@ func timingText(o channelOutput) string {
 	}
 	if o.Repeat > 0 {
 		parts = append(parts, "repeat "+(time.Duration(o.Repeat)*time.Second).String())
+	}
+	if o.Late {
+		parts = append(parts, "late notice")
 	}
 	if len(parts) == 0 {
 		return ""

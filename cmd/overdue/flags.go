@@ -170,6 +170,30 @@ func dynamoClient(ctx context.Context) (*dynamodb.Client, error) {
 }
 
 // durationValue is a flag that takes seconds ("3600") or a Go duration ("1h", "90s").
+// boolValue is a boolean flag that remembers whether it was given (--late, --late=false).
+type boolValue struct {
+	b, set bool
+}
+
+func (v *boolValue) String() string {
+	if v == nil || !v.set {
+		return ""
+	}
+	return strconv.FormatBool(v.b)
+}
+
+func (v *boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("want true or false")
+	}
+	v.b, v.set = b, true
+	return nil
+}
+
+// IsBoolFlag lets the flag be given alone: --late is --late=true.
+func (v *boolValue) IsBoolFlag() bool { return true }
+
 type durationValue struct {
 	d   time.Duration
 	set bool

@@ -169,6 +169,14 @@ type Check struct {
 	// FlapSent is, while the check is flapping, the status of the last alert that went out (the
 	// flapping notice's); empty when it is not flapping.
 	FlapSent Status
+
+	// LateNotice says the check's channels reach a channel with Late set (ReachesLate): only
+	// then is the check due at its grace start, for the late notice (late.go). Whoever assigns
+	// channels or changes a channel's Late keeps it.
+	LateNotice bool
+	// LateFor is the grace start of the last period whose late notice was made (or dropped by
+	// a hold): one notice per period. Zero: none yet.
+	LateFor time.Time
 }
 
 // New returns a check with Healthchecks' defaults: simple, timeout one day, grace one hour,
@@ -342,6 +350,9 @@ func (c *Check) Resume(now time.Time) (*Flip, error) {
 // flip at the snooze's end, with the held reason: the alert it was owed. Otherwise AlertAfter is
 // refreshed and nil is returned.
 //
+// A check with a late channel (LateNotice) in its grace period gets its late notice here: an
+// up→up flip with ReasonLate at the grace start, once per period (late.go).
+//
 // A flapping check (Flap) settles here too: once it has not changed status for the rule's window,
 // one flip with its status goes out if that differs from the last alert sent (ReasonSettled).
 func (c *Check) Sweep(now time.Time, sched Schedule) *Flip {
@@ -356,8 +367,9 @@ func (c *Check) Sweep(now time.Time, sched Schedule) *Flip {
 		return f
 	}
 	if c.StatusAt(now, sched, false) != StatusDown {
+		f := c.late(now, sched)
 		c.AlertAfter = c.NextDue(sched)
-		return nil
+		return f
 	}
 	at, reason := c.deadline(sched)
 	f := &Flip{

@@ -270,6 +270,9 @@ type Channel struct {
 	Delay time.Duration
 	// Repeat sends the down alert again every Repeat while the check stays down.
 	Repeat time.Duration
+	// Late also sends this channel a late notice when a check it is assigned to passes its
+	// expected time without the ping (late.go): once per period, never delayed.
+	Late bool
 }
 
 // truncateRunes keeps the first n characters of s, counting characters like Healthchecks' Python

@@ -101,7 +101,8 @@ func (c *Check) deadline(sched Schedule) (time.Time, string) {
 // (GoingDownAfter), or, for a check that went down while snoozed, when the snooze ends and the
 // held alert is owed. The zero Time means nothing is due. AlertAfter caches it.
 //
-// A flapping check is also due when it would settle (Flap): the earlier of the two counts.
+// A flapping check is also due when it would settle (Flap), and a check with a late channel at
+// its grace start (LateAt): the earliest counts.
 func (c *Check) NextDue(sched Schedule) time.Time {
 	due := c.GoingDownAfter(sched)
 	if c.Status == StatusDown && c.HeldReason != "" {
@@ -109,6 +110,9 @@ func (c *Check) NextDue(sched Schedule) time.Time {
 	}
 	if s := c.settleAt(); !s.IsZero() && (due.IsZero() || s.Before(due)) {
 		due = s
+	}
+	if l := c.LateAt(sched); !l.IsZero() && (due.IsZero() || l.Before(due)) {
+		due = l
 	}
 	return due
 }

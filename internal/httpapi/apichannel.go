@@ -13,6 +13,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/notify"
+	"github.com/overduehq/overdue/internal/project"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -46,7 +47,8 @@ func (s *Server) handleListChannels(w http.ResponseWriter, r *http.Request, v in
 // channels only in its web UI): {"kind": one of notify.ChannelKinds ("email", "slack", "pd", …),
 // "value": the kind's target or configuration (a string, or for kinds with several fields a JSON
 // object, stored as its JSON text), "name": optional, default the value, "delay" and "repeat":
-// optional timing in whole seconds (check.ValidateTiming; not for a group)}. 201 with the channel and "deliverable"; a kind this
+// optional timing in whole seconds (check.ValidateTiming; not for a group), "late": optional,
+// true to send late notices too (notify.ValidateLate: some kinds and groups refuse it)}. 201 with the channel and "deliverable"; a kind this
 // server has no transport for is still created (the operator may add the transport later), with
 // "deliverable": false and a "warning" saying how to enable it. Checks created afterwards with
 // "channels": "*" get it; existing checks keep their channels.
@@ -68,7 +70,8 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v i
 		return
 	}
 	kind, name, value := f.kind, f.name, f.value
-	if !s.validChannel(w, r, p.ID, "", kind, name, value) || !s.validTiming(w, r, kind, f.delay, f.repeat) {
+	if !s.validChannel(w, r, p.ID, "", kind, name, value) || !s.validTiming(w, r, kind, f.delay, f.repeat) ||
+		!s.validLate(w, r, kind, value, f.late) {
 		return
 	}
 	if name == "" {
@@ -77,7 +80,7 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request, v i
 	}
 	ch := &check.Channel{
 		ID: s.newID(), ProjectID: p.ID, Kind: kind, Name: name, Value: value, Created: s.now(),
-		Delay: f.delay, Repeat: f.repeat,
+		Delay: f.delay, Repeat: f.repeat, Late: f.late,
 	}
 	if err := s.store.CreateChannel(ctx, ch); err != nil {
 		s.writeAPIError(w, r, fmt.Errorf("create channel %s: %w", ch.ID, err), "project", p.ID)
@@ -102,6 +105,8 @@ type channelFields struct {
 	// delay and repeat are the channel's timing (seconds in the request), Overdue's extension.
 	delay, repeat       time.Duration
 	hasDelay, hasRepeat bool
+	// late asks for late notices too (check.Channel.Late), Overdue's extension.
+	late, hasLate bool
 }
 
 // readChannelFields reads kind, name and value from a request body, and the timing: delay and
@@ -110,6 +115,16 @@ type channelFields struct {
 // Healthchecks stores Channel.value.
 func readChannelFields(body map[string]json.RawMessage) (channelFields, error) {
 	var f channelFields
+	if raw, ok := body["late"]; ok {
+		switch string(bytes.TrimSpace(raw)) {
+		case "true":
+			f.late = true
+		case "false":
+		default:
+			return f, validationError("late is not a boolean: send true or false")
+		}
+		f.hasLate = true
+	}
 	for _, field := range []struct {
 		name string
 		to   *time.Duration
@@ -204,6 +219,30 @@ func (s *Server) validTiming(w http.ResponseWriter, r *http.Request, kind string
 	return true
 }
 
+// validLate checks that a channel of kind with value may send late notices (notify.ValidateLate).
+// When it may not, it has answered 400 and ok is false.
+func (s *Server) validLate(w http.ResponseWriter, r *http.Request, kind, value string, late bool) (ok bool) {
+	if err := notify.ValidateLate(kind, value, late); err != nil {
+		s.writeAPIError(w, r, validationError(err.Error()))
+		return false
+	}
+	return true
+}
+
+// syncLate keeps the late-notice marker of the project's checks (project.SyncLate) after a
+// channel change that can move it. The change is made: a failure here is logged, and the
+// markers are right again after the next such change.
+func (s *Server) syncLate(ctx context.Context, projectID string) {
+	n, err := project.SyncLate(ctx, s.store, projectID)
+	if err != nil {
+		s.log.ErrorContext(ctx, "late-notice markers not updated", "project", projectID, "error", err.Error())
+		return
+	}
+	if n > 0 {
+		s.log.InfoContext(ctx, "late-notice markers updated", "project", projectID, "checks", n)
+	}
+}
+
 // handleUpdateChannel serves POST /api/v3/channels/{id}, an Overdue extension (as Healthchecks
 // updates a check by POST to its URL): {"name": …, "value": …, "delay": …, "repeat": …}, each
 // optional, with the rules of create; "kind" may be sent but must be the channel's (a channel does not change kind). A value
@@ -250,7 +289,12 @@ func (s *Server) handleUpdateChannel(w http.ResponseWriter, r *http.Request, v i
 	if f.hasRepeat {
 		repeat = f.repeat
 	}
-	if !s.validChannel(w, r, p.ID, id, found.Kind, name, value) || !s.validTiming(w, r, found.Kind, delay, repeat) {
+	late := found.Late
+	if f.hasLate {
+		late = f.late
+	}
+	if !s.validChannel(w, r, p.ID, id, found.Kind, name, value) || !s.validTiming(w, r, found.Kind, delay, repeat) ||
+		!s.validLate(w, r, found.Kind, value, late) {
 		return
 	}
 	if strings.TrimSpace(name) == "" {
@@ -258,7 +302,7 @@ func (s *Server) handleUpdateChannel(w http.ResponseWriter, r *http.Request, v i
 	}
 	ch, err := s.store.UpdateChannel(ctx, p.ID, id, func(ch *check.Channel) error {
 		ch.Name, ch.Value = name, value
-		ch.Delay, ch.Repeat = delay, repeat
+		ch.Delay, ch.Repeat, ch.Late = delay, repeat, late
 		if f.hasValue {
 			ch.Disabled, ch.LastError = false, ""
 		}
@@ -270,7 +314,10 @@ func (s *Server) handleUpdateChannel(w http.ResponseWriter, r *http.Request, v i
 	}
 	// The field names only: a value is never logged.
 	s.log.InfoContext(ctx, "channel updated", "channel", id, "kind", ch.Kind, "project", p.ID,
-		"name_sent", f.hasName, "value_sent", f.hasValue, "delay", seconds(ch.Delay), "repeat", seconds(ch.Repeat))
+		"name_sent", f.hasName, "value_sent", f.hasValue, "delay", seconds(ch.Delay), "repeat", seconds(ch.Repeat), "late", ch.Late)
+	if ch.Late != found.Late || (ch.Kind == notify.ChannelGroup && ch.Value != found.Value) {
+		s.syncLate(ctx, p.ID)
+	}
 	out := createdChannelJSON{channelJSON: renderChannel(ch), Deliverable: true}
 	if reason, ok := s.undeliverable[ch.Kind]; ok {
 		out.Deliverable, out.Warning = false, reason
@@ -308,6 +355,9 @@ func (s *Server) handleDeleteChannel(w http.ResponseWriter, r *http.Request, v i
 		return
 	}
 	s.log.InfoContext(ctx, "channel deleted", "channel", id, "project", p.ID)
+	if found.Late || found.Kind == notify.ChannelGroup {
+		s.syncLate(ctx, p.ID)
+	}
 	writeJSON(w, http.StatusOK, renderChannel(found))
 }
 

@@ -140,7 +140,8 @@ func (s *Server) handleCreateCheck(w http.ResponseWriter, r *http.Request, v int
 func (s *Server) apiCheckLimit() int { return max(1, s.maxChecks/2) }
 
 // specChannels resolves the request's channels against the project's channels: nil when the
-// request has none (the check's channels stay as they are).
+// request has none (the check's channels stay as they are). It notes in spec whether they reach
+// a late channel.
 func (s *Server) specChannels(ctx context.Context, p *check.Project, spec *checkSpec) ([]string, error) {
 	if spec.channels == nil {
 		return nil, nil
@@ -153,7 +154,9 @@ func (s *Server) specChannels(ctx context.Context, p *check.Project, spec *check
 			return nil, fmt.Errorf("list channels of project %s: %w", p.ID, err)
 		}
 	}
-	return resolveChannels(*spec.channels, project)
+	ids, err := resolveChannels(*spec.channels, project)
+	spec.lateNotice = check.ReachesLate(ids, project)
+	return ids, err
 }
 
 // handleGetCheck serves GET /api/v{1,2,3}/checks/{uuid}.

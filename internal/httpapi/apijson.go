@@ -107,6 +107,8 @@ type channelJSON struct {
 	// only, and only when set, so a channel without timing looks as Healthchecks shows it.
 	Delay  int64 `json:"delay,omitempty"`
 	Repeat int64 `json:"repeat,omitempty"`
+	// Late says the channel also gets late notices: v3 only, and only when true.
+	Late bool `json:"late,omitempty"`
 }
 
 // errorJSON is the body of every JSON error.
@@ -294,14 +296,14 @@ func renderFlips(flips []*check.Flip, v int) []flipJSON {
 }
 
 func renderChannel(ch *check.Channel) channelJSON {
-	return channelJSON{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Delay: seconds(ch.Delay), Repeat: seconds(ch.Repeat)}
+	return channelJSON{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Delay: seconds(ch.Delay), Repeat: seconds(ch.Repeat), Late: ch.Late}
 }
 
 // renderChannelV is the channel as API version v shows it: v1 and v2 without Overdue's fields.
 func renderChannelV(ch *check.Channel, v int) channelJSON {
 	out := renderChannel(ch)
 	if v < 3 {
-		out.Delay, out.Repeat = 0, 0
+		out.Delay, out.Repeat, out.Late = 0, 0, false
 	}
 	return out
 }

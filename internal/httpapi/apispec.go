@@ -32,7 +32,10 @@ var uniqueFields = []string{"name", "slug", "tags", "timeout", "grace"}
 // checkSpec is a validated create or update request. A nil field was absent from the request and
 // leaves the check's value alone.
 type checkSpec struct {
-	channels          *string
+	channels *string
+	// lateNotice is whether the channels resolved from channels reach a late channel
+	// (check.ReachesLate), set by specChannels: the check's LateNotice goes with its channels.
+	lateNotice        bool
 	desc              *string
 	failureKw         *string
 	filterSubject     *bool
@@ -335,6 +338,7 @@ func (sp *checkSpec) apply(c *check.Check, v int, channels []string) {
 	setIf(&c.Grace, sp.grace)
 	if channels != nil {
 		c.Channels = channels
+		c.LateNotice = sp.lateNotice
 	}
 }
 

@@ -218,6 +218,7 @@ func (s *Server) checkBySlug(ctx context.Context, pingKey, slug string, create b
 	for _, ch := range channels {
 		c.Channels = append(c.Channels, ch.ID)
 	}
+	c.LateNotice = check.ReachesLate(c.Channels, channels)
 	// Two concurrent first pings can both get here and create two checks with the slug; the
 	// next ping then answers 409 "ambiguous slug". Healthchecks has the same race.
 	if err := s.store.CreateCheck(ctx, c); err != nil {

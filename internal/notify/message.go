@@ -90,7 +90,9 @@ type Message struct {
 // Event is the JSON document POSTed to webhooks and published to SNS topics. Its field names are
 // a public interface: add fields, never rename them.
 type Event struct {
-	Event    string     `json:"event"` // always "flip"
+	// Event is "flip" for a status change, "late" for a late notice (check.ReasonLate: the
+	// check is in its grace period; check.status is then "grace", flip.old and flip.new "up").
+	Event    string     `json:"event"`
 	Check    EventCheck `json:"check"`
 	Flip     EventFlip  `json:"flip"`
 	Delivery string     `json:"delivery"` // the delivery ID, the same on every retry: dedupe on it
@@ -102,7 +104,7 @@ type EventCheck struct {
 	Name   string `json:"name"`
 	Slug   string `json:"slug"`
 	Tags   string `json:"tags"`   // space-separated, as in the Healthchecks API
-	Status string `json:"status"` // the status the check flipped to
+	Status string `json:"status"` // the status the check flipped to ("grace" for a late notice)
 	URL    string `json:"url,omitempty"`
 }
 
@@ -110,7 +112,7 @@ type EventCheck struct {
 type EventFlip struct {
 	Old    string `json:"old"`
 	New    string `json:"new"`
-	Reason string `json:"reason"` // "timeout", "fail", "nostart", "runtime", "toofast" or ""
+	Reason string `json:"reason"` // "timeout", "fail", "nostart", "runtime", "toofast", "late", … or ""
 	At     string `json:"at"`     // RFC 3339, UTC, whole seconds
 	// DownSeconds is how long the check was down, in whole seconds, for a flip to up; absent
 	// when unknown and for other flips.
@@ -130,6 +132,7 @@ func NewMessage(a Alert) (*Message, error) {
 	v := htmlView{
 		Subject:  Subject(a),
 		Down:     a.Flip.NewStatus == check.StatusDown,
+		Late:     a.Flip.IsLate(),
 		Name:     displayName(a.Check),
 		Headline: headline(a),
 		Fields:   fields(a),
@@ -137,6 +140,11 @@ func NewMessage(a Alert) (*Message, error) {
 	}
 	if err := htmlTemplate.Execute(&html, v); err != nil {
 		return nil, fmt.Errorf("render HTML alert: %w", err)
+	}
+	event, status := "flip", string(a.Flip.NewStatus)
+	if a.Flip.IsLate() {
+		// Not a status change: the check is in its grace period, as v1 and v2 report it.
+		event, status = "late", string(check.StatusGrace)
 	}
 	return &Message{
 		card:    newCard(a),
@@ -146,13 +154,13 @@ func NewMessage(a Alert) (*Message, error) {
 		HTML:    html.String(),
 		SMS:     ShortText(a),
 		Event: Event{
-			Event: "flip",
+			Event: event,
 			Check: EventCheck{
 				UUID:   a.Check.ID,
 				Name:   a.Check.Name,
 				Slug:   a.Check.Slug,
 				Tags:   a.Check.Tags,
-				Status: string(a.Flip.NewStatus),
+				Status: status,
 				URL:    a.URL,
 			},
 			Flip: EventFlip{
@@ -169,6 +177,9 @@ func NewMessage(a Alert) (*Message, error) {
 // Subject is the alert's one-line summary, as Healthchecks words it: "DOWN | name". Control
 // characters in the name become spaces, so the subject is always one header line.
 func Subject(a Alert) string {
+	if a.Flip.IsLate() {
+		return "LATE | " + oneLine(displayName(a.Check))
+	}
 	return strings.ToUpper(string(a.Flip.NewStatus)) + " | " + oneLine(displayName(a.Check))
 }
 
@@ -192,6 +203,9 @@ func Text(a Alert) string {
 type field struct{ Label, Value string }
 
 func headline(a Alert) string {
+	if a.Flip.IsLate() {
+		return fmt.Sprintf("The check %q is late: its ping was expected at %s and has not arrived yet.", displayName(a.Check), formatTime(a.Flip.Created))
+	}
 	if a.Flip.NewStatus == check.StatusDown {
 		return fmt.Sprintf("The check %q has gone down.", displayName(a.Check))
 	}
@@ -223,6 +237,8 @@ func fields(a Alert) []field {
 		out = append(out, field{"Flapping", "the check changes status more often than its flapping rule allows; further alerts are held until it settles."})
 	case check.ReasonSettled:
 		out = append(out, field{"Settled", "the check stopped flapping; this is its status now."})
+	case check.ReasonLate:
+		out = append(out, field{"Late", fmt.Sprintf("the expected ping has not arrived; the check goes down if it does not arrive within its grace time (%s).", HumanDuration(a.Check.Grace))})
 	}
 	if d := a.downtime(); d > 0 {
 		out = append(out, field{"Down for", Downtime(d)})
@@ -244,9 +260,11 @@ func fields(a Alert) []field {
 	default:
 		out = append(out, field{"Last ping", "never"})
 	}
-	out = append(out,
-		field{"Status changed to " + string(a.Flip.NewStatus) + " at", formatTime(a.Flip.Created)},
-		field{"Check", a.Check.ID})
+	when := field{"Status changed to " + string(a.Flip.NewStatus) + " at", formatTime(a.Flip.Created)}
+	if a.Flip.IsLate() {
+		when = field{"Late since", formatTime(a.Flip.Created)}
+	}
+	out = append(out, when, field{"Check", a.Check.ID})
 	return out
 }
 
@@ -276,6 +294,7 @@ func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05
 type htmlView struct {
 	Subject  string
 	Down     bool
+	Late     bool
 	Name     string
 	Headline string
 	Fields   []field
@@ -286,7 +305,7 @@ var htmlTemplate = template.Must(template.New("alert").Parse(`<!DOCTYPE html>
 <html>
 <head><meta charset="utf-8"><title>{{.Subject}}</title></head>
 <body style="font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; color: #333;">
-<h1 style="font-size: 20px;">{{if .Down}}<span style="color: #d9534f;">DOWN</span>{{else}}<span style="color: #22bc66;">UP</span>{{end}} | {{.Name}}</h1>
+<h1 style="font-size: 20px;">{{if .Down}}<span style="color: #d9534f;">DOWN</span>{{else if .Late}}<span style="color: #f0ad4e;">LATE</span>{{else}}<span style="color: #22bc66;">UP</span>{{end}} | {{.Name}}</h1>
 <p>{{.Headline}}</p>
 <table cellpadding="4" cellspacing="0">
 {{- range .Fields}}
@@ -306,10 +325,13 @@ var htmlTemplate = template.Must(template.New("alert").Parse(`<!DOCTYPE html>
 //	DOWN: "backup" is overdue (last ping Nov 24 20:08 UTC)
 //	DOWN: "backup" received a failure signal (Nov 24 20:10 UTC)
 //	UP: "backup" is up again (Nov 24 20:12 UTC)
+//	LATE: "backup" is late (expected Nov 24 20:00 UTC)
 func ShortText(a Alert) string {
 	const stamp = "Jan 2 15:04 UTC"
 	var format string
 	switch {
+	case a.Flip.IsLate():
+		format = `LATE: "%s" is late (expected ` + a.Flip.Created.UTC().Format(stamp) + `)`
 	case a.Flip.Reason == check.ReasonFlapping:
 		format = strings.ToUpper(string(a.Flip.NewStatus)) + `: "%s" is flapping, alerts held until it settles (` + a.Flip.Created.UTC().Format(stamp) + `)`
 	case a.Flip.Reason == check.ReasonSettled:

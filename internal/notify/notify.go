@@ -110,6 +110,12 @@ func (d *Dispatcher) DeliverFlip(ctx context.Context, f *check.Flip) (int, error
 	if err != nil {
 		return 0, fmt.Errorf("load check %s: %w", f.CheckID, err)
 	}
+	if f.IsLate() && (c.LastPing.After(f.Created) || c.Status != check.StatusUp) {
+		// The ping came (or the check went down, and its down alert says more) before the
+		// notice went out: it is news no longer.
+		log.Info("late notice not sent: the check pinged or went down first")
+		return 0, d.markProcessed(ctx, f)
+	}
 	a, err := d.alert(ctx, f, c)
 	if err != nil {
 		return 0, err
@@ -117,6 +123,10 @@ func (d *Dispatcher) DeliverFlip(ctx context.Context, f *check.Flip) (int, error
 	targets, err := d.channels(ctx, c)
 	if err != nil {
 		return 0, err
+	}
+	if f.IsLate() {
+		// A late notice goes to the channels that asked for one (check.Channel.Late) only.
+		targets = lateTargets(targets)
 	}
 	sent := 0
 	if len(targets) > 0 {
@@ -213,7 +223,7 @@ func (d *Dispatcher) alert(ctx context.Context, f *check.Flip, c *check.Check) (
 			break
 		}
 	}
-	if f.NewStatus == check.StatusUp {
+	if f.NewStatus == check.StatusUp && !f.IsLate() {
 		if a.DownSince, err = d.downSince(ctx, f); err != nil {
 			return a, err
 		}
@@ -369,8 +379,10 @@ func (d *Dispatcher) fanOut(ctx context.Context, chs []*check.Channel, send func
 // deliver handles a flip's delivery to one channel, minding the channel's timing: a down alert
 // due later is scheduled (timing.go), an up alert goes only to a channel with a delay that got
 // the down alert, and everything else takes the first attempt now.
+//
+// A late notice is never delayed: it is about the grace period, which a delay would outlast.
 func (d *Dispatcher) deliver(ctx context.Context, f *check.Flip, c *check.Check, ch *check.Channel, m *Message) (bool, error) {
-	if ch.Delay > 0 {
+	if ch.Delay > 0 && !f.IsLate() {
 		switch f.NewStatus {
 		case check.StatusDown:
 			if later, err := d.delayDown(ctx, f, c, ch); later || err != nil {

@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 17
+const Current = 18
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -163,6 +163,11 @@ var migrations = []Migration{
 		Version: 17, MinReader: 7, Phase: Expand,
 		Description: "the ingestion canary's check and project IDs kept in the data, random, instead of derived from the server secret " +
 			"(SQLite: a new table; DynamoDB: a new item pk=META, sk=CANARY, nothing to migrate)",
+	},
+	{
+		Version: 18, MinReader: 7, Phase: Expand,
+		Description: "late notices: a channel's late option, a check's marker that its channels reach one and the period of its " +
+			"last notice (SQLite: new columns of channels and checks with defaults; DynamoDB: new optional attributes, nothing to migrate)",
 	},
 }
 

@@ -46,7 +46,8 @@ type Sweeper struct {
 // Result counts what one sweep did.
 type Result struct {
 	Examined int // due checks looked at
-	Flipped  int // checks that went down
+	Flipped  int // checks that went down (or had a held alert released, or settled)
+	Late     int // late notices made (check.ReasonLate): not status changes
 	Armed    int // timers armed for checks due within the lookahead
 	Held     int // timeouts held because ingestion had an outage in their ping window
 	// Outage is the ongoing outage of ping ingestion, if any (the zero Outage when none).
@@ -93,11 +94,14 @@ func (s *Sweeper) flipDue(ctx context.Context, now time.Time) (Result, error) {
 			seen[c.ID] = true
 			progressed = true
 			res.Examined++
-			flipped, held, err := s.sweepOne(ctx, c, now, look)
+			flip, held, err := s.sweepOne(ctx, c, now, look)
 			if err != nil {
 				return res, err
 			}
-			if flipped {
+			switch {
+			case flip.IsLate():
+				res.Late++
+			case flip != nil:
 				res.Flipped++
 			}
 			if held {
@@ -110,7 +114,9 @@ func (s *Sweeper) flipDue(ctx context.Context, now time.Time) (Result, error) {
 	}
 }
 
-func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, look *lookups) (flipped, held bool, err error) {
+// sweepOne examines one due check at now and returns the flip it wrote (nil: none) and whether
+// its timeout was held for an outage of ping intake.
+func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, look *lookups) (written *check.Flip, held bool, err error) {
 	sched, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
 	if err != nil {
 		s.logger().Warn("schedule cannot be evaluated; pushed ahead",
@@ -120,13 +126,13 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, l
 			return store.Change{}, nil
 		})
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return false, false, fmt.Errorf("push back check %s: %w", c.ID, err)
+			return nil, false, fmt.Errorf("push back check %s: %w", c.ID, err)
 		}
-		return false, false, nil
+		return nil, false, nil
 	}
 	windows, err := look.windows.of(ctx, s.Store, c.ProjectID)
 	if err != nil {
-		return false, false, err
+		return nil, false, err
 	}
 	var flip *check.Flip
 	var holdUntil time.Time
@@ -148,6 +154,20 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, l
 			}
 		}
 		flip = c.Sweep(now, sched)
+		if flip.IsLate() {
+			// A late notice is dropped, not owed, inside a window or while a parent is down.
+			var parent *check.Check
+			if len(c.DependsOn) > 0 {
+				parents, missing := look.parents.of(c.DependsOn)
+				if len(missing) > 0 {
+					needParents = missing
+					return store.Change{}, errNeedParents
+				}
+				parent = check.DownParent(parents, now, parentSchedule)
+			}
+			flip = c.HoldLate(flip, check.MaintenanceUntil(c, windows, now, windowSchedule), parent, now)
+			return store.Change{Flip: flip}, nil
+		}
 		// Inside a maintenance window, the down flip (or the alert a snooze held) waits.
 		flip = c.Hold(flip, check.MaintenanceUntil(c, windows, now, windowSchedule), now)
 		// While a check it depends on is down, so does the alert.
@@ -165,23 +185,26 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, l
 	if errors.Is(err, errNeedParents) {
 		// Read outside the check's write, once per sweep for every child they have.
 		if err := look.parents.load(ctx, s.Store, needParents); err != nil {
-			return false, false, err
+			return nil, false, err
 		}
 		_, err = s.Store.UpdateCheck(ctx, c.ID, update)
 	}
 	switch {
 	case errors.Is(err, errSkip), errors.Is(err, store.ErrNotFound):
-		return false, false, nil
+		return nil, false, nil
 	case err != nil:
-		return false, false, fmt.Errorf("sweep check %s: %w", c.ID, err)
+		return nil, false, fmt.Errorf("sweep check %s: %w", c.ID, err)
 	}
 	if !holdUntil.IsZero() {
 		s.logger().Info("timeout held: ingestion had an outage", "check", c.ID, "until", holdUntil)
 	}
-	if flip != nil {
+	switch {
+	case flip.IsLate():
+		s.logger().Info("check is late", "check", c.ID, "since", flip.Created)
+	case flip != nil:
 		s.logger().Info("check went down", "check", c.ID, "at", flip.Created, "from", flip.OldStatus)
 	}
-	return flip != nil, !holdUntil.IsZero(), nil
+	return flip, !holdUntil.IsZero(), nil
 }
 
 // outagesMaxAge is how long Fire trusts outages it read: timers come in bursts.

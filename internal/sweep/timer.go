@@ -63,6 +63,8 @@ func (s *Sweeper) arm(ctx context.Context, now time.Time) (int, error) {
 type Fired struct {
 	// Flipped: the check went down, and its flip was written.
 	Flipped bool
+	// Late: the check's late notice was written (check.ReasonLate).
+	Late bool
 	// Held: the check's timeout was held, because ping intake had an outage in its ping window
 	// (see Ingestion); it is looked at again later.
 	Held bool
@@ -95,6 +97,6 @@ func (s *Sweeper) Fire(ctx context.Context, t Timer) (Fired, error) {
 	if err := s.readOutages(ctx, now, outagesMaxAge); err != nil {
 		return Fired{}, err
 	}
-	flipped, held, err := s.sweepOne(ctx, c, now, newLookups())
-	return Fired{Flipped: flipped, Held: held}, err
+	flip, held, err := s.sweepOne(ctx, c, now, newLookups())
+	return Fired{Flipped: flip != nil && !flip.IsLate(), Late: flip.IsLate(), Held: held}, err
 }

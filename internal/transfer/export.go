@@ -210,6 +210,7 @@ func checkToRec(c *check.Check) checkRec {
 		FailStreak: c.FailStreak, HeldReason: c.HeldReason, HeldUntil: fmtTime(c.HeldUntil),
 		DependsOn: c.DependsOn, HeldParent: c.HeldParent, HeldNote: c.HeldNote,
 		FailTimes: fmtTimes(c.FailTimes), ChangeTimes: fmtTimes(c.ChangeTimes), FlapSent: string(c.FlapSent),
+		LateNotice: c.LateNotice, LateFor: fmtTime(c.LateFor),
 	}
 	if c.FailureRate.On() {
 		r.FailureRate = &countWindow{Count: c.FailureRate.Failures, Window: secs(c.FailureRate.Window)}
@@ -343,7 +344,7 @@ func (w *Writer) Channel(c *check.Channel) error {
 	return w.enc.Encode(channelRec{
 		Type: TypeChannel, ID: c.ID, Project: c.ProjectID, Kind: c.Kind, Name: c.Name, Value: c.Value,
 		Created: fmtTime(c.Created), Disabled: c.Disabled, LastError: c.LastError,
-		Delay: secs(c.Delay), Repeat: secs(c.Repeat),
+		Delay: secs(c.Delay), Repeat: secs(c.Repeat), Late: c.Late,
 	})
 }
 

@@ -131,6 +131,8 @@ type channelRec struct {
 	// Delay and Repeat are the channel's timing in seconds, absent when none.
 	Delay  int64 `json:"delay,omitempty"`
 	Repeat int64 `json:"repeat,omitempty"`
+	// Late says the channel also gets late notices, absent when not.
+	Late bool `json:"late,omitempty"`
 }
 
 type checkRec struct {
@@ -183,6 +185,10 @@ type checkRec struct {
 	FailTimes   []string     `json:"fail_times,omitempty"`
 	ChangeTimes []string     `json:"change_times,omitempty"`
 	FlapSent    string       `json:"flap_sent,omitempty"`
+	// LateNotice: the check's channels reach a late channel; LateFor: the grace start of its
+	// last late notice.
+	LateNotice bool   `json:"late_notice,omitempty"`
+	LateFor    string `json:"late_for,omitempty"`
 }
 
 // countWindow is a failure_rate ("failures") or flapping ("changes") rule, its window in

@@ -231,7 +231,7 @@ func (f *parsed) parseLine(line int, raw []byte, projects map[string]bool, check
 			return fmt.Errorf("channel %s: project %q does not come before it in the file", r.ID, r.Project)
 		}
 		ch := &check.Channel{ID: r.ID, ProjectID: r.Project, Kind: r.Kind, Name: r.Name, Value: r.Value,
-			Disabled: r.Disabled, LastError: r.LastError, Delay: dur(r.Delay), Repeat: dur(r.Repeat)}
+			Disabled: r.Disabled, LastError: r.LastError, Delay: dur(r.Delay), Repeat: dur(r.Repeat), Late: r.Late}
 		if r.Delay > int64(check.MaxChannelDelay/time.Second) || r.Repeat > int64(check.MaxChannelRepeat/time.Second) {
 			ch.Delay, ch.Repeat = -1, -1 // out of range either way; dur could overflow
 		}
@@ -442,6 +442,7 @@ func recToCheck(r checkRec) (*check.Check, error) {
 		StartGrace:   dur(r.StartGrace), MaxRuntime: dur(r.MaxRuntime), MinRuntime: dur(r.MinRuntime),
 		FailureTolerance: r.FailureTolerance, FailStreak: r.FailStreak, HeldReason: r.HeldReason,
 		DependsOn: r.DependsOn, HeldParent: r.HeldParent, HeldNote: r.HeldNote, FlapSent: check.Status(r.FlapSent),
+		LateNotice: r.LateNotice,
 	}
 	if r.FailureRate != nil {
 		c.FailureRate = check.FailureRate{Failures: r.FailureRate.Count, Window: dur(r.FailureRate.Window)}
@@ -479,6 +480,9 @@ func recToCheck(r checkRec) (*check.Check, error) {
 		return nil, err
 	}
 	if c.HeldUntil, err = parseTime("held_until", r.HeldUntil); err != nil {
+		return nil, err
+	}
+	if c.LateFor, err = parseTime("late_for", r.LateFor); err != nil {
 		return nil, err
 	}
 	for _, l := range []struct {

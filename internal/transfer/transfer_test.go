@@ -71,12 +71,13 @@ func seed(t *testing.T, st *sqlite.Store) {
 	must(t, st.CreateProject(ctx, p))
 	must(t, st.CreateChannel(ctx, &check.Channel{ID: emailChan, ProjectID: projectID, Kind: "email", Name: "Ops", Value: "ops@example.org", Created: t0.Add(time.Minute),
 		Delay: 15 * time.Minute, Repeat: time.Hour}))
-	must(t, st.CreateChannel(ctx, &check.Channel{ID: hookChan, ProjectID: projectID, Kind: "webhook", Name: "Hook", Value: "https://hooks.example.org/x?token=s3cret", Created: t0.Add(2 * time.Minute)}))
+	must(t, st.CreateChannel(ctx, &check.Channel{ID: hookChan, ProjectID: projectID, Kind: "webhook", Name: "Hook", Value: "https://hooks.example.org/x?token=s3cret", Created: t0.Add(2 * time.Minute), Late: true}))
 
 	simple := check.New(simpleID, projectID, t0.Add(3*time.Minute))
 	simple.Name, simple.Slug, simple.Tags, simple.Desc = "Nightly backup", "nightly-backup", "prod db", "pg_dump\nto S3"
 	simple.Timeout, simple.Grace = time.Hour, 5*time.Minute
 	simple.Channels = []string{hookChan, emailChan}
+	simple.LateNotice = true
 	simple.BadgeKey = "checkbadge1"
 	must(t, st.CreateCheck(ctx, simple))
 
@@ -125,6 +126,7 @@ func seed(t *testing.T, st *sqlite.Store) {
 		c.ChangeTimes = []time.Time{t0.Add(-20 * time.Minute), t0.Add(-10*time.Minute + time.Microsecond)}
 		c.FlapSent, c.HeldParent, c.HeldNote = check.StatusUp, simpleID, "held: Nightly backup is down"
 		c.HeldReason, c.HeldUntil = check.ReasonFail, t0.Add(time.Minute)
+		c.LateFor = t0.Add(-30 * time.Minute)
 		return store.Change{}, nil
 	})
 	must(t, err)

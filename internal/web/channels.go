@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/notify"
+	"github.com/overduehq/overdue/internal/project"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -32,7 +33,9 @@ type channelRow struct {
 	LastError               string
 	// Delay and Repeat are the channel's timing in whole minutes (0: none).
 	Delay, Repeat int64
-	Damaged       bool
+	// Late: the channel also gets late notices; LateOK: its kind can (notify.ValidateLate).
+	Late, LateOK bool
+	Damaged      bool
 }
 
 // channelsView is the integrations page's data.
@@ -78,7 +81,8 @@ func (s *Server) renderChannels(w http.ResponseWriter, r *http.Request, m *membe
 	for _, ch := range chans {
 		view.Rows = append(view.Rows, channelRow{ID: ch.ID, Name: ch.Name, Kind: ch.Kind, Warning: s.undeliverable[ch.Kind],
 			Disabled: ch.Disabled, LastError: ch.LastError, Delay: int64(ch.Delay / time.Minute),
-			Repeat: int64(ch.Repeat / time.Minute), Damaged: ch.Damaged != ""})
+			Repeat: int64(ch.Repeat / time.Minute), Damaged: ch.Damaged != "",
+			Late: ch.Late, LateOK: notify.ValidateLate(ch.Kind, ch.Value, true) == nil})
 	}
 	s.render(w, r, status, "channels", &page{Title: "Integrations · " + m.Project.Name, Viewer: m.Viewer, Errors: errs, Data: view, Wide: true})
 }
@@ -139,7 +143,7 @@ func (s *Server) handleAddChannel(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleEditChannel serves POST /projects/{project}/integrations/{id}/edit/ (fields name,
-// value, delay and repeat in minutes): the API's channel update. An empty value keeps the one
+// value, delay and repeat in minutes, late "1" or absent): the API's channel update. An empty value keeps the one
 // stored; a value sent re-enables a channel a service disabled and clears its last error, as in
 // the API. A refusal is shown above the list, naming the field, and changes nothing.
 func (s *Server) handleEditChannel(w http.ResponseWriter, r *http.Request) {
@@ -218,11 +222,16 @@ func (s *Server) handleEditChannel(w http.ResponseWriter, r *http.Request) {
 		refuse(upperFirst(msg))
 		return
 	}
+	late := r.PostForm.Get("late") != ""
+	if err := notify.ValidateLate(found.Kind, value, late); err != nil {
+		refuse(upperFirst(err.Error()))
+		return
+	}
 	if name == "" {
 		name = notify.DefaultChannelName(found.Kind, value)
 	}
 	if _, err := s.st.UpdateChannel(r.Context(), m.Project.ID, found.ID, func(ch *check.Channel) error {
-		ch.Name, ch.Value, ch.Delay, ch.Repeat = name, value, delay, repeat
+		ch.Name, ch.Value, ch.Delay, ch.Repeat, ch.Late = name, value, delay, repeat, late
 		if valueSent {
 			ch.Disabled, ch.LastError = false, ""
 		}
@@ -232,7 +241,8 @@ func (s *Server) handleEditChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.InfoContext(r.Context(), "channel updated", "channel", found.ID, "kind", found.Kind, "project", m.Project.ID,
-		"user", m.Viewer.User.ID, "value_sent", valueSent)
+		"user", m.Viewer.User.ID, "value_sent", valueSent, "late", late)
+	s.syncLate(r, m.Project.ID, late != found.Late || (found.Kind == notify.ChannelGroup && value != found.Value))
 	redirect(w, r, channelsPath(m.Project.ID))
 }
 
@@ -314,5 +324,18 @@ func (s *Server) handleRemoveChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.InfoContext(r.Context(), "channel deleted", "channel", ch.ID, "project", m.Project.ID, "user", m.Viewer.User.ID)
+	s.syncLate(r, m.Project.ID, ch.Late || ch.Kind == notify.ChannelGroup)
 	redirect(w, r, channelsPath(m.Project.ID))
+}
+
+// syncLate keeps the late-notice marker of the project's checks (project.SyncLate) after a
+// channel change that can move it (when is true). The change is made: a failure here is logged,
+// and the markers are right again after the next such change.
+func (s *Server) syncLate(r *http.Request, projectID string, when bool) {
+	if !when {
+		return
+	}
+	if _, err := project.SyncLate(r.Context(), s.st, projectID); err != nil {
+		s.log.ErrorContext(r.Context(), "late-notice markers not updated", "project", projectID, "error", err.Error())
+	}
 }

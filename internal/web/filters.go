@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/project"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -151,8 +152,10 @@ func (s *Server) handleEditChannels(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	late := check.ReachesLate(ids, chans)
 	s.updateAndReturn(w, r, c.ID, func(c *check.Check) (store.Change, error) {
 		c.Channels = ids
+		project.SetLateNotice(c, late)
 		return store.Change{}, nil
 	})
 }

@@ -227,3 +227,43 @@ func TestEditChannelForm(t *testing.T) {
 		t.Error("a read-only member renamed the channel")
 	}
 }
+
+// TestEditChannelLate: the edit form's Late notice box turns the channel's late option on and
+// off, and the checks assigned the channel follow (due at their grace start only while on).
+func TestEditChannelLate(t *testing.T) {
+	e := newEnv(t, envOptions{dashboard: true})
+	id := e.addChannel("e0000000-0000-4000-8000-0000000000e1", "Ops mail", "ops@example.org")
+	c := check.New("c0000000-0000-4000-8000-0000000000c1", e.project, t0)
+	c.Name, c.Status, c.LastPing, c.Timeout, c.Grace, c.Channels = "backup", check.StatusUp, t0, time.Hour, time.Hour, []string{id}
+	c.AlertAfter = c.NextDue(nil)
+	if err := e.st.CreateCheck(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	owner := e.signedIn("ann@example.com", people.RoleOwner)
+	page := owner.get("/projects/" + e.project + "/integrations/")
+	if !strings.Contains(page.body, `name="late"`) {
+		t.Errorf("integrations page has no late box for an email channel:\n%s", page.body)
+	}
+	path := "/projects/" + e.project + "/integrations/" + id + "/edit/"
+	wantDue := func(when string, late bool, due time.Time) {
+		t.Helper()
+		chs, err := e.st.Channels(t.Context(), e.project)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.st.Check(t.Context(), c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if chs[0].Late != late || got.LateNotice != late || !got.AlertAfter.Equal(due) {
+			t.Errorf("%s: channel late %v, check marker %v, due %v; want %v, %v, %v", when, chs[0].Late, got.LateNotice, got.AlertAfter, late, late, due)
+		}
+	}
+	wantRedirect(t, "late on", owner.post(path, url.Values{"name": {"Ops mail"}, "late": {"1"}}), "/projects/"+e.project+"/integrations/")
+	wantDue("late on", true, t0.Add(time.Hour))
+	if page := owner.get("/projects/" + e.project + "/integrations/"); !strings.Contains(page.body, "late notice") {
+		t.Errorf("integrations page does not show the late notice in the timing column")
+	}
+	wantRedirect(t, "late off", owner.post(path, url.Values{"name": {"Ops mail"}}), "/projects/"+e.project+"/integrations/")
+	wantDue("late off", false, t0.Add(2*time.Hour))
+}

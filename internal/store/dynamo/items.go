@@ -228,6 +228,9 @@ type checkItem struct {
 	FailTimes    []int64  `dynamodbav:"ftm,omitempty"`
 	ChangeTimes  []int64  `dynamodbav:"ctm,omitempty"`
 	FlapSent     string   `dynamodbav:"fls,omitempty"`
+	// Late notices (version 18), absent when off or none yet.
+	LateNotice bool  `dynamodbav:"ln,omitempty"`
+	LateFor    int64 `dynamodbav:"lf,omitempty"`
 
 	// The check's newest runs (version 13): store.EncodeRuns, about 7 bytes a run, since
 	// every byte of the item is paid for on each ping's write; and the ping count up to which
@@ -311,6 +314,8 @@ func checkToItem(c *check.Check, version int64, ring int) *checkItem {
 		FailTimes:         microsList(c.FailTimes),
 		ChangeTimes:       microsList(c.ChangeTimes),
 		FlapSent:          string(c.FlapSent),
+		LateNotice:        c.LateNotice,
+		LateFor:           micros(c.LateFor),
 		GPK:               projectPrefix + c.ProjectID,
 		GSK:               checkPrefix + c.Slug,
 	}
@@ -372,6 +377,8 @@ func (it *checkItem) check() *check.Check {
 		FailTimes:         fromMicrosList(it.FailTimes),
 		ChangeTimes:       fromMicrosList(it.ChangeTimes),
 		FlapSent:          check.Status(it.FlapSent),
+		LateNotice:        it.LateNotice,
+		LateFor:           fromMicros(it.LateFor),
 	}
 	c.Runs, c.RunsN = store.LoadRuns(it.Runs, int(it.RunsN))
 	return c
@@ -617,10 +624,12 @@ type channelItem struct {
 	LastError string `dynamodbav:"err,omitempty"`
 	// Delay and Repeat are the channel's timing in nanoseconds (data-model version 16; absent:
 	// none). Older builds rewrite a channel item whole, so one updated by them loses its timing.
-	Delay  int64  `dynamodbav:"dly,omitempty"`
-	Repeat int64  `dynamodbav:"rpt,omitempty"`
-	GPK    string `dynamodbav:"gpk"`
-	GSK    string `dynamodbav:"gsk"`
+	Delay  int64 `dynamodbav:"dly,omitempty"`
+	Repeat int64 `dynamodbav:"rpt,omitempty"`
+	// Late is the channel's late option (version 18; absent: off).
+	Late bool   `dynamodbav:"late,omitempty"`
+	GPK  string `dynamodbav:"gpk"`
+	GSK  string `dynamodbav:"gsk"`
 }
 
 func channelToItem(ch *check.Channel) *channelItem {
@@ -636,6 +645,7 @@ func channelToItem(ch *check.Channel) *channelItem {
 		LastError: ch.LastError,
 		Delay:     int64(ch.Delay),
 		Repeat:    int64(ch.Repeat),
+		Late:      ch.Late,
 		GPK:       projectPrefix + ch.ProjectID,
 		GSK:       channelSK,
 	}
@@ -653,6 +663,7 @@ func (it *channelItem) channel() *check.Channel {
 		LastError: it.LastError,
 		Delay:     time.Duration(it.Delay),
 		Repeat:    time.Duration(it.Repeat),
+		Late:      it.Late,
 	}
 }
 

@@ -58,6 +58,9 @@ var steps = map[int]func(ctx context.Context, s *Store) error{
 	// Version 17 (the ingestion canary's IDs) adds one item in the META partition (canary.go):
 	// nothing to migrate; the migrate function adopts a canary an earlier build derived.
 	17: nil,
+	// Version 18 (late notices) adds optional attributes to channel and check items: absent
+	// means no late notices, so there is nothing to fill in.
+	18: nil,
 }
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.

@@ -90,8 +90,8 @@ func (s *Store) UpdateChannel(ctx context.Context, projectID, id string, fn func
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE channels SET name = ?, value = ?, disabled = ?, last_error = ?,
-			alert_delay = ?, alert_repeat = ? WHERE id = ?`,
-			row.Name, row.Value, row.Disabled, row.LastError, row.Delay, row.Repeat, row.ID)
+			alert_delay = ?, alert_repeat = ?, alert_late = ? WHERE id = ?`,
+			row.Name, row.Value, row.Disabled, row.LastError, row.Delay, row.Repeat, row.Late, row.ID)
 		out = ch
 		return err
 	})

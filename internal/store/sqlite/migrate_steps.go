@@ -28,6 +28,7 @@ var steps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	15: addDependencies,
 	16: addChannelTiming,
 	17: addCanary,
+	18: addLateNotices,
 }
 
 // addPingBodySize is version 2, an expand step: pings gain body_size, the body's length in
@@ -366,6 +367,41 @@ func addCanary(ctx context.Context, tx *sql.Tx) error {
 	for _, stmt := range canarySchema {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("canary: %w", err)
+		}
+	}
+	return nil
+}
+
+// lateColumns are data-model version 18 (addLateNotices): a channel's late option, a check's
+// marker that its channels reach one (late_notice) and the grace start of its last late notice
+// (late_for, an instant). Frozen like the baseline. Their defaults are off and none, so an older
+// build's insert stores a channel without late notices and a check that is due at its deadline
+// only, as before.
+var lateColumns = []struct{ table, name, decl string }{
+	{"channels", "alert_late", "INTEGER NOT NULL DEFAULT 0"},
+	{"checks", "late_notice", "INTEGER NOT NULL DEFAULT 0"},
+	{"checks", "late_for", "INTEGER"},
+}
+
+// addLateNotices is version 18, an expand step: channels gain their late option and checks the
+// late-notice marker and state (lateColumns).
+//
+// Expand, so the minimum reader stays 7: older builds list the columns they read and write, so
+// they never see these, and their updates leave them as they are. While such a build runs, its
+// pings and sweeps compute alert_after without the late notice, so a check may be first due at
+// its deadline (no late notice that period) and nobody gets a late notice; no alert is lost or
+// doubled. Columns already there are skipped, so a step cut short is finished by the next run.
+func addLateNotices(ctx context.Context, tx *sql.Tx) error {
+	for _, col := range lateColumns {
+		has, err := hasColumn(ctx, tx, col.table, col.name)
+		if err != nil {
+			return err
+		}
+		if has {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+col.table+` ADD COLUMN `+col.name+` `+col.decl); err != nil {
+			return fmt.Errorf("add %s.%s: %w", col.table, col.name, err)
 		}
 	}
 	return nil

@@ -171,6 +171,9 @@ type checkRow struct {
 	FailTimes    string // comma-separated instants
 	ChangeTimes  string
 	FlapSent     string
+	// Late notices (version 18).
+	LateNotice bool
+	LateFor    sql.NullInt64
 
 	Channels []string
 }
@@ -187,6 +190,7 @@ var checkColumns = []string{
 	"runs", "runs_n",
 	"depends_on", "rate_failures", "rate_window", "flap_changes", "flap_window",
 	"held_parent", "held_note", "fail_times", "change_times", "flap_sent",
+	"late_notice", "late_for",
 }
 
 func (r *checkRow) fields() []any {
@@ -202,6 +206,7 @@ func (r *checkRow) fields() []any {
 		&r.Runs, &r.RunsN,
 		&r.DependsOn, &r.RateFailures, &r.RateWindow, &r.FlapChanges, &r.FlapWindow,
 		&r.HeldParent, &r.HeldNote, &r.FailTimes, &r.ChangeTimes, &r.FlapSent,
+		&r.LateNotice, &r.LateFor,
 	}
 }
 
@@ -211,14 +216,14 @@ func (r *checkRow) fields() []any {
 var stateColumns = []string{
 	"status", "n_pings", "last_ping", "last_start", "last_start_rid", "last_duration", "alert_after",
 	"snooze_until", "fail_streak", "held_reason", "held_until", "runs", "runs_n",
-	"held_parent", "held_note", "fail_times", "change_times", "flap_sent",
+	"held_parent", "held_note", "fail_times", "change_times", "flap_sent", "late_for",
 }
 
 // stateFields lists r's state fields in stateColumns' order.
 func (r *checkRow) stateFields() []any {
 	return []any{&r.Status, &r.NPings, &r.LastPing, &r.LastStart, &r.LastStartRID, &r.LastDuration, &r.AlertAfter,
 		&r.SnoozeUntil, &r.FailStreak, &r.HeldReason, &r.HeldUntil, &r.Runs, &r.RunsN,
-		&r.HeldParent, &r.HeldNote, &r.FailTimes, &r.ChangeTimes, &r.FlapSent}
+		&r.HeldParent, &r.HeldNote, &r.FailTimes, &r.ChangeTimes, &r.FlapSent, &r.LateFor}
 }
 
 // sameConfig reports whether a and b differ at most in their state columns and channels.
@@ -229,6 +234,7 @@ func sameConfig(a, b *checkRow) bool {
 	x.SnoozeUntil, x.FailStreak, x.HeldReason, x.HeldUntil = y.SnoozeUntil, y.FailStreak, y.HeldReason, y.HeldUntil
 	x.Runs, x.RunsN = y.Runs, y.RunsN
 	x.HeldParent, x.HeldNote, x.FailTimes, x.ChangeTimes, x.FlapSent = y.HeldParent, y.HeldNote, y.FailTimes, y.ChangeTimes, y.FlapSent
+	x.LateFor = y.LateFor
 	x.Channels, y.Channels = nil, nil
 	return reflect.DeepEqual(x, y)
 }
@@ -290,6 +296,8 @@ func checkToRow(c *check.Check) *checkRow {
 		FailTimes:         joinInstants(c.FailTimes),
 		ChangeTimes:       joinInstants(c.ChangeTimes),
 		FlapSent:          string(c.FlapSent),
+		LateNotice:        c.LateNotice,
+		LateFor:           instant(c.LateFor),
 		Channels:          c.Channels,
 	}
 }
@@ -346,6 +354,8 @@ func (r *checkRow) check() *check.Check {
 		FailTimes:         splitInstants(r.FailTimes),
 		ChangeTimes:       splitInstants(r.ChangeTimes),
 		FlapSent:          check.Status(r.FlapSent),
+		LateNotice:        r.LateNotice,
+		LateFor:           fromInstant(r.LateFor),
 	}
 	c.Runs, c.RunsN = store.LoadRuns(r.Runs, int(r.RunsN))
 	return c
@@ -548,14 +558,15 @@ type channelRow struct {
 	LastError string
 	Delay     int64 // nanoseconds, as durations are stored here
 	Repeat    int64
+	Late      bool // version 18
 }
 
 var channelColumns = []string{"id", "project_id", "kind", "name", "value", "created", "disabled", "last_error",
-	"alert_delay", "alert_repeat"}
+	"alert_delay", "alert_repeat", "alert_late"}
 
 func (r *channelRow) fields() []any {
 	return []any{&r.ID, &r.ProjectID, &r.Kind, &r.Name, &r.Value, &r.Created, &r.Disabled, &r.LastError,
-		&r.Delay, &r.Repeat}
+		&r.Delay, &r.Repeat, &r.Late}
 }
 
 func channelToRow(ch *check.Channel) *channelRow {
@@ -570,6 +581,7 @@ func channelToRow(ch *check.Channel) *channelRow {
 		LastError: ch.LastError,
 		Delay:     int64(ch.Delay),
 		Repeat:    int64(ch.Repeat),
+		Late:      ch.Late,
 	}
 }
 
@@ -585,5 +597,6 @@ func (r *channelRow) channel() *check.Channel {
 		LastError: r.LastError,
 		Delay:     time.Duration(r.Delay),
 		Repeat:    time.Duration(r.Repeat),
+		Late:      r.Late,
 	}
 }

@@ -21,6 +21,7 @@ func testChannels(t *testing.T, s store.Store) {
 	ch1.Disabled = true
 	ch1.LastError = "Received status code 502"
 	ch1.Delay, ch1.Repeat = 15*time.Minute, 2*time.Hour
+	ch1.Late = true
 	requireAllSet(t, *ch1, "Damaged") // a read's mark, never stored
 	ch2 := newChannel(2, pa.ID, t0)
 	ch3 := newChannel(3, pb.ID, t0)
@@ -121,6 +122,7 @@ func testUpdateChannel(t *testing.T, s store.Store) {
 		}
 		c.Name, c.Value, c.Disabled, c.LastError = "Renamed", "new@example.org", false, ""
 		c.Delay, c.Repeat = 10*time.Minute, time.Hour
+		c.Late = true
 		// What fn may not change stays.
 		c.ID, c.ProjectID, c.Kind, c.Created = "x", pb.ID, "sms", t0.Add(time.Hour)
 		return nil
@@ -131,6 +133,7 @@ func testUpdateChannel(t *testing.T, s store.Store) {
 	want := *ch
 	want.Name, want.Value, want.Disabled, want.LastError = "Renamed", "new@example.org", false, ""
 	want.Delay, want.Repeat = 10*time.Minute, time.Hour
+	want.Late = true
 	if diff := cmp.Diff(&want, got); diff != "" {
 		t.Errorf("UpdateChannel's result (-want +got):\n%s", diff)
 	}

@@ -71,6 +71,8 @@ func fullCheck(n int, projectID string, channels []string) *check.Check {
 		FailTimes:   []time.Time{t0.Add(-3*time.Minute + 11*time.Microsecond), t0.Add(-time.Minute)},
 		ChangeTimes: []time.Time{t0.Add(-40 * time.Minute), t0.Add(-20*time.Minute + 5*time.Microsecond), t0.Add(-10 * time.Minute)},
 		FlapSent:    check.StatusDown,
+		LateNotice:  true,
+		LateFor:     t0.Add(-time.Hour + 9*time.Microsecond),
 	}
 }
 

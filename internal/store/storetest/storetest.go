@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UpdateCheck", testUpdateCheck},
 		{"Runs", testRuns},
 		{"CheckRules", testCheckRules},
+		{"LateNotice", testLateNotice},
 		{"Windows", testWindows},
 		{"StatusPages", testStatusPages},
 		{"UpdateCheckError", testUpdateCheckError},
