@@ -126,6 +126,20 @@ func (in *Ingestion) hold(c *check.Check, sched check.Schedule, outages []Outage
 	return false, time.Time{}
 }
 
+// lateDoubtful reports whether a late notice for a check whose ping was expected at expected
+// could be caused by an outage of ping intake: one overlapping [expected - Every, now]. Such a
+// notice is dropped: it is a heads-up, and a false one during Overdue's own outage is worse than
+// none (the down alert, if it comes, goes through hold as usual).
+func (in *Ingestion) lateDoubtful(expected time.Time, outages []Outage, now time.Time) bool {
+	from := expected.Add(-in.Every)
+	for _, o := range outages {
+		if (o.Ongoing() || o.End.After(from)) && !o.Start.After(now) {
+			return true
+		}
+	}
+	return false
+}
+
 // Alarm turns the sweeps' view of ingestion into one operator alarm per outage: raised at the
 // first sweep that finds an outage ongoing, cleared at the first that finds none. `overdue
 // serve` logs both; on AWS the sweep function also emits a metric the stack alarms on.

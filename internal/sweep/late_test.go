@@ -82,3 +82,29 @@ func TestSweepLate(t *testing.T) {
 		t.Errorf("late notices after a second sweep and a timer = %v, want still one", got)
 	}
 }
+
+// TestLateDoubtful: a late notice is dropped when an outage of ping intake overlaps the time the
+// ping was due (from one canary interval before the expected time) up to now.
+func TestLateDoubtful(t *testing.T) {
+	in := &Ingestion{Every: time.Minute}
+	expected := t0.Add(time.Hour)
+	now := expected.Add(2 * time.Minute)
+	for _, tt := range []struct {
+		name   string
+		outage Outage
+		want   bool
+	}{
+		{"ongoing", Outage{Start: expected.Add(-time.Hour)}, true},
+		{"ended before the ping was due", Outage{Start: t0, End: expected.Add(-2 * time.Minute)}, false},
+		{"ended just before the expected time", Outage{Start: t0, End: expected.Add(-30 * time.Second)}, true},
+		{"began in the grace time", Outage{Start: expected.Add(time.Minute), End: now}, true},
+		{"begins after now", Outage{Start: now.Add(time.Minute)}, false},
+	} {
+		if got := in.lateDoubtful(expected, []Outage{tt.outage}, now); got != tt.want {
+			t.Errorf("%s: lateDoubtful = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if in.lateDoubtful(expected, nil, now) {
+		t.Error("lateDoubtful without outages = true")
+	}
+}

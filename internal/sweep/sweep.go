@@ -166,6 +166,9 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, l
 				parent = check.DownParent(parents, now, parentSchedule)
 			}
 			flip = c.HoldLate(flip, check.MaintenanceUntil(c, windows, now, windowSchedule), parent, now)
+			if flip != nil && s.Ingestion != nil && s.Ingestion.lateDoubtful(flip.Created, s.outages, now) {
+				flip = nil
+			}
 			return store.Change{Flip: flip}, nil
 		}
 		// Inside a maintenance window, the down flip (or the alert a snooze held) waits.

@@ -181,8 +181,12 @@ func (s *Server) loadLog(r *http.Request, id string, view *detailsView) error {
 		events = append(events, e)
 	}
 	for _, f := range flips {
+		newStatus := f.NewStatus
+		if f.IsLate() {
+			newStatus = check.StatusGrace // a late notice: shown as the check turning late
+		}
 		events = append(events, event{At: timeOf(f.Created, now), Flip: true, Old: statusOf(f.OldStatus),
-			New: statusOf(f.NewStatus), Reason: flipReason(f.Reason), sortAt: f.Created, sortFlipID: f.ID})
+			New: statusOf(newStatus), Reason: flipReason(f.Reason), sortAt: f.Created, sortFlipID: f.ID})
 	}
 	// Newest first; at the same instant the status change goes above the ping that caused it.
 	sort.SliceStable(events, func(i, j int) bool {
@@ -205,6 +209,8 @@ func flipReason(reason string) string {
 		return "the expected ping did not arrive in time"
 	case check.ReasonFail:
 		return "a failure was reported"
+	case check.ReasonLate:
+		return "the expected ping had not arrived; the late notice went out"
 	}
 	return ""
 }
