@@ -677,8 +677,11 @@ they, are due 90 minutes after the data set was made. Then:
   \`listening on\` line (opening the store, the data-model guard, the canary), resident memory
   from \`/proc/<pid>/status\` after two sweep rounds idle (VmRSS), sampled every 50 ms under
   wrk's load, after it, and at its peak (VmHWM); the database and WAL files after the load.
-- **The API**: a project's checks (\`GET /api/v3/checks/\`, 1,000 checks) and one check's pings
-  (\`GET /api/v3/checks/<uuid>/pings/\`), timed to the last byte over loopback.
+- **The API and the dashboard**: a project's checks (\`GET /api/v3/checks/\`, 1,000 checks) and
+  one check's pings (\`GET /api/v3/checks/<uuid>/pings/\`); the checks page of that project and
+  the check's details page, signed in as the project's owner (a user and a session made with the
+  account service when the data set is built); each timed to the last byte over loopback, serve's
+  whole answer (section 6 times the pages' handler alone, in process).
 - **Pings** with wrk as in section 1 (\`wrk -t1 -c16\`, a 33-byte POST to \`/ping/<uuid>\`), one busy
   check, and round robin over all 100,000 checks (each ping then loads a check that no recent
   ping touched, and trims its oldest ping), against the empty server's one check and 16 checks;
@@ -708,17 +711,19 @@ md scale
 cat <<'EOF'
 
 What it shows. Memory does not follow the data: the server on 100,000 checks and 10 million
-pings idles at the empty server's resident memory and peaks a few MiB above it under load (every
-request reads the database; each SQLite connection's page cache is bounded). The database holds
-about 220 bytes per kept ping (the row, its 33-byte body and the primary-key index on
-`(check_id, n)`): some 2 GB for 10 million. The start takes as long as on an empty directory.
+pings idles at the empty server's resident memory and stays within a few tens of MiB of it under
+load (every request reads the database; each SQLite connection's page cache is bounded). The
+database holds about 220 bytes per kept ping (the row, its 33-byte body and the primary-key index
+on `(check_id, n)`): some 2 GB for 10 million. The start takes as long as on an empty directory.
 A sweep with nothing due, serve's every 2 s, reads an empty range of the partial due index: a
-fraction of a millisecond whatever the table holds. A sweep that finds 1,000 checks due costs
-what section 3 measured per due check, one write transaction each, in sequence: most of a second
-on this machine, added to the wait for the next sweep when a thousand checks go down at once.
-Pings round robin over 100,000 checks are slower than over 16: each loads a check row and trims a
-ping from pages no recent ping touched, and a group-commit batch touches as many checks as it
-holds pings.
+few milliseconds at most whatever the table holds. A sweep that finds 1,000 checks due costs what
+section 3 measured per due check, one write transaction each, in sequence: most of a second on
+this machine, added to the wait for the next sweep when a thousand checks go down at once. The
+checks page reads the project's checks and no pings (each check keeps its run strip), so its
+time follows the project's checks, not the pings; the details page reads one check's newest
+pings through the primary key. Pings round robin over 100,000 checks are slower than over 16:
+each loads a check row and trims a ping from pages no recent ping touched, and a group-commit
+batch touches as many checks as it holds pings.
 EOF
 } >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"

@@ -9,7 +9,7 @@
 //	    check and pings spread over 16 checks, against the bare server in the same run
 //	loadgen scale --overdue bin/overdue [--projects 100] [--checks-per-project 1000] [--pings 100]
 //	    `overdue serve` with 100,000 checks and 10 million kept pings: the time to build them,
-//	    database size, start time, resident memory, sweep time, API and ping latency (wrk)
+//	    database size, start time, resident memory, sweep time, API, pages and pings (wrk)
 //	loadgen alert --overdue bin/overdue [--intervals 2s,500ms] [--checks 12]
 //	    time from the moment a check is due to the console notifier's alert, end to end
 //	loadgen coldstart --arm64 DIR --host DIR [--runs 10] FUNCTION...

@@ -191,7 +191,8 @@ func (t timing) spread() string {
 // builds a data directory of 100,000 checks with 100 kept pings each (scalegen.go), times one
 // sweep with 1% of the checks due in process, then starts `overdue serve` on it, next to a
 // serve on an empty data directory, and measures both: start time, resident memory idle and
-// under wrk's load, the API's list of a project's checks and of a check's pings, and ping
+// under wrk's load, the API's list of a project's checks and of a check's pings and the
+// dashboard's checks and details pages (on the large one), and ping
 // throughput and latency with wrk, one busy check and round robin over every check. It prints
 // markdown for BENCHMARKS.md.
 func cmdScale(ctx context.Context, args []string, stdout io.Writer) error {
@@ -285,15 +286,17 @@ func cmdScale(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	// The API: a project's checks, and one check's pings.
-	apiKey := d.projects[len(d.projects)/2].apiKey
-	someCheck := d.ids[len(d.ids)/2]
+	// The API and the dashboard: a project's checks, and one check's pings.
+	viewed := d.projects[d.viewProject]
+	someCheck := d.ids[d.viewProject**perProject+*perProject/2]
 	var apiRows []apiRow
 	for _, q := range []struct{ what, path string }{
-		{fmt.Sprintf("GET /api/v3/checks/ (a project of %s checks)", thousands(float64(*perProject))), "/api/v3/checks/"},
-		{fmt.Sprintf("GET /api/v3/checks/<uuid>/pings/ (%d pings)", *pings), "/api/v3/checks/" + someCheck + "/pings/"},
+		{fmt.Sprintf("API: GET /api/v3/checks/ (a project of %s checks)", thousands(float64(*perProject))), "/api/v3/checks/"},
+		{fmt.Sprintf("API: GET /api/v3/checks/<uuid>/pings/ (%d pings)", *pings), "/api/v3/checks/" + someCheck + "/pings/"},
+		{fmt.Sprintf("dashboard: the checks page (%s checks)", thousands(float64(*perProject))), "/projects/" + viewed.id + "/checks/"},
+		{"dashboard: a check's details page", "/checks/" + someCheck + "/details/"},
 	} {
-		r, err := timeAPI(ctx, big.base+q.path, apiKey, 7)
+		r, err := timeAPI(ctx, big.base+q.path, viewed.apiKey, d.session, 7)
 		if err != nil {
 			return err
 		}
@@ -422,9 +425,9 @@ type apiRow struct {
 	bytes int
 }
 
-// timeAPI GETs url n times with the API key, after one unmeasured request, and times each to
-// the last byte of the answer.
-func timeAPI(ctx context.Context, url, key string, n int) (apiRow, error) {
+// timeAPI GETs url n times with the API key and the session cookie, after one unmeasured
+// request, and times each to the last byte of the answer.
+func timeAPI(ctx context.Context, url, key, session string, n int) (apiRow, error) {
 	var r apiRow
 	for i := range n + 1 {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -432,6 +435,7 @@ func timeAPI(ctx context.Context, url, key string, n int) (apiRow, error) {
 			return r, err
 		}
 		req.Header.Set("X-Api-Key", key)
+		req.AddCookie(&http.Cookie{Name: "overdue_session", Value: session})
 		begin := time.Now()
 		resp, err := localClient.Do(req)
 		if err != nil {
@@ -443,8 +447,8 @@ func timeAPI(ctx context.Context, url, key string, n int) (apiRow, error) {
 		if err != nil {
 			return r, err
 		}
-		if resp.StatusCode != http.StatusOK {
-			return r, fmt.Errorf("GET %s: status %d: %.300s", url, resp.StatusCode, b)
+		if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != url {
+			return r, fmt.Errorf("GET %s: status %d from %s: %.300s", url, resp.StatusCode, resp.Request.URL, b)
 		}
 		if i > 0 {
 			r.times = append(r.times, took)
@@ -589,7 +593,7 @@ func writeScale(w io.Writer, r scaleReport) {
 	fmt.Fprintf(w, "| database after the load | %s | %s |\n", size(r.afterDB), size(r.emptyDB))
 	fmt.Fprintf(w, "| WAL after the load | %s | %s |\n", size(r.afterWAL), size(r.emptyWAL))
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "The API on the large data set (%d requests each, after one unmeasured; to the last byte):\n\n", len(r.api[0].times))
+	fmt.Fprintf(w, "The API and the dashboard on the large data set (%d requests each, after one unmeasured; to the last byte):\n\n", len(r.api[0].times))
 	fmt.Fprintln(w, "| request | median | range | answer |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|")
 	for _, a := range r.api {

@@ -12,7 +12,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/people"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
 )
@@ -65,7 +67,10 @@ type scaleData struct {
 	ids      []string // every check's ID, sorted (the ping copy writes them in this order)
 	project  map[string]int
 	due      []string // the checks due at sweepAt
-	sweepAt  time.Time
+
+	viewProject int    // the project whose owner has the session below
+	session     string // a session token of that owner (the dashboard's cookie)
+	sweepAt     time.Time
 
 	// Time of each phase of the generation.
 	checksTime, pingsTime, verifyTime time.Duration
@@ -151,6 +156,21 @@ func generate(ctx context.Context, path string, spec scaleSpec) (*scaleData, err
 		}
 		d.projects = append(d.projects, scaleProject{id: p.ID, apiKey: keys.APIKey})
 	}
+
+	// A user who owns the middle project, signed in: the dashboard's pages are measured with
+	// its session.
+	acc := &account.Service{People: st.People(), Projects: st, Now: func() time.Time { return time.Now().UTC() }, Rand: rand.Reader}
+	d.viewProject = len(d.projects) / 2
+	u, err := acc.CreateUser(ctx, account.NewUser{Email: "scale@example.com", Name: "Scale",
+		ProjectID: d.projects[d.viewProject].id, Role: people.RoleOwner})
+	if err != nil {
+		return nil, fmt.Errorf("create a user: %w", err)
+	}
+	in, err := acc.StartSession(ctx, u.User, "loadgen")
+	if err != nil {
+		return nil, fmt.Errorf("start a session: %w", err)
+	}
+	d.session = in.Token
 
 	n := spec.checks()
 	for range n {
