@@ -41,12 +41,18 @@ const (
 	// flipsExpire leaves unprocessed flips however old they are: they are the notifier's outbox,
 	// and only the notifier decides that one is not worth delivering.
 	flipsExpire = `DELETE FROM flips WHERE check_id = ? AND created < ? AND processed IS NOT NULL`
+	// flipsOldest is the creation time of the oldest flip flipsExpire could delete: it walks the
+	// check's flips_check entries from the oldest to the first processed one.
+	flipsOldest = `SELECT created FROM flips WHERE check_id = ? AND processed IS NOT NULL
+		ORDER BY created LIMIT 1`
 )
 
 // updateStmts are UpdateCheck's statements and the write guard's, prepared once on the write
 // connection: parsing them anew took a third of the time of a ping.
 type updateStmts struct {
 	guard, load, update, updateState, insertPing, trimPings, insertFlip, expireFlips, pruneDeliveries *sql.Stmt
+
+	flipsFloor, deliveriesFloor *sql.Stmt // the oldest row expireFlips and pruneDeliveries could delete
 }
 
 func prepareUpdate(ctx context.Context, db *sql.DB) (*updateStmts, error) {
@@ -64,6 +70,8 @@ func prepareUpdate(ctx context.Context, db *sql.DB) (*updateStmts, error) {
 		{&u.insertFlip, flipInsert},
 		{&u.expireFlips, flipsExpire},
 		{&u.pruneDeliveries, deliveriesPrune},
+		{&u.flipsFloor, flipsOldest},
+		{&u.deliveriesFloor, deliveriesOldest},
 	} {
 		stmt, err := db.PrepareContext(ctx, st.query)
 		if err != nil {
@@ -77,7 +85,8 @@ func prepareUpdate(ctx context.Context, db *sql.DB) (*updateStmts, error) {
 
 func (u *updateStmts) close() error {
 	var errs []error
-	for _, stmt := range []*sql.Stmt{u.guard, u.load, u.update, u.updateState, u.insertPing, u.trimPings, u.insertFlip, u.expireFlips, u.pruneDeliveries} {
+	for _, stmt := range []*sql.Stmt{u.guard, u.load, u.update, u.updateState, u.insertPing, u.trimPings, u.insertFlip, u.expireFlips, u.pruneDeliveries,
+		u.flipsFloor, u.deliveriesFloor} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}

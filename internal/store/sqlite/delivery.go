@@ -63,6 +63,11 @@ const deliveriesPrune = `DELETE FROM deliveries WHERE rowid IN (
 		SELECT rowid FROM deliveries WHERE status IN ('sent', 'failed', 'parked') AND updated < ?1
 		ORDER BY updated LIMIT ?2)`
 
+// deliveriesOldest is the last update of the oldest delivery deliveriesPrune could delete,
+// the first entry of deliveries_final (same WHERE).
+const deliveriesOldest = `SELECT updated FROM deliveries WHERE status IN ('sent', 'failed', 'parked')
+		ORDER BY updated LIMIT 1`
+
 // deliveriesPruneBatch is how many old deliveries one write prunes at most.
 const deliveriesPruneBatch = 16
 

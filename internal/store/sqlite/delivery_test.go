@@ -58,12 +58,16 @@ func TestDeliveryQueryPlans(t *testing.T) {
 		{"parked", deliveriesParked, "SEARCH deliveries USING INDEX deliveries_parked (project_id=?)"},
 		{"by id", deliverySelect + ` WHERE id = ?`, "SEARCH deliveries USING INDEX sqlite_autoindex_deliveries_1 (id=?)"},
 		{"prune", deliveriesPrune, "SEARCH deliveries USING INDEX deliveries_final (updated<?)"},
+		{"oldest to prune", deliveriesOldest, "SCAN deliveries USING INDEX deliveries_final"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := []any{"x", 3}
-			if tt.name == "by id" {
+			switch tt.name {
+			case "by id":
 				args = args[:1]
+			case "oldest to prune":
+				args = nil
 			}
 			rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tt.query, args...)
 			if err != nil {

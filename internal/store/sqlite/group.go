@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -65,6 +67,9 @@ type committer struct {
 	stopped chan struct{} // closed when the committer has returned
 
 	batches, applied atomic.Int64 // transactions run and updates taken, for CommitStats
+
+	mu    sync.Mutex // held by commit, which tests also call beside the goroutine
+	cache cache      // under mu
 }
 
 // CommitStats reports how many write transactions group commit has run and how many check
@@ -150,24 +155,57 @@ func (s *Store) commit(batch []*update) {
 	if len(live) == 0 {
 		return
 	}
+	s.cm.mu.Lock()
+	defer s.cm.mu.Unlock()
 	s.cm.batches.Add(1)
 	s.cm.applied.Add(int64(len(live)))
 	// The transaction is the store's, not any one caller's: a caller that goes away must not
 	// roll back the others' pings.
 	ctx := context.Background()
-	err := s.write(ctx, func(tx *sql.Tx) error { return s.apply(ctx, tx, live) })
+	err := s.writeBatch(ctx, live)
 	if err != nil && len(live) > 1 {
 		// One update's statement failed and took the others with it: each alone, to find it.
 		for _, u := range live {
 			u.reset()
-			err := s.write(ctx, func(tx *sql.Tx) error { return s.apply(ctx, tx, []*update{u}) })
-			u.finish(err)
+			u.finish(s.writeBatch(ctx, []*update{u}))
 		}
 		return
 	}
 	for _, u := range live {
 		u.finish(err)
 	}
+}
+
+// writeBatch applies batch in one write transaction, as write does for the store's other
+// writes (BEGIN IMMEDIATE, the write guard, commit), and keeps what the committed transaction
+// wrote in the cache. It does not count itself in s.others.
+func (s *Store) writeBatch(ctx context.Context, batch []*update) error {
+	cc := &s.cm.cache
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		cc.forget()
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	dataVersion, err := s.guardWrite(ctx, tx)
+	if err != nil {
+		cc.forget()
+		return err
+	}
+	// This transaction holds the write connection: no write of this process can run until it
+	// ends, and none of another process (BEGIN IMMEDIATE holds the file's write lock).
+	cc.check(s.others.Load(), dataVersion)
+	b := newBatchState(cc)
+	if err := s.apply(ctx, tx, batch, b); err != nil {
+		cc.forget()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		cc.forget()
+		return fmt.Errorf("commit: %w", dbErr(err))
+	}
+	b.keep(cc)
+	return nil
 }
 
 // reset forgets what a rolled-back apply set.
@@ -190,51 +228,153 @@ func (u *update) finish(err error) {
 	close(u.done)
 }
 
+// cache is what the committer knows of the stored data between its transactions, so that a
+// batch need not read it again: the checks it read or wrote lately, as stored, and how far back
+// a check's processed flips and the final deliveries go, so that a batch runs their expiry only
+// when it would delete something. It is good only for the data as the committer left it. A
+// write of this process that is not the committer's (write, which counts itself in
+// Store.others) or a commit of another process (which moves the write connection's
+// data_version) may have changed anything in it, so the next batch forgets it all; so does a
+// transaction of the committer's that fails. Every statement a batch skips thanks to it is one
+// that would have read or changed nothing, so the data end as they did without it.
+type cache struct {
+	valid       bool
+	others      uint64 // Store.others when the cache was made
+	dataVersion int64  // the write connection's data_version then
+	checks      map[string]*cachedCheck
+	deliveries  floor // of the final deliveries' last updates
+}
+
+// floor is a lower bound known to hold for a set of instants (microseconds): none of them is
+// before at. math.MaxInt64 when the set is empty.
+type floor struct {
+	at    int64
+	known bool // at was read in a transaction the cache is good for
+}
+
+// cachedCheck is a check as stored, and the floor of its processed flips' creation times.
+type cachedCheck struct {
+	row   *checkRow // never changed once cached: a batch that writes the check replaces it
+	flips floor
+}
+
+// maxCached bounds the checks the cache holds (a few hundred bytes to a few kB each): when it is
+// full, one more check comes in and a random one goes out.
+const maxCached = 4096
+
+// forget drops everything: the next batch reads what it needs again.
+func (cc *cache) forget() { *cc = cache{} }
+
+// check forgets everything if anyone but the committer may have written since the cache was
+// made: others and dataVersion are read in the transaction about to use the cache.
+func (cc *cache) check(others uint64, dataVersion int64) {
+	if cc.valid && cc.others == others && cc.dataVersion == dataVersion {
+		return
+	}
+	*cc = cache{valid: true, others: others, dataVersion: dataVersion, checks: make(map[string]*cachedCheck)}
+}
+
 // batchCheck is a check's state between the updates of one batch.
 type batchCheck struct {
-	cur      *check.Check // as a load would return it now; nil if the check does not exist
-	loaded   *checkRow    // the check as stored when the batch began
-	channels []string     // cur's channels as stored
-	dirty    bool         // cur differs from the stored row
-	trim     bool         // a ping was inserted
-	expireAt time.Time    // the latest time a ping or flip was written at
+	cur      *checkRow // the check as a load would return it now; nil if it does not exist
+	stored   *checkRow // the check as stored when the batch began
+	channels []string  // cur's channels as stored
+	dirty    bool      // cur differs from the stored row
+	rebuilt  bool      // cur's runs were rebuilt from the pings, though the row keeps the old ones
+	trim     bool      // a ping was inserted
+	expireAt time.Time // the latest time a ping or flip was written at
+	flips    floor
+}
+
+// batchState is what a batch learns as it goes, kept in the cache once it has committed.
+type batchState struct {
+	checks     map[string]*batchCheck
+	order      []string // checks in the order the batch first touched them
+	deliveries floor
+}
+
+func newBatchState(cc *cache) *batchState {
+	return &batchState{checks: make(map[string]*batchCheck, 4), deliveries: cc.deliveries}
+}
+
+// keep puts what the committed batch b read and wrote into the cache.
+func (b *batchState) keep(cc *cache) {
+	cc.deliveries = b.deliveries
+	for _, id := range b.order {
+		bc := b.checks[id]
+		if bc.cur == nil || (bc.rebuilt && !bc.dirty) {
+			delete(cc.checks, id) // missing, or stored otherwise than cur
+			continue
+		}
+		row := bc.stored
+		if bc.dirty {
+			row = bc.cur
+		}
+		if _, ok := cc.checks[id]; !ok && len(cc.checks) >= maxCached {
+			for old := range cc.checks {
+				delete(cc.checks, old)
+				break
+			}
+		}
+		cc.checks[id] = &cachedCheck{row: row, flips: bc.flips}
+	}
+}
+
+// touch returns the batch's state of check id, reading it from the cache or else from tx.
+func (s *Store) touch(ctx context.Context, tx *sql.Tx, b *batchState, id string) (*batchCheck, error) {
+	if bc := b.checks[id]; bc != nil {
+		return bc, nil
+	}
+	bc := &batchCheck{}
+	var c *check.Check // set when the runs must be rebuilt
+	if e := s.cm.cache.checks[id]; e != nil {
+		bc.cur, bc.stored, bc.channels, bc.flips = e.row, e.row, e.row.Channels, e.flips
+		if e.row.RunsN != e.row.NPings {
+			c = e.row.check()
+		}
+	} else {
+		loaded, err := scanCheck(tx.StmtContext(ctx, s.u.load).QueryRowContext(ctx, id))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return nil, fmt.Errorf("load check %s: %w", id, err)
+		default:
+			bc.stored = checkToRow(loaded)
+			bc.cur, bc.channels = bc.stored, loaded.Channels
+			if !loaded.RunsCurrent() {
+				c = loaded
+			}
+		}
+	}
+	if c != nil {
+		// Pinged by a build that did not keep runs (or runs that do not decode): rebuilt from
+		// the pings, and written with this batch's change.
+		if err := s.rebuildRuns(ctx, tx, c); err != nil {
+			return nil, err
+		}
+		bc.cur, bc.rebuilt = checkToRow(c), true
+	}
+	b.checks[id] = bc
+	b.order = append(b.order, id)
+	return bc, nil
 }
 
 // apply runs the updates of one batch inside tx, in order. An update whose fn fails, or whose
 // check is missing, gets its error and writes nothing; the others go on. An error returned
 // fails the whole transaction.
-func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update) error {
+func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batchState) error {
 	stmt := func(st *sql.Stmt) *sql.Stmt { return tx.StmtContext(ctx, st) }
-	checks := make(map[string]*batchCheck, 4)
-	var order []string // checks in the order the batch first touched them
 	for _, u := range batch {
-		bc := checks[u.id]
-		if bc == nil {
-			bc = &batchCheck{}
-			c, err := scanCheck(stmt(s.u.load).QueryRowContext(ctx, u.id))
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-			case err != nil:
-				return fmt.Errorf("load check %s: %w", u.id, err)
-			default:
-				bc.cur, bc.channels, bc.loaded = c, c.Channels, checkToRow(c)
-				if !c.RunsCurrent() {
-					// Pinged by a build that did not keep runs: rebuilt from the pings, and
-					// written with this batch's change.
-					if err := s.rebuildRuns(ctx, tx, c); err != nil {
-						return err
-					}
-				}
-			}
-			checks[u.id] = bc
-			order = append(order, u.id)
+		bc, err := s.touch(ctx, tx, b, u.id)
+		if err != nil {
+			return err
 		}
 		if bc.cur == nil {
 			u.err = store.ErrNotFound
 			continue
 		}
 
-		c := checkToRow(bc.cur).check() // fn's own copy: it may fail halfway through changing it
+		c := bc.cur.check() // fn's own copy: it may fail halfway through changing it
 		change, err := u.fn(c)
 		if err != nil {
 			u.err, u.fnErr = err, true
@@ -245,6 +385,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update) error {
 			continue
 		}
 		row := checkToRow(c)
+		row.Channels = slices.Clone(c.Channels) // the cache's own: the caller may keep c
 		if !slices.Equal(bc.channels, c.Channels) {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM check_channels WHERE check_id = ?`, u.id); err != nil {
 				return err
@@ -252,7 +393,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update) error {
 			if err := insertChannels(ctx, tx, u.id, c.Channels); err != nil {
 				return err
 			}
-			bc.channels = slices.Clone(c.Channels)
+			bc.channels = row.Channels
 		}
 		if p := change.Ping; p != nil {
 			if _, err := stmt(s.u.insertPing).ExecContext(ctx, pingToRow(u.id, p).fields()...); err != nil {
@@ -276,8 +417,11 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update) error {
 			if f.Created.After(bc.expireAt) {
 				bc.expireAt = f.Created
 			}
+			if at := f.Created.UnixMicro(); !f.Processed.IsZero() && at < bc.flips.at {
+				bc.flips.at = at
+			}
 		}
-		bc.cur = row.check()
+		bc.cur = row
 		bc.dirty = true
 		u.written = row.check() // the caller's copy
 	}
@@ -286,29 +430,32 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update) error {
 	// state of the check, the pings numbered within PingLimit of n_pings (n_pings only grows, so
 	// trimming once keeps the same ones), processed flips older than the retention before the
 	// latest write (the latest cut-off removes what every earlier one would have); then, once for
-	// the transaction, a few final deliveries (of any check) older than the latest cut-off.
+	// the transaction, a few final deliveries (of any check) older than the latest cut-off. The
+	// expiries run only when their floor says they would delete something.
 	var latest time.Time
-	for _, id := range order {
-		bc := checks[id]
+	for _, id := range b.order {
+		bc := b.checks[id]
 		if !bc.dirty {
 			continue
 		}
-		row := checkToRow(bc.cur)
-		write, args := s.u.update, row.fields()[1:]
-		if sameConfig(bc.loaded, row) {
-			write, args = s.u.updateState, row.stateFields()
+		write, args := s.u.update, bc.cur.fields()[1:]
+		if sameConfig(bc.stored, bc.cur) {
+			write, args = s.u.updateState, bc.cur.stateFields()
 		}
 		if _, err := stmt(write).ExecContext(ctx, append(args, id)...); err != nil {
 			return fmt.Errorf("write check %s: %w", id, dbErr(err))
 		}
-		if bc.trim && bc.cur.NPings > s.opts.PingLimit {
-			if _, err := stmt(s.u.trimPings).ExecContext(ctx, id, bc.cur.NPings-s.opts.PingLimit); err != nil {
+		if n := int(bc.cur.NPings); bc.trim && n > s.opts.PingLimit {
+			if _, err := stmt(s.u.trimPings).ExecContext(ctx, id, n-s.opts.PingLimit); err != nil {
 				return fmt.Errorf("trim pings of check %s: %w", id, err)
 			}
 		}
 		if !bc.expireAt.IsZero() {
 			cutoff := bc.expireAt.Add(-s.opts.FlipRetention).UnixMicro()
-			if _, err := stmt(s.u.expireFlips).ExecContext(ctx, id, cutoff); err != nil {
+			err := expire(&bc.flips, cutoff,
+				func() *sql.Row { return stmt(s.u.flipsFloor).QueryRowContext(ctx, id) },
+				func() error { _, err := stmt(s.u.expireFlips).ExecContext(ctx, id, cutoff); return err })
+			if err != nil {
 				return fmt.Errorf("delete old flips of check %s: %w", id, err)
 			}
 			if bc.expireAt.After(latest) {
@@ -318,11 +465,46 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update) error {
 	}
 	if !latest.IsZero() {
 		cutoff := latest.Add(-s.opts.FlipRetention).UnixMicro()
-		if _, err := stmt(s.u.pruneDeliveries).ExecContext(ctx, cutoff, deliveriesPruneBatch); err != nil {
+		err := expire(&b.deliveries, cutoff,
+			func() *sql.Row { return stmt(s.u.deliveriesFloor).QueryRowContext(ctx) },
+			func() error {
+				_, err := stmt(s.u.pruneDeliveries).ExecContext(ctx, cutoff, deliveriesPruneBatch)
+				return err
+			})
+		if err != nil {
 			return fmt.Errorf("delete old deliveries: %w", err)
 		}
 	}
 	return nil
+}
+
+// expire runs del, which deletes rows older than cutoff, only if the floor f of their times
+// says there may be some, and keeps f known: oldest reads the oldest time left (no row: none).
+func expire(f *floor, cutoff int64, oldest func() *sql.Row, del func() error) error {
+	read := func() error {
+		var at int64
+		err := oldest().Scan(&at)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			at = math.MaxInt64
+		case err != nil:
+			return err
+		}
+		*f = floor{at: at, known: true}
+		return nil
+	}
+	if !f.known {
+		if err := read(); err != nil {
+			return err
+		}
+	}
+	if cutoff <= f.at {
+		return nil
+	}
+	if err := del(); err != nil {
+		return err
+	}
+	return read()
 }
 
 // rebuildRuns sets c's runs from its kept pings, read in tx (check.Check.RebuildRuns).

@@ -182,35 +182,45 @@ func readVersion(ctx context.Context, q queryer) (v stored, tables int, err erro
 }
 
 // guardVersion reads the data-model version and the minimum reader in one statement, for
-// guardWrite. schema_meta exists in every database Open accepts (version 2 on).
-const guardVersion = `SELECT user_version, (SELECT max(min_reader) FROM schema_meta) FROM pragma_user_version`
+// guardWrite; and the connection's data_version, which moves when another connection (another
+// process: this one writes only through its one write connection) commits, for the committer's
+// cache (group.go). schema_meta exists in every database Open accepts (version 2 on).
+const guardVersion = `SELECT user_version, (SELECT max(min_reader) FROM schema_meta),
+	(SELECT data_version FROM pragma_data_version) FROM pragma_user_version`
 
 // guardWrite is the write guard: inside tx, which holds the write lock (BEGIN IMMEDIATE), so
 // no other process can change the version before tx ends, it reads the version and the
 // minimum reader and refuses with schema.Ready's error (a *VersionError when a newer build
 // raised the minimum reader past this one) unless this build may write the data as it is. It
 // costs one prepared statement reading the header and the few rows of schema_meta, a few
-// microseconds beside a ping's write.
-func (s *Store) guardWrite(ctx context.Context, tx *sql.Tx) error {
-	v, err := s.txVersion(ctx, tx)
+// microseconds beside a ping's write. It returns the connection's data_version.
+func (s *Store) guardWrite(ctx context.Context, tx *sql.Tx) (int64, error) {
+	v, dataVersion, err := s.txGuard(ctx, tx)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return schema.Ready(v, schema.This())
+	return dataVersion, schema.Ready(v, schema.This())
 }
 
 // txVersion is the data-model version as tx sees it: inside a write transaction, what every
 // other writer sees until it commits.
 func (s *Store) txVersion(ctx context.Context, tx *sql.Tx) (schema.Version, error) {
+	v, _, err := s.txGuard(ctx, tx)
+	return v, err
+}
+
+// txGuard reads guardVersion in tx.
+func (s *Store) txGuard(ctx context.Context, tx *sql.Tx) (schema.Version, int64, error) {
 	var version, minReader sql.NullInt64
-	if err := tx.StmtContext(ctx, s.u.guard).QueryRowContext(ctx).Scan(&version, &minReader); err != nil {
-		return schema.Version{}, fmt.Errorf("read the data model version: %w", err)
+	var dataVersion int64
+	if err := tx.StmtContext(ctx, s.u.guard).QueryRowContext(ctx).Scan(&version, &minReader, &dataVersion); err != nil {
+		return schema.Version{}, 0, fmt.Errorf("read the data model version: %w", err)
 	}
 	v := schema.Version{Version: int(version.Int64), MinReader: int(version.Int64)}
 	if minReader.Valid {
 		v.MinReader = int(minReader.Int64)
 	}
-	return v, nil
+	return v, dataVersion, nil
 }
 
 // decide is schema.Check for this build plus what only SQLite can tell: a database with tables

@@ -35,6 +35,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -49,6 +50,10 @@ type Store struct {
 	u    *updateStmts
 	cm   *committer // group commit of UpdateCheck (group.go)
 	opts store.Options
+
+	// others counts the write transactions begun outside the committer. The committer's cache
+	// of checks (group.go) is good only while it has not moved.
+	others atomic.Uint64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -185,13 +190,19 @@ func dbErr(err error) error {
 // commits if fn returns nil. Every write of the store goes through it, and it runs fn only if
 // this build may still write the data (guardWrite): another process (`overdue migrate up` of a
 // newer build) may have raised the minimum reader since Open.
+//
+// A write that is not the committer's may change checks, their channels, pings or flips behind
+// the committer's cache: it counts itself in s.others while it holds the write connection, so
+// that the committer's next transaction, which can only begin once this one has ended, sees
+// the count moved and forgets what it knew.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	if err := s.guardWrite(ctx, tx); err != nil {
+	s.others.Add(1)
+	if _, err := s.guardWrite(ctx, tx); err != nil {
 		return err
 	}
 	if err := fn(tx); err != nil {

@@ -367,6 +367,7 @@ func TestQueryPlans(t *testing.T) {
 		{"list pings", pingListSelect + ` WHERE check_id = ? ORDER BY n DESC LIMIT ?`,
 			"SEARCH pings USING INDEX sqlite_autoindex_pings_1 (check_id=?)"},
 		{"expire flips", flipsExpire, "SEARCH flips USING INDEX flips_check (check_id=? AND created<?)"},
+		{"oldest flip to expire", flipsOldest, "SEARCH flips USING INDEX flips_check (check_id=?)"},
 		{"list flips", flipSelect + ` WHERE check_id = ? AND created >= ? AND created < ? ORDER BY created DESC, id DESC`,
 			"SEARCH flips USING INDEX flips_check (check_id=? AND created>? AND created<?)"},
 		{"unprocessed flips", flipSelect + ` WHERE processed IS NULL ORDER BY created, id LIMIT ?`,
