@@ -56,8 +56,9 @@ const deliveriesFinalIndex = `CREATE INDEX IF NOT EXISTS deliveries_final ON del
 // deliveriesPrune deletes up to ?2 final deliveries (sent, failed, parked: store's Final) last
 // updated before ?1. The DynamoDB store gives the same records a TTL of the flips' retention
 // after their last update; here UpdateCheck runs this in every transaction that writes pings or
-// flips, a few rows at a time, so pruning costs one index probe per transaction and keeps up with
-// any pace of alerts. Deliveries outlive their checks (a parked one stays listed after its check
+// flips and whose cut-off has passed the oldest final delivery (deliveriesOldest, which the
+// committer remembers), a few rows at a time, so pruning costs at most one index probe per
+// transaction and keeps up with any pace of alerts. Deliveries outlive their checks (a parked one stays listed after its check
 // is gone), so this is not per check: it takes the oldest, whichever check they were for.
 const deliveriesPrune = `DELETE FROM deliveries WHERE rowid IN (
 		SELECT rowid FROM deliveries WHERE status IN ('sent', 'failed', 'parked') AND updated < ?1

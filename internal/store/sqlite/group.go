@@ -29,8 +29,11 @@ import (
 // Within a batch, each update sees the check exactly as the updates before it in the batch left
 // it (the committer keeps the check in memory between them), so the result is the one the
 // updates would have had one transaction after another; only the statements are fewer: the
-// check is loaded once and written once per batch, its ping history trimmed once and its old
-// flips expired once. Pings and flips are inserted one by one, as they come.
+// check is written once per batch, its ping history trimmed once and its old flips expired
+// once. Pings and flips are inserted one by one, as they come. Between batches the committer
+// keeps the checks it wrote (cache): a busy check is loaded once, not once per batch, and its
+// flips' expiry runs only when one is old enough to go; the cache is forgotten as soon as any
+// other writer, in this process or another, has committed.
 //
 // Nobody waits for a batch to fill: the committer takes what is waiting when it finishes the
 // previous transaction, so an update on an idle store is committed at once, alone, and under
@@ -442,8 +445,14 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 		if sameConfig(bc.stored, bc.cur) {
 			write, args = s.u.updateState, bc.cur.stateFields()
 		}
-		if _, err := stmt(write).ExecContext(ctx, append(args, id)...); err != nil {
+		res, err := stmt(write).ExecContext(ctx, append(args, id)...)
+		if err != nil {
 			return fmt.Errorf("write check %s: %w", id, dbErr(err))
+		}
+		if err := mustAffect(res); err != nil {
+			// Gone behind the cache's back, which must not happen: the batch fails, the cache
+			// is forgotten, and each update runs again alone on what is stored.
+			return fmt.Errorf("write check %s: %w", id, err)
 		}
 		if n := int(bc.cur.NPings); bc.trim && n > s.opts.PingLimit {
 			if _, err := stmt(s.u.trimPings).ExecContext(ctx, id, n-s.opts.PingLimit); err != nil {

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -214,4 +216,118 @@ func TestGroupCommitConfigChange(t *testing.T) {
 	if c2, err := s.Check(ctx, "c2"); err != nil || c2.NPings != 1 || c2.AlertAfter.IsZero() {
 		t.Errorf("c2 = %+v, %v; want 1 ping and an alert time", c2, err)
 	}
+}
+
+// TestCommitterCacheForgetsOtherWrites: the committer keeps the checks it wrote between its
+// transactions, and forgets them when anyone else writes: a write of this process outside the
+// committer (a channel deleted, which unassigns it; a check deleted), or a commit of another
+// process on the same file (a rename, pings counted by another server).
+func TestCommitterCacheForgetsOtherWrites(t *testing.T) {
+	ctx := t.Context()
+	s := groupStore(t, store.Options{})
+	ch := &check.Channel{ID: "ch1", ProjectID: "p1", Kind: "email", Value: "ops@example.com", Created: t0}
+	if err := s.CreateChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateCheck(ctx, "c1", func(c *check.Check) (store.Change, error) {
+		c.Channels = []string{ch.ID}
+		return pingAt(check.PingSuccess, t0)(c)
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another process: its own connection to the file.
+	var path string
+	if err := s.r.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"busy_timeout(10000)"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.ExecContext(ctx, `UPDATE checks SET name = 'renamed elsewhere', n_pings = n_pings + 5,
+		runs_n = runs_n + 5 WHERE id = 'c1'`); err != nil {
+		t.Fatal(err)
+	}
+	var saw *check.Check
+	written, err := s.UpdateCheck(ctx, "c1", func(c *check.Check) (store.Change, error) {
+		saw = checkToRow(c).check()
+		return pingAt(check.PingSuccess, t0.Add(time.Minute))(c)
+	})
+	if err != nil {
+		t.Fatalf("UpdateCheck after another process's commit = %v", err)
+	}
+	if saw.Name != "renamed elsewhere" || written.NPings != 7 {
+		t.Errorf("after another process's commit: fn saw name %q, the ping is number %d; want %q, 7",
+			saw.Name, written.NPings, "renamed elsewhere")
+	}
+
+	// This process, outside the committer: the channel goes, and with it c1's assignment.
+	if err := s.DeleteChannel(ctx, "p1", ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateCheck(ctx, "c1", func(c *check.Check) (store.Change, error) {
+		saw = checkToRow(c).check()
+		return store.Change{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(saw.Channels) != 0 {
+		t.Errorf("after DeleteChannel, fn saw channels %v; want none", saw.Channels)
+	}
+	if err := s.DeleteCheck(ctx, "c1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.UpdateCheck(ctx, "c1", func(c *check.Check) (store.Change, error) {
+		t.Error("UpdateCheck called fn for a deleted check")
+		return store.Change{}, nil
+	})
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("UpdateCheck after DeleteCheck = %v, want ErrNotFound", err)
+	}
+}
+
+// TestCommitterExpiresFlipsItWrote: the committer skips the expiry of a check's flips while
+// none is old enough, and a processed flip it writes itself (a pause) counts: once it is
+// older than the retention, the next ping deletes it, as one transaction per ping would have.
+func TestCommitterExpiresFlipsItWrote(t *testing.T) {
+	ctx := t.Context()
+	s := groupStore(t, store.Options{FlipRetention: time.Hour})
+	update := func(fn func(c *check.Check) (store.Change, error)) {
+		t.Helper()
+		if _, err := s.UpdateCheck(ctx, "c1", fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(pingAt(check.PingSuccess, t0)) // new → up, unprocessed: kept however old
+	update(func(c *check.Check) (store.Change, error) {
+		return store.Change{Flip: c.Pause(t0.Add(time.Minute))}, nil
+	})
+	update(func(c *check.Check) (store.Change, error) {
+		f, err := c.Resume(t0.Add(2 * time.Minute))
+		return store.Change{Flip: f}, err
+	})
+	update(pingAt(check.PingSuccess, t0.Add(61*time.Minute))) // the pause is 60 min old: kept
+	if fs := flipsOf(t, s, "c1"); len(fs) != 4 {
+		t.Fatalf("flips after a ping 60 minutes after the pause = %v, want all 4", fs)
+	}
+	update(pingAt(check.PingSuccess, t0.Add(62*time.Minute))) // the pause is older than an hour
+	if fs := flipsOf(t, s, "c1"); !slices.Equal(fs, []string{"new→up", "paused→new", "new→up"}) {
+		t.Errorf("flips after a ping 61 minutes after the pause = %v, want the pause expired", fs)
+	}
+}
+
+// flipsOf lists a check's flips, oldest first, as old→new.
+func flipsOf(t *testing.T, s *Store, id string) []string {
+	t.Helper()
+	fs, err := s.Flips(t.Context(), id, store.FlipQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range slices.Backward(fs) {
+		out = append(out, string(f.OldStatus)+"→"+string(f.NewStatus))
+	}
+	return out
 }

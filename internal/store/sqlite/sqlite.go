@@ -187,9 +187,10 @@ func dbErr(err error) error {
 }
 
 // write runs fn in a write transaction (BEGIN IMMEDIATE on the one write connection) and
-// commits if fn returns nil. Every write of the store goes through it, and it runs fn only if
-// this build may still write the data (guardWrite): another process (`overdue migrate up` of a
-// newer build) may have raised the minimum reader since Open.
+// commits if fn returns nil. Every write of the store but the committer's (writeBatch, the
+// same steps) goes through it, and it runs fn only if this build may still write the data
+// (guardWrite): another process (`overdue migrate up` of a newer build) may have raised the
+// minimum reader since Open.
 //
 // A write that is not the committer's may change checks, their channels, pings or flips behind
 // the committer's cache: it counts itself in s.others while it holds the write connection, so
