@@ -25,8 +25,6 @@ var (
 	// its value changed: the full checkUpdate rewrote four index entries of each pinged check
 	// for nothing; this rewrites only checks_due's.
 	stateUpdate = `UPDATE checks SET ` + assignments(stateColumns) + ` WHERE id = ?`
-	pingInsert  = `INSERT INTO pings (` + columns(pingColumns) + `) VALUES (` +
-		placeholders(len(pingColumns)) + `)`
 )
 
 const (
@@ -47,48 +45,68 @@ const (
 		ORDER BY created LIMIT 1`
 )
 
+// rowsPerStmt are the sizes of the multi-row forms of the ping insert and the history trim
+// (insertPings, trimPings): a batch writes its pings, and trims its checks' histories, in as
+// few statements as these add up to (13 pings: 8, 4 and 1), one statement per ping or per
+// check costing a few microseconds of driver work besides SQLite's.
+var rowsPerStmt = [...]int{1, 2, 4, 8, 16}
+
+// pingsInsert inserts n pings.
+func pingsInsert(n int) string {
+	values := "(" + placeholders(len(pingColumns)) + ")"
+	return `INSERT INTO pings (` + columns(pingColumns) + `) VALUES ` +
+		strings.TrimSuffix(strings.Repeat(values+", ", n), ", ")
+}
+
+// pingsTrimMany is pingsTrim for n checks: arguments in pairs, check ID and highest number to
+// delete. SQLite runs each term of the OR as its own search of the primary key.
+func pingsTrimMany(n int) string {
+	return `DELETE FROM pings WHERE ` +
+		strings.TrimSuffix(strings.Repeat("(check_id = ? AND n <= ?) OR ", n), " OR ")
+}
+
 // updateStmts are UpdateCheck's statements and the write guard's, prepared once on the write
 // connection: parsing them anew took a third of the time of a ping.
 type updateStmts struct {
-	guard, load, update, updateState, insertPing, trimPings, insertFlip, expireFlips, pruneDeliveries *sql.Stmt
+	guard, load, update, updateState, insertFlip, expireFlips, pruneDeliveries *sql.Stmt
 
 	flipsFloor, deliveriesFloor *sql.Stmt // the oldest row expireFlips and pruneDeliveries could delete
+
+	// insertPings[i] inserts rowsPerStmt[i] pings; trimPings[i] trims rowsPerStmt[i] checks.
+	insertPings, trimPings [len(rowsPerStmt)]*sql.Stmt
+}
+
+func (u *updateStmts) all() []**sql.Stmt {
+	all := []**sql.Stmt{&u.guard, &u.load, &u.update, &u.updateState, &u.insertFlip, &u.expireFlips,
+		&u.pruneDeliveries, &u.flipsFloor, &u.deliveriesFloor}
+	for i := range rowsPerStmt {
+		all = append(all, &u.insertPings[i], &u.trimPings[i])
+	}
+	return all
 }
 
 func prepareUpdate(ctx context.Context, db *sql.DB) (*updateStmts, error) {
 	var u updateStmts
-	for _, st := range []struct {
-		stmt  **sql.Stmt
-		query string
-	}{
-		{&u.guard, guardVersion},
-		{&u.load, checkLoad},
-		{&u.update, checkUpdate},
-		{&u.updateState, stateUpdate},
-		{&u.insertPing, pingInsert},
-		{&u.trimPings, pingsTrim},
-		{&u.insertFlip, flipInsert},
-		{&u.expireFlips, flipsExpire},
-		{&u.pruneDeliveries, deliveriesPrune},
-		{&u.flipsFloor, flipsOldest},
-		{&u.deliveriesFloor, deliveriesOldest},
-	} {
-		stmt, err := db.PrepareContext(ctx, st.query)
-		if err != nil {
+	queries := []string{guardVersion, checkLoad, checkUpdate, stateUpdate, flipInsert, flipsExpire,
+		deliveriesPrune, flipsOldest, deliveriesOldest}
+	for _, n := range rowsPerStmt {
+		queries = append(queries, pingsInsert(n), pingsTrimMany(n))
+	}
+	for i, stmt := range u.all() {
+		var err error
+		if *stmt, err = db.PrepareContext(ctx, queries[i]); err != nil {
 			u.close()
-			return nil, fmt.Errorf("prepare %q: %w", st.query, err)
+			return nil, fmt.Errorf("prepare %q: %w", queries[i], err)
 		}
-		*st.stmt = stmt
 	}
 	return &u, nil
 }
 
 func (u *updateStmts) close() error {
 	var errs []error
-	for _, stmt := range []*sql.Stmt{u.guard, u.load, u.update, u.updateState, u.insertPing, u.trimPings, u.insertFlip, u.expireFlips, u.pruneDeliveries,
-		u.flipsFloor, u.deliveriesFloor} {
-		if stmt != nil {
-			errs = append(errs, stmt.Close())
+	for _, stmt := range u.all() {
+		if *stmt != nil {
+			errs = append(errs, (*stmt).Close())
 		}
 	}
 	return errors.Join(errs...)

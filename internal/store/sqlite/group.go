@@ -30,10 +30,11 @@ import (
 // it (the committer keeps the check in memory between them), so the result is the one the
 // updates would have had one transaction after another; only the statements are fewer: the
 // check is written once per batch, its ping history trimmed once and its old flips expired
-// once. Pings and flips are inserted one by one, as they come. Between batches the committer
-// keeps the checks it wrote (cache): a busy check is loaded once, not once per batch, and its
-// flips' expiry runs only when one is old enough to go; the cache is forgotten as soon as any
-// other writer, in this process or another, has committed.
+// once. Flips are inserted one by one, as they come; the batch's pings after its last update,
+// in arrival order, several to a statement, and so are its checks' trims. Between batches the
+// committer keeps the checks it wrote (cache): a busy check is loaded once, not once per
+// batch, and its flips' expiry runs only when one is old enough to go; the cache is forgotten
+// as soon as any other writer, in this process or another, has committed.
 //
 // Nobody waits for a batch to fill: the committer takes what is waiting when it finishes the
 // previous transaction, so an update on an idle store is committed at once, alone, and under
@@ -291,6 +292,7 @@ type batchCheck struct {
 
 // batchState is what a batch learns as it goes, kept in the cache once it has committed.
 type batchState struct {
+	pings      []any // the rows of the pings to insert, in arrival order
 	checks     map[string]*batchCheck
 	order      []string // checks in the order the batch first touched them
 	deliveries floor
@@ -399,9 +401,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 			bc.channels = row.Channels
 		}
 		if p := change.Ping; p != nil {
-			if _, err := stmt(s.u.insertPing).ExecContext(ctx, pingToRow(u.id, p).fields()...); err != nil {
-				return fmt.Errorf("insert ping %d of check %s: %w", p.N, u.id, dbErr(err))
-			}
+			b.pings = append(b.pings, pingToRow(u.id, p).fields()...) // inserted after the loop
 			bc.trim = true
 			if p.Created.After(bc.expireAt) {
 				bc.expireAt = p.Created
@@ -435,6 +435,13 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 	// latest write (the latest cut-off removes what every earlier one would have); then, once for
 	// the transaction, a few final deliveries (of any check) older than the latest cut-off. The
 	// expiries run only when their floor says they would delete something.
+	if err := execRows(ctx, tx, &s.u.insertPings, b.pings, len(pingColumns)); err != nil {
+		if len(batch) == 1 {
+			return fmt.Errorf("insert ping of check %s: %w", batch[0].id, dbErr(err))
+		}
+		return fmt.Errorf("insert pings: %w", dbErr(err))
+	}
+	var trims []any // pairs: check ID, highest number to delete
 	var latest time.Time
 	for _, id := range b.order {
 		bc := b.checks[id]
@@ -455,9 +462,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 			return fmt.Errorf("write check %s: %w", id, err)
 		}
 		if n := int(bc.cur.NPings); bc.trim && n > s.opts.PingLimit {
-			if _, err := stmt(s.u.trimPings).ExecContext(ctx, id, n-s.opts.PingLimit); err != nil {
-				return fmt.Errorf("trim pings of check %s: %w", id, err)
-			}
+			trims = append(trims, id, n-s.opts.PingLimit)
 		}
 		if !bc.expireAt.IsZero() {
 			cutoff := bc.expireAt.Add(-s.opts.FlipRetention).UnixMicro()
@@ -472,6 +477,9 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 			}
 		}
 	}
+	if err := execRows(ctx, tx, &s.u.trimPings, trims, 2); err != nil {
+		return fmt.Errorf("trim pings: %w", err)
+	}
 	if !latest.IsZero() {
 		cutoff := latest.Add(-s.opts.FlipRetention).UnixMicro()
 		err := expire(&b.deliveries, cutoff,
@@ -483,6 +491,23 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 		if err != nil {
 			return fmt.Errorf("delete old deliveries: %w", err)
 		}
+	}
+	return nil
+}
+
+// execRows runs stmts, the forms of one statement for rowsPerStmt rows, over the rows in args
+// (width arguments each), in order, in as few statements as the sizes allow.
+func execRows(ctx context.Context, tx *sql.Tx, stmts *[len(rowsPerStmt)]*sql.Stmt, args []any, width int) error {
+	for rows := len(args) / width; rows > 0; {
+		i := len(rowsPerStmt) - 1
+		for rowsPerStmt[i] > rows {
+			i--
+		}
+		n := rowsPerStmt[i] * width
+		if _, err := tx.StmtContext(ctx, stmts[i]).ExecContext(ctx, args[:n]...); err != nil {
+			return err
+		}
+		args, rows = args[n:], rows-rowsPerStmt[i]
 	}
 	return nil
 }

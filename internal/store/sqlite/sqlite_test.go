@@ -364,6 +364,8 @@ func TestQueryPlans(t *testing.T) {
 		{"due checks", checkSelect + ` WHERE alert_after IS NOT NULL AND alert_after <= ? ORDER BY alert_after, rowid LIMIT ?`,
 			"SEARCH checks USING INDEX checks_due (alert_after>? AND alert_after<?)"},
 		{"trim pings", pingsTrim, "SEARCH pings USING INDEX sqlite_autoindex_pings_1 (check_id=? AND n<?)"},
+		{"trim pings of checks", pingsTrimMany(1) + ` OR (check_id = ?1 AND n <= ?3)`, "MULTI-INDEX OR"},
+		{"trim pings of checks, each", pingsTrimMany(1) + ` OR (check_id = ?1 AND n <= ?3)`, "SEARCH pings USING COVERING INDEX sqlite_autoindex_pings_1 (check_id=? AND n<?)"},
 		{"list pings", pingListSelect + ` WHERE check_id = ? ORDER BY n DESC LIMIT ?`,
 			"SEARCH pings USING INDEX sqlite_autoindex_pings_1 (check_id=?)"},
 		{"expire flips", flipsExpire, "SEARCH flips USING INDEX flips_check (check_id=? AND created<?)"},
