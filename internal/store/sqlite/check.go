@@ -193,7 +193,7 @@ func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Che
 	if u.err != nil {
 		return nil, u.err
 	}
-	return u.written, nil
+	return u.written.check(), nil
 }
 
 // DeleteCheck removes a check; its channel list, pings and flips go with it (ON DELETE CASCADE).

@@ -57,7 +57,7 @@ type update struct {
 	fn   func(c *check.Check) (store.Change, error)
 	done chan struct{} // closed when the fields below are set
 
-	written *check.Check
+	written *checkRow // the check as written; the caller makes its own copy (UpdateCheck)
 	err     error
 	fnErr   bool // err came from fn, to be returned as it is
 	flip    *check.Flip
@@ -426,7 +426,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 		}
 		bc.cur = row
 		bc.dirty = true
-		u.written = row.check() // the caller's copy
+		u.written = row // the cache's, never changed: UpdateCheck copies it outside the committer
 	}
 
 	// What one transaction per update would have done after each, once per check: the last

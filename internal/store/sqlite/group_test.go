@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/url"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -90,7 +91,7 @@ func TestGroupCommitBatch(t *testing.T) {
 	if sawPings != 1 {
 		t.Errorf("the fn after a failed one saw NPings = %d, want 1 (the first update's ping, not the failed fn's change)", sawPings)
 	}
-	if got := []int{batch[0].written.NPings, batch[3].written.NPings, batch[7].written.NPings}; !slices.Equal(got, []int{1, 2, 5}) {
+	if got := []int64{batch[0].written.NPings, batch[3].written.NPings, batch[7].written.NPings}; !slices.Equal(got, []int64{1, 2, 5}) {
 		t.Errorf("returned NPings of c1's updates = %v, want [1 2 5]", got)
 	}
 
@@ -330,4 +331,44 @@ func flipsOf(t *testing.T, s *Store, id string) []string {
 		out = append(out, string(f.OldStatus)+"→"+string(f.NewStatus))
 	}
 	return out
+}
+
+// TestSameConfig: a change to any column of a check row but its state columns and channels is
+// a change of configuration, which the committer must write with the full update; a change to
+// the state alone is not. A column added to checkRow and left out of checkConfig fails here.
+func TestSameConfig(t *testing.T) {
+	base := checkToRow(check.New("c1", "p1", t0))
+	state := map[uintptr]bool{}
+	row := *base
+	for _, f := range row.stateFields() {
+		state[reflect.ValueOf(f).Pointer()] = true
+	}
+	v := reflect.ValueOf(&row).Elem()
+	for i := range v.NumField() {
+		name := v.Type().Field(i).Name
+		if name == "Channels" {
+			continue
+		}
+		changed := *base
+		f := reflect.ValueOf(&changed).Elem().Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(f.String() + "x")
+		case reflect.Int64:
+			f.SetInt(f.Int() + 1)
+		case reflect.Bool:
+			f.SetBool(!f.Bool())
+		case reflect.Slice:
+			f.SetBytes(append(f.Bytes(), 1))
+		case reflect.Struct: // sql.NullInt64
+			f.Field(0).SetInt(f.Field(0).Int() + 1)
+			f.Field(1).SetBool(true)
+		default:
+			t.Fatalf("field %s of kind %s: teach this test to change it", name, f.Kind())
+		}
+		isState := state[v.Field(i).Addr().Pointer()]
+		if got := sameConfig(base, &changed); got != isState {
+			t.Errorf("sameConfig after changing %s = %v, want %v (a state column: %v)", name, got, isState, isState)
+		}
+	}
 }

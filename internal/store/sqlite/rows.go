@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -226,17 +225,65 @@ func (r *checkRow) stateFields() []any {
 		&r.HeldParent, &r.HeldNote, &r.FailTimes, &r.ChangeTimes, &r.FlapSent, &r.LateFor}
 }
 
-// sameConfig reports whether a and b differ at most in their state columns and channels.
-func sameConfig(a, b *checkRow) bool {
-	x, y := *a, *b
-	x.Status, x.NPings, x.LastPing, x.LastStart, x.LastStartRID, x.LastDuration, x.AlertAfter =
-		y.Status, y.NPings, y.LastPing, y.LastStart, y.LastStartRID, y.LastDuration, y.AlertAfter
-	x.SnoozeUntil, x.FailStreak, x.HeldReason, x.HeldUntil = y.SnoozeUntil, y.FailStreak, y.HeldReason, y.HeldUntil
-	x.Runs, x.RunsN = y.Runs, y.RunsN
-	x.HeldParent, x.HeldNote, x.FailTimes, x.ChangeTimes, x.FlapSent = y.HeldParent, y.HeldNote, y.FailTimes, y.ChangeTimes, y.FlapSent
-	x.LateFor = y.LateFor
-	x.Channels, y.Channels = nil, nil
-	return reflect.DeepEqual(x, y)
+// sameConfig reports whether a and b differ at most in their state columns and channels. It
+// runs for every check of every batch of pings, so it compares configs with == rather than
+// through reflection; TestSameConfig checks that config leaves out no column but the state's.
+func sameConfig(a, b *checkRow) bool { return a.config() == b.config() }
+
+// checkConfig is a check row's configuration: every column but its state (stateColumns).
+type checkConfig struct {
+	ID, ProjectID, Name, Slug, Tags, Desc                        string
+	Created                                                      sql.NullInt64
+	Kind                                                         string
+	Timeout                                                      int64
+	Schedule, TZ                                                 string
+	Grace                                                        int64
+	Methods                                                      string
+	ManualResume                                                 bool
+	StartKw, SuccessKw, FailureKw                                string
+	FilterSubject, FilterBody, FilterHTTPBody, FilterDefaultFail bool
+	BadgeKey                                                     string
+	StartGrace, MaxRuntime, MinRuntime, FailureTolerance         int64
+	DependsOn                                                    string
+	RateFailures, RateWindow, FlapChanges, FlapWindow            int64
+	LateNotice                                                   bool
+}
+
+func (r *checkRow) config() checkConfig {
+	return checkConfig{
+		ID:                r.ID,
+		ProjectID:         r.ProjectID,
+		Name:              r.Name,
+		Slug:              r.Slug,
+		Tags:              r.Tags,
+		Desc:              r.Desc,
+		Created:           r.Created,
+		Kind:              r.Kind,
+		Timeout:           r.Timeout,
+		Schedule:          r.Schedule,
+		TZ:                r.TZ,
+		Grace:             r.Grace,
+		Methods:           r.Methods,
+		ManualResume:      r.ManualResume,
+		StartKw:           r.StartKw,
+		SuccessKw:         r.SuccessKw,
+		FailureKw:         r.FailureKw,
+		FilterSubject:     r.FilterSubject,
+		FilterBody:        r.FilterBody,
+		FilterHTTPBody:    r.FilterHTTPBody,
+		FilterDefaultFail: r.FilterDefaultFail,
+		BadgeKey:          r.BadgeKey,
+		StartGrace:        r.StartGrace,
+		MaxRuntime:        r.MaxRuntime,
+		MinRuntime:        r.MinRuntime,
+		FailureTolerance:  r.FailureTolerance,
+		DependsOn:         r.DependsOn,
+		RateFailures:      r.RateFailures,
+		RateWindow:        r.RateWindow,
+		FlapChanges:       r.FlapChanges,
+		FlapWindow:        r.FlapWindow,
+		LateNotice:        r.LateNotice,
+	}
 }
 
 // checkSelect reads checks with their channel IDs, in list order, as a JSON array: one statement
