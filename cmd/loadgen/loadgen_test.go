@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -210,9 +211,27 @@ func TestParseWrk(t *testing.T) {
 	}
 }
 
+// TestProcessCPU: the CPU time of this process, read from /proc, grows as it works.
+func TestProcessCPU(t *testing.T) {
+	before, err := processCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x uint64
+	for after := before; after <= before; {
+		for i := range 1 << 20 {
+			x += uint64(i) * x
+		}
+		if after, err = processCPU(os.Getpid()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = x
+}
+
 func TestWrkVerdicts(t *testing.T) {
 	run := func(rps int, p99 time.Duration) wrkRun {
-		return wrkRun{requests: rps, duration: time.Second, p99: p99}
+		return wrkRun{requests: rps, duration: time.Second, p99: p99, cpu: time.Duration(rps) * 20 * time.Microsecond}
 	}
 	rows := []wrkRow{
 		{checks: 1, conns: 16, server: "bare net/http", runs: []wrkRun{run(40000, time.Millisecond)}},
@@ -227,6 +246,7 @@ func TestWrkVerdicts(t *testing.T) {
 		"one busy check, 16 connections: p99 12.0 ms (bare server 1.00 ms), **target (under 10.0 ms) missed**",
 		"across 16 checks, 16 connections: 28% of the bare server (11,000 against 40,000 req/s), **target (at least 30%) missed**",
 		"across 16 checks, 16 connections: p99 9.00 ms (bare server 1.00 ms), **target (under 10.0 ms) met**",
+		"| 16 | 16 | overdue serve | 11,000 |", "| **28%** | 20 µs |",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("wrk table does not say %q:\n%s", want, b.String())

@@ -50,6 +50,38 @@ type wrkRun struct {
 	requests, errors, non2xx int
 	duration                 time.Duration
 	p50, p99, max            time.Duration
+	cpu                      time.Duration // the server process's CPU time over the run; 0: not measured
+}
+
+// cpuPerRequest is the server's CPU time per request answered, in microseconds (0: unknown).
+func (r wrkRun) cpuPerRequest() float64 {
+	if r.cpu <= 0 || r.requests <= 0 {
+		return 0
+	}
+	return float64(r.cpu.Microseconds()) / float64(r.requests)
+}
+
+// clockTick is the unit of the CPU times in /proc/<pid>/stat (USER_HZ, 100 on Linux).
+const clockTick = 10 * time.Millisecond
+
+// processCPU is the CPU time (user and system, every thread) the process pid has used so far.
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: the fields count from its end.
+	_, rest, ok := bytes.Cut(b, []byte(") "))
+	f := strings.Fields(string(rest))
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, b)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64) // field 14 of proc(5)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, b)
+	}
+	return time.Duration(utime+stime) * clockTick, nil
 }
 
 func (r wrkRun) rps() float64 {
@@ -176,8 +208,8 @@ func cmdWrk(ctx context.Context, args []string, stdout io.Writer) error {
 	defer servers.stop()
 	bareURL, srv, ids := servers.bareURL, servers.srv, servers.ids
 
-	// run runs wrk once with the script for the first n checks.
-	run := func(base string, n, c int, d time.Duration) (wrkRun, error) {
+	// run runs wrk once with the script for the first n checks, against the server process pid.
+	run := func(base string, pid, n, c int, d time.Duration) (wrkRun, error) {
 		if err := loopbackURL(base); err != nil {
 			return wrkRun{}, err
 		}
@@ -191,11 +223,17 @@ func cmdWrk(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		cmd := exec.CommandContext(ctx, wrkPath, "-t1", "-c"+strconv.Itoa(c), "-d"+d.String(),
 			"--timeout", "5s", "-s", script, base)
+		before, cpuErr := processCPU(pid)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return wrkRun{}, fmt.Errorf("wrk: %w\n%s", err, out)
 		}
-		return parseWrk(out)
+		after, err := processCPU(pid)
+		res, perr := parseWrk(out)
+		if cpuErr == nil && err == nil {
+			res.cpu = after - before
+		}
+		return res, perr
 	}
 
 	var rows []wrkRow
@@ -203,7 +241,7 @@ func cmdWrk(ctx context.Context, args []string, stdout io.Writer) error {
 		for _, c := range conns {
 			// One unmeasured second each, so that neither server is measured cold.
 			for _, base := range []string{bareURL, srv.base} {
-				if _, err := run(base, n, c, time.Second); err != nil {
+				if _, err := run(base, 0, n, c, time.Second); err != nil {
 					return err
 				}
 			}
@@ -211,11 +249,11 @@ func cmdWrk(ctx context.Context, args []string, stdout io.Writer) error {
 			o := wrkRow{checks: n, conns: c, server: "overdue serve"}
 			for range *repeat {
 				for _, row := range []*wrkRow{&b, &o} {
-					base := bareURL
+					base, pid := bareURL, servers.bare.cmd.Process.Pid
 					if row == &o {
-						base = srv.base
+						base, pid = srv.base, srv.cmd.Process.Pid
 					}
-					res, err := run(base, n, c, *duration)
+					res, err := run(base, pid, n, c, *duration)
 					if err != nil {
 						return err
 					}
@@ -236,8 +274,8 @@ func writeWrkTable(w io.Writer, rows []wrkRow) {
 	if len(rows) > 0 {
 		runs = len(rows[0].runs)
 	}
-	fmt.Fprintf(w, "| checks | connections | server | requests/s, median of %d | range | p50 | p99 | p99 range | max | requests | errors | of bare | load avg (1 min) |\n", runs)
-	fmt.Fprintln(w, "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintf(w, "| checks | connections | server | requests/s, median of %d | range | p50 | p99 | p99 range | max | requests | errors | of bare | server CPU per request | load avg (1 min) |\n", runs)
+	fmt.Fprintln(w, "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	type key struct{ checks, conns int }
 	bare := map[key]float64{}
 	msF := func(v float64) string { return ms(time.Duration(v)) }
@@ -255,10 +293,14 @@ func writeWrkTable(w io.Writer, rows []wrkRow) {
 			errs += run.errors + run.non2xx
 			worst = max(worst, run.max)
 		}
-		fmt.Fprintf(w, "| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s | %s |\n", r.checks, r.conns, r.server,
+		cpu := "—"
+		if us := r.median(wrkRun.cpuPerRequest); us > 0 {
+			cpu = fmt.Sprintf("%.0f µs", us)
+		}
+		fmt.Fprintf(w, "| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s |\n", r.checks, r.conns, r.server,
 			thousands(r.rps()), r.spread(wrkRun.rps, thousands), ms(r.p50()), ms(r.p99()),
 			r.spread(func(w wrkRun) float64 { return float64(w.p99) }, msF), ms(worst),
-			thousands(float64(reqs)), errs, ratio, strings.Join(r.loads, ", "))
+			thousands(float64(reqs)), errs, ratio, cpu, strings.Join(r.loads, ", "))
 	}
 	fmt.Fprintln(w)
 	for _, r := range rows {
