@@ -273,7 +273,9 @@ median run's (the range of the three p99s beside it), and max the largest of the
 on the same $(nproc) vCPUs as the servers: the bare server's figure is the ceiling of this
 machine with this client. The load average is the other engineers' builds sharing the machine;
 read the ratios ("of bare"), which compare runs made side by side, rather than the absolute
-figures, when it is high.
+figures, when it is high. "Server CPU per request" is the server process's CPU time (user and
+system, every thread, from \`/proc/<pid>/stat\`) over a run divided by its requests, the median of
+the runs: what each request costs the machine, which the load disturbs less than the throughput.
 
 EOF
 md wrk
@@ -298,13 +300,19 @@ cat <<EOF
 Every ping is a write, and SQLite has one writer. The store sends every check update through one
 committer goroutine (\`internal/store/sqlite/group.go\`): it takes every update waiting when it is
 free, applies them in arrival order in one transaction (BEGIN IMMEDIATE on the one write
-connection: the data-model guard once, then per check one load, the pings' inserts, one write of
-the check's state columns, one trim of its history and one expiry of its old flips), commits,
-and only then answers each request. The commit (appending the changed pages to the WAL, one
-\`pwrite\` each; \`synchronous=NORMAL\`, so no fsync per commit) is paid once per batch instead of
-once per ping. With one busy check a batch of n pings costs one load, one check write, one trim
-and n inserts; across 16 checks a batch touches up to 16 different checks, each with its own
-load, write and trim, so 16 checks cost more per ping than one.
+connection: the data-model guard once; each update's ping logic on the check as the update
+before it left it; then the batch's pings, up to 16 to an INSERT, per check one write of its
+state columns, and the history trims of all its checks in one DELETE), commits, and only then
+answers each request. The commit (appending the changed pages to the WAL, two \`pwrite\`s each;
+\`synchronous=NORMAL\`, so no fsync per commit) is paid once per batch instead of once per ping.
+Between batches the committer keeps the checks it wrote, so a busy check is not read again
+while nobody else writes (any other write of the process, or a commit of another process, which
+moves SQLite's \`data_version\`, makes it forget them), and it runs the expiry of old flips and
+deliveries only once the oldest it knows of is past the cut-off. With one busy check a batch of
+n pings costs one check write, one trim and one or a few inserts; across 16 checks a batch
+touches up to 16 checks, each with its own state write and its own pages in the WAL (its row,
+its leaf of the pings index, its entry in the due index), so 16 checks cost more per ping than
+one.
 
 The profile below is of \`BenchmarkPingServer/checks=16\` (\`internal/httpapi/ping_bench_test.go\`):
 the same handler, store and a 16-connection closed loop (a Go client) in one process, over 16
@@ -336,19 +344,29 @@ cat <<EOF
 Reading them, as CPU time per ping (each part's share of the samples times the
 ${cpu_per_ping:-?} µs per ping the benchmark measured): the server's goroutines ${server_us:-?} µs,
 the Go client the rest. Of the server's, the committer's transactions (\`sqlite.(*Store).commit\`:
-guard, loads, inserts, check writes, trims, commit) ${commit_us:-?} µs, their commits alone
+guard, the ping logic, inserts, check writes, trims, commit) ${commit_us:-?} µs, their commits alone
 (\`database/sql.(*Tx).Commit\`: the WAL frames and the system calls that write them)
 ${txcommit_us:-?} µs; reading, routing and answering the HTTP requests with the ping logic
 (\`net/http.(*conn).serve\` and below, not counting the wait for the commit) ${http_us:-?} µs; the
 rest is the Go runtime (scheduler, garbage collector, network poller). The committer is one
 goroutine: at ${commit_us:-?} µs a ping it could carry at most ${commit_cap:-?} pings/s with a core
 to itself. On $(nproc) vCPUs shared with the load generator, what bounds the throughput is the
-server's whole CPU time per ping against the bare server's per request: across 16 checks every
-ping in a batch brings its own check's load, state write, trim and flip expiry (SQLite through
-modernc.org/sqlite, a C-to-Go translation, spends a few microseconds of database/sql and driver
-overhead on each statement besides the B-tree work), and their pages (the check's row, its ping
-index leaf, its entry in the due index) to the WAL; one busy check pays those once per batch.
-That per-check work, not the commit, is the floor the 16-check figures press against.
+server's whole CPU time per ping against the bare server's per request (the wrk table's "server
+CPU per request"), and, with the connections in a closed loop, the committer's time per batch,
+which every request of the next batch waits for. With the checks kept between batches and the
+pings and trims written several to a statement, the committer's SQL is down to what a batch
+must write; what is left is fixed per batch (BEGIN, the guard, the commit) or per check: across
+16 checks a batch of about six pings touches about six checks, each with its own state write
+and its own pages in the WAL (its row, its leaf of the pings index, its entry in the due index).
+The commit, which appends those pages to the WAL with two \`pwrite\` system calls each (frame
+header and page), is the largest single part of the committer (${txcommit_us:-?} µs of its
+${commit_us:-?} µs a ping), and it grows with the distinct pages a batch changes, not with the
+statements: counted with \`strace -f -c -e trace=pwrite64\` on the same benchmark, 16 checks cost
+about 28 \`pwrite\`s (14 WAL frames) a transaction, 5 a ping, and one busy check about 17 (9
+frames), 3 a ping. That per-check share of the WAL, with the HTTP work every request costs
+(${http_us:-?} µs, against the bare server's whole request), is the floor the 16-check figures
+press against: only fewer pages a ping (fewer indexes on the ping path, or larger batches)
+would lower it.
 
 EOF
 cat <<EOF
