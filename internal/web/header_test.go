@@ -157,8 +157,8 @@ func TestTrustedHeaderLeavesStatusPagesAlone(t *testing.T) {
 	if got := r.Header.Values("Set-Cookie"); len(got) != 0 {
 		t.Errorf("the public status page set cookies %q", got)
 	}
-	if got := r.Header.Get("Cache-Control"); got != statusCache {
-		t.Errorf("Cache-Control = %q, want %q", got, statusCache)
+	if got, want := r.Header.Get("Cache-Control"), statusCacheControl(e.clock(), e.clock()); got != want {
+		t.Errorf("Cache-Control = %q, want %q", got, want)
 	}
 	wantStatus(t, "home with the header", b.getAs("/", "X-Forwarded-Email", "alice@example.org"), http.StatusOK)
 	session := b.session()

@@ -138,24 +138,39 @@ func (p *page) ErrorFor(field string) string {
 	return ""
 }
 
-// render executes the page into a buffer first, so that a template error becomes a clean 500
-// and never half a page.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
+// execute renders the page into bytes; a template error is logged, and answered 500 on w.
+func (s *Server) execute(w http.ResponseWriter, r *http.Request, name string, p *page) ([]byte, bool) {
 	var buf bytes.Buffer
 	if err := s.pages[name].Execute(&buf, p); err != nil {
 		s.log.ErrorContext(r.Context(), "render page", "page", name, "error", err.Error())
 		http.Error(w, "The page could not be shown. Try again in a moment.", http.StatusInternalServerError)
+		return nil, false
+	}
+	return buf.Bytes(), true
+}
+
+// render executes the page into a buffer first, so that a template error becomes a clean 500
+// and never half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
+	body, ok := s.execute(w, r, name, p)
+	if !ok {
 		return
 	}
+	s.write(w, status, body, p.Cache)
+}
+
+// write sends a rendered page with its headers; cache is the page's Cache-Control when it may
+// be stored ("" for none).
+func (s *Server) write(w http.ResponseWriter, status int, body []byte, cache string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Pages show who is signed in and carry one-time tokens: never stored by a cache.
 	h.Set("Cache-Control", "no-store")
-	if p.Cache != "" && status == http.StatusOK && h.Get("Set-Cookie") == "" {
+	if cache != "" && status == http.StatusOK && h.Get("Set-Cookie") == "" {
 		// A shared cache must never keep an answer that sets someone's cookie.
-		h.Set("Cache-Control", p.Cache)
+		h.Set("Cache-Control", cache)
 	}
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }

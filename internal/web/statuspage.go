@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
@@ -16,10 +17,13 @@ import (
 // StatusPrefix holds the public status pages: /status/<key>/.
 const StatusPrefix = "/status/"
 
-// statusCache is how long browsers and shared caches may keep a public status page. The page is
-// the same for everyone (no viewer, times in UTC), so a CDN in front of the site may serve it
-// to all readers; a page made private stops answering within this time.
-const statusCache = "public, max-age=60"
+// statusCacheControl is the Cache-Control of a public status page rendered at rendered and
+// sent at now. The page is the same for everyone (no viewer, times in UTC), so a CDN in front
+// of the site may serve it to all readers, for what is left of the minute since it was
+// rendered (maxAge): a page made private stops answering everywhere within a minute.
+func statusCacheControl(rendered, now time.Time) string {
+	return "public, max-age=" + strconv.Itoa(maxAge(rendered, now))
+}
 
 // statusRoutes adds the status pages to the route table.
 func (s *Server) statusRoutes() {
@@ -57,13 +61,31 @@ type publicRow struct {
 // has this key, when it is public; 404 otherwise, as for a key that does not exist. It reads the
 // page (one lookup), the project, and each chosen check with its status changes of the days
 // drawn: never a ping.
+//
+// Each client address (as the sign-in limits see it) may ask for status pages as the rate limit
+// allows (DefaultStatusLimit); past it the answer is 429 with Retry-After, reading nothing. A
+// page rendered less than a minute ago by this process is sent as it was rendered, reading
+// nothing either (statusPages); its settings form drops it at once.
 func (s *Server) handleStatusPage(w http.ResponseWriter, r *http.Request) {
-	if s.st == nil || check.ValidateStatusKey(r.PathValue("key")) != nil {
+	now := s.acc.Now()
+	if ok, wait := s.statusLimit.allow(s.clientIP(r), now); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+		s.render(w, r, http.StatusTooManyRequests, "message", &page{Title: "Too many requests",
+			Message: "This address has asked for status pages too often. Wait a little and reload."})
+		return
+	}
+	key := r.PathValue("key")
+	if s.st == nil || check.ValidateStatusKey(key) != nil {
 		s.handleNotFound(w, r)
 		return
 	}
+	kept, gen := s.statusPages.get(key, now)
+	if kept != nil {
+		s.write(w, http.StatusOK, kept.body, statusCacheControl(kept.rendered, now))
+		return
+	}
 	ctx := r.Context()
-	sp, err := s.st.StatusPageByKey(ctx, r.PathValue("key"))
+	sp, err := s.st.StatusPageByKey(ctx, key)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !sp.Public) {
 		s.statusNotFound(w, r)
 		return
@@ -81,7 +103,6 @@ func (s *Server) handleStatusPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	now := s.acc.Now()
 	bounds := check.DayBounds(now, historyDays, time.UTC)
 	checks, err := s.loadChecks(ctx, p.ID, sp.Checks, bounds[0], now)
 	if err != nil {
@@ -102,7 +123,12 @@ func (s *Server) handleStatusPage(w http.ResponseWriter, r *http.Request) {
 		view.Rows = append(view.Rows, row)
 	}
 	view.Summary, view.Words = summary(counts, len(checks))
-	s.render(w, r, http.StatusOK, "status", &page{Title: p.Name + " status", Data: view, Wide: true, Cache: statusCache})
+	body, ok := s.execute(w, r, "status", &page{Title: p.Name + " status", Data: view, Wide: true})
+	if !ok {
+		return
+	}
+	s.statusPages.put(key, &statusPage{body: body, rendered: now}, gen)
+	s.write(w, http.StatusOK, body, statusCacheControl(now, now))
 }
 
 // summary is the status page's headline: the worst state of its checks, and how many are in it.
@@ -254,13 +280,17 @@ func (s *Server) handleStatusSettingsPost(w http.ResponseWriter, r *http.Request
 		s.renderStatusSettings(w, r, m, http.StatusUnprocessableEntity, sp, errs, false)
 		return
 	}
+	oldKey := sp.Key
 	if sp.Key == "" || r.PostForm.Get("action") == "new-address" {
 		if sp.Key, err = check.GenerateStatusKey(s.acc.Rand); err != nil {
 			s.fail(w, r, err)
 			return
 		}
 	}
-	if err := s.st.PutStatusPage(ctx, sp); err != nil {
+	err = s.st.PutStatusPage(ctx, sp)
+	// Dropped even when the write failed: it may have happened all the same.
+	s.statusPages.drop(oldKey, sp.Key)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -74,6 +74,13 @@ type Config struct {
 	// TrustedHeader, when set, signs in whoever an authenticating proxy names in a header
 	// (header.go). Off by default: only safe behind a proxy that strips it from clients.
 	TrustedHeader *TrustedHeader
+	// StatusCacheTTL is how long this process serves a rendered public status page from
+	// memory (statuscache.go): 0 means DefaultStatusCacheTTL, a minute, which is also the most;
+	// negative, never.
+	StatusCacheTTL time.Duration
+	// StatusLimit is the rate limit of public status pages per client address (ClientIP);
+	// zero fields take DefaultStatusLimit's.
+	StatusLimit RateLimit
 }
 
 // defaultMaxChecksPerProject is httpapi.DefaultMaxChecksPerProject (a test keeps them equal;
@@ -101,6 +108,9 @@ type Server struct {
 
 	oidc   *oidcClient    // nil without OIDC
 	header *TrustedHeader // nil without the trusted header
+
+	statusPages *statusPages   // rendered public status pages
+	statusLimit *clientLimiter // public status pages per client address
 
 	pages      map[string]*template.Template
 	css        []byte
@@ -148,6 +158,15 @@ func New(cfg Config) (*Server, error) {
 	if s.clientIP == nil {
 		s.clientIP = RemoteIP
 	}
+	ttl := cfg.StatusCacheTTL
+	switch {
+	case ttl == 0 || ttl > DefaultStatusCacheTTL:
+		ttl = DefaultStatusCacheTTL
+	case ttl < 0:
+		ttl = 0
+	}
+	s.statusPages = newStatusPages(ttl)
+	s.statusLimit = newClientLimiter(cfg.StatusLimit)
 	if err := s.loadAssets(); err != nil {
 		return nil, err
 	}
