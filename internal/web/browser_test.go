@@ -384,7 +384,8 @@ func TestBrowserSettingsAndAccount(t *testing.T) {
 	if now := read(t, ctx, "time now", chromedp.Text(`#now`)); now != "1 Dec 2026 18:00 JST" {
 		t.Fatalf("time now after choosing Asia/Tokyo = %q", now)
 	}
-	act(t, ctx, "create a token", chromedp.SendKeys(`#token-name`, "terraform"), chromedp.Submit(`#token-name`),
+	act(t, ctx, "create a token", chromedp.SendKeys(`#token-name`, "terraform"),
+		chromedp.SendKeys(`#token-password`, "correct horse battery"), chromedp.Submit(`#token-name`),
 		chromedp.WaitVisible(`#new-token-value`))
 	if created := read(t, ctx, "created", chromedp.Text(`tr[data-token="terraform"] .t-created`)); created != "1 Dec 2026 18:00 JST" {
 		t.Errorf("token created at %q, want the time in Asia/Tokyo", created)

@@ -83,8 +83,11 @@ type profileView struct {
 	Tokens      []tokenRow
 	TokenName   string
 	NewToken    *newTokenView
-	Notice      string
-	TwoFactor   string
+	// TokenSignInStale: an account without a password signed in longer than TokenReauth ago,
+	// so it must sign in again to create a token.
+	TokenSignInStale bool
+	Notice           string
+	TwoFactor        string
 	// Reports and Reminders are the email settings as chosen (the defaults when never chosen),
 	// with the choices the form offers.
 	Reports, Reminders             string
@@ -132,7 +135,8 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, v *viewer
 	view := &profileView{Email: v.User.Email, Name: v.User.Name, Zone: v.User.TimeZone, Zones: zones,
 		Now: stamp(s.acc.Now(), loc), HasPassword: v.User.HasPassword(), TokenName: st.tokenName,
 		NewToken: st.newToken, Notice: st.notice, TwoFactor: TwoFactorPath,
-		Reports: string(v.User.ReportPeriod()), Reminders: string(v.User.ReminderPeriod()),
+		TokenSignInStale: !v.User.HasPassword() && s.acc.Now().Sub(v.Session.Created) > TokenReauth,
+		Reports:          string(v.User.ReportPeriod()), Reminders: string(v.User.ReminderPeriod()),
 		ReportChoices: []string{string(people.ReportsOff), string(people.ReportsDaily), string(people.ReportsWeekly),
 			string(people.ReportsMonthly)},
 		ReminderChoices: []string{string(people.RemindersOff), string(people.RemindersHourly), string(people.RemindersDaily)}}
@@ -288,8 +292,16 @@ func (s *Server) handlePasswordPost(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, ProfilePath+"?done=password")
 }
 
-// handleCreateToken serves POST /accounts/profile/tokens/ (field name): a personal API token,
-// shown in this answer only.
+// TokenReauth is how recent the sign-in of an account without a password (single sign-on, a
+// trusted header) must be for it to create a personal API token: such an account has no
+// password to confirm, so a fresh sign-in stands for it.
+const TokenReauth = 10 * time.Minute
+
+// handleCreateToken serves POST /accounts/profile/tokens/ (fields token-name, token-password):
+// a personal API token, shown in this answer only. A token outlives the session (and a password
+// change), so a stolen session must not be enough to make one: the form asks for the current
+// password, whose wrong guesses count against the sign-in limits as on the password form; an
+// account without a password must have signed in within TokenReauth.
 func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 	v, ok := s.requireViewer(w, r)
 	if !ok {
@@ -300,9 +312,20 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := strings.TrimSpace(r.PostForm.Get("token-name"))
+	password := r.PostForm.Get("token-password")
+	var errs []fieldError
 	if name == "" {
-		s.renderProfile(w, r, v, http.StatusUnprocessableEntity, []fieldError{{"token-name",
-			"Name the token after where it will be used, such as \"terraform\" or \"backup server\"."}}, profileState{})
+		errs = append(errs, fieldError{"token-name",
+			"Name the token after where it will be used, such as \"terraform\" or \"backup server\"."})
+	}
+	if v.User.HasPassword() && password == "" {
+		errs = append(errs, fieldError{"token-password", "Enter your current password: a token acts as you, so creating one asks for it."})
+	}
+	if len(errs) > 0 {
+		s.renderProfile(w, r, v, http.StatusUnprocessableEntity, errs, profileState{tokenName: name})
+		return
+	}
+	if !s.tokenReauthenticated(w, r, v, password, name) {
 		return
 	}
 	tok, t, err := s.acc.CreateAPIToken(r.Context(), v.User.ID, name)
@@ -317,6 +340,49 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(r.Context(), "API token created", "user", v.User.ID, "token", t.ID)
 	s.renderProfile(w, r, v, http.StatusOK, nil, profileState{newToken: &newTokenView{Name: t.Name, Token: tok}})
+}
+
+// tokenReauthenticated confirms the viewer for creating a token: the current password (counted
+// against the sign-in limits, a right one given back), or, for an account without one, a
+// sign-in within TokenReauth. When it is not, it answers with the form and its error.
+func (s *Server) tokenReauthenticated(w http.ResponseWriter, r *http.Request, v *viewer, password, name string) bool {
+	ctx, now := r.Context(), s.acc.Now()
+	if !v.User.HasPassword() {
+		if now.Sub(v.Session.Created) <= TokenReauth {
+			return true
+		}
+		s.renderProfile(w, r, v, http.StatusForbidden, []fieldError{{"token-name", fmt.Sprintf(
+			"You signed in more than %d minutes ago. Sign out, sign in again, and create the token within %d minutes.",
+			int(TokenReauth.Minutes()), int(TokenReauth.Minutes()))}}, profileState{tokenName: name})
+		return false
+	}
+	res, allowed, until, err := s.limiter.ReserveSignIn(ctx, limitKey(v.User.Email), s.clientIP(r), now)
+	if err != nil {
+		s.fail(w, r, err)
+		return false
+	}
+	if !allowed {
+		mins := int(until.Sub(now).Minutes()) + 1
+		w.Header().Set("Retry-After", fmt.Sprint(int(until.Sub(now).Seconds())+1))
+		s.renderProfile(w, r, v, http.StatusTooManyRequests, []fieldError{{"token-password", fmt.Sprintf(
+			"Too many wrong passwords for this account, or from your network address. Try again in %d minute%s.", mins, plural(mins))}},
+			profileState{tokenName: name})
+		return false
+	}
+	err = s.acc.Reauthenticate(ctx, v.User, password, "")
+	switch {
+	case errors.Is(err, account.ErrBadCredentials):
+		s.renderProfile(w, r, v, http.StatusUnprocessableEntity, []fieldError{{"token-password",
+			"That is not your current password. Check it and try again."}}, profileState{tokenName: name})
+		return false
+	case err != nil:
+		s.fail(w, r, err)
+		return false
+	}
+	if err := s.limiter.Succeed(ctx, res); err != nil {
+		s.log.ErrorContext(ctx, "give back sign-in attempt", "error", err.Error())
+	}
+	return true
 }
 
 // handleRevokeToken serves POST /accounts/profile/tokens/{id}/revoke/: the user's token stops

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -147,6 +148,8 @@ func TestProfilePassword(t *testing.T) {
 }
 
 // TestProfileTokens creates a personal API token (shown once), lists it, and revokes it.
+// Creating one asks for the current password again: without it, or with a wrong one, nothing
+// is created, the error is next to the field, and wrong ones count against the sign-in limits.
 func TestProfileTokens(t *testing.T) {
 	e := newEnv(t, envOptions{dashboard: true})
 	b := e.signedIn("ann@example.com", people.RoleOwner)
@@ -156,12 +159,29 @@ func TestProfileTokens(t *testing.T) {
 		{"", "Name the token"},
 		{strings.Repeat("t", people.MaxTokenNameLen+1), "too long"},
 	} {
-		r := b.post(ProfilePath+"tokens/", url.Values{"token-name": {tc.name}})
+		r := b.post(ProfilePath+"tokens/", url.Values{"token-name": {tc.name}, "token-password": {"correct horse battery"}})
 		if r.StatusCode != 422 || !strings.Contains(r.body, `id="token-name-error"`) || !strings.Contains(r.body, tc.text) {
 			t.Errorf("token named %q = %d, want 422 with %q", tc.name, r.StatusCode, tc.text)
 		}
 	}
-	r := b.post(ProfilePath+"tokens/", url.Values{"token-name": {"terraform"}})
+	for _, tc := range []struct{ password, text string }{
+		{"", "Enter your current password"},
+		{"wrong horse battery", "That is not your current password"},
+	} {
+		r := b.post(ProfilePath+"tokens/", url.Values{"token-name": {"terraform"}, "token-password": {tc.password}})
+		if r.StatusCode != 422 || !strings.Contains(r.body, `id="token-password-error"`) || !strings.Contains(r.body, tc.text) ||
+			!strings.Contains(r.body, `value="terraform"`) {
+			t.Errorf("token with password %q = %d, want 422 with %q next to the field and the name kept", tc.password, r.StatusCode, tc.text)
+		}
+	}
+	ann, err := e.st.People().UserByEmail(t.Context(), "ann@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, err := e.st.People().APITokens(t.Context(), ann.ID); err != nil || len(list) != 0 {
+		t.Fatalf("tokens after the refusals = %v, %v; want none", list, err)
+	}
+	r := b.post(ProfilePath+"tokens/", url.Values{"token-name": {"terraform"}, "token-password": {"correct horse battery"}})
 	wantStatus(t, "create a token", r, 200)
 	m := regexp.MustCompile(`<code id="new-token-value">([^<]+)</code>`).FindStringSubmatch(r.body)
 	if m == nil || !account.LooksLikeAPIToken(m[1]) {
@@ -189,6 +209,50 @@ func TestProfileTokens(t *testing.T) {
 	}
 	if r := b.get(ProfilePath); !strings.Contains(r.body, "You have no tokens.") {
 		t.Error("the revoked token is still listed")
+	}
+}
+
+// TestProfileTokenWithoutPassword: an account without a password (single sign-on, a trusted
+// header) has none to confirm: it may create a token within TokenReauth of signing in, and is
+// told to sign in again after that.
+func TestProfileTokenWithoutPassword(t *testing.T) {
+	e := newEnv(t, envOptions{dashboard: true})
+	u := e.user("sso@example.com", "", people.RoleOwner)
+	b := e.browser()
+	signIn := func() {
+		t.Helper()
+		in, err := e.acc.StartSession(t.Context(), u, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		site, _ := url.Parse(e.srv.URL)
+		b.jar.SetCookies(site, []*http.Cookie{{Name: "overdue_session", Value: in.Token, Path: "/"}})
+	}
+	signIn()
+	r := b.get(ProfilePath)
+	if !strings.Contains(r.body, "within 10 minutes of signing in") || strings.Contains(r.body, `id="token-password"`) ||
+		strings.Contains(r.body, "sign in again first") {
+		t.Errorf("the account page of a fresh sign-in without a password:\n%s", r.body)
+	}
+	e.advance(TokenReauth)
+	r = b.post(ProfilePath+"tokens/", url.Values{"token-name": {"ci"}})
+	if r.StatusCode != 200 || !strings.Contains(r.body, `id="new-token-value"`) {
+		t.Errorf("a token %v after signing in = %d, want 200 with the token", TokenReauth, r.StatusCode)
+	}
+	e.advance(time.Second)
+	r = b.post(ProfilePath+"tokens/", url.Values{"token-name": {"ci-2"}})
+	if r.StatusCode != 403 || !strings.Contains(r.body, "You signed in more than 10 minutes ago") || strings.Contains(r.body, `id="new-token-value"`) {
+		t.Errorf("a token a second later = %d, want 403 saying to sign in again", r.StatusCode)
+	}
+	if r := b.get(ProfilePath); !strings.Contains(r.body, "sign out and sign in again first") {
+		t.Error("the account page does not say to sign in again")
+	}
+	signIn()
+	if r := b.post(ProfilePath+"tokens/", url.Values{"token-name": {"ci-2"}}); r.StatusCode != 200 {
+		t.Errorf("a token after signing in again = %d, want 200", r.StatusCode)
+	}
+	if list, err := e.st.People().APITokens(t.Context(), u.ID); err != nil || len(list) != 2 {
+		t.Errorf("tokens = %d, %v; want the two created", len(list), err)
 	}
 }
 
