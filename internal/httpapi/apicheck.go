@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,7 +122,7 @@ func (s *Server) handleCreateCheck(w http.ResponseWriter, r *http.Request, v int
 		s.writeAPIError(w, r, err)
 		return
 	}
-	if err := checkDependencies(spec.rules, c.ID, existing); err != nil {
+	if err := checkDependencies(c, nil, listed(existing)); err != nil {
 		s.writeAPIError(w, r, err)
 		return
 	}
@@ -237,40 +239,60 @@ func (s *Server) handleUpdateCheck(w http.ResponseWriter, r *http.Request, v int
 // result. Everything that can fail was checked before, but for the rules taken together with
 // the check's (a 400 that writes nothing): nothing invalid reaches the store.
 //
-// A new depends_on is checked against the project's checks as they are read here, before the
-// update: two updates at once could each pass and together close a cycle (the checks in it
-// would then hold each other's alerts while both are down).
+// A depends_on that adds parents is checked against the project's graph inside the store's
+// UpdateDependencies, so that two updates that would together close a cycle cannot both pass:
+// one of them sees the other's parents, and gets the cycle's 400.
 func (s *Server) updateCheck(w http.ResponseWriter, r *http.Request, v int, p *check.Project, id string, spec *checkSpec, channels []string) {
 	now := s.now()
-	if spec.rules.dependsOn != nil && len(*spec.rules.dependsOn) > 0 {
-		existing, err := s.store.Checks(r.Context(), p.ID)
-		if err != nil {
-			s.writeAPIError(w, r, fmt.Errorf("list checks of project %s: %w", p.ID, err), "project", p.ID)
-			return
-		}
-		if err := checkDependencies(spec.rules, id, existing); err != nil {
-			s.writeAPIError(w, r, err)
-			return
-		}
-	}
-	c, err := s.store.UpdateCheck(r.Context(), id, func(c *check.Check) (store.Change, error) {
+	update := func(c *check.Check, g store.Graph) (store.Change, error) {
 		if c.ProjectID != p.ID {
 			return store.Change{}, store.ErrNotFound
 		}
+		prev := slices.Clone(c.DependsOn)
 		spec.apply(c, v, channels)
 		// The rules are checked together with the check's own (min_runtime below max_runtime).
 		if err := spec.rules.apply(c); err != nil {
 			return store.Change{}, err
 		}
+		if g != nil {
+			if err := checkDependencies(c, prev, g); err != nil {
+				return store.Change{}, err
+			}
+		}
 		sched, _ := scheduleFor(c) // validated: cannot fail
 		c.AlertAfter = c.NextDue(sched)
 		return store.Change{}, nil
-	})
+	}
+	var c *check.Check
+	var err error
+	if spec.rules.dependsOn != nil && len(*spec.rules.dependsOn) > 0 {
+		c, err = s.store.UpdateDependencies(r.Context(), id, update)
+		if errors.Is(err, store.ErrConflict) {
+			err = errDependsOnRace
+		}
+	} else {
+		c, err = s.store.UpdateCheck(r.Context(), id, func(c *check.Check) (store.Change, error) { return update(c, nil) })
+	}
 	if err != nil {
 		s.writeAPIError(w, r, fmt.Errorf("update check %s: %w", id, err), "check", id)
 		return
 	}
 	writeJSON(w, http.StatusOK, s.renderCheck(c, v, false, now))
+}
+
+// listed is a store.Graph over checks read before (a create's: no check can depend on a check
+// being created, so no other update can race it into a cycle).
+func listed(checks []*check.Check) store.Graph {
+	byID := make(map[string]*check.Check, len(checks))
+	for _, c := range checks {
+		byID[c.ID] = c
+	}
+	return func(id string) (*check.Check, error) {
+		if c, ok := byID[id]; ok {
+			return c, nil
+		}
+		return nil, store.ErrNotFound
+	}
 }
 
 // handleDeleteCheck serves DELETE /api/v{1,2,3}/checks/{uuid}: deletes the check with its pings

@@ -1,11 +1,14 @@
 package httpapi
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/store"
 )
 
 // TestDependenciesAPI: depends_on is set over v3 with every parent checked (same project, no
@@ -126,5 +129,28 @@ func TestRateAndFlappingAPI(t *testing.T) {
 	}
 	if c := f.check(id); c.FailureRate.On() || c.Flap.On() {
 		t.Errorf("stored after null: %+v %+v", c.FailureRate, c.Flap)
+	}
+}
+
+// conflictingStore answers every UpdateDependencies with store.ErrConflict, as DynamoDB's does
+// once other updates of the project's dependencies kept coming first.
+type conflictingStore struct{ store.Store }
+
+func (conflictingStore) UpdateDependencies(context.Context, string, func(*check.Check, store.Graph) (store.Change, error)) (*check.Check, error) {
+	return nil, fmt.Errorf("update check: lost too often: %w", store.ErrConflict)
+}
+
+// TestDependenciesRaceAnswer: an update of depends_on that the store gave up on after too many
+// lost races answers 409 with what to do; an update that leaves depends_on alone, or removes
+// it, does not go through UpdateDependencies.
+func TestDependenciesRaceAnswer(t *testing.T) {
+	f := newAPIFixture(t, func(c *Config) { c.Store = conflictingStore{c.Store} })
+	a, b := f.addCheckIn(f.project, "a"), f.addCheckIn(f.project, "b")
+	wantError(t, f.api("POST", "/api/v3/checks/"+a.ID, `{"depends_on": ["`+b.ID+`"]}`, keyA), 409,
+		"depends_on: other changes to this project's dependencies came in at the same time; send the update again")
+	for _, body := range []string{`{"name": "renamed"}`, `{"depends_on": []}`, `{"depends_on": null}`} {
+		if rec := f.api("POST", "/api/v3/checks/"+a.ID, body, keyA); rec.Code != 200 {
+			t.Errorf("update %s = %d %s, want 200", body, rec.Code, rec.Body)
+		}
 	}
 }

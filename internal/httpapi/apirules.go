@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/store"
 )
 
 // Alert rules over the API: Overdue's extensions of the v3 check object (issue 16). v1 and v2
@@ -200,42 +201,58 @@ func (rs ruleSpec) apply(c *check.Check) error {
 	return nil
 }
 
-// checkDependencies checks a request's depends_on for check id against the project's checks
-// (existing; id among them unless it is being created): every parent must be one of them, and
-// the new list must not close a cycle (a check depending on itself included). The 400 names the
-// unknown UUID, or the cycle by the checks' names.
-func checkDependencies(rs ruleSpec, id string, existing []*check.Check) error {
-	if rs.dependsOn == nil || len(*rs.dependsOn) == 0 {
+// checkDependencies checks the parents that self (as it will be written, its DependsOn set)
+// gains over prev, reading checks through g: every parent must be a check of self's project,
+// and the list must not close a cycle (a check depending on itself included). Parents that
+// self had already are not checked again, and a list that adds none reads nothing. The 400
+// names the unknown UUID, or the cycle by the checks' names.
+func checkDependencies(self *check.Check, prev []string, g store.Graph) error {
+	if !store.AddsParent(prev, self.DependsOn) {
 		return nil
 	}
-	deps := make(map[string][]string, len(existing))
-	names := make(map[string]string, len(existing))
-	for _, c := range existing {
-		deps[c.ID] = c.DependsOn
-		names[c.ID] = c.Name
+	for _, parent := range self.DependsOn {
+		if parent == self.ID {
+			return &clientError{http.StatusBadRequest, "depends_on: a check cannot depend on itself"}
+		}
 	}
-	for _, parent := range *rs.dependsOn {
-		if _, ok := deps[parent]; !ok && parent != id {
+	graph, err := store.Reachable(g, self)
+	if err != nil {
+		return err
+	}
+	for _, parent := range self.DependsOn {
+		if graph[parent] == nil && !slices.Contains(prev, parent) {
 			return &clientError{http.StatusBadRequest, fmt.Sprintf("depends_on: %s is not a check of this project", parent)}
 		}
 	}
-	cycle := check.DependencyCycle(id, *rs.dependsOn, deps)
+	deps := make(map[string][]string, len(graph))
+	for id, c := range graph {
+		if c != nil {
+			deps[id] = c.DependsOn
+		}
+	}
+	cycle := check.DependencyCycle(self.ID, self.DependsOn, deps)
 	if cycle == nil {
 		return nil
 	}
 	hops := make([]string, len(cycle))
 	for i, cid := range cycle {
 		hops[i] = cid
-		if n := names[cid]; n != "" {
-			hops[i] = strconv.Quote(n)
+		name := self.Name
+		if c := graph[cid]; c != nil {
+			name = c.Name
 		}
-	}
-	if len(cycle) == 2 {
-		return &clientError{http.StatusBadRequest, "depends_on: a check cannot depend on itself"}
+		if name != "" {
+			hops[i] = strconv.Quote(name)
+		}
 	}
 	return &clientError{http.StatusBadRequest, "depends_on would close a cycle: " + hops[0] + " depends on " +
 		strings.Join(hops[1:], ", which depends on ") + "; leave one of these dependencies out"}
 }
+
+// errDependsOnRace answers an update of depends_on that lost to other updates of the project's
+// dependencies more often than the store retries.
+var errDependsOnRace = &clientError{http.StatusConflict,
+	"depends_on: other changes to this project's dependencies came in at the same time; send the update again"}
 
 // renderRules adds the v3 extensions to a check's JSON: each rule only when it is on, the
 // snooze only while it runs, held only while a parent or flapping holds the check's alerts. The

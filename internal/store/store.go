@@ -142,6 +142,16 @@ type Store interface {
 	// that did not keep runs) gets them rebuilt from its kept pings (RebuildRuns) before fn sees
 	// it, and written with fn's change; loads return Runs as stored.
 	UpdateCheck(ctx context.Context, id string, fn func(c *check.Check) (Change, error)) (*check.Check, error)
+	// UpdateDependencies is UpdateCheck for an update that may add parents to the check's
+	// DependsOn, which must not close a cycle. fn gets, with the check, a Graph to read the
+	// checks its parents lead to, and no other UpdateDependencies that adds parents to a check
+	// of the project commits between those reads and this write: two updates that would
+	// together close a cycle cannot both pass. SQLite reads them inside its write transaction;
+	// DynamoDB reads them strongly consistent and writes the check together with a conditional
+	// bump of the project's graph version, and when another such update got there first, calls
+	// fn again (ErrConflict after a few tries). An update that adds no parent is written as
+	// UpdateCheck writes it, with nothing more to pay than the reads fn made.
+	UpdateDependencies(ctx context.Context, id string, fn func(c *check.Check, g Graph) (Change, error)) (*check.Check, error)
 	// DeleteCheck removes a check with its pings and flips, and drops it from the DependsOn of
 	// the checks of its project that list it. ErrNotFound if missing.
 	DeleteCheck(ctx context.Context, id string) error

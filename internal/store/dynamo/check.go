@@ -246,6 +246,15 @@ func (s *Store) loadChecks(ctx context.Context, entries []item, keep func(*check
 // attributes this build does not know survive. Calls for one check in this process take turns
 // (see checkLocks), so fn must not call UpdateCheck itself.
 func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Check) (store.Change, error)) (*check.Check, error) {
+	return s.updateCheck(ctx, id, fn, nil)
+}
+
+// updateCheck is UpdateCheck with, when extra is set, one more item for the write's
+// transaction: extra sees the check's DependsOn as read and the check as fn left it, and
+// returns the item (a condition another writer may have broken since fn ran: losing it is
+// errGraphLost) or nil for none.
+func (s *Store) updateCheck(ctx context.Context, id string, fn func(c *check.Check) (store.Change, error),
+	extra func(prevDeps []string, c *check.Check) (*types.TransactWriteItem, error)) (*check.Check, error) {
 	if err := s.guardWrite(ctx); err != nil {
 		return nil, fmt.Errorf("update check %s: %w", id, err)
 	}
@@ -266,6 +275,7 @@ func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Che
 	if err := s.ensureBadgeLookup(ctx, old); err != nil {
 		return nil, fmt.Errorf("update check %s: %w", id, err)
 	}
+	graphLosses := 0
 	for attempt := 1; ; attempt++ {
 		if len(old) == 0 {
 			return nil, fmt.Errorf("update check %s: %w", id, store.ErrNotFound)
@@ -284,6 +294,7 @@ func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Che
 			}
 			c.RebuildRuns(pings)
 		}
+		prevDeps := slices.Clone(c.DependsOn)
 		change, err := fn(c)
 		if err != nil {
 			return nil, err
@@ -292,12 +303,24 @@ func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Che
 			return nil, fmt.Errorf("update check %s: fn moved the check to ID %s, project %s: IDs cannot change",
 				id, c.ID, c.ProjectID)
 		}
-		written, current, err := s.writeCheck(ctx, prev, old, c, change)
+		var more *types.TransactWriteItem
+		if extra != nil {
+			if more, err = extra(prevDeps, c); err != nil {
+				return nil, fmt.Errorf("update check %s: %w", id, err)
+			}
+		}
+		written, current, err := s.writeCheck(ctx, prev, old, c, change, more)
 		if !errors.Is(err, errLost) {
 			if err != nil {
 				return nil, fmt.Errorf("update check %s: %w", id, err)
 			}
 			return written, nil
+		}
+		if errors.Is(err, errGraphLost) {
+			if graphLosses++; graphLosses == maxGraphAttempts {
+				return nil, fmt.Errorf("update check %s: other changes to the dependencies of project %s came first %d times: %w",
+					id, c.ProjectID, graphLosses, store.ErrConflict)
+			}
 		}
 		if attempt == maxAttempts {
 			return nil, fmt.Errorf("update check %s: lost to other writers %d times: %w", id, attempt, store.ErrConflict)
@@ -339,10 +362,11 @@ func (s *Store) ensureBadgeLookup(ctx context.Context, old item) error {
 // errLost is writeCheck's answer when another writer changed the check since it was read.
 var errLost = errors.New("lost the write condition")
 
-// writeCheck writes c over prev (old as read) with change. When another writer got there
-// first it returns errLost with the check item as it now is (nil if DynamoDB did not return
-// it, and an empty item if the check is gone). It sets the flip's ID once the flip is written.
-func (s *Store) writeCheck(ctx context.Context, prev *checkItem, old item, c *check.Check, change store.Change) (*check.Check, item, error) {
+// writeCheck writes c over prev (old as read) with change, and extra, when not nil, in the
+// same transaction. When another writer got there first it returns errLost with the check item
+// as it now is (nil if DynamoDB did not return it, and an empty item if the check is gone), or
+// errGraphLost when extra's condition failed. It sets the flip's ID once the flip is written.
+func (s *Store) writeCheck(ctx context.Context, prev *checkItem, old item, c *check.Check, change store.Change, extra *types.TransactWriteItem) (*check.Check, item, error) {
 	ring := prev.Ring
 	if ring <= 0 {
 		ring = s.opts.PingLimit
@@ -351,7 +375,7 @@ func (s *Store) writeCheck(ctx context.Context, prev *checkItem, old item, c *ch
 	nextIt := checkToItem(c, version, ring)
 	next := marshal(nextIt)
 	set, remove := diff(old, next, checkAttrs)
-	if len(set) == 0 && len(remove) == 0 && change.Ping == nil && change.Flip == nil {
+	if len(set) == 0 && len(remove) == 0 && change.Ping == nil && change.Flip == nil && extra == nil {
 		return prev.check(), nil, nil // nothing to write
 	}
 	token := strconv.FormatUint(rand.Uint64(), 36)
@@ -365,7 +389,7 @@ func (s *Store) writeCheck(ctx context.Context, prev *checkItem, old item, c *ch
 	if change.Ping != nil {
 		ping = marshal(pingToItem(c.ID, change.Ping, ring))
 	}
-	if change.Flip == nil {
+	if change.Flip == nil && extra == nil {
 		_, err := s.update(ctx, &dynamodb.UpdateItemInput{
 			Key:                                 upd.Key,
 			UpdateExpression:                    upd.UpdateExpression,
@@ -392,8 +416,12 @@ func (s *Store) writeCheck(ctx context.Context, prev *checkItem, old item, c *ch
 		return nextIt.check(), nil, nil
 	}
 
-	fid := flipID(change.Flip.Created, version)
-	flip := marshal(flipToItem(c.ID, fid, change.Flip, s.opts.FlipRetention))
+	var fid string
+	var flip item
+	if change.Flip != nil {
+		fid = flipID(change.Flip.Created, version)
+		flip = marshal(flipToItem(c.ID, fid, change.Flip, s.opts.FlipRetention))
+	}
 	upd.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	items := []types.TransactWriteItem{{Update: upd}}
 	if ping != nil {
@@ -404,14 +432,23 @@ func (s *Store) writeCheck(ctx context.Context, prev *checkItem, old item, c *ch
 			ExpressionAttributeValues: item{":n": ping["n"]},
 		}})
 	}
-	items = append(items, types.TransactWriteItem{Put: &types.Put{
-		Item:                     flip,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: pkNames,
-	}})
+	if flip != nil {
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			Item:                     flip,
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: pkNames,
+		}})
+	}
+	if extra != nil {
+		items = append(items, *extra)
+	}
 	err := s.transact(ctx, items, func() cost {
 		// The ping's slot may hold an older ping of another size; modelled as the same size.
-		return writeCost(old, after, true).plus(writeCost(nil, ping, true)).plus(writeCost(nil, flip, true))
+		c := writeCost(old, after, true).plus(writeCost(nil, ping, true)).plus(writeCost(nil, flip, true))
+		if extra != nil {
+			c = c.plus(cost{table: 2}) // the graph version: a small item, written in a transaction
+		}
+		return c
 	})
 	reasons := cancelReasons(err)
 	switch {
@@ -421,6 +458,8 @@ func (s *Store) writeCheck(ctx context.Context, prev *checkItem, old item, c *ch
 		// retry with success: the SDK sends the same ClientRequestToken. moto does not.)
 	case reasonIs(reasons, 0, codeConditionFailed):
 		return nil, orEmpty(reasons[0].Item), errLost
+	case extra != nil && reasonIs(reasons, len(items)-1, codeConditionFailed):
+		return nil, nil, errGraphLost
 	case slices.ContainsFunc(reasons, func(r types.CancellationReason) bool {
 		return aws.ToString(r.Code) == codeTransactionConflict
 	}):
@@ -428,7 +467,9 @@ func (s *Store) writeCheck(ctx context.Context, prev *checkItem, old item, c *ch
 	default:
 		return nil, nil, err
 	}
-	change.Flip.ID = fid
+	if change.Flip != nil {
+		change.Flip.ID = fid
+	}
 	return nextIt.check(), nil, nil
 }
 

@@ -21,6 +21,7 @@
 //	sign-in failures   LIMIT#<sha256 hex>     W#<window start, unix s>             n; TTL at the window's end (attempts.go)
 //	status page        PROJECT#<id>           STATUSPAGE                           key, public, chosen checks (version 12; statuspage.go)
 //	status page lookup STATUSKEY#<key>        STATUSPAGE                           a copy of the page (version 12)
+//	dependency graph   PROJECT#<id>           GRAPH                                gv, bumped by each update adding a parent (graph.go)
 //
 // Indexes (global, all eventually consistent):
 //

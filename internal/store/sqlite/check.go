@@ -196,6 +196,39 @@ func (s *Store) UpdateCheck(ctx context.Context, id string, fn func(c *check.Che
 	return u.written.check(), nil
 }
 
+// UpdateDependencies is UpdateCheck in a write transaction of its own, with fn's Graph reading
+// inside it: SQLite's one writer holds every other write off from the first read to the
+// commit, so the graph fn reads is the graph its write joins. It does not go through group
+// commit, whose batches keep checks in memory between their updates and between batches;
+// updates of depends_on are rare, and wait for the batch in progress like any other write.
+func (s *Store) UpdateDependencies(ctx context.Context, id string, fn func(c *check.Check, g store.Graph) (store.Change, error)) (*check.Check, error) {
+	// The committer's cache may be read by apply, and is changed by the committer after its
+	// commits: held off meanwhile, and emptied so that this transaction reads every check from
+	// the data (this write moves s.others, so the committer's next batch starts afresh too).
+	s.cm.mu.Lock()
+	defer s.cm.mu.Unlock()
+	s.cm.cache.forget()
+	u := &update{ctx: ctx, id: id, done: make(chan struct{})}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		u.reset()
+		load := tx.StmtContext(ctx, s.u.load)
+		g := func(cid string) (*check.Check, error) {
+			c, err := scanCheck(load.QueryRowContext(ctx, cid))
+			if err != nil {
+				return nil, fmt.Errorf("load check %s: %w", cid, dbErr(err))
+			}
+			return c, nil
+		}
+		u.fn = func(c *check.Check) (store.Change, error) { return fn(c, g) }
+		return s.apply(ctx, tx, []*update{u}, newBatchState(&s.cm.cache))
+	})
+	u.finish(err)
+	if u.err != nil {
+		return nil, u.err
+	}
+	return u.written.check(), nil
+}
+
 // DeleteCheck removes a check; its channel list, pings and flips go with it (ON DELETE CASCADE).
 // In the same transaction it drops the check from the depends_on of every check of its project.
 func (s *Store) DeleteCheck(ctx context.Context, id string) error {

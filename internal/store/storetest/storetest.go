@@ -77,6 +77,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Upcoming", testUpcoming},
 		{"DeleteCheck", testDeleteCheck},
 		{"DeleteParent", testDeleteParent},
+		{"UpdateDependencies", testUpdateDependencies},
+		{"DependencyRace", testDependencyRace},
 		{"Channels", testChannels},
 		{"UpdateChannel", testUpdateChannel},
 		{"ConcurrentPings", testConcurrentPings},
