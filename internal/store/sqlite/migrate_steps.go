@@ -208,15 +208,8 @@ var ruleColumns = []struct{ name, decl string }{
 // short is finished by the next run.
 func addCheckRules(ctx context.Context, tx *sql.Tx) error {
 	for _, col := range ruleColumns {
-		has, err := hasColumn(ctx, tx, "checks", col.name)
-		if err != nil {
+		if err := addColumn(ctx, tx, "checks", col.name, col.decl); err != nil {
 			return err
-		}
-		if has {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE checks ADD COLUMN `+col.name+` `+col.decl); err != nil {
-			return fmt.Errorf("add checks.%s: %w", col.name, err)
 		}
 	}
 	return nil
@@ -272,15 +265,8 @@ func addCheckRuns(ctx context.Context, tx *sql.Tx) error {
 		{"runs", "BLOB"},
 		{"runs_n", "INTEGER NOT NULL DEFAULT 0"},
 	} {
-		has, err := hasColumn(ctx, tx, "checks", col.name)
-		if err != nil {
+		if err := addColumn(ctx, tx, "checks", col.name, col.decl); err != nil {
 			return err
-		}
-		if has {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE checks ADD COLUMN `+col.name+` `+col.decl); err != nil {
-			return fmt.Errorf("add checks.%s: %w", col.name, err)
 		}
 	}
 	return nil
@@ -310,15 +296,8 @@ var dependencyColumns = []struct{ table, name, decl string }{
 // the defaults and their updates keep what this build set. Columns already there are skipped.
 func addDependencies(ctx context.Context, tx *sql.Tx) error {
 	for _, col := range dependencyColumns {
-		has, err := hasColumn(ctx, tx, col.table, col.name)
-		if err != nil {
+		if err := addColumn(ctx, tx, col.table, col.name, col.decl); err != nil {
 			return err
-		}
-		if has {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+col.table+` ADD COLUMN `+col.name+` `+col.decl); err != nil {
-			return fmt.Errorf("add %s.%s: %w", col.table, col.name, err)
 		}
 	}
 	return nil
@@ -341,15 +320,8 @@ var channelTimingColumns = []struct{ name, decl string }{
 // is finished by the next run.
 func addChannelTiming(ctx context.Context, tx *sql.Tx) error {
 	for _, col := range channelTimingColumns {
-		has, err := hasColumn(ctx, tx, "channels", col.name)
-		if err != nil {
+		if err := addColumn(ctx, tx, "channels", col.name, col.decl); err != nil {
 			return err
-		}
-		if has {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE channels ADD COLUMN `+col.name+` `+col.decl); err != nil {
-			return fmt.Errorf("add channels.%s: %w", col.name, err)
 		}
 	}
 	return nil
@@ -393,16 +365,22 @@ var lateColumns = []struct{ table, name, decl string }{
 // doubled. Columns already there are skipped, so a step cut short is finished by the next run.
 func addLateNotices(ctx context.Context, tx *sql.Tx) error {
 	for _, col := range lateColumns {
-		has, err := hasColumn(ctx, tx, col.table, col.name)
-		if err != nil {
+		if err := addColumn(ctx, tx, col.table, col.name, col.decl); err != nil {
 			return err
 		}
-		if has {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+col.table+` ADD COLUMN `+col.name+` `+col.decl); err != nil {
-			return fmt.Errorf("add %s.%s: %w", col.table, col.name, err)
-		}
+	}
+	return nil
+}
+
+// addColumn adds the column name to table with its declaration decl, unless the table already
+// has it, so that a step cut short is finished by the next run.
+func addColumn(ctx context.Context, tx *sql.Tx, table, name, decl string) error {
+	has, err := hasColumn(ctx, tx, table, name)
+	if err != nil || has {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `ALTER TABLE `+table+` ADD COLUMN `+name+` `+decl); err != nil {
+		return fmt.Errorf("add %s.%s: %w", table, name, err)
 	}
 	return nil
 }
