@@ -9,9 +9,27 @@ set -uo pipefail
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 log=$(mktemp -t moto.XXXXXX.log)
-moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+# moto's own server with each DynamoDB request applied whole before the next on its table
+# (scripts/moto-server.py says why), when python3 has moto; else moto_server as it comes.
+if python3 -c 'import moto.moto_server.werkzeug_app, werkzeug.serving' 2>/dev/null; then
+  python3 "$(dirname "$0")/moto-server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+else
+  moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+fi
 pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -f "$log"' EXIT
+# stop ends the server: SIGTERM, and SIGKILL if it is still there after 5 seconds (a moto_server
+# busy under load has ignored SIGTERM before, which left this script waiting for ever).
+stop() {
+  kill "$pid" 2>/dev/null
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  rm -f "$log"
+}
+trap stop EXIT
 
 url="http://127.0.0.1:$port"
 for _ in $(seq 1 100); do
