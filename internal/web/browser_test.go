@@ -183,8 +183,14 @@ func TestBrowserCheckLifecycle(t *testing.T) {
 	id := strings.TrimPrefix(pingURL, e.srv.URL+"/ping/")
 	row := `tr[data-check="` + id + `"]`
 
+	// Read the status in one script: the live refresh swaps the table every 100 ms, and a node
+	// found before a swap is gone ("No node with given id found") or reads as empty text after it.
+	statusNow := func() string {
+		t.Helper()
+		return read(t, ctx, "status", chromedp.Evaluate[string](`document.querySelector('`+row+` .c-status').textContent`))
+	}
 	act(t, ctx, "open the checks list", chromedp.Navigate(checks), chromedp.WaitVisible(row))
-	if status := read(t, ctx, "status", chromedp.Text(row+` .c-status`)); strings.TrimSpace(status) != "New" {
+	if status := statusNow(); strings.TrimSpace(status) != "New" {
 		t.Fatalf("status of the new check = %q, want New", status)
 	}
 	// A mark on the window: a reload would lose it.
@@ -192,9 +198,7 @@ func TestBrowserCheckLifecycle(t *testing.T) {
 	watch := func(what, class, want string) {
 		t.Helper()
 		act(t, ctx, what, chromedp.WaitVisible(row+class))
-		// Read in one script: the live refresh swaps the table every 100 ms, and a node found
-		// before a swap reads as empty text after it.
-		status := read(t, ctx, "status", chromedp.Evaluate[string](`document.querySelector('`+row+` .c-status').textContent`))
+		status := statusNow()
 		kept := read(t, ctx, "the mark", chromedp.Evaluate[bool](`window.notReloaded === true`))
 		if strings.TrimSpace(status) != want || !kept {
 			t.Fatalf("%s: status %q, page not reloaded %v; want %s, true", what, status, kept, want)
