@@ -117,7 +117,7 @@ func benchPingServer(b *testing.B, checks int) {
 		failures atomic.Int64
 		wg       sync.WaitGroup
 	)
-	txns0, updates0 := st.CommitStats()
+	prof0 := st.CommitProfile()
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	for i := range pingBenchConns {
@@ -140,10 +140,30 @@ func benchPingServer(b *testing.B, checks int) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pings/s")
 	// CPU time per ping moves less than wall time when other processes load the machine.
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/ping")
-	txns, updates := st.CommitStats()
-	if txns > txns0 {
-		b.ReportMetric(float64(updates-updates0)/float64(txns-txns0), "pings/txn")
+	reportCommits(b, prof0, st.CommitProfile())
+}
+
+// reportCommits reports where the committer's time went between two profiles: the mean batch,
+// the committer's phases per batch (µs), the share of commits over sqlite.SlowCommit and the
+// longest, and how long a ping waited for the committer to take it and to answer it.
+func reportCommits(b *testing.B, p0, p sqlite.CommitProfile) {
+	n := p.Batches - p0.Batches
+	if n == 0 {
+		return
 	}
+	updates := float64(p.Updates - p0.Updates)
+	b.ReportMetric(updates/float64(n), "pings/txn")
+	perBatch := func(d0, d time.Duration) float64 { return float64((d - d0).Microseconds()) / float64(n) }
+	b.ReportMetric(perBatch(p0.Idle, p.Idle), "idle-µs/txn")
+	b.ReportMetric(perBatch(p0.Gather, p.Gather), "gather-µs/txn")
+	b.ReportMetric(perBatch(p0.Begin, p.Begin), "begin-µs/txn")
+	b.ReportMetric(perBatch(p0.Apply, p.Apply), "apply-µs/txn")
+	b.ReportMetric(perBatch(p0.Commit, p.Commit), "commit-µs/txn")
+	b.ReportMetric(perBatch(p0.Answer, p.Answer), "answer-µs/txn")
+	b.ReportMetric(100*float64(p.SlowCommits-p0.SlowCommits)/float64(n), "%slow-commits")
+	b.ReportMetric(float64(p.MaxCommit.Microseconds())/1000, "max-commit-ms")
+	b.ReportMetric(float64((p.Queued-p0.Queued).Microseconds())/updates, "queued-µs/ping")
+	b.ReportMetric(float64((p.Waited-p0.Waited).Microseconds())/updates, "waited-µs/ping")
 }
 
 // cpuTime is the CPU time this process has used, user and system, client side included.

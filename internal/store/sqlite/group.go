@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
@@ -56,6 +55,7 @@ type update struct {
 	id   string
 	fn   func(c *check.Check) (store.Change, error)
 	done chan struct{} // closed when the fields below are set
+	sent time.Time     // when submit offered it to the committer (zero in tests that call commit)
 
 	written *checkRow // the check as written; the caller makes its own copy (UpdateCheck)
 	err     error
@@ -70,16 +70,62 @@ type committer struct {
 	quit    chan struct{} // closed by Close
 	stopped chan struct{} // closed when the committer has returned
 
-	batches, applied atomic.Int64 // transactions run and updates taken, for CommitStats
-
 	mu    sync.Mutex // held by commit, which tests also call beside the goroutine
 	cache cache      // under mu
+
+	profMu sync.Mutex
+	prof   CommitProfile // under profMu
 }
 
-// CommitStats reports how many write transactions group commit has run and how many check
-// updates they carried: their ratio is the mean batch size, which benchmarks report.
-func (s *Store) CommitStats() (transactions, updates int64) {
-	return s.cm.batches.Load(), s.cm.applied.Load()
+// CommitProfile is where group commit's time has gone since Open, summed over its batches
+// (transactions) and the updates they carried. The committer is one goroutine, so Idle, Gather,
+// Begin, Apply, Commit and Answer add up to its wall time; Queued and Waited are the callers'.
+// Benchmarks report it per batch and per update (BenchmarkPingServer), to tell a committer that
+// is busy (CPU or system calls) from one that waits.
+type CommitProfile struct {
+	Batches, Updates int64
+	// Sizes counts the batches by their number of updates: Sizes[0] of 1, Sizes[i] of 2^(i-1)+1
+	// to 2^i (2, 3–4, 5–8, … 129–256).
+	Sizes [9]int64
+
+	Idle   time.Duration // waiting for the first update of a batch
+	Gather time.Duration // letting the running handlers reach their send, and taking the rest
+	Begin  time.Duration // BEGIN IMMEDIATE and the write guard
+	Apply  time.Duration // the updates' logic and the batch's statements
+	Commit time.Duration // COMMIT: writing the WAL frames, and a checkpoint when one runs
+	Answer time.Duration // waking the callers
+
+	// Commits over SlowCommit, and the longest commit.
+	SlowCommits int64
+	MaxCommit   time.Duration
+
+	Queued time.Duration // over the updates: from their send until the committer took them
+	Waited time.Duration // over the updates: from their send until they were answered
+
+	// The checkpointer's runs (checkpoint.go), which no update waits for, their time, and those
+	// that failed.
+	Checkpoints, CheckpointErrors int64
+	CheckpointTime                time.Duration
+}
+
+// SlowCommit is the commit time over which CommitProfile counts a commit as slow: a tenth of
+// issue 18's p99 target.
+const SlowCommit = time.Millisecond
+
+// CommitProfile returns the committer's profile since Open.
+func (s *Store) CommitProfile() CommitProfile {
+	s.cm.profMu.Lock()
+	defer s.cm.profMu.Unlock()
+	return s.cm.prof
+}
+
+// sizeBucket is the index of CommitProfile.Sizes for a batch of n updates.
+func sizeBucket(n int) int {
+	i := 0
+	for 1<<i < n && i < len(CommitProfile{}.Sizes)-1 {
+		i++
+	}
+	return i
 }
 
 func newCommitter() *committer {
@@ -96,13 +142,16 @@ func (s *Store) run() {
 	cm := s.cm
 	defer close(cm.stopped)
 	batch := make([]*update, 0, maxBatch)
+	var t commitTimes
 	for {
+		t.idle = time.Now()
 		select {
 		case u := <-cm.updates:
 			batch = append(batch[:0], u)
 		case <-cm.quit:
 			return
 		}
+		t.gather = time.Now()
 		// Let the handlers that are running reach their send first: under load that takes the
 		// batch from two or three updates to six or more, for the price of one trip through
 		// the scheduler; with nothing else runnable it returns at once.
@@ -116,9 +165,48 @@ func (s *Store) run() {
 				break gather
 			}
 		}
-		s.commit(batch)
+		t.begin = time.Now()
+		s.commit(batch, &t)
+		cm.record(batch, &t)
 		clear(batch) // let the answered updates go
 	}
+}
+
+// commitTimes are the instants at which one batch went from one phase to the next.
+type commitTimes struct {
+	idle, gather, begin, apply, commit, answer, end time.Time
+}
+
+// record adds the batch's phases to the profile. A batch whose updates all ended before the
+// transaction (their contexts were done) ran none, and counts only its wait.
+func (cm *committer) record(batch []*update, t *commitTimes) {
+	cm.profMu.Lock()
+	defer cm.profMu.Unlock()
+	p := &cm.prof
+	p.Idle += t.gather.Sub(t.idle)
+	p.Gather += t.begin.Sub(t.gather)
+	if t.end.IsZero() {
+		return
+	}
+	p.Batches++
+	p.Updates += int64(len(batch))
+	p.Sizes[sizeBucket(len(batch))]++
+	p.Begin += t.apply.Sub(t.begin)
+	p.Apply += t.commit.Sub(t.apply)
+	c := t.answer.Sub(t.commit)
+	p.Commit += c
+	if c > SlowCommit {
+		p.SlowCommits++
+	}
+	p.MaxCommit = max(p.MaxCommit, c)
+	p.Answer += t.end.Sub(t.answer)
+	for _, u := range batch {
+		if !u.sent.IsZero() {
+			p.Queued += t.begin.Sub(u.sent)
+			p.Waited += t.end.Sub(u.sent)
+		}
+	}
+	*t = commitTimes{}
 }
 
 // stop ends the committer after the batch in progress, if any, has been answered. Updates sent
@@ -136,6 +224,7 @@ func (cm *committer) stop() {
 // answered: the caller waits for the commit even if its context ends meanwhile, because its
 // ping may be in the transaction already.
 func (cm *committer) submit(u *update) {
+	u.sent = time.Now()
 	select {
 	case cm.updates <- u:
 		<-u.done
@@ -146,8 +235,9 @@ func (cm *committer) submit(u *update) {
 	}
 }
 
-// commit applies batch in one transaction and answers every update in it.
-func (s *Store) commit(batch []*update) {
+// commit applies batch in one transaction and answers every update in it. It notes in t, if
+// not nil, when the transaction's phases began and ended.
+func (s *Store) commit(batch []*update, t *commitTimes) {
 	live := batch[:0:0]
 	for _, u := range batch {
 		if err := u.ctx.Err(); err != nil {
@@ -161,29 +251,35 @@ func (s *Store) commit(batch []*update) {
 	}
 	s.cm.mu.Lock()
 	defer s.cm.mu.Unlock()
-	s.cm.batches.Add(1)
-	s.cm.applied.Add(int64(len(live)))
 	// The transaction is the store's, not any one caller's: a caller that goes away must not
 	// roll back the others' pings.
 	ctx := context.Background()
-	err := s.writeBatch(ctx, live)
+	err := s.writeBatch(ctx, live, t)
 	if err != nil && len(live) > 1 {
 		// One update's statement failed and took the others with it: each alone, to find it.
 		for _, u := range live {
 			u.reset()
-			u.finish(s.writeBatch(ctx, []*update{u}))
+			u.finish(s.writeBatch(ctx, []*update{u}, nil))
 		}
-		return
+	} else {
+		for _, u := range live {
+			u.finish(err)
+		}
 	}
-	for _, u := range live {
-		u.finish(err)
+	if t != nil {
+		t.end = time.Now()
 	}
 }
 
 // writeBatch applies batch in one write transaction, as write does for the store's other
 // writes (BEGIN IMMEDIATE, the write guard, commit), and keeps what the committed transaction
-// wrote in the cache. It does not count itself in s.others.
-func (s *Store) writeBatch(ctx context.Context, batch []*update) error {
+// wrote in the cache. It does not count itself in s.others. It notes in t, if not nil, when
+// it began to apply the updates, to commit and to answer.
+func (s *Store) writeBatch(ctx context.Context, batch []*update, t *commitTimes) error {
+	if t == nil {
+		t = new(commitTimes)
+	}
+	mark := func(at *time.Time) { *at = time.Now() }
 	cc := &s.cm.cache
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -200,14 +296,19 @@ func (s *Store) writeBatch(ctx context.Context, batch []*update) error {
 	// ends, and none of another process (BEGIN IMMEDIATE holds the file's write lock).
 	cc.check(s.others.Load(), dataVersion)
 	b := newBatchState(cc)
+	mark(&t.apply)
 	if err := s.apply(ctx, tx, batch, b); err != nil {
 		cc.forget()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	mark(&t.commit)
+	err = tx.Commit()
+	mark(&t.answer)
+	if err != nil {
 		cc.forget()
 		return fmt.Errorf("commit: %w", dbErr(err))
 	}
+	s.committed()
 	b.keep(cc)
 	return nil
 }

@@ -68,7 +68,7 @@ func TestGroupCommitBatch(t *testing.T) {
 		newUpdate("c1", pingAt(check.PingSuccess, t0.Add(3*time.Second))),
 		newUpdate("c1", pingAt(check.PingFail, t0.Add(4*time.Second))), // flip up→down
 	}
-	s.commit(batch)
+	s.commit(batch, nil)
 	for i, u := range batch {
 		select {
 		case <-u.done:
@@ -149,7 +149,7 @@ func TestGroupCommitIsolatesFailure(t *testing.T) {
 		}),
 		newUpdate("c2", pingAt(check.PingSuccess, t0)),
 	}
-	s.commit(batch)
+	s.commit(batch, nil)
 
 	if err := batch[1].err; !errors.Is(err, store.ErrConflict) {
 		t.Errorf("update reusing ping number 1: err = %v, want ErrConflict", err)
@@ -201,7 +201,7 @@ func TestGroupCommitConfigChange(t *testing.T) {
 		}),
 		newUpdate("c2", pingAt(check.PingSuccess, t0)),
 	}
-	s.commit(batch)
+	s.commit(batch, nil)
 	for i, u := range batch {
 		if u.err != nil {
 			t.Fatalf("update %d: %v", i, u.err)

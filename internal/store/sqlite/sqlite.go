@@ -48,8 +48,11 @@ type Store struct {
 	w    *sql.DB // one connection; every transaction on it is BEGIN IMMEDIATE
 	r    *sql.DB // read-only connections
 	u    *updateStmts
-	cm   *committer // group commit of UpdateCheck (group.go)
+	cm   *committer    // group commit of UpdateCheck (group.go)
+	ck   *checkpointer // checkpoints off the committer (checkpoint.go)
 	opts store.Options
+
+	commits atomic.Uint64 // write transactions committed, for the checkpointer
 
 	// others counts the write transactions begun outside the committer. The committer's cache
 	// of checks (group.go) is good only while it has not moved.
@@ -84,7 +87,8 @@ func Open(path string, opts store.Options) (*Store, error) {
 	// The journal mode is not in the DSN: it is a persistent change to the file, and it must not
 	// happen before initSchema has checked the version under the write lock.
 	w, err := sql.Open("sqlite", dsn(abs, url.Values{
-		"_pragma": {fmt.Sprintf("busy_timeout(%d)", busyTimeout), "foreign_keys(1)", "synchronous(NORMAL)"},
+		"_pragma": {fmt.Sprintf("busy_timeout(%d)", busyTimeout), "foreign_keys(1)", "synchronous(NORMAL)",
+			fmt.Sprintf("wal_autocheckpoint(%d)", walSafetyNet)},
 		"_txlock": {"immediate"},
 	}))
 	if err != nil {
@@ -123,8 +127,21 @@ func Open(path string, opts store.Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
-	s := &Store{w: w, r: r, u: u, cm: newCommitter(), opts: opts.WithDefaults()}
+	// The checkpointer's connection syncs as the writer's does: its checkpoints fsync the WAL
+	// before they copy it, and the database before the WAL may start over.
+	ck, err := sql.Open("sqlite", dsn(abs, url.Values{
+		"_pragma": {fmt.Sprintf("busy_timeout(%d)", busyTimeout), "synchronous(NORMAL)"},
+	}))
+	if err != nil {
+		r.Close()
+		u.close()
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	ck.SetMaxOpenConns(1)
+	s := &Store{w: w, r: r, u: u, cm: newCommitter(), ck: newCheckpointer(ck), opts: opts.WithDefaults()}
 	go s.run()
+	go s.runCheckpoints()
 	return s, nil
 }
 
@@ -159,12 +176,13 @@ func dsn(path string, params url.Values) string {
 	return u.String()
 }
 
-// Close stops the committer, after it has answered the updates it took, and closes both
-// connection pools. The last connection to close checkpoints the WAL into the database file.
-// Updates after Close fail.
+// Close stops the committer, after it has answered the updates it took, and the checkpointer,
+// and closes the connection pools. The last connection to close checkpoints the WAL into the
+// database file. Updates after Close fail.
 func (s *Store) Close() error {
 	s.cm.stop()
-	return errors.Join(s.r.Close(), s.u.close(), s.w.Close())
+	s.ck.stop()
+	return errors.Join(s.r.Close(), s.ck.db.Close(), s.u.close(), s.w.Close())
 }
 
 // dbErr translates driver errors into the store's: no rows is store.ErrNotFound, a taken unique
@@ -212,5 +230,6 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", dbErr(err))
 	}
+	s.committed()
 	return nil
 }
