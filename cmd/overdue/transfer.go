@@ -60,7 +60,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		w = f
 	}
-	n, err := transfer.Export(ctx, w, st, ppl, transfer.ExportOptions{ProjectID: *projectID})
+	n, err := transfer.Export(ctx, w, st, ppl, transfer.ExportOptions{ProjectID: *projectID, Box: stf.box()})
 	if f != nil {
 		if cerr := f.Close(); err == nil {
 			err = cerr
@@ -114,7 +114,7 @@ func cmdImportOverdue(ctx context.Context, args []string, stdin io.Reader, stdou
 		return err
 	}
 	defer st.Close()
-	rep, err := transfer.Import(ctx, in, st, ppl, transfer.ImportOptions{DryRun: *dry, MergePeople: *merge})
+	rep, err := transfer.Import(ctx, in, st, ppl, transfer.ImportOptions{DryRun: *dry, MergePeople: *merge, Box: stf.box()})
 	if err != nil {
 		return fmt.Errorf("import overdue: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/overduehq/overdue/internal/people"
+	"github.com/overduehq/overdue/internal/seal"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/totp"
 )
@@ -252,21 +253,34 @@ func (s *Service) checkCode(ctx context.Context, userID, code string) error {
 func sealID(factorID string) string { return "second-factor " + factorID }
 
 func (s *Service) sealSecret(factorID string, secret []byte) ([]byte, error) {
-	if s.Box == nil {
+	return SealTOTPSecret(s.Box, factorID, secret)
+}
+
+func (s *Service) openSecret(factorID string, sealed []byte) ([]byte, error) {
+	return OpenTOTPSecret(s.Box, factorID, sealed)
+}
+
+// SealTOTPSecret seals an authenticator app's secret for its factor as the store keeps it
+// (people.SecondFactor.Secret): what enrolment does, and what an import does with a secret an
+// export carried. ErrNoBox without a box.
+func SealTOTPSecret(box *seal.Box, factorID string, secret []byte) ([]byte, error) {
+	if box == nil {
 		return nil, ErrNoBox
 	}
-	v, err := s.Box.Seal(sealID(factorID), totp.Encode(secret))
+	v, err := box.Seal(sealID(factorID), totp.Encode(secret))
 	if err != nil {
 		return nil, fmt.Errorf("seal TOTP secret: %w", err)
 	}
 	return []byte(v), nil
 }
 
-func (s *Service) openSecret(factorID string, sealed []byte) ([]byte, error) {
-	if s.Box == nil {
+// OpenTOTPSecret opens a factor's stored secret: the raw secret. ErrNoBox without a box; an
+// error naming the factor when it does not open (another server secret).
+func OpenTOTPSecret(box *seal.Box, factorID string, sealed []byte) ([]byte, error) {
+	if box == nil {
 		return nil, ErrNoBox
 	}
-	v, err := s.Box.Open(sealID(factorID), string(sealed))
+	v, err := box.Open(sealID(factorID), string(sealed))
 	if err != nil {
 		return nil, fmt.Errorf("open TOTP secret of factor %s: %w", factorID, err)
 	}

@@ -132,6 +132,9 @@ type People interface {
 	UseRecoveryCode(ctx context.Context, userID, hash string) error
 	// RecoveryCodesLeft counts the user's unused recovery codes.
 	RecoveryCodesLeft(ctx context.Context, userID string) (int, error)
+	// RecoveryCodes lists the hashes of the user's unused recovery codes, sorted: what an
+	// export carries (the codes themselves are never stored).
+	RecoveryCodes(ctx context.Context, userID string) ([]string, error)
 
 	// CreateChallenge stores a ceremony in progress. ErrConflict if its ID hash is taken.
 	CreateChallenge(ctx context.Context, c *people.Challenge) error

@@ -28,6 +28,9 @@ type importPlan struct {
 	users       []*people.User
 	memberships []people.Membership
 	tokens      []*people.APIToken
+	factors     []*people.SecondFactor // copies: Import seals their secrets
+	codes       map[string][]string
+	codeUsers   []string
 }
 
 type flipKey struct {
@@ -121,7 +124,8 @@ func plan(ctx context.Context, f *parsed, st store.Store, ppl store.People, rep 
 	}
 
 	rep.Created = Counts{Projects: len(p.projects), Channels: len(p.channels), Checks: len(p.checks), Windows: len(p.windows), StatusPages: len(p.pages),
-		Users: len(p.users), Memberships: len(p.memberships), APITokens: len(p.tokens)}
+		Users: len(p.users), Memberships: len(p.memberships), APITokens: len(p.tokens),
+		SecondFactors: len(p.factors), RecoveryCodes: len(p.codeUsers)}
 	for _, h := range p.history {
 		rep.Created.Pings += len(h.pings)
 		rep.Created.Flips += len(h.flips)
@@ -302,6 +306,26 @@ func planPeople(ctx context.Context, f *parsed, ppl store.People, existed map[st
 		p.tokens = append(p.tokens, t)
 		rep.Grants = append(rep.Grants, Grant{UserID: t.UserID, Email: emails[t.UserID], TokenName: t.Name, Existing: userExisted[t.UserID]})
 	}
+	// Second factors and recovery codes come with the accounts the import creates; an account
+	// the store held keeps its own (a file never adds a way to sign in to it, nor replaces its
+	// codes).
+	for _, fa := range f.factors {
+		if userExisted[fa.UserID] {
+			continue
+		}
+		c := *fa
+		p.factors = append(p.factors, &c)
+	}
+	for _, u := range f.codeUsers {
+		if userExisted[u] {
+			continue
+		}
+		if p.codes == nil {
+			p.codes = map[string][]string{}
+		}
+		p.codes[u] = f.codes[u]
+		p.codeUsers = append(p.codeUsers, u)
+	}
 	return nil
 }
 
@@ -375,6 +399,16 @@ func (p *importPlan) apply(ctx context.Context, st store.Store, ppl store.People
 	for _, t := range p.tokens {
 		if err := ppl.CreateAPIToken(ctx, t); err != nil {
 			return fmt.Errorf("create API token %s: %w", t.ID, err)
+		}
+	}
+	for _, fa := range p.factors {
+		if err := ppl.CreateSecondFactor(ctx, fa); err != nil && !errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("create second factor %s: %w", fa.ID, err)
+		}
+	}
+	for _, u := range p.codeUsers {
+		if err := ppl.SetRecoveryCodes(ctx, u, p.codes[u]); err != nil {
+			return fmt.Errorf("set recovery codes of user %s: %w", u, err)
 		}
 	}
 	return nil

@@ -11,10 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/people"
 	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/seal"
 	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/totp"
 )
 
 // maxPings is how many of a check's newest pings an export asks the store for: more than any
@@ -24,6 +27,8 @@ const maxPings = 100000
 // Counts says how many records of each kind a file held or an import wrote.
 type Counts struct {
 	Projects, Channels, Checks, Pings, Flips, Windows, StatusPages, Users, Memberships, APITokens int
+	// SecondFactors counts factors; RecoveryCodes the users whose unused codes were carried.
+	SecondFactors, RecoveryCodes int
 }
 
 // String is "1 project, 3 channels, …", leaving out kinds with none.
@@ -35,6 +40,7 @@ func (c Counts) String() string {
 	}{
 		{c.Projects, "project"}, {c.Channels, "channel"}, {c.Checks, "check"}, {c.Pings, "ping"},
 		{c.Flips, "flip"}, {c.Windows, "maintenance window"}, {c.StatusPages, "status page"}, {c.Users, "user"}, {c.Memberships, "membership"}, {c.APITokens, "API token"},
+		{c.SecondFactors, "second factor"}, {c.RecoveryCodes, "set of recovery codes"},
 	} {
 		switch {
 		case p.n == 1:
@@ -54,6 +60,10 @@ type ExportOptions struct {
 	// ProjectID limits the file to one project and the users who are its members; "" exports
 	// the whole install.
 	ProjectID string
+	// Box opens the authenticator apps' (TOTP) secrets, which the file carries in clear, as
+	// it carries channel values: the store's own box. Without it, an export of a user with
+	// such a factor fails (account.ErrNoBox).
+	Box *seal.Box
 }
 
 // Export writes the file: the projects of st (or the one chosen), their channels, checks,
@@ -92,7 +102,7 @@ func Export(ctx context.Context, w io.Writer, st store.Store, ppl store.People, 
 		}
 	}
 	if ppl != nil {
-		if err := exportPeople(ctx, fw.enc, ppl, projects, opts.ProjectID != "", &n); err != nil {
+		if err := exportPeople(ctx, fw.enc, ppl, projects, opts.ProjectID != "", opts.Box, &n); err != nil {
 			return n, err
 		}
 	}
@@ -232,7 +242,7 @@ func fmtTimes(ts []time.Time) []string {
 
 // exportPeople writes the users (all, or the members of the one project), then the
 // memberships in the exported projects, then the users' API tokens.
-func exportPeople(ctx context.Context, enc *json.Encoder, ppl store.People, projects []*check.Project, oneProject bool, n *Counts) error {
+func exportPeople(ctx context.Context, enc *json.Encoder, ppl store.People, projects []*check.Project, oneProject bool, box *seal.Box, n *Counts) error {
 	inScope := map[string]bool{}
 	for _, p := range projects {
 		inScope[p.ID] = true
@@ -259,7 +269,8 @@ func exportPeople(ctx context.Context, enc *json.Encoder, ppl store.People, proj
 	for _, u := range kept {
 		if err := enc.Encode(userRec{
 			Type: TypeUser, ID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: u.PasswordHash,
-			TimeZone: u.TimeZone, Created: fmtTime(u.Created),
+			TimeZone: u.TimeZone, Created: fmtTime(u.Created), Reports: string(u.Reports), Reminders: string(u.Reminders),
+			ReportSlot: u.ReportSlot, ReminderSlot: u.ReminderSlot,
 		}); err != nil {
 			return err
 		}
@@ -294,6 +305,47 @@ func exportPeople(ctx context.Context, enc *json.Encoder, ppl store.People, proj
 			}
 			n.APITokens++
 		}
+	}
+	return exportFactors(ctx, enc, ppl, kept, box, n)
+}
+
+// exportFactors writes the users' second factors (each user's oldest first), TOTP secrets
+// opened with box, then each user's unused recovery codes (their hashes).
+func exportFactors(ctx context.Context, enc *json.Encoder, ppl store.People, users []*people.User, box *seal.Box, n *Counts) error {
+	for _, u := range users {
+		fs, err := ppl.SecondFactors(ctx, u.ID)
+		if err != nil {
+			return fmt.Errorf("list second factors of user %s: %w", u.ID, err)
+		}
+		sortByCreated(fs, func(f *people.SecondFactor) (time.Time, string) { return f.Created, f.ID })
+		for _, f := range fs {
+			rec := factorRec{Type: TypeSecondFactor, ID: f.ID, User: f.UserID, Kind: string(f.Kind), Name: f.Name,
+				Public: f.Public, Counter: f.Counter, Created: fmtTime(f.Created)}
+			if len(f.Secret) > 0 {
+				secret, err := account.OpenTOTPSecret(box, f.ID, f.Secret)
+				if err != nil {
+					return fmt.Errorf("second factor %s of user %s: %w", f.ID, u.ID, err)
+				}
+				rec.Secret = totp.Encode(secret)
+			}
+			if err := enc.Encode(rec); err != nil {
+				return err
+			}
+			n.SecondFactors++
+		}
+	}
+	for _, u := range users {
+		hashes, err := ppl.RecoveryCodes(ctx, u.ID)
+		if err != nil {
+			return fmt.Errorf("list recovery codes of user %s: %w", u.ID, err)
+		}
+		if len(hashes) == 0 {
+			continue
+		}
+		if err := enc.Encode(recoveryRec{Type: TypeRecoveryCodes, User: u.ID, Hashes: hashes}); err != nil {
+			return err
+		}
+		n.RecoveryCodes++
 	}
 	return nil
 }

@@ -14,9 +14,11 @@
 // (every project and every user) or "project" (one project and its members). Then, in this
 // order, each project followed by its channels, its checks (each check followed by its pings
 // and then its flips, oldest first), its maintenance windows and its status page; then the
-// users, their memberships and their personal API tokens. Instants are RFC 3339 in UTC with microseconds; an absent instant is
+// users, their memberships, their personal API tokens, their second factors and their recovery
+// codes. Instants are RFC 3339 in UTC with microseconds; an absent instant is
 // left out. Durations are whole seconds. Keys are the stored SHA-256 hashes, never the keys;
-// channel values are in plain text, so the file holds secrets. Unknown fields are refused, so a
+// channel values and authenticator apps' (TOTP) secrets are in plain text, so the file holds
+// secrets: it is written with mode 0600, and an import seals them under its own server's secret. Unknown fields are refused, so a
 // file is never half understood.
 //
 // The records:
@@ -33,9 +35,14 @@
 //	window      id, project, check, tag, start, end, schedule, tz, duration, created
 //	            (a maintenance window; builds before them refuse the line)
 //	status_page project, key, public, checks (data model 11; builds before it refuse the line)
-//	user        id, email, name, password_hash, time_zone, created
+//	user        id, email, name, password_hash, time_zone, created, reports, reminders,
+//	            report_slot, reminder_slot (the email report settings and the reporter's
+//	            cursor, data model 14)
 //	membership  project, user, role, created
 //	api_token   id, hash, user, name, created, last_used
+//	second_factor    id, user, kind, name, secret (TOTP: the secret in base32, in clear),
+//	            public (WebAuthn: the credential's public key, base64), counter, created
+//	recovery_codes   user, hashes (the SHA-256 hashes of the unused codes; never the codes)
 package transfer
 
 import (
@@ -58,6 +65,10 @@ const (
 	TypeUser       = "user"
 	TypeMembership = "membership"
 	TypeAPIToken   = "api_token"
+	// TypeSecondFactor and TypeRecoveryCodes came with data model 11's second factors; files
+	// before this build have none, and builds before it refuse them as unknown.
+	TypeSecondFactor  = "second_factor"
+	TypeRecoveryCodes = "recovery_codes"
 )
 
 // Scopes of a file.
@@ -255,6 +266,11 @@ type userRec struct {
 	PasswordHash string `json:"password_hash,omitempty"`
 	TimeZone     string `json:"time_zone,omitempty"`
 	Created      string `json:"created,omitempty"`
+	// The email report settings and the reporter's cursor (absent: the defaults, none sent).
+	Reports      string `json:"reports,omitempty"`
+	Reminders    string `json:"reminders,omitempty"`
+	ReportSlot   string `json:"report_slot,omitempty"`
+	ReminderSlot string `json:"reminder_slot,omitempty"`
 }
 
 type membershipRec struct {
@@ -273,4 +289,22 @@ type tokenRec struct {
 	Name     string `json:"name,omitempty"`
 	Created  string `json:"created,omitempty"`
 	LastUsed string `json:"last_used,omitempty"`
+}
+
+type factorRec struct {
+	Type    string `json:"type"`
+	ID      string `json:"id"`
+	User    string `json:"user"`
+	Kind    string `json:"kind"`
+	Name    string `json:"name,omitempty"`
+	Secret  string `json:"secret,omitempty"`
+	Public  []byte `json:"public,omitempty"`
+	Counter int64  `json:"counter,omitempty"`
+	Created string `json:"created,omitempty"`
+}
+
+type recoveryRec struct {
+	Type   string   `json:"type"`
+	User   string   `json:"user"`
+	Hashes []string `json:"hashes"`
 }

@@ -10,11 +10,14 @@ import (
 	"io"
 	"time"
 
+	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/people"
 	"github.com/overduehq/overdue/internal/schedule"
 	"github.com/overduehq/overdue/internal/schema"
+	"github.com/overduehq/overdue/internal/seal"
 	"github.com/overduehq/overdue/internal/store"
+	"github.com/overduehq/overdue/internal/totp"
 )
 
 // ImportOptions choose how Import writes.
@@ -27,6 +30,9 @@ type ImportOptions struct {
 	// users, unless the operator has read the grants (Report.Grants, shown by --dry-run) and
 	// asked for it.
 	MergePeople bool
+	// Box seals the authenticator apps' (TOTP) secrets the file carries, as the store seals
+	// channel values: the store's own box. Without it, a file with such a factor is refused.
+	Box *seal.Box
 }
 
 // Report says what an import found and did.
@@ -101,6 +107,9 @@ type parsed struct {
 	users       []*people.User
 	memberships []people.Membership
 	tokens      []*people.APIToken
+	factors     []*people.SecondFactor // TOTP secrets in clear until apply seals them
+	codes       map[string][]string    // user ID → recovery code hashes
+	codeUsers   []string               // the users of codes, in file order
 }
 
 // Import reads a file that Export wrote and adds what st and ppl do not hold yet: projects,
@@ -118,7 +127,8 @@ func Import(ctx context.Context, r io.Reader, st store.Store, ppl store.People, 
 	}
 	rep := &Report{Scope: f.head.Scope}
 	rep.File = Counts{Projects: len(f.projects), Channels: len(f.channels), Checks: len(f.checks), Windows: len(f.windows), StatusPages: len(f.pages),
-		Users: len(f.users), Memberships: len(f.memberships), APITokens: len(f.tokens)}
+		Users: len(f.users), Memberships: len(f.memberships), APITokens: len(f.tokens),
+		SecondFactors: len(f.factors), RecoveryCodes: len(f.codeUsers)}
 	for _, c := range f.checks {
 		rep.File.Pings += len(c.pings)
 		rep.File.Flips += len(c.flips)
@@ -129,6 +139,19 @@ func Import(ctx context.Context, r io.Reader, st store.Store, ppl store.People, 
 	p, err := plan(ctx, f, st, ppl, rep, opts.MergePeople)
 	if err != nil {
 		return nil, err
+	}
+	// Sealed now, so that a file this server cannot seal is refused before anything is written.
+	for _, fa := range p.factors {
+		if len(fa.Secret) == 0 {
+			continue
+		}
+		sealed, err := account.SealTOTPSecret(opts.Box, fa.ID, fa.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("second factor %s of user %s: %w", fa.ID, fa.UserID, err)
+		}
+		c := *fa
+		c.Secret = sealed
+		*fa = c
 	}
 	if opts.DryRun {
 		return rep, nil
@@ -358,7 +381,9 @@ func (f *parsed) parseLine(line int, raw []byte, projects map[string]bool, check
 		if err = strict(raw, &r); err != nil {
 			return err
 		}
-		u := &people.User{ID: r.ID, Email: r.Email, Name: r.Name, PasswordHash: r.PasswordHash, TimeZone: r.TimeZone}
+		u := &people.User{ID: r.ID, Email: r.Email, Name: r.Name, PasswordHash: r.PasswordHash, TimeZone: r.TimeZone,
+			Reports: people.ReportPeriod(r.Reports), Reminders: people.ReminderPeriod(r.Reminders),
+			ReportSlot: r.ReportSlot, ReminderSlot: r.ReminderSlot}
 		if u.Created, err = parseTime("created", r.Created); err != nil {
 			return err
 		}
@@ -402,11 +427,49 @@ func (f *parsed) parseLine(line int, raw []byte, projects map[string]bool, check
 			return fmt.Errorf("API token %s: %w", r.ID, err)
 		}
 		f.tokens = append(f.tokens, t)
+	case TypeSecondFactor:
+		var r factorRec
+		if err = strict(raw, &r); err != nil {
+			return err
+		}
+		if !users[r.User] {
+			return fmt.Errorf("second factor %s: user %s does not come before it in the file", r.ID, r.User)
+		}
+		fa := &people.SecondFactor{ID: r.ID, UserID: r.User, Kind: people.FactorKind(r.Kind), Name: r.Name, Public: r.Public, Counter: r.Counter}
+		if fa.Created, err = parseTime("created", r.Created); err != nil {
+			return err
+		}
+		if r.Secret != "" {
+			if fa.Secret, err = totp.Decode(r.Secret); err != nil {
+				return fmt.Errorf("second factor %s: its secret: %w", r.ID, err)
+			}
+		}
+		if err := fa.Validate(); err != nil {
+			return fmt.Errorf("second factor %s: %w", r.ID, err)
+		}
+		f.factors = append(f.factors, fa)
+	case TypeRecoveryCodes:
+		var r recoveryRec
+		if err = strict(raw, &r); err != nil {
+			return err
+		}
+		if !users[r.User] {
+			return fmt.Errorf("recovery codes: user %s does not come before them in the file", r.User)
+		}
+		if _, dup := f.codes[r.User]; dup {
+			return fmt.Errorf("user %s has a second set of recovery codes", r.User)
+		}
+		if f.codes == nil {
+			f.codes = map[string][]string{}
+		}
+		f.codes[r.User] = r.Hashes
+		f.codeUsers = append(f.codeUsers, r.User)
 	case TypeHeader:
 		return errors.New("a second header: files cannot be concatenated; import them one by one")
 	default:
-		return fmt.Errorf("unknown record type %q (this build reads format %d: %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-			typ.Type, Format, TypeProject, TypeChannel, TypeCheck, TypePing, TypeFlip, TypeStatusPage, TypeUser, TypeMembership, TypeAPIToken)
+		return fmt.Errorf("unknown record type %q (this build reads format %d: %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+			typ.Type, Format, TypeProject, TypeChannel, TypeCheck, TypePing, TypeFlip, TypeStatusPage, TypeUser, TypeMembership, TypeAPIToken,
+			TypeSecondFactor, TypeRecoveryCodes)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/people"
@@ -23,6 +24,7 @@ import (
 	"github.com/overduehq/overdue/internal/store/dynamo/dynamotest"
 	"github.com/overduehq/overdue/internal/store/sqlite"
 	"github.com/overduehq/overdue/internal/store/storetest"
+	"github.com/overduehq/overdue/internal/totp"
 	"github.com/overduehq/overdue/internal/transfer"
 )
 
@@ -150,12 +152,30 @@ func seed(t *testing.T, st *sqlite.Store) {
 	must(t, st.PutStatusPage(ctx, &check.StatusPage{ProjectID: projectID, Key: statusKey, Public: true, Checks: []string{cronID, simpleID}}))
 
 	ppl := st.People()
-	must(t, ppl.CreateUser(ctx, &people.User{ID: "u1", Email: "alice@example.org", Name: "Alice", PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", TimeZone: "Europe/Riga", Created: t0}))
+	must(t, ppl.CreateUser(ctx, &people.User{ID: "u1", Email: "alice@example.org", Name: "Alice", PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", TimeZone: "Europe/Riga", Created: t0,
+		Reports: people.ReportsWeekly, Reminders: people.RemindersHourly, ReportSlot: "2026-W48", ReminderSlot: "2026-11-30T07Z"}))
 	must(t, ppl.CreateUser(ctx, &people.User{ID: "u2", Email: "bob@example.org", Created: t0.Add(time.Second)}))
 	must(t, ppl.SetMembership(ctx, people.Membership{ProjectID: projectID, UserID: "u1", Role: people.RoleOwner, Created: t0}))
 	must(t, ppl.SetMembership(ctx, people.Membership{ProjectID: projectID, UserID: "u2", Role: people.RoleReadOnly, Created: t0.Add(time.Second)}))
 	must(t, ppl.CreateAPIToken(ctx, &people.APIToken{ID: "t1", Hash: check.HashKey("token"), UserID: "u1", Name: "ci", Created: t0, LastUsed: now}))
+	// Alice's second factors (an app, sealed under the store's secret, and a security key) and
+	// her unused recovery codes.
+	sealed, err := account.SealTOTPSecret(storetest.Box(t), totpID, totpSecret)
+	must(t, err)
+	must(t, ppl.CreateSecondFactor(ctx, &people.SecondFactor{ID: totpID, UserID: "u1", Kind: people.FactorTOTP, Name: "phone",
+		Secret: sealed, Counter: 59123456, Created: t0.Add(time.Minute)}))
+	must(t, ppl.CreateSecondFactor(ctx, &people.SecondFactor{ID: keyID, UserID: "u1", Kind: people.FactorWebAuthn, Name: "yubikey",
+		Public: []byte{0xa5, 0x01, 0x02, 0x03, 0x26}, Counter: 17, Created: t0.Add(2 * time.Minute)}))
+	must(t, ppl.SetRecoveryCodes(ctx, "u1", []string{check.HashKey("code-b"), check.HashKey("code-a")}))
 }
+
+// Alice's second factors.
+const (
+	totpID = "f1111111-2222-4333-8444-555555555555"
+	keyID  = "f2222222-3333-4444-8555-666666666666"
+)
+
+var totpSecret = []byte("12345678901234567890")
 
 func must(t *testing.T, err error) {
 	t.Helper()
@@ -180,6 +200,9 @@ func mustPing(t *testing.T, base, method, path, body string) {
 func export(t *testing.T, st store.Store, ppl store.People, opts transfer.ExportOptions) []byte {
 	t.Helper()
 	var buf bytes.Buffer
+	if opts.Box == nil {
+		opts.Box = storetest.Box(t) // every store of these tests seals under it
+	}
 	if _, err := transfer.Export(context.Background(), &buf, st, ppl, opts); err != nil {
 		t.Fatalf("Export: %v", err)
 	}
@@ -188,6 +211,9 @@ func export(t *testing.T, st store.Store, ppl store.People, opts transfer.Export
 
 func importFile(t *testing.T, file []byte, st store.Store, ppl store.People, opts transfer.ImportOptions) *transfer.Report {
 	t.Helper()
+	if opts.Box == nil {
+		opts.Box = storetest.Box(t)
+	}
 	rep, err := transfer.Import(context.Background(), bytes.NewReader(file), st, ppl, opts)
 	if err != nil {
 		t.Fatalf("Import: %v", err)
@@ -202,7 +228,8 @@ func TestRoundTrip(t *testing.T) {
 	seed(t, src)
 	file1 := export(t, src, src.People(), transfer.ExportOptions{})
 
-	want := transfer.Counts{Projects: 1, Channels: 2, Checks: 3, Pings: 6, Flips: 5, Windows: 3, StatusPages: 1, Users: 2, Memberships: 2, APITokens: 1}
+	want := transfer.Counts{Projects: 1, Channels: 2, Checks: 3, Pings: 6, Flips: 5, Windows: 3, StatusPages: 1, Users: 2, Memberships: 2, APITokens: 1,
+		SecondFactors: 2, RecoveryCodes: 1}
 	fresh := openSQLite(t)
 	if rep := importFile(t, file1, fresh, fresh.People(), transfer.ImportOptions{DryRun: true}); rep.File != want || rep.Created != want {
 		t.Errorf("dry run into an empty store: file %v, created %v; want %v for both", rep.File, rep.Created, want)
@@ -276,6 +303,62 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if p, _, err := dyn.ProjectByAPIKey(context.Background(), check.HashKey(keys.APIKey)); err != nil || p.ID != projectID {
 		t.Errorf("ProjectByAPIKey(the project's key) = %v, %v; want project %s", p, err, projectID)
+	}
+	// Alice's email settings, second factors and recovery codes came along.
+	alice, err := dyn.People().User(context.Background(), "u1")
+	if err != nil || alice.Reports != people.ReportsWeekly || alice.Reminders != people.RemindersHourly || alice.ReportSlot != "2026-W48" {
+		t.Errorf("imported user = %+v, %v; want weekly reports, hourly reminders and the reporter's cursor", alice, err)
+	}
+	fs, err := dyn.People().SecondFactors(context.Background(), "u1")
+	must(t, err)
+	if len(fs) != 2 || fs[0].Counter != 59123456 || fs[1].Counter != 17 || !bytes.Equal(fs[1].Public, []byte{0xa5, 0x01, 0x02, 0x03, 0x26}) {
+		t.Fatalf("imported second factors = %+v; want the app and the key with their counters", fs)
+	}
+	if secret, err := account.OpenTOTPSecret(storetest.Box(t), totpID, fs[0].Secret); err != nil || !bytes.Equal(secret, totpSecret) {
+		t.Errorf("the imported app's secret opens to %q, %v; want the source's", secret, err)
+	}
+	if n, err := dyn.People().RecoveryCodesLeft(context.Background(), "u1"); err != nil || n != 2 {
+		t.Errorf("imported recovery codes = %d, %v; want 2", n, err)
+	}
+}
+
+// TestSecondFactorsAcrossSecrets: an app's secret travels in clear in the file and is sealed
+// again under the importing store's own secret: it opens there, and not under the source's.
+// Without the secret, an export of such a factor and an import of it are refused, the import
+// before writing anything.
+func TestSecondFactorsAcrossSecrets(t *testing.T) {
+	src := openSQLite(t)
+	seed(t, src)
+	file := export(t, src, src.People(), transfer.ExportOptions{})
+	if !bytes.Contains(file, []byte(`"secret":"`+totp.Encode(totpSecret)+`"`)) {
+		t.Errorf("the file does not carry the app's secret in base32")
+	}
+
+	other := storetest.BoxOf(t, "another server's secret, 32 chars")
+	dst := openSQLite(t)
+	importFile(t, file, dst, dst.People(), transfer.ImportOptions{Box: other})
+	fs, err := dst.People().SecondFactors(context.Background(), "u1")
+	must(t, err)
+	if secret, err := account.OpenTOTPSecret(other, totpID, fs[0].Secret); err != nil || !bytes.Equal(secret, totpSecret) {
+		t.Errorf("under the importing server's secret the app's secret opens to %q, %v", secret, err)
+	}
+	if _, err := account.OpenTOTPSecret(storetest.Box(t), totpID, fs[0].Secret); err == nil {
+		t.Error("the imported secret opens under the source's secret: it was not sealed again")
+	}
+	if again := export(t, dst, dst.People(), transfer.ExportOptions{Box: other}); !bytes.Equal(file, again) {
+		t.Errorf("the export of the other server differs:\n%s", lineDiff(file, again))
+	}
+
+	var buf bytes.Buffer
+	if _, err := transfer.Export(context.Background(), &buf, src, src.People(), transfer.ExportOptions{Box: other}); err == nil {
+		t.Error("an export under the wrong secret succeeded")
+	}
+	empty := openSQLite(t)
+	if _, err := transfer.Import(context.Background(), bytes.NewReader(file), empty, empty.People(), transfer.ImportOptions{Box: nil}); !errors.Is(err, account.ErrNoBox) {
+		t.Errorf("an import without a secret = %v, want ErrNoBox", err)
+	}
+	if got := export(t, empty, empty.People(), transfer.ExportOptions{}); bytes.Count(got, []byte("\n")) != 1 {
+		t.Errorf("the refused import wrote data:\n%s", got)
 	}
 }
 

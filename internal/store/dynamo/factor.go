@@ -265,6 +265,21 @@ func (p *People) RecoveryCodesLeft(ctx context.Context, userID string) (int, err
 	return len(items), nil
 }
 
+// RecoveryCodes lists the hashes of the user's unused codes, sorted: one query of the user's
+// code items (their sort keys carry the hashes).
+func (p *People) RecoveryCodes(ctx context.Context, userID string) ([]string, error) {
+	items, err := p.queryUser(ctx, userID, recoveryPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("list recovery codes of user %s: %w", userID, err)
+	}
+	out := make([]string, 0, len(items))
+	for _, m := range items {
+		out = append(out, strings.TrimPrefix(stringOf(m[SortKey]), recoveryPrefix))
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 // CreateChallenge puts the challenge on a free key, with a TTL at its expiry.
 func (p *People) CreateChallenge(ctx context.Context, c *people.Challenge) error {
 	if err := c.Validate(); err != nil {

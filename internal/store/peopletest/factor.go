@@ -3,6 +3,7 @@ package peopletest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -160,6 +161,14 @@ func testRecoveryCodes(t *testing.T, s Stores) {
 	wantErr(t, "UseRecoveryCode(another user's)", s.People.UseRecoveryCode(ctx, u.ID, "hash-theirs"), store.ErrNotFound)
 	left(u.ID, 9)
 	left(other.ID, 2)
+	// The hashes left, sorted, the user's alone: what an export carries.
+	want := slices.Concat(first[:3], first[4:])
+	if got, err := s.People.RecoveryCodes(ctx, u.ID); err != nil || !slices.Equal(got, want) {
+		t.Errorf("RecoveryCodes = %q, %v; want %q", got, err, want)
+	}
+	if got, err := s.People.RecoveryCodes(ctx, "no-such-user"); err != nil || len(got) != 0 {
+		t.Errorf("RecoveryCodes(no user) = %q, %v; want none", got, err)
+	}
 
 	// Of many requests with one code at once, one gets in.
 	won := race(t, 6, func(int) error { return s.People.UseRecoveryCode(ctx, u.ID, "hash-code-07") }, store.ErrNotFound)

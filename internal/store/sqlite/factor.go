@@ -201,6 +201,27 @@ func (p *People) RecoveryCodesLeft(ctx context.Context, userID string) (int, err
 	return n, nil
 }
 
+// RecoveryCodes lists the hashes of the user's unused codes, sorted.
+func (p *People) RecoveryCodes(ctx context.Context, userID string) ([]string, error) {
+	rows, err := p.s.r.QueryContext(ctx, `SELECT hash FROM recovery_codes WHERE user_id = ? ORDER BY hash`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list recovery codes of user %s: %w", userID, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("list recovery codes of user %s: %w", userID, err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list recovery codes of user %s: %w", userID, err)
+	}
+	return out, nil
+}
+
 // CreateChallenge stores a challenge and prunes a few expired ones.
 func (p *People) CreateChallenge(ctx context.Context, c *people.Challenge) error {
 	if err := c.Validate(); err != nil {
