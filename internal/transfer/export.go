@@ -93,7 +93,13 @@ func Export(ctx context.Context, w io.Writer, st store.Store, ppl store.People, 
 		if err != nil {
 			return n, fmt.Errorf("list projects: %w", err)
 		}
-		projects = ps
+		// The install's ingestion canary stays: every install makes its own (random IDs in its
+		// data), and an imported copy would be a project nobody pings, nor manages.
+		canary, err := st.Canary(ctx)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return n, fmt.Errorf("find the ingestion canary: %w", err)
+		}
+		projects = slices.DeleteFunc(ps, func(p *check.Project) bool { return p.ID == canary.ProjectID })
 	}
 	sortByCreated(projects, func(p *check.Project) (time.Time, string) { return p.Created, p.ID })
 	for _, p := range projects {

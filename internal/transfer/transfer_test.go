@@ -322,6 +322,23 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestCanaryStays: an install's ingestion canary (its own project and check) is not exported:
+// the importing install makes its own.
+func TestCanaryStays(t *testing.T) {
+	src := openSQLite(t)
+	seed(t, src)
+	before := export(t, src, src.People(), transfer.ExportOptions{})
+	ctx := context.Background()
+	c, err := src.PutCanary(ctx, store.Canary{CheckID: "c0000000-0000-4000-8000-00000000ca01", ProjectID: "c0000000-0000-4000-8000-00000000ca02"})
+	must(t, err)
+	must(t, src.CreateProject(ctx, &check.Project{ID: c.ProjectID, Name: "Overdue internal: ingestion canary", Created: t0.Add(-time.Hour),
+		APIKeyHash: "x", ReadOnlyKeyHash: "y", PingKeyHash: "z"}))
+	must(t, src.CreateCheck(ctx, check.New(c.CheckID, c.ProjectID, t0.Add(-time.Hour))))
+	if after := export(t, src, src.People(), transfer.ExportOptions{}); !bytes.Equal(before, after) {
+		t.Errorf("the canary was exported:\n%s", lineDiff(before, after))
+	}
+}
+
 // TestSecondFactorsAcrossSecrets: an app's secret travels in clear in the file and is sealed
 // again under the importing store's own secret: it opens there, and not under the source's.
 // Without the secret, an export of such a factor and an import of it are refused, the import
