@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/overduehq/overdue/internal/people"
@@ -12,6 +13,43 @@ import (
 // or demoting its last owner. Stores check it in the same transaction (SQLite) or conditional
 // write (DynamoDB) as the change, so two managers demoting two owners at once cannot both win.
 var ErrLastOwner = errors.New("the project's last owner cannot be removed or demoted; make another member owner first")
+
+// MaxUserFactorsAndCodes bounds the second factors and recovery codes CreateUserWithFactors
+// writes with a user: one DynamoDB transaction holds 100 writes, two of them the user's.
+const MaxUserFactorsAndCodes = 90
+
+// ValidateUserWithFactors checks what CreateUserWithFactors is given, before a store writes it:
+// the user, each factor (its own, valid, once), each code hash (not empty, once) and how many
+// factors and codes there are.
+func ValidateUserWithFactors(u *people.User, factors []*people.SecondFactor, codes []string) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	if n := len(factors) + len(codes); n > MaxUserFactorsAndCodes {
+		return fmt.Errorf("user %s: %d second factors and recovery codes, at most %d", u.ID, n, MaxUserFactorsAndCodes)
+	}
+	seen := map[string]bool{}
+	for _, f := range factors {
+		if seen[f.ID] {
+			return fmt.Errorf("second factor %s appears twice", f.ID)
+		}
+		seen[f.ID] = true
+		if f.UserID != u.ID {
+			return fmt.Errorf("second factor %s is user %s's, not user %s's", f.ID, f.UserID, u.ID)
+		}
+		if err := f.Validate(); err != nil {
+			return fmt.Errorf("second factor %s: %w", f.ID, err)
+		}
+	}
+	seen = map[string]bool{}
+	for _, h := range codes {
+		if h == "" || seen[h] {
+			return errors.New("an empty or repeated recovery code hash")
+		}
+		seen[h] = true
+	}
+	return nil
+}
 
 // People stores accounts (package people): the storage contract of package account, beside
 // Store rather than in it, as Deliveries is. The SQLite store (sqlite.Store.People) and the
@@ -25,6 +63,12 @@ type People interface {
 	// CreateUser stores a new user. ErrConflict if the ID or the email is taken, however
 	// many create at once.
 	CreateUser(ctx context.Context, u *people.User) error
+	// CreateUserWithFactors stores a new user together with its second factors and the hashes
+	// of its unused recovery codes, in one write: the account exists whole or not at all, so an
+	// import that stops never leaves an account without the factors it brought (a second run,
+	// finding the account, adds none to it). Errors as CreateUser and CreateSecondFactor; a
+	// factor of another user is refused. At most MaxUserFactorsAndCodes factors and codes.
+	CreateUserWithFactors(ctx context.Context, u *people.User, factors []*people.SecondFactor, codes []string) error
 	// User loads a user by ID.
 	User(ctx context.Context, id string) (*people.User, error)
 	// UserByEmail loads a user by normalised email.

@@ -326,11 +326,18 @@ func planPeople(ctx context.Context, f *parsed, ppl store.People, existed map[st
 		p.codes[u] = f.codes[u]
 		p.codeUsers = append(p.codeUsers, u)
 	}
+	// Refused now, not halfway through the writes.
+	factors := p.factorsByUser()
+	for _, u := range p.users {
+		if err := store.ValidateUserWithFactors(u, factors[u.ID], p.codes[u.ID]); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // apply writes the plan: projects, channels, checks, then each check's history, status pages,
-// then people.
+// then people (each user with its second factors and recovery codes).
 // A failure stops it; what was written stays, and running the import again finishes it.
 func (p *importPlan) apply(ctx context.Context, st store.Store, ppl store.People) error {
 	for _, pr := range p.projects {
@@ -386,8 +393,11 @@ func (p *importPlan) apply(ctx context.Context, st store.Store, ppl store.People
 			return fmt.Errorf("save status page of project %s: %w", sp.ProjectID, err)
 		}
 	}
+	// A user comes with its factors and codes in one write: an import stopped here and run
+	// again finds the account whole, or not at all (then creates it), never without them.
+	factors := p.factorsByUser()
 	for _, u := range p.users {
-		if err := ppl.CreateUser(ctx, u); err != nil {
+		if err := ppl.CreateUserWithFactors(ctx, u, factors[u.ID], p.codes[u.ID]); err != nil {
 			return fmt.Errorf("create user %s: %w", u.ID, err)
 		}
 	}
@@ -401,15 +411,14 @@ func (p *importPlan) apply(ctx context.Context, st store.Store, ppl store.People
 			return fmt.Errorf("create API token %s: %w", t.ID, err)
 		}
 	}
-	for _, fa := range p.factors {
-		if err := ppl.CreateSecondFactor(ctx, fa); err != nil && !errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("create second factor %s: %w", fa.ID, err)
-		}
-	}
-	for _, u := range p.codeUsers {
-		if err := ppl.SetRecoveryCodes(ctx, u, p.codes[u]); err != nil {
-			return fmt.Errorf("set recovery codes of user %s: %w", u, err)
-		}
-	}
 	return nil
+}
+
+// factorsByUser groups the plan's factors by user, in file order.
+func (p *importPlan) factorsByUser() map[string][]*people.SecondFactor {
+	m := map[string][]*people.SecondFactor{}
+	for _, fa := range p.factors {
+		m[fa.UserID] = append(m[fa.UserID], fa)
+	}
+	return m
 }

@@ -585,3 +585,144 @@ func TestImportGrantsIntoExistingPeople(t *testing.T) {
 		t.Errorf("import of a file with role admin = %v, want the role refused", err)
 	}
 }
+
+// TestInterruptedImportFinishes stops an import at each of its writes in turn, as a killed
+// process or a store gone away would, and runs it again: the second run finishes what the first
+// started, and the store then exports the very file imported. In particular an account is never
+// left without the second factors and recovery codes it brought (a second run, finding the
+// account, would add none). The second run is given --merge-people: an import stopped before
+// its memberships finds its own projects and accounts already there (README).
+func TestInterruptedImportFinishes(t *testing.T) {
+	src := openSQLite(t)
+	seed(t, src)
+	file := export(t, src, src.People(), transfer.ExportOptions{})
+
+	// How many writes a whole import makes.
+	count := &stopper{}
+	whole := openSQLite(t)
+	importFile(t, file, stoppingStore{whole, count}, stoppingPeople{whole.People(), count}, transfer.ImportOptions{})
+	if count.n < 20 {
+		t.Fatalf("a whole import made %d writes, want the file's 20 or more", count.n)
+	}
+	for at := 1; at <= count.n; at++ {
+		dst := openSQLite(t)
+		stop := &stopper{at: at}
+		_, err := transfer.Import(context.Background(), bytes.NewReader(file), stoppingStore{dst, stop}, stoppingPeople{dst.People(), stop},
+			transfer.ImportOptions{Box: storetest.Box(t)})
+		if !errors.Is(err, errStopped) {
+			t.Fatalf("import stopped at write %d = %v, want it stopped", at, err)
+		}
+		importFile(t, file, dst, dst.People(), transfer.ImportOptions{MergePeople: true})
+		if got := export(t, dst, dst.People(), transfer.ExportOptions{}); !bytes.Equal(file, got) {
+			t.Errorf("import stopped at write %d of %d and run again: the export differs:\n%s", at, count.n, lineDiff(file, got))
+		}
+	}
+}
+
+var errStopped = errors.New("stopped (test)")
+
+// stopper counts writes and fails every one from the at-th on (none when at is 0).
+type stopper struct{ n, at int }
+
+func (s *stopper) write() error {
+	s.n++
+	if s.at > 0 && s.n >= s.at {
+		return errStopped
+	}
+	return nil
+}
+
+// stoppingStore and stoppingPeople pass every write an import makes through a stopper.
+type stoppingStore struct {
+	store.Store
+	s *stopper
+}
+
+func (w stoppingStore) CreateProject(ctx context.Context, p *check.Project) error {
+	if err := w.s.write(); err != nil {
+		return err
+	}
+	return w.Store.CreateProject(ctx, p)
+}
+
+func (w stoppingStore) CreateChannel(ctx context.Context, ch *check.Channel) error {
+	if err := w.s.write(); err != nil {
+		return err
+	}
+	return w.Store.CreateChannel(ctx, ch)
+}
+
+func (w stoppingStore) CreateCheck(ctx context.Context, c *check.Check) error {
+	if err := w.s.write(); err != nil {
+		return err
+	}
+	return w.Store.CreateCheck(ctx, c)
+}
+
+func (w stoppingStore) UpdateCheck(ctx context.Context, id string, fn func(*check.Check) (store.Change, error)) (*check.Check, error) {
+	if err := w.s.write(); err != nil {
+		return nil, err
+	}
+	return w.Store.UpdateCheck(ctx, id, fn)
+}
+
+func (w stoppingStore) CreateWindow(ctx context.Context, win *check.Window) error {
+	if err := w.s.write(); err != nil {
+		return err
+	}
+	return w.Store.CreateWindow(ctx, win)
+}
+
+func (w stoppingStore) PutStatusPage(ctx context.Context, sp *check.StatusPage) error {
+	if err := w.s.write(); err != nil {
+		return err
+	}
+	return w.Store.PutStatusPage(ctx, sp)
+}
+
+type stoppingPeople struct {
+	store.People
+	s *stopper
+}
+
+func (w stoppingPeople) CreateUser(ctx context.Context, u *people.User) error {
+	if err := w.s.write(); err != nil {
+		return err
+	}
+	return w.People.CreateUser(ctx, u)
+}
+
+func (w stoppingPeople) CreateUserWithFactors(ctx context.Context, u *people.User, fs []*people.SecondFactor, codes []string) error {
+	if err := w.s.write(); err != nil {
+		return err
+	}
+	return w.People.CreateUserWithFactors(ctx, u, fs, codes)
+}
+
+func (w stoppingPeople) SetMembership(ctx context.Context, m people.Membership) error {
+	if err := w.s.write(); err != nil {
+		return err
+	}
+	return w.People.SetMembership(ctx, m)
+}
+
+func (w stoppingPeople) CreateAPIToken(ctx context.Context, tok *people.APIToken) error {
+	if err := w.s.write(); err != nil {
+		return err
+	}
+	return w.People.CreateAPIToken(ctx, tok)
+}
+
+func (w stoppingPeople) CreateSecondFactor(ctx context.Context, f *people.SecondFactor) error {
+	if err := w.s.write(); err != nil {
+		return err
+	}
+	return w.People.CreateSecondFactor(ctx, f)
+}
+
+func (w stoppingPeople) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+	if err := w.s.write(); err != nil {
+		return err
+	}
+	return w.People.SetRecoveryCodes(ctx, userID, hashes)
+}

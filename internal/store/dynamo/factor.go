@@ -72,6 +72,11 @@ func (it *challengeItem) challenge() *people.Challenge {
 		Purpose: people.ChallengePurpose(it.Purpose), Data: it.Data, Created: fromMicros(it.Created), Expires: fromMicros(it.Expires)}
 }
 
+func newFactorItem(f *people.SecondFactor) *factorItem {
+	return &factorItem{PK: userPrefix + f.UserID, SK: factorPrefix + f.ID, ID: f.ID, UserID: f.UserID,
+		Kind: string(f.Kind), Name: f.Name, Public: f.Public, Secret: f.Secret, Counter: f.Counter, Created: micros(f.Created)}
+}
+
 func factorKey(userID, factorID string) item { return key(userPrefix+userID, factorPrefix+factorID) }
 
 // CreateSecondFactor puts the factor on a free key, in one transaction with a check that its
@@ -83,8 +88,7 @@ func (p *People) CreateSecondFactor(ctx context.Context, f *people.SecondFactor)
 	if err := p.s.guardWrite(ctx); err != nil {
 		return fmt.Errorf("create second factor %s: %w", f.ID, err)
 	}
-	fi := marshal(&factorItem{PK: userPrefix + f.UserID, SK: factorPrefix + f.ID, ID: f.ID, UserID: f.UserID,
-		Kind: string(f.Kind), Name: f.Name, Public: f.Public, Secret: f.Secret, Counter: f.Counter, Created: micros(f.Created)})
+	fi := marshal(newFactorItem(f))
 	err := p.transact(ctx, []types.TransactWriteItem{
 		{ConditionCheck: &types.ConditionCheck{Key: key(userPrefix+f.UserID, userSK), ConditionExpression: exists,
 			ExpressionAttributeNames: pkNames}},

@@ -239,7 +239,14 @@ var exists = aws.String("attribute_exists(#pk)")
 // CreateUser puts the user and its email item in one transaction, each on the condition that
 // its key is free.
 func (p *People) CreateUser(ctx context.Context, u *people.User) error {
-	if err := u.Validate(); err != nil {
+	return p.CreateUserWithFactors(ctx, u, nil, nil)
+}
+
+// CreateUserWithFactors puts the user, its email item, its factors and its codes in one
+// transaction, each on the condition that its key is free (store.MaxUserFactorsAndCodes keeps
+// it within a transaction's 100 writes).
+func (p *People) CreateUserWithFactors(ctx context.Context, u *people.User, factors []*people.SecondFactor, codes []string) error {
+	if err := store.ValidateUserWithFactors(u, factors, codes); err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
 	if err := p.s.guardWrite(ctx); err != nil {
@@ -249,10 +256,19 @@ func (p *People) CreateUser(ctx context.Context, u *people.User) error {
 		PasswordHash: u.PasswordHash, TimeZone: u.TimeZone, Created: micros(u.Created), GPK: usersGPK, GSK: userSK,
 		Reports: string(u.Reports), Reminders: string(u.Reminders), ReportSlot: u.ReportSlot, ReminderSlot: u.ReminderSlot})
 	ei := marshal(&emailItem{PK: emailPrefix + u.Email, SK: emailSK, UserID: u.ID})
-	err := p.transact(ctx, []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{Put: &types.Put{Item: ui, ConditionExpression: notExists, ExpressionAttributeNames: pkNames}},
 		{Put: &types.Put{Item: ei, ConditionExpression: notExists, ExpressionAttributeNames: pkNames}},
-	})
+	}
+	for _, f := range factors {
+		items = append(items, types.TransactWriteItem{Put: &types.Put{Item: marshal(newFactorItem(f)),
+			ConditionExpression: notExists, ExpressionAttributeNames: pkNames}})
+	}
+	for _, h := range codes {
+		items = append(items, types.TransactWriteItem{Put: &types.Put{Item: key(userPrefix+u.ID, recoveryPrefix+h),
+			ConditionExpression: notExists, ExpressionAttributeNames: pkNames}})
+	}
+	err := p.transact(ctx, items)
 	if err == nil {
 		return nil
 	}

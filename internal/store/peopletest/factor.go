@@ -279,3 +279,88 @@ func testConcurrentRecoveryCodes(t *testing.T, s Stores) {
 		}
 	}
 }
+
+// testUserWithFactors: a user comes with its factors and codes in one write, or nothing of it is
+// written (an email taken, a factor of someone else, too many).
+func testUserWithFactors(t *testing.T, s Stores) {
+	ctx := t.Context()
+	u := newUser(1, t0)
+	app := &people.SecondFactor{ID: factorID(1), UserID: u.ID, Kind: people.FactorTOTP, Name: "Phone",
+		Secret: []byte("ov-sealed:1:abcd:sealed-bytes"), Counter: 59000000, Created: t0.Add(time.Minute)}
+	key := &people.SecondFactor{ID: factorID(2), UserID: u.ID, Kind: people.FactorWebAuthn, Name: "YubiKey",
+		Public: []byte{0, 1, 2, 0xff}, Counter: 7, Created: t0}
+	codes := []string{"hash-b", "hash-a"}
+	if err := s.People.CreateUserWithFactors(ctx, u, []*people.SecondFactor{app, key}, codes); err != nil {
+		t.Fatalf("CreateUserWithFactors = %v", err)
+	}
+	if got, err := s.People.User(ctx, u.ID); err != nil || !cmp.Equal(got, storedUser(u)) {
+		t.Errorf("User = %+v, %v; want %+v", got, err, storedUser(u))
+	}
+	stored := func(f *people.SecondFactor) *people.SecondFactor {
+		c := *f
+		c.Created = tr(c.Created)
+		return &c
+	}
+	if got, err := s.People.SecondFactors(ctx, u.ID); err != nil || !cmp.Equal(got, []*people.SecondFactor{stored(key), stored(app)}) {
+		t.Errorf("SecondFactors = %+v, %v; want the key and the app", got, err)
+	}
+	if got, err := s.People.RecoveryCodes(ctx, u.ID); err != nil || !slices.Equal(got, []string{"hash-a", "hash-b"}) {
+		t.Errorf("RecoveryCodes = %q, %v; want hash-a, hash-b", got, err)
+	}
+	// A user without factors, as CreateUser.
+	plain := newUser(2, t0)
+	if err := s.People.CreateUserWithFactors(ctx, plain, nil, nil); err != nil {
+		t.Fatalf("CreateUserWithFactors(no factors) = %v", err)
+	}
+
+	// Refused whole: nothing of the refused user is there afterwards.
+	tooMany := make([]string, store.MaxUserFactorsAndCodes)
+	for i := range tooMany {
+		tooMany[i] = fmt.Sprintf("hash-%03d", i)
+	}
+	for _, tc := range []struct {
+		name    string
+		email   string
+		factors func(userID string) []*people.SecondFactor
+		codes   []string
+		want    error
+	}{
+		{"email taken", u.Email, nil, []string{"hash-c"}, store.ErrConflict},
+		{"another user's factor", "", func(string) []*people.SecondFactor { return []*people.SecondFactor{key} }, nil, nil},
+		{"an invalid factor", "", func(id string) []*people.SecondFactor {
+			return []*people.SecondFactor{{ID: factorID(8), UserID: id, Kind: people.FactorWebAuthn, Secret: []byte{1}}}
+		}, nil, nil},
+		{"a code twice", "", nil, []string{"hash-d", "hash-d"}, nil},
+		{"too many", "", func(id string) []*people.SecondFactor {
+			return []*people.SecondFactor{{ID: factorID(9), UserID: id, Kind: people.FactorTOTP, Secret: []byte{1}, Created: t0}}
+		}, tooMany, nil},
+	} {
+		v := newUser(3, t0)
+		if tc.email != "" {
+			v.Email = tc.email
+		}
+		var fs []*people.SecondFactor
+		if tc.factors != nil {
+			fs = tc.factors(v.ID)
+		}
+		err := s.People.CreateUserWithFactors(ctx, v, fs, tc.codes)
+		switch {
+		case tc.want != nil:
+			wantErr(t, "CreateUserWithFactors("+tc.name+")", err, tc.want)
+		case err == nil:
+			t.Errorf("CreateUserWithFactors(%s) = nil, want an error", tc.name)
+		}
+		if _, err := s.People.User(ctx, v.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("after CreateUserWithFactors(%s): User = %v, want ErrNotFound", tc.name, err)
+		}
+		if got, err := s.People.SecondFactors(ctx, v.ID); err != nil || len(got) != 0 {
+			t.Errorf("after CreateUserWithFactors(%s): SecondFactors = %v, %v; want none", tc.name, got, err)
+		}
+		if got, err := s.People.RecoveryCodes(ctx, v.ID); err != nil || len(got) != 0 {
+			t.Errorf("after CreateUserWithFactors(%s): RecoveryCodes = %q, %v; want none", tc.name, got, err)
+		}
+	}
+	if got, err := s.People.SecondFactors(ctx, u.ID); err != nil || len(got) != 2 {
+		t.Errorf("the first user's factors after the refusals = %v, %v; want its two", got, err)
+	}
+}

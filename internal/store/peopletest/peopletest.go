@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Sessions", testSessions},
 		{"APITokens", testAPITokens},
 		{"SecondFactors", testSecondFactors},
+		{"UserWithFactors", testUserWithFactors},
 		{"ConcurrentFactorUse", testConcurrentFactorUse},
 		{"RecoveryCodes", testRecoveryCodes},
 		{"ConcurrentRecoveryCodes", testConcurrentRecoveryCodes},

@@ -83,16 +83,18 @@ func (p *People) CreateSecondFactor(ctx context.Context, f *people.SecondFactor)
 	if err := f.Validate(); err != nil {
 		return fmt.Errorf("create second factor: %w", err)
 	}
-	err := p.s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO second_factors (id, user_id, kind, name, public, secret, counter, created)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, f.ID, f.UserID, string(f.Kind), f.Name, orEmpty(f.Public), orEmpty(f.Secret),
-			f.Counter, instant(f.Created).Int64)
-		return dbErr(err)
-	})
+	err := p.s.write(ctx, func(tx *sql.Tx) error { return insertFactor(ctx, tx, f) })
 	if err != nil {
 		return fmt.Errorf("create second factor %s: %w", f.ID, err)
 	}
 	return nil
+}
+
+func insertFactor(ctx context.Context, tx *sql.Tx, f *people.SecondFactor) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO second_factors (id, user_id, kind, name, public, secret, counter, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, f.ID, f.UserID, string(f.Kind), f.Name, orEmpty(f.Public), orEmpty(f.Secret),
+		f.Counter, instant(f.Created).Int64)
+	return dbErr(err)
 }
 
 // SecondFactors lists the user's factors, oldest first.

@@ -105,7 +105,12 @@ func scanUser(sc scanner) (*people.User, error) {
 
 // CreateUser stores a new user; the primary key and the unique email make it ErrConflict.
 func (p *People) CreateUser(ctx context.Context, u *people.User) error {
-	if err := u.Validate(); err != nil {
+	return p.CreateUserWithFactors(ctx, u, nil, nil)
+}
+
+// CreateUserWithFactors inserts the user, its factors and its codes in one transaction.
+func (p *People) CreateUserWithFactors(ctx context.Context, u *people.User, factors []*people.SecondFactor, codes []string) error {
+	if err := store.ValidateUserWithFactors(u, factors, codes); err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
 	err := p.s.write(ctx, func(tx *sql.Tx) error {
@@ -113,7 +118,20 @@ func (p *People) CreateUser(ctx context.Context, u *people.User) error {
 			reports, reminders, report_slot, reminder_slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Email, u.Name, u.PasswordHash, u.TimeZone, instant(u.Created).Int64,
 			string(u.Reports), string(u.Reminders), u.ReportSlot, u.ReminderSlot)
-		return dbErr(err)
+		if err != nil {
+			return dbErr(err)
+		}
+		for _, f := range factors {
+			if err := insertFactor(ctx, tx, f); err != nil {
+				return err
+			}
+		}
+		for _, h := range codes {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO recovery_codes (user_id, hash) VALUES (?, ?)`, u.ID, h); err != nil {
+				return dbErr(err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("create user %s: %w", u.ID, err)
