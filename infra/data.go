@@ -39,7 +39,7 @@ func TableName(stage string) string {
 // NewData creates the table and the secret.
 //
 // The table matches dynamo.CreateTable, which the store's tests run against: the same keys,
-// the same three indexes with the same projections, on-demand billing, a stream of new and old
+// the same four indexes with the same projections, on-demand billing, a stream of new and old
 // images (the notifier reads flips from it) and TTL on dynamo.TTLAttribute; on top, what only a
 // deployment has: point-in-time recovery and, for a stage that keeps its data, RETAIN and
 // deletion protection.
@@ -68,6 +68,16 @@ func NewData(scope constructs.Construct, id string, props *DataProps) *Data {
 		IndexName:      jsii.String(dynamo.DueIndex),
 		PartitionKey:   str(dynamo.DueShardAttribute),
 		SortKey:        &awsdynamodb.Attribute{Name: jsii.String(dynamo.AlertAfterAttribute), Type: awsdynamodb.AttributeType_NUMBER},
+		ProjectionType: awsdynamodb.ProjectionType_KEYS_ONLY,
+	})
+	// Added by data model version 19 to a live table: CloudFormation adds one global secondary
+	// index per update, and builds it (filling it from the items that carry its keys) before
+	// the update completes, so before the migration's custom resource, which depends on the
+	// table, back-fills the keys. Add no second index in the same release.
+	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:      jsii.String(dynamo.DueBucketIndex),
+		PartitionKey:   str(dynamo.DueBucketShardAttribute),
+		SortKey:        &awsdynamodb.Attribute{Name: jsii.String(dynamo.DueBucketAttribute), Type: awsdynamodb.AttributeType_NUMBER},
 		ProjectionType: awsdynamodb.ProjectionType_KEYS_ONLY,
 	})
 	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{

@@ -87,7 +87,7 @@ func NewMigrate(scope constructs.Construct, id string, props *MigrateProps) *Mig
 		Data: props.Data,
 	})
 	// Migrations scan the table, rewrite and delete items, in batches, and query any index.
-	props.Data.GrantItems(fn, concat(readActions, writeActions, manageActions), dynamo.DueIndex, dynamo.ProjectIndex, dynamo.UnprocessedIndex)
+	props.Data.GrantItems(fn, concat(readActions, writeActions, manageActions), dynamo.DueIndex, dynamo.DueBucketIndex, dynamo.ProjectIndex, dynamo.UnprocessedIndex)
 	props.Data.Secret.GrantRead(fn, nil)
 
 	retention, _ := st.logRetention() // validated by loadStage

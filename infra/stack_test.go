@@ -107,6 +107,7 @@ func TestTableIndexes(t *testing.T) {
 	}
 	want := map[string]index{
 		dynamo.DueIndex:         {dynamo.DueShardAttribute, dynamo.AlertAfterAttribute, "N", "KEYS_ONLY"},
+		dynamo.DueBucketIndex:   {dynamo.DueBucketShardAttribute, dynamo.DueBucketAttribute, "N", "KEYS_ONLY"},
 		dynamo.ProjectIndex:     {dynamo.ProjectIndexPartitionKey, dynamo.ProjectIndexSortKey, "S", "KEYS_ONLY"},
 		dynamo.UnprocessedIndex: {dynamo.UnprocessedPartitionKey, dynamo.UnprocessedSortKey, "S", "ALL"},
 	}
@@ -312,7 +313,7 @@ func TestGrants(t *testing.T) {
 		{"timer queue", nil},
 		{"delivers flips", []string{dynamo.ProjectIndex, dynamo.UnprocessedIndex}},
 		{"reports and reminders", []string{dynamo.ProjectIndex}},
-		{"migrations", []string{dynamo.DueIndex, dynamo.ProjectIndex, dynamo.UnprocessedIndex}},
+		{"migrations", []string{dynamo.DueBucketIndex, dynamo.DueIndex, dynamo.ProjectIndex, dynamo.UnprocessedIndex}},
 	} {
 		var queried []string
 		for _, st := range statements[roleOf(mustID(t, s, tc.what))] {
@@ -323,7 +324,7 @@ func TestGrants(t *testing.T) {
 			if !strings.Contains(string(b), tableID) {
 				t.Errorf("%s: DynamoDB statement on %s, want the table's ARN in it", tc.what, b)
 			}
-			for _, name := range []string{dynamo.DueIndex, dynamo.ProjectIndex, dynamo.UnprocessedIndex} {
+			for _, name := range []string{dynamo.DueIndex, dynamo.DueBucketIndex, dynamo.ProjectIndex, dynamo.UnprocessedIndex} {
 				if strings.Contains(string(b), "/index/"+name) {
 					queried = append(queried, name)
 					if got := actions(st); len(got) != 1 || got[0] != "dynamodb:Query" {

@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 18
+const Current = 19
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -168,6 +168,12 @@ var migrations = []Migration{
 		Version: 18, MinReader: 7, Phase: Expand,
 		Description: "late notices: a channel's late option, a check's marker that its channels reach one and the period of its " +
 			"last notice (SQLite: new columns of channels and checks with defaults; DynamoDB: new optional attributes, nothing to migrate)",
+	},
+	{
+		Version: 19, MinReader: 7, Phase: Expand,
+		Description: "a bucketed due index (DynamoDB: a new keys-only index on the deadline's bucket, written beside the exact one " +
+			"and back-filled for every check in the due index, so that a ping that keeps its deadline in its bucket moves no index entry; " +
+			"SQLite: no change)",
 	},
 }
 

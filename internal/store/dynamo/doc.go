@@ -26,6 +26,7 @@
 // Indexes (global, all eventually consistent):
 //
 //	due          dsh = DUE#00..DUE#15, aa = AlertAfter (µs)   keys only  checks with AlertAfter set
+//	bucket       dbs = DUE#00..DUE#15, dbk = bucket start (s) keys only  the same checks, by bucket (version 19; due.go)
 //	project      gpk = PROJECT#<id>,  gsk = CHECK#<slug>      keys only  a project's checks, by slug
 //	             gpk = PROJECT#<id>,  gsk = CHANNEL                      a project's channels
 //	             gpk = PROJECTS,      gsk = PROJECT                      every project

@@ -167,6 +167,7 @@ func TestCreateTable(t *testing.T) {
 	}
 	want := map[string]string{
 		DueIndex:         "dsh HASH, aa RANGE KEYS_ONLY",
+		DueBucketIndex:   "dbs HASH, dbk RANGE KEYS_ONLY",
 		ProjectIndex:     "gpk HASH, gsk RANGE KEYS_ONLY",
 		UnprocessedIndex: "upk HASH, usk RANGE ALL",
 	}

@@ -241,6 +241,11 @@ type checkItem struct {
 
 	// DueShard is set exactly when AlertAfter is: the due index is sparse.
 	DueShard string `dynamodbav:"dsh,omitempty"`
+	// DueBucketShard and DueBucket place the check in the bucketed due index (version 19):
+	// set exactly when AlertAfter is, the shard as DueShard and the start of the bucket that
+	// holds AlertAfter, in seconds (dueBucket).
+	DueBucketShard string `dynamodbav:"dbs,omitempty"`
+	DueBucket      int64  `dynamodbav:"dbk,omitempty"`
 	// BadgeLookup says that the check's badge lookup item exists (version 3). Set with the
 	// lookup by CreateCheck, the migration and UpdateCheck; absent on checks a version 1 or 2
 	// build created, which UpdateCheck gives a lookup when it first writes them. A badge key
@@ -321,6 +326,8 @@ func checkToItem(c *check.Check, version int64, ring int) *checkItem {
 	}
 	if it.AlertAfter != 0 {
 		it.DueShard = dueShard(c.ID)
+		it.DueBucketShard = it.DueShard
+		it.DueBucket = dueBucket(c)
 	}
 	return it
 }

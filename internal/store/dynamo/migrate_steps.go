@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,7 +62,14 @@ var steps = map[int]func(ctx context.Context, s *Store) error{
 	// Version 18 (late notices) adds optional attributes to channel and check items: absent
 	// means no late notices, so there is nothing to fill in.
 	18: nil,
+	// Version 19 adds the bucketed due index (due.go) and fills its keys.
+	19: func(ctx context.Context, s *Store) error { return s.backfillDueBuckets(ctx, DueIndex) },
 }
+
+// unrelied are the versions whose step this build's code does not rely on: it reads and writes
+// data without them as well as with them. GateBuild treats them like the steps with nothing to
+// do. Version 19 fills the bucketed due index, which this build writes but does not read.
+var unrelied = map[int]bool{19: true}
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.
 const backfillWorkers = 8
@@ -236,7 +244,8 @@ func (s *Store) putBadgeLookup(ctx context.Context, m item) error {
 }
 
 // GateBuild is the build the guard of a DynamoDB store judges the data by: this build, except
-// that a step with nothing to do on DynamoDB (nil in steps) that comes after the last contract step
+// that a step with nothing to do on DynamoDB (nil in steps), or one whose result this build
+// does not rely on (unrelied), that comes after the last contract step
 // counts like a contract step (schema.Build.AwaitsContract): code cannot depend on a step that
 // changes nothing having run. This keeps the functions serving between the deploy's phases when
 // a release's expand step follows its contract step (version 9, the alert rules' attributes,
@@ -253,7 +262,7 @@ func GateBuild() schema.Build {
 		}
 	}
 	for i := last + 1; i < len(b.Migrations) && last >= 0; i++ {
-		if step, ok := steps[b.Migrations[i].Version]; ok && step == nil {
+		if step, ok := steps[b.Migrations[i].Version]; ok && (step == nil || unrelied[b.Migrations[i].Version]) {
 			b.Migrations[i].Phase = schema.Contract
 		}
 	}
@@ -303,4 +312,103 @@ feed:
 	close(work)
 	wg.Wait()
 	return context.Cause(ctx)
+}
+
+// backfillDueBuckets is version 19, an expand step: every check in the due index gets the keys
+// of the bucketed due index (dbs, dbk; due.go), which this release writes with every check
+// (checkToItem). CloudFormation has built the index before the migration runs (the table is
+// updated before the migration's custom resource); in moto and CreateTable it is there from
+// the start.
+//
+// Expand, so the minimum reader stays 7: builds that do not know dbs and dbk leave them alone
+// (UpdateItem names only the attributes a build owns). They do not move them either, so a
+// check that a version 18 build pings after this back-fill (the old functions still serving
+// while a deploy runs, or a rollback) keeps the bucket it had, or none: nothing may rely on the
+// bucketed index until a contract step, whose minimum reader writes the keys, has run this
+// again over both indexes (sources) to catch those checks.
+//
+// It reads the entries of the named indexes, every shard, and each check they name (strongly
+// consistent); a check whose keys are missing or not what dueBucket says gets them, and a
+// check with no AlertAfter but bucket keys (a version 18 build took it out of the due index)
+// loses them, each with an UpdateItem on the condition that the check's version is still the
+// one read. A check written since is left to its writer. After each shard the migration lock
+// is renewed. A run cut short leaves the keys it wrote, and the next run reads every check
+// again and writes only those still wrong: idempotent and resumable.
+func (s *Store) backfillDueBuckets(ctx context.Context, sources ...string) error {
+	for _, index := range sources {
+		pk := DueShardAttribute
+		if index == DueBucketIndex {
+			pk = DueBucketShardAttribute
+		}
+		for i := range DueShards {
+			entries, err := s.query(ctx, &dynamodb.QueryInput{
+				IndexName:                 aws.String(index),
+				KeyConditionExpression:    aws.String("#pk = :pk"),
+				ExpressionAttributeNames:  map[string]string{"#pk": pk},
+				ExpressionAttributeValues: item{":pk": str(fmt.Sprintf("%s%02d", duePrefix, i))},
+			}, 0)
+			if err != nil {
+				return fmt.Errorf("backfill due buckets: query %s shard %d: %w", index, i, err)
+			}
+			keys := make([]item, len(entries))
+			for j, e := range entries {
+				keys[j] = item{PartitionKey: e[PartitionKey], SortKey: e[SortKey]}
+			}
+			if err := s.forEach(ctx, keys, s.fixDueBucket); err != nil {
+				return fmt.Errorf("backfill due buckets: %w", err)
+			}
+			if err := s.renewLock(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// fixDueBucket gives the check at key the bucketed due keys its AlertAfter calls for, or takes
+// them away when it has no AlertAfter, unless they are right already or the check changed
+// since it was read.
+func (s *Store) fixDueBucket(ctx context.Context, key item) error {
+	m, err := s.get(ctx, key, true)
+	if err != nil || m == nil {
+		return err // nil: deleted since the index listed it
+	}
+	it, err := unmarshal[checkItem](m)
+	if err != nil {
+		return fmt.Errorf("check %s: %w", it.PK, err)
+	}
+	in := &dynamodb.UpdateItemInput{
+		Key:                 key,
+		ConditionExpression: aws.String("#v = :v"),
+		ExpressionAttributeNames: map[string]string{
+			"#v": "v", "#dbs": DueBucketShardAttribute, "#dbk": DueBucketAttribute,
+		},
+		ExpressionAttributeValues: item{":v": m["v"]},
+	}
+	after := make(item, len(m))
+	for k, v := range m {
+		after[k] = v
+	}
+	if it.AlertAfter == 0 {
+		if m[DueBucketShardAttribute] == nil && m[DueBucketAttribute] == nil {
+			return nil
+		}
+		in.UpdateExpression = aws.String("REMOVE #dbs, #dbk")
+		delete(after, DueBucketShardAttribute)
+		delete(after, DueBucketAttribute)
+	} else {
+		shard, bucket := dueShard(strings.TrimPrefix(it.PK, checkPrefix)), dueBucket(it.check())
+		if it.DueBucketShard == shard && it.DueBucket == bucket {
+			return nil
+		}
+		in.UpdateExpression = aws.String("SET #dbs = :dbs, #dbk = :dbk")
+		in.ExpressionAttributeValues[":dbs"] = str(shard)
+		in.ExpressionAttributeValues[":dbk"] = num(bucket)
+		after[DueBucketShardAttribute], after[DueBucketAttribute] = str(shard), num(bucket)
+	}
+	_, err = s.update(ctx, in, func() cost { return writeCost(m, after, false) })
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("check %s: %w", it.PK, err)
+	}
+	return nil // a lost condition: written since, by a build that keeps the keys or by one the contract catches
 }

@@ -697,8 +697,9 @@ func TestGateBuild(t *testing.T) {
 		use  bool
 	}{
 		{schema.Current, true},
-		{schema.Current - 1, true}, // 16 pending: changes nothing here
-		{7, true},                  // 8 (contract), 9 to 16 pending: between the deploy's phases
+		{schema.Current - 1, true}, // 19 pending: this build writes the bucketed due keys but does not read them
+		{16, true},                 // 17 and 18 pending: change nothing here
+		{7, true},                  // 8 (contract), 9 to 19 pending: between the deploy's phases
 		{6, false},                 // 7 must run first: the expand phase does it
 		{4, false},                 // skipped a release: 5 and 8 wait, with 6 and 7 between them
 	} {

@@ -11,8 +11,11 @@ import (
 )
 
 // TableGeneration is the generation of the key schema below. It goes into the table name,
-// overdue-<stage>-v<generation>: a change to the keys or indexes is a new generation, filled by a
-// migration, never an edit of a live table.
+// overdue-<stage>-v<generation>: a change to the table's keys, or to the keys or projection of
+// an index, is a new generation, filled by a migration, never an edit of a live table. Adding
+// an index is not: DynamoDB builds a new global secondary index on a live table (CloudFormation
+// adds one per deployment), so a data-model step may add one and back-fill its keys, and a
+// later one drop an index nothing reads any more.
 const TableGeneration = 1
 
 // The table's physical attribute and index names, for the CDK app to create the same table.
@@ -31,6 +34,16 @@ const (
 	DueIndex            = "due"
 	DueShardAttribute   = "dsh"
 	AlertAfterAttribute = "aa"
+
+	// DueBucketIndex is the due index by bucket (data model version 19): the same checks as
+	// DueIndex, keyed by the start of the bucket that holds their AlertAfter rather than by
+	// AlertAfter itself, so that a ping that keeps the deadline in its bucket leaves the entry
+	// where it is (due.go). Partition DueBucketShardAttribute (string, "DUE#00".."DUE#15", the
+	// check's shard), sort DueBucketAttribute (number, the bucket's start in seconds since the
+	// epoch). Projection: keys only.
+	DueBucketIndex          = "bucket"
+	DueBucketShardAttribute = "dbs"
+	DueBucketAttribute      = "dbk"
 
 	// ProjectIndex lists what belongs to a project and every project. Partition
 	// ProjectIndexPartitionKey (string), sort ProjectIndexSortKey (string). Projection: keys only.
@@ -68,11 +81,12 @@ type indexSpec struct {
 
 var indexes = []indexSpec{
 	{name: DueIndex, pk: DueShardAttribute, sk: AlertAfterAttribute, skNumber: true},
+	{name: DueBucketIndex, pk: DueBucketShardAttribute, sk: DueBucketAttribute, skNumber: true},
 	{name: ProjectIndex, pk: ProjectIndexPartitionKey, sk: ProjectIndexSortKey},
 	{name: UnprocessedIndex, pk: UnprocessedPartitionKey, sk: UnprocessedSortKey, all: true},
 }
 
-// CreateTable creates the store's table as the CDK app does: the primary key, the three
+// CreateTable creates the store's table as the CDK app does: the primary key, the four
 // indexes, on-demand billing, a stream with new and old images, and TTL on TTLAttribute. It
 // waits until the table is ACTIVE. Point-in-time recovery is left to the deployment.
 func CreateTable(ctx context.Context, client *dynamodb.Client, table string) error {
