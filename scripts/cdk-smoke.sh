@@ -91,7 +91,7 @@ read -r status view stream <<<"$(awsq dynamodb describe-table --table-name "$tab
   --query 'Table.[TableStatus, StreamSpecification.StreamViewType, LatestStreamArn]')"
 expect "table" ACTIVE "$status"
 expect "table stream" NEW_AND_OLD_IMAGES "$view"
-expect "table indexes" "due project unprocessed" \
+expect "table indexes" "bucket due project unprocessed" \
   "$(awsq dynamodb describe-table --table-name "$table" --query 'sort(Table.GlobalSecondaryIndexes[].IndexName)' | tr '\t' ' ')"
 
 # Everything else by what the stack created: no physical name is typed in the stack.
