@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
-	"github.com/overduehq/overdue/internal/ingest"
+	"github.com/overduehq/overdue/internal/checksched"
 	"github.com/overduehq/overdue/internal/project"
 	"github.com/overduehq/overdue/internal/schedule"
 )
@@ -36,7 +36,7 @@ func renderWindow(w *check.Window, now time.Time) windowJSON {
 		Schedule: w.Schedule, TZ: w.TZ, Duration: seconds(w.Duration), Created: isoTime(w.Created)}
 	var sched check.Schedule
 	if w.Recurring() {
-		sched = ingest.WindowSchedule(w)
+		sched = checksched.Window(w)
 	}
 	j.OpenUntil = isoTimePtr(w.OpenUntil(now, sched))
 	return j
@@ -45,7 +45,7 @@ func renderWindow(w *check.Window, now time.Time) windowJSON {
 // maintenanceUntil is when the maintenance covering c at now ends (zero: none), from the
 // project's windows.
 func maintenanceUntil(c *check.Check, windows []*check.Window, now time.Time) time.Time {
-	return check.MaintenanceUntil(c, windows, now, ingest.WindowSchedule)
+	return check.MaintenanceUntil(c, windows, now, checksched.Window)
 }
 
 // handleListWindows serves GET /api/v3/maintenance/: the project's windows, oldest first.

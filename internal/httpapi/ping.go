@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/checksched"
 	"github.com/overduehq/overdue/internal/ingest"
 	"github.com/overduehq/overdue/internal/store"
 )
@@ -265,7 +266,7 @@ func (s *Server) readBody(r *http.Request) ([]byte, error) {
 }
 
 // scheduleFor returns the check's cron or OnCalendar schedule, or nil for a simple check.
-func scheduleFor(c *check.Check) (check.Schedule, error) { return ingest.ScheduleFor(c) }
+func scheduleFor(c *check.Check) (check.Schedule, error) { return checksched.For(c) }
 
 // parseAction reads the last segment of a ping URL: start, fail, log or an exit status (decimal
 // digits; 0 is success, anything else fail). Exit statuses over 255 are returned as they are, or

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
-	"github.com/overduehq/overdue/internal/schedule"
+	"github.com/overduehq/overdue/internal/checksched"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -51,7 +51,7 @@ func (r *Recorder) Ping(ctx context.Context, id string, sig check.Signal, now ti
 				return store.Change{}, err
 			}
 		}
-		sched, err := ScheduleFor(c)
+		sched, err := checksched.For(c)
 		schedErr = err
 		p, f := c.ApplyPing(sig, now, sched)
 		return store.Change{Ping: p, Flip: hold(f)}, nil
@@ -71,7 +71,7 @@ func (r *Recorder) Snooze(ctx context.Context, id, projectID string, d time.Dura
 		if projectID != "" && c.ProjectID != projectID {
 			return store.Change{}, store.ErrNotFound
 		}
-		sched, _ := ScheduleFor(c)
+		sched, _ := checksched.For(c)
 		f, err := c.Snooze(d, now, sched)
 		if err != nil {
 			return store.Change{}, err
@@ -109,7 +109,7 @@ func (r *Recorder) Update(ctx context.Context, id string, now time.Time,
 					needed = true
 					return f
 				}
-				f = c.Hold(f, check.MaintenanceUntil(c, windows, now, WindowSchedule), now)
+				f = c.Hold(f, check.MaintenanceUntil(c, windows, now, checksched.Window), now)
 				if f == nil || !f.Processed.IsZero() || len(c.DependsOn) == 0 {
 					return f
 				}
@@ -126,7 +126,7 @@ func (r *Recorder) Update(ctx context.Context, id string, now time.Time,
 				if len(needParents) > 0 {
 					return f
 				}
-				return c.HoldForParent(f, check.DownParent(known, now, ParentSchedule), now)
+				return c.HoldForParent(f, check.DownParent(known, now, checksched.Parent), now)
 			}
 			change, err := fn(c, hold)
 			if err == nil && (needed || len(needParents) > 0) {
@@ -163,34 +163,4 @@ func (r *Recorder) log() *slog.Logger {
 		return slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return r.Log
-}
-
-// ScheduleFor returns the check's cron or OnCalendar schedule, or nil for a simple check (an
-// untyped nil, never a nil pointer in the interface).
-func ScheduleFor(c *check.Check) (check.Schedule, error) {
-	if c.Kind == check.KindSimple {
-		return nil, nil
-	}
-	n, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
-	if err != nil || n == nil {
-		return nil, err
-	}
-	return n, nil
-}
-
-// ParentSchedule evaluates a parent's schedule; nil when it cannot (it is then timed as a
-// simple check, as everywhere a schedule no longer parses).
-func ParentSchedule(c *check.Check) check.Schedule {
-	sched, _ := ScheduleFor(c)
-	return sched
-}
-
-// WindowSchedule evaluates a recurring window's schedule; nil (the window is then never open)
-// when it cannot: it was valid when created, so only a zone dropped from tzdata does this.
-func WindowSchedule(w *check.Window) check.Schedule {
-	s, err := schedule.Parse(w.Schedule, w.TZ)
-	if err != nil {
-		return nil
-	}
-	return s
 }

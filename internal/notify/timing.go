@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
-	"github.com/overduehq/overdue/internal/schedule"
+	"github.com/overduehq/overdue/internal/checksched"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -173,7 +173,7 @@ func (d *Dispatcher) due(ctx context.Context, rec *store.Delivery, c *check.Chec
 	if err != nil {
 		return false, fmt.Errorf("list maintenance windows of project %s: %w", c.ProjectID, err)
 	}
-	send, wait := check.DueAlert(c, &rec.Flip, after, now, check.MaintenanceUntil(c, windows, now, windowSchedule))
+	send, wait := check.DueAlert(c, &rec.Flip, after, now, check.MaintenanceUntil(c, windows, now, checksched.Window))
 	switch {
 	case send:
 		return true, nil
@@ -213,14 +213,4 @@ func ignoreConflict(err error) error {
 		return nil
 	}
 	return err
-}
-
-// windowSchedule evaluates a recurring maintenance window's schedule; nil (never open) when it
-// cannot, as the sweep does.
-func windowSchedule(w *check.Window) check.Schedule {
-	sched, err := schedule.Parse(w.Schedule, w.TZ)
-	if err != nil {
-		return nil
-	}
-	return sched
 }

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/overduehq/overdue/internal/check"
-	"github.com/overduehq/overdue/internal/schedule"
+	"github.com/overduehq/overdue/internal/checksched"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -117,7 +117,7 @@ func (s *Sweeper) flipDue(ctx context.Context, now time.Time) (Result, error) {
 // sweepOne examines one due check at now and returns the flip it wrote (nil: none) and whether
 // its timeout was held for an outage of ping intake.
 func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, look *lookups) (written *check.Flip, held bool, err error) {
-	sched, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
+	sched, err := checksched.For(c)
 	if err != nil {
 		s.logger().Warn("schedule cannot be evaluated; pushed ahead",
 			"check", c.ID, "kind", c.Kind, "error", err.Error(), "retry_at", now.Add(BadSchedulePushback))
@@ -163,16 +163,16 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, l
 					needParents = missing
 					return store.Change{}, errNeedParents
 				}
-				parent = check.DownParent(parents, now, parentSchedule)
+				parent = check.DownParent(parents, now, checksched.Parent)
 			}
-			flip = c.HoldLate(flip, check.MaintenanceUntil(c, windows, now, windowSchedule), parent, now)
+			flip = c.HoldLate(flip, check.MaintenanceUntil(c, windows, now, checksched.Window), parent, now)
 			if flip != nil && s.Ingestion != nil && s.Ingestion.lateDoubtful(flip.Created, s.outages, now) {
 				flip = nil
 			}
 			return store.Change{Flip: flip}, nil
 		}
 		// Inside a maintenance window, the down flip (or the alert a snooze held) waits.
-		flip = c.Hold(flip, check.MaintenanceUntil(c, windows, now, windowSchedule), now)
+		flip = c.Hold(flip, check.MaintenanceUntil(c, windows, now, checksched.Window), now)
 		// While a check it depends on is down, so does the alert.
 		if flip != nil && flip.NewStatus == check.StatusDown && flip.Processed.IsZero() && len(c.DependsOn) > 0 {
 			parents, missing := look.parents.of(c.DependsOn)
@@ -180,7 +180,7 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, l
 				needParents = missing
 				return store.Change{}, errNeedParents
 			}
-			flip = c.HoldForParent(flip, check.DownParent(parents, now, parentSchedule), now)
+			flip = c.HoldForParent(flip, check.DownParent(parents, now, checksched.Parent), now)
 		}
 		return store.Change{Flip: flip}, nil
 	}
@@ -303,23 +303,4 @@ func (pc parentChecks) load(ctx context.Context, st store.Store, ids []string) e
 		}
 	}
 	return nil
-}
-
-// parentSchedule evaluates a parent's schedule; nil when it cannot (the parent is then judged
-// by its timeout, as check.GraceStart does without a schedule).
-func parentSchedule(c *check.Check) check.Schedule {
-	sched, err := schedule.ForCheck(string(c.Kind), c.Schedule, c.TZ)
-	if err != nil || sched == nil {
-		return nil
-	}
-	return sched
-}
-
-// windowSchedule evaluates a recurring window's schedule; nil (never open) when it cannot.
-func windowSchedule(w *check.Window) check.Schedule {
-	sched, err := schedule.Parse(w.Schedule, w.TZ)
-	if err != nil {
-		return nil
-	}
-	return sched
 }
