@@ -549,11 +549,14 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 		if !bc.dirty {
 			continue
 		}
-		write, args := s.u.update, bc.cur.fields()[1:]
+		var write *sql.Stmt
+		var args []any
 		if sameConfig(bc.stored, bc.cur) {
-			write, args = s.u.updateState, bc.cur.stateFields()
+			write, args = s.u.updateState, append(bc.cur.stateFields(), id)
+		} else {
+			write, args = s.u.update, append(bc.cur.fields()[1:], id)
 		}
-		res, err := stmt(write).ExecContext(ctx, append(args, id)...)
+		res, err := stmt(write).ExecContext(ctx, args...)
 		if err != nil {
 			return fmt.Errorf("write check %s: %w", id, dbErr(err))
 		}

@@ -346,7 +346,7 @@ func TestSameConfig(t *testing.T) {
 	v := reflect.ValueOf(&row).Elem()
 	for i := range v.NumField() {
 		name := v.Type().Field(i).Name
-		if name == "Channels" {
+		if name == "Channels" || name == "runs" || name == "decoded" { // not columns
 			continue
 		}
 		changed := *base
@@ -369,6 +369,47 @@ func TestSameConfig(t *testing.T) {
 		isState := state[v.Field(i).Addr().Pointer()]
 		if got := sameConfig(base, &changed); got != isState {
 			t.Errorf("sameConfig after changing %s = %v, want %v (a state column: %v)", name, got, isState, isState)
+		}
+	}
+}
+
+// TestAsDecoded: runs that asDecoded passes through are exactly what decoding their encoding
+// gives (so a check made from a row is the same whether the row kept them or decodes them),
+// and runs that would come back otherwise are refused.
+func TestAsDecoded(t *testing.T) {
+	at := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	ms := time.Millisecond
+	cases := []struct {
+		name string
+		runs []check.Run
+		ok   bool
+	}{
+		{"none", nil, true},
+		{"empty", []check.Run{}, true},
+		{"kept", []check.Run{{N: 1, At: at, Duration: 3 * ms}, {N: 4, At: at.Add(-ms), Failed: true}}, true},
+		{"microseconds", []check.Run{{N: 1, At: at.Add(time.Microsecond)}}, false},
+		{"not UTC", []check.Run{{N: 1, At: at.In(time.FixedZone("X", 3600))}}, false},
+		{"monotonic", []check.Run{{N: 1, At: time.Now().UTC().Truncate(ms).Add(0)}}, true},
+		{"monotonic kept", []check.Run{{N: 1, At: time.Now().UTC()}}, false},
+		{"duration in µs", []check.Run{{N: 1, At: at, Duration: time.Microsecond}}, false},
+		{"negative duration", []check.Run{{N: 1, At: at, Duration: -ms}}, false},
+		{"numbers going back", []check.Run{{N: 2, At: at}, {N: 1, At: at}}, false},
+	}
+	for _, tc := range cases {
+		got, ok := asDecoded(tc.runs)
+		if ok != tc.ok {
+			t.Errorf("%s: asDecoded ok = %v, want %v", tc.name, ok, tc.ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		want, err := store.DecodeRuns(store.EncodeRuns(tc.runs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: asDecoded = %v, decoding gives %v", tc.name, got, want)
 		}
 	}
 }

@@ -175,6 +175,13 @@ type checkRow struct {
 	LateFor    sql.NullInt64
 
 	Channels []string
+
+	// runs is Runs decoded, when checkToRow knew it (decoded), so that the committer, which
+	// turns the same check from row to check and back for every ping, does not decode Runs
+	// every time. A row's runs are shared by the checks made from it: a check's Runs are never
+	// written in place (check.appendRun makes a new slice).
+	runs    []check.Run
+	decoded bool
 }
 
 var checkColumns = []string{
@@ -293,6 +300,7 @@ var checkSelect = `SELECT ` + columns(checkColumns) + `,
 	FROM checks`
 
 func checkToRow(c *check.Check) *checkRow {
+	runs, decoded := asDecoded(c.Runs)
 	return &checkRow{
 		ID:                c.ID,
 		ProjectID:         c.ProjectID,
@@ -332,6 +340,8 @@ func checkToRow(c *check.Check) *checkRow {
 		HeldReason:        c.HeldReason,
 		HeldUntil:         instant(c.HeldUntil),
 		Runs:              store.EncodeRuns(c.Runs),
+		runs:              runs,
+		decoded:           decoded,
 		RunsN:             int64(c.RunsN),
 		DependsOn:         strings.Join(c.DependsOn, ","),
 		RateFailures:      int64(c.FailureRate.Failures),
@@ -404,8 +414,31 @@ func (r *checkRow) check() *check.Check {
 		LateNotice:        r.LateNotice,
 		LateFor:           fromInstant(r.LateFor),
 	}
-	c.Runs, c.RunsN = store.LoadRuns(r.Runs, int(r.RunsN))
+	if r.decoded {
+		c.Runs, c.RunsN = r.runs, int(r.RunsN)
+	} else {
+		c.Runs, c.RunsN = store.LoadRuns(r.Runs, int(r.RunsN))
+	}
 	return c
+}
+
+// asDecoded returns runs as store.DecodeRuns(store.EncodeRuns(runs)) returns them, and true,
+// when that is runs itself (nil for none); otherwise false. The runs a check keeps are so
+// (check.appendRun keeps milliseconds, and the clocks give UTC): then the committer need not
+// decode what it has just encoded.
+func asDecoded(runs []check.Run) ([]check.Run, bool) {
+	if len(runs) == 0 {
+		return nil, true
+	}
+	n := 0
+	for _, r := range runs {
+		if r.N < n || r.Duration < 0 || r.Duration%time.Millisecond != 0 ||
+			r.At.Location() != time.UTC || r.At != r.At.Round(0) || r.At.Nanosecond()%int(time.Millisecond) != 0 {
+			return nil, false
+		}
+		n = r.N
+	}
+	return runs, true
 }
 
 // splitList splits a comma-separated list; "" is none (nil).
