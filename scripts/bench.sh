@@ -164,6 +164,9 @@ if [ -s "$work/cpu.prof" ]; then
     | sed -n 's/^ *\([0-9.]*m*s\) (.*): server$/\1/p' | head -n 1 >"$work/pprof-server.txt" || true
 fi
 
+log "WAL pages a group-commit batch writes, by table and index (BenchmarkBatchPages)"
+step batchpages $GO test -run '^$' -bench BatchPages -benchtime 200x ./internal/store/sqlite/
+
 log "sweep time on SQLite (BenchmarkSweep; seeding 100,000 checks takes a while)"
 step sweep $GO test -run '^$' -bench '^BenchmarkSweep$' -timeout 20m ./internal/sweep/
 log "dashboard pages over 1,000 checks (BenchmarkDashboardPages)"
@@ -203,6 +206,16 @@ per_txn=$(bench_metric "$work/pingserver.out" 'pings/txn')
 pings_per_s1=$(bench_metric "$work/pingserver1.out" 'pings/s')
 cpu_per_ping1=$(bench_metric "$work/pingserver1.out" 'cpu-µs/ping')
 per_txn1=$(bench_metric "$work/pingserver1.out" 'pings/txn')
+# The committer's profile (sqlite.CommitProfile) over the same pings, per transaction.
+c_idle=$(bench_metric "$work/pingserver.out" 'idle-µs/txn')
+c_gather=$(bench_metric "$work/pingserver.out" 'gather-µs/txn')
+c_begin=$(bench_metric "$work/pingserver.out" 'begin-µs/txn')
+c_apply=$(bench_metric "$work/pingserver.out" 'apply-µs/txn')
+c_commit=$(bench_metric "$work/pingserver.out" 'commit-µs/txn')
+c_slow=$(bench_metric "$work/pingserver.out" '%slow-commits')
+c_max=$(bench_metric "$work/pingserver.out" 'max-commit-ms')
+c_queued=$(bench_metric "$work/pingserver.out" 'queued-µs/ping')
+c_waited=$(bench_metric "$work/pingserver.out" 'waited-µs/ping')
 # The profile's parts as CPU time per ping: their share of the profile's samples times the CPU
 # per ping the benchmark measured (getrusage) over the same pings.
 busy="" server_us="" commit_us="" txcommit_us="" http_us="" commit_cap=""
@@ -303,25 +316,49 @@ free, applies them in arrival order in one transaction (BEGIN IMMEDIATE on the o
 connection: the data-model guard once; each update's ping logic on the check as the update
 before it left it; then the batch's pings, up to 16 to an INSERT, per check one write of its
 state columns, and the history trims of all its checks in one DELETE), commits, and only then
-answers each request. The commit (appending the changed pages to the WAL, two \`pwrite\`s each;
-\`synchronous=NORMAL\`, so no fsync per commit) is paid once per batch instead of once per ping.
-Between batches the committer keeps the checks it wrote, so a busy check is not read again
-while nobody else writes (any other write of the process, or a commit of another process, which
-moves SQLite's \`data_version\`, makes it forget them), and it runs the expiry of old flips and
-deliveries only once the oldest it knows of is past the cut-off. With one busy check a batch of
-n pings costs one check write, one trim and one or a few inserts; across 16 checks a batch
-touches up to 16 checks, each with its own state write and its own pages in the WAL (its row,
-its leaf of the pings index, its entry in the due index), so 16 checks cost more per ping than
-one.
+answers each request. Between batches the committer keeps the checks it wrote (decoded, runs
+and all), so a busy check is not read again while nobody else writes (any other write of the
+process, or a commit of another process, which moves SQLite's \`data_version\`, makes it forget
+them), and it runs the expiry of old flips and deliveries only once the oldest it knows of is
+past the cut-off.
 
-The profile below is of \`BenchmarkPingServer/checks=16\` (\`internal/httpapi/ping_bench_test.go\`):
-the same handler, store and a 16-connection closed loop (a Go client) in one process, over 16
-checks: ${pings_per_s:-?} pings/s, ${cpu_per_ping:-?} µs of CPU per ping (server and client
-together), ${per_txn:-?} pings per transaction. The same over one busy check
-(\`BenchmarkPingServer/checks=1\`): ${pings_per_s1:-?} pings/s, ${cpu_per_ping1:-?} µs of CPU per
-ping, ${per_txn1:-?} pings per transaction. The server's goroutines, the committer's among them,
-carry the profiler label \`side=server\`, so the client is cut out.
-${busy:+The profile holds ${prof_samples} of CPU samples in ${prof_duration} on $(nproc) vCPUs: the process (server and client together) kept ${busy}% of the machine busy, ${server_samples} of it in the server.}
+**Durability, and where the fsyncs went.** The database is in WAL mode with
+\`synchronous=NORMAL\`: a commit appends the pages it changed to the \`-wal\` file (two \`pwrite\`s a
+page: frame header and page) and does not fsync. The pages are in the operating system's cache
+when \`pwrite\` returns, so a process killed at any moment (SIGKILL, a crash) loses nothing it
+acknowledged (\`TestKillUnderLoadKeepsAcknowledgedPings\` kills serve under load and finds every
+acknowledged ping); only a power loss or a kernel crash can lose the last transactions, never
+the database's consistency ([SQLite's \`PRAGMA synchronous\`](https://www.sqlite.org/pragma.html#pragma_synchronous):
+a transaction committed in WAL mode with NORMAL "might roll back following a power loss or system
+crash", and "transactions are durable across application crashes regardless of the synchronous
+setting"). \`synchronous=FULL\` would add an fsync to every commit, which every ping of the batch and
+every ping queued behind it would wait for: the fsyncs of this machine's disk took 1 to 40 ms
+(\`strace -T\`), where a whole batch takes about a millisecond. The fsyncs left are the
+checkpoints' (the WAL's pages copied back into the database file: fsync the WAL, copy, fsync the
+database). SQLite runs one inside the commit that takes the WAL past 1,000 pages, so one batch in
+about seventy waited for two fsyncs, and every request queued behind it: at 16 connections over
+16 checks, 4 to 5% of the commits took over a millisecond and the longest 30 to 180 ms, most of
+the p99 (\`sqlite.CommitProfile\`, wrk at 16 connections). Now a checkpointer goroutine with a
+connection of its own runs a PASSIVE checkpoint every 64 commits (\`checkpoint.go\`), beside the
+committer, which checkpoints itself only when the WAL reaches 32 MiB (a load that never pauses
+can get there: a checkpoint that is always a few commits behind cannot let the WAL start over).
+
+**The committer's time.** \`BenchmarkPingServer/checks=16\` (\`internal/httpapi/ping_bench_test.go\`:
+the same handler, store and a 16-connection closed loop, a Go client, in one process, over 16
+checks): ${pings_per_s:-?} pings/s, ${cpu_per_ping:-?} µs of CPU per ping (server and client
+together), ${per_txn:-?} pings per transaction; over one busy check (\`checks=1\`)
+${pings_per_s1:-?} pings/s, ${cpu_per_ping1:-?} µs, ${per_txn1:-?} pings per transaction. The
+store's \`CommitProfile\`, over the 16-check run, per transaction: idle (waiting for the first
+update) ${c_idle:-?} µs, gathering the batch ${c_gather:-?} µs, BEGIN and the guard ${c_begin:-?} µs,
+the updates and their statements ${c_apply:-?} µs, COMMIT ${c_commit:-?} µs;
+${c_slow:-?}% of the commits over a millisecond, the longest ${c_max:-?} ms. A ping waited
+${c_queued:-?} µs for the committer to take it and ${c_waited:-?} µs in all until answered.
+The committer is idle a large part of the time: with the connections in a closed loop, the
+batches are as large as the requests that reach the store while the previous one commits, and
+the wait is the HTTP work and the scheduling of 16 handlers and the client on 2 vCPUs.
+
+The CPU profile of the same run (the server's goroutines, the committer's among them, carry the
+profiler label \`side=server\`, so the client is cut out)${busy:+; it holds ${prof_samples} of CPU samples in ${prof_duration} on $(nproc) vCPUs: the process kept ${busy}% of the machine busy, ${server_samples} of it in the server}:
 
 \`\`\`sh
 go test -run '^\$' -bench 'PingServer/checks=16\$' -benchtime 5s -cpuprofile cpu.prof -o httpapi.test ./internal/httpapi/
@@ -341,32 +378,57 @@ EOF
 fenced "$work/pprof-cum.txt"
 cat <<EOF
 
-Reading them, as CPU time per ping (each part's share of the samples times the
-${cpu_per_ping:-?} µs per ping the benchmark measured): the server's goroutines ${server_us:-?} µs,
-the Go client the rest. Of the server's, the committer's transactions (\`sqlite.(*Store).commit\`:
-guard, the ping logic, inserts, check writes, trims, commit) ${commit_us:-?} µs, their commits alone
-(\`database/sql.(*Tx).Commit\`: the WAL frames and the system calls that write them)
+As CPU time per ping (each part's share of the samples times the ${cpu_per_ping:-?} µs per ping
+the benchmark measured): the server's goroutines ${server_us:-?} µs, the Go client the rest. Of
+the server's, the committer's transactions (\`sqlite.(*Store).commit\`) ${commit_us:-?} µs, their
+COMMITs alone (\`database/sql.(*Tx).Commit\`: the WAL frames and the system calls that write them)
 ${txcommit_us:-?} µs; reading, routing and answering the HTTP requests with the ping logic
-(\`net/http.(*conn).serve\` and below, not counting the wait for the commit) ${http_us:-?} µs; the
-rest is the Go runtime (scheduler, garbage collector, network poller). The committer is one
-goroutine: at ${commit_us:-?} µs a ping it could carry at most ${commit_cap:-?} pings/s with a core
-to itself. On $(nproc) vCPUs shared with the load generator, what bounds the throughput is the
-server's whole CPU time per ping against the bare server's per request (the wrk table's "server
-CPU per request"), and, with the connections in a closed loop, the committer's time per batch,
-which every request of the next batch waits for. With the checks kept between batches and the
-pings and trims written several to a statement, the committer's SQL is down to what a batch
-must write; what is left is fixed per batch (BEGIN, the guard, the commit) or per check: across
-16 checks a batch of about six pings touches about six checks, each with its own state write
-and its own pages in the WAL (its row, its leaf of the pings index, its entry in the due index).
-The commit, which appends those pages to the WAL with two \`pwrite\` system calls each (frame
-header and page), is the largest single part of the committer (${txcommit_us:-?} µs of its
-${commit_us:-?} µs a ping), and it grows with the distinct pages a batch changes, not with the
-statements: counted with \`strace -f -c -e trace=pwrite64\` on the same benchmark, 16 checks cost
-about 28 \`pwrite\`s (14 WAL frames) a transaction, 5 a ping, and one busy check about 17 (9
-frames), 3 a ping. That per-check share of the WAL, with the HTTP work every request costs
-(${http_us:-?} µs, against the bare server's whole request), is the floor the 16-check figures
-press against: only fewer pages a ping (fewer indexes on the ping path, or larger batches)
-would lower it.
+(\`net/http.(*conn).serve\` and below, not counting the wait for the commit) ${http_us:-?} µs. The
+committer is one goroutine: at ${commit_us:-?} µs a ping it could carry ${commit_cap:-?} pings/s with
+a core to itself; it is not what stops the throughput first.
+
+**The pages a batch writes.** A commit costs two \`pwrite\`s per distinct page the transaction
+changed, whatever the statements. \`BenchmarkBatchPages\` (\`internal/store/sqlite/pages_bench_test.go\`)
+commits batches of success pings in wrk's steady state (every check at its 100 kept pings, so
+every ping also trims one) and reads the WAL back, naming each frame's table or index (SQLite's
+\`dbstat\`):
+
+\`\`\`sh
+go test -run '^\$' -bench BatchPages -benchtime 200x ./internal/store/sqlite/
+\`\`\`
+
+EOF
+bench_table batchpages "$work/loadgen" benchmd --params checks,batch \
+  --cols 'frames/txn=WAL pages a transaction,frames/ping=a ping,autoindex_pings_1-pages/txn=index of pings (check_id n),pings-pages/txn=pings rows,checks-pages/txn=checks rows,checks_due-pages/txn=due index,header-pages/txn=page 1'
+cat <<EOF
+
+The ping path writes these b-trees: the \`pings\` table (its newest rows at the end; the trimmed,
+oldest ones near the start), the \`pings\` primary key index \`(check_id, n)\` (each check's range of
+a hundred entries, 36-byte UUID and number, a leaf or two of its own), the \`checks\` row (its
+state columns; \`checks_project\`, \`checks_slug\` and \`checks_badge_key\` do not change, so SQLite
+leaves them alone), \`checks_due\` (\`alert_after\` moves with every ping), and page 1 when the
+free list changes. Flips, rare, add the \`flips\` table and its two indexes. The table shows the
+floor: every check a batch touches costs its own leaf of the pings index, whatever the batch
+does, so a batch across 16 checks writes about twice the pages per ping of one over a busy
+check. Trimming less often would not change that: the same benchmark without the trims wrote
+12.4 pages a transaction instead of 13.7 (16 checks, 6 a batch), the index leaves staying.
+
+**Where the CPU goes**, on \`overdue serve\` itself under wrk (16 connections, 16 checks), sampled
+with \`perf record -F 1999 -g\` (2026-12-07 08:00 UTC, load average 9 to 10 from the other
+engineers' builds; shares of the process's samples, kernel time included): the committer 45%
+(the updates and their statements 22%, of which the ping inserts and trims 10% and the check
+writes 7%; COMMIT 15%, 6% of it the \`pwrite\` system calls; BEGIN 3%), reading, routing and
+answering the HTTP requests 30% (the ping handler itself 8%), the garbage collector's background
+marking 7% and sweeping 1% (allocation, counted where it happens, another 8%), the checkpointer
+2%, the sweep loop 1%, the scheduler 4%. At about 130 µs
+of server CPU per request (the wrk table's column; the bare server's is 20 to 25 µs), two vCPUs
+shared with wrk carry at most about 8,000 requests a second across 16 checks, and a quiet
+machine's bare server does 40,000 to 50,000: the 30% target needs the server's CPU per ping under
+about 100 µs. What would lower it further, not done: \`GOGC=400\` in serve's environment took
+the CPU per request from 129–131 µs to 108–110 µs (\`GOGC=200\`: 113–118 µs) at the price of
+peak memory (40 MiB → 53–56 MiB at 16 checks); an integer check key in the pings index, a
+data-model step, would make its entries a third of their size and the leaves a batch touches
+fewer.
 
 EOF
 cat <<EOF
@@ -663,12 +725,18 @@ bench_table dashboard "$work/loadgen" benchmd --params page,rows \
   --cols 'ms/page=time per page (ms),cpu-ms/page=CPU per page (ms)'
 cat <<'EOF'
 
-The checks page reads the project's checks in one query and then each shown check's newest 20
-pings for its run strip (`store.Pings`, one query per check, 8 at a time): about half of the
-page's CPU on SQLite is those 1,000 queries, most of the rest the template. The filtered page
-reads only the shown checks' pings. Reaching the target needs the strips from one read per
-project (a store method returning the recent outcomes of a project's checks, or the last runs
-kept on the check item): not done yet, so the target is missed.
+Each check keeps its newest 20 runs (outcome and duration) with it (data model 13, README
+"Version 13"), written by the ping's own update, so the checks page draws every strip from the
+one query that lists the checks, instead of one `store.Pings` query per check (1,000 queries,
+about half of the page's CPU before). From a CPU profile of the page (`-cpuprofile`, focus
+`handleChecks`; 2026-12-07, a run at 42 ms of CPU per page): about 24 ms is the template (mostly
+`html/template`'s escaper and function calls through reflection, some twenty per row), about
+8 ms the store's listing of 1,000 checks (scanning 40 columns a row and their channel lists),
+about 8 ms the strips, the rest statuses and next-ping times. The strips are drawn with
+`strconv` appends, and the status icon and `<time>` markup built once in Go, from fixed strings
+and formatted numbers, not chosen by the template per row. Left: the template's per-row cost
+(names, slugs and tags must stay escaped by the template engine) and the listing's row scan; the
+filtered page pays the whole listing (1,000 rows scanned, 100 shown).
 EOF
 cat <<EOF
 
