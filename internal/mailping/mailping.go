@@ -2,7 +2,10 @@
 // <uuid>@<ping domain>, or to <ping key>+<slug>@<ping domain>, is a ping of that check, a
 // success unless the check's subject or body keyword filters say otherwise, with the whole
 // message (capped) as its body. Receiver decides and records; Server is its SMTP listener
-// (github.com/emersion/go-smtp) for `overdue serve --smtp-listen`.
+// (github.com/emersion/go-smtp) for `overdue serve --smtp-listen`. Email pings are not
+// counted for the ingestion health, by choice: a mail the store refuses is answered 451 and
+// sent again by its server, and mail's arrival times would blur the ping rate (README,
+// "No false-alert waves").
 package mailping
 
 import (

@@ -1,7 +1,8 @@
 // Package ingesttest is the test every source of pings runs: a failure ping, from whatever
 // transport, inside a maintenance window or while a check it depends on is down, is held like
-// the HTTP API's, and alerts once when the hold ends. The email pings of `overdue serve
-// --smtp-listen` (SQLite) and of the mailping function (DynamoDB on moto) run it.
+// the HTTP API's, and alerts once when the hold ends. The HTTP ping API (httpapi's
+// TestPingHolds, over SQLite), the email pings of `overdue serve --smtp-listen` (SQLite) and
+// those of the mailping function (DynamoDB on moto) run it.
 package ingesttest
 
 import (
