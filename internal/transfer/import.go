@@ -12,6 +12,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/people"
 	"github.com/overduehq/overdue/internal/schedule"
 	"github.com/overduehq/overdue/internal/schema"
@@ -259,6 +260,10 @@ func (f *parsed) parseLine(line int, raw []byte, projects map[string]bool, check
 			ch.Delay, ch.Repeat = -1, -1 // out of range either way; dur could overflow
 		}
 		if err := check.ValidateTiming(ch.Delay, ch.Repeat); err != nil {
+			return fmt.Errorf("channel %s: %w", r.ID, err)
+		}
+		// The API's rule and words: a file must not make a channel the API would refuse.
+		if err := notify.ValidateLate(ch.Kind, ch.Value, ch.Late); err != nil {
 			return fmt.Errorf("channel %s: %w", r.ID, err)
 		}
 		if ch.Created, err = parseTime("created", r.Created); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/check"
 	"github.com/overduehq/overdue/internal/httpapi"
+	"github.com/overduehq/overdue/internal/notify"
 	"github.com/overduehq/overdue/internal/people"
 	"github.com/overduehq/overdue/internal/schema"
 	"github.com/overduehq/overdue/internal/store"
@@ -432,6 +433,13 @@ func TestRefusals(t *testing.T) {
 			`line 2: status page: project "p" does not come before it in the file`},
 		{"status page with a bad key", strings.Replace(string(good), `"key":"`+statusKey+`"`, `"key":"Short"`, 1), "status page of project " + projectID + ": status page key is 5 characters long"},
 		{"ping out of place", string(head) + "\n" + `{"type":"ping","check":"c","n":1,"created":"2026-11-30T08:00:00.000000Z","kind":"success","body_size":0}` + "\n", "line 2: ping 1 of check c does not follow its check"},
+		// Late notices on a channel the API would refuse them on, in the API's words.
+		{"late on a pagerduty channel", strings.Replace(string(good), `"kind":"webhook"`, `"kind":"pagerduty"`, 1),
+			"line 4: channel " + hookChan + ": " + notify.ValidateLate("pagerduty", "https://hooks.example.org/x?token=s3cret", true).Error()},
+		{"late on a webhook in Healthchecks' form", strings.Replace(string(good), `"value":"https://hooks.example.org/x?token=s3cret"`, `"value":"{\"url_down\":\"https://hooks.example.org/down\"}"`, 1),
+			"line 4: channel " + hookChan + ": " + notify.ValidateLate(check.ChannelWebhook, `{"url_down":"https://hooks.example.org/down"}`, true).Error()},
+		{"late on a group", strings.Replace(string(good), `"kind":"webhook"`, `"kind":"`+notify.ChannelGroup+`"`, 1),
+			"line 4: channel " + hookChan + ": " + notify.ValidateLate(notify.ChannelGroup, "", true).Error()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
