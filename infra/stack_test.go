@@ -309,7 +309,7 @@ func TestGrants(t *testing.T) {
 		indexes []string
 	}{
 		{"badge API", []string{dynamo.ProjectIndex, dynamo.UnprocessedIndex}},
-		{"overdue checks", []string{dynamo.DueIndex}},
+		{"overdue checks", []string{dynamo.DueBucketIndex, dynamo.DueIndex}},
 		{"timer queue", nil},
 		{"delivers flips", []string{dynamo.ProjectIndex, dynamo.UnprocessedIndex}},
 		{"reports and reminders", []string{dynamo.ProjectIndex}},

@@ -69,11 +69,12 @@ func NewSweep(scope constructs.Construct, id string, props *SweepProps) *Sweep {
 		Timeout: awscdk.Duration_Seconds(jsii.Number(50)),
 		Data:    props.Data,
 	})
-	// The sweep queries the due index, loads the checks it names, and writes each flip with its
+	// The sweep queries the due indexes (the bucketed one; the exact one too until the data's
+	// minimum reader is 19), loads the checks they name, and writes each flip with its
 	// check's update in one transaction (Update and Put); it deletes nothing. At its first run
 	// it puts the ingestion canary's record (a conditional PutItem) and creates its project and
 	// check (a transaction with a ConditionCheck that the project exists).
-	props.Data.GrantItems(fn, concat(readActions, writeActions, []string{"dynamodb:ConditionCheckItem"}), dynamo.DueIndex)
+	props.Data.GrantItems(fn, concat(readActions, writeActions, []string{"dynamodb:ConditionCheckItem"}), dynamo.DueIndex, dynamo.DueBucketIndex)
 	// It sends timers (SendMessageBatch is authorized as sqs:SendMessage).
 	props.Timers.Queue.GrantSendMessages(fn)
 

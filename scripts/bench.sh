@@ -40,6 +40,8 @@ step() {
 moto_phase() {
   log "DynamoDB capacity per ping (BenchmarkPingCapacity, on moto)"
   step pingcap $GO test -run '^$' -bench PingCapacity -benchtime 20x ./internal/store/dynamo/
+  log "DynamoDB bucketed due index per check shape (BenchmarkDueShapes, computed)"
+  step dueshapes $GO test -run '^$' -bench DueShapes -benchtime 1x ./internal/store/dynamo/
   log "DynamoDB sweep capacity (BenchmarkSweepCapacity, on moto)"
   step sweepcap $GO test -run '^$' -bench SweepCapacity -benchtime 1x ./internal/store/dynamo/
   log "Precise timers: DynamoDB capacity (BenchmarkTimerCapacity, on moto)"
@@ -232,7 +234,9 @@ if [ -n "${prof_samples:-}" ] && [ -n "$server_samples" ] && [ -n "$cpu_per_ping
   commit_cap=$(awk -v u="$commit_us" 'BEGIN { if (u > 0) printf "%.0f", 1e6 / u }')
 fi
 
-"$work/loadgen" cost --checks 1000 --every 1m <"$work/pingcap.out" >"$work/pingcost.md" 2>/dev/null || true
+# The sweeps' reads of a minutely check with a minute's grace, per ping (BenchmarkDueShapes).
+sweep_per_ping=$(sed -n 's|.*every=1m/grace=1m-.*[[:space:]]\([0-9.]*\) sweep-RCU/ping.*|\1|p' "$work/dueshapes.out" 2>/dev/null | head -n 1 || true)
+"$work/loadgen" cost --checks 1000 --every 1m --sweep-per-ping "${sweep_per_ping:-0}" <"$work/pingcap.out" >"$work/pingcost.md" 2>/dev/null || true
 
 log "writing $OUT"
 {
@@ -255,7 +259,7 @@ Reproduce everything with \`make bench\`; each section names the command for its
 EOF
 grep -h '^- wrk' "$work/wrk.out" 2>/dev/null || echo "- Ping throughput and p99 with wrk: not measured this time (section 1 says why)."
 grep -h '^- ' "$work/ping.out" 2>/dev/null | sed 's/^- /- Own client (issue 8): /' || echo "- Ping throughput with loadgen's own client: not measured this time (section 1 says why)."
-cost_verdict=$(grep -h '^\*\*Target' "$work/pingcost.md" 2>/dev/null | sed 's/^\*\*Target: \(.*\)\*\*$/\1/' || true)
+cost_verdict=$(grep -h '^\*\*Target' "$work/pingcost.md" 2>/dev/null | sed 's/^\*\*Target: \([^*]*\)\*\*\(.*\)$/\1\2/' || true)
 echo "- DynamoDB cost per ping: ${cost_verdict:-not measured this time (section 2 says why).}"
 cat <<EOF
 - Sweep: cost follows the number of due checks, not the number of checks, on SQLite (time) and
@@ -445,7 +449,7 @@ eventually consistent; an index key change is a delete plus a put). The modelled
 ones that count; moto's are in the raw output as \`moto-RCU/op\` and \`moto-WCU/op\`.
 
 EOF
-bench_table pingcap "$work/loadgen" cost --checks 1000 --every 1m
+bench_table pingcap "$work/loadgen" cost --checks 1000 --every 1m --sweep-per-ping "${sweep_per_ping:-0}"
 cat <<'EOF'
 
 Text bodies are compressed before they are stored and fit one write unit; 1 KB of random bytes
@@ -461,39 +465,58 @@ check is some 30 MB for 1,000 checks), point-in-time recovery, the stream (reads
 triggers are free), Lambda and API Gateway. Check the prices at
 https://aws.amazon.com/dynamodb/pricing/on-demand/ before relying on them.
 
-The floor for a success ping with an exact due index is 4.5 CU: read the check (0.5), write it
-(1), write the ping (1), and move its due-index entry, which DynamoDB bills as a delete and a put
-(2). Issue 18 asks for at most 3 with alert times still exact; it is not built yet. The design
-(a data-model step, so it is written down here before it is built):
+With the exact due index of data model 16 a success ping cost 4.5 CU: read the check (0.5),
+write it (1), write the ping (1), and move its due-index entry, which DynamoDB bills as a delete
+and a put (2). Data model 18 (README, "Versions 17 and 18") sweeps a **bucketed due index**
+instead: keys only, sorted by the start of a bucket that holds the deadline; the exact
+`AlertAfter` stays on the check item, outside the index. DynamoDB writes an index entry only when
+the item's index keys change, so a ping that keeps the deadline in its bucket costs 0.5 + 1 + 1 =
+**2.5 CU**; one that moves it into another bucket, or in or out of the index, 4.5. The sweep reads
+every check whose bucket has begun (0.5 RCU each, BatchGetItem), flips only those whose exact
+`AlertAfter` has passed, and remembers the others for its own later calls and its timers at the
+same instant: alert times stay exact, and what the bucket saves on pings the sweep pays in reads
+of candidates not yet due.
 
-- **A bucketed due key.** The due index's sort key becomes the deadline's bucket,
-  `floor(AlertAfter / B)` with B = 1 hour, on a KEYS_ONLY index; the exact `AlertAfter` stays on
-  the check item, outside the index. DynamoDB writes an index entry only when the item's index
-  key changes, so a ping that moves the deadline within its bucket costs 0.5 + 1 + 1 = **2.5 CU**;
-  one that moves it into another bucket, or in or out of the index (up → paused, new → up),
-  2.5 + 2 = 4.5.
-- **Per ping kind**, amortised, for a check pinged every P with deadline moves of P: success,
-  2.5 + 2·min(1, P/B) (every minute: 2.53 CU; every hour or slower: 4.5, since each ping moves
-  the bucket, but then it is one ping an hour); start, 2.5 when start + grace falls in the
-  deadline's bucket, else 4.5 (a daily job wrapped by runitor: its start moves the deadline to
-  within the grace and its success moves it back, 4.5 each, as today); log and a fail on a check
-  already down, 2.5 (no deadline moves); a flip, unchanged (the transaction with the flip item,
-  8.5 as measured above).
-- **The sweep checks the exact time.** It queries the shards for buckets up to the current one:
-  entries of earlier buckets are due for certain; entries of the current bucket are candidates,
-  fetched (0.5 RCU each, BatchGetItem, as today) and flipped only if `AlertAfter <= now`. The
-  extra reads are the candidates not yet due: a healthy check's deadline is at least its grace
-  ahead of now, so it is in the current bucket only in the last (timeout + grace − period) of a
-  bucket, at most B / sweep interval sweeps: with B = 1 h, a minutely check with a one-minute grace
-  is read by 2 sweeps an hour (1 RCU an hour, 0.017 CU per ping); a check whose grace exceeds B is
-  never read before it is due. Alert times stay exact to the sweep interval, as now.
-- **Shipping it.** The key attribute changes meaning, so it is a new index, filled by a
-  migration: release N (expand) adds the bucketed index and writes both keys (a ping costs more
-  for that release), and `overdue migrate` back-fills the bucket of every check in the due index;
-  release N+1 (contract) sweeps the new index, stops writing the old key and raises the minimum
-  reader to N, whose writes keep the bucket right, so a rollback to N works and an older build,
-  whose `/start` would move a deadline earlier without moving its bucket (a late alert), is
-  refused by the guard; release N+2 drops the old index.
+Which bucket is cheaper depends on the check. A check pinged every P with grace G, on time, has
+its deadline between G and P + G ahead; the sweep runs every minute. In a bucket as wide as G it
+is never a candidate before it is due (its deadline is always in a later bucket than now), and
+the entry moves whenever the deadline crosses into the next bucket: on every ping when P >= G,
+on one ping in G / P otherwise. In a one-hour bucket it moves once an hour, but it is a candidate
+in every sweep of the hour but the last (P + G) or so: 0.5 RCU a sweep, so about 0.5 · P / 1 min
+per ping. A move costs what four candidate reads do, so the store takes the hour when both G and
+the time between pings are under four minutes, and a bucket as wide as G otherwise (`due.go`).
+Computed per shape, without a request (2,000 pings at an odd phase, sweeps on the minute):
+
+```sh
+go test -run '^$' -bench DueShapes -benchtime 1x ./internal/store/dynamo/
+```
+
+EOF
+bench_table dueshapes "$work/loadgen" benchmd --params every,grace \
+  --cols 'bucket-min=bucket (minutes),ping-CU=CU on the ping,sweep-RCU/ping=sweep RCU per ping,CU/ping=total CU per ping,exact-CU/ping=CU per ping before (exact index)'
+cat <<'EOF'
+
+Per ping kind: **success** as above; **start**, 2.5 when start + grace falls in the deadline's
+bucket, else 4.5 (a daily job wrapped by runitor: its start moves the deadline to within the
+grace and its success moves it back, 4.5 each, as before); **log** and a **fail on a check already
+down**, 2.5 (no deadline moves); a **flip**, unchanged (the transaction with the flip item, 8.5:
+the entry leaves or enters the index either way). The monthly table's start row is the
+benchmark's start, repeated every minute on its own; a start before each success of a daily job
+costs 4.5 for each of the two, as before.
+
+Where the target is met and where not: checks pinged every minute or more often, and checks
+whose grace is several times their period, cost 2.5–2.9 CU on the ping and at most 3.03 with the
+sweeps' reads; checks pinged every few minutes or less often with a grace no longer than their
+period still cost 4.5. For those no bucket helps while the sweep runs every minute: a bucket no
+wider than G moves on every ping (2 WCU), and a wider one is read by the sweeps that fall in it
+before the deadline, up to P / 1 min of them a ping, 0.5 RCU each: 2 RCU a ping or more once P
+reaches four minutes. (A check pinged hourly or daily sends one such ping an hour or a day.)
+
+What the contract costs once: a write of each check leaves the exact index (DynamoDB bills the
+entry's delete, 1 WCU, at its first write after version 18); the back-fills read each check in
+the due index (1 RCU, strongly consistent) and write the wrong ones (1 WCU plus the index's 1 or
+2). Until then (data at 17) every write keeps both keys, so a ping costs 2 WCU more than the
+table above whenever its exact deadline moves, and each sweep queries both indexes.
 
 EOF
 cat <<EOF
@@ -552,7 +575,11 @@ What was measured and what was computed:
   the same model at their sizes, and agree with the measurement.
 
 Cost follows the due checks: 16 shard queries (8 RCU) per `DueChecks` call whatever the table
-holds, 0.5 RCU to fetch each due check and one flip each; nothing for checks that are not due.
+holds, 0.5 RCU to fetch each due check and one flip each. Since data model 18 the index is keyed
+by buckets (section 2), and a check whose bucket has begun but that is not due yet is read too,
+once a sweep: none here (the checks have an hour's grace, so buckets of an hour that begin after
+now), all but a few of the checks pinged every minute with a minute's grace (the timers' table
+below, `sweep: RCU`).
 Reading every check instead would cost 0.5 RCU per check per sweep (50,000 RCU at 100,000
 checks). `TestSweepCapacity` pins the find part: over 2,000 checks with 20 overdue, one
 `DueChecks` is 17 requests and 18 RCU.
@@ -641,11 +668,14 @@ store's `Meter` (2,000 checks, 1,000 due within the lookahead):
 
 EOF
 bench_table timercap "$work/loadgen" benchmd \
-  --cols 'arm-requests/1k=arm: requests per 1k,arm-RCU/1k=arm: RCU per 1k,fire-requests/timer=fire: requests,fire-RCU/timer=fire: RCU,fire-WCU/timer=fire: WCU,stale-requests/timer=stale: requests,stale-RCU/timer=stale: RCU'
+  --cols 'sweep-RCU=sweep: RCU,arm-requests/1k=arm: requests per 1k,arm-RCU/1k=arm: RCU per 1k,fire-requests/timer=fire: requests,fire-RCU/timer=fire: RCU,fire-WCU/timer=fire: WCU,stale-requests/timer=stale: requests,stale-RCU/timer=stale: RCU'
 cat <<'EOF'
 
-`arm` is what arming adds to a sweep (the keys of the due index over the window; no item is
-read). `fire` is one timer that flips its check: a strongly consistent read, then the sweep's own
+`sweep` is the sweep itself, finding nothing due: these checks ping every minute with a
+minute's grace, so their buckets are an hour and most of them have begun; each such check is read
+once a sweep (section 2). `arm` is what arming adds to a sweep: the keys of the buckets that
+begin within the window, and the checks they name; the checks of buckets already begun the
+sweep has just read, and arming reads none of them again. `fire` is one timer that flips its check: a strongly consistent read, then the sweep's own
 read-modify-write with the flip, whose writes (6 WCU as DynamoDB bills them; section 3) the sweep
 would make a minute later anyway. `stale` is a timer whose check pinged since, went down or was
 armed twice: one read. Requests above 3 per flip are the badge lookup that a check seeded without

@@ -19,11 +19,13 @@ var pingKinds = []struct{ name, label string }{
 	{"fail/flip", "fail that flips the check down"},
 }
 
-// cmdCost is `loadgen cost [--checks 1000] [--every 1m] [--wru 0.625] [--rru 0.125]` with the
-// output of BenchmarkPingCapacity (internal/store/dynamo) on stdin: the capacity of each ping
-// kind as a markdown table, the verdict on the target for a success ping (--target-cu), then
-// what a fleet of checks pinged at a fixed period costs a month at on-demand prices. The prices
-// are flags, so the table states what it assumed.
+// cmdCost is `loadgen cost [--checks 1000] [--every 1m] [--wru 0.625] [--rru 0.125]
+// [--sweep-per-ping 0.49]` with the output of BenchmarkPingCapacity (internal/store/dynamo) on
+// stdin: the capacity of each ping kind as a markdown table, the verdict on the target for a
+// success ping (--target-cu), then what a fleet of checks pinged at a fixed period costs a month
+// at on-demand prices, with the sweeps' reads of checks whose due bucket has begun
+// (--sweep-per-ping, read units per ping, from BenchmarkDueShapes). The prices are flags, so
+// the table states what it assumed.
 func cmdCost(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("cost", flag.ContinueOnError)
 	checks := fs.Int("checks", 1000, "checks in the fleet")
@@ -32,7 +34,8 @@ func cmdCost(args []string, stdin io.Reader, stdout io.Writer) error {
 	rru := fs.Float64("rru", 0.125, "USD per million read request units (on-demand)")
 	hours := fs.Float64("hours", 730, "hours in a month (AWS's pricing calculator uses 730)")
 	sweepRRU := fs.Float64("sweep-rru", dueShardQueries*0.5, "read units of a sweep that finds nothing due")
-	target := fs.Float64("target-cu", 4, "the target for a success ping without a flip, in capacity units")
+	target := fs.Float64("target-cu", 3, "the target for a success ping without a flip, in capacity units")
+	sweepPerPing := fs.Float64("sweep-per-ping", 0, "read units the sweeps spend per ping reading checks whose due bucket has begun")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,7 +89,12 @@ func cmdCost(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	if cu := success["CU/op"]; cu <= *target {
-		fmt.Fprintf(stdout, "**Target: at most %s CU for a success ping without a flip. Met: %s CU.**\n", formatValue(*target), formatValue(cu))
+		fmt.Fprintf(stdout, "**Target: at most %s CU for a success ping without a flip. Met: %s CU.**", formatValue(*target), formatValue(cu))
+		if *sweepPerPing > 0 {
+			fmt.Fprintf(stdout, " With the sweeps' reads of the check while its due bucket has begun (every %s, a minute's grace): %s CU.",
+				period(*every), formatValue(cu+*sweepPerPing))
+		}
+		fmt.Fprintln(stdout)
 	} else {
 		fmt.Fprintf(stdout, "**Target: at most %s CU for a success ping without a flip. Missed by %s CU (%.0f%%).**\n",
 			formatValue(*target), formatValue(cu-*target), 100*(cu-*target) / *target)
@@ -109,6 +117,10 @@ func cmdCost(args []string, stdin io.Reader, stdout io.Writer) error {
 	sr := perMonth * *sweepRRU
 	a := rowCost("success pings", pr, pw)
 	s := rowCost(fmt.Sprintf("sweeps (one every %s, nothing due: %s RCU each)", period(*every), formatValue(*sweepRRU)), sr, 0)
+	if *sweepPerPing > 0 {
+		s += rowCost(fmt.Sprintf("sweeps' reads of checks whose due bucket has begun (%s RCU a ping)", formatValue(*sweepPerPing)),
+			pings**sweepPerPing, 0)
+	}
 	fmt.Fprintf(stdout, "| **total, success pings only** | | | **$%.2f** |\n", a+s)
 	b := rowCost("a start ping before each success (runitor, `curl …/start`)", pings*start["RCU/op"], pings*start["WCU/op"])
 	fmt.Fprintf(stdout, "| **total, start and success pings** | | | **$%.2f** |\n", a+b+s)

@@ -140,9 +140,24 @@ func TestCost(t *testing.T) {
 	for _, want := range []string{
 		"| success, no flip | 3 | 0.5 | 4 | **4.5** | 5.5 |",
 		"| success that flips the check up | 2 | 0.5 | 8 | 8.5 | — |",
-		"Missed by 0.5 CU (12%)",
+		"Missed by 1.5 CU (50%)",
 		// 1,000 checks × 43,800 pings a month × 4 WCU = 175.2 M WRU → $109.50; 21.9 M RRU → $2.74.
 		"| success pings | 21,900,000 | 175,200,000 | $112.24 |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("cost output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	out.Reset()
+	if err := cmdCost([]string{"--checks", "1000", "--every", "1m", "--target-cu", "4.5", "--sweep-per-ping", "0.5"},
+		strings.NewReader(pingCapacityOutput), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Met: 4.5 CU.** With the sweeps' reads of the check while its due bucket has begun (every minute, a minute's grace): 5 CU.",
+		// 43.8 M pings × 0.5 RRU = 21.9 M RRU → $2.74.
+		"| sweeps' reads of checks whose due bucket has begun (0.5 RCU a ping) | 21,900,000 | 0 | $2.74 |",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("cost output lacks %q:\n%s", want, out.String())

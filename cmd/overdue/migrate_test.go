@@ -115,8 +115,8 @@ func TestMigrateStatusJSON(t *testing.T) {
 	if got, _ := json.Marshal(st); string(got) != mustJSON(t, want) {
 		t.Errorf("status of version 1 data =\n  %s\nwant\n  %s", got, mustJSON(t, want))
 	}
-	// The history's shape: expand steps and two contracts, 5 (raising the minimum reader to 3)
-	// and 8 (to 7); every later step an expand.
+	// The history's shape: expand steps and three contracts, 5 (raising the minimum reader to
+	// 3), 8 (to 7) and 20 (to 19, the bucketed due index); every other step an expand.
 	for i, p := range want.Pending {
 		phase, minReader := "expand", 7
 		switch {
@@ -124,8 +124,10 @@ func TestMigrateStatusJSON(t *testing.T) {
 			minReader = 1
 		case p.Version <= 7:
 			minReader = 3
+		case p.Version >= 20:
+			minReader = 19
 		}
-		if p.Version == 5 || p.Version == 8 {
+		if p.Version == 5 || p.Version == 8 || p.Version == 20 {
 			phase = "contract"
 		}
 		if p.Version != i+2 || p.Phase != phase || p.MinReader != minReader {
@@ -173,13 +175,13 @@ func TestMigrateUp(t *testing.T) {
 		t.Fatalf("migrate up: exit %d %s", code, stderr)
 	}
 	for _, want := range append(append([]string{"backed up " + path + " to " + path + ".bak-v1"}, appliedLines()...),
-		fmt.Sprintf("now version %d (min reader 7)", schema.Current)) {
+		fmt.Sprintf("now version %d (min reader %d)", schema.Current, schema.This().MinReader())) {
 		if !strings.Contains(out, want) {
 			t.Errorf("migrate up output %q lacks %q", out, want)
 		}
 	}
 	st := statusOf(t, dir)
-	if st.Decision != "use" || st.Data != (versionJSON{schema.Current, 7}) || len(st.History) != schema.Current-1 || st.History[0].Build != version {
+	if st.Decision != "use" || st.Data != (versionJSON{schema.Current, schema.This().MinReader()}) || len(st.History) != schema.Current-1 || st.History[0].Build != version {
 		t.Errorf("status after migrating = %+v", st)
 	}
 	code, out, _ = migrateCmd(ctx, "up", "--data", dir)
@@ -189,7 +191,7 @@ func TestMigrateUp(t *testing.T) {
 
 	// The text status names the versions and the history.
 	code, out, _ = migrateCmd(ctx, "status", "--data", dir)
-	wantStatus := []string{fmt.Sprintf("version %d, readable by builds of version 7 or newer", schema.Current), "use: up to date"}
+	wantStatus := []string{fmt.Sprintf("version %d, readable by builds of version %d or newer", schema.Current, schema.This().MinReader()), "use: up to date"}
 	for _, m := range schema.This().Migrations {
 		wantStatus = append(wantStatus, fmt.Sprintf("version %d (min reader %d) by %s", m.Version, m.MinReader, version))
 	}
@@ -461,13 +463,13 @@ func TestMigrateDynamoDB(t *testing.T) {
 	}
 
 	code, out, stderr = migrateCmd(ctx, "up", "--store", "dynamodb", "--table", table)
-	for _, want := range append(appliedLines(), fmt.Sprintf("data model is now version %d (min reader 7)", schema.Current)) {
+	for _, want := range append(appliedLines(), fmt.Sprintf("data model is now version %d (min reader %d)", schema.Current, schema.This().MinReader())) {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("migrate up: exit %d, output %q lacks %q (%s)", code, out, want, stderr)
 		}
 	}
 	st = dynamoStatus(t, table)
-	if st.Decision != "use" || st.Data != (versionJSON{schema.Current, 7}) || len(st.History) != schema.Current-1 || st.History[0].Build != version {
+	if st.Decision != "use" || st.Data != (versionJSON{schema.Current, schema.This().MinReader()}) || len(st.History) != schema.Current-1 || st.History[0].Build != version {
 		t.Errorf("status after migrating = %+v", st)
 	}
 	code, out, _ = migrateCmd(ctx, "up", "--store", "dynamodb", "--table", table)

@@ -564,8 +564,8 @@ func TestPhases(t *testing.T) {
 			t.Errorf("the new code reads the clear value as %q, want %q", got, secret)
 		}
 	})
-	if resp.Data["Version"] != strconv.Itoa(schema.Current) || resp.Data["MinReader"] != "7" {
-		t.Errorf("contract response = %+v, want version %d, min reader 7", resp, schema.Current)
+	if resp.Data["Version"] != strconv.Itoa(schema.Current) || resp.Data["MinReader"] != strconv.Itoa(schema.This().MinReader()) {
+		t.Errorf("contract response = %+v, want version %d, min reader %d", resp, schema.Current, schema.This().MinReader())
 	}
 	if v := storedValue(); !seal.IsSealed(v) || strings.Contains(v, "cLeArSeCrEt") {
 		t.Errorf("the stored value after the contract = %q, want it sealed", v)
@@ -600,8 +600,8 @@ func TestPhasesSkippingARelease(t *testing.T) {
 			t.Errorf("the functions' guard between the phases = %v, want a *PendingError until the contract phase", err)
 		}
 	})
-	if resp.Data["Version"] != strconv.Itoa(schema.Current) || resp.Data["MinReader"] != "7" {
-		t.Errorf("contract response = %+v, want version %d, min reader 7", resp, schema.Current)
+	if resp.Data["Version"] != strconv.Itoa(schema.Current) || resp.Data["MinReader"] != strconv.Itoa(schema.This().MinReader()) {
+		t.Errorf("contract response = %+v, want version %d, min reader %d", resp, schema.Current, schema.This().MinReader())
 	}
 	want := historyWant(func(int) string { return "v0.5.0" })
 	if got := historyOf(t, st); !slices.Equal(got, want) {

@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 19
+const Current = 20
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -174,6 +174,12 @@ var migrations = []Migration{
 		Description: "a bucketed due index (DynamoDB: a new keys-only index on the deadline's bucket, written beside the exact one " +
 			"and back-filled for every check in the due index, so that a ping that keeps its deadline in its bucket moves no index entry; " +
 			"SQLite: no change)",
+	},
+	{
+		Version: 20, MinReader: 19, Phase: Contract,
+		Description: "the bucketed due index required (DynamoDB: the back-fill runs again over both due indexes, then checks leave " +
+			"the exact index as they are written and the sweep reads the bucketed one); builds before version 19 move deadlines " +
+			"without their bucket and must not write; SQLite: no change",
 	},
 }
 

@@ -173,15 +173,17 @@ type Store interface {
 
 	// DueChecks lists checks whose AlertAfter is set and not after now, soonest first, at most
 	// limit. Only checks that can go down by themselves have AlertAfter set, so the cost of
-	// this follows the number of due checks, not the number of checks.
+	// this follows the number of due checks, not the number of checks (on DynamoDB, plus the
+	// checks whose deadline is in a bucket that has begun: see its DueChecks).
 	DueChecks(ctx context.Context, now time.Time, limit int) ([]*check.Check, error)
 	// Upcoming lists every entry of the due index with At in (after, until], soonest first
 	// (ties by check ID): the checks that will be due in that window unless a ping comes first.
 	// It has no limit, so that no cursor has to step through the many checks that share one
 	// instant (cron checks of one schedule do): callers keep the window short. It reads the
-	// index alone, not the checks, so its cost follows the number of entries; the index may lag
-	// a write by a moment (DynamoDB's is eventually consistent), which is why whoever acts on an
-	// entry reads the check again.
+	// index, and where the index only bounds the instant (DynamoDB's is keyed by buckets) the
+	// checks it names that the sweep has not just read; the index may lag a write by a moment
+	// (DynamoDB's is eventually consistent), which is why whoever acts on an entry reads the
+	// check again.
 	Upcoming(ctx context.Context, after, until time.Time) ([]Due, error)
 
 	// CreateChannel stores a new channel. ErrConflict if the ID is taken.

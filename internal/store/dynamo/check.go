@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,7 +32,11 @@ func (s *Store) CreateCheck(ctx context.Context, c *check.Check) error {
 	if err := s.guardWrite(ctx); err != nil {
 		return fmt.Errorf("create check %s: %w", c.ID, err)
 	}
-	m := marshal(checkToItem(c, 1, s.opts.PingLimit))
+	it := checkToItem(c, 1, s.opts.PingLimit)
+	if s.bucketsOnly(ctx) {
+		it.DueShard = ""
+	}
+	m := marshal(it)
 	items := []types.TransactWriteItem{
 		{ConditionCheck: &types.ConditionCheck{
 			Key:                      projectKey(c.ProjectID),
@@ -61,6 +64,7 @@ func (s *Store) CreateCheck(ctx context.Context, c *check.Check) error {
 	reasons := cancelReasons(err)
 	switch {
 	case err == nil:
+		s.seen.note(c.ID, it.AlertAfter)
 		return nil
 	case reasonIs(reasons, 0, codeConditionFailed):
 		return fmt.Errorf("create check %s: project %s: %w", c.ID, c.ProjectID, store.ErrNotFound)
@@ -373,6 +377,9 @@ func (s *Store) writeCheck(ctx context.Context, prev *checkItem, old item, c *ch
 	}
 	version := prev.Version + 1
 	nextIt := checkToItem(c, version, ring)
+	if s.bucketsOnly(ctx) {
+		nextIt.DueShard = "" // out of the exact index (see bucketReader)
+	}
 	next := marshal(nextIt)
 	set, remove := diff(old, next, checkAttrs)
 	if len(set) == 0 && len(remove) == 0 && change.Ping == nil && change.Flip == nil && extra == nil {
@@ -408,6 +415,7 @@ func (s *Store) writeCheck(ctx context.Context, prev *checkItem, old item, c *ch
 		case err != nil:
 			return nil, nil, err
 		}
+		s.seen.note(c.ID, nextIt.AlertAfter)
 		if ping != nil {
 			if err := s.putPing(ctx, ping); err != nil {
 				return nil, nil, fmt.Errorf("check written, ping %d not: %w", change.Ping.N, err)
@@ -467,6 +475,7 @@ func (s *Store) writeCheck(ctx context.Context, prev *checkItem, old item, c *ch
 	default:
 		return nil, nil, err
 	}
+	s.seen.note(c.ID, nextIt.AlertAfter)
 	if change.Flip != nil {
 		change.Flip.ID = fid
 	}
@@ -639,6 +648,7 @@ func (s *Store) DeleteCheck(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete check %s: %w", id, err)
 	}
+	s.seen.note(id, 0)
 	return nil
 }
 
@@ -663,124 +673,6 @@ func (s *Store) dropParent(ctx context.Context, projectID, id string) error {
 		}
 	}
 	return nil
-}
-
-// Upcoming lists due-index entries with AlertAfter in (after, until], soonest first. It queries
-// every shard of the due index over that range and reads nothing else: the index's keys carry
-// the check's key and its AlertAfter.
-func (s *Store) Upcoming(ctx context.Context, after, until time.Time) ([]store.Due, error) {
-	// Stored instants are truncated to the microsecond: "> after" is ">= after + 1 µs".
-	lo, hi := after.UnixMicro()+1, until.UnixMicro()
-	if lo > hi {
-		return nil, nil
-	}
-	shards := make([][]item, DueShards)
-	errs := make([]error, DueShards)
-	var wg sync.WaitGroup
-	for i := range DueShards {
-		wg.Go(func() {
-			shards[i], errs[i] = s.query(ctx, &dynamodb.QueryInput{
-				IndexName:              aws.String(DueIndex),
-				KeyConditionExpression: aws.String("#dsh = :dsh AND #aa BETWEEN :lo AND :hi"),
-				ExpressionAttributeNames: map[string]string{
-					"#dsh": DueShardAttribute, "#aa": AlertAfterAttribute,
-				},
-				ExpressionAttributeValues: item{
-					":dsh": str(fmt.Sprintf("%s%02d", duePrefix, i)),
-					":lo":  num(lo),
-					":hi":  num(hi),
-				},
-			}, 0)
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("list upcoming checks: %w", err)
-	}
-	var out []store.Due
-	for _, shard := range shards {
-		for _, m := range shard {
-			at, err := numberOf(m[AlertAfterAttribute])
-			if err != nil {
-				return nil, fmt.Errorf("list upcoming checks: %w", err)
-			}
-			out = append(out, store.Due{
-				CheckID: strings.TrimPrefix(stringOf(m[PartitionKey]), checkPrefix),
-				At:      time.UnixMicro(at).UTC(),
-			})
-		}
-	}
-	slices.SortFunc(out, func(a, b store.Due) int {
-		return cmp.Or(a.At.Compare(b.At), strings.Compare(a.CheckID, b.CheckID))
-	})
-	return out, nil
-}
-
-// DueChecks lists checks whose AlertAfter is set and not after now, soonest first, at most
-// limit. It queries every shard of the due index (at once) for entries up to now, keeps the
-// soonest limit of them and fetches those checks; a check whose AlertAfter moved since the
-// index was read is left out.
-func (s *Store) DueChecks(ctx context.Context, now time.Time, limit int) ([]*check.Check, error) {
-	if limit <= 0 {
-		return nil, fmt.Errorf("list due checks: limit %d is not positive", limit)
-	}
-	// Stored instants are truncated to the microsecond, so "<= now" is "<= now truncated".
-	nowUS := now.UnixMicro()
-	shards := make([][]item, DueShards)
-	errs := make([]error, DueShards)
-	var wg sync.WaitGroup
-	for i := range DueShards {
-		wg.Go(func() {
-			shards[i], errs[i] = s.query(ctx, &dynamodb.QueryInput{
-				IndexName:              aws.String(DueIndex),
-				KeyConditionExpression: aws.String("#dsh = :dsh AND #aa <= :now"),
-				ExpressionAttributeNames: map[string]string{
-					"#dsh": DueShardAttribute, "#aa": AlertAfterAttribute,
-				},
-				ExpressionAttributeValues: item{
-					":dsh": str(fmt.Sprintf("%s%02d", duePrefix, i)),
-					":now": num(nowUS),
-				},
-			}, limit)
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("list due checks: %w", err)
-	}
-
-	type entry struct {
-		at  int64
-		key item
-	}
-	var entries []entry
-	for _, shard := range shards {
-		for _, m := range shard {
-			at, err := numberOf(m[AlertAfterAttribute])
-			if err != nil {
-				return nil, fmt.Errorf("list due checks: %w", err)
-			}
-			entries = append(entries, entry{at, item{PartitionKey: m[PartitionKey], SortKey: m[SortKey]}})
-		}
-	}
-	slices.SortFunc(entries, func(a, b entry) int {
-		return cmp.Or(cmp.Compare(a.at, b.at), strings.Compare(stringOf(a.key[PartitionKey]), stringOf(b.key[PartitionKey])))
-	})
-	entries = entries[:min(len(entries), limit)]
-	keys := make([]item, len(entries))
-	for i, e := range entries {
-		keys[i] = e.key
-	}
-	out, err := s.loadChecks(ctx, keys, func(c *check.Check) bool {
-		return !c.AlertAfter.IsZero() && c.AlertAfter.UnixMicro() <= nowUS
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list due checks: %w", err)
-	}
-	slices.SortFunc(out, func(a, b *check.Check) int {
-		return cmp.Or(a.AlertAfter.Compare(b.AlertAfter), strings.Compare(a.ID, b.ID))
-	})
-	return out, nil
 }
 
 func numberOf(v types.AttributeValue) (int64, error) {

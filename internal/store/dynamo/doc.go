@@ -25,8 +25,8 @@
 //
 // Indexes (global, all eventually consistent):
 //
-//	due          dsh = DUE#00..DUE#15, aa = AlertAfter (µs)   keys only  checks with AlertAfter set
-//	bucket       dbs = DUE#00..DUE#15, dbk = bucket start (s) keys only  the same checks, by bucket (version 19; due.go)
+//	due          dsh = DUE#00..DUE#15, aa = AlertAfter (µs)   keys only  checks with AlertAfter set, until version 20
+//	bucket       dbs = DUE#00..DUE#15, dbk = bucket start (s) keys only  checks with AlertAfter set, by bucket (version 19; due.go)
 //	project      gpk = PROJECT#<id>,  gsk = CHECK#<slug>      keys only  a project's checks, by slug
 //	             gpk = PROJECT#<id>,  gsk = CHANNEL                      a project's channels
 //	             gpk = PROJECTS,      gsk = PROJECT                      every project
@@ -57,6 +57,12 @@
 // partitions, not one; the price is sixteen queries per sweep, half a read unit each. Only
 // checks whose AlertAfter is set (up, grace or started; never new, paused or down) carry dsh
 // and aa, so the index holds only checks that can go down by themselves.
+//
+// Since version 18 the sweep reads the bucketed due index instead (due.go): keyed by the start
+// of a bucket that holds AlertAfter, so that a ping that keeps the deadline in its bucket does
+// not move the entry; the checks of buckets that have begun are read, and only those whose
+// exact AlertAfter has passed are due. The exact index is left as checks are written, and a
+// later release drops it.
 //
 // The index projects keys only, and DueChecks fetches the due checks with one BatchGetItem.
 // Projecting all attributes would save that fetch (8 instead of 18 read units in
@@ -97,7 +103,10 @@
 //
 //	UpdateCheck        GetItem (eventually consistent) + UpdateItem on v = :read, then PutItem of
 //	                   the ping; with a flip, GetItem + TransactWriteItems [check, ping, flip]
-//	DueChecks          16 × Query due index (aa <= now) + BatchGetItem of the due checks
+//	DueChecks          16 × Query bucket index (dbk <= now) + BatchGetItem of the checks not read at
+//	                   this now yet (before version 18 also 16 × Query due index, aa <= now)
+//	Upcoming           16 × Query bucket index (dbk in the window's seconds, or up to it) + BatchGetItem
+//	                   of the checks DueChecks did not read at its after
 //	Check, Project     GetItem, strongly consistent (clients read back what they just wrote)
 //	Checks, Channels,  Query project index + BatchGetItem (eventually consistent)
 //	  ChecksBySlug, Projects
@@ -155,7 +164,8 @@
 // item sizes (see Meter):
 //
 //	ping                    requests  RCU   WCU   total   WCU: check + index + ping (+ flip)
-//	success, start          3         0.5   4     4.5     1 + 2 (due entry moves) + 1
+//	success, start          3         0.5   2     2.5     1 + 0 (deadline in its bucket) + 1
+//	  ... leaving its bucket  3         0.5   4     4.5     1 + 2 (bucket entry moves) + 1
 //	log; fail when down     3         0.5   2     2.5     1 + 0 + 1
 //	success or fail, flip   2         0.5   8     8.5     transaction: 2×(1 + 1 + 1) + 2 index
 //
@@ -163,14 +173,12 @@
 // an incompressible 1 KB body adds one unit (1 KB plus the ping's other attributes is more than
 // 1 KB), two in a transaction. Pings without a body cost the same as text ones.
 //
-// The floor for a success ping is 4.5: a read of the check (0.5 eventually consistent), a write
-// of it (1), a write of the ping (1 for any body that fits 1 KB with the ping's ~140 bytes of
-// other attributes, or deflates to it) and the move of its due index entry (2: DynamoDB
-// deletes the old entry and puts the new one whenever an index key changes). The target of 4
-// is below that floor for any design that keeps an exact due index. Going lower means letting
-// the index lag: keep an entry that is earlier than the real AlertAfter by less than a few
-// minutes and let DueChecks skip (and the sweep refresh) such entries, which saves the move
-// for checks pinged every few minutes but nothing for a daily cron job.
+// With the exact due index (before version 18) a success ping was 4.5: a read of the check (0.5
+// eventually consistent), a write of it (1), a write of the ping (1 for any body that fits 1 KB
+// with the ping's ~140 bytes of other attributes, or deflates to it) and the move of its due
+// index entry (2: DynamoDB deletes the old entry and puts the new one whenever an index key
+// changes). The bucketed index moves the entry only when the deadline leaves its bucket, and
+// the sweep pays for it in reads of candidates (due.go; BENCHMARKS.md section 2).
 //
 // # Sweep cost
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,8 +42,11 @@ type Store struct {
 	// (Create, Apply, Lock) are not guarded by it: they run the guard themselves.
 	Gate *schema.Gate
 
-	locks checkLocks    // UpdateCheck's, per check
-	mlock migrationLock // the migration lock this store holds, if any (migrate.go)
+	locks checkLocks // UpdateCheck's, per check
+	seen  seen       // candidates of the bucketed due index not due at the sweep's instant (due.go)
+	// minReader is the data's minimum reader as bucketsOnly last learnt it (0: not yet).
+	minReader atomic.Int64
+	mlock     migrationLock // the migration lock this store holds, if any (migrate.go)
 }
 
 var _ store.Store = (*Store)(nil)

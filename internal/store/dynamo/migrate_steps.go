@@ -64,12 +64,15 @@ var steps = map[int]func(ctx context.Context, s *Store) error{
 	18: nil,
 	// Version 19 adds the bucketed due index (due.go) and fills its keys.
 	19: func(ctx context.Context, s *Store) error { return s.backfillDueBuckets(ctx, DueIndex) },
+	// Version 20 requires them: the same back-fill over both indexes (due.go has the rest).
+	20: func(ctx context.Context, s *Store) error { return s.backfillDueBuckets(ctx, DueIndex, DueBucketIndex) },
 }
 
 // unrelied are the versions whose step this build's code does not rely on: it reads and writes
 // data without them as well as with them. GateBuild treats them like the steps with nothing to
-// do. Version 19 fills the bucketed due index, which this build writes but does not read.
-var unrelied = map[int]bool{19: true}
+// do. Version 19 fills the bucketed due index and version 20 requires it; until the data's
+// minimum reader is 19 this build keeps the exact index too and sweeps both (due.go).
+var unrelied = map[int]bool{19: true, 20: true}
 
 // backfillWorkers is how many ping updates one page of the backfill has in flight.
 const backfillWorkers = 8
@@ -245,10 +248,12 @@ func (s *Store) putBadgeLookup(ctx context.Context, m item) error {
 
 // GateBuild is the build the guard of a DynamoDB store judges the data by: this build, except
 // that a step with nothing to do on DynamoDB (nil in steps), or one whose result this build
-// does not rely on (unrelied), that comes after the last contract step
-// counts like a contract step (schema.Build.AwaitsContract): code cannot depend on a step that
-// changes nothing having run. This keeps the functions serving between the deploy's phases when
-// a release's expand step follows its contract step (version 9, the alert rules' attributes,
+// does not rely on (unrelied), that comes after the last contract step it relies on counts like
+// a contract step (schema.Build.AwaitsContract): code cannot depend on a step that changes
+// nothing having run. (A contract in unrelied, version 20, is not such a last contract: the
+// build works on data before it, so the steps between version 8 and it stay trailing.) This
+// keeps the functions serving between the deploy's phases when a release's expand step follows
+// its contract step (version 9, the alert rules' attributes,
 // after version 8's sealing): the expand phase stops before the contract, and the new functions
 // use the data as it is until the contract phase has run both. Only the trailing ones: the
 // no-op steps before a contract still mark data that skipped a release, which must wait.
@@ -257,7 +262,7 @@ func GateBuild() schema.Build {
 	b.Migrations = slices.Clone(b.Migrations)
 	last := -1
 	for i, m := range b.Migrations {
-		if m.Phase == schema.Contract {
+		if m.Phase == schema.Contract && !unrelied[m.Version] {
 			last = i
 		}
 	}

@@ -298,8 +298,8 @@ func TestMigrateV1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if rep.Before != unversioned || rep.After != (schema.Version{Version: schema.Current, MinReader: 7}) || len(rep.Applied) != schema.Current-1 {
-		t.Errorf("Run = %+v, want 1 → %d (min reader 7) with every migration applied", rep, schema.Current)
+	if rep.Before != unversioned || rep.After != (schema.Version{Version: schema.Current, MinReader: schema.This().MinReader()}) || len(rep.Applied) != schema.Current-1 {
+		t.Errorf("Run = %+v, want 1 → %d (min reader %d) with every migration applied", rep, schema.Current, schema.This().MinReader())
 	}
 	after := scanAll(t, s)
 	var meta map[string]any
@@ -697,9 +697,10 @@ func TestGateBuild(t *testing.T) {
 		use  bool
 	}{
 		{schema.Current, true},
-		{schema.Current - 1, true}, // 19 pending: this build writes the bucketed due keys but does not read them
+		{schema.Current - 1, true}, // 20 pending: a contract this build does not rely on
+		{18, true},                 // 19 and 20 pending: this build writes both due keys and reads both indexes
 		{16, true},                 // 17 and 18 pending: change nothing here
-		{7, true},                  // 8 (contract), 9 to 19 pending: between the deploy's phases
+		{7, true},                  // 8 (contract), 9 to 20 pending: between the deploy's phases
 		{6, false},                 // 7 must run first: the expand phase does it
 		{4, false},                 // skipped a release: 5 and 8 wait, with 6 and 7 between them
 	} {

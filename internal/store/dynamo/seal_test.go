@@ -74,8 +74,8 @@ func TestSealByMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.After != (schema.Version{Version: schema.Current, MinReader: 7}) {
-		t.Errorf("after the migration: %v, want version %d (min reader 7)", rep.After, schema.Current)
+	if rep.After != (schema.Version{Version: schema.Current, MinReader: schema.This().MinReader()}) {
+		t.Errorf("after the migration: %v, want version %d (min reader %d)", rep.After, schema.Current, schema.This().MinReader())
 	}
 	storetest.SearchPlain(t, []byte(raw()))
 
@@ -213,8 +213,8 @@ func TestSealBetweenPhases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.After != (schema.Version{Version: schema.Current, MinReader: 7}) {
-		t.Errorf("after the rerun: %v, want version %d (min reader 7)", rep.After, schema.Current)
+	if rep.After != (schema.Version{Version: schema.Current, MinReader: schema.This().MinReader()}) {
+		t.Errorf("after the rerun: %v, want version %d (min reader %d)", rep.After, schema.Current, schema.This().MinReader())
 	}
 	storetest.SearchPlain(t, []byte(fmt.Sprint(scanAll(t, s))))
 	chans, err := s.Channels(ctx, project)

@@ -132,11 +132,11 @@ func BenchmarkSweepCapacity(b *testing.B) {
 	}
 }
 
-// dueEntryBytes is the size of a due check's keys-only entry in the due index.
+// dueEntryBytes is the size of a due check's keys-only entry in the (bucketed) due index.
 func dueEntryBytes(c *check.Check) float64 {
 	for _, ix := range indexes {
-		if ix.name == DueIndex {
-			return float64(itemSize(indexEntry(ix, marshal(checkToItem(c, 1, 100)))))
+		if ix.name == DueBucketIndex {
+			return float64(itemSize(indexEntry(ix, marshal(seededCheck(c)))))
 		}
 	}
 	panic("no due index")
@@ -168,7 +168,7 @@ func measureSweep(b *testing.B, total, due int) {
 	entryBytes := 0.0
 	for i := range total {
 		c := sweepCheck(i, due, now)
-		w := types.WriteRequest{PutRequest: &types.PutRequest{Item: marshal(checkToItem(c, 1, 100))}}
+		w := types.WriteRequest{PutRequest: &types.PutRequest{Item: marshal(seededCheck(c))}}
 		seed = append(seed, w)
 		if i < due {
 			overdue = append(overdue, w)

@@ -22,9 +22,11 @@ func (c *countingTimers) Arm(_ context.Context, _ time.Time, ts []sweep.Timer) e
 
 // BenchmarkTimerCapacity reports what precise timers cost in DynamoDB capacity, measured on moto
 // with the store's Meter, per thousand checks that come due: a table of 2,000 checks, 1,000 of
-// them due within the sweep's 90 s lookahead and none overdue. arm-* is what arming adds to a
-// sweep (the same sweep with timers, minus without: the keys of the due index over the window,
-// no item read); fire-* is one timer that flips its check (a strongly consistent read, then the
+// them due within the sweep's 90 s lookahead and none overdue. sweep-RCU is the sweep without
+// timers (the checks ping every minute with a minute's grace: hour-wide buckets, most of them
+// begun, each such check read once); arm-* is what arming adds to a sweep (the same sweep with
+// timers, minus without: the keys of the buckets that begin within the window and their checks;
+// those of buckets begun are known from the sweep); fire-* is one timer that flips its check (a strongly consistent read, then the
 // sweep's read-modify-write with its flip), and stale-* one whose check pinged since (the read
 // alone). The flip's writes are the ones the sweep would make a minute later anyway.
 //
@@ -46,12 +48,13 @@ func BenchmarkTimerCapacity(b *testing.B) {
 			c.LastPing = now.Add(time.Duration(i%3600) * time.Second)
 		}
 		c.AlertAfter = c.GoingDownAfter(nil)
-		seed = append(seed, types.WriteRequest{PutRequest: &types.PutRequest{Item: marshal(checkToItem(c, 1, 100))}})
+		seed = append(seed, types.WriteRequest{PutRequest: &types.PutRequest{Item: marshal(seededCheck(c))}})
 	}
 	if err := st.batchWrite(ctx, seed, freeWrite); err != nil {
 		b.Fatalf("seed %d checks: %v", total, err)
 	}
 	measure := func(f func()) Usage {
+		st.seen.begin(0) // each sweep measured as the first at its instant
 		st.Meter = &Meter{}
 		defer func() { st.Meter = nil }()
 		f()
@@ -97,6 +100,7 @@ func BenchmarkTimerCapacity(b *testing.B) {
 	}
 	n := float64(b.N)
 	perK := 1000.0 / due
+	b.ReportMetric(plain.RCU/n, "sweep-RCU")
 	b.ReportMetric(float64(armed.Requests-plain.Requests)/n*perK, "arm-requests/1k")
 	b.ReportMetric((armed.RCU-plain.RCU)/n*perK, "arm-RCU/1k")
 	b.ReportMetric(float64(fire.Requests)/fired, "fire-requests/timer")

@@ -55,8 +55,8 @@ func TestSealByMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.After != (schema.Version{Version: SchemaVersion, MinReader: 7}) {
-		t.Errorf("after the migration: %v, want version %d (min reader 7)", rep.After, SchemaVersion)
+	if rep.After != (schema.Version{Version: SchemaVersion, MinReader: schema.This().MinReader()}) {
+		t.Errorf("after the migration: %v, want version %d (min reader %d)", rep.After, SchemaVersion, schema.This().MinReader())
 	}
 	storetest.SearchPlain(t, fileBytes(t, path))
 	if !bytes.Contains(fileBytes(t, rep.Backup), []byte(storetest.Secrets[0].Part)) {
