@@ -235,7 +235,7 @@ if [ -n "${prof_samples:-}" ] && [ -n "$server_samples" ] && [ -n "$cpu_per_ping
 fi
 
 # The sweeps' reads of a minutely check with a minute's grace, per ping (BenchmarkDueShapes).
-sweep_per_ping=$(sed -n 's|.*every=1m/grace=1m-.*[[:space:]]\([0-9.]*\) sweep-RCU/ping.*|\1|p' "$work/dueshapes.out" 2>/dev/null | head -n 1 || true)
+sweep_per_ping=$(sed -n 's|.*every=1m/grace=1m/late=no-.*[[:space:]]\([0-9.]*\) sweep-RCU/ping.*|\1|p' "$work/dueshapes.out" 2>/dev/null | head -n 1 || true)
 "$work/loadgen" cost --checks 1000 --every 1m --sweep-per-ping "${sweep_per_ping:-0}" <"$work/pingcap.out" >"$work/pingcost.md" 2>/dev/null || true
 
 log "writing $OUT"
@@ -465,9 +465,9 @@ check is some 30 MB for 1,000 checks), point-in-time recovery, the stream (reads
 triggers are free), Lambda and API Gateway. Check the prices at
 https://aws.amazon.com/dynamodb/pricing/on-demand/ before relying on them.
 
-With the exact due index of data model 16 a success ping cost 4.5 CU: read the check (0.5),
+With the exact due index of data model 18 a success ping cost 4.5 CU: read the check (0.5),
 write it (1), write the ping (1), and move its due-index entry, which DynamoDB bills as a delete
-and a put (2). Data model 18 (README, "Versions 17 and 18") sweeps a **bucketed due index**
+and a put (2). Data model 20 (README, "Versions 19 and 20") sweeps a **bucketed due index**
 instead: keys only, sorted by the start of a bucket that holds the deadline; the exact
 `AlertAfter` stays on the check item, outside the index. DynamoDB writes an index entry only when
 the item's index keys change, so a ping that keeps the deadline in its bucket costs 0.5 + 1 + 1 =
@@ -485,15 +485,21 @@ on one ping in G / P otherwise. In a one-hour bucket it moves once an hour, but 
 in every sweep of the hour but the last (P + G) or so: 0.5 RCU a sweep, so about 0.5 · P / 1 min
 per ping. A move costs what four candidate reads do, so the store takes the hour when both G and
 the time between pings are under four minutes, and a bucket as wide as G otherwise (`due.go`).
-Computed per shape, without a request (2,000 pings at an odd phase, sweeps on the minute):
+A check with a late channel (data model 18, "late notices") is due at its expected time, P after
+its ping, not at the end of the grace, and its next ping comes just then: in any bucket it is a
+candidate from the bucket's start to the deadline. The store gives it the hour when P is under
+four minutes (it is then a candidate in nearly every sweep, 0.5 RCU a minute, against 2 WCU a
+ping for moving) and otherwise a bucket of one second, which is the exact index again: 4.5 a
+ping, never a candidate. Computed per shape, without a request (2,000 pings at an odd phase,
+sweeps on the minute):
 
 ```sh
 go test -run '^$' -bench DueShapes -benchtime 1x ./internal/store/dynamo/
 ```
 
 EOF
-bench_table dueshapes "$work/loadgen" benchmd --params every,grace \
-  --cols 'bucket-min=bucket (minutes),ping-CU=CU on the ping,sweep-RCU/ping=sweep RCU per ping,CU/ping=total CU per ping,exact-CU/ping=CU per ping before (exact index)'
+bench_table dueshapes "$work/loadgen" benchmd --params every,grace,late \
+  --cols 'bucket-s=bucket (seconds),ping-CU=CU on the ping,sweep-RCU/ping=sweep RCU per ping,CU/ping=total CU per ping,exact-CU/ping=CU per ping before (exact index)'
 cat <<'EOF'
 
 Per ping kind: **success** as above; **start**, 2.5 when start + grace falls in the deadline's
@@ -507,15 +513,15 @@ costs 4.5 for each of the two, as before.
 Where the target is met and where not: checks pinged every minute or more often, and checks
 whose grace is several times their period, cost 2.5–2.9 CU on the ping and at most 3.03 with the
 sweeps' reads; checks pinged every few minutes or less often with a grace no longer than their
-period still cost 4.5. For those no bucket helps while the sweep runs every minute: a bucket no
+period, and such checks with a late channel, still cost 4.5. For those no bucket helps while the sweep runs every minute: a bucket no
 wider than G moves on every ping (2 WCU), and a wider one is read by the sweeps that fall in it
 before the deadline, up to P / 1 min of them a ping, 0.5 RCU each: 2 RCU a ping or more once P
 reaches four minutes. (A check pinged hourly or daily sends one such ping an hour or a day.)
 
 What the contract costs once: a write of each check leaves the exact index (DynamoDB bills the
-entry's delete, 1 WCU, at its first write after version 18); the back-fills read each check in
+entry's delete, 1 WCU, at its first write after version 20); the back-fills read each check in
 the due index (1 RCU, strongly consistent) and write the wrong ones (1 WCU plus the index's 1 or
-2). Until then (data at 17) every write keeps both keys, so a ping costs 2 WCU more than the
+2). Until then (data at 19) every write keeps both keys, so a ping costs 2 WCU more than the
 table above whenever its exact deadline moves, and each sweep queries both indexes.
 
 EOF
@@ -575,7 +581,7 @@ What was measured and what was computed:
   the same model at their sizes, and agree with the measurement.
 
 Cost follows the due checks: 16 shard queries (8 RCU) per `DueChecks` call whatever the table
-holds, 0.5 RCU to fetch each due check and one flip each. Since data model 18 the index is keyed
+holds, 0.5 RCU to fetch each due check and one flip each. Since data model 20 the index is keyed
 by buckets (section 2), and a check whose bucket has begun but that is not due yet is read too,
 once a sweep: none here (the checks have an hour's grace, so buckets of an hour that begin after
 now), all but a few of the checks pinged every minute with a minute's grace (the timers' table

@@ -195,6 +195,7 @@ func TestBootstrapsUnderEmulator(t *testing.T) {
 	}
 	if got, want := w.emails(t), []string{"DOWN | backup", "DOWN | nightly"}; !slices.Equal(got, want) {
 		t.Errorf("emails to %s = %q, want %q", w.email, got, want)
+		w.logFlips(t, fns)
 	}
 	// Lambda may deliver a batch twice: the delivery records make the second time send nothing.
 	warm["notify"] = fns.notify.invokeJSON(t, batch, &out)

@@ -447,35 +447,45 @@ func TestDueBeforeContract(t *testing.T) {
 // delete and a put of the entry) and the sweeps, one a minute, that read the check as a
 // candidate whose bucket has begun (0.5 read units each), over 2,000 pings at an odd phase.
 // Every success ping also reads the check (0.5) and writes it and the ping (1 each). With the
-// exact index every success ping moved the entry: 4.5.
+// exact index every success ping moved the entry: 4.5. A check with a late channel (late=yes)
+// is due at its expected time (check.Check.LateAt), one period after its ping, not at the end
+// of the grace; its next ping comes then.
 //
 //	go test -run '^$' -bench DueShapes ./internal/store/dynamo/
 func BenchmarkDueShapes(b *testing.B) {
 	for _, sh := range []struct {
 		name          string
 		period, grace time.Duration
+		late          bool
 	}{
-		{"every=10s/grace=1m", 10 * time.Second, time.Minute},
-		{"every=1m/grace=1m", time.Minute, time.Minute},
-		{"every=1m/grace=5m", time.Minute, 5 * time.Minute},
-		{"every=5m/grace=1m", 5 * time.Minute, time.Minute},
-		{"every=5m/grace=5m", 5 * time.Minute, 5 * time.Minute},
-		{"every=15m/grace=5m", 15 * time.Minute, 5 * time.Minute},
-		{"every=1h/grace=1h", time.Hour, time.Hour},
-		{"every=24h/grace=1h", 24 * time.Hour, time.Hour},
+		{"every=10s/grace=1m/late=no", 10 * time.Second, time.Minute, false},
+		{"every=1m/grace=1m/late=no", time.Minute, time.Minute, false},
+		{"every=1m/grace=5m/late=no", time.Minute, 5 * time.Minute, false},
+		{"every=5m/grace=1m/late=no", 5 * time.Minute, time.Minute, false},
+		{"every=5m/grace=5m/late=no", 5 * time.Minute, 5 * time.Minute, false},
+		{"every=15m/grace=5m/late=no", 15 * time.Minute, 5 * time.Minute, false},
+		{"every=1h/grace=1h/late=no", time.Hour, time.Hour, false},
+		{"every=24h/grace=1h/late=no", 24 * time.Hour, time.Hour, false},
+		{"every=1m/grace=1m/late=yes", time.Minute, time.Minute, true},
+		{"every=5m/grace=5m/late=yes", 5 * time.Minute, 5 * time.Minute, true},
+		{"every=24h/grace=1h/late=yes", 24 * time.Hour, time.Hour, true},
 	} {
 		b.Run(sh.name, func(b *testing.B) {
 			const pings = 2000
 			var moves, reads int
+			lead := sh.period + sh.grace
+			if sh.late {
+				lead = sh.period
+			}
+			c := check.New("c0000000-0000-4000-8000-000000000001", "a0000000-0000-4000-8000-000000000001", t0)
+			c.Timeout, c.Grace, c.LateNotice = sh.period, sh.grace, sh.late
 			for b.Loop() {
 				moves, reads = 0, 0
-				c := check.New("c0000000-0000-4000-8000-000000000001", "a0000000-0000-4000-8000-000000000001", t0)
-				c.Timeout, c.Grace = sh.period, sh.grace
 				start := t0.Add(17*time.Second + 300*time.Millisecond)
 				prev := int64(-1)
 				for k := range pings {
 					at := start.Add(time.Duration(k) * sh.period)
-					c.LastPing, c.AlertAfter = at, at.Add(sh.period+sh.grace)
+					c.LastPing, c.AlertAfter = at, at.Add(lead)
 					bk := dueBucket(c)
 					if prev >= 0 && bk != prev {
 						moves++
@@ -495,16 +505,9 @@ func BenchmarkDueShapes(b *testing.B) {
 			b.ReportMetric(sweep, "sweep-RCU/ping")
 			b.ReportMetric(write+sweep, "CU/ping")
 			b.ReportMetric(4.5, "exact-CU/ping")
-			b.ReportMetric(dueWidth(c0(sh.period, sh.grace)).Minutes(), "bucket-min")
+			b.ReportMetric(dueWidth(c).Seconds(), "bucket-s")
 		})
 	}
-}
-
-// c0 is a check pinged at t0 with this period and grace.
-func c0(period, grace time.Duration) *check.Check {
-	c := check.New("c0000000-0000-4000-8000-000000000001", "a0000000-0000-4000-8000-000000000001", t0)
-	c.Timeout, c.Grace, c.LastPing, c.AlertAfter = period, grace, t0, t0.Add(period+grace)
-	return c
 }
 
 // seededCheck is the item of a check as this build writes it on data at schema.Current (its
