@@ -260,7 +260,7 @@ EOF
 grep -h '^- wrk' "$work/wrk.out" 2>/dev/null || echo "- Ping throughput and p99 with wrk: not measured this time (section 1 says why)."
 grep -h '^- ' "$work/ping.out" 2>/dev/null | sed 's/^- /- Own client (issue 8): /' || echo "- Ping throughput with loadgen's own client: not measured this time (section 1 says why)."
 cost_verdict=$(grep -h '^\*\*Target' "$work/pingcost.md" 2>/dev/null | sed 's/^\*\*Target: \([^*]*\)\*\*\(.*\)$/\1\2/' || true)
-echo "- DynamoDB cost per ping: ${cost_verdict:-not measured this time (section 2 says why).}"
+echo "- DynamoDB cost per ping: ${cost_verdict:-not measured this time (section 2 says why).}${cost_verdict:+ (Checks pinged every few minutes or less often with a grace no longer than their period, with a late channel or without, still cost 4.5: section 2.)}"
 cat <<EOF
 - Sweep: cost follows the number of due checks, not the number of checks, on SQLite (time) and
   on DynamoDB (capacity): section 3.
@@ -513,10 +513,10 @@ costs 4.5 for each of the two, as before.
 Where the target is met and where not: checks pinged every minute or more often, and checks
 whose grace is several times their period, cost 2.5–2.9 CU on the ping and at most 3.03 with the
 sweeps' reads; checks pinged every few minutes or less often with a grace no longer than their
-period, and such checks with a late channel, still cost 4.5. For those no bucket helps while the sweep runs every minute: a bucket no
-wider than G moves on every ping (2 WCU), and a wider one is read by the sweeps that fall in it
-before the deadline, up to P / 1 min of them a ping, 0.5 RCU each: 2 RCU a ping or more once P
-reaches four minutes. (A check pinged hourly or daily sends one such ping an hour or a day.)
+period, and such checks with a late channel, still cost 4.5. For those no bucket helps while the
+sweep runs every minute: a bucket no wider than G moves on every ping (2 WCU), and a wider one is
+read by the sweeps that fall in it before the deadline, up to P / 1 min of them a ping, 0.5 RCU
+each: 2 RCU a ping or more once P reaches four minutes. (A check pinged hourly or daily sends one such ping an hour or a day.)
 
 What the contract costs once: a write of each check leaves the exact index (DynamoDB bills the
 entry's delete, 1 WCU, at its first write after version 20); the back-fills read each check in
@@ -590,11 +590,10 @@ Reading every check instead would cost 0.5 RCU per check per sweep (50,000 RCU a
 checks). `TestSweepCapacity` pins the find part: over 2,000 checks with 20 overdue, one
 `DueChecks` is 17 requests and 18 RCU.
 
-A flip is counted at 0.5 RCU (the eventually consistent read of the check) and 8 WCU
-(TransactWriteItems of the check and the flip, 2 each, plus the due-index delete and the
-unprocessed-index put, 1 each, is 6). The other 2 WCU are the `Meter` pricing the absent ping of
-a flip without one as a 1 KB transactional write (`writeCheck` adds `writeCost(nil, ping, true)`
-when `ping` is nil); DynamoDB would bill 6 WCU per flip, so the WCU columns are a quarter high.
+A flip is 6 WCU as DynamoDB bills it: TransactWriteItems of the check and the flip, 2 each, plus
+the bucketed due index's delete and the unprocessed index's put, 1 each (7 before data model 20,
+when the entry left both due indexes). It reads 1.6 RCU as measured here, 0.5 of them the check's
+eventually consistent read.
 
 EOF
 cat <<EOF
@@ -681,11 +680,11 @@ cat <<'EOF'
 minute's grace, so their buckets are an hour and most of them have begun; each such check is read
 once a sweep (section 2). `arm` is what arming adds to a sweep: the keys of the buckets that
 begin within the window, and the checks they name; the checks of buckets already begun the
-sweep has just read, and arming reads none of them again. `fire` is one timer that flips its check: a strongly consistent read, then the sweep's own
-read-modify-write with the flip, whose writes (6 WCU as DynamoDB bills them; section 3) the sweep
-would make a minute later anyway. `stale` is a timer whose check pinged since, went down or was
-armed twice: one read. Requests above 3 per flip are the badge lookup that a check seeded without
-one gets written at its first update.
+sweep has just read, and arming reads none of them again. `fire` is one timer that flips its
+check: a strongly consistent read, then the sweep's own read-modify-write with the flip, whose
+writes (6 WCU as DynamoDB bills them; section 3) the sweep would make a minute later anyway. `stale` is a timer whose check pinged since, went down or was
+armed twice: one read. Requests above 3 per flip are the project's maintenance windows (one query
+per timer) and the badge lookup that a check seeded without one gets written at its first update.
 
 Cost per thousand due checks (us-east-1 list prices; free tiers ignored), arming about 1.5 timers
 per deadline (the 90 s windows of consecutive sweeps overlap by 30 s):
@@ -696,7 +695,7 @@ per deadline (the 90 s windows of consecutive sweeps overlap by 30 s):
 | SQS receive and delete by the mapping (about one of each per timer when deadlines are spread out) | 3,000 requests | $0.40 / million | $0.0012 |
 | Lambda invocations of the timer function | 1,500 | $0.20 / million | $0.0003 |
 | Lambda duration (128 MB arm64, ~30 ms each) | 5.6 GB-s | $0.0000133 / GB-s | $0.00008 |
-| DynamoDB reads (arm 15 RCU; 2 RCU per flip, 1 per duplicate) | ~2,500 RCU | $0.125 / million | $0.0003 |
+| DynamoDB reads (arm 7 RCU; 4 RCU per flip, 1 per duplicate) | ~4,400 RCU | $0.125 / million | $0.0006 |
 | **total** | | | **≈ $0.002** |
 
 About $2 per million due checks. Pings cost nothing here: a ping writes the check as before and
