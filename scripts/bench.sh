@@ -318,8 +318,8 @@ Every ping is a write, and SQLite has one writer. The store sends every check up
 committer goroutine (\`internal/store/sqlite/group.go\`): it takes every update waiting when it is
 free, applies them in arrival order in one transaction (BEGIN IMMEDIATE on the one write
 connection: the data-model guard once; each update's ping logic on the check as the update
-before it left it; then the batch's pings, up to 16 to an INSERT, per check one write of its
-state columns, and the history trims of all its checks in one DELETE), commits, and only then
+before it left it; then the batch's pings, up to 16 to an INSERT, the state columns of up to 16
+checks to an UPDATE, and the history trims of up to 16 checks to a DELETE), commits, and only then
 answers each request. Between batches the committer keeps the checks it wrote (decoded, runs
 and all), so a busy check is not read again while nobody else writes (any other write of the
 process, or a commit of another process, which moves SQLite's \`data_version\`, makes it forget

@@ -20,11 +20,6 @@ var (
 	checkByBadgeKey = checkSelect + ` WHERE badge_key = ? ORDER BY created, rowid LIMIT 1`
 	// checkUpdate sets every column but the first, id, which is the last argument.
 	checkUpdate = `UPDATE checks SET ` + assignments(checkColumns[1:]) + ` WHERE id = ?`
-	// stateUpdate sets only the columns a ping or a flip changes, the last argument being the
-	// id. SQLite rewrites the entries of every index on a column an UPDATE sets, whether or not
-	// its value changed: the full checkUpdate rewrote four index entries of each pinged check
-	// for nothing; this rewrites only checks_due's.
-	stateUpdate = `UPDATE checks SET ` + assignments(stateColumns) + ` WHERE id = ?`
 )
 
 const (
@@ -58,6 +53,23 @@ func pingsInsert(n int) string {
 		strings.TrimSuffix(strings.Repeat(values+", ", n), ", ")
 }
 
+// stateUpdateMany sets only the columns a ping or a flip changes, of n checks: the arguments of
+// each are its state columns and then its ID. SQLite rewrites the entries of every index on a
+// column an UPDATE sets, whether or not its value changed: the full checkUpdate rewrote four
+// index entries of each pinged check for nothing; this rewrites only checks_due's. One
+// statement for the checks of a batch, instead of one each, saves the driver's work per
+// statement; SQLite reads the VALUES rows and finds each check by its primary key.
+func stateUpdateMany(n int) string {
+	set := make([]string, len(stateColumns))
+	for i, c := range stateColumns {
+		set[i] = fmt.Sprintf("%s = v.column%d", c, i+1)
+	}
+	values := "(" + placeholders(len(stateColumns)+1) + ")"
+	return `UPDATE checks SET ` + strings.Join(set, ", ") + ` FROM (VALUES ` +
+		strings.TrimSuffix(strings.Repeat(values+", ", n), ", ") +
+		fmt.Sprintf(`) AS v WHERE checks.id = v.column%d`, len(stateColumns)+1)
+}
+
 // pingsTrimMany is pingsTrim for n checks: arguments in pairs, check ID and highest number to
 // delete. SQLite runs each term of the OR as its own search of the primary key.
 func pingsTrimMany(n int) string {
@@ -68,29 +80,30 @@ func pingsTrimMany(n int) string {
 // updateStmts are UpdateCheck's statements and the write guard's, prepared once on the write
 // connection: parsing them anew took a third of the time of a ping.
 type updateStmts struct {
-	guard, load, update, updateState, insertFlip, expireFlips, pruneDeliveries *sql.Stmt
+	guard, load, update, insertFlip, expireFlips, pruneDeliveries *sql.Stmt
 
 	flipsFloor, deliveriesFloor *sql.Stmt // the oldest row expireFlips and pruneDeliveries could delete
 
-	// insertPings[i] inserts rowsPerStmt[i] pings; trimPings[i] trims rowsPerStmt[i] checks.
-	insertPings, trimPings [len(rowsPerStmt)]*sql.Stmt
+	// insertPings[i] inserts rowsPerStmt[i] pings; trimPings[i] trims rowsPerStmt[i] checks;
+	// updateStates[i] writes the state of rowsPerStmt[i] checks.
+	insertPings, trimPings, updateStates [len(rowsPerStmt)]*sql.Stmt
 }
 
 func (u *updateStmts) all() []**sql.Stmt {
-	all := []**sql.Stmt{&u.guard, &u.load, &u.update, &u.updateState, &u.insertFlip, &u.expireFlips,
+	all := []**sql.Stmt{&u.guard, &u.load, &u.update, &u.insertFlip, &u.expireFlips,
 		&u.pruneDeliveries, &u.flipsFloor, &u.deliveriesFloor}
 	for i := range rowsPerStmt {
-		all = append(all, &u.insertPings[i], &u.trimPings[i])
+		all = append(all, &u.insertPings[i], &u.trimPings[i], &u.updateStates[i])
 	}
 	return all
 }
 
 func prepareUpdate(ctx context.Context, db *sql.DB) (*updateStmts, error) {
 	var u updateStmts
-	queries := []string{guardVersion, checkLoad, checkUpdate, stateUpdate, flipInsert, flipsExpire,
+	queries := []string{guardVersion, checkLoad, checkUpdate, flipInsert, flipsExpire,
 		deliveriesPrune, flipsOldest, deliveriesOldest}
 	for _, n := range rowsPerStmt {
-		queries = append(queries, pingsInsert(n), pingsTrimMany(n))
+		queries = append(queries, pingsInsert(n), pingsTrimMany(n), stateUpdateMany(n))
 	}
 	for i, stmt := range u.all() {
 		var err error

@@ -30,7 +30,8 @@ import (
 // updates would have had one transaction after another; only the statements are fewer: the
 // check is written once per batch, its ping history trimmed once and its old flips expired
 // once. Flips are inserted one by one, as they come; the batch's pings after its last update,
-// in arrival order, several to a statement, and so are its checks' trims. Between batches the
+// in arrival order, several to a statement, and so are its checks' trims and their state
+// writes (a check whose configuration changed is written whole, alone). Between batches the
 // committer keeps the checks it wrote (cache): a busy check is loaded once, not once per
 // batch, and its flips' expiry runs only when one is old enough to go; the cache is forgotten
 // as soon as any other writer, in this process or another, has committed.
@@ -536,34 +537,32 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 	// latest write (the latest cut-off removes what every earlier one would have); then, once for
 	// the transaction, a few final deliveries (of any check) older than the latest cut-off. The
 	// expiries run only when their floor says they would delete something.
-	if err := execRows(ctx, tx, &s.u.insertPings, b.pings, len(pingColumns)); err != nil {
+	if _, err := execRows(ctx, tx, &s.u.insertPings, b.pings, len(pingColumns)); err != nil {
 		if len(batch) == 1 {
 			return fmt.Errorf("insert ping of check %s: %w", batch[0].id, dbErr(err))
 		}
 		return fmt.Errorf("insert pings: %w", dbErr(err))
 	}
-	var trims []any // pairs: check ID, highest number to delete
+	var trims []any  // pairs: check ID, highest number to delete
+	var states []any // the state columns of each check whose configuration is as stored, then its ID
 	var latest time.Time
 	for _, id := range b.order {
 		bc := b.checks[id]
 		if !bc.dirty {
 			continue
 		}
-		var write *sql.Stmt
-		var args []any
 		if sameConfig(bc.stored, bc.cur) {
-			write, args = s.u.updateState, append(bc.cur.stateFields(), id)
+			states = append(append(states, bc.cur.stateFields()...), id) // written below, together
 		} else {
-			write, args = s.u.update, append(bc.cur.fields()[1:], id)
-		}
-		res, err := stmt(write).ExecContext(ctx, args...)
-		if err != nil {
-			return fmt.Errorf("write check %s: %w", id, dbErr(err))
-		}
-		if err := mustAffect(res); err != nil {
-			// Gone behind the cache's back, which must not happen: the batch fails, the cache
-			// is forgotten, and each update runs again alone on what is stored.
-			return fmt.Errorf("write check %s: %w", id, err)
+			res, err := stmt(s.u.update).ExecContext(ctx, append(bc.cur.fields()[1:], id)...)
+			if err != nil {
+				return fmt.Errorf("write check %s: %w", id, dbErr(err))
+			}
+			if err := mustAffect(res); err != nil {
+				// Gone behind the cache's back, which must not happen: the batch fails, the
+				// cache is forgotten, and each update runs again alone on what is stored.
+				return fmt.Errorf("write check %s: %w", id, err)
+			}
 		}
 		if n := int(bc.cur.NPings); bc.trim && n > s.opts.PingLimit {
 			trims = append(trims, id, n-s.opts.PingLimit)
@@ -581,7 +580,19 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 			}
 		}
 	}
-	if err := execRows(ctx, tx, &s.u.trimPings, trims, 2); err != nil {
+	width := len(stateColumns) + 1
+	written, err := execRows(ctx, tx, &s.u.updateStates, states, width)
+	if err == nil && written != int64(len(states)/width) {
+		// A check gone behind the cache's back, as above.
+		err = fmt.Errorf("%d of %d rows: %w", written, len(states)/width, store.ErrNotFound)
+	}
+	if err != nil {
+		if len(states) == width {
+			return fmt.Errorf("write check %s: %w", states[width-1], dbErr(err))
+		}
+		return fmt.Errorf("write checks: %w", dbErr(err))
+	}
+	if _, err := execRows(ctx, tx, &s.u.trimPings, trims, 2); err != nil {
 		return fmt.Errorf("trim pings: %w", err)
 	}
 	if !latest.IsZero() {
@@ -600,20 +611,28 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 }
 
 // execRows runs stmts, the forms of one statement for rowsPerStmt rows, over the rows in args
-// (width arguments each), in order, in as few statements as the sizes allow.
-func execRows(ctx context.Context, tx *sql.Tx, stmts *[len(rowsPerStmt)]*sql.Stmt, args []any, width int) error {
+// (width arguments each), in order, in as few statements as the sizes allow, and returns the
+// rows they changed.
+func execRows(ctx context.Context, tx *sql.Tx, stmts *[len(rowsPerStmt)]*sql.Stmt, args []any, width int) (int64, error) {
+	var changed int64
 	for rows := len(args) / width; rows > 0; {
 		i := len(rowsPerStmt) - 1
 		for rowsPerStmt[i] > rows {
 			i--
 		}
 		n := rowsPerStmt[i] * width
-		if _, err := tx.StmtContext(ctx, stmts[i]).ExecContext(ctx, args[:n]...); err != nil {
-			return err
+		res, err := tx.StmtContext(ctx, stmts[i]).ExecContext(ctx, args[:n]...)
+		if err != nil {
+			return changed, err
 		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return changed, err
+		}
+		changed += k
 		args, rows = args[n:], rows-rowsPerStmt[i]
 	}
-	return nil
+	return changed, nil
 }
 
 // expire runs del, which deletes rows older than cutoff, only if the floor f of their times

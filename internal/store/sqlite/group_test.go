@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/url"
 	"reflect"
 	"slices"
@@ -410,6 +411,52 @@ func TestAsDecoded(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: asDecoded = %v, decoding gives %v", tc.name, got, want)
+		}
+	}
+}
+
+// TestGroupCommitStateWrites: one batch over 19 checks writes every check's state, in
+// statements of 16, 2 and 1 checks, and a check whose configuration the batch changed whole,
+// as one transaction per update would have.
+func TestGroupCommitStateWrites(t *testing.T) {
+	ctx := t.Context()
+	s := groupStore(t, store.Options{})
+	ids := []string{"c1", "c2"}
+	for i := range 17 {
+		id := fmt.Sprintf("x%d", i)
+		if err := s.CreateCheck(ctx, check.New(id, "p1", t0.Add(-time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	var batch []*update
+	for i, id := range ids {
+		batch = append(batch, newUpdate(id, pingAt(check.PingSuccess, t0.Add(time.Duration(i)*time.Second))))
+	}
+	batch = append(batch, newUpdate("x3", func(c *check.Check) (store.Change, error) {
+		c.Name = "renamed in the batch"
+		return pingAt(check.PingSuccess, t0.Add(time.Minute))(c)
+	}))
+	s.commit(batch, nil)
+	for i, u := range batch {
+		if u.err != nil {
+			t.Fatalf("update %d of check %s: %v", i, u.id, u.err)
+		}
+	}
+	for i, id := range ids {
+		c, err := s.Check(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantPings, wantLast := 1, t0.Add(time.Duration(i)*time.Second)
+		if id == "x3" {
+			wantPings, wantLast = 2, t0.Add(time.Minute)
+			if c.Name != "renamed in the batch" {
+				t.Errorf("x3's name = %q, want the batch's", c.Name)
+			}
+		}
+		if c.NPings != wantPings || !c.LastPing.Equal(wantLast) || c.Status != check.StatusUp {
+			t.Errorf("check %s: %d pings, last %s, %s; want %d, %s, up", id, c.NPings, c.LastPing, c.Status, wantPings, wantLast)
 		}
 	}
 }
