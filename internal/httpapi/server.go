@@ -255,6 +255,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 
+	// The request line is logged at debug level only: without it, nothing is recorded or built
+	// (the ping path's hottest code).
+	if !s.log.Enabled(r.Context(), slog.LevelDebug) {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
 	rec := &statusRecorder{ResponseWriter: w}
 	s.mux.ServeHTTP(rec, r)
 	status := rec.status
