@@ -518,3 +518,57 @@ func seededCheck(c *check.Check) *checkItem {
 	it.DueShard = ""
 	return it
 }
+
+// TestBackfillRacesAWrite: the contract's back-fill and a write of this build on the same check
+// at once. A version 18 build moved the check's deadline from 10:19 to 11:01 and left its
+// bucket at 10:00; this build reads the check, the back-fill gives it 11:00 (the bucket of 11:01)
+// meanwhile, and the write moves the deadline back to 10:59 (a /start does), whose bucket is
+// 10:00 again. The write's condition is the version it read: the back-fill must change it, or the
+// write (which sets only what changed since its read, and the bucket did not) leaves 11:00 on
+// a deadline of 10:59, and once the contract has run no sweep finds the check due.
+func TestBackfillRacesAWrite(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	putMeta(t, s, 19, 7, "v-test")
+	s = New(s.db, s.table, store.Options{Box: testBox}) // a fresh guard: it reads version 19
+	setup(t, s)
+	at := time.Date(2026, 12, 7, 10, 17, 30, 0, time.UTC)
+	c := minutely(t, s, 21, at)
+	moved := time.Date(2026, 12, 7, 11, 1, 0, 0, time.UTC)
+	setRaw(t, s, c.ID, "SET #aa = :aa, #lp = :lp", item{":aa": num(moved.UnixMicro()), ":lp": num(moved.Add(-2 * time.Minute).UnixMicro())})
+
+	start := time.Date(2026, 12, 7, 10, 58, 0, 0, time.UTC)
+	deadline := start.Add(time.Minute)
+	raced := false
+	if _, err := s.UpdateCheck(ctx, c.ID, func(c *check.Check) (store.Change, error) {
+		if !raced {
+			raced = true
+			if err := s.fixDueBucket(ctx, checkKey(c.ID)); err != nil {
+				return store.Change{}, err
+			}
+		}
+		c.AlertAfter = deadline
+		return store.Change{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, b := bucketKeys(t, s, c.ID); b > deadline.Unix() {
+		t.Errorf("after the write raced the back-fill the bucket starts at %v, after the deadline %v",
+			time.Unix(b, 0).UTC(), deadline)
+	}
+
+	// The contract has run: the bucketed index alone is read.
+	putMeta(t, s, 20, 19, "v-next")
+	s = New(s.db, s.table, store.Options{Box: testBox})
+	got, err := s.DueChecks(ctx, deadline.Add(30*time.Second), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != c.ID {
+		var ids []string
+		for _, c := range got {
+			ids = append(ids, c.ID)
+		}
+		t.Errorf("DueChecks 30 s after the deadline = %v, want %s", ids, c.ID)
+	}
+}

@@ -336,9 +336,10 @@ feed:
 // consistent); a check whose keys are missing or not what dueBucket says gets them, and a
 // check with no AlertAfter but bucket keys (a version 18 build took it out of the due index)
 // loses them, each with an UpdateItem on the condition that the check's version is still the
-// one read. A check written since is left to its writer. After each shard the migration lock
-// is renewed. A run cut short leaves the keys it wrote, and the next run reads every check
-// again and writes only those still wrong: idempotent and resumable.
+// one read, and raises the version as every write of a check does. A check written since is
+// left to its writer; a writer that read the check before is refused and reads it again. After
+// each shard the migration lock is renewed. A run cut short leaves the keys it wrote, and the
+// next run reads every check again and writes only those still wrong: idempotent and resumable.
 func (s *Store) backfillDueBuckets(ctx context.Context, sources ...string) error {
 	for _, index := range sources {
 		pk := DueShardAttribute
@@ -382,23 +383,29 @@ func (s *Store) fixDueBucket(ctx context.Context, key item) error {
 	if err != nil {
 		return fmt.Errorf("check %s: %w", it.PK, err)
 	}
+	// The version goes up, as with every write of a check: a writer that read the check before
+	// this update conditions its own on the version it read, and writes only the attributes that
+	// changed since that read. Left as it was, such a write would pass and keep the bucket set
+	// here though it moved the deadline before it (into the bucket the check had: the write sees
+	// no change of the key); now it is refused and done again from a fresh read.
 	in := &dynamodb.UpdateItemInput{
 		Key:                 key,
 		ConditionExpression: aws.String("#v = :v"),
 		ExpressionAttributeNames: map[string]string{
 			"#v": "v", "#dbs": DueBucketShardAttribute, "#dbk": DueBucketAttribute,
 		},
-		ExpressionAttributeValues: item{":v": m["v"]},
+		ExpressionAttributeValues: item{":v": m["v"], ":next": num(it.Version + 1)},
 	}
 	after := make(item, len(m))
 	for k, v := range m {
 		after[k] = v
 	}
+	after["v"] = num(it.Version + 1)
 	if it.AlertAfter == 0 {
 		if m[DueBucketShardAttribute] == nil && m[DueBucketAttribute] == nil {
 			return nil
 		}
-		in.UpdateExpression = aws.String("REMOVE #dbs, #dbk")
+		in.UpdateExpression = aws.String("SET #v = :next REMOVE #dbs, #dbk")
 		delete(after, DueBucketShardAttribute)
 		delete(after, DueBucketAttribute)
 	} else {
@@ -406,7 +413,7 @@ func (s *Store) fixDueBucket(ctx context.Context, key item) error {
 		if it.DueBucketShard == shard && it.DueBucket == bucket {
 			return nil
 		}
-		in.UpdateExpression = aws.String("SET #dbs = :dbs, #dbk = :dbk")
+		in.UpdateExpression = aws.String("SET #v = :next, #dbs = :dbs, #dbk = :dbk")
 		in.ExpressionAttributeValues[":dbs"] = str(shard)
 		in.ExpressionAttributeValues[":dbk"] = num(bucket)
 		after[DueBucketShardAttribute], after[DueBucketAttribute] = str(shard), num(bucket)
