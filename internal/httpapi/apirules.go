@@ -394,8 +394,7 @@ func (s *Server) snooze(r *http.Request, id, projectID string, d time.Duration, 
 func (s *Server) pingSnooze(w http.ResponseWriter, r *http.Request, t pingTarget) {
 	now := s.now()
 	h := w.Header()
-	h.Set("Expires", now.UTC().Format(http.TimeFormat))
-	h.Set("Cache-Control", "max-age=0, no-cache, no-store, must-revalidate, private")
+	s.setNeverCache(h, now)
 	if t.code == "" && hasUpper(t.slug) {
 		s.writePingError(w, r, errInvalidURL)
 		return

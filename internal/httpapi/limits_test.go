@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/overduehq/overdue/internal/check"
 )
 
 // The input limits, over a real TCP connection: bodies of unknown length (Transfer-Encoding:
@@ -169,6 +171,46 @@ func TestPingRawChunked(t *testing.T) {
 	}
 	if n := len(f.pings(c.ID)); n != 1 {
 		t.Errorf("%d pings recorded, want 1 (the body at the cap)", n)
+	}
+}
+
+// TestPingKeepAliveBodies: pings with declared bodies, read whole, truncated at the stored limit,
+// or empty, are answered one after another on one connection, and store what they should.
+func TestPingKeepAliveBodies(t *testing.T) {
+	f := newFixture(t)
+	c := f.addCheck("simple")
+	ls := f.serve()
+	conn, err := net.Dial("tcp", ls.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	long := strings.Repeat("L", DefaultPingBodyLimit+5000)
+	bodies := []string{"hello", long, "", "world"}
+	for i, body := range bodies {
+		if _, err := fmt.Fprintf(conn, "POST /ping/%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", c.ID, len(body), body); err != nil {
+			t.Fatalf("ping %d: write: %v", i, err)
+		}
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("ping %d: read response: %v", i, err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || string(got) != "OK" || resp.Close {
+			t.Errorf("ping %d = %d %q (close %v), want 200 OK on a kept connection", i, resp.StatusCode, got, resp.Close)
+		}
+	}
+	pings := f.pings(c.ID)
+	slices.SortFunc(pings, func(a, b *check.Ping) int { return a.N - b.N })
+	want := []string{"hello", long[:DefaultPingBodyLimit], "", "world"}
+	if len(pings) != len(want) {
+		t.Fatalf("%d pings stored, want %d", len(pings), len(want))
+	}
+	for i, p := range pings {
+		if string(p.Body) != want[i] {
+			t.Errorf("ping %d stored a body of %d bytes, want %d", i, len(p.Body), len(want[i]))
+		}
 	}
 }
 

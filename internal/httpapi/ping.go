@@ -90,8 +90,7 @@ func (s *Server) ping(w http.ResponseWriter, r *http.Request, t pingTarget) {
 	now := s.now()
 	// Healthchecks' never_cache covers every response of the ping view, errors included.
 	h := w.Header()
-	h.Set("Expires", now.UTC().Format(http.TimeFormat))
-	h.Set("Cache-Control", "max-age=0, no-cache, no-store, must-revalidate, private")
+	s.setNeverCache(h, now)
 
 	// Healthchecks v3.13 accepted uppercase slugs (/ping/<key>/UpperCase?create=1 answered 201);
 	// v4.1 and the behaviour spec reject them with 400 before any lookup, and so do we: a slug
@@ -106,7 +105,11 @@ func (s *Server) ping(w http.ResponseWriter, r *http.Request, t pingTarget) {
 		s.writePingError(w, r, err)
 		return
 	}
-	q := r.URL.Query()
+	// Most pings carry no query: nothing to parse then.
+	var q url.Values
+	if r.URL.RawQuery != "" {
+		q = r.URL.Query()
+	}
 	sig := check.Signal{
 		Kind:       t.kind,
 		Method:     r.Method,
@@ -139,24 +142,27 @@ func (s *Server) ping(w http.ResponseWriter, r *http.Request, t pingTarget) {
 
 	// Validated once the store found the check, because Healthchecks answers an unknown
 	// check with 404 before it looks at the exit status or the run id.
-	_, err = s.recorder().Ping(r.Context(), id, sig, now, func(*check.Check) error {
-		if t.exit > 255 {
-			return errInvalidURL
-		}
-		if hasRID && !isRID(rid) {
-			return errInvalidRID
-		}
-		return nil
-	})
+	var refuse error
+	switch {
+	case t.exit > 255:
+		refuse = errInvalidURL
+	case hasRID && !isRID(rid):
+		refuse = errInvalidRID
+	}
+	var accept func(*check.Check) error // nil, and nothing allocated, for a valid ping
+	if refuse != nil {
+		accept = func(*check.Check) error { return refuse }
+	}
+	_, err = s.recorder().Ping(r.Context(), id, sig, now, accept)
 	if err != nil {
 		s.writePingError(w, r, fmt.Errorf("ping check %s: %w", id, err), "check", id)
 		return
 	}
 
-	if s.bodyLimit > 0 {
-		h.Set("Ping-Body-Limit", strconv.Itoa(s.bodyLimit))
+	if s.bodyLimitHeader != nil {
+		setShared(h, "Ping-Body-Limit", s.bodyLimitHeader)
 	}
-	h.Set("Access-Control-Allow-Origin", "*")
+	setShared(h, "Access-Control-Allow-Origin", anyOrigin)
 	s.countPing(r.Context(), false)
 	if created {
 		writeBody(w, http.StatusCreated, "Created")
@@ -239,12 +245,37 @@ func (s *Server) readBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, errBodyTooLarge
 	}
-	if r.Body == nil {
+	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
 	keep := limit
 	if s.bodyLimit > 0 {
 		keep = int64(s.bodyLimit)
+	}
+	if r.ContentLength > 0 {
+		// A declared length is read into a buffer of exactly the stored size (io.ReadAll starts
+		// at 512 bytes and grows by copying), as io.ReadAll would read it: up to an end, or an
+		// error (net/http's when the body is shorter than declared).
+		body := make([]byte, min(r.ContentLength, keep))
+		n := 0
+		for n < len(body) {
+			m, err := r.Body.Read(body[n:])
+			n += m
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, errBodyRead
+			}
+		}
+		if n == 0 {
+			return nil, nil
+		}
+		if int64(n) == r.ContentLength {
+			// Read to its end: closed, net/http need not look for more before it answers.
+			_ = r.Body.Close()
+		}
+		return body[:n], nil
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, keep))
 	if err != nil {
@@ -399,6 +430,4 @@ func hasUpper(s string) bool {
 
 // recorder records pings and snoozes with the holds of windows and parents (package ingest),
 // the one path that email pings take too.
-func (s *Server) recorder() *ingest.Recorder {
-	return &ingest.Recorder{Store: s.store, Log: s.log}
-}
+func (s *Server) recorder() *ingest.Recorder { return s.rec }

@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/overduehq/overdue/internal/account"
+	"github.com/overduehq/overdue/internal/ingest"
 	"github.com/overduehq/overdue/internal/store"
 )
 
@@ -115,6 +116,10 @@ type Server struct {
 
 	probeInterval time.Duration
 	health        health // the status endpoint's cached probe
+
+	rec             *ingest.Recorder // records pings and snoozes (recorder)
+	dates           dateCache        // the Expires header of the ping answers
+	bodyLimitHeader []string         // Ping-Body-Limit's value, shared (setShared); nil: none
 }
 
 // New returns the API handler.
@@ -159,6 +164,10 @@ func New(cfg Config) *Server {
 	if s.maxChecks <= 0 {
 		s.maxChecks = DefaultMaxChecksPerProject
 	}
+	if s.bodyLimit > 0 {
+		s.bodyLimitHeader = []string{strconv.Itoa(s.bodyLimit)}
+	}
+	s.rec = &ingest.Recorder{Store: s.store, Log: s.log}
 	s.routes()
 	return s
 }
@@ -251,9 +260,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Django's security middleware sets these on every response; clients and scanners that
 	// compare the two servers see the same thing.
 	h := w.Header()
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
+	setShared(h, "X-Frame-Options", frameDeny)
+	setShared(h, "X-Content-Type-Options", noSniff)
+	setShared(h, "Referrer-Policy", sameOrigin)
 
 	// The request line is logged at debug level only: without it, nothing is recorded or built
 	// (the ping path's hottest code).
@@ -293,7 +302,7 @@ const notFoundPage = `<!doctype html>
 // writeBody writes a text/html response, the content type every Healthchecks ping response has,
 // plain-text bodies included.
 func writeBody(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	setShared(w.Header(), "Content-Type", textHTMLUTF8)
 	w.WriteHeader(status)
 	// A HEAD response has no body; net/http discards it, which is what clients expect (uWSGI and
 	// gunicorn send it anyway).

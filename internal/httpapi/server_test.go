@@ -217,6 +217,31 @@ func TestPingSuccessHeaders(t *testing.T) {
 	}
 }
 
+// TestPingExpiresFollowsClock: Expires is the clock's second, in GMT, on every ping (the server
+// keeps the last one formatted), through a step back of the clock too.
+func TestPingExpiresFollowsClock(t *testing.T) {
+	f := newFixture(t)
+	c := f.addCheck("simple")
+	cet := time.FixedZone("CET", 3600)
+	for _, step := range []struct {
+		now  time.Time
+		want string
+	}{
+		{t0, "Tue, 24 Nov 2026 20:18:26 GMT"},
+		{t0.Add(999 * time.Millisecond), "Tue, 24 Nov 2026 20:18:26 GMT"},
+		{t0.Add(time.Second), "Tue, 24 Nov 2026 20:18:27 GMT"},
+		{t0.Add(time.Hour).In(cet), "Tue, 24 Nov 2026 21:18:26 GMT"},
+		{t0.Add(-time.Second), "Tue, 24 Nov 2026 20:18:25 GMT"},
+	} {
+		f.now = step.now
+		rec := f.do("POST", "/ping/"+c.ID, "")
+		wantResponse(t, rec, 200, "OK")
+		if got := rec.Header().Values("Expires"); len(got) != 1 || got[0] != step.want {
+			t.Errorf("ping at %v: Expires = %q, want %q", step.now, got, step.want)
+		}
+	}
+}
+
 func TestPingCreatedHeaders(t *testing.T) {
 	f := newFixture(t)
 	rec := f.do("GET", "/ping/"+testPingKey+"/fresh?create=1", "")

@@ -44,20 +44,12 @@ type Hold func(f *check.Flip) *check.Flip
 // known. A stored schedule that no longer parses (a zone dropped from tzdata) does not lose
 // the ping: the check is timed as a simple one until someone fixes it, and a warning is logged.
 func (r *Recorder) Ping(ctx context.Context, id string, sig check.Signal, now time.Time, accept func(c *check.Check) error) (*check.Check, error) {
-	var schedErr error
-	c, err := r.Update(ctx, id, now, func(c *check.Check, hold Hold) (store.Change, error) {
-		if accept != nil {
-			if err := accept(c); err != nil {
-				return store.Change{}, err
-			}
-		}
-		sched, err := checksched.For(c)
-		schedErr = err
-		p, f := c.ApplyPing(sig, now, sched)
-		return store.Change{Ping: p, Flip: hold(f)}, nil
-	})
-	if schedErr != nil {
-		r.log().WarnContext(ctx, "check schedule does not parse; ping applied as simple", "check", id, "error", schedErr)
+	// The busiest path of the server: everything it keeps is in one updater, so that a ping
+	// allocates it and the function the store calls, and nothing else here.
+	u := &updater{r: r, id: id, now: now, sig: sig, accept: accept}
+	c, err := u.run(ctx)
+	if u.schedErr != nil {
+		r.log().WarnContext(ctx, "check schedule does not parse; ping applied as simple", "check", id, "error", u.schedErr)
 	}
 	return c, err
 }
@@ -92,70 +84,126 @@ var errNeedMore = errors.New("the project's maintenance windows or the check's p
 // fn may).
 func (r *Recorder) Update(ctx context.Context, id string, now time.Time,
 	fn func(c *check.Check, hold Hold) (store.Change, error)) (*check.Check, error) {
-	var windows []*check.Window
-	parents := map[string]*check.Check{} // nil: deleted
-	loaded, projectID := false, ""
-	var needParents []string
+	u := &updater{r: r, id: id, now: now, fn: fn}
+	u.holdFn = u.hold
+	return u.run(ctx)
+}
+
+// updater is one Update or Ping: the change to make, and what the holds have loaded so far.
+type updater struct {
+	r   *Recorder
+	id  string
+	now time.Time
+
+	// Either fn (Update), which gets holdFn, or a ping (Ping).
+	fn       func(c *check.Check, hold Hold) (store.Change, error)
+	holdFn   Hold
+	sig      check.Signal
+	accept   func(c *check.Check) error
+	schedErr error // the check's schedule did not parse (Ping)
+
+	// Loaded when a flip needs them (hold), then the update runs again.
+	windows     []*check.Window
+	parents     map[string]*check.Check // nil: deleted
+	loaded      bool
+	projectID   string
+	needParents []string
+
+	// The attempt in progress: the check the store handed to apply, and whether a hold found
+	// it needs the windows.
+	c      *check.Check
+	needed bool
+}
+
+// run runs the update until it needs nothing more loaded.
+func (u *updater) run(ctx context.Context) (*check.Check, error) {
+	apply := u.apply // one function value for every attempt
 	for {
-		c, err := r.Store.UpdateCheck(ctx, id, func(c *check.Check) (store.Change, error) {
-			needed := false
-			needParents = nil
-			hold := func(f *check.Flip) *check.Flip {
-				// Only a down flip that would alert (a snooze has not held it already) can be held.
-				if f == nil || f.NewStatus != check.StatusDown || !f.Processed.IsZero() {
-					return f
-				}
-				if !loaded {
-					needed = true
-					return f
-				}
-				f = c.Hold(f, check.MaintenanceUntil(c, windows, now, checksched.Window), now)
-				if f == nil || !f.Processed.IsZero() || len(c.DependsOn) == 0 {
-					return f
-				}
-				var known []*check.Check
-				for _, pid := range c.DependsOn {
-					p, ok := parents[pid]
-					switch {
-					case !ok:
-						needParents = append(needParents, pid)
-					case p != nil:
-						known = append(known, p)
-					}
-				}
-				if len(needParents) > 0 {
-					return f
-				}
-				return c.HoldForParent(f, check.DownParent(known, now, checksched.Parent), now)
-			}
-			change, err := fn(c, hold)
-			if err == nil && (needed || len(needParents) > 0) {
-				projectID = c.ProjectID
-				return store.Change{}, errNeedMore
-			}
-			return change, err
-		})
+		c, err := u.r.Store.UpdateCheck(ctx, u.id, apply)
 		if !errors.Is(err, errNeedMore) {
 			return c, err
 		}
-		if !loaded {
-			if windows, err = r.Store.Windows(ctx, projectID); err != nil {
-				return nil, fmt.Errorf("list maintenance windows of project %s: %w", projectID, err)
+		if !u.loaded {
+			if u.windows, err = u.r.Store.Windows(ctx, u.projectID); err != nil {
+				return nil, fmt.Errorf("list maintenance windows of project %s: %w", u.projectID, err)
 			}
-			loaded = true
+			u.loaded = true
 		}
-		for _, pid := range needParents {
-			p, err := r.Store.Check(ctx, pid)
+		for _, pid := range u.needParents {
+			p, err := u.r.Store.Check(ctx, pid)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
-				parents[pid] = nil
+				p = nil
 			case err != nil:
-				return nil, fmt.Errorf("load check %s, which check %s depends on: %w", pid, id, err)
-			default:
-				parents[pid] = p
+				return nil, fmt.Errorf("load check %s, which check %s depends on: %w", pid, u.id, err)
 			}
+			if u.parents == nil {
+				u.parents = map[string]*check.Check{}
+			}
+			u.parents[pid] = p
 		}
 	}
+}
+
+// apply is the function UpdateCheck runs on the check (it may run more than once).
+func (u *updater) apply(c *check.Check) (store.Change, error) {
+	u.c, u.needed, u.needParents = c, false, nil
+	var change store.Change
+	var err error
+	if u.fn != nil {
+		change, err = u.fn(c, u.holdFn)
+	} else {
+		change, err = u.ping(c)
+	}
+	if err == nil && (u.needed || len(u.needParents) > 0) {
+		u.projectID = c.ProjectID
+		return store.Change{}, errNeedMore
+	}
+	return change, err
+}
+
+// ping applies the ping (Ping) to c.
+func (u *updater) ping(c *check.Check) (store.Change, error) {
+	if u.accept != nil {
+		if err := u.accept(c); err != nil {
+			return store.Change{}, err
+		}
+	}
+	sched, err := checksched.For(c)
+	u.schedErr = err
+	p, f := c.ApplyPing(u.sig, u.now, sched)
+	return store.Change{Ping: p, Flip: u.hold(f)}, nil
+}
+
+// hold is the Hold of the attempt in progress.
+func (u *updater) hold(f *check.Flip) *check.Flip {
+	// Only a down flip that would alert (a snooze has not held it already) can be held.
+	if f == nil || f.NewStatus != check.StatusDown || !f.Processed.IsZero() {
+		return f
+	}
+	if !u.loaded {
+		u.needed = true
+		return f
+	}
+	c := u.c
+	f = c.Hold(f, check.MaintenanceUntil(c, u.windows, u.now, checksched.Window), u.now)
+	if f == nil || !f.Processed.IsZero() || len(c.DependsOn) == 0 {
+		return f
+	}
+	var known []*check.Check
+	for _, pid := range c.DependsOn {
+		p, ok := u.parents[pid]
+		switch {
+		case !ok:
+			u.needParents = append(u.needParents, pid)
+		case p != nil:
+			known = append(known, p)
+		}
+	}
+	if len(u.needParents) > 0 {
+		return f
+	}
+	return c.HoldForParent(f, check.DownParent(known, u.now, checksched.Parent), u.now)
 }
 
 func (r *Recorder) log() *slog.Logger {
