@@ -23,6 +23,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/gcfloor"
 	"github.com/overduehq/overdue/internal/httpapi"
 	"github.com/overduehq/overdue/internal/mailping"
 	"github.com/overduehq/overdue/internal/notify"
@@ -38,6 +39,9 @@ import (
 // notifier in one process. It records its site root and the channel kinds it cannot deliver in
 // the data directory (serveRecord) for the other commands.
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// A long-running server with a small live heap collects far less often with a heap floor
+	// (internal/gcfloor); the in-process tests that call serveWithClock keep their own GC.
+	defer gcfloor.Start(gcfloor.Default)()
 	return serveWithClock(ctx, args, stdout, stderr, func() time.Time { return time.Now().UTC() })
 }
 
