@@ -137,6 +137,16 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, l
 	var flip *check.Flip
 	var holdUntil time.Time
 	var needParents []string
+	// downParent is the first of c's parents that is down now (nil: none), or errNeedParents,
+	// with needParents set, while some are not loaded yet.
+	downParent := func(c *check.Check) (*check.Check, error) {
+		parents, missing := look.parents.of(c.DependsOn)
+		if len(missing) > 0 {
+			needParents = missing
+			return nil, errNeedParents
+		}
+		return check.DownParent(parents, now, checksched.Parent), nil
+	}
 	update := func(c *check.Check) (store.Change, error) {
 		flip, holdUntil, needParents = nil, time.Time{}, nil
 		if c.AlertAfter.IsZero() || c.AlertAfter.After(now) {
@@ -158,12 +168,10 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, l
 			// A late notice is dropped, not owed, inside a window or while a parent is down.
 			var parent *check.Check
 			if len(c.DependsOn) > 0 {
-				parents, missing := look.parents.of(c.DependsOn)
-				if len(missing) > 0 {
-					needParents = missing
-					return store.Change{}, errNeedParents
+				var err error
+				if parent, err = downParent(c); err != nil {
+					return store.Change{}, err
 				}
-				parent = check.DownParent(parents, now, checksched.Parent)
 			}
 			flip = c.HoldLate(flip, check.MaintenanceUntil(c, windows, now, checksched.Window), parent, now)
 			if flip != nil && s.Ingestion != nil && s.Ingestion.lateDoubtful(flip.Created, s.outages, now) {
@@ -175,12 +183,11 @@ func (s *Sweeper) sweepOne(ctx context.Context, c *check.Check, now time.Time, l
 		flip = c.Hold(flip, check.MaintenanceUntil(c, windows, now, checksched.Window), now)
 		// While a check it depends on is down, so does the alert.
 		if flip != nil && flip.NewStatus == check.StatusDown && flip.Processed.IsZero() && len(c.DependsOn) > 0 {
-			parents, missing := look.parents.of(c.DependsOn)
-			if len(missing) > 0 {
-				needParents = missing
-				return store.Change{}, errNeedParents
+			parent, err := downParent(c)
+			if err != nil {
+				return store.Change{}, err
 			}
-			flip = c.HoldForParent(flip, check.DownParent(parents, now, checksched.Parent), now)
+			flip = c.HoldForParent(flip, parent, now)
 		}
 		return store.Change{Flip: flip}, nil
 	}
