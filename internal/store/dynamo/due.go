@@ -139,8 +139,10 @@ func (s *Store) bucketsOnly(ctx context.Context) bool {
 // short batch, then Upcoming for its timers, all at the same now; without it every call would
 // read again every candidate of the buckets that have begun, which are most of the checks that
 // ping every minute. Writes of this store update it (note). A write by another process since
-// the read is not seen: a candidate it made due within its bucket is found by the next sweep,
-// or by the timer armed for it (the index itself lags writes the same way).
+// the read is not seen: a check whose AlertAfter it moved, within the bucket, into the
+// lookahead between this sweep's DueChecks and its Upcoming gets no timer from this sweep
+// (Upcoming trusts the entry read here), so it flips at the next sweep, at most a sweep
+// interval late, unless a timer armed earlier for it fires first.
 type seen struct {
 	mu       sync.Mutex
 	now      int64            // the instant (µs) of the entries; 0: none
