@@ -401,8 +401,8 @@ a core to itself; it is not what stops the throughput first.
 
 **The pages a batch writes.** A commit costs two \`pwrite\`s per distinct page the transaction
 changed, whatever the statements. \`BenchmarkBatchPages\` (\`internal/store/sqlite/pages_bench_test.go\`)
-commits batches of success pings in wrk's steady state (every check at its 100 kept pings, so
-every ping also trims one) and reads the WAL back, naming each frame's table or index (SQLite's
+commits batches of success pings in wrk's steady state (every check past its 100 kept pings, so
+that its history is trimmed as it goes) and reads the WAL back, naming each frame's table or index (SQLite's
 \`dbstat\`):
 
 \`\`\`sh
@@ -411,19 +411,33 @@ go test -run '^\$' -bench BatchPages -benchtime 200x ./internal/store/sqlite/
 
 EOF
 bench_table batchpages "$work/loadgen" benchmd --params checks,batch \
-  --cols 'frames/txn=WAL pages a transaction,frames/ping=a ping,autoindex_pings_1-pages/txn=index of pings (check_id n),pings-pages/txn=pings rows,checks-pages/txn=checks rows,checks_due-pages/txn=due index,header-pages/txn=page 1'
+  --cols 'frames/txn=WAL pages a transaction,frames/ping=a ping,autoindex_check_pings_1-pages/txn=index of pings (check_seq n),check_pings-pages/txn=pings rows,checks-pages/txn=checks rows,checks_due-pages/txn=due index,header-pages/txn=page 1,apply-µs/txn=apply µs,commit-µs/txn=COMMIT µs'
 cat <<EOF
 
-The ping path writes these b-trees: the \`pings\` table (its newest rows at the end; the trimmed,
-oldest ones near the start), the \`pings\` primary key index \`(check_id, n)\` (each check's range of
-a hundred entries, 36-byte UUID and number, a leaf or two of its own), the \`checks\` row (its
-state columns; \`checks_project\`, \`checks_slug\` and \`checks_badge_key\` do not change, so SQLite
-leaves them alone), \`checks_due\` (\`alert_after\` moves with every ping), and page 1 when the
-free list changes. Flips, rare, add the \`flips\` table and its two indexes. The table shows the
-floor: every check a batch touches costs its own leaf of the pings index, whatever the batch
-does, so a batch across 16 checks writes about twice the pages per ping of one over a busy
-check. Trimming less often would not change that: the same benchmark without the trims wrote
-12.4 pages a transaction instead of 13.7 (16 checks, 6 a batch), the index leaves staying.
+The ping path writes these b-trees: the \`check_pings\` table (its newest rows at the end; the
+trimmed, oldest ones near the start), its primary key index \`(check_seq, n)\`, the \`checks\` row (its
+state columns; \`checks_project\`, \`checks_slug\`, \`checks_badge_key\` and \`checks_seq\` do not
+change, so SQLite leaves them alone), \`checks_due\` (\`alert_after\` moves with every ping), and
+page 1 when the free list changes. Flips, rare, add the \`flips\` table and its two indexes.
+
+Until data model 21 the index was \`(check_id, n)\`: every entry carried the check's 36-byte UUID
+(about 50 bytes a cell), 16 checks' hundred-odd entries each filled some 30 leaves, and a batch of
+6 pings to 6 checks changed 7.35 of them, 13.67 pages a transaction in all (16 checks, 6 a batch;
+26.31 at 16 a batch; one check 7.95 and 11.10). Version 21 keys pings by \`checks.seq\`, an
+integer (table \`check_pings\`; \`pings\` is a view of it for older builds): an entry is three small integers (check, number, rowid), a check's kept entries share
+a leaf, and its insert and its trim change the same one (8.56 pages a transaction with the trim
+as before, the index 2.79). The trim now deletes a check's history 16 pings at a time (when
+\`n_pings\` minus the 100 kept reaches a multiple of 16; the readers show only the newest 100): 16
+rows of one check are one index change instead of 16, and the table's pages that hold them are
+written once for them, which took the table from 3.0 to 1.7 pages (chunks of 32 and 64
+wrote more: 7.5 and 8.1). The table above is the result, against 13.67 before (16 checks, 6 a
+batch). A larger page for new databases writes fewer frames, not fewer bytes: 8 KiB pages 5.64
+frames (46 KiB) a transaction, 16 KiB 5.00 (82 KiB), against 7.32 of 4 KiB (30 KiB). Not adopted:
+the benchmark's CPU time for 2,000 such batches (user and system, the setup subtracted, two runs)
+was 1.21 s with 4 KiB pages, 1.33 s with 8 KiB and 1.77 s with 16 KiB, the kernel's share
+growing with the bytes written; the checkpoints copy those bytes again, and every read of a
+check or a ping reads a whole page. An existing database keeps its page size anyway (changing it
+needs a \`VACUUM\` outside WAL mode).
 
 **Where the CPU goes**, on \`overdue serve\` itself under wrk (16 connections, 16 checks), sampled
 with \`perf record -F 1999 -g\` (2026-12-07 08:00 UTC, load average 9 to 10 from the other
@@ -447,7 +461,9 @@ comes when the heap reaches 32 MiB, while the live heap is under 16 MiB; a bigge
 keeps GOGC 100, and GOGC or GOMEMLIMIT in the environment turn the floor off. Same run, same
 load: 13 collections instead of 105 (a 35 MB goal), server CPU per request 163 → 126 µs (16 MiB
 floor: 33 collections, 149 µs). The price is memory: peak resident memory at 16 checks 39 → 82
-MiB, with 100,000 checks 64 → 82 MiB (section 7's run, 2026-12-07 10:30, under load).
+MiB, with 100,000 checks 64 → 82 MiB (section 7's run, 2026-12-07 10:30, under load). (The
+profile above predates data model 21, which took the WAL pages of a 16-check batch from 13.7 to
+7.3.)
 
 EOF
 cat <<EOF
@@ -829,14 +845,14 @@ template check gets its 100 pings through \`store.UpdateCheck\` and \`check.Appl
 ping handler records them; every other check's state is computed by the same \`ApplyPing\` over
 the same signals at its own times and written with \`store.CreateCheck\`; its pings are the
 template's rows copied by one \`INSERT … SELECT\` per 10,000 checks, which names only the two
-columns it changes (\`check_id\`, and \`created\`, moved by the check's shift) and copies every
+columns it changes (\`check_seq\`, the check's integer key, and \`created\`, moved by the check's shift) and copies every
 other column the table has, so it cannot drift from the store's schema. The copy writes the pages
 once, without the WAL (a rollback journal, \`synchronous=OFF\`: nothing else has the file open;
 serve's store puts the WAL back when it opens it). Every 997th check is then read back through
 the store (\`Check\`, \`Pings\`, \`Ping\` with its body) and compared with the template's state and
 pings, shifted; every project's list and the due checks too. "Built in" is all of that;
 \`TestGenerate\` (\`cmd/loadgen/scalegen_test.go\`) checks a small one through the store, and that
-the next real ping trims the oldest.
+after the next real ping the oldest is no longer listed.
 
 The database was just written, so it is in the operating system's page cache: the times are
 those of a warm server, and the resident memory is the process's own (SQLite's page cache of
@@ -849,8 +865,10 @@ cat <<'EOF'
 What it shows. Memory does not follow the data: the server on 100,000 checks and 10 million
 pings idles at the empty server's resident memory and stays within a few tens of MiB of it under
 load (every request reads the database; each SQLite connection's page cache is bounded). The
-database holds about 220 bytes per kept ping (the row, its 33-byte body and the primary-key index
-on `(check_id, n)`): some 2 GB for 10 million. The start takes as long as on an empty directory.
+database holds about 145 bytes per kept ping (the row, its 33-byte body and the primary-key index
+on `(check_seq, n)`; 220 bytes before data model 21, whose index entries carried the check's
+36-byte UUID, as did the rows): some 1.4 GB for 10 million. The start takes as long as on an
+empty directory.
 A sweep with nothing due, serve's every 2 s, reads an empty range of the partial due index: a
 few milliseconds at most whatever the table holds. A sweep that finds 1,000 checks due costs what
 section 3 measured per due check, one write transaction each, in sequence: most of a second on
@@ -860,6 +878,17 @@ time follows the project's checks, not the pings; the details page reads one che
 pings through the primary key. Pings round robin over 100,000 checks are slower than over 16:
 each loads a check row and trims a ping from pages no recent ping touched, and a group-commit
 batch touches as many checks as it holds pings.
+
+**Migrating this data set to data model 21** (measured by hand, not by this script: the data set
+is built by a build of version 20, \`loadgen scale\` at 768cdc3, and migrated by \`overdue migrate
+up --data DIR\` of the build that brought version 21; 2026-12-07 10:57 UTC, load average 3 to 6
+from the other engineers' builds): 57 s in all (50 s of CPU; 2 min 26 s at load 11 to 17), the
+backup (\`overdue.db.bak-v20\`, \`VACUUM INTO\`, 2.1 GB, and its \`quick_check\`) included. The data
+directory peaked at 7.1 GB, 3.3 times the 2.17 GB database: the backup, the new table written
+beside the old one, and the WAL, which holds the new table until the checkpoint at the end. The
+pings took 2.10 GB before (table 1.57 GB, index 0.54 GB) and 1.37 GB after (1.21 and 0.16); the
+file ends at 3.54 GB, 2.1 GB of it free pages (the old table's), which SQLite reuses for new
+rows but does not give back without a \`VACUUM\`.
 EOF
 } >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"

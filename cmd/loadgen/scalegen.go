@@ -32,9 +32,10 @@ import (
 //  2. Every other check's state is computed by the same check.ApplyPing over the same signals,
 //     shifted to the check's own times, in memory, and written with store.CreateCheck.
 //  3. Every other check's pings are the template's rows, copied by SQL inside SQLite with two
-//     values changed: check_id and created (shifted by the same amount). The copy names no
-//     column but those two: it copies whatever columns the table has (PRAGMA table_info), so a
-//     column added later is copied as the store wrote it.
+//     values changed: check_seq (the check's integer key, which CreateCheck gave it) and
+//     created (shifted by the same amount). The copy names no column but those two: it copies
+//     whatever columns the table has (PRAGMA table_info), so a column added later is copied as
+//     the store wrote it.
 //  4. verify then reads a sample of the checks back through the store (Check, Pings, Ping)
 //     and compares them with the template's state and pings, shifted, and counts the rows.
 //
@@ -176,8 +177,9 @@ func generate(ctx context.Context, path string, spec scaleSpec) (*scaleData, err
 	for range n {
 		d.ids = append(d.ids, uuid.NewString())
 	}
-	// Check i is ids[i]: random UUIDs, but the ping copy goes through them sorted, so that the
-	// pings' primary key (check_id, n) is written in order.
+	// Check i is ids[i]: random UUIDs, sorted, created in this order (one after another, so
+	// that their integer keys rise with i), so that the ping copy, which goes through them in
+	// order, writes the pings' primary key (check_seq, n) in order.
 	slices.Sort(d.ids)
 
 	// 1. The template: check 0, its history through the store.
@@ -259,7 +261,7 @@ func generate(ctx context.Context, path string, spec scaleSpec) (*scaleData, err
 const copyChunk = 10000
 
 // copyPings gives every check but ids[0] (the template) a copy of the template's pings with
-// check_id set to its own ID and created moved by its shift.
+// check_seq set to its own integer key and created moved by its shift.
 func copyPings(ctx context.Context, path string, ids []string, shifts []time.Duration) error {
 	db, err := sql.Open("sqlite", "file:"+path+"?"+url.Values{
 		"_pragma": {"busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"},
@@ -275,7 +277,7 @@ func copyPings(ctx context.Context, path string, ids []string, shifts []time.Dur
 	}
 	defer conn.Close()
 
-	rows, err := conn.QueryContext(ctx, `SELECT name FROM pragma_table_info('pings') ORDER BY cid`)
+	rows, err := conn.QueryContext(ctx, `SELECT name FROM pragma_table_info('check_pings') ORDER BY cid`)
 	if err != nil {
 		return err
 	}
@@ -292,14 +294,14 @@ func copyPings(ctx context.Context, path string, ids []string, shifts []time.Dur
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if !slices.Contains(cols, "check_id") || !slices.Contains(cols, "created") {
-		return fmt.Errorf("copy pings: the pings table has no check_id or created column: %v", cols)
+	if !slices.Contains(cols, "check_seq") || !slices.Contains(cols, "created") {
+		return fmt.Errorf("copy pings: the check_pings table has no check_seq or created column: %v", cols)
 	}
 	sel := make([]string, len(cols))
 	for i, c := range cols {
 		switch c {
-		case "check_id":
-			sel[i] = "g.id"
+		case "check_seq":
+			sel[i] = "g.seq"
 		case "created":
 			sel[i] = "t.created + g.shift"
 		default:
@@ -307,8 +309,8 @@ func copyPings(ctx context.Context, path string, ids []string, shifts []time.Dur
 		}
 	}
 	for _, q := range []string{
-		`CREATE TEMP TABLE scale_gen (k INTEGER PRIMARY KEY, id TEXT NOT NULL, shift INTEGER NOT NULL)`,
-		`CREATE TEMP TABLE scale_tpl AS SELECT * FROM pings WHERE check_id = ? ORDER BY n`,
+		`CREATE TEMP TABLE scale_gen (k INTEGER PRIMARY KEY, seq INTEGER NOT NULL, shift INTEGER NOT NULL)`,
+		`CREATE TEMP TABLE scale_tpl AS SELECT * FROM check_pings WHERE check_seq = (SELECT seq FROM checks WHERE id = ?) ORDER BY n`,
 	} {
 		args := []any{}
 		if strings.Contains(q, "?") {
@@ -322,13 +324,17 @@ func copyPings(ctx context.Context, path string, ids []string, shifts []time.Dur
 	if err != nil {
 		return err
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO scale_gen (k, id, shift) VALUES (?, ?, ?)`)
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO scale_gen (k, seq, shift) SELECT ?, seq, ? FROM checks WHERE id = ?`)
 	if err != nil {
 		tx.Rollback()
 		return err
 	}
 	for i := 1; i < len(ids); i++ {
-		if _, err := ins.ExecContext(ctx, i, ids[i], shifts[i].Microseconds()); err != nil {
+		res, err := ins.ExecContext(ctx, i, shifts[i].Microseconds(), ids[i])
+		if err == nil {
+			err = mustInsert(res, ids[i])
+		}
+		if err != nil {
 			tx.Rollback()
 			return err
 		}
@@ -339,7 +345,7 @@ func copyPings(ctx context.Context, path string, ids []string, shifts []time.Dur
 	}
 	// CROSS JOIN keeps scale_gen the outer loop: check after check, in ID order, each check's
 	// pings in order of n.
-	copySQL := `INSERT INTO pings (` + strings.Join(cols, ", ") + `) SELECT ` + strings.Join(sel, ", ") +
+	copySQL := `INSERT INTO check_pings (` + strings.Join(cols, ", ") + `) SELECT ` + strings.Join(sel, ", ") +
 		` FROM scale_gen AS g CROSS JOIN scale_tpl AS t WHERE g.k >= ? AND g.k < ?`
 	// The copy writes each page once, straight into the database file: a rollback journal
 	// instead of the WAL (which would take every page twice, once into the WAL and once at the
@@ -364,6 +370,15 @@ func copyPings(ctx context.Context, path string, ids []string, shifts []time.Dur
 		}
 	}
 	_, err = conn.ExecContext(ctx, `PRAGMA journal_mode = WAL`)
+	return err
+}
+
+// mustInsert fails unless res inserted a row: the check's row in scale_gen.
+func mustInsert(res sql.Result, id string) error {
+	n, err := res.RowsAffected()
+	if err == nil && n != 1 {
+		err = fmt.Errorf("copy pings: check %s is not in the database", id)
+	}
 	return err
 }
 
@@ -460,14 +475,14 @@ func verify(ctx context.Context, path string, spec scaleSpec, d *scaleData, sigs
 	return countPings(ctx, path, d)
 }
 
-// countPings counts every row of pings (the store has no method that counts).
+// countPings counts every ping (the store has no method that counts).
 func countPings(ctx context.Context, path string, d *scaleData) error {
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pings`).Scan(&d.pingRows); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM check_pings`).Scan(&d.pingRows); err != nil {
 		return fmt.Errorf("count pings: %w", err)
 	}
 	return nil

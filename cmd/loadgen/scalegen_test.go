@@ -13,7 +13,8 @@ import (
 
 // TestGenerate builds a small data set and reads it back through the store: every check with
 // its pings, numbered 1 to the limit, its state as check.ApplyPing leaves it, the due checks at
-// sweepAt; and the store's own ping path goes on from there (the next ping trims the oldest).
+// sweepAt; and the store's own ping path goes on from there (after the next ping the oldest is no
+// longer listed).
 func TestGenerate(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "overdue.db")

@@ -27,7 +27,7 @@ import (
 
 // Current is the data-model version this build writes. Data at a lower version (but at least
 // Oldest) is migrated to it before use.
-const Current = 20
+const Current = 21
 
 // Oldest is the oldest data-model version this build can migrate from. Older data is refused
 // with advice to upgrade through an earlier release first.
@@ -180,6 +180,14 @@ var migrations = []Migration{
 		Description: "the bucketed due index required (DynamoDB: the back-fill runs again over both due indexes, then checks leave " +
 			"the exact index as they are written and the sweep reads the bucketed one); builds before version 19 move deadlines " +
 			"without their bucket and must not write; SQLite: no change",
+	},
+	{
+		Version: 21, MinReader: 19, Phase: Expand,
+		Description: "pings keyed by the check's integer key (SQLite: checks gain seq, an integer unique per check, and the " +
+			"pings move to a table check_pings keyed by (check_seq, n) instead of (check_id, n), copied in arrival order, so " +
+			"that a ping writes a few small index entries instead of one carrying the 36-byte text ID; pings becomes a view " +
+			"of it with check_id, which builds before 21 read, insert into and delete from through triggers; " +
+			"DynamoDB: no change)",
 	},
 }
 

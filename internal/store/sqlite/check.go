@@ -13,9 +13,14 @@ import (
 )
 
 var (
-	checkInsert = `INSERT INTO checks (` + columns(checkColumns) + `) VALUES (` +
-		placeholders(len(checkColumns)) + `)`
+	// checkInsert gives the new check the next integer key (data model version 21): the
+	// largest, read from the checks_seq index, plus one.
+	checkInsert = `INSERT INTO checks (` + columns(checkColumns) + `, seq) VALUES (` +
+		placeholders(len(checkColumns)) + `, (SELECT coalesce(max(seq), 0) + 1 FROM checks))`
 	checkLoad = checkSelect + ` WHERE id = ?`
+	// checkLoadSeq is checkLoad with the check's integer key after the channels: the committer
+	// writes and trims the check's pings by it.
+	checkLoadSeq = `SELECT ` + columns(checkColumns) + `, ` + checkChannels + `, seq FROM checks WHERE id = ?`
 	// checkByBadgeKey reads the checks_badge_key index (data model version 3).
 	checkByBadgeKey = checkSelect + ` WHERE badge_key = ? ORDER BY created, rowid LIMIT 1`
 	// checkUpdate sets every column but the first, id, which is the last argument.
@@ -23,12 +28,6 @@ var (
 )
 
 const (
-	// pingsTrim deletes a check's pings numbered ?2 or lower: given n_pings - PingLimit, it keeps
-	// the numbers in (n_pings - PingLimit, n_pings], as Healthchecks prunes and as the DynamoDB
-	// store shows them. It starts at the oldest entry of the check's index and stops at the first
-	// one kept: a ping in steady state deletes one row, where finding "the 101st newest" walked
-	// a hundred index entries per ping.
-	pingsTrim  = `DELETE FROM pings WHERE check_id = ?1 AND n <= ?2`
 	flipInsert = `INSERT INTO flips (check_id, created, processed, old_status, new_status, reason, note)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`
 	// flipsExpire leaves unprocessed flips however old they are: they are the notifier's outbox,
@@ -49,7 +48,7 @@ var rowsPerStmt = [...]int{1, 2, 4, 8, 16}
 // pingsInsert inserts n pings.
 func pingsInsert(n int) string {
 	values := "(" + placeholders(len(pingColumns)) + ")"
-	return `INSERT INTO pings (` + columns(pingColumns) + `) VALUES ` +
+	return `INSERT INTO check_pings (` + columns(pingColumns) + `) VALUES ` +
 		strings.TrimSuffix(strings.Repeat(values+", ", n), ", ")
 }
 
@@ -70,11 +69,13 @@ func stateUpdateMany(n int) string {
 		fmt.Sprintf(`) AS v WHERE checks.id = v.column%d`, len(stateColumns)+1)
 }
 
-// pingsTrimMany is pingsTrim for n checks: arguments in pairs, check ID and highest number to
-// delete. SQLite runs each term of the OR as its own search of the primary key.
+// pingsTrimMany deletes the pings of n checks numbered up to a given number: arguments in
+// pairs, the check's integer key and the highest number to delete (pingTrim). It starts at the
+// oldest entry of each check's index and stops at the first one kept. SQLite runs each term of
+// the OR as its own search of the primary key.
 func pingsTrimMany(n int) string {
-	return `DELETE FROM pings WHERE ` +
-		strings.TrimSuffix(strings.Repeat("(check_id = ? AND n <= ?) OR ", n), " OR ")
+	return `DELETE FROM check_pings WHERE ` +
+		strings.TrimSuffix(strings.Repeat("(check_seq = ? AND n <= ?) OR ", n), " OR ")
 }
 
 // updateStmts are UpdateCheck's statements and the write guard's, prepared once on the write
@@ -100,7 +101,7 @@ func (u *updateStmts) all() []**sql.Stmt {
 
 func prepareUpdate(ctx context.Context, db *sql.DB) (*updateStmts, error) {
 	var u updateStmts
-	queries := []string{guardVersion, checkLoad, checkUpdate, flipInsert, flipsExpire,
+	queries := []string{guardVersion, checkLoadSeq, checkUpdate, flipInsert, flipsExpire,
 		deliveriesPrune, flipsOldest, deliveriesOldest}
 	for _, n := range rowsPerStmt {
 		queries = append(queries, pingsInsert(n), pingsTrimMany(n), stateUpdateMany(n))
@@ -226,7 +227,8 @@ func (s *Store) UpdateDependencies(ctx context.Context, id string, fn func(c *ch
 		u.reset()
 		load := tx.StmtContext(ctx, s.u.load)
 		g := func(cid string) (*check.Check, error) {
-			c, err := scanCheck(load.QueryRowContext(ctx, cid))
+			var seq int64
+			c, err := scanCheckAnd(load.QueryRowContext(ctx, cid), &seq)
 			if err != nil {
 				return nil, fmt.Errorf("load check %s: %w", cid, dbErr(err))
 			}

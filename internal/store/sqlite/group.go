@@ -358,9 +358,11 @@ type floor struct {
 	known bool // at was read in a transaction the cache is good for
 }
 
-// cachedCheck is a check as stored, and the floor of its processed flips' creation times.
+// cachedCheck is a check as stored, its integer key, and the floor of its processed flips'
+// creation times.
 type cachedCheck struct {
 	row   *checkRow // never changed once cached: a batch that writes the check replaces it
+	seq   int64
 	flips floor
 }
 
@@ -385,6 +387,7 @@ type batchCheck struct {
 	cur      *checkRow // the check as a load would return it now; nil if it does not exist
 	stored   *checkRow // the check as stored when the batch began
 	channels []string  // cur's channels as stored
+	seq      int64     // the check's integer key, which its pings are stored under
 	dirty    bool      // cur differs from the stored row
 	rebuilt  bool      // cur's runs were rebuilt from the pings, though the row keeps the old ones
 	trim     bool      // a ping was inserted
@@ -423,7 +426,7 @@ func (b *batchState) keep(cc *cache) {
 				break
 			}
 		}
-		cc.checks[id] = &cachedCheck{row: row, flips: bc.flips}
+		cc.checks[id] = &cachedCheck{row: row, seq: bc.seq, flips: bc.flips}
 	}
 }
 
@@ -435,12 +438,12 @@ func (s *Store) touch(ctx context.Context, tx *sql.Tx, b *batchState, id string)
 	bc := &batchCheck{}
 	var c *check.Check // set when the runs must be rebuilt
 	if e := s.cm.cache.checks[id]; e != nil {
-		bc.cur, bc.stored, bc.channels, bc.flips = e.row, e.row, e.row.Channels, e.flips
+		bc.cur, bc.stored, bc.channels, bc.seq, bc.flips = e.row, e.row, e.row.Channels, e.seq, e.flips
 		if e.row.RunsN != e.row.NPings {
 			c = e.row.check()
 		}
 	} else {
-		loaded, err := scanCheck(tx.StmtContext(ctx, s.u.load).QueryRowContext(ctx, id))
+		loaded, err := scanCheckAnd(tx.StmtContext(ctx, s.u.load).QueryRowContext(ctx, id), &bc.seq)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -503,7 +506,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 			bc.channels = row.Channels
 		}
 		if p := change.Ping; p != nil {
-			b.pings = append(b.pings, pingToRow(u.id, p).fields()...) // inserted after the loop
+			b.pings = append(b.pings, pingToRow(bc.seq, p).values()...) // inserted after the loop
 			bc.trim = true
 			if p.Created.After(bc.expireAt) {
 				bc.expireAt = p.Created
@@ -543,7 +546,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 		}
 		return fmt.Errorf("insert pings: %w", dbErr(err))
 	}
-	var trims []any  // pairs: check ID, highest number to delete
+	var trims []any  // pairs: check's integer key, highest number to delete
 	var states []any // the state columns of each check whose configuration is as stored, then its ID
 	var latest time.Time
 	for _, id := range b.order {
@@ -564,8 +567,8 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 				return fmt.Errorf("write check %s: %w", id, err)
 			}
 		}
-		if n := int(bc.cur.NPings); bc.trim && n > s.opts.PingLimit {
-			trims = append(trims, id, n-s.opts.PingLimit)
+		if cut, ok := pingTrim(int(bc.stored.NPings), int(bc.cur.NPings), s.opts.PingLimit); bc.trim && ok {
+			trims = append(trims, bc.seq, cut)
 		}
 		if !bc.expireAt.IsZero() {
 			cutoff := bc.expireAt.Add(-s.opts.FlipRetention).UnixMicro()
@@ -664,9 +667,26 @@ func expire(f *floor, cutoff int64, oldest func() *sql.Row, del func() error) er
 	return read()
 }
 
+// pingTrimChunk is how many pings the history trim deletes of a check at a time: it deletes a
+// check's pings numbered up to a multiple of it, when n_pings - PingLimit reaches one. Pings
+// one after another of a check share an index page, but rows of the table (in arrival order)
+// only when the check is the only busy one; deleting 16 rows at a time changes the index page
+// once, not 16 times. The readers leave out the up to pingTrimChunk - 1 pings below the kept
+// window (keptPings), so what they see is exactly PingLimit's.
+const pingTrimChunk = 16
+
+// pingTrim says whether a batch that took a check from before to after pings must trim its
+// history, and up to which number: when after - limit has reached a multiple of pingTrimChunk
+// that before - limit had not.
+func pingTrim(before, after, limit int) (cut int, ok bool) {
+	cutAt := func(n int) int { return max(n-limit, 0) / pingTrimChunk * pingTrimChunk }
+	cut = cutAt(after)
+	return cut, cut > cutAt(before)
+}
+
 // rebuildRuns sets c's runs from its kept pings, read in tx (check.Check.RebuildRuns).
 func (s *Store) rebuildRuns(ctx context.Context, tx *sql.Tx, c *check.Check) error {
-	rows, err := tx.QueryContext(ctx, pingListSelect+` WHERE check_id = ? ORDER BY n`, c.ID)
+	rows, err := tx.QueryContext(ctx, pingListSelect+` WHERE c.id = ?`+keptPings+` ORDER BY p.n`, c.ID, s.opts.PingLimit)
 	if err != nil {
 		return fmt.Errorf("rebuild runs of check %s: %w", c.ID, err)
 	}

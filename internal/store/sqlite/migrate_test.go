@@ -506,7 +506,7 @@ func TestMigrateResumes(t *testing.T) {
 		if err := db.QueryRow(`SELECT count(*) FROM pings WHERE body_size IS NULL`).Scan(&missing); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'`).Scan(&triggers); err != nil {
+		if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name = 'pings_body_size'`).Scan(&triggers); err != nil {
 			t.Fatal(err)
 		}
 		// The contract (version 5) dropped the trigger the expand step made.

@@ -13,12 +13,38 @@ import (
 )
 
 var (
-	pingSelect = `SELECT ` + columns(pingColumns) + ` FROM pings`
+	// pingSelect reads pings with their check's ID: the check's row, found by ID, gives the
+	// integer key the pings are stored under in check_pings (data model version 21) and
+	// n_pings, which the kept window needs (keptPings).
+	pingSelect = `SELECT ` + pingFrom(pingColumns)
 	// pingListSelect leaves the body out but keeps its size: listings never show bodies, and a
 	// hundred bodies of 10 kB would be a megabyte read for nothing. Ping loads it.
-	pingListSelect = `SELECT ` + columns(withoutBody(pingColumns)) + ` FROM pings`
+	pingListSelect = `SELECT ` + pingFrom(withoutBody(pingColumns))
 	flipSelect     = `SELECT ` + columns(flipColumns) + ` FROM flips`
 )
+
+// keptPings is the condition, after pingSelect's WHERE, that leaves out what the history trim
+// has yet to delete, given the PingLimit as an argument: a check keeps the pings numbered in
+// (n_pings - PingLimit, n_pings], and the committer deletes the older ones in chunks
+// (pingTrimChunk), so that up to pingTrimChunk - 1 of them may still be stored.
+const keptPings = ` AND p.n > c.n_pings - ?`
+
+// pingFrom is the select list of cols (pingColumns, the first read as the check's ID) and the
+// join of a check with its pings.
+func pingFrom(cols []string) string {
+	sel := make([]string, len(cols))
+	for i, c := range cols {
+		switch {
+		case i == 0:
+			sel[i] = "c.id"
+		case c == "NULL":
+			sel[i] = c
+		default:
+			sel[i] = "p." + c
+		}
+	}
+	return columns(sel) + ` FROM checks AS c JOIN check_pings AS p ON p.check_seq = c.seq`
+}
 
 // withoutBody is cols with the body column read as NULL.
 func withoutBody(cols []string) []string {
@@ -33,7 +59,8 @@ func (s *Store) Pings(ctx context.Context, checkID string, limit int) ([]*check.
 	if limit <= 0 {
 		return nil, fmt.Errorf("list pings of check %s: limit %d is not positive", checkID, limit)
 	}
-	rows, err := s.r.QueryContext(ctx, pingListSelect+` WHERE check_id = ? ORDER BY n DESC LIMIT ?`, checkID, limit)
+	rows, err := s.r.QueryContext(ctx, pingListSelect+` WHERE c.id = ?`+keptPings+` ORDER BY p.n DESC LIMIT ?`,
+		checkID, s.opts.PingLimit, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list pings of check %s: %w", checkID, err)
 	}
@@ -55,7 +82,8 @@ func (s *Store) Pings(ctx context.Context, checkID string, limit int) ([]*check.
 // Ping loads one ping of a check by its number, with its body.
 func (s *Store) Ping(ctx context.Context, checkID string, n int) (*check.Ping, error) {
 	var r pingRow
-	err := s.r.QueryRowContext(ctx, pingSelect+` WHERE check_id = ? AND n = ?`, checkID, n).Scan(r.fields()...)
+	err := s.r.QueryRowContext(ctx, pingSelect+` WHERE c.id = ? AND p.n = ?`+keptPings,
+		checkID, n, s.opts.PingLimit).Scan(r.fields()...)
 	if err != nil {
 		return nil, fmt.Errorf("load ping %d of check %s: %w", n, checkID, dbErr(err))
 	}

@@ -295,9 +295,10 @@ func (r *checkRow) config() checkConfig {
 
 // checkSelect reads checks with their channel IDs, in list order, as a JSON array: one statement
 // per listing instead of one more query per check.
-var checkSelect = `SELECT ` + columns(checkColumns) + `,
-	(SELECT json_group_array(channel_id ORDER BY position) FROM check_channels WHERE check_id = checks.id)
-	FROM checks`
+var checkSelect = `SELECT ` + columns(checkColumns) + `, ` + checkChannels + ` FROM checks`
+
+// checkChannels is the column of checkSelect that lists a check's channels.
+const checkChannels = `(SELECT json_group_array(channel_id ORDER BY position) FROM check_channels WHERE check_id = checks.id)`
 
 func checkToRow(c *check.Check) *checkRow {
 	runs, decoded := asDecoded(c.Runs)
@@ -471,10 +472,13 @@ func splitInstants(s string) []time.Time {
 }
 
 // scanCheck reads one row of checkSelect.
-func scanCheck(sc scanner) (*check.Check, error) {
+func scanCheck(sc scanner) (*check.Check, error) { return scanCheckAnd(sc) }
+
+// scanCheckAnd reads one row of checkSelect followed by more columns, into more.
+func scanCheckAnd(sc scanner, more ...any) (*check.Check, error) {
 	var r checkRow
 	var channels string
-	if err := sc.Scan(append(r.fields(), &channels)...); err != nil {
+	if err := sc.Scan(append(append(r.fields(), &channels), more...)...); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(channels), &r.Channels); err != nil {
@@ -496,9 +500,11 @@ func scanChecks(rows *sql.Rows) ([]*check.Check, error) {
 	return out, rows.Err()
 }
 
-// pingRow is a row of pings.
+// pingRow is a ping as the store reads it, with its check's ID (pingSelect joins checks), and
+// as it writes it to check_pings, with its check's integer key (data model version 21).
 type pingRow struct {
-	CheckID    string
+	CheckID    string // read
+	CheckSeq   int64  // written
 	N          int64
 	Created    sql.NullInt64
 	Kind       string
@@ -515,11 +521,14 @@ type pingRow struct {
 	BodySize sql.NullInt64
 }
 
+// pingColumns are the columns of check_pings, in the order of values. The first, the check's
+// integer key, is read as the check's ID (pingSelect).
 var pingColumns = []string{
-	"check_id", "n", "created", "kind", "scheme", "remote_addr", "method", "ua", "body", "exit_status", "rid",
+	"check_seq", "n", "created", "kind", "scheme", "remote_addr", "method", "ua", "body", "exit_status", "rid",
 	"body_size",
 }
 
+// fields lists the pointers Scan fills from a row of pingSelect: the check's ID first.
 func (r *pingRow) fields() []any {
 	return []any{
 		&r.CheckID, &r.N, &r.Created, &r.Kind, &r.Scheme, &r.RemoteAddr, &r.Method, &r.UA,
@@ -527,9 +536,18 @@ func (r *pingRow) fields() []any {
 	}
 }
 
-func pingToRow(checkID string, p *check.Ping) *pingRow {
+// values lists the row's values in pingColumns' order, for an insert.
+func (r *pingRow) values() []any {
+	return []any{
+		r.CheckSeq, r.N, r.Created, r.Kind, r.Scheme, r.RemoteAddr, r.Method, r.UA,
+		r.Body, r.ExitStatus, r.RID, r.BodySize,
+	}
+}
+
+// pingToRow is the row of p, a ping of the check with the integer key seq.
+func pingToRow(seq int64, p *check.Ping) *pingRow {
 	r := &pingRow{
-		CheckID:    checkID,
+		CheckSeq:   seq,
 		N:          int64(p.N),
 		Created:    instant(p.Created),
 		Kind:       string(p.Kind),
