@@ -77,15 +77,25 @@ func finishRun(start *time.Time, rid *string, kind PingKind, pingRID string, now
 
 // appendRun adds r to runs, oldest first, keeping the newest limit; times are kept to the
 // millisecond, which is what the stores keep.
+//
+// Copies of a check share their Runs' array (the SQLite committer's cache hands the same runs to
+// every check it makes of a row), so no run in it is ever changed: a new run goes into the spare
+// capacity past the end of runs, and only into a slot no run has used (a zero Run: a run's N is
+// at least 1). Another copy appending to the same runs finds the slot taken and moves to a new
+// array, as it does when there is no room; a new array has room for limit runs more, so that a
+// check pinged again and again slides its runs along it and allocates once every limit runs,
+// not once a run. Two copies must therefore not be pinged at the same time, by two goroutines.
 func appendRun(runs []Run, r Run, limit int) []Run {
 	r.At = r.At.Truncate(time.Millisecond)
 	r.Duration = r.Duration.Truncate(time.Millisecond)
 	if r.Duration < 0 || r.Duration >= MaxDuration {
 		r.Duration = 0 // a clock step, or a start forgotten for days: no duration worth drawing
 	}
-	// A new slice every time: copies of a check share their Runs' array, and an append into
-	// it by one copy must not show through another.
+	if n := len(runs); n < cap(runs) && runs[:n+1][n] == (Run{}) {
+		runs = append(runs, r)
+		return runs[max(0, len(runs)-limit):]
+	}
 	keep := runs[max(0, len(runs)+1-limit):]
-	out := make([]Run, 0, len(keep)+1)
+	out := make([]Run, 0, len(keep)+1+limit)
 	return append(append(out, keep...), r)
 }

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -125,14 +126,66 @@ func TestRunsBehindStayBehind(t *testing.T) {
 }
 
 // Copies of a check share the array behind Runs; a ping applied to one copy must not change
-// another's runs.
+// another's runs, nor any Runs a check had before (appendRun fills the array's spare room).
 func TestRunsCopiesIndependent(t *testing.T) {
+	for _, before := range []int{0, 2, KeptRuns - 1, KeptRuns, KeptRuns + 5} {
+		c := New("c1", "p1", t0)
+		for range before {
+			play(c, []step{{PingSuccess, "", time.Minute}})
+		}
+		base := slices.Clone(c.Runs)
+		a, b := *c, *c
+		play(&a, []step{{PingFail, "", time.Minute}})
+		play(&b, []step{{PingSuccess, "", time.Hour}})
+		if last := a.Runs[len(a.Runs)-1]; !last.Failed {
+			t.Errorf("after %d runs: the first copy's last run %+v, want its failure", before, last)
+		}
+		if last := b.Runs[len(b.Runs)-1]; last.Failed {
+			t.Errorf("after %d runs: the second copy's last run %+v, want its success", before, last)
+		}
+		aView, aWant := a.Runs, slices.Clone(a.Runs)
+		bView, bWant := b.Runs, slices.Clone(b.Runs)
+		for range 2*KeptRuns + 3 {
+			play(&a, []step{{PingSuccess, "", time.Second}})
+			play(&b, []step{{PingFail, "", time.Second}})
+			d := a // a copy of a pinged once, then dropped
+			play(&d, []step{{PingStart, "", 0}, {PingFail, "", time.Second}})
+		}
+		if diff := cmp.Diff(base, c.Runs); diff != "" {
+			t.Errorf("after %d runs: the original's runs changed (-before +after):\n%s", before, diff)
+		}
+		if diff := cmp.Diff(aWant, aView); diff != "" {
+			t.Errorf("after %d runs: the first copy's earlier runs changed (-before +after):\n%s", before, diff)
+		}
+		if diff := cmp.Diff(bWant, bView); diff != "" {
+			t.Errorf("after %d runs: the second copy's earlier runs changed (-before +after):\n%s", before, diff)
+		}
+		for i, r := range a.Runs {
+			if r.Failed || (i > 0 && r.N != a.Runs[i-1].N+1) {
+				t.Fatalf("after %d runs: the first copy's runs %+v, want only its successes, one a ping", before, a.Runs)
+			}
+		}
+		for i, r := range b.Runs {
+			if !r.Failed || (i > 0 && r.N != b.Runs[i-1].N+1) {
+				t.Fatalf("after %d runs: the second copy's runs %+v, want only its failures, one a ping", before, b.Runs)
+			}
+		}
+	}
+}
+
+// BenchmarkApplyPing is the domain's part of a success ping of a check with a full run strip,
+// the same check pinged again and again: allocs/op counts what ApplyPing itself allocates.
+func BenchmarkApplyPing(b *testing.B) {
 	c := New("c1", "p1", t0)
-	play(c, []step{{PingSuccess, "", time.Minute}, {PingSuccess, "", time.Minute}})
-	a, b := *c, *c
-	play(&a, []step{{PingFail, "", time.Minute}})
-	play(&b, []step{{PingSuccess, "", time.Hour}})
-	if !a.Runs[2].Failed || b.Runs[2].Failed {
-		t.Errorf("runs of two copies: %+v and %+v; want a failure last in the first only", a.Runs, b.Runs)
+	now := t0
+	sig := Signal{Kind: PingSuccess, Method: "POST", Body: []byte("backup done")}
+	for range KeptRuns {
+		now = now.Add(time.Minute)
+		c.ApplyPing(sig, now, nil)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		now = now.Add(time.Minute)
+		c.ApplyPing(sig, now, nil)
 	}
 }
