@@ -68,8 +68,15 @@ func (c *IngestCounter) CountPing(ctx context.Context, failed bool) {
 		c.mu.Unlock()
 		return
 	}
-	batch := c.pending
-	c.pending, c.last = nil, now
+	// The batch is copied out and the map kept: with Every negative (overdue serve) this runs for
+	// every ping, and a new map each time was two allocations a ping.
+	var buf [4]store.IngestMinute
+	batch := buf[:0]
+	for _, m := range c.pending {
+		batch = append(batch, m)
+	}
+	clear(c.pending)
+	c.last = now
 	c.mu.Unlock()
 
 	var kept []store.IngestMinute
@@ -115,12 +122,17 @@ func (l *MemoryIngestLog) AddIngest(_ context.Context, m store.IngestMinute) err
 	if l.minutes == nil {
 		l.minutes = make(map[int64]store.IngestMinute)
 	}
-	p := l.minutes[minute.Unix()]
+	p, known := l.minutes[minute.Unix()]
 	p.Minute, p.Pings, p.Failed = minute, p.Pings+m.Pings, p.Failed+m.Failed
 	l.minutes[minute.Unix()] = p
-	for k := range l.minutes {
-		if minute.Sub(time.Unix(k, 0)) > store.IngestRetention {
-			delete(l.minutes, k)
+	// Minutes past the retention go when a minute comes in that was not kept yet: a known one's
+	// retention was applied when it came, and every ping of overdue serve adds to a known one
+	// (going through the 26 hours of minutes each time took tens of µs a ping, under the lock).
+	if !known {
+		for k := range l.minutes {
+			if minute.Sub(time.Unix(k, 0)) > store.IngestRetention {
+				delete(l.minutes, k)
+			}
 		}
 	}
 	return nil

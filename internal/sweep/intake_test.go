@@ -164,6 +164,64 @@ func TestIngestCounter(t *testing.T) {
 	}
 }
 
+// TestMemoryIngestLogRetention: the in-memory log keeps store.IngestRetention of minutes before
+// the newest it was given, through counts added to minutes it keeps.
+func TestMemoryIngestLogRetention(t *testing.T) {
+	log := &MemoryIngestLog{}
+	ctx := t.Context()
+	add := func(at time.Time, pings int) {
+		t.Helper()
+		if err := log.AddIngest(ctx, store.IngestMinute{Minute: at, Pings: pings}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	end := t0.Add(store.IngestRetention + 2*time.Minute)
+	for at := t0; !at.After(end); at = at.Add(time.Minute) {
+		add(at, 1)
+		add(at.Add(30*time.Second), 1) // a known minute: counted, nothing else changes
+	}
+	add(t0, 5) // a minute past the retention, written late: kept until the next new minute
+	got, err := log.IngestMinutes(ctx, t0.Add(-time.Hour), end.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := end.Add(-store.IngestRetention)
+	if n := int(end.Sub(first)/time.Minute) + 1; len(got) != n+1 {
+		t.Fatalf("%d minutes kept, want %d and the late one", len(got), n)
+	}
+	if want := (store.IngestMinute{Minute: t0, Pings: 5}); got[0] != want {
+		t.Errorf("oldest minute %+v, want the late one %+v", got[0], want)
+	}
+	if want := (store.IngestMinute{Minute: first, Pings: 2}); got[1] != want {
+		t.Errorf("oldest kept minute %+v, want %+v", got[1], want)
+	}
+	add(end.Add(time.Minute), 1)
+	got, err = log.IngestMinutes(ctx, t0.Add(-time.Hour), end.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := first.Add(time.Minute); len(got) == 0 || !got[0].Minute.Equal(want) {
+		t.Errorf("after a new minute the oldest kept is %v, want %v", got[0].Minute, want)
+	}
+}
+
+// BenchmarkCountPingFullLog is serve's count of a ping request (Every negative: written at once)
+// into an in-memory log holding the whole retention of minutes, as after a day of running.
+func BenchmarkCountPingFullLog(b *testing.B) {
+	log := &MemoryIngestLog{}
+	now := t0.Add(store.IngestRetention)
+	for at := t0; !at.After(now); at = at.Add(time.Minute) {
+		if err := log.AddIngest(b.Context(), store.IngestMinute{Minute: at, Pings: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c := &IngestCounter{Log: log, Now: func() time.Time { return now }, Every: -1}
+	b.ReportAllocs()
+	for b.Loop() {
+		c.CountPing(b.Context(), false)
+	}
+}
+
 // TestMemoryIngestLog runs the IngestLog conformance suite on the in-memory log.
 func TestMemoryIngestLog(t *testing.T) {
 	storetest.IngestLog(t, func(t *testing.T) store.IngestLog { return &MemoryIngestLog{} })
