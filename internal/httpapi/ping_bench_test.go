@@ -20,17 +20,18 @@ import (
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
 	"github.com/overduehq/overdue/internal/store/storetest"
+	"github.com/overduehq/overdue/internal/sweep"
 )
 
 // pingBenchConns is the connection count of the ping throughput target (issue 8).
 const pingBenchConns = 16
 
 // BenchmarkPingServer is `loadgen wrk` at 16 connections in one process, so that a CPU profile
-// sees the server: the handler of `overdue serve` (httpapi.New over the SQLite store, served by
-// net/http on a loopback listener with serve's timeouts), and sixteen keep-alive connections,
-// each POSTing a small body as fast as it is answered, to its own check (checks=16) or all to
-// one busy check (checks=1). ns/op is the wall time per ping at that concurrency; pings/s its
-// inverse. The server's goroutines carry the profiler
+// sees the server: the handler of `overdue serve` (httpapi.New over the SQLite store, with serve's
+// ping counter, served by net/http on a loopback listener with serve's timeouts), and sixteen
+// keep-alive connections, each POSTing a small body as fast as it is answered, to its own check
+// (checks=16) or all to one busy check (checks=1). ns/op is the wall time per ping at that
+// concurrency; pings/s its inverse. The server's goroutines carry the profiler
 // label side=server and the client's side=client, so the profile can be cut to the server:
 //
 //	go test -run '^$' -bench PingServer -benchtime 5s -cpuprofile cpu.prof ./internal/httpapi/
@@ -76,9 +77,11 @@ func benchPingServer(b *testing.B, checks int) {
 		urls = append(urls, base+"/ping/"+c.ID)
 	}
 
+	clock := func() time.Time { return time.Now().UTC() }
 	srv := &http.Server{
-		Handler: httpapi.New(httpapi.Config{Store: st, SiteRoot: base,
-			Now: func() time.Time { return time.Now().UTC() }, SecretKey: []byte("bench-signing-secret")}),
+		// Counting each ping request for the ingestion health, at once and in memory, as serve does.
+		Handler: httpapi.New(httpapi.Config{Store: st, SiteRoot: base, Now: clock, SecretKey: []byte("bench-signing-secret"),
+			PingCounter: &sweep.IngestCounter{Log: &sweep.MemoryIngestLog{}, Now: clock, Every: -1}}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
