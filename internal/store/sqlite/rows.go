@@ -536,11 +536,12 @@ func (r *pingRow) fields() []any {
 	}
 }
 
-// values lists the row's values in pingColumns' order, for an insert.
+// values lists pointers to the row's values in pingColumns' order, for an insert (database/sql
+// dereferences them; a pointer in an interface costs no allocation, a value boxed would).
 func (r *pingRow) values() []any {
 	return []any{
-		r.CheckSeq, r.N, r.Created, r.Kind, r.Scheme, r.RemoteAddr, r.Method, r.UA,
-		r.Body, r.ExitStatus, r.RID, r.BodySize,
+		&r.CheckSeq, &r.N, &r.Created, &r.Kind, &r.Scheme, &r.RemoteAddr, &r.Method, &r.UA,
+		&r.Body, &r.ExitStatus, &r.RID, &r.BodySize,
 	}
 }
 
