@@ -178,8 +178,10 @@ type checkRow struct {
 
 	// runs is Runs decoded, when checkToRow knew it (decoded), so that the committer, which
 	// turns the same check from row to check and back for every ping, does not decode Runs
-	// every time. A row's runs are shared by the checks made from it: a check's Runs are never
-	// written in place (check.appendRun makes a new slice).
+	// every time. A row's runs are shared by the checks made from it: no run within a check's
+	// Runs is ever changed (check.appendRun writes a new run only past their end, into a slot
+	// no copy has used, or into a new array), and only the committer appends to the runs of
+	// the checks it makes from cached rows.
 	runs    []check.Run
 	decoded bool
 }
