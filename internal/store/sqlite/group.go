@@ -506,8 +506,14 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, batch []*update, b *batch
 			bc.channels = row.Channels
 		}
 		if p := change.Ping; p != nil {
-			b.pings = append(b.pings, pingToRow(bc.seq, p).values()...) // inserted after the loop
-			bc.trim = true
+			// A ping numbered at or below n_pings - PingLimit (an import's history beyond the
+			// kept window) is not stored: the readers would never show it, and the chunked
+			// trim may still hold a leftover of that number, which it would collide with.
+			// Every build before the chunked trim deleted such a ping at once.
+			if p.N > int(row.NPings)-s.opts.PingLimit {
+				b.pings = append(b.pings, pingToRow(bc.seq, p).values()...) // inserted after the loop
+				bc.trim = true
+			}
 			if p.Created.After(bc.expireAt) {
 				bc.expireAt = p.Created
 			}

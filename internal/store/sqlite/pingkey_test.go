@@ -293,3 +293,57 @@ func TestChunkedTrim(t *testing.T) {
 		t.Fatalf("pings %v: too few to trim twice", n)
 	}
 }
+
+// TestPingBelowWindowNotStored: a ping added with a number at or below n_pings - PingLimit (an
+// import's history, transfer.Import, beyond the kept window) is not stored, as every build
+// before the chunked trim deleted it at once: it must neither collide with a chunk's
+// leftovers, which the readers hide, nor stay hidden so that importing the same file again
+// (which lists the pings the store has) adds it again and fails on the primary key.
+func TestPingBelowWindowNotStored(t *testing.T) {
+	ctx := t.Context()
+	const limit = 20
+	s := openStore(t, store.Options{PingLimit: limit})
+	defer s.Close()
+	if err := s.CreateProject(ctx, &check.Project{ID: "p1", Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCheck(ctx, check.New("c1", "p1", t0)); err != nil {
+		t.Fatal(err)
+	}
+	at := t0
+	for range 45 { // stored 17 to 45 (the chunk cut at 16), shown 26 to 45
+		at = at.Add(time.Second)
+		now := at
+		_, err := s.UpdateCheck(ctx, "c1", func(c *check.Check) (store.Change, error) {
+			p, f := c.ApplyPing(check.Signal{Kind: check.PingSuccess, Method: "GET"}, now, nil)
+			return store.Change{Ping: p, Flip: f}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 21: a chunk leftover, hidden; 5: long trimmed; then each again, as a second import would.
+	for _, n := range []int{21, 5, 21, 5} {
+		p := &check.Ping{CheckID: "c1", N: n, Created: t0.Add(time.Duration(n) * time.Second), Kind: check.PingSuccess,
+			Scheme: "https", Method: "GET"}
+		if _, err := s.UpdateCheck(ctx, "c1", func(*check.Check) (store.Change, error) {
+			return store.Change{Ping: p}, nil
+		}); err != nil {
+			t.Fatalf("add ping %d below the kept window: %v", n, err)
+		}
+	}
+	pings, err := s.Pings(ctx, "c1", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pings) != limit || pings[0].N != 45 || pings[limit-1].N != 26 {
+		t.Errorf("Pings lists %d, want 45 down to 26", len(pings))
+	}
+	var rows int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM check_pings WHERE n <= 5`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 0 {
+		t.Errorf("%d pings numbered 5 or lower stored, want none", rows)
+	}
+}
