@@ -787,7 +787,11 @@ success, or for every third check every fifth run a failure). Each page is serve
 handler into an `httptest.ResponseRecorder`: session lookup, membership, the store's reads,
 status and next-ping computation, the run strips and the template, to the last byte; not the
 network or the browser. The wall time includes waiting for a core on a shared machine; the CPU
-time is the process's user + system time per page, which that inflates less.
+time is the process's user + system time per page, which that inflates less. The garbage
+collector runs as in `overdue serve`, with its heap floor (section 1, `internal/gcfloor`):
+with Go's default pacing the page collected every few megabytes of its ~3 MB of output and
+rows, a third of its CPU (2026-12-07, quiet: 49–56 ms a page, 67–76 ms CPU, against 41.5 ms
+and 43 ms CPU with the floor's GOGC).
 
 EOF
 bench_table dashboard "$work/loadgen" benchmd --params page,rows \

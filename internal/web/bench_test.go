@@ -13,6 +13,7 @@ import (
 
 	"github.com/overduehq/overdue/internal/account"
 	"github.com/overduehq/overdue/internal/check"
+	"github.com/overduehq/overdue/internal/gcfloor"
 	"github.com/overduehq/overdue/internal/people"
 	"github.com/overduehq/overdue/internal/store"
 	"github.com/overduehq/overdue/internal/store/sqlite"
@@ -32,10 +33,12 @@ func cpuTime() time.Duration {
 // failure): the checks page whole and filtered to one tag, and a check's details page. The
 // time is the handler's, from request to the last byte written (httptest.ResponseRecorder),
 // session lookup included; the browser's is not. Besides the wall time per page it reports the
-// process's CPU time per page, which a busy shared machine inflates less. BENCHMARKS.md,
-// section 6.
+// process's CPU time per page, which a busy shared machine inflates less. The garbage
+// collector runs as in `overdue serve`, with its heap floor (internal/gcfloor), unless GOGC or
+// GOMEMLIMIT is set. BENCHMARKS.md, section 6.
 func BenchmarkDashboardPages(b *testing.B) {
 	const checks, pings = 1000, 20
+	defer gcfloor.Start(gcfloor.Default)()
 	ctx := context.Background()
 	st, err := sqlite.Open(filepath.Join(b.TempDir(), "overdue.db"), store.Options{})
 	if err != nil {
