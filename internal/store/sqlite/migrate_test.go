@@ -114,9 +114,16 @@ func tableColumns(t *testing.T, path string) map[string][]string {
 // schemaSQL is the database's schema: every table, index and trigger with its SQL, sorted.
 func schemaSQL(t *testing.T, path string) []string {
 	t.Helper()
+	return rawStrings(t, path, `SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema ORDER BY 1`)
+}
+
+// rawStrings runs query, whose rows are one text column, on the database at path outside the
+// store, and returns its rows.
+func rawStrings(t *testing.T, path, query string) []string {
+	t.Helper()
 	db := rawDB(t, path)
 	defer db.Close()
-	rows, err := db.Query(`SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema ORDER BY 1`)
+	rows, err := db.Query(query)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,22 +55,7 @@ func TestMigratePingKeys(t *testing.T) {
 			}
 			q = append(q, "quote("+c+")")
 		}
-		db := rawDB(t, path)
-		defer db.Close()
-		rows, err := db.Query(`SELECT ` + strings.Join(q, ` || ',' || `) + from + ` ORDER BY p.rowid`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, s)
-		}
-		return out
+		return rawStrings(t, path, `SELECT `+strings.Join(q, ` || ',' || `)+from+` ORDER BY p.rowid`)
 	}
 	want := order(` FROM pings AS p JOIN checks AS c ON c.id = p.check_id`)
 	if len(want) != 11 {
